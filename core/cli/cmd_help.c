@@ -1,0 +1,50 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+extern const struct cli_command cmd_help;
+
+static int run(struct cli_ctx *ctx, int argc, char **argv)
+{
+        if (argc > 1 && !cli_is_help(argv[1])) {
+                for (const struct cli_command *const *c = cli_commands; *c; c++) {
+                        if (strcmp((*c)->name, argv[1]) == 0) {
+                                cli_usage(*c, stdout);
+                                return 0;
+                        }
+                }
+        }
+        printf("usage: pharos [--plugin-path DIR]... [-v] [--no-color] COMMAND [ARGS]...\n\n"
+               "pharos turns SSH-reachable Linux machines into a Kubernetes cluster and keeps\n"
+               "it in the shape cluster.yml describes.\n\n"
+               "Commands:\n");
+        for (const struct cli_command *const *c = cli_commands; *c; c++)
+                printf("  %-22s %s\n", (*c)->name, (*c)->summary);
+        cli_load_plugins(ctx);
+        if (ctx->reg.n_cmds) {
+                printf("\nPlugin commands:\n");
+                for (size_t i = 0; i < ctx->reg.n_cmds; i++) {
+                        const struct reg_command *rc = &ctx->reg.cmds[i];
+                        printf("  %-22s %s [%s]\n", rc->cmd.name, rc->cmd.summary ? rc->cmd.summary : "",
+                               rc->owner->desc.name);
+                }
+        }
+        printf("\nGlobal options:\n"
+               "  --plugin-path DIR      load plugins from DIR first (repeatable)\n"
+               "  -v, --verbose          show debug output (commands run, plugin search)\n"
+               "  --no-color, --color    turn coloured output off or on\n"
+               "\nEnvironment: PHAROS_PLUGIN_PATH (colon-separated plugin directories).\n"
+               "Run 'pharos COMMAND --help' for a command's options.\n");
+        return 0;
+}
+
+const struct cli_command cmd_help = {
+        .name = "help",
+        .summary = "List the commands, including those plugins add",
+        .usage = "usage: pharos help [COMMAND]\n"
+                 "\n"
+                 "Lists pharos' commands and the commands loaded plugins add (with the\n"
+                 "plugin providing each), or prints the usage of COMMAND.\n",
+        .run = run,
+};

@@ -1,0 +1,12 @@
+#include "cli/cli.h"
+
+extern const struct cli_command cmd_help;
+extern const struct cli_command cmd_version;
+extern const struct cli_command cmd_plugins;
+
+const struct cli_command *const cli_commands[] = {
+        &cmd_help,
+        &cmd_version,
+        &cmd_plugins,
+        NULL,
+};

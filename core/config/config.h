@@ -1,0 +1,78 @@
+/*
+ * cluster.yml as the core sees it after loading and validation: every
+ * default filled in. Produced by cfg_load(); freed with cfg_free().
+ *
+ * Plugin-owned sections (network.<provider>, addons.<name>) are kept as
+ * generic trees and validated against the owning plugin's schema.
+ */
+#ifndef PHAROS_CORE_CONFIG_H
+#define PHAROS_CORE_CONFIG_H
+
+#include <stddef.h>
+
+/* A key/value pair of a string map (labels, environment ...). */
+struct cfg_kv {
+        char *key;
+        char *value;
+};
+
+struct cfg_taint {
+        char *key;
+        char *value; /* may be NULL */
+        char *effect; /* NoSchedule, PreferNoSchedule or NoExecute */
+};
+
+/* Where a value came from, for located messages. */
+struct cfg_mark {
+        int line; /* 1-based, 0 when the value is a default */
+        int col;  /* 1-based */
+};
+
+struct cfg_bastion {
+        char *address;
+        char *user;              /* default: the host's user */
+        char *ssh_key_path;      /* "~" already expanded */
+        int ssh_port;            /* default 22 */
+        char *ssh_proxy_command; /* may be NULL */
+};
+
+struct cfg_repository {
+        char *name;
+        char *contents;
+        char *key_url; /* may be NULL */
+};
+
+struct cfg_host {
+        char *address;
+        char *private_address;   /* may be NULL */
+        char *private_interface; /* may be NULL */
+        char *role;              /* "master" or "worker" */
+        struct cfg_kv *labels;
+        size_t n_labels;
+        struct cfg_taint *taints;
+        size_t n_taints;
+        char *user;              /* default "ubuntu" */
+        char *ssh_key_path;      /* default "~/.ssh/id_rsa", "~" expanded */
+        int ssh_port;            /* default 22 */
+        char *ssh_proxy_command; /* may be NULL */
+        struct cfg_bastion *bastion; /* may be NULL */
+        char *container_runtime; /* may be NULL: the cluster default applies */
+        struct cfg_kv *environment;
+        size_t n_environment;
+        struct cfg_repository *repositories;
+        size_t n_repositories;
+        struct cfg_mark mark; /* position of the host's entry in cluster.yml */
+};
+
+/* Opaque: the whole loaded document (network, addons, kubelet ... sections). */
+struct cfg_doc;
+
+struct cluster_config {
+        char *source;  /* the file name used in messages ("-" for stdin) */
+        char *name;    /* cluster name, may be NULL until generated */
+        struct cfg_host *hosts;
+        size_t n_hosts;
+        struct cfg_doc *doc; /* everything else, typed where the core needs it */
+};
+
+#endif

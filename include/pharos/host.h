@@ -1,0 +1,137 @@
+/*
+ * Services the pharos core offers to plugins, and the structs plugins use to
+ * register steps and commands.
+ *
+ * struct pharos_host is append-only: new services are added at the end and
+ * PHAROS_ABI_MINOR is bumped. A plugin built against a newer header can test
+ * whether the running core has a member with PHAROS_HOST_HAS().
+ */
+#ifndef PHAROS_HOST_H
+#define PHAROS_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opaque handle the core gives each plugin's init(); identifies the caller. */
+struct pharos_plugin;
+/* Opaque per-run context handed to a step's applies()/run(). */
+struct pharos_step_ctx;
+
+/* Log levels for pharos_host.log. */
+enum pharos_log_level {
+        PHAROS_LOG_ERROR = 0,
+        PHAROS_LOG_WARN,
+        PHAROS_LOG_INFO,
+        PHAROS_LOG_DEBUG,
+};
+
+/* Step flags. */
+enum pharos_step_flags {
+        /* Run on the selected hosts one at a time, in cluster.yml order. */
+        PHAROS_STEP_SERIAL = 1u << 0,
+        /* Run once for the cluster rather than once per host. */
+        PHAROS_STEP_ONCE = 1u << 1,
+};
+
+/*
+ * A step: one unit of work in a phase of a sequence. Registered from init()
+ * with host->register_step; the core keeps the pointer (static storage).
+ *
+ * Ordering: inside a phase the core sorts steps topologically by `after` and
+ * `before`, breaking ties by step id (byte order), so the result does not
+ * depend on how or in which order plugins were loaded. A reference prefixed
+ * with '?' ("?addon-cert-manager.apply") is optional: ignored when no such
+ * step is registered. Any other unknown reference is an error.
+ */
+struct pharos_step {
+        uint32_t struct_size;       /* sizeof(struct pharos_step) */
+        const char *id;             /* unique, "<plugin>.<step>" by convention */
+        const char *phase;          /* one of the core's phase names (pharos plugins steps) */
+        const char *const *after;   /* NULL-terminated ids this step runs after, or NULL */
+        const char *const *before;  /* NULL-terminated ids this step runs before, or NULL */
+        uint32_t flags;             /* enum pharos_step_flags */
+        const char *description;    /* one line shown by --plan and in progress output */
+        /* Returns 1 if the step has work on ctx's host, 0 if not, <0 on error. NULL: always. */
+        int (*applies)(struct pharos_step_ctx *ctx, void *state);
+        /* Does the work. Returns 0, or <0 after reporting through host->set_error. */
+        int (*run)(struct pharos_step_ctx *ctx, void *state);
+};
+
+#define PHAROS_STEP_SIZE_1_0 (offsetof(struct pharos_step, run) + sizeof(void *))
+
+/* Types of a plugin command's parameters, and the C type the function receives. */
+enum pharos_param_type {
+        PHAROS_PARAM_STRING = 1, /* const char * (NULL when optional and absent without default) */
+        PHAROS_PARAM_INT,        /* int64_t */
+        PHAROS_PARAM_BOOL,       /* int, 0 or 1 */
+        PHAROS_PARAM_DOUBLE,     /* double */
+};
+
+enum pharos_param_flags {
+        /* Given as --name VALUE (bool: --name / --no-name) instead of by position. */
+        PHAROS_PARAM_OPTION = 1u << 0,
+        /* May be omitted; then default_value (if any) or the type's zero value is passed. */
+        PHAROS_PARAM_OPTIONAL = 1u << 1,
+};
+
+/* One declared parameter of a plugin command. */
+struct pharos_param {
+        const char *name;          /* [a-z0-9-]+; the option name or the positional's label */
+        uint32_t type;             /* enum pharos_param_type */
+        uint32_t flags;            /* enum pharos_param_flags */
+        const char *default_value; /* textual default parsed like a command-line value, or NULL */
+        const char *help;          /* one line for the command's --help */
+};
+
+/*
+ * A command added to the pharos CLI. `fn` is called through libffi as
+ *   int fn(void *state, P1 p1, P2 p2, ...)
+ * with one argument per entry of `params`, in order, of the C type its
+ * pharos_param_type names. Its return value is the process exit code.
+ */
+struct pharos_command {
+        uint32_t struct_size;             /* sizeof(struct pharos_command) */
+        const char *name;                 /* words separated by one space: "hello greet" */
+        const char *summary;              /* one line for `pharos help` */
+        const struct pharos_param *params; /* array of n_params entries (static storage) */
+        uint32_t n_params;
+        void (*fn)(void); /* cast of the function described above */
+};
+
+#define PHAROS_COMMAND_SIZE_1_0 (offsetof(struct pharos_command, fn) + sizeof(void (*)(void)))
+
+/*
+ * The host-services table. Owned by the core; valid for the whole run.
+ * `self` arguments are the handle the plugin's init() received.
+ */
+struct pharos_host {
+        uint32_t struct_size; /* sizeof(struct pharos_host) of the running core */
+        uint32_t abi_major;   /* the core's PHAROS_ABI_MAJOR */
+        uint32_t abi_minor;   /* the core's PHAROS_ABI_MINOR */
+        const char *pharos_version; /* the core's version string */
+
+        /* printf-style log line, prefixed with the plugin's name. */
+        void (*log)(struct pharos_plugin *self, int level, const char *fmt, ...)
+                __attribute__((format(printf, 3, 4)));
+        /* Records why the plugin's last call or init failed (copied). */
+        void (*set_error)(struct pharos_plugin *self, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
+        /* Registers a step (kept by pointer). Returns 0 or <0 (bad struct, duplicate id). */
+        int (*register_step)(struct pharos_plugin *self, const struct pharos_step *step);
+        /* Registers a CLI command (kept by pointer). Returns 0 or <0. */
+        int (*register_command)(struct pharos_plugin *self, const struct pharos_command *cmd);
+};
+
+/* True when the running core's host table has `member` (test before calling newer services). */
+#define PHAROS_HOST_HAS(host, member)                                                              \
+        ((host)->struct_size >= offsetof(struct pharos_host, member) + sizeof((host)->member))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
