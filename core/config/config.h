@@ -75,4 +75,17 @@ struct cluster_config {
         struct cfg_doc *doc; /* everything else, typed where the core needs it */
 };
 
+#include "util/error.h"
+
+/*
+ * Loads and validates cluster.yml (path "-" = stdin) against the core schema
+ * and the schemas of the plugins in `reg` (may be NULL: plugin sections are
+ * then errors). Every problem is printed as FILE:LINE:COL: error: MESSAGE;
+ * on failure returns PERR_USAGE and err summarises. Opens no socket.
+ */
+struct registry;
+int cfg_load(const char *path, const struct registry *reg, struct cluster_config **out,
+             struct pharos_error *err);
+void cfg_free(struct cluster_config *cfg);
+
 #endif
