@@ -1,16 +1,40 @@
 /* pharos: entry point, global options and command dispatch. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/plugin_cmd.h"
 #include "util/log.h"
 
-#ifndef PHAROS_SYSTEM_PLUGIN_DIR
-#error "PHAROS_SYSTEM_PLUGIN_DIR must be defined by the build"
+#if !defined(PHAROS_SYSTEM_PLUGIN_DIR) || !defined(PHAROS_PLUGIN_REL_DIR)
+#error "PHAROS_SYSTEM_PLUGIN_DIR and PHAROS_PLUGIN_REL_DIR must be defined by the build"
 #endif
 
 extern const struct cli_command cmd_help;
+
+/*
+ * The installed plugin directory. An installed pharos lives in PREFIX/bin and
+ * finds PREFIX/<libdir>/pharos/plugins/<abi> next to itself, so an install
+ * tree can be moved (or installed with --prefix) and still find its plugins.
+ */
+static const char *system_plugin_dir(char *buf, size_t size)
+{
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = '\0';
+                char *slash = strrchr(exe, '/');
+                if (slash && slash - exe >= 4 && strncmp(slash - 4, "/bin", 4) == 0) {
+                        slash[-4] = '\0';
+                        snprintf(buf, size, "%s/%s", exe, PHAROS_PLUGIN_REL_DIR);
+                        return buf;
+                }
+        }
+        return PHAROS_SYSTEM_PLUGIN_DIR;
+}
 
 static const struct cli_command *find_command(const char *name)
 {
@@ -59,6 +83,7 @@ int main(int argc, char **argv)
         const char **paths = NULL;
         size_t n_paths = 0;
         int rc = 2, i = 1;
+        char sysdir[PATH_MAX];
 
         registry_init(&ctx.reg);
         /* Global options before the command. */
@@ -113,7 +138,8 @@ int main(int argc, char **argv)
                 .n_paths = n_paths,
                 .env_path = getenv("PHAROS_PLUGIN_PATH"),
                 .builtins = 1,
-                .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS") ? NULL : PHAROS_SYSTEM_PLUGIN_DIR,
+                .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS") ? NULL
+                                                                : system_plugin_dir(sysdir, sizeof(sysdir)),
         };
         if (cmd) {
                 rc = cmd->run(&ctx, cargc, cargv);
