@@ -39,8 +39,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 printf("\nPlugin commands:\n");
                 for (size_t i = 0; i < ctx->reg.n_cmds; i++) {
                         const struct reg_command *rc = &ctx->reg.cmds[i];
-                        printf("  %-22s %s [%s]\n", rc->cmd.name, rc->cmd.summary ? rc->cmd.summary : "",
-                               rc->owner->desc.name);
+                        printf("  %-22s %s [%s]\n", rc->cmd.name,
+                               rc->cmd.summary ? rc->cmd.summary : "", rc->owner->desc.name);
                 }
         }
         printf("\nGlobal options:\n"
@@ -53,11 +53,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command cmd_help = {
-        .name = "help",
-        .summary = "List the commands, including those plugins add",
-        .usage = "usage: pharos help [COMMAND]\n"
-                 "\n"
-                 "Lists pharos' commands and the commands loaded plugins add (with the\n"
-                 "plugin providing each), or prints the usage of COMMAND.\n",
-        .run = run,
+    .name = "help",
+    .summary = "List the commands, including those plugins add",
+    .usage = "usage: pharos help [COMMAND]\n"
+             "\n"
+             "Lists pharos' commands and the commands loaded plugins add (with the\n"
+             "plugin providing each), or prints the usage of COMMAND.\n",
+    .run = run,
 };

@@ -102,12 +102,14 @@ int main(int argc, char **argv)
                 if (t < 0)
                         goto out;
                 if (t == 0) {
-                        fprintf(stderr, "pharos: unknown option '%s'\nRun 'pharos --help' for usage.\n",
+                        fprintf(stderr,
+                                "pharos: unknown option '%s'\nRun 'pharos --help' for usage.\n",
                                 argv[i]);
                         goto out;
                 }
         }
-        const struct cli_command *cmd = i < argc && !cli_is_help(argv[i]) ? find_command(argv[i]) : &cmd_help;
+        const struct cli_command *cmd =
+            i < argc && !cli_is_help(argv[i]) ? find_command(argv[i]) : &cmd_help;
         int cargc = argc - i;
         char **cargv = argv + i;
         char *help_argv[] = {"help", NULL};
@@ -134,12 +136,13 @@ int main(int argc, char **argv)
                 cargv[k] = NULL;
         }
         ctx.lopts = (struct loader_opts){
-                .paths = paths,
-                .n_paths = n_paths,
-                .env_path = getenv("PHAROS_PLUGIN_PATH"),
-                .builtins = 1,
-                .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS") ? NULL
-                                                                : system_plugin_dir(sysdir, sizeof(sysdir)),
+            .paths = paths,
+            .n_paths = n_paths,
+            .env_path = getenv("PHAROS_PLUGIN_PATH"),
+            .builtins = 1,
+            .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS")
+                              ? NULL
+                              : system_plugin_dir(sysdir, sizeof(sysdir)),
         };
         if (cmd) {
                 rc = cmd->run(&ctx, cargc, cargv);
@@ -152,7 +155,8 @@ int main(int argc, char **argv)
                 rc = pcmd_run(pc, cargc - words, cargv + words);
                 goto out;
         }
-        fprintf(stderr, "pharos: unknown command '%s'\nRun 'pharos help' for the list of commands.\n",
+        fprintf(stderr,
+                "pharos: unknown command '%s'\nRun 'pharos help' for the list of commands.\n",
                 cargv[0]);
         rc = 2;
 out:

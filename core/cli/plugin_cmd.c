@@ -110,7 +110,8 @@ int pcmd_parse(const struct pharos_command *c, int argc, char **argv, struct pcm
         int options_done = 0;
 
         if (c->n_params > sizeof(given))
-                return perr_set(err, PERR_FAIL, "command '%s' declares too many parameters", c->name);
+                return perr_set(err, PERR_FAIL, "command '%s' declares too many parameters",
+                                c->name);
         for (uint32_t i = 0; i < c->n_params; i++)
                 set_default(&c->params[i], &vals[i]);
 
@@ -128,7 +129,8 @@ int pcmd_parse(const struct pharos_command *c, int argc, char **argv, struct pcm
                         int neg;
                         int idx = find_option(c, name, len, &neg);
                         if (idx < 0)
-                                return perr_set(err, PERR_USAGE, "unknown option --%.*s", (int)len, name);
+                                return perr_set(err, PERR_USAGE, "unknown option --%.*s", (int)len,
+                                                name);
                         const struct pharos_param *p = &c->params[idx];
                         const char *text;
                         if (p->type == PHAROS_PARAM_BOOL && !eq) {
@@ -247,10 +249,11 @@ void pcmd_usage(const struct pharos_command *c, FILE *f)
                 int opt = (p->flags & PHAROS_PARAM_OPTIONAL) != 0;
                 if (p->flags & PHAROS_PARAM_OPTION) {
                         if (p->type == PHAROS_PARAM_BOOL)
-                                fprintf(f, " %s--[no-]%s%s", opt ? "[" : "", p->name, opt ? "]" : "");
-                        else
-                                fprintf(f, " %s--%s %s%s", opt ? "[" : "", p->name, metavar(p->type),
+                                fprintf(f, " %s--[no-]%s%s", opt ? "[" : "", p->name,
                                         opt ? "]" : "");
+                        else
+                                fprintf(f, " %s--%s %s%s", opt ? "[" : "", p->name,
+                                        metavar(p->type), opt ? "]" : "");
                 } else {
                         char upper[64];
                         size_t k = 0;

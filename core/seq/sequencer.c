@@ -40,7 +40,8 @@ static int add_ref(struct graph *g, size_t i, const char *ref, int is_after,
         if (j < 0) {
                 if (optional)
                         return 0;
-                return perr_set(err, PERR_USAGE, "step '%s' (phase '%s') is to run %s unknown step '%s'",
+                return perr_set(err, PERR_USAGE,
+                                "step '%s' (phase '%s') is to run %s unknown step '%s'",
                                 g->nodes[i].id, g->nodes[i].phase, kind, id);
         }
         size_t first = is_after ? (size_t)j : i, second = is_after ? i : (size_t)j;
