@@ -200,7 +200,7 @@ int pcmd_call(const struct pharos_command *c, void *state, const struct pcmd_val
               struct pharos_error *err)
 {
         size_t n = (size_t)c->n_params + 1;
-        ffi_type **types = calloc(n, sizeof(*types));
+        ffi_type **types = calloc(n, sizeof(ffi_type *));
         void **args = calloc(n, sizeof(*args));
         if (!types || !args) {
                 free(types);
@@ -257,7 +257,7 @@ void pcmd_usage(const struct pharos_command *c, FILE *f)
                 } else {
                         char upper[64];
                         size_t k = 0;
-                        for (; p->name[k] && k < sizeof(upper) - 1; k++)
+                        for (; k < sizeof(upper) - 1 && p->name[k]; k++)
                                 upper[k] = (char)(p->name[k] == '-' ? '_' : p->name[k] & ~0x20);
                         upper[k] = '\0';
                         fprintf(f, " %s%s%s", opt ? "[" : "", upper, opt ? "]" : "");

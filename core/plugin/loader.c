@@ -186,7 +186,8 @@ static void load_dir(struct registry *r, const char *dir, size_t *rejected)
                         n++;
         }
         closedir(d);
-        qsort(names, n, sizeof(*names), cmp_str);
+        if (n > 1)
+                qsort(names, n, sizeof(*names), cmp_str);
         for (size_t i = 0; i < n; i++) {
                 char path[PATH_MAX];
                 struct pharos_error err = {0};
