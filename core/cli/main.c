@@ -29,8 +29,9 @@ static const char *system_plugin_dir(char *buf, size_t size)
                 char *slash = strrchr(exe, '/');
                 if (slash && slash - exe >= 4 && strncmp(slash - 4, "/bin", 4) == 0) {
                         slash[-4] = '\0';
-                        snprintf(buf, size, "%s/%s", exe, PHAROS_PLUGIN_REL_DIR);
-                        return buf;
+                        int len = snprintf(buf, size, "%s/%s", exe, PHAROS_PLUGIN_REL_DIR);
+                        if (len > 0 && (size_t)len < size)
+                                return buf;
                 }
         }
         return PHAROS_SYSTEM_PLUGIN_DIR;

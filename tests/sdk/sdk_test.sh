@@ -3,7 +3,7 @@
 # against that installed SDK only (a copy of the example outside the source
 # tree, found through find_package and through pkg-config), then loads it.
 set -euo pipefail
-: "${BUILD_DIR:?}" "${EXAMPLE_DIR:?}"
+: "${BUILD_DIR:?}" "${EXAMPLE_DIR:?}" "${TEMPLATE_DIR:?}"
 # shellcheck source=../lib/assert.sh
 . "$(dirname "$0")/../lib/assert.sh"
 work=$(mktemp -d)
@@ -59,4 +59,14 @@ expect_rc 0 "pkg-config-built plugin passes check"
 run nm -D --defined-only "$work/pc/hello.so"
 expect_eq "$(grep -c ' T ' <<<"$out")" "1" "only the describe symbol is exported"
 expect_contains "$out" "pharos_plugin_describe" "exported symbol"
+
+# The template builds as it is.
+cp -r "$TEMPLATE_DIR" "$work/template"
+run cmake -S "$work/template" -B "$work/template-build" -DCMAKE_PREFIX_PATH="$prefix"
+expect_rc 0 "configure the template"
+run cmake --build "$work/template-build"
+expect_rc 0 "build the template"
+run "$pharos" --plugin-path "$work/template-build" plugins check "$work/template-build/myplugin.so"
+expect_rc 0 "template passes check"
+expect_contains "$out" "ok: plugin 'myplugin'" "template check message"
 finish
