@@ -6,7 +6,7 @@
 #   4. lint gate                              (scripts/lint.sh)
 # Every stage runs; the exit status is non-zero if any failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 jobs=$(nproc)
 failed=()
 
