@@ -1,7 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +105,24 @@ static int hashed_match(const char *pat, const char *name)
         return ok;
 }
 
+/* OpenSSH's wildcards: only '*' and '?' ("[host]:port" brackets are literal). */
+static int glob_match(const char *p, const char *s)
+{
+        for (; *p; p++, s++) {
+                if (*p == '*') {
+                        for (;; s++) {
+                                if (glob_match(p + 1, s))
+                                        return 1;
+                                if (!*s)
+                                        return 0;
+                        }
+                }
+                if (!*s || (*p != '?' && *p != *s))
+                        return 0;
+        }
+        return *s == '\0';
+}
+
 /* OpenSSH's rules for the first field: any positive pattern matches and no
  * negated one does. */
 static int hosts_field_matches(const char *field, const char *name)
@@ -129,7 +146,7 @@ static int hosts_field_matches(const char *field, const char *name)
                         for (char *c = pat; *c; c++)
                                 *c = (char)tolower((unsigned char)*c);
                         int neg = pat[0] == '!';
-                        if (fnmatch(pat + neg, lname, 0) == 0) {
+                        if (glob_match(pat + neg, lname)) {
                                 if (neg)
                                         return 0;
                                 matched = 1;
