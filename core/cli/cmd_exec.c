@@ -14,7 +14,7 @@
 #include "util/log.h"
 
 static const char usage[] =
-        "Usage: pharos exec [OPTIONS] [--] COMMAND...\n"
+        "usage: pharos exec [OPTIONS] [--] COMMAND...\n"
         "\n"
         "Runs COMMAND with the login shell of each selected host of cluster.yml, in\n"
         "parallel. Options end at the first word that is not one, so\n"

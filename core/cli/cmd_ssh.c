@@ -11,7 +11,7 @@
 #include "util/log.h"
 
 static const char usage[] =
-        "Usage: pharos ssh [OPTIONS] [-- COMMAND...]\n"
+        "usage: pharos ssh [OPTIONS] [-- COMMAND...]\n"
         "\n"
         "Opens a shell on the selected host of cluster.yml, with a terminal when\n"
         "run from one. With COMMAND, runs it instead (on every selected host when\n"

@@ -139,7 +139,9 @@ int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const vo
                 }
                 if (pump_output(&r, sink, ud, &moved) < 0)
                         goto lost;
-                if (libssh2_channel_eof(r.ch) && eof_sent) {
+                /* A command that exits before reading all its input ends
+                 * the exchange: what is left of stdin is dropped. */
+                if (libssh2_channel_eof(r.ch)) {
                         /* drain anything that arrived with the EOF */
                         pump_output(&r, sink, ud, &moved);
                         if (!moved)
