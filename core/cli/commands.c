@@ -5,8 +5,8 @@ extern const struct cli_command cmd_version;
 extern const struct cli_command cmd_plugins;
 
 const struct cli_command *const cli_commands[] = {
-    &cmd_help,
-    &cmd_version,
-    &cmd_plugins,
-    NULL,
+        &cmd_help,
+        &cmd_version,
+        &cmd_plugins,
+        NULL,
 };

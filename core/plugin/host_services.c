@@ -43,14 +43,14 @@ static int hs_register_command(struct pharos_plugin *self, const struct pharos_c
 }
 
 static const struct pharos_host table = {
-    .struct_size = sizeof(struct pharos_host),
-    .abi_major = PHAROS_ABI_MAJOR,
-    .abi_minor = PHAROS_ABI_MINOR,
-    .pharos_version = PHAROS_VERSION,
-    .log = hs_log,
-    .set_error = hs_set_error,
-    .register_step = hs_register_step,
-    .register_command = hs_register_command,
+        .struct_size = sizeof(struct pharos_host),
+        .abi_major = PHAROS_ABI_MAJOR,
+        .abi_minor = PHAROS_ABI_MINOR,
+        .pharos_version = PHAROS_VERSION,
+        .log = hs_log,
+        .set_error = hs_set_error,
+        .register_step = hs_register_step,
+        .register_command = hs_register_command,
 };
 
 const struct pharos_host *host_services(void)

@@ -117,10 +117,10 @@ struct pharos_host {
 
         /* printf-style log line, prefixed with the plugin's name. */
         void (*log)(struct pharos_plugin *self, int level, const char *fmt, ...)
-            __attribute__((format(printf, 3, 4)));
+                __attribute__((format(printf, 3, 4)));
         /* Records why the plugin's last call or init failed (copied). */
         void (*set_error)(struct pharos_plugin *self, const char *fmt, ...)
-            __attribute__((format(printf, 2, 3)));
+                __attribute__((format(printf, 2, 3)));
         /* Registers a step (the struct is copied; its strings must stay valid). Returns 0 or <0. */
         int (*register_step)(struct pharos_plugin *self, const struct pharos_step *step);
         /* Registers a CLI command (copied; strings and params must stay valid). Returns 0 or <0. */

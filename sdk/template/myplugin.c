@@ -25,12 +25,12 @@ static int example_run(struct pharos_step_ctx *ctx, void *state)
 static const char *const example_after[] = {"?other-plugin.some-step", NULL};
 
 static const struct pharos_step example_step = {
-    .struct_size = sizeof(struct pharos_step),
-    .id = "myplugin.example",
-    .phase = "prepare-host", /* `pharos plugins steps` lists the phases */
-    .after = example_after,  /* '?' = only if that step exists */
-    .description = "what this step does, in one line",
-    .run = example_run,
+        .struct_size = sizeof(struct pharos_step),
+        .id = "myplugin.example",
+        .phase = "prepare-host", /* `pharos plugins steps` lists the phases */
+        .after = example_after,  /* '?' = only if that step exists */
+        .description = "what this step does, in one line",
+        .run = example_run,
 };
 
 static int myplugin_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
@@ -42,12 +42,12 @@ static int myplugin_init(const struct pharos_host *host, struct pharos_plugin *s
 }
 
 static const struct pharos_plugin_desc myplugin_desc = {
-    PHAROS_PLUGIN_DESC_HEADER,
-    .kind = PHAROS_KIND_OTHER,
-    .name = "myplugin",
-    .version = "0.1.0",
-    .description = "One line about what myplugin does",
-    .init = myplugin_init,
+        PHAROS_PLUGIN_DESC_HEADER,
+        .kind = PHAROS_KIND_OTHER,
+        .name = "myplugin",
+        .version = "0.1.0",
+        .description = "One line about what myplugin does",
+        .init = myplugin_init,
 };
 
 PHAROS_PLUGIN_DECLARE(myplugin, myplugin_desc)
