@@ -107,8 +107,8 @@ static int emit_scalar(struct conv *c, const yaml_event_t *ev)
                         char *num = malloc(strlen(digits) + 2);
                         if (!num)
                                 return perr_set(c->err, PERR_NOMEM, "out of memory");
-                        int len = sprintf(num, "%s%s", *s == '-' && strcmp(digits, "0") ? "-" : "",
-                                          digits);
+                        int len = sprintf(num, "%s%s",
+                                          *s == '-' && strcmp(digits, "0") != 0 ? "-" : "", digits);
                         yajl_gen_number(c->gen, num, (size_t)len);
                         free(num);
                         return 0;
@@ -148,9 +148,7 @@ static int emit_scalar(struct conv *c, const yaml_event_t *ev)
                                 o += frac;
                                 p += 1 + frac;
                         }
-                        size_t rest = strlen(p);
-                        memcpy(buf + o, p, rest);
-                        o += rest;
+                        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s", p);
                         yajl_gen_number(c->gen, buf, o);
                         return 0;
                 }
