@@ -201,8 +201,8 @@ unsigned long kube_write_count(const struct kube_client *kc)
         return kc->writes;
 }
 
-static int fetch_gv(struct kube_client *kc, const char *gv, struct gv_cache **out,
-                    struct pharos_error *err)
+/* Fetches a group-version's resources into the cache; *index = its slot, or -1 if not served. */
+static int fetch_gv(struct kube_client *kc, const char *gv, long *index, struct pharos_error *err)
 {
         char path[512];
         struct kube_response r;
@@ -210,9 +210,9 @@ static int fetch_gv(struct kube_client *kc, const char *gv, struct gv_cache **ou
         int rc = kube_request(kc, "GET", path, NULL, NULL, &r, err);
         if (rc < 0)
                 return rc;
+        *index = -1;
         if (r.status == 404) {
                 kube_response_free(&r);
-                *out = NULL;
                 return 0;
         }
         if (r.status != 200) {
@@ -229,7 +229,7 @@ static int fetch_gv(struct kube_client *kc, const char *gv, struct gv_cache **ou
                 if (strcmp(kc->gvs[i].group_version, gv) == 0) {
                         yajl_tree_free(kc->gvs[i].doc);
                         kc->gvs[i].doc = doc;
-                        *out = &kc->gvs[i];
+                        *index = (long)i;
                         return 0;
                 }
         }
@@ -244,13 +244,13 @@ static int fetch_gv(struct kube_client *kc, const char *gv, struct gv_cache **ou
         }
         kc->gvs = grown;
         kc->gvs[kc->n_gvs] = (struct gv_cache){name, doc};
-        *out = &kc->gvs[kc->n_gvs++];
+        *index = (long)kc->n_gvs++;
         return 0;
 }
 
 static int find_kind(const struct gv_cache *gv, const char *kind, struct kube_resource *out)
 {
-        yajl_val list = gv ? json_get(gv->doc, "resources") : NULL;
+        yajl_val list = json_get(gv->doc, "resources");
         if (!YAJL_IS_ARRAY(list))
                 return 0;
         for (size_t i = 0; i < list->u.array.len; i++) {
@@ -270,16 +270,15 @@ static int find_kind(const struct gv_cache *gv, const char *kind, struct kube_re
 int kube_resource_lookup(struct kube_client *kc, const char *api_version, const char *kind,
                          struct kube_resource *out, struct pharos_error *err)
 {
-        struct gv_cache *gv = NULL;
         for (size_t i = 0; i < kc->n_gvs; i++)
-                if (strcmp(kc->gvs[i].group_version, api_version) == 0)
-                        gv = &kc->gvs[i];
-        if (gv && find_kind(gv, kind, out))
-                return 0;
-        int rc = fetch_gv(kc, api_version, &gv, err);
+                if (strcmp(kc->gvs[i].group_version, api_version) == 0 &&
+                    find_kind(&kc->gvs[i], kind, out))
+                        return 0;
+        long index;
+        int rc = fetch_gv(kc, api_version, &index, err);
         if (rc < 0)
                 return rc;
-        if (find_kind(gv, kind, out))
+        if (index >= 0 && find_kind(&kc->gvs[index], kind, out))
                 return 0;
         return perr_set(err, PERR_FAIL, "the API server does not serve kind %s in %s", kind,
                         api_version);
