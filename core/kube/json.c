@@ -50,7 +50,7 @@ static void sort_indices(size_t *idx, size_t n, const char **keys)
 
 void json_emit(yajl_gen g, yajl_val v, int sort_keys)
 {
-        if (!v) {
+        if (!v || YAJL_IS_NULL(v)) {
                 yajl_gen_null(g);
         } else if (YAJL_IS_STRING(v)) {
                 yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
@@ -58,8 +58,6 @@ void json_emit(yajl_gen g, yajl_val v, int sort_keys)
                 yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
         } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
                 yajl_gen_bool(g, YAJL_IS_TRUE(v));
-        } else if (YAJL_IS_NULL(v)) {
-                yajl_gen_null(g);
         } else if (YAJL_IS_ARRAY(v)) {
                 yajl_gen_array_open(g);
                 for (size_t i = 0; i < v->u.array.len; i++)
@@ -112,6 +110,6 @@ void json_sha256_hex(const char *s, size_t len, char out[65])
         unsigned int md_len = 0;
         EVP_Digest(s, len, md, &md_len, EVP_sha256(), NULL);
         for (unsigned int i = 0; i < md_len && i < 32; i++)
-                snprintf(out + 2 * i, 3, "%02x", md[i]);
+                snprintf(out + 2 * (size_t)i, 3, "%02x", md[i]);
         out[64] = '\0';
 }
