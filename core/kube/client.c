@@ -205,7 +205,7 @@ unsigned long kube_write_count(const struct kube_client *kc)
 static int fetch_gv(struct kube_client *kc, const char *gv, long *index, struct pharos_error *err)
 {
         char path[512];
-        struct kube_response r;
+        struct kube_response r = {0};
         snprintf(path, sizeof(path), strchr(gv, '/') ? "/apis/%s" : "/api/%s", gv);
         int rc = kube_request(kc, "GET", path, NULL, NULL, &r, err);
         if (rc < 0)

@@ -196,7 +196,7 @@ static int apply_item(struct kube_client *kc, const char *stack, struct item *it
             kube_object_path(&res, ns, NULL, coll, sizeof(coll)) < 0)
                 return perr_set(err, PERR_FAIL, "object path too long for %s", it->name);
 
-        struct kube_response r;
+        struct kube_response r = {0};
         if ((rc = kube_request(kc, "GET", path, NULL, NULL, &r, err)) < 0)
                 return rc;
         yajl_val live = NULL;
@@ -263,7 +263,7 @@ static int read_inventory(struct kube_client *kc, const char *stack, char **text
                           struct pharos_error *err)
 {
         char path[512];
-        struct kube_response r;
+        struct kube_response r = {0};
         snprintf(path, sizeof(path),
                  "/api/v1/namespaces/" INVENTORY_NS "/configmaps/pharos-stack-%s", stack);
         *text = NULL;
@@ -316,7 +316,7 @@ static int write_inventory(struct kube_client *kc, const char *stack, const char
         yajl_gen_map_close(g);
         char *body = gen_take(g);
         char path[512];
-        struct kube_response r;
+        struct kube_response r = {0};
         snprintf(path, sizeof(path), "/api/v1/namespaces/" INVENTORY_NS "/configmaps%s%s",
                  exists ? "/" : "", exists ? name : "");
         int rc = body ? kube_request(kc, exists ? "PUT" : "POST", path, NULL, body, &r, err)
@@ -346,7 +346,7 @@ static int prune_line(struct kube_client *kc, const char *stack, char *line, str
         if (kube_object_path(&res, *fields[2] ? fields[2] : NULL, fields[3], path, sizeof(path)) <
             0)
                 return 0;
-        struct kube_response r;
+        struct kube_response r = {0};
         int rc = kube_request(kc, "GET", path, NULL, NULL, &r, err);
         if (rc < 0)
                 return rc;
@@ -467,7 +467,7 @@ int stack_delete(struct kube_client *kc, const char *stack, struct stack_stats *
                 rc = prune(kc, stack, old, NULL, 0, st, err);
         if (rc == 0 && exists) {
                 char path[512];
-                struct kube_response r;
+                struct kube_response r = {0};
                 snprintf(path, sizeof(path),
                          "/api/v1/namespaces/" INVENTORY_NS "/configmaps/pharos-stack-%s", stack);
                 rc = kube_request(kc, "DELETE", path, NULL, NULL, &r, err);
