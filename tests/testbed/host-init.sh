@@ -109,6 +109,7 @@ fi
 # From here on the caller's files (DIR may be under /tmp) are no longer needed.
 mount -t tmpfs -o mode=1777 tmp /tmp
 mount -t tmpfs -o mode=0755 run /run
+mount -t tmpfs -o mode=1777 shm /dev/shm
 install -d -m 0755 /run/sshd /run/lock /run/sudo
 
 # The rest of the machine (/, /usr, the sources) stays read-only for the host.

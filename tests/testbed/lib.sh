@@ -34,7 +34,7 @@ tb_ssh() {
         shift 2
         ssh -i "$d/id_ed25519" -o UserKnownHostsFile="$d/known_hosts" -o GlobalKnownHostsFile=/dev/null \
                 -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes \
-                -o ConnectTimeout=5 "pharos@$addr" "$@"
+                -o ConnectTimeout="${TB_SSH_TIMEOUT:-5}" "pharos@$addr" "$@"
 }
 
 # host_field DIR NAME FIELD: a field of a host from hosts.json.

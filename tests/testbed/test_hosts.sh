@@ -75,6 +75,14 @@ fi
 tb_ssh "$D" "$a1" true || fail "host-1 down after host-2's sshd-stop"
 "$TESTBED" sshd-start --dir "$D" --host host-2
 expect_eq "host-2 back" "$(tb_ssh "$D" "$a2" hostname)" host-2
+# A paused sshd accepts TCP but never answers: the client's timeout fires.
+"$TESTBED" sshd-pause --dir "$D" --host host-3
+if out=$(TB_SSH_TIMEOUT=2 tb_ssh "$D" "$a3" true 2>&1); then
+        fail "paused host-3 answered"
+fi
+[[ "$out" == *"timed out"* ]] || fail "paused host-3: $out"
+"$TESTBED" sshd-resume --dir "$D" --host host-3
+expect_eq "host-3 resumed" "$(tb_ssh "$D" "$a3" hostname)" host-3
 expect_eq "testbed exec" "$("$TESTBED" exec --dir "$D" --host host-3 -- hostname)" host-3
 
 pids=$(jq -r '.hosts[].pid' "$D/hosts.json")
