@@ -10,6 +10,10 @@ packages=(
         # tests and tooling
         libcmocka-dev jq strace python3 binutils
         clang clang-format clang-tidy cppcheck shellcheck libclang-rt-14-dev
+        # sandbox testbed hosts (tests/testbed)
+        openssh-server openssh-client sudo util-linux procps openssl iproute2
+        # fan-out benchmark comparisons (bench/fanout.sh)
+        pssh ansible time
 )
 
 missing=()
