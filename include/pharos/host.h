@@ -50,13 +50,13 @@ enum pharos_step_flags {
  * step is registered. Any other unknown reference is an error.
  */
 struct pharos_step {
-        uint32_t struct_size;      /* sizeof(struct pharos_step) */
-        const char *id;            /* unique, "<plugin>.<step>" by convention */
-        const char *phase;         /* one of the core's phase names (pharos plugins steps) */
-        const char *const *after;  /* NULL-terminated ids this step runs after, or NULL */
-        const char *const *before; /* NULL-terminated ids this step runs before, or NULL */
-        uint32_t flags;            /* enum pharos_step_flags */
-        const char *description;   /* one line shown by --plan and in progress output */
+        uint32_t struct_size;       /* sizeof(struct pharos_step) */
+        const char *id;             /* unique, "<plugin>.<step>" by convention */
+        const char *phase;          /* one of the core's phase names (pharos plugins steps) */
+        const char *const *after;   /* NULL-terminated ids this step runs after, or NULL */
+        const char *const *before;  /* NULL-terminated ids this step runs before, or NULL */
+        uint32_t flags;             /* enum pharos_step_flags */
+        const char *description;    /* one line shown by --plan and in progress output */
         /* Returns 1 if the step has work on ctx's host, 0 if not, <0 on error. NULL: always. */
         int (*applies)(struct pharos_step_ctx *ctx, void *state);
         /* Does the work. Returns 0, or <0 after reporting through host->set_error. */
@@ -96,9 +96,9 @@ struct pharos_param {
  * pharos_param_type names. Its return value is the process exit code.
  */
 struct pharos_command {
-        uint32_t struct_size;              /* sizeof(struct pharos_command) */
-        const char *name;                  /* words separated by one space: "hello greet" */
-        const char *summary;               /* one line for `pharos help` */
+        uint32_t struct_size;             /* sizeof(struct pharos_command) */
+        const char *name;                 /* words separated by one space: "hello greet" */
+        const char *summary;              /* one line for `pharos help` */
         const struct pharos_param *params; /* array of n_params entries (static storage) */
         uint32_t n_params;
         void (*fn)(void); /* cast of the function described above */
@@ -111,17 +111,17 @@ struct pharos_command {
  * `self` arguments are the handle the plugin's init() received.
  */
 struct pharos_host {
-        uint32_t struct_size;       /* sizeof(struct pharos_host) of the running core */
-        uint32_t abi_major;         /* the core's PHAROS_ABI_MAJOR */
-        uint32_t abi_minor;         /* the core's PHAROS_ABI_MINOR */
+        uint32_t struct_size; /* sizeof(struct pharos_host) of the running core */
+        uint32_t abi_major;   /* the core's PHAROS_ABI_MAJOR */
+        uint32_t abi_minor;   /* the core's PHAROS_ABI_MINOR */
         const char *pharos_version; /* the core's version string */
 
         /* printf-style log line, prefixed with the plugin's name. */
         void (*log)(struct pharos_plugin *self, int level, const char *fmt, ...)
-            __attribute__((format(printf, 3, 4)));
+                __attribute__((format(printf, 3, 4)));
         /* Records why the plugin's last call or init failed (copied). */
         void (*set_error)(struct pharos_plugin *self, const char *fmt, ...)
-            __attribute__((format(printf, 2, 3)));
+                __attribute__((format(printf, 2, 3)));
         /* Registers a step (kept by pointer). Returns 0 or <0 (bad struct, duplicate id). */
         int (*register_step)(struct pharos_plugin *self, const struct pharos_step *step);
         /* Registers a CLI command (kept by pointer). Returns 0 or <0. */
@@ -147,7 +147,8 @@ struct pharos_host {
         /* Number of items of a list or pairs of a map; 0 for anything else. */
         size_t (*config_len)(const struct pharos_config_node *n);
         /* Item i of a list, or value i of a map (document order); NULL out of range. */
-        const struct pharos_config_node *(*config_at)(const struct pharos_config_node *n, size_t i);
+        const struct pharos_config_node *(*config_at)(const struct pharos_config_node *n,
+                                                      size_t i);
         /* Key i of a map (owned by the core), or NULL. */
         const char *(*config_key_at)(const struct pharos_config_node *n, size_t i);
 };
