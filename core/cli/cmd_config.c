@@ -92,7 +92,7 @@ static int show(const struct cluster_config *cfg, const char *output)
         char *text = NULL;
         size_t len = 0;
         int rc = strcmp(output, "json") == 0 ? cfg_emit_json(cfg->doc->tree, &text, &len)
-                                             : cfg_emit_yaml(cfg->doc->tree, &text, &len);
+                                             : cfg_emit_yaml(cfg->doc->tree, 1, &text, &len);
         if (rc < 0) {
                 fprintf(stderr, "pharos config show: cannot serialise the configuration\n");
                 return 1;

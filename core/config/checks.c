@@ -21,8 +21,9 @@ int cfg_check_host_address(const char *v, char *why, size_t n)
         unsigned char buf[16];
         if (inet_pton(AF_INET, v, buf) == 1 || inet_pton(AF_INET6, v, buf) == 1)
                 return 0;
-        /* The original's hostname rule: /\A[a-z0-9\-\.]+\z/. */
-        int ok = *v != '\0';
+        /* The original's hostname rule: /\A[a-z0-9\-\.]+\z/, minus dotted numbers that
+         * are no IPv4 address (10.0.0.256), which no resolver treats as names. */
+        int ok = *v != '\0' && strspn(v, "0123456789.") != strlen(v);
         for (const char *p = v; *p && ok; p++)
                 ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.';
         if (ok)

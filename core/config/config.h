@@ -18,7 +18,7 @@ struct cfg_kv {
 
 struct cfg_taint {
         char *key;
-        char *value; /* may be NULL */
+        char *value;  /* may be NULL */
         char *effect; /* NoSchedule, PreferNoSchedule or NoExecute */
 };
 
@@ -51,12 +51,12 @@ struct cfg_host {
         size_t n_labels;
         struct cfg_taint *taints;
         size_t n_taints;
-        char *user;              /* default "ubuntu" */
-        char *ssh_key_path;      /* default "~/.ssh/id_rsa", "~" expanded */
-        int ssh_port;            /* default 22 */
-        char *ssh_proxy_command; /* may be NULL */
+        char *user;                  /* default "ubuntu" */
+        char *ssh_key_path;          /* default "~/.ssh/id_rsa", "~" expanded */
+        int ssh_port;                /* default 22 */
+        char *ssh_proxy_command;     /* may be NULL */
         struct cfg_bastion *bastion; /* may be NULL */
-        char *container_runtime; /* may be NULL: the cluster default applies */
+        char *container_runtime;     /* may be NULL: the cluster default applies */
         struct cfg_kv *environment;
         size_t n_environment;
         struct cfg_repository *repositories;
@@ -68,8 +68,8 @@ struct cfg_host {
 struct cfg_doc;
 
 struct cluster_config {
-        char *source;  /* the file name used in messages ("-" for stdin) */
-        char *name;    /* cluster name, may be NULL until generated */
+        char *source; /* the file name used in messages ("-" for stdin) */
+        char *name;   /* cluster name, may be NULL until generated */
         struct cfg_host *hosts;
         size_t n_hosts;
         struct cfg_doc *doc; /* everything else, typed where the core needs it */

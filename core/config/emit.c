@@ -49,11 +49,31 @@ static int scalar_type(const cfg_node *n)
         return CFG_T_STRING;
 }
 
-static int emit_scalar(yaml_emitter_t *e, const cfg_node *n, int is_key)
+/* s with every "${" doubled to "$${", or NULL when there is none (or no memory). */
+static char *escape_refs(const char *s)
+{
+        size_t extra = 0;
+        for (const char *p = strstr(s, "${"); p; p = strstr(p + 2, "${"))
+                extra++;
+        char *out = extra ? malloc(strlen(s) + extra + 1) : NULL;
+        if (!out)
+                return NULL;
+        char *o = out;
+        for (const char *p = s; *p; p++) {
+                if (p[0] == '$' && p[1] == '{')
+                        *o++ = '$';
+                *o++ = *p;
+        }
+        *o = '\0';
+        return out;
+}
+
+static int emit_scalar(yaml_emitter_t *e, const cfg_node *n, int is_key, int as_input)
 {
         yaml_event_t ev;
         int type = is_key ? CFG_T_STRING : scalar_type(n);
-        const char *text = type == CFG_T_NULL ? "null" : n->text;
+        char *escaped = as_input && !is_key ? escape_refs(n->text) : NULL;
+        const char *text = type == CFG_T_NULL ? "null" : escaped ? escaped : n->text;
         /* A string that was quoted, or that would read back as another type, stays quoted. */
         int plain_ok = type != CFG_T_STRING || !n->quoted;
         if (type == CFG_T_STRING && !n->quoted && !is_key) {
@@ -64,17 +84,20 @@ static int emit_scalar(yaml_emitter_t *e, const cfg_node *n, int is_key)
         yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
         if (type == CFG_T_STRING && strchr(text, '\n'))
                 style = YAML_LITERAL_SCALAR_STYLE;
-        if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
-                                          plain_ok, !plain_ok || type == CFG_T_STRING, style))
+        int ok =
+            yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
+                                         plain_ok, !plain_ok || type == CFG_T_STRING, style);
+        free(escaped);
+        if (!ok)
                 return PERR_NOMEM;
         return yaml_emitter_emit(e, &ev) ? 0 : PERR_FAIL;
 }
 
-static int emit_node(yaml_emitter_t *e, const cfg_node *n)
+static int emit_node(yaml_emitter_t *e, const cfg_node *n, int as_input)
 {
         yaml_event_t ev;
         if (n->kind == PHAROS_CONFIG_SCALAR)
-                return emit_scalar(e, n, 0);
+                return emit_scalar(e, n, 0, as_input);
         int map = n->kind == PHAROS_CONFIG_MAP;
         int ok =
             map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE)
@@ -83,16 +106,16 @@ static int emit_node(yaml_emitter_t *e, const cfg_node *n)
         if (!ok || !yaml_emitter_emit(e, &ev))
                 return PERR_FAIL;
         for (size_t i = 0; i < n->len; i++) {
-                if (map && emit_scalar(e, n->keys[i], 1) < 0)
+                if (map && emit_scalar(e, n->keys[i], 1, as_input) < 0)
                         return PERR_FAIL;
-                if (emit_node(e, n->items[i]) < 0)
+                if (emit_node(e, n->items[i], as_input) < 0)
                         return PERR_FAIL;
         }
         ok = map ? yaml_mapping_end_event_initialize(&ev) : yaml_sequence_end_event_initialize(&ev);
         return ok && yaml_emitter_emit(e, &ev) ? 0 : PERR_FAIL;
 }
 
-int cfg_emit_yaml(const cfg_node *root, char **out, size_t *len)
+int cfg_emit_yaml(const cfg_node *root, int as_input, char **out, size_t *len)
 {
         yaml_emitter_t e;
         yaml_event_t ev;
@@ -106,7 +129,7 @@ int cfg_emit_yaml(const cfg_node *root, char **out, size_t *len)
         if (yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
             yaml_emitter_emit(&e, &ev) &&
             yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
-            yaml_emitter_emit(&e, &ev) && emit_node(&e, root) == 0 &&
+            yaml_emitter_emit(&e, &ev) && emit_node(&e, root, as_input) == 0 &&
             yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&e, &ev) &&
             yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&e, &ev) &&
             yaml_emitter_flush(&e))

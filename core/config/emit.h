@@ -10,8 +10,12 @@
 
 #include "config/node.h"
 
-/* *out is malloc'ed (caller frees), *len its length. Return 0 or a negative code. */
-int cfg_emit_yaml(const cfg_node *root, char **out, size_t *len);
+/*
+ * *out is malloc'ed (caller frees), *len its length. Return 0 or a negative
+ * code. With as_input, "${" in values is written as "$${" so that reading
+ * the output as cluster.yml gives back the same values.
+ */
+int cfg_emit_yaml(const cfg_node *root, int as_input, char **out, size_t *len);
 int cfg_emit_json(const cfg_node *root, char **out, size_t *len);
 
 #endif

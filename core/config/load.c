@@ -19,9 +19,9 @@ int cfg_load_buffer(const char *buf, size_t len, const char *name, const struct 
         cfg_node *root = NULL;
         *out = NULL;
         if (len > CFG_MAX_FILE_SIZE) {
-                cfg_error(d, 1, 1, "file is %zu bytes; cluster.yml may be at most %u MiB", len,
+                cfg_error(d, 1, 1, "file is larger than %u MiB, the limit for cluster.yml",
                           CFG_MAX_FILE_SIZE >> 20);
-                return perr_set(err, PERR_USAGE, "%s: invalid configuration", name);
+                return perr_set(err, PERR_USAGE, "%s: 1 error in the configuration", name);
         }
         if (cfg_parse(buf, len, &root, d) == 0) {
                 cfg_validate(&root, reg, d);

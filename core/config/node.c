@@ -51,6 +51,7 @@ cfg_node *cfg_node_copy(const cfg_node *n, long *budget)
                 return NULL;
         c->quoted = n->quoted;
         c->type = n->type;
+        c->bad = n->bad;
         if (n->text && !(c->text = strdup(n->text)))
                 goto fail;
         for (size_t i = 0; i < n->len; i++) {

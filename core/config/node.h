@@ -27,6 +27,7 @@ struct pharos_config_node {
         int col;    /* 1-based */
         int quoted; /* scalar was quoted or a block scalar: always a string */
         int type;   /* enum cfg_scalar_type, set by validation */
+        int bad;    /* already reported (a failed ${VAR}): validation stays quiet */
         char *text; /* scalar text (owned), NULL for containers */
         size_t len; /* number of items / pairs */
         size_t cap;

@@ -238,6 +238,7 @@ static int scalar_value(struct pctx *c, const yaml_event_t *ev, int is_key, cfg_
                                 ecol = col + (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) +
                                        (int)e.offset;
                         cfg_error(c->d, line, ecol, "%s", e.msg);
+                        n->bad = 1;
                 } else {
                         free(n->text);
                         n->text = expanded;

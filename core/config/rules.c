@@ -129,10 +129,11 @@ static void host_rules(cfg_node *root, struct cfg_diags *d)
                           "master)");
         if (masters > 0 && masters % 2 == 0)
                 cfg_warning(d, key->line, key->col,
-                            "hosts: %zu master hosts: etcd runs on the masters and works only "
-                            "while a majority of them is up, so %zu masters survive no more "
-                            "failures than %zu do; run an odd number of masters (1, 3, 5)",
-                            masters, masters, masters - 1);
+                            "hosts: %zu masters: etcd runs on the masters and needs a majority "
+                            "of them up, so %zu masters tolerate %zu failed master%s, no more "
+                            "than %zu would; run an odd number of masters (1, 3, 5)",
+                            masters, masters, (masters - 1) / 2, (masters - 1) / 2 == 1 ? "" : "s",
+                            masters - 1);
         unique_endpoints(hosts, d);
 }
 

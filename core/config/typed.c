@@ -95,7 +95,7 @@ int cfg_typed_build(cfg_node *root, struct cfg_doc **out, struct pharos_error *e
         char *yaml = NULL;
         size_t len = 0;
         struct cfg_doc *doc = NULL;
-        int rc = cfg_emit_yaml(root, &yaml, &len);
+        int rc = cfg_emit_yaml(root, 0, &yaml, &len);
         if (rc < 0) {
                 cfg_node_free(root);
                 return perr_set(err, PERR_NOMEM, "cannot serialise the configuration");

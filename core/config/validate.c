@@ -125,6 +125,8 @@ static int check_scalar(struct vctx *v, cfg_node *n, int type, long long min, lo
                                             [CFG_T_INT] = "an integer",
                                             [CFG_T_BOOL] = "true or false",
                                             [CFG_T_DOUBLE] = "a number"};
+        if (n->bad)
+                return -1;
         if (n->kind != PHAROS_CONFIG_SCALAR || cfg_scalar_is_null(n)) {
                 expected(v, n, names[type]);
                 return -1;
@@ -133,7 +135,11 @@ static int check_scalar(struct vctx *v, cfg_node *n, int type, long long min, lo
         if (type == CFG_T_INT) {
                 long long x;
                 if (cfg_parse_int(n->text, &x) < 0) {
-                        expected(v, n, names[type]);
+                        const char *digits = n->text + (n->text[0] == '-' || n->text[0] == '+');
+                        if (*digits && strspn(digits, "0123456789") == strlen(digits))
+                                verr(v, n, "%s is out of range %lld..%lld", n->text, min, max);
+                        else
+                                expected(v, n, names[type]);
                         return -1;
                 }
                 if (max > min && (x < min || x > max)) {
@@ -336,10 +342,17 @@ static size_t pfield_count(const struct pharos_config_field *fields)
         return n;
 }
 
+/*
+ * An absent MAP gets an empty map (so its defaults show) only when it has
+ * defaults and no required key: the user left it out, that is no error.
+ */
 static int pfields_have_defaults(const struct pharos_config_field *fields, int depth)
 {
         if (depth > MAX_SCHEMA_DEPTH)
                 return 0;
+        for (size_t i = 0, n = pfield_count(fields); i < n; i++)
+                if (fields[i].flags & PHAROS_CFG_REQUIRED)
+                        return 0;
         for (size_t i = 0, n = pfield_count(fields); i < n; i++)
                 if (fields[i].default_value || (fields[i].type == PHAROS_CFG_MAP &&
                                                 pfields_have_defaults(fields[i].fields, depth + 1)))
@@ -554,6 +567,8 @@ static void check_map(struct vctx *v, cfg_node *n, const cyaml_schema_field_t *f
                 cands[nf] = fields[nf].key;
                 nf++;
         }
+        /* A required key the user misspelt is reported once, as the misspelling. */
+        int suggested[64] = {0};
         for (size_t i = 0; i < n->len; i++) {
                 const char *key = n->keys[i]->text;
                 const cyaml_schema_field_t *f = NULL;
@@ -565,12 +580,20 @@ static void check_map(struct vctx *v, cfg_node *n, const cyaml_schema_field_t *f
                                 check_plugin_section(v, n, i, x, cands, nf, NULL);
                         else
                                 unknown_key(v, n->keys[i], cands, nf);
+                        for (size_t k = 0; k < nf; k++)
+                                if (cfg_is_close(key, cands[k])) {
+                                        suggested[k] = 1;
+                                        break;
+                                }
                         continue;
                 }
                 if (cfg_scalar_is_null(n->items[i])) {
-                        if (!(f->value.flags & CYAML_FLAG_OPTIONAL))
+                        if (f->value.flags & CYAML_FLAG_OPTIONAL) {
+                                cfg_node_remove(n, i--);
+                        } else {
                                 verr(v, n->keys[i], "'%s' needs a value", key);
-                        cfg_node_remove(n, i--);
+                                n->items[i]->bad = 1;
+                        }
                         continue;
                 }
                 struct mark m = push_key(v, key);
@@ -582,7 +605,8 @@ static void check_map(struct vctx *v, cfg_node *n, const cyaml_schema_field_t *f
                 if (cfg_map_get(n, f->key, NULL))
                         continue;
                 if (!(f->value.flags & CYAML_FLAG_OPTIONAL)) {
-                        verr(v, n, "missing required key '%s'", f->key);
+                        if (!suggested[k])
+                                verr(v, n, "missing required key '%s'", f->key);
                         continue;
                 }
                 struct mark m = push_key(v, f->key);
