@@ -104,7 +104,7 @@ int cfg_load(const char *path, const struct registry *reg, struct cluster_config
         char *buf = NULL;
         size_t len = 0;
         int rc = fd < 0 ? -errno : read_all(fd, &buf, &len);
-        if (fd > 0)
+        if (!is_stdin && fd >= 0)
                 close(fd);
         if (rc < 0) {
                 rc = perr_set(err, PERR_USAGE, "cannot read %s: %s", is_stdin ? "stdin" : file,
