@@ -59,6 +59,12 @@ static const struct pharos_config_node *hs_config_section(struct pharos_plugin *
         return cfg_doc_section(active_config->doc, self->desc.config_section);
 }
 
+static const struct pharos_config_node *hs_config_root(struct pharos_plugin *self)
+{
+        (void)self;
+        return active_config ? active_config->doc->tree : NULL;
+}
+
 static const struct pharos_host table = {
         .struct_size = sizeof(struct pharos_host),
         .abi_major = PHAROS_ABI_MAJOR,
@@ -78,6 +84,7 @@ static const struct pharos_host table = {
         .config_len = cfg_api_len,
         .config_at = cfg_api_at,
         .config_key_at = cfg_api_key_at,
+        .config_root = hs_config_root,
 };
 
 const struct pharos_host *host_services(void)

@@ -1,10 +1,11 @@
 /*
- * Read-only access to a plugin's validated cluster.yml section.
+ * Read-only access to the validated cluster.yml.
  *
  * host->config_section(self) returns the root of the section the plugin
  * declared in its descriptor (config_section), already checked against its
  * config_schema and with the schema's defaults filled in, or NULL when the
- * section is absent or no configuration is loaded. Nodes are owned by the
+ * section is absent or no configuration is loaded. host->config_root(self)
+ * returns the whole document (core keys with their defaults included). Nodes are owned by the
  * core and stay valid until the command that loaded cluster.yml ends; never
  * free or modify them. Every accessor accepts NULL and then returns the
  * "absent" answer (NULL, 0 or -1).

@@ -151,6 +151,11 @@ struct pharos_host {
                                                       size_t i);
         /* Key i of a map (owned by the core), or NULL. */
         const char *(*config_key_at)(const struct pharos_config_node *n, size_t i);
+        /*
+         * The whole validated cluster.yml with every default (hosts,
+         * network.pod_network_cidr ...), or NULL when none is loaded.
+         */
+        const struct pharos_config_node *(*config_root)(struct pharos_plugin *self);
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */

@@ -116,8 +116,9 @@ static void plugin_reads_its_section(void **s)
         assert_int_equal(loader_load_file(&reg, FX("network-testnet"), &err), 0);
         struct pharos_plugin *p = reg.plugins[0];
         const struct pharos_host *h = host_services();
-        assert_true(PHAROS_HOST_HAS(h, config_key_at));
+        assert_true(PHAROS_HOST_HAS(h, config_root));
         assert_null(h->config_section(p)); /* nothing loaded yet */
+        assert_null(h->config_root(p));
 
         struct cluster_config *cfg = load_ok("hosts: [{address: 10.0.0.1, role: master}]\n"
                                              "network:\n"
@@ -159,8 +160,15 @@ static void plugin_reads_its_section(void **s)
         assert_int_equal(h->config_len(NULL), 0);
         assert_null(h->config_key_at(peers, 0));
 
+        const struct pharos_config_node *root = h->config_root(p);
+        assert_string_equal(
+            h->config_string(h->config_get(h->config_get(root, "network"), "pod_network_cidr")),
+            "10.32.0.0/12");
+        assert_ptr_equal(h->config_get(h->config_get(root, "network"), "testnet"), sec);
+
         host_services_set_config(NULL);
         assert_null(h->config_section(p));
+        assert_null(h->config_root(p));
         cfg_free(cfg);
         registry_free(&reg);
 }
