@@ -3,10 +3,12 @@
 extern const struct cli_command cmd_help;
 extern const struct cli_command cmd_version;
 extern const struct cli_command cmd_plugins;
+extern const struct cli_command cmd_config;
 
 const struct cli_command *const cli_commands[] = {
         &cmd_help,
         &cmd_version,
         &cmd_plugins,
+        &cmd_config,
         NULL,
 };
