@@ -6,10 +6,14 @@ set -euo pipefail
 packages=(
         # build
         build-essential cmake pkg-config git
-        libssh2-1-dev libcyaml-dev libyaml-dev libcurl4-openssl-dev libyajl-dev libffi-dev
+        libssh2-1-dev libcyaml-dev libyaml-dev libcurl4-openssl-dev libyajl-dev libffi-dev libssl-dev
         # tests and tooling
         libcmocka-dev jq strace python3 binutils
         clang clang-format clang-tidy cppcheck shellcheck libclang-rt-14-dev
+        # sandbox testbed hosts (tests/testbed)
+        openssh-server openssh-client sudo util-linux procps openssl iproute2
+        # fan-out benchmark comparisons (bench/fanout.sh)
+        pssh ansible time
 )
 
 missing=()

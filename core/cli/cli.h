@@ -41,7 +41,7 @@ void cli_usage(const struct cli_command *c, FILE *f);
 
 /* Reports a usage error for command c and returns exit code 2. */
 int cli_usage_error(const struct cli_command *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 /* True if arg is -h or --help. */
 int cli_is_help(const char *arg);

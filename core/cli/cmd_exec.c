@@ -81,8 +81,11 @@ static int exec_job(void *ud, size_t i, struct pharos_error *err)
         struct tp_target t, b;
         tp_target_from_host(h, &t, &b);
         struct transport *tp = NULL;
+        /* With several hosts a failure is shown when it happens, and again
+         * in the summary; with one, the summary says it all. */
         if (tp_open(&t, run->opts, &tp, err) < 0) {
-                log_error("%s", err->msg);
+                if (run->prefix)
+                        log_error("%s", err->msg);
                 return PERR_FAIL;
         }
         struct host_out ho = {.name = h->address};
@@ -100,7 +103,8 @@ static int exec_job(void *ud, size_t i, struct pharos_error *err)
         }
         tp_close(tp);
         if (rc < 0) {
-                log_error("%s", err->msg);
+                if (run->prefix)
+                        log_error("%s", err->msg);
                 return PERR_FAIL;
         }
         if (res.status != 0)

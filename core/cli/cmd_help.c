@@ -53,11 +53,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command cmd_help = {
-    .name = "help",
-    .summary = "List the commands, including those plugins add",
-    .usage = "usage: pharos help [COMMAND]\n"
-             "\n"
-             "Lists pharos' commands and the commands loaded plugins add (with the\n"
-             "plugin providing each), or prints the usage of COMMAND.\n",
-    .run = run,
+        .name = "help",
+        .summary = "List the commands, including those plugins add",
+        .usage = "usage: pharos help [COMMAND]\n"
+                 "\n"
+                 "Lists pharos' commands and the commands loaded plugins add (with the\n"
+                 "plugin providing each), or prints the usage of COMMAND.\n",
+        .run = run,
 };

@@ -15,7 +15,7 @@ extern const struct cli_command cmd_plugins;
 static const char *kind_name(uint32_t kind)
 {
         static const char *const names[] = {
-            "?", "os", "runtime", "network", "addon", "control-plane", "other"};
+                "?", "os", "runtime", "network", "addon", "control-plane", "other"};
         return kind <= PHAROS_KIND_OTHER ? names[kind] : "?";
 }
 
@@ -114,7 +114,7 @@ static int resolve_together(const struct registry *a, const struct registry *b,
         if (nodes && order) {
                 for (size_t i = 0; i < n; i++) {
                         const struct pharos_step *s =
-                            i < a->n_steps ? &a->steps[i].step : &b->steps[i - a->n_steps].step;
+                                i < a->n_steps ? &a->steps[i].step : &b->steps[i - a->n_steps].step;
                         nodes[i] = (struct seq_node){s->id, s->phase, s->after, s->before};
                 }
                 rc = seq_resolve(phase_names, phase_count(), nodes, n, order, err);
@@ -217,19 +217,19 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command cmd_plugins = {
-    .name = "plugins",
-    .summary = "List, check and order the loaded plugins",
-    .usage = "usage: pharos plugins list [--output table|json]\n"
-             "       pharos plugins check FILE\n"
-             "       pharos plugins steps\n"
-             "\n"
-             "list    the loaded plugins: name, kind, version, ABI, steps, commands and\n"
-             "        origin (builtin or the .so path)\n"
-             "check   validate a plugin file without registering it (exit 0, or 1 and why)\n"
-             "steps   the registered steps per sequence and phase, in execution order\n"
-             "\n"
-             "Plugins are searched in: --plugin-path DIR, PHAROS_PLUGIN_PATH (colon list),\n"
-             "the plugins built into pharos, then the installed plugin directory. The\n"
-             "first plugin of a name wins; world-writable files and directories are refused.\n",
-    .run = run,
+        .name = "plugins",
+        .summary = "List, check and order the loaded plugins",
+        .usage = "usage: pharos plugins list [--output table|json]\n"
+                 "       pharos plugins check FILE\n"
+                 "       pharos plugins steps\n"
+                 "\n"
+                 "list    the loaded plugins: name, kind, version, ABI, steps, commands and\n"
+                 "        origin (builtin or the .so path)\n"
+                 "check   validate a plugin file without registering it (exit 0, or 1 and why)\n"
+                 "steps   the registered steps per sequence and phase, in execution order\n"
+                 "\n"
+                 "Plugins are searched in: --plugin-path DIR, PHAROS_PLUGIN_PATH (colon list),\n"
+                 "the plugins built into pharos, then the installed plugin directory. The\n"
+                 "first plugin of a name wins; world-writable files and directories are refused.\n",
+        .run = run,
 };

@@ -35,11 +35,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command cmd_version = {
-    .name = "version",
-    .summary = "Print the versions of pharos, its plugin ABI and its libraries",
-    .usage = "usage: pharos version\n"
-             "\n"
-             "Prints the pharos version, the plugin ABI version and the versions of the\n"
-             "libraries it runs with (libssh2, libcurl, yajl, libcyaml, libyaml, libffi).\n",
-    .run = run,
+        .name = "version",
+        .summary = "Print the versions of pharos, its plugin ABI and its libraries",
+        .usage = "usage: pharos version\n"
+                 "\n"
+                 "Prints the pharos version, the plugin ABI version and the versions of the\n"
+                 "libraries it runs with (libssh2, libcurl, yajl, libcyaml, libyaml, libffi).\n",
+        .run = run,
 };

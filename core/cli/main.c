@@ -110,7 +110,7 @@ int main(int argc, char **argv)
                 }
         }
         const struct cli_command *cmd =
-            i < argc && !cli_is_help(argv[i]) ? find_command(argv[i]) : &cmd_help;
+                i < argc && !cli_is_help(argv[i]) ? find_command(argv[i]) : &cmd_help;
         int cargc = argc - i;
         char **cargv = argv + i;
         char *help_argv[] = {"help", NULL};
@@ -137,13 +137,13 @@ int main(int argc, char **argv)
                 cargv[k] = NULL;
         }
         ctx.lopts = (struct loader_opts){
-            .paths = paths,
-            .n_paths = n_paths,
-            .env_path = getenv("PHAROS_PLUGIN_PATH"),
-            .builtins = 1,
-            .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS")
-                              ? NULL
-                              : system_plugin_dir(sysdir, sizeof(sysdir)),
+                .paths = paths,
+                .n_paths = n_paths,
+                .env_path = getenv("PHAROS_PLUGIN_PATH"),
+                .builtins = 1,
+                .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS")
+                                      ? NULL
+                                      : system_plugin_dir(sysdir, sizeof(sysdir)),
         };
         if (cmd) {
                 rc = cmd->run(&ctx, cargc, cargv);

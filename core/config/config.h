@@ -64,7 +64,7 @@ struct cfg_host {
         struct cfg_mark mark; /* position of the host's entry in cluster.yml */
 };
 
-/* Opaque: the whole loaded document (network, addons, kubelet ... sections). */
+/* The whole loaded document, typed: network, addons, kubelet ... (config/doc.h). */
 struct cfg_doc;
 
 struct cluster_config {
@@ -75,6 +75,7 @@ struct cluster_config {
         struct cfg_doc *doc; /* everything else, typed where the core needs it */
 };
 
+#include "config/doc.h"
 #include "util/error.h"
 
 /*

@@ -31,16 +31,16 @@ int loader_accept_desc(const struct pharos_plugin_desc *d, const char *origin,
                                 "%s: rejected: pharos_plugin_describe() returned NULL", origin);
         if (d->abi_major != PHAROS_ABI_MAJOR)
                 return perr_set(
-                    err, PERR_FAIL,
-                    "%s: rejected: built for plugin ABI %u.%u, this pharos has ABI %d.%d "
-                    "(the major version must match)",
-                    origin, d->abi_major, d->abi_minor, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
+                        err, PERR_FAIL,
+                        "%s: rejected: built for plugin ABI %u.%u, this pharos has ABI %d.%d "
+                        "(the major version must match)",
+                        origin, d->abi_major, d->abi_minor, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
         if (d->abi_minor > PHAROS_ABI_MINOR)
                 return perr_set(
-                    err, PERR_FAIL,
-                    "%s: rejected: built for plugin ABI %u.%u, this pharos has ABI %d.%d "
-                    "(the plugin needs a newer pharos)",
-                    origin, d->abi_major, d->abi_minor, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
+                        err, PERR_FAIL,
+                        "%s: rejected: built for plugin ABI %u.%u, this pharos has ABI %d.%d "
+                        "(the plugin needs a newer pharos)",
+                        origin, d->abi_major, d->abi_minor, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
         if (abi_copy_struct(out, sizeof(*out), d, d->struct_size, PHAROS_PLUGIN_DESC_SIZE_1_0,
                             "plugin descriptor", &inner) < 0)
                 return perr_set(err, PERR_FAIL, "%s: rejected: %s", origin, inner.msg);
@@ -56,9 +56,9 @@ int loader_accept_desc(const struct pharos_plugin_desc *d, const char *origin,
                                 out->name);
         if (out->config_schema && !out->config_section)
                 return perr_set(
-                    err, PERR_FAIL,
-                    "%s: rejected: plugin '%s' declares a config schema without a section", origin,
-                    out->name);
+                        err, PERR_FAIL,
+                        "%s: rejected: plugin '%s' declares a config schema without a section",
+                        origin, out->name);
         return 0;
 }
 

@@ -17,7 +17,7 @@ struct pharos_error {
 
 /* Sets err (if not NULL) and returns code, for `return perr_set(...)`. */
 int perr_set(struct pharos_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Maps an error code to the process exit code (0, 1 or 2). */
 int perr_exit_code(int code);

@@ -15,7 +15,7 @@ void log_set_color(int on);
 /* One line on stderr: "error: ", "warning: " prefixes for those levels, then
  * "[prefix] " when prefix is not NULL. */
 void log_msg(int level, const char *prefix, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap);
 
 #define log_error(...) log_msg(PHAROS_LOG_ERROR, NULL, __VA_ARGS__)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pharos/config.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -117,14 +119,44 @@ struct pharos_host {
 
         /* printf-style log line, prefixed with the plugin's name. */
         void (*log)(struct pharos_plugin *self, int level, const char *fmt, ...)
-            __attribute__((format(printf, 3, 4)));
+                __attribute__((format(printf, 3, 4)));
         /* Records why the plugin's last call or init failed (copied). */
         void (*set_error)(struct pharos_plugin *self, const char *fmt, ...)
-            __attribute__((format(printf, 2, 3)));
+                __attribute__((format(printf, 2, 3)));
         /* Registers a step (the struct is copied; its strings must stay valid). Returns 0 or <0. */
         int (*register_step)(struct pharos_plugin *self, const struct pharos_step *step);
         /* Registers a CLI command (copied; strings and params must stay valid). Returns 0 or <0. */
         int (*register_command)(struct pharos_plugin *self, const struct pharos_command *cmd);
+
+        /*
+         * Configuration access (see <pharos/config.h>). The root of the
+         * plugin's own validated section, or NULL when it is absent or no
+         * cluster.yml has been loaded in this run.
+         */
+        const struct pharos_config_node *(*config_section)(struct pharos_plugin *self);
+        /* enum pharos_config_node_kind of n. */
+        int (*config_kind)(const struct pharos_config_node *n);
+        /* The value of key in map n, or NULL. */
+        const struct pharos_config_node *(*config_get)(const struct pharos_config_node *n,
+                                                       const char *key);
+        /* Scalar text (owned by the core), or NULL for a container or NULL node. */
+        const char *(*config_string)(const struct pharos_config_node *n);
+        /* Scalar conversions: 0 and *out set, or -1 when n is not such a value. */
+        int (*config_int)(const struct pharos_config_node *n, int64_t *out);
+        int (*config_bool)(const struct pharos_config_node *n, int *out);
+        int (*config_double)(const struct pharos_config_node *n, double *out);
+        /* Number of items of a list or pairs of a map; 0 for anything else. */
+        size_t (*config_len)(const struct pharos_config_node *n);
+        /* Item i of a list, or value i of a map (document order); NULL out of range. */
+        const struct pharos_config_node *(*config_at)(const struct pharos_config_node *n,
+                                                      size_t i);
+        /* Key i of a map (owned by the core), or NULL. */
+        const char *(*config_key_at)(const struct pharos_config_node *n, size_t i);
+        /*
+         * The whole validated cluster.yml with every default (hosts,
+         * network.pod_network_cidr ...), or NULL when none is loaded.
+         */
+        const struct pharos_config_node *(*config_root)(struct pharos_plugin *self);
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */

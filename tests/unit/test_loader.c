@@ -121,19 +121,18 @@ static void size_bigger_zero_tail_accepted(void **s)
         big.d.struct_size = 8;
         assert_int_equal(loader_accept_desc(&big.d, "mem", &out, &err), PERR_FAIL);
         char expect[256];
-        snprintf(
-            expect, sizeof(expect),
-            "mem: rejected: plugin descriptor is 8 bytes, smaller than the %zu bytes of ABI %d.0",
-            (size_t)PHAROS_PLUGIN_DESC_SIZE_1_0, PHAROS_ABI_MAJOR);
+        snprintf(expect, sizeof(expect),
+                 "mem: rejected: plugin descriptor is 8 bytes, smaller than the %zu bytes of ABI "
+                 "%d.0",
+                 (size_t)PHAROS_PLUGIN_DESC_SIZE_1_0, PHAROS_ABI_MAJOR);
         assert_string_equal(err.msg, expect);
 }
 
 static void no_symbol(void **s)
 {
         (void)s;
-        load_one_fails(
-            FX("no-symbol"),
-            FX("no-symbol") ": rejected: no pharos_plugin_describe symbol (not a pharos plugin)");
+        load_one_fails(FX("no-symbol"), FX("no-symbol") ": rejected: no pharos_plugin_describe "
+                                                        "symbol (not a pharos plugin)");
 }
 
 static void init_fails(void **s)
@@ -174,8 +173,9 @@ static void duplicate_name_first_wins(void **s)
         assert_int_equal(load_all_captured(&r, &o), 0);
         assert_int_equal(r.n_plugins, 1);
         assert_string_equal(r.plugins[0]->origin, FX("good"));
-        assert_string_equal(msgbuf, "warning: plugin 'good' from " FX(
-                                        "dup") " ignored: already loaded from " FX("good") "\n");
+        assert_string_equal(msgbuf,
+                            "warning: plugin 'good' from " FX(
+                                    "dup") " ignored: already loaded from " FX("good") "\n");
         registry_free(&r);
 
         /* The other order: the other file wins, deterministically. */
@@ -203,9 +203,9 @@ static void env_path_and_bad_ones_do_not_stop_others(void **s)
                 lines += *c == '\n';
         assert_int_equal(lines, 2);
         assert_non_null(
-            strstr(msgbuf, "warning: " FX("abi-major-bad") ": rejected: built for plugin ABI"));
-        assert_non_null(
-            strstr(msgbuf, "warning: " FX("no-symbol") ": rejected: no pharos_plugin_describe"));
+                strstr(msgbuf, "warning: " FX("abi-major-bad") ": rejected: built for plugin ABI"));
+        assert_non_null(strstr(
+                msgbuf, "warning: " FX("no-symbol") ": rejected: no pharos_plugin_describe"));
         registry_free(&r);
 }
 
@@ -279,19 +279,19 @@ static void unknown_after_reported(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(good),
-            cmocka_unit_test(abi_major_mismatch),
-            cmocka_unit_test(abi_minor_newer),
-            cmocka_unit_test(size_bigger_nonzero_tail),
-            cmocka_unit_test(size_bigger_zero_tail_accepted),
-            cmocka_unit_test(no_symbol),
-            cmocka_unit_test(init_fails),
-            cmocka_unit_test(not_a_library),
-            cmocka_unit_test(duplicate_name_first_wins),
-            cmocka_unit_test(env_path_and_bad_ones_do_not_stop_others),
-            cmocka_unit_test(world_writable_refused),
-            cmocka_unit_test(step_cycle_reported_with_path),
-            cmocka_unit_test(unknown_after_reported),
+                cmocka_unit_test(good),
+                cmocka_unit_test(abi_major_mismatch),
+                cmocka_unit_test(abi_minor_newer),
+                cmocka_unit_test(size_bigger_nonzero_tail),
+                cmocka_unit_test(size_bigger_zero_tail_accepted),
+                cmocka_unit_test(no_symbol),
+                cmocka_unit_test(init_fails),
+                cmocka_unit_test(not_a_library),
+                cmocka_unit_test(duplicate_name_first_wins),
+                cmocka_unit_test(env_path_and_bad_ones_do_not_stop_others),
+                cmocka_unit_test(world_writable_refused),
+                cmocka_unit_test(step_cycle_reported_with_path),
+                cmocka_unit_test(unknown_after_reported),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,10 +34,10 @@ static void phases_then_ids(void **s)
 {
         (void)s;
         const struct seq_node nodes[] = {
-            {"z.late", "third", NULL, NULL},
-            {"b.two", "second", NULL, NULL},
-            {"a.two", "second", NULL, NULL},
-            {"y.early", "first", NULL, NULL},
+                {"z.late", "third", NULL, NULL},
+                {"b.two", "second", NULL, NULL},
+                {"a.two", "second", NULL, NULL},
+                {"y.early", "first", NULL, NULL},
         };
         expect_order(nodes, 4, L("y.early", "a.two", "b.two", "z.late"));
 }
@@ -46,10 +46,10 @@ static void after_and_before(void **s)
 {
         (void)s;
         const struct seq_node nodes[] = {
-            {"a", "second", L("c"), NULL},
-            {"b", "second", NULL, L("c")},
-            {"c", "second", NULL, NULL},
-            {"d", "second", L("a"), L("b")},
+                {"a", "second", L("c"), NULL},
+                {"b", "second", NULL, L("c")},
+                {"c", "second", NULL, NULL},
+                {"d", "second", L("a"), L("b")},
         };
         /* c before a (a after c); b before c; d after a and before b: cycle? no:
          * d after a, a after c, c after b, d before b -> b after d -> cycle. */
@@ -61,14 +61,14 @@ static void tie_break_is_by_id(void **s)
         (void)s;
         /* Same graph, two registration orders: same result. */
         const struct seq_node one[] = {
-            {"net.b", "second", L("net.a"), NULL},
-            {"net.c", "second", NULL, NULL},
-            {"net.a", "second", NULL, NULL},
+                {"net.b", "second", L("net.a"), NULL},
+                {"net.c", "second", NULL, NULL},
+                {"net.a", "second", NULL, NULL},
         };
         const struct seq_node two[] = {
-            {"net.a", "second", NULL, NULL},
-            {"net.c", "second", NULL, NULL},
-            {"net.b", "second", L("net.a"), NULL},
+                {"net.a", "second", NULL, NULL},
+                {"net.c", "second", NULL, NULL},
+                {"net.b", "second", L("net.a"), NULL},
         };
         expect_order(one, 3, L("net.a", "net.b", "net.c"));
         expect_order(two, 3, L("net.a", "net.b", "net.c"));
@@ -78,8 +78,8 @@ static void before_pulls_forward(void **s)
 {
         (void)s;
         const struct seq_node nodes[] = {
-            {"a", "first", NULL, NULL},
-            {"z", "first", NULL, L("a")},
+                {"a", "first", NULL, NULL},
+                {"z", "first", NULL, L("a")},
         };
         expect_order(nodes, 2, L("z", "a"));
 }
@@ -88,8 +88,8 @@ static void optional_reference(void **s)
 {
         (void)s;
         const struct seq_node nodes[] = {
-            {"addon.x", "third", L("?cert-manager.apply"), NULL},
-            {"addon.w", "third", NULL, L("?ghost")},
+                {"addon.x", "third", L("?cert-manager.apply"), NULL},
+                {"addon.w", "third", NULL, L("?ghost")},
         };
         expect_order(nodes, 2, L("addon.w", "addon.x"));
 }
@@ -99,18 +99,18 @@ static void unknown_reference(void **s)
         (void)s;
         const struct seq_node nodes[] = {{"addon.x", "third", L("cert-manager.apply"), NULL}};
         expect_error(
-            nodes, 1,
-            "step 'addon.x' (phase 'third') is to run after unknown step 'cert-manager.apply'");
+                nodes, 1,
+                "step 'addon.x' (phase 'third') is to run after unknown step 'cert-manager.apply'");
 }
 
 static void three_cycle_path(void **s)
 {
         (void)s;
         const struct seq_node nodes[] = {
-            {"a", "second", L("c"), NULL},
-            {"b", "second", L("a"), NULL},
-            {"c", "second", L("b"), NULL},
-            {"free", "second", NULL, NULL},
+                {"a", "second", L("c"), NULL},
+                {"b", "second", L("a"), NULL},
+                {"c", "second", L("b"), NULL},
+                {"free", "second", NULL, NULL},
         };
         expect_error(nodes, 4, "steps of phase 'second' form a cycle: a -> b -> c -> a");
 }
@@ -126,13 +126,13 @@ static void cross_phase(void **s)
 {
         (void)s;
         const struct seq_node ok[] = {
-            {"late", "third", L("early"), NULL},
-            {"early", "first", NULL, L("late")},
+                {"late", "third", L("early"), NULL},
+                {"early", "first", NULL, L("late")},
         };
         expect_order(ok, 2, L("early", "late"));
         const struct seq_node bad[] = {
-            {"late", "third", NULL, NULL},
-            {"early", "first", L("late"), NULL},
+                {"late", "third", NULL, NULL},
+                {"early", "first", L("late"), NULL},
         };
         expect_error(bad, 2,
                      "step 'early' (phase 'first') is to run after step 'late' of phase 'third', "
@@ -152,9 +152,9 @@ static void cycle_does_not_hide_behind_later_phase(void **s)
 {
         (void)s;
         const struct seq_node nodes[] = {
-            {"later", "third", NULL, NULL},
-            {"p", "second", L("q"), NULL},
-            {"q", "second", L("p"), NULL},
+                {"later", "third", NULL, NULL},
+                {"p", "second", L("q"), NULL},
+                {"q", "second", L("p"), NULL},
         };
         expect_error(nodes, 3, "steps of phase 'second' form a cycle: p -> q -> p");
 }
@@ -169,18 +169,18 @@ static void empty(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(phases_then_ids),
-            cmocka_unit_test(after_and_before),
-            cmocka_unit_test(tie_break_is_by_id),
-            cmocka_unit_test(before_pulls_forward),
-            cmocka_unit_test(optional_reference),
-            cmocka_unit_test(unknown_reference),
-            cmocka_unit_test(three_cycle_path),
-            cmocka_unit_test(self_cycle),
-            cmocka_unit_test(cross_phase),
-            cmocka_unit_test(bad_phase_and_duplicate),
-            cmocka_unit_test(cycle_does_not_hide_behind_later_phase),
-            cmocka_unit_test(empty),
+                cmocka_unit_test(phases_then_ids),
+                cmocka_unit_test(after_and_before),
+                cmocka_unit_test(tie_break_is_by_id),
+                cmocka_unit_test(before_pulls_forward),
+                cmocka_unit_test(optional_reference),
+                cmocka_unit_test(unknown_reference),
+                cmocka_unit_test(three_cycle_path),
+                cmocka_unit_test(self_cycle),
+                cmocka_unit_test(cross_phase),
+                cmocka_unit_test(bad_phase_and_duplicate),
+                cmocka_unit_test(cycle_does_not_hide_behind_later_phase),
+                cmocka_unit_test(empty),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

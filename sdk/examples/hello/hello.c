@@ -26,11 +26,11 @@ static int greet_run(struct pharos_step_ctx *ctx, void *state)
 }
 
 static const struct pharos_step greet_step = {
-    .struct_size = sizeof(struct pharos_step),
-    .id = "hello.greet",
-    .phase = "facts",
-    .description = "log a greeting",
-    .run = greet_run,
+        .struct_size = sizeof(struct pharos_step),
+        .id = "hello.greet",
+        .phase = "facts",
+        .description = "log a greeting",
+        .run = greet_run,
 };
 
 /* Called through libffi with the types declared in greet_params, in order. */
@@ -57,31 +57,31 @@ static int greet_cmd(void *state, const char *name, int64_t times, int shout, do
 }
 
 static const struct pharos_param greet_params[] = {
-    {.name = "name", .type = PHAROS_PARAM_STRING, .help = "who to greet"},
-    {.name = "times",
-     .type = PHAROS_PARAM_INT,
-     .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
-     .default_value = "1",
-     .help = "how many times"},
-    {.name = "shout",
-     .type = PHAROS_PARAM_BOOL,
-     .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
-     .default_value = "false",
-     .help = "in capitals"},
-    {.name = "pause",
-     .type = PHAROS_PARAM_DOUBLE,
-     .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
-     .default_value = "0",
-     .help = "seconds to wait between greetings"},
+        {.name = "name", .type = PHAROS_PARAM_STRING, .help = "who to greet"},
+        {.name = "times",
+         .type = PHAROS_PARAM_INT,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "1",
+         .help = "how many times"},
+        {.name = "shout",
+         .type = PHAROS_PARAM_BOOL,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "false",
+         .help = "in capitals"},
+        {.name = "pause",
+         .type = PHAROS_PARAM_DOUBLE,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "0",
+         .help = "seconds to wait between greetings"},
 };
 
 static const struct pharos_command greet_command = {
-    .struct_size = sizeof(struct pharos_command),
-    .name = "hello greet",
-    .summary = "Print a greeting",
-    .params = greet_params,
-    .n_params = sizeof(greet_params) / sizeof(greet_params[0]),
-    .fn = (void (*)(void))greet_cmd,
+        .struct_size = sizeof(struct pharos_command),
+        .name = "hello greet",
+        .summary = "Print a greeting",
+        .params = greet_params,
+        .n_params = sizeof(greet_params) / sizeof(greet_params[0]),
+        .fn = (void (*)(void))greet_cmd,
 };
 
 static int hello_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
@@ -108,13 +108,13 @@ static void hello_fini(void *state)
 }
 
 static const struct pharos_plugin_desc hello_desc = {
-    PHAROS_PLUGIN_DESC_HEADER,
-    .kind = PHAROS_KIND_OTHER,
-    .name = "hello",
-    .version = "1.0.0",
-    .description = "Example plugin: one step and one typed command",
-    .init = hello_init,
-    .fini = hello_fini,
+        PHAROS_PLUGIN_DESC_HEADER,
+        .kind = PHAROS_KIND_OTHER,
+        .name = "hello",
+        .version = "1.0.0",
+        .description = "Example plugin: one step and one typed command",
+        .init = hello_init,
+        .fini = hello_fini,
 };
 
 PHAROS_PLUGIN_DECLARE(hello, hello_desc)
