@@ -160,15 +160,22 @@ class API:
         self.version = opts.get("version", "v1.31.0")
         self.address = opts.get("advertise-address", "127.0.0.1")
         self.port = int(opts.get("secure-port", "6443"))
+        # CRDs change rarely; a master sees another master's new CRD within a second, as with informers
+        self.crd_cache = None
 
     # ---------- type registry ----------
     def all_resources(self):
         out = list(resources.BUILTIN)
         crd_res = self.resource_by("apiextensions.k8s.io", "v1", "customresourcedefinitions")
-        try:
-            crds, _ = self.store.list(crd_res, None)
-        except APIError:
-            crds = []
+        cache = self.crd_cache
+        if cache is not None and time.time() - cache[0] < 1.0:
+            crds = cache[1]
+        else:
+            try:
+                crds, _ = self.store.list(crd_res, None)
+            except APIError:
+                crds = []
+            self.crd_cache = (time.time(), crds)
         for crd in crds:
             if any(c.get("type") == "Established" and c.get("status") == "True"
                    for c in crd.get("status", {}).get("conditions", [])):
@@ -226,6 +233,32 @@ class API:
             vs = [{"groupVersion": name + "/" + v, "version": v} for v in versions]
             out.append({"name": name, "versions": vs, "preferredVersion": vs[0]})
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": out}
+
+    def openapi_v3(self, gv_path):
+        """OpenAPI v3: per group-version documents whose PATCH operations declare fieldValidation,
+        so kubectl leaves field validation to the server (as with a real API server)."""
+        gvs = {}
+        for r in self.all_resources():
+            gvs.setdefault(("api/" if not r.group else "apis/%s/" % r.group) + r.version, []).append(r)
+        if not gv_path:
+            return {"paths": {p: {"serverRelativeURL": "/openapi/v3/%s?hash=%s" % (
+                p, hashlib.sha256(json.dumps([x.plural for x in rs]).encode()).hexdigest()[:16].upper())}
+                for p, rs in gvs.items()}}
+        rs = gvs.get(gv_path)
+        if rs is None:
+            raise APIError(404, "NotFound", "the server could not find the requested resource")
+        paths = {}
+        params = [{"name": n, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+                  for n in ("dryRun", "fieldManager", "fieldValidation", "force")]
+        for r in rs:
+            base = "/" + gv_path + ("/namespaces/{namespace}/" if r.namespaced else "/") + r.plural
+            gvk = {"group": r.group, "version": r.version, "kind": r.kind}
+            op = {"x-kubernetes-group-version-kind": gvk, "parameters": params,
+                  "responses": {"200": {"description": "OK"}}}
+            paths[base + "/{name}"] = {"get": dict(op, parameters=[]), "put": op, "patch": op, "delete": op}
+            paths[base] = {"post": op, "get": dict(op, parameters=[])}
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": self.version}, "paths": paths,
+                "components": {"schemas": {}}}
 
     # ---------- object lifecycle ----------
     def namespace_must_exist(self, ns):
@@ -359,6 +392,8 @@ class API:
         obj = self.prepare_new(res, obj, ns)
         if dry_run:
             return obj
+        if res.kind == "CustomResourceDefinition":
+            self.crd_cache = None
         return self.store.create(res, obj)
 
     def carry_over(self, res, old, new, subresource):
@@ -406,6 +441,8 @@ class API:
 
     def finish_write(self, res, old, new):
         md = new["metadata"]
+        if res.kind == "CustomResourceDefinition":
+            self.crd_cache = None
         if md.get("deletionTimestamp") and not md.get("finalizers"):
             self.store.delete(res, old)
             return new
@@ -460,16 +497,23 @@ class API:
         if dry_run:
             return obj
         md = obj["metadata"]
-        if res.kind == "Namespace":
-            if name in SYSTEM_NAMESPACES:
-                raise APIError(403, "Forbidden", 'namespaces "%s" is forbidden: this namespace may not be deleted'
-                               % name)
-            self.delete_namespace_content(name)
-        if res.kind == "CustomResourceDefinition":
-            for r in resources.from_crd(obj):
-                items, _ = self.store.list(r, None)
-                for item in items:
-                    self.store.delete(r, item)
+        if res.kind == "Namespace" and name in SYSTEM_NAMESPACES:
+            raise APIError(403, "Forbidden", 'namespaces "%s" is forbidden: this namespace may not be deleted' % name)
+        if res.kind in ("Namespace", "CustomResourceDefinition"):
+            # both are finalized asynchronously, as the namespace and CRD controllers do
+            if not md.get("deletionTimestamp"):
+                md["deletionTimestamp"] = now()
+                if res.kind == "Namespace":
+                    obj.setdefault("status", {})["phase"] = "Terminating"
+                else:
+                    obj.setdefault("status", {}).setdefault("conditions", []).append(
+                        {"type": "Terminating", "status": "True", "reason": "InstanceDeletionInProgress",
+                         "lastTransitionTime": now()})
+                obj = self.store.update(res, obj, md["resourceVersion"])
+            timer = threading.Timer(0.5, self.finalize, (res, name))
+            timer.daemon = True
+            timer.start()
+            return obj
         if md.get("finalizers"):
             if not md.get("deletionTimestamp"):
                 md["deletionTimestamp"] = now()
@@ -479,14 +523,35 @@ class API:
         self.store.delete(res, obj)
         return obj
 
-    def delete_namespace_content(self, ns):
-        for r in self.all_resources():
-            if not r.namespaced:
-                continue
-            items, _ = self.store.list(r, ns)
-            for item in items:
-                item["metadata"].pop("finalizers", None)
-                self.store.delete(r, item)
+    def finalize(self, res, name):
+        """Deletes what a terminating namespace or CRD still holds, then the object itself."""
+        for _ in range(20):
+            try:
+                obj = self.store.get(res, None, name)
+            except APIError:
+                return
+            try:
+                if res.kind == "Namespace":
+                    for r in self.all_resources():
+                        if r.namespaced:
+                            for item in self.store.list(r, name)[0]:
+                                self.store.delete(r, item)
+                else:
+                    for r in resources.from_crd(obj):
+                        for item in self.store.list(r, None)[0]:
+                            self.store.delete(r, item)
+                self.store.delete(res, self.store.get(res, None, name))
+                self.crd_cache = None
+                return
+            except APIError:
+                time.sleep(0.2)
+
+    def finalize_pending(self):
+        for plural, group in (("namespaces", ""), ("customresourcedefinitions", "apiextensions.k8s.io")):
+            res = self.resource_by(group, "v1", plural)
+            for obj in self.store.list(res, None)[0]:
+                if obj["metadata"].get("deletionTimestamp"):
+                    self.finalize(res, obj["metadata"]["name"])
 
     # ---------- eviction ----------
     def evict(self, ns, name, body):
@@ -684,8 +749,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+        return self.raw_body
 
     def parsed_body(self):
         raw = self.body()
@@ -741,6 +805,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def handle_any(self):
         api = self.server.api
+        # read the body first so an early error never leaves it in the connection
+        n = int(self.headers.get("Content-Length") or 0)
+        self.raw_body = self.rfile.read(n) if n else b""
         url = urllib.parse.urlsplit(self.path)
         q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
         parts = [p for p in url.path.split("/") if p]
@@ -771,6 +838,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                  "serverAddress": "%s:%d" % (api.address, api.port)}]})
             if parts == ["apis"]:
                 return self.send_json(200, api.group_list())
+            if parts == ["openapi", "v2"]:
+                # an empty protobuf Document: no schemas, so kubectl skips client-side schema checks
+                self.send_response(200)
+                self.send_header("Content-Type", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            if parts[:2] == ["openapi", "v3"]:
+                return self.send_json(200, api.openapi_v3("/".join(parts[2:])))
             if parts[0] == "api" and len(parts) >= 2:
                 group, version, rest = "", parts[1], parts[2:]
             elif parts[0] == "apis" and len(parts) >= 2:
@@ -974,6 +1050,7 @@ def ensure_system_namespaces(api):
                 except APIError as e:
                     if e.code != 409:
                         raise
+            api.finalize_pending()
             return
         except APIError:
             time.sleep(0.5)

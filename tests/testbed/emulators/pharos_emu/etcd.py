@@ -3,6 +3,7 @@ import base64
 import http.client
 import json
 import ssl
+import threading
 
 
 class EtcdError(Exception):
@@ -35,19 +36,33 @@ class Client:
         self.ctx.load_cert_chain(certfile, keyfile)
         self.ctx.check_hostname = False
         self.timeout = timeout
+        self.local = threading.local()
+
+    def _post(self, ep, path, data):
+        """One request on this thread's kept-alive connection to ep (reconnecting once if it went stale)."""
+        conns = self.local.__dict__.setdefault("conns", {})
+        for attempt in (0, 1):
+            conn = conns.get(ep)
+            if conn is None:
+                hostport = ep.split("://", 1)[-1].rstrip("/")
+                h, _, p = hostport.rpartition(":")
+                conn = conns[ep] = http.client.HTTPSConnection(h, int(p), context=self.ctx, timeout=self.timeout)
+            try:
+                conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                return resp, resp.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                del conns[ep]
+                if attempt:
+                    raise
 
     def call(self, path, body):
         data = json.dumps(body).encode()
         last = None
         for ep in self.endpoints:
-            hostport = ep.split("://", 1)[-1].rstrip("/")
-            h, _, p = hostport.rpartition(":")
             try:
-                conn = http.client.HTTPSConnection(h, int(p), context=self.ctx, timeout=self.timeout)
-                conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
-                resp = conn.getresponse()
-                out = resp.read()
-                conn.close()
+                resp, out = self._post(ep, path, data)
             except (OSError, http.client.HTTPException) as e:
                 last = EtcdError("%s: %s" % (ep, e))
                 continue
