@@ -841,7 +841,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if parts == ["openapi", "v2"]:
                 # an empty protobuf Document: no schemas, so kubectl skips client-side schema checks
                 self.send_response(200)
-                self.send_header("Content-Type", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+                self.send_header("Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return None
