@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "plugin/host_services.h"
 #include "run/run.h"
+#include "run/state.h"
 #include "util/log.h"
 
 extern const struct cli_command cmd_up;
@@ -99,7 +100,14 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         if (rc == 0)
                 rc = run_facts(&r, &err);
         if (rc == 0)
+                rc = state_check(&r, &err);
+        if (rc == 0)
                 rc = run_sequence(&r, "up", &err);
+        int stored = 0;
+        if (rc == 0 && !a.opts.plan)
+                rc = state_store(&r, &stored, &err);
+        if (stored)
+                r.changes++;
         if (rc < 0) {
                 log_error("%s", err.msg);
                 run_event(&r, "up", NULL, NULL, "failed", run_elapsed(&r), err.msg);

@@ -95,6 +95,9 @@ static const struct pharos_host table = {
         .step_changed = step_svc_changed,
         .step_fail = step_svc_fail,
         .step_reason = step_svc_reason,
+        .kube_apply_stack = step_svc_kube_apply,
+        .kube_delete_stack = step_svc_kube_delete,
+        .kube_request = step_svc_kube_request,
 };
 
 const struct pharos_host *host_services(void)

@@ -4,6 +4,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "exec/executor.h"
+#include "run/kube_access.h"
 #include "run/run.h"
 #include "ssh/target_cfg.h"
 #include "util/log.h"
@@ -41,6 +42,7 @@ int run_init(struct run *r, const struct cluster_config *cfg, struct registry *r
                 snprintf(r->hosts[i].index_text, sizeof(r->hosts[i].index_text), "%zu", i);
         }
         pthread_mutex_init(&r->out_mu, NULL);
+        pthread_mutex_init(&r->kube_mu, NULL);
         clock_gettime(CLOCK_MONOTONIC, &r->started);
         return 0;
 }
@@ -53,8 +55,10 @@ void run_free(struct run *r)
                 for (int f = 0; f < FACT_COUNT; f++)
                         free(r->hosts[i].facts[f]);
         }
+        run_kube_close(r);
         free(r->hosts);
         pthread_mutex_destroy(&r->out_mu);
+        pthread_mutex_destroy(&r->kube_mu);
         tp_global_cleanup();
         memset(r, 0, sizeof(*r));
 }

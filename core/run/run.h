@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "kube/client.h"
 #include "plugin/registry.h"
 #include "ssh/transport.h"
 #include "util/error.h"
@@ -52,6 +53,11 @@ struct run {
         pthread_mutex_t out_mu;  /* whole progress lines, never interleaved */
         unsigned long changes;   /* total over all steps and hosts */
         unsigned long would_run; /* --plan: steps that have work */
+        /* Kubernetes API access (run/kube_access.h), created on first use. */
+        pthread_mutex_t kube_mu;
+        struct kube_client *kube;
+        size_t kube_master; /* index of the master the client talks to */
+        struct tp_target kube_jump, kube_jump_bastion;
 };
 
 /* Prepares a run over every host of cfg. */

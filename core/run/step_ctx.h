@@ -19,6 +19,7 @@ struct pharos_step_ctx {
         int changed;
         struct tp_result res; /* buffers behind the last pharos_exec_result */
         char *file;           /* buffer behind the last step_read_file */
+        char *response;       /* buffer behind the last kube_request */
 };
 
 /* Frees the buffers a ctx holds. */
@@ -40,5 +41,10 @@ void step_svc_fail(struct pharos_step_ctx *ctx, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 void step_svc_reason(struct pharos_step_ctx *ctx, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                        size_t len);
+int step_svc_kube_delete(struct pharos_step_ctx *ctx, const char *stack);
+int step_svc_kube_request(struct pharos_step_ctx *ctx, const char *method, const char *path,
+                          const char *body, long *status, const char **response);
 
 #endif

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "config/node_api.h"
+#include "kube/stack.h"
+#include "kube/yaml_json.h"
+#include "run/kube_access.h"
 #include "run/step_ctx.h"
 #include "util/log.h"
 
@@ -12,6 +15,8 @@ void step_ctx_release(struct pharos_step_ctx *ctx)
         tp_result_free(&ctx->res);
         free(ctx->file);
         ctx->file = NULL;
+        free(ctx->response);
+        ctx->response = NULL;
 }
 
 const char *step_svc_fact(struct pharos_step_ctx *ctx, const char *name)
@@ -164,5 +169,94 @@ int step_svc_read_file(struct pharos_step_ctx *ctx, const char *path, const char
                 return rc;
         }
         *data = ctx->file;
+        return 0;
+}
+
+/* The run's API client, or the step's error. Holds r->kube_mu on success. */
+static struct kube_client *kube_lock(struct pharos_step_ctx *ctx)
+{
+        struct run *r = ctx->run;
+        struct kube_client *kc = NULL;
+        struct pharos_error err = {0};
+        pthread_mutex_lock(&r->kube_mu);
+        if (run_kube(r, &kc, &err) < 0) {
+                pthread_mutex_unlock(&r->kube_mu);
+                snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
+                return NULL;
+        }
+        return kc;
+}
+
+static void note_stack(struct pharos_step_ctx *ctx, const char *stack, const struct stack_stats *st)
+{
+        if (!st->created && !st->updated && !st->pruned)
+                return;
+        step_svc_changed(ctx, "stack %s: %u created, %u updated, %u pruned", stack, st->created,
+                         st->updated, st->pruned);
+}
+
+int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                        size_t len)
+{
+        struct json_docs docs;
+        struct pharos_error err = {0};
+        char source[160];
+        snprintf(source, sizeof(source), "stack %s", stack);
+        if (yaml_to_json(yaml, len, source, &docs, &err) < 0) {
+                snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
+                return PERR_FAIL;
+        }
+        struct kube_client *kc = kube_lock(ctx);
+        int rc = PERR_FAIL;
+        if (kc) {
+                struct stack_stats st;
+                rc = stack_apply(kc, stack, &docs, &st, &err);
+                pthread_mutex_unlock(&ctx->run->kube_mu);
+                if (rc < 0)
+                        snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
+                else
+                        note_stack(ctx, stack, &st);
+        }
+        json_docs_free(&docs);
+        return rc;
+}
+
+int step_svc_kube_delete(struct pharos_step_ctx *ctx, const char *stack)
+{
+        struct kube_client *kc = kube_lock(ctx);
+        if (!kc)
+                return PERR_FAIL;
+        struct stack_stats st;
+        struct pharos_error err = {0};
+        int rc = stack_delete(kc, stack, &st, &err);
+        pthread_mutex_unlock(&ctx->run->kube_mu);
+        if (rc < 0)
+                snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
+        else
+                note_stack(ctx, stack, &st);
+        return rc;
+}
+
+int step_svc_kube_request(struct pharos_step_ctx *ctx, const char *method, const char *path,
+                          const char *body, long *status, const char **response)
+{
+        struct kube_client *kc = kube_lock(ctx);
+        if (!kc)
+                return PERR_FAIL;
+        struct kube_response resp = {0};
+        struct pharos_error err = {0};
+        const char *type =
+                body && strcmp(method, "PATCH") == 0 ? "application/merge-patch+json" : NULL;
+        int rc = kube_request(kc, method, path, type, body, &resp, &err);
+        pthread_mutex_unlock(&ctx->run->kube_mu);
+        if (rc < 0) {
+                snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
+                return rc;
+        }
+        free(ctx->response);
+        ctx->response = resp.body;
+        *status = resp.status;
+        if (response)
+                *response = ctx->response;
         return 0;
 }

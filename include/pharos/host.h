@@ -216,6 +216,22 @@ struct pharos_host {
         /* Why applies() said the step has work (printed by `pharos up --plan`). */
         void (*step_reason)(struct pharos_step_ctx *ctx, const char *fmt, ...)
                 __attribute__((format(printf, 2, 3)));
+
+        /*
+         * Kubernetes API, reached through an SSH tunnel to a master that has
+         * a control plane. Calls fail (<0, step error set) until one has.
+         */
+        /* Applies a YAML stream (many documents) as stack `stack`: missing objects are
+         * created, changed ones patched, objects dropped from the stack deleted. Marks
+         * the step changed when anything was written. */
+        int (*kube_apply_stack)(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                                size_t len);
+        /* Deletes every object of stack `stack` (nothing when it does not exist). */
+        int (*kube_delete_stack)(struct pharos_step_ctx *ctx, const char *stack);
+        /* One request: METHOD PATH with an optional JSON body (merge-patch for PATCH).
+         * *status gets the HTTP status, *response the body (core-owned, as results). */
+        int (*kube_request)(struct pharos_step_ctx *ctx, const char *method, const char *path,
+                            const char *body, long *status, const char **response);
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */
