@@ -41,7 +41,8 @@ enum pharos_step_flags {
 
 /*
  * A step: one unit of work in a phase of a sequence. Registered from init()
- * with host->register_step; the core keeps the pointer (static storage).
+ * with host->register_step, which copies the struct; the strings and arrays it
+ * points to must stay valid while the plugin is loaded (static storage).
  *
  * Ordering: inside a phase the core sorts steps topologically by `after` and
  * `before`, breaking ties by step id (byte order), so the result does not
@@ -50,13 +51,13 @@ enum pharos_step_flags {
  * step is registered. Any other unknown reference is an error.
  */
 struct pharos_step {
-        uint32_t struct_size;       /* sizeof(struct pharos_step) */
-        const char *id;             /* unique, "<plugin>.<step>" by convention */
-        const char *phase;          /* one of the core's phase names (pharos plugins steps) */
-        const char *const *after;   /* NULL-terminated ids this step runs after, or NULL */
-        const char *const *before;  /* NULL-terminated ids this step runs before, or NULL */
-        uint32_t flags;             /* enum pharos_step_flags */
-        const char *description;    /* one line shown by --plan and in progress output */
+        uint32_t struct_size;      /* sizeof(struct pharos_step) */
+        const char *id;            /* unique, "<plugin>.<step>" by convention */
+        const char *phase;         /* one of the core's phase names (pharos plugins steps) */
+        const char *const *after;  /* NULL-terminated ids this step runs after, or NULL */
+        const char *const *before; /* NULL-terminated ids this step runs before, or NULL */
+        uint32_t flags;            /* enum pharos_step_flags */
+        const char *description;   /* one line shown by --plan and in progress output */
         /* Returns 1 if the step has work on ctx's host, 0 if not, <0 on error. NULL: always. */
         int (*applies)(struct pharos_step_ctx *ctx, void *state);
         /* Does the work. Returns 0, or <0 after reporting through host->set_error. */
@@ -96,9 +97,9 @@ struct pharos_param {
  * pharos_param_type names. Its return value is the process exit code.
  */
 struct pharos_command {
-        uint32_t struct_size;             /* sizeof(struct pharos_command) */
-        const char *name;                 /* words separated by one space: "hello greet" */
-        const char *summary;              /* one line for `pharos help` */
+        uint32_t struct_size;              /* sizeof(struct pharos_command) */
+        const char *name;                  /* words separated by one space: "hello greet" */
+        const char *summary;               /* one line for `pharos help` */
         const struct pharos_param *params; /* array of n_params entries (static storage) */
         uint32_t n_params;
         void (*fn)(void); /* cast of the function described above */
@@ -111,9 +112,9 @@ struct pharos_command {
  * `self` arguments are the handle the plugin's init() received.
  */
 struct pharos_host {
-        uint32_t struct_size; /* sizeof(struct pharos_host) of the running core */
-        uint32_t abi_major;   /* the core's PHAROS_ABI_MAJOR */
-        uint32_t abi_minor;   /* the core's PHAROS_ABI_MINOR */
+        uint32_t struct_size;       /* sizeof(struct pharos_host) of the running core */
+        uint32_t abi_major;         /* the core's PHAROS_ABI_MAJOR */
+        uint32_t abi_minor;         /* the core's PHAROS_ABI_MINOR */
         const char *pharos_version; /* the core's version string */
 
         /* printf-style log line, prefixed with the plugin's name. */
@@ -122,9 +123,9 @@ struct pharos_host {
         /* Records why the plugin's last call or init failed (copied). */
         void (*set_error)(struct pharos_plugin *self, const char *fmt, ...)
                 __attribute__((format(printf, 2, 3)));
-        /* Registers a step (kept by pointer). Returns 0 or <0 (bad struct, duplicate id). */
+        /* Registers a step (the struct is copied; its strings must stay valid). Returns 0 or <0. */
         int (*register_step)(struct pharos_plugin *self, const struct pharos_step *step);
-        /* Registers a CLI command (kept by pointer). Returns 0 or <0. */
+        /* Registers a CLI command (copied; strings and params must stay valid). Returns 0 or <0. */
         int (*register_command)(struct pharos_plugin *self, const struct pharos_command *cmd);
 
         /*

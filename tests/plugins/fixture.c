@@ -32,23 +32,38 @@ static const char *const a_after[] = {"fixture.c", NULL};
 static const char *const b_after[] = {"fixture.a", NULL};
 static const char *const c_after[] = {"fixture.b", NULL};
 static const struct pharos_step steps[] = {
-        {.struct_size = sizeof(struct pharos_step), .id = "fixture.a", .phase = "network",
-         .after = a_after, .run = step_run},
-        {.struct_size = sizeof(struct pharos_step), .id = "fixture.b", .phase = "network",
-         .after = b_after, .run = step_run},
-        {.struct_size = sizeof(struct pharos_step), .id = "fixture.c", .phase = "network",
-         .after = c_after, .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "fixture.a",
+         .phase = "network",
+         .after = a_after,
+         .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "fixture.b",
+         .phase = "network",
+         .after = b_after,
+         .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "fixture.c",
+         .phase = "network",
+         .after = c_after,
+         .run = step_run},
 };
 #elif defined(FIXTURE_UNKNOWN_AFTER)
 static const char *const a_after[] = {"nobody.nothing", NULL};
 static const struct pharos_step steps[] = {
-        {.struct_size = sizeof(struct pharos_step), .id = "fixture.lonely", .phase = "addons",
-         .after = a_after, .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "fixture.lonely",
+         .phase = "addons",
+         .after = a_after,
+         .run = step_run},
 };
 #else
 static const struct pharos_step steps[] = {
-        {.struct_size = sizeof(struct pharos_step), .id = FIXTURE_NAME ".step", .phase = "facts",
-         .description = "fixture step", .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = FIXTURE_NAME ".step",
+         .phase = "facts",
+         .description = "fixture step",
+         .run = step_run},
 };
 #endif
 
@@ -63,8 +78,11 @@ static const struct pharos_param echo_params[] = {
 };
 
 static const struct pharos_command commands[] = {
-        {.struct_size = sizeof(struct pharos_command), .name = FIXTURE_NAME " echo",
-         .summary = "fixture command", .params = echo_params, .n_params = 1,
+        {.struct_size = sizeof(struct pharos_command),
+         .name = FIXTURE_NAME " echo",
+         .summary = "fixture command",
+         .params = echo_params,
+         .n_params = 1,
          .fn = (void (*)(void))cmd_echo},
 };
 
@@ -151,9 +169,14 @@ struct big_desc {
         uint64_t future[2];
 };
 static const struct big_desc big = {
-        .base = {.struct_size = sizeof(struct big_desc), .abi_major = ABI_MAJOR,
-                 .abi_minor = ABI_MINOR, .kind = PHAROS_KIND_OTHER, .name = FIXTURE_NAME,
-                 .version = "0.0.1", .description = "fixture", .init = fixture_init},
+        .base = {.struct_size = sizeof(struct big_desc),
+                 .abi_major = ABI_MAJOR,
+                 .abi_minor = ABI_MINOR,
+                 .kind = PHAROS_KIND_OTHER,
+                 .name = FIXTURE_NAME,
+                 .version = "0.0.1",
+                 .description = "fixture",
+                 .init = fixture_init},
         .future = {0, 42},
 };
 #define desc big.base

@@ -58,14 +58,20 @@ static int greet_cmd(void *state, const char *name, int64_t times, int shout, do
 
 static const struct pharos_param greet_params[] = {
         {.name = "name", .type = PHAROS_PARAM_STRING, .help = "who to greet"},
-        {.name = "times", .type = PHAROS_PARAM_INT,
-         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL, .default_value = "1",
+        {.name = "times",
+         .type = PHAROS_PARAM_INT,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "1",
          .help = "how many times"},
-        {.name = "shout", .type = PHAROS_PARAM_BOOL,
-         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL, .default_value = "false",
+        {.name = "shout",
+         .type = PHAROS_PARAM_BOOL,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "false",
          .help = "in capitals"},
-        {.name = "pause", .type = PHAROS_PARAM_DOUBLE,
-         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL, .default_value = "0",
+        {.name = "pause",
+         .type = PHAROS_PARAM_DOUBLE,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "0",
          .help = "seconds to wait between greetings"},
 };
 
