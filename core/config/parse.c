@@ -307,7 +307,7 @@ static int on_event(struct pctx *c, yaml_event_t *ev)
                 if (!n)
                         return PERR_NOMEM;
                 const yaml_char_t *anchor =
-                    map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+                        map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
                 char *a = anchor ? strdup((const char *)anchor) : NULL;
                 if (anchor && !a) {
                         cfg_node_free(n);

@@ -6,11 +6,11 @@
 #include "config/typed.h"
 
 static const cyaml_config_t cyaml_cfg = {
-    .log_fn = NULL,
-    .mem_fn = cyaml_mem,
-    .log_level = CYAML_LOG_ERROR,
-    /* Plugin sections (network.weave ...) are not the core's to map. */
-    .flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
+        .log_fn = NULL,
+        .mem_fn = cyaml_mem,
+        .log_level = CYAML_LOG_ERROR,
+        /* Plugin sections (network.weave ...) are not the core's to map. */
+        .flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
 };
 
 static int fill_kv(const cfg_node *map, struct cfg_kv **out, size_t *n)

@@ -29,7 +29,7 @@ struct mark {
 };
 
 static void append(char *buf, size_t *len, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 static void append(char *buf, size_t *len, size_t cap, const char *fmt, ...)
 {
         va_list ap;
@@ -66,7 +66,7 @@ static void pop(struct vctx *v, struct mark m)
 
 /* An error about node n, prefixed with the current display path. */
 static void verr(struct vctx *v, const cfg_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static void verr(struct vctx *v, const cfg_node *n, const char *fmt, ...)
 {
         char msg[768];

@@ -38,15 +38,15 @@ static void typed_hosts_and_defaults(void **s)
         (void)s;
         setenv("HOME", "/home/t", 1);
         struct cluster_config *cfg =
-            load_ok("hosts:\n"
-                    "  - address: 10.0.0.1\n"
-                    "    role: master\n"
-                    "    labels: {disk: ssd}\n"
-                    "    taints: [{key: a, effect: NoSchedule}]\n"
-                    "    bastion: {address: jump, ssh_port: 2200}\n"
-                    "    user: admin\n"
-                    "  - {address: 10.0.0.2, role: worker, ssh_port: 2222}\n",
-                    NULL);
+                load_ok("hosts:\n"
+                        "  - address: 10.0.0.1\n"
+                        "    role: master\n"
+                        "    labels: {disk: ssd}\n"
+                        "    taints: [{key: a, effect: NoSchedule}]\n"
+                        "    bastion: {address: jump, ssh_port: 2200}\n"
+                        "    user: admin\n"
+                        "  - {address: 10.0.0.2, role: worker, ssh_port: 2222}\n",
+                        NULL);
         assert_int_equal(cfg->n_hosts, 2);
         const struct cfg_host *h = &cfg->hosts[0];
         assert_string_equal(h->address, "10.0.0.1");
@@ -162,8 +162,8 @@ static void plugin_reads_its_section(void **s)
 
         const struct pharos_config_node *root = h->config_root(p);
         assert_string_equal(
-            h->config_string(h->config_get(h->config_get(root, "network"), "pod_network_cidr")),
-            "10.32.0.0/12");
+                h->config_string(h->config_get(h->config_get(root, "network"), "pod_network_cidr")),
+                "10.32.0.0/12");
         assert_ptr_equal(h->config_get(h->config_get(root, "network"), "testnet"), sec);
 
         host_services_set_config(NULL);
@@ -182,7 +182,7 @@ static void substitution(void **s)
         setenv("CFGT_EMPTY", "", 1);
         unsetenv("CFGT_UNSET");
         assert_int_equal(
-            cfg_envsubst("x-${CFGT_A}-${CFGT_UNSET:-d}-${CFGT_EMPTY:-e}$${K}", &out, &e), 0);
+                cfg_envsubst("x-${CFGT_A}-${CFGT_UNSET:-d}-${CFGT_EMPTY:-e}$${K}", &out, &e), 0);
         assert_string_equal(out, "x-alpha-d-e${K}");
         free(out);
         assert_int_equal(cfg_envsubst("plain $ text", &out, &e), 1);
@@ -231,12 +231,12 @@ static void many_errors_are_capped(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(typed_hosts_and_defaults),
-            cmocka_unit_test(dns_replicas_rule),
-            cmocka_unit_test(plugin_reads_its_section),
-            cmocka_unit_test(substitution),
-            cmocka_unit_test(suggestions),
-            cmocka_unit_test(many_errors_are_capped),
+                cmocka_unit_test(typed_hosts_and_defaults),
+                cmocka_unit_test(dns_replicas_rule),
+                cmocka_unit_test(plugin_reads_its_section),
+                cmocka_unit_test(substitution),
+                cmocka_unit_test(suggestions),
+                cmocka_unit_test(many_errors_are_capped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
