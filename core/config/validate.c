@@ -563,7 +563,7 @@ static void check_map(struct vctx *v, cfg_node *n, const cyaml_schema_field_t *f
         }
         const char *cands[64];
         size_t nf = 0;
-        while (fields[nf].key && nf < 64) {
+        while (nf < 64 && fields[nf].key) {
                 cands[nf] = fields[nf].key;
                 nf++;
         }

@@ -148,8 +148,7 @@ struct pharos_host {
         /* Number of items of a list or pairs of a map; 0 for anything else. */
         size_t (*config_len)(const struct pharos_config_node *n);
         /* Item i of a list, or value i of a map (document order); NULL out of range. */
-        const struct pharos_config_node *(*config_at)(const struct pharos_config_node *n,
-                                                      size_t i);
+        const struct pharos_config_node *(*config_at)(const struct pharos_config_node *n, size_t i);
         /* Key i of a map (owned by the core), or NULL. */
         const char *(*config_key_at)(const struct pharos_config_node *n, size_t i);
         /*
