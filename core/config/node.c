@@ -52,6 +52,7 @@ cfg_node *cfg_node_copy(const cfg_node *n, long *budget)
         c->quoted = n->quoted;
         c->type = n->type;
         c->bad = n->bad;
+        c->dflt = n->dflt;
         if (n->text && !(c->text = strdup(n->text)))
                 goto fail;
         for (size_t i = 0; i < n->len; i++) {

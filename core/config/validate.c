@@ -241,6 +241,22 @@ static void unknown_key(struct vctx *v, const cfg_node *key, const char *const *
         verr(v, key, "unknown key '%s'", key->text);
 }
 
+/*
+ * Marks an inserted default (and everything under it) and places it at the
+ * map it was added to, so a message about it points somewhere sensible.
+ */
+static void mark_default(cfg_node *n, const cfg_node *map)
+{
+        n->dflt = 1;
+        n->line = map->line;
+        n->col = map->col;
+        for (size_t i = 0; i < n->len; i++) {
+                if (n->keys)
+                        mark_default(n->keys[i], map);
+                mark_default(n->items[i], map);
+        }
+}
+
 /* Inserts key with a default given as YAML text (a scalar, or flow map/list). */
 static cfg_node *insert_default(struct vctx *v, cfg_node *map, const char *key, const char *def)
 {
@@ -259,6 +275,8 @@ static cfg_node *insert_default(struct vctx *v, cfg_node *map, const char *key, 
                 v->d->fatal = 1;
                 return NULL;
         }
+        mark_default(k, map);
+        mark_default(val, map);
         return val;
 }
 
@@ -272,21 +290,9 @@ static cfg_node *insert_empty_map(struct vctx *v, cfg_node *map, const char *key
                 v->d->fatal = 1;
                 return NULL;
         }
+        mark_default(k, map);
+        mark_default(val, map);
         return val;
-}
-
-/* Default line/column of inserted nodes: the map they were added to, for messages. */
-static void place_defaults(cfg_node *n, int line, int col)
-{
-        if (n->line)
-                return;
-        n->line = line;
-        n->col = col;
-        for (size_t i = 0; i < n->len; i++) {
-                if (n->keys)
-                        place_defaults(n->keys[i], line, col);
-                place_defaults(n->items[i], line, col);
-        }
 }
 
 struct rank {
@@ -405,7 +411,6 @@ static void check_pmap(struct vctx *v, cfg_node *n, const struct pharos_config_f
                          pfields_have_defaults(f->fields, depth + 1))
                         added = insert_empty_map(v, n, f->key);
                 if (added) {
-                        place_defaults(added, n->line, n->col);
                         struct mark m = push_key(v, f->key);
                         check_pfield(v, added, f, depth + 1);
                         pop(v, m);
@@ -528,7 +533,7 @@ static void check_plugin_section(struct vctx *v, cfg_node *n, size_t i, const st
                 if (c)
                         check_scalar(v, c, CFG_T_BOOL, 0, 0);
                 else if ((c = insert_default(v, val, core_key, "false")))
-                        c->type = CFG_T_BOOL, place_defaults(c, val->line, val->col);
+                        c->type = CFG_T_BOOL;
                 pop(v, mk);
         }
         const struct pharos_config_schema *s = owner->desc.config_schema;
@@ -616,10 +621,8 @@ static void check_map(struct vctx *v, cfg_node *n, const cyaml_schema_field_t *f
                         added = insert_default(v, n, f->key, fx->def);
                 else if (f->value.type == CYAML_MAPPING && !(f->value.flags & CYAML_FLAG_POINTER))
                         added = insert_empty_map(v, n, f->key);
-                if (added) {
-                        place_defaults(added, n->line, n->col);
+                if (added)
                         check_value(v, added, &f->value);
-                }
                 pop(v, m);
         }
         reorder(n, cands, nf);

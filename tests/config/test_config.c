@@ -67,7 +67,10 @@ static void typed_hosts_and_defaults(void **s)
         assert_string_equal(h->bastion->user, "admin"); /* inherited from the host */
         assert_string_equal(h->bastion->ssh_key_path, "/home/t/.ssh/id_rsa");
         assert_int_equal(h->bastion->ssh_port, 2200);
+        assert_int_equal(h->given, CFG_GIVEN_USER);
+        assert_string_equal(h->container_runtime, PHAROS_DEFAULT_CONTAINER_RUNTIME);
         assert_int_equal(cfg->hosts[1].ssh_port, 2222);
+        assert_int_equal(cfg->hosts[1].given, CFG_GIVEN_SSH_PORT);
         assert_null(cfg->hosts[1].bastion);
         assert_int_equal(cfg->hosts[1].mark.line, 8);
 
