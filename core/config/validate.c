@@ -176,6 +176,13 @@ static int check_enum(struct vctx *v, cfg_node *n, const char *const *values)
         for (const char *const *e = values; *e && len < sizeof(list) - 1; e++)
                 append(list, &len, sizeof(list), "%s%s", e == values ? "" : ", ", *e);
         char buf[64];
+        for (const char *const *e = values; *e; e++)
+                if (cfg_is_close(n->text, *e)) {
+                        verr(v, n, "%s is not one of: %s; did you mean '%s'?",
+                             describe(n, buf, sizeof(buf)), list, *e);
+                        n->type = CFG_T_UNTYPED;
+                        return -1;
+                }
         verr(v, n, "%s is not one of: %s", describe(n, buf, sizeof(buf)), list);
         n->type = CFG_T_UNTYPED;
         return -1;
