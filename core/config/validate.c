@@ -546,6 +546,10 @@ static void check_plugin_section(struct vctx *v, cfg_node *n, size_t i, const st
         const struct pharos_config_schema *s = owner->desc.config_schema;
         if (val->kind != PHAROS_CONFIG_MAP)
                 expected(v, val, "a mapping");
+        else if (s && s->struct_size < sizeof(*s))
+                verr(v, key,
+                     "plugin '%s' declares a schema this pharos cannot read (struct_size %u)",
+                     owner->desc.name, s->struct_size);
         else if (!s || !s->fields) {
                 for (size_t k = 0; k < val->len; k++)
                         if (!core_key || strcmp(val->keys[k]->text, core_key) != 0)

@@ -176,6 +176,50 @@ static void plugin_reads_its_section(void **s)
         registry_free(&reg);
 }
 
+static int no_init(const struct pharos_host *h, struct pharos_plugin *self, void **state)
+{
+        (void)h;
+        (void)self;
+        (void)state;
+        return 0;
+}
+
+/* A schema struct smaller than any pharos knows is refused, located at the section. */
+static void unreadable_plugin_schema(void **s)
+{
+        (void)s;
+        static const struct pharos_config_field fields[] = {{.key = NULL}};
+        static const struct pharos_config_schema tiny = {.struct_size = 4, .fields = fields};
+        static const struct pharos_plugin_desc desc = {
+                PHAROS_PLUGIN_DESC_HEADER, .kind = PHAROS_KIND_ADDON,
+                .name = "addon-tiny",      .version = "1",
+                .description = "test",     .config_section = "addons.tiny",
+                .config_schema = &tiny,    .init = no_init,
+        };
+        struct registry reg;
+        struct pharos_error err = {0};
+        registry_init(&reg);
+        struct pharos_plugin *p = calloc(1, sizeof(*p));
+        assert_non_null(p);
+        p->origin = strdup("builtin");
+        p->desc = desc;
+        assert_int_equal(registry_add(&reg, p, host_services(), &err), 0);
+        const char *text = "hosts: [{address: 10.0.0.1, role: master}]\n"
+                           "addons:\n"
+                           "  tiny: {enabled: true}\n";
+        struct cfg_diags d = {0};
+        struct cluster_config *cfg = NULL;
+        assert_int_equal(cfg_load_buffer(text, strlen(text), "t", &reg, &cfg, &d, &err),
+                         PERR_USAGE);
+        assert_int_equal(d.n, 1);
+        assert_int_equal(d.v[0].line, 3);
+        assert_int_equal(d.v[0].col, 3);
+        assert_string_equal(d.v[0].msg, "addons.tiny: plugin 'addon-tiny' declares a schema this "
+                                        "pharos cannot read (struct_size 4)");
+        cfg_diag_free(&d);
+        registry_free(&reg);
+}
+
 static void substitution(void **s)
 {
         (void)s;
@@ -237,6 +281,7 @@ int main(void)
                 cmocka_unit_test(typed_hosts_and_defaults),
                 cmocka_unit_test(dns_replicas_rule),
                 cmocka_unit_test(plugin_reads_its_section),
+                cmocka_unit_test(unreadable_plugin_schema),
                 cmocka_unit_test(substitution),
                 cmocka_unit_test(suggestions),
                 cmocka_unit_test(many_errors_are_capped),
