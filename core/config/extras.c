@@ -97,3 +97,9 @@ const struct cfg_extra *cfg_extra_find(const char *path)
                         return &extras[i];
         return NULL;
 }
+
+const struct cfg_extra *cfg_extras(size_t *n)
+{
+        *n = sizeof(extras) / sizeof(extras[0]);
+        return extras;
+}

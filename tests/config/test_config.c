@@ -13,6 +13,7 @@
 #include "config/defaults.h"
 #include "config/envsubst.h"
 #include "config/load.h"
+#include "config/schema.h"
 #include "config/suggest.h"
 #include "plugin/host_services.h"
 #include "plugin/loader.h"
@@ -176,6 +177,45 @@ static void plugin_reads_its_section(void **s)
         registry_free(&reg);
 }
 
+/* Adds every path of the libcyaml schema under prefix to paths ('*' for list items). */
+static void schema_paths(const cyaml_schema_value_t *v, const char *prefix, char (*paths)[128],
+                         size_t *n)
+{
+        if (v->type == CYAML_SEQUENCE) {
+                char p[128];
+                snprintf(p, sizeof(p), "%s.*", prefix);
+                snprintf(paths[(*n)++], 128, "%s", p);
+                schema_paths(v->sequence.entry, p, paths, n);
+                return;
+        }
+        if (v->type != CYAML_MAPPING)
+                return;
+        for (const cyaml_schema_field_t *f = v->mapping.fields; f->key; f++) {
+                char p[128];
+                snprintf(p, sizeof(p), "%s%s%s", prefix, *prefix ? "." : "", f->key);
+                snprintf(paths[(*n)++], 128, "%s", p);
+                schema_paths(&f->value, p, paths, n);
+        }
+}
+
+/* Every side-table entry names a key of the schema: a typo would silently lose a default. */
+static void side_table_matches_schema(void **s)
+{
+        (void)s;
+        static char paths[512][128];
+        size_t n = 0, n_extras = 0;
+        schema_paths(&cfg_schema_root, "", paths, &n);
+        assert_true(n > 100 && n < 512);
+        const struct cfg_extra *x = cfg_extras(&n_extras);
+        for (size_t i = 0; i < n_extras; i++) {
+                size_t k = 0;
+                while (k < n && strcmp(paths[k], x[i].path) != 0)
+                        k++;
+                if (k == n)
+                        fail_msg("side-table path '%s' is not in the schema", x[i].path);
+        }
+}
+
 static int no_init(const struct pharos_host *h, struct pharos_plugin *self, void **state)
 {
         (void)h;
@@ -281,6 +321,7 @@ int main(void)
                 cmocka_unit_test(typed_hosts_and_defaults),
                 cmocka_unit_test(dns_replicas_rule),
                 cmocka_unit_test(plugin_reads_its_section),
+                cmocka_unit_test(side_table_matches_schema),
                 cmocka_unit_test(unreadable_plugin_schema),
                 cmocka_unit_test(substitution),
                 cmocka_unit_test(suggestions),
