@@ -34,6 +34,7 @@ struct run_host {
         struct transport *tp;       /* open connection, NULL before connect */
         char *facts[FACT_COUNT];    /* malloc'd, NULL when unknown */
         unsigned changes;           /* steps that changed this host */
+        int os_claimed;             /* a step of an OS plugin applied to the host */
 };
 
 struct run_opts {
