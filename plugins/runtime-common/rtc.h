@@ -117,19 +117,19 @@ int rtc_prune(const struct rtc *rt, struct pharos_step_ctx *ctx, const struct rt
 /* A file of a runtime's configuration and what a change to it needs. */
 struct rtc_managed {
         struct rtc_file f;
-        int restart; /* the runtime must restart to see it */
-        int reload;  /* a unit file or drop-in: systemd must re-read it (and restart) */
+        const char *restart; /* unit that must restart to see a change, or NULL */
+        int reload;          /* a unit file or drop-in: systemd must re-read it */
 };
 
 /*
  * The configure step of a runtime: files in shape, units enabled and
- * running, restart_units restarted when a file with .restart changed.
+ * running, and the .restart unit of every changed file restarted.
  * Check mode returns 1 with the step reason set when there is work; apply
  * mode records the change with step_changed. extra_changes counts changes
  * the caller made itself (pruned files).
  */
 int rtc_configure(const struct rtc *rt, struct pharos_step_ctx *ctx, const struct rtc_scripts *sc,
-                  const struct rtc_managed *files, size_t n, const char *units,
-                  const char *restart_units, int apply, int extra_changes);
+                  const struct rtc_managed *files, size_t n, const char *units, int apply,
+                  int extra_changes);
 
 #endif

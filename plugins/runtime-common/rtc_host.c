@@ -203,10 +203,11 @@ int rtc_prune(const struct rtc *rt, struct pharos_step_ctx *ctx, const struct rt
 }
 
 int rtc_configure(const struct rtc *rt, struct pharos_step_ctx *ctx, const struct rtc_scripts *sc,
-                  const struct rtc_managed *files, size_t n, const char *units,
-                  const char *restart_units, int apply, int extra_changes)
+                  const struct rtc_managed *files, size_t n, const char *units, int apply,
+                  int extra_changes)
 {
-        int written = 0, restart = 0, reload = 0;
+        int written = 0, reload = 0;
+        char restart[512] = "";
         const char *first = NULL;
         for (size_t i = 0; i < n; i++) {
                 int d = rtc_file_sync(rt, ctx, &files[i].f, apply);
@@ -222,21 +223,22 @@ int rtc_configure(const struct rtc *rt, struct pharos_step_ctx *ctx, const struc
                 }
                 written++;
                 first = first ? first : files[i].f.path;
-                restart |= files[i].restart || files[i].reload;
                 reload |= files[i].reload;
+                const char *u = files[i].restart;
+                if (u && !strstr(restart, u) && strlen(restart) + strlen(u) + 2 < sizeof(restart))
+                        snprintf(restart + strlen(restart), sizeof(restart) - strlen(restart),
+                                 "%s%s", restart[0] ? " " : "", u);
         }
-        int svc = rtc_service(rt, ctx, sc, units, apply, reload, restart ? restart_units : "");
+        int svc = rtc_service(rt, ctx, sc, units, apply, reload, restart);
         if (svc < 0 || !apply)
                 return svc;
-        if (written || extra_changes || svc) {
-                if (written)
-                        rt->H->step_changed(ctx, "%s%s%s", first,
-                                            written + extra_changes > 1 ? " and more" : "",
-                                            restart ? "; restarted" : "");
-                else if (extra_changes)
-                        rt->H->step_changed(ctx, "removed stale registry configuration");
-                else
-                        rt->H->step_changed(ctx, "%s enabled and running", units);
-        }
+        if (written)
+                rt->H->step_changed(ctx, "%s%s%s%s", first,
+                                    written + extra_changes > 1 ? " and more" : "",
+                                    restart[0] ? "; restarted " : "", restart);
+        else if (extra_changes)
+                rt->H->step_changed(ctx, "removed stale registry configuration");
+        else if (svc)
+                rt->H->step_changed(ctx, "%s enabled and running", units);
         return 0;
 }

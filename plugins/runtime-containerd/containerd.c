@@ -87,7 +87,7 @@ static int configure(struct pharos_step_ctx *ctx, int apply)
         }
         ctd_render_config(&config, image);
         rtc_host_proxy_dropin(&RT, ctx, &dropin);
-        files[n++] = (struct rtc_managed){{CTD_CONFIG, config.s, 0644}, .restart = 1};
+        files[n++] = (struct rtc_managed){{CTD_CONFIG, config.s, 0644}, .restart = CTD_UNITS};
         files[n++] =
                 (struct rtc_managed){{CTD_DROPIN, dropin.len ? dropin.s : NULL, 0644}, .reload = 1};
         for (size_t i = 0; i < n_reg; i++) {
@@ -110,7 +110,7 @@ static int configure(struct pharos_step_ctx *ctx, int apply)
                 rtc_buf_printf(&keep, "%s\n", reg.host);
                 snprintf(paths[i], sizeof(paths[i]), CTD_CERTS_DIR "/%s/" CTD_HOSTS_FILE, reg.host);
                 /* containerd reads certs.d on every pull: no restart needed. */
-                files[n++] = (struct rtc_managed){{paths[i], hosts[i].s, 0644}, .restart = 0};
+                files[n++] = (struct rtc_managed){{paths[i], hosts[i].s, 0644}, .restart = NULL};
         }
         if (!config.ok || !dropin.ok || !keep.ok) {
                 RT.H->step_fail(ctx, "out of memory");
@@ -124,7 +124,7 @@ static int configure(struct pharos_step_ctx *ctx, int apply)
                 rc = 1;
                 goto out;
         }
-        rc = rtc_configure(&RT, ctx, &SC, files, n, CTD_UNITS, CTD_UNITS, apply, pruned);
+        rc = rtc_configure(&RT, ctx, &SC, files, n, CTD_UNITS, apply, pruned);
 out:
         for (size_t i = 0; hosts && i < n_reg; i++)
                 rtc_buf_free(&hosts[i]);
