@@ -88,8 +88,9 @@ static int configure(struct pharos_step_ctx *ctx, int apply)
         ctd_render_config(&config, image);
         rtc_host_proxy_dropin(&RT, ctx, &dropin);
         files[n++] = (struct rtc_managed){{CTD_CONFIG, config.s, 0644}, .restart = CTD_UNITS};
-        files[n++] =
-                (struct rtc_managed){{CTD_DROPIN, dropin.len ? dropin.s : NULL, 0644}, .reload = 1};
+        files[n++] = (struct rtc_managed){{CTD_DROPIN, dropin.len ? dropin.s : NULL, 0644},
+                                          .restart = CTD_UNITS,
+                                          .reload = 1};
         for (size_t i = 0; i < n_reg; i++) {
                 struct rtc_registry reg;
                 char why[300];
