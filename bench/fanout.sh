@@ -226,4 +226,14 @@ if [[ -n "${WALL[pharos]:-}" && -n "$floor" ]]; then
         [[ -n "${WALL[ansible]:-}" ]] &&
                 echo "pharos / ansible: $(awk -v a="${WALL[pharos]}" -v b="${WALL[ansible]}" 'BEGIN { printf "%.2f", a / b }')"
 fi
+if [[ -n "${WALL[pharos]:-}" && -n "$floor" && -n "${WALL[ansible]:-}" ]]; then
+        fastest=yes
+        for row in "${ROWS[@]}"; do
+                [[ $row == pharos || -z "${WALL[$row]:-}" ]] && continue
+                awk -v p="${WALL[pharos]}" -v o="${WALL[$row]}" 'BEGIN { exit !(p < o) }' || fastest=no
+        done
+        awk -v p="${WALL[pharos]}" -v a="${WALL[ansible]}" -v f="$floor" -v r="${RSS[pharos]}" -v fast="$fastest" 'BEGIN {
+                printf "targets: fastest row %s; <= 0.3 x ansible %s; <= 1.3 x floor %s; RSS < 64 MiB %s\n",
+                        fast, (p <= 0.3 * a ? "yes" : "no"), (p <= 1.3 * f ? "yes" : "no"), (r < 64 ? "yes" : "no") }'
+fi
 echo "RSS: largest single process of the tool (getrusage); client CPU includes all its child processes."
