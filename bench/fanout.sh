@@ -36,6 +36,7 @@ if ((${#need[@]})); then
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >&2
 fi
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/pharos-fanout.XXXXXX)
 D=$WORK/tb
 cleanup() {
@@ -207,6 +208,7 @@ done
 
 echo
 echo "fan-out of 'true' to $N hosts: median of $REPS runs, $CORES cores, $(date -u +%FT%TZ)"
+echo "load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg) (wall times suffer from other load; CPU figures less)"
 printf '%-32s %-38s %8s %8s %11s %9s %9s\n' tool kex "wall s" "/pharos" "client CPU" "sshd CPU" "RSS MiB"
 for row in "${ROWS[@]}"; do
         if [[ -n "${SKIP[$row]:-}" ]]; then
