@@ -87,8 +87,19 @@ expect_eq "testbed exec" "$("$TESTBED" exec --dir "$D" --host host-3 -- hostname
 
 pids=$(jq -r '.hosts[].pid' "$D/hosts.json")
 block=$(jq -r .block "$D/hosts.json")
+namespaces=()
+for p in $pids; do
+        for ns in mnt pid uts; do
+                namespaces+=("$(readlink "/proc/$p/ns/$ns")")
+        done
+done
+[[ "${namespaces[0]}" != "$(readlink /proc/self/ns/mnt)" ]] || fail "host-1 shares the machine's mount namespace"
 "$TESTBED" stop --dir "$D"
 TB_DIRS=()
+in_use=$(readlink /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/pid /proc/[0-9]*/ns/uts 2> /dev/null || true)
+for ns in "${namespaces[@]}"; do
+        ! grep -qxF "$ns" <<< "$in_use" || fail "$ns still in use after stop"
+done
 for p in $pids; do
         [[ -d /proc/$p ]] && ! grep -q '^State:.*Z' "/proc/$p/status" && fail "process $p survived stop"
 done
