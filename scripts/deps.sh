@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
         # build
         build-essential cmake pkg-config git
-        libssh2-1-dev libcyaml-dev libyaml-dev libcurl4-openssl-dev libyajl-dev libffi-dev
+        libssh2-1-dev libcyaml-dev libyaml-dev libcurl4-openssl-dev libyajl-dev libffi-dev libssl-dev
         # tests and tooling
         libcmocka-dev jq strace python3 binutils
         clang clang-format clang-tidy cppcheck shellcheck libclang-rt-14-dev
@@ -14,7 +14,11 @@ packages=(
         openssh-server openssh-client sudo util-linux procps openssl iproute2
         # fan-out benchmark comparisons (bench/fanout.sh)
         pssh ansible time
+        # host and cluster emulators of the testbed (tests/testbed/emulators)
+        python3-yaml python3-cryptography curl etcd-server etcd-client
 )
+# The emulator tests drive a real kubectl: Debian's kubernetes-client unless one is installed.
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do
