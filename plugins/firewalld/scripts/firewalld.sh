@@ -30,16 +30,22 @@ if command -v dnf >/dev/null 2>&1; then
         fi
 fi
 
-if ! command -v firewall-cmd >/dev/null 2>&1; then
+installed=0
+case $family in
+deb) dpkg-query -W -f='${Status}' firewalld 2>/dev/null | grep -q 'install ok installed' && installed=1 ;;
+rpm) rpm -q firewalld >/dev/null 2>&1 && installed=1 ;;
+*)
+        echo "neither apt-get nor dnf found: unsupported package manager" >&2
+        exit 1
+        ;;
+esac
+if [ "$installed" = 0 ]; then
         todo "firewalld is not installed"
-        case $family in
-        deb) DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends firewalld ;;
-        rpm) dnf install -y -q firewalld ;;
-        *)
-                echo "neither apt-get nor dnf found: unsupported package manager" >&2
-                exit 1
-                ;;
-        esac
+        if [ "$family" = deb ]; then
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends firewalld
+        else
+                dnf install -y -q firewalld
+        fi
         echo "changed: installed firewalld"
 fi
 if ! systemctl is-enabled --quiet firewalld; then
