@@ -26,7 +26,7 @@ if [ "$family" = deb ]; then
         ubuntu | debian) distro=$ID ;;
         *) distro=debian ;;
         esac
-        key=/etc/apt/keyrings/docker.asc
+        key=/etc/apt/keyrings/docker.gpg
         list=/etc/apt/sources.list.d/docker.list
         line="deb [arch=$(dpkg --print-architecture) signed-by=$key] https://download.docker.com/linux/$distro ${UBUNTU_CODENAME:-${VERSION_CODENAME:?}} stable"
         if [ -s "$key" ] && [ "$(cat "$list" 2>/dev/null || true)" = "$line" ]; then
@@ -38,12 +38,17 @@ if [ "$family" = deb ]; then
         fi
         install -m 0755 -d /etc/apt/keyrings
         if [ ! -s "$key" ]; then
-                curl -fsSL "https://download.docker.com/linux/$distro/gpg" -o "$key.tmp"
+                curl -fsSL "https://download.docker.com/linux/$distro/gpg" |
+                        gpg --batch --yes --dearmor -o "$key.tmp"
                 chmod a+r "$key.tmp"
                 mv "$key.tmp" "$key"
         fi
         printf '%s\n' "$line" >"$list"
-        apt-get update -q >/dev/null
+        # A failed update must not leave a repository the check would take as configured.
+        if ! apt-get update -q >/dev/null; then
+                rm -f "$list"
+                exit 1
+        fi
         echo "changed: configured Docker's apt repository"
 elif [ "$family" = rpm ]; then
         case "${ID:-}" in

@@ -40,7 +40,11 @@ if [ "$family" = deb ]; then
         mv "$key.tmp" "$key"
         printf '%s\n' "$base/deb/Release.key" >"$key.url"
         printf '%s\n' "$line" >"$list"
-        apt-get update -q >/dev/null
+        # A failed update must not leave a repository the check would take as configured.
+        if ! apt-get update -q >/dev/null; then
+                rm -f "$list"
+                exit 1
+        fi
         echo "changed: configured the CRI-O $MINOR apt repository"
 elif [ "$family" = rpm ]; then
         repo=/etc/yum.repos.d/cri-o.repo

@@ -13,6 +13,7 @@ here=$(dirname "$0")
 . "$here/lib.sh"
 dir=$(mktemp -d)
 cleanup() {
+        tb_mirror_stop "$dir"
         "$TESTBED" stop --dir "$dir/tb" >/dev/null 2>&1 || true
         rm -rf "$dir" "$_tmp_out" "$_tmp_err"
 }
@@ -20,7 +21,12 @@ trap cleanup EXIT
 export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/known_hosts
 unset PHAROS_PLUGIN_PATH
 tb_setup "$dir" runtime-containerd
-"$TESTBED" start --hosts 2 --dir "$dir/tb" --os "${RUNTIME_TEST_OS:-rocky-9}" >/dev/null
+os=${RUNTIME_TEST_OS:-rocky-9}
+"$TESTBED" start --hosts 2 --dir "$dir/tb" --os "$os" >/dev/null
+# Debian and Ubuntu fetch Docker's key with curl: from the testbed's mirror.
+case $os in
+ubuntu-* | debian-*) tb_mirror "$dir" ;;
+esac
 cfg=$dir/cluster.yml
 base() {
         sed -n '1,/role: worker/p' "$dir/tb/cluster.yml"
@@ -33,7 +39,7 @@ addr1=$(jq -r '.hosts[0].address' "$dir/tb/hosts.json")
 up --plan
 expect_rc 0 "plan"
 expect_contains "$out" "runtime-containerd.install" "plan lists the install"
-expect_contains "$out" "Docker's dnf repository is not configured" "plan says why"
+expect_contains "$out" "repository is not configured" "plan says why"
 expect_eq "$(grep -c "$addr1 .*would-run" <<<"$out")" "2" "install and configure would run"
 expect_eq "$(grep -c 'would-run' <<<"$out")" "2" "nothing would run on the docker host"
 
@@ -48,10 +54,8 @@ run on "$dir/tb" host-1 systemctl is-active containerd
 expect_eq "$out" "active" "containerd running"
 run on "$dir/tb" host-1 systemctl is-enabled containerd
 expect_eq "$out" "enabled" "containerd enabled"
-run on "$dir/tb" host-1 rpm -q --qf '%{VERSION}' containerd.io
-expect_eq "$out" "1.7.22" "pinned containerd.io"
-run on "$dir/tb" host-1 dnf versionlock list
-expect_contains "$out" "containerd.io" "version-locked"
+expect_contains "$(pkg_version "$dir/tb" host-1 containerd.io)" "1.7.22-" "pinned containerd.io"
+expect_contains "$(pkg_held "$dir/tb" host-1)" "containerd.io" "held"
 run on "$dir/tb" host-2 test -e /etc/containerd/config.toml
 expect_rc 1 "the docker host is left alone"
 expect_eq "$(journal "$dir/tb" host-2 | grep -c . || true)" "0" "no emulator call on the docker host"
