@@ -127,7 +127,8 @@ int rtc_script(const struct rtc *rt, struct pharos_step_ctx *ctx, const char *sc
                 return -1;
         }
         all[0] = (struct pharos_env){"MODE", apply ? "apply" : "check"};
-        memcpy(all + 1, env, n_env * sizeof(*env));
+        if (n_env)
+                memcpy(all + 1, env, n_env * sizeof(*env));
         struct pharos_exec_result res;
         if (rt->H->step_script(ctx, script, all, n_env + 1, PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK,
                                &res) < 0)
