@@ -17,7 +17,7 @@
 #define DKR_DEB_PINS    "docker-ce=5:28.5.1-1* docker-ce-cli=5:28.5.1-1*"
 #define DKR_RPM_PINS    "docker-ce=28.5.1-* docker-ce-cli=28.5.1-*"
 #define DKR_PIN_FILE    "/etc/apt/preferences.d/pharos-docker"
-#define CRI_DOCKERD_VER "0.3.20"
+#define CRI_DOCKERD_VER "0.3.17"
 #define DKR_UNITS       "docker.service cri-docker.socket cri-docker.service"
 
 static struct rtc RT = {.name = "docker"};

@@ -37,6 +37,11 @@ if [ "$family" = deb ]; then
                 exit 0
         fi
         install -m 0755 -d /etc/apt/keyrings
+        # The key is fetched and dearmored: curl and gpg first, as the install docs do.
+        if ! command -v curl >/dev/null 2>&1 || ! command -v gpg >/dev/null 2>&1; then
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                        ca-certificates curl gnupg >/dev/null
+        fi
         if [ ! -s "$key" ]; then
                 curl -fsSL "https://download.docker.com/linux/$distro/gpg" |
                         gpg --batch --yes --dearmor -o "$key.tmp"
