@@ -8,11 +8,5 @@ extern const struct cli_command cmd_exec;
 extern const struct cli_command cmd_ssh;
 
 const struct cli_command *const cli_commands[] = {
-        &cmd_help,
-        &cmd_version,
-        &cmd_plugins,
-        &cmd_config,
-        &cmd_exec,
-        &cmd_ssh,
-        NULL,
+        &cmd_help, &cmd_version, &cmd_plugins, &cmd_config, &cmd_exec, &cmd_ssh, NULL,
 };

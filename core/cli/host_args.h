@@ -20,12 +20,12 @@ struct host_args {
 
 /* The usage lines for these options, for the commands' --help. */
 #define HOST_ARGS_HELP                                                                             \
-        "  -c, --config FILE       cluster.yml to read (default: cluster.yml)\n"                  \
-        "  -r, --role ROLE         only hosts with this role (master, worker)\n"                  \
-        "  -l, --label KEY=VALUE   only hosts with this label (repeatable: all must match)\n"     \
-        "  -a, --address ADDRESS   only this host (repeatable: any of them)\n"                    \
-        "  -f, --first             only the first selected host\n"                                \
-        "      --trust-hosts       accept and record changed host keys\n"                         \
+        "  -c, --config FILE       cluster.yml to read (default: cluster.yml)\n"                   \
+        "  -r, --role ROLE         only hosts with this role (master, worker)\n"                   \
+        "  -l, --label KEY=VALUE   only hosts with this label (repeatable: all must match)\n"      \
+        "  -a, --address ADDRESS   only this host (repeatable: any of them)\n"                     \
+        "  -f, --first             only the first selected host\n"                                 \
+        "      --trust-hosts       accept and record changed host keys\n"                          \
         "      --connect-timeout S connect, handshake and login timeout (default 10)\n"
 
 /* Parses argv[1..]. Returns 0, or PERR_USAGE with err set. */
