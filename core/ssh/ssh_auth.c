@@ -78,8 +78,8 @@ static char *prompt_tty(const char *key_path)
         tcsetattr(fd, TCSAFLUSH, &quiet);
         char msg[4200];
         int n = snprintf(msg, sizeof(msg), "Enter passphrase for key '%s': ", key_path);
-        if (write(fd, msg, (size_t)n) < 0)
-                n = 0;
+        ssize_t w = write(fd, msg, (size_t)n);
+        (void)w; /* without the prompt the user still can type */
         char buf[1024];
         size_t len = 0;
         char c;
