@@ -37,7 +37,7 @@ host() { # ADDRESS ROLE LABELS...
                 echo "    labels:"
                 printf '      %s\n' "$@"
         fi
-        if [ "$a" = "$h4" ]; then
+        if [ "$a" = "$h3" ] || [ "$a" = "$h4" ]; then
                 printf '    bastion:\n      address: %s\n' "$bastion"
         fi
 }
@@ -45,7 +45,7 @@ host() { # ADDRESS ROLE LABELS...
         echo "hosts:"
         host "$h1" master "zone: a"
         host "$h2" master "zone: b"
-        host "$h3" worker "zone: a" "gpu: \"yes\""
+        host "$h3" worker "zone: a" "gpu: \"yes\"" # h3 and h4 share one bastion session
         host "$h4" worker "zone: b"
 } >"$yml"
 # a kubeadm stand-in on the masters, for the seed's line
@@ -76,7 +76,7 @@ expect_eq "$(wc -l <"$work/known_hosts")" "5" "host keys recorded (bastion inclu
 # filters
 run px exec -c "$yml" -r worker hostname
 expect_eq "$(sort <<<"$out")" "[$h3] host-3
-[$h4] host-4" "-r worker"
+[$h4] host-4" "-r worker, two tunnels on one bastion session"
 run px exec -c "$yml" -l zone=a hostname
 expect_eq "$(sort <<<"$out")" "[$h1] host-1
 [$h3] host-3" "-l zone=a"
