@@ -26,7 +26,7 @@ static const char usage[] =
         "Options:\n" HOST_ARGS_HELP
         "      --concurrency N     hosts worked on at once (default 30)\n"
         "      --timeout S         give up on a host's command after S seconds\n"
-        "  -h, --help              this text\n";
+        "  -h, --help              this text\n" HOST_ARGS_ENV_HELP;
 
 /* Whole lines from many threads must not interleave. */
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;

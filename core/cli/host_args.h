@@ -28,6 +28,15 @@ struct host_args {
         "      --trust-hosts       accept and record changed host keys\n"                          \
         "      --connect-timeout S connect, handshake and login timeout (default 10)\n"
 
+/* The environment both commands read, for their --help. */
+#define HOST_ARGS_ENV_HELP                                                                         \
+        "\n"                                                                                       \
+        "Environment:\n"                                                                           \
+        "  PHAROS_KNOWN_HOSTS          known_hosts file (default ~/.ssh/known_hosts); new\n"       \
+        "                              host keys are recorded, changed ones refused\n"             \
+        "  PHAROS_SSH_KEY_PASSPHRASE   passphrase of ssh_key_path (else asked on the terminal)\n"  \
+        "  SSH_AUTH_SOCK               ssh-agent, tried after ssh_key_path\n"
+
 /* Parses argv[1..]. Returns 0, or PERR_USAGE with err set. */
 int host_args_parse(int argc, char **argv, struct host_args *a, struct pharos_error *err);
 
