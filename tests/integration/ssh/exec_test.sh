@@ -27,7 +27,7 @@ h3=$(jq -r '.hosts[2].address' "$tb/hosts.json")
 h4=$(jq -r '.hosts[3].address' "$tb/hosts.json")
 bastion=$(jq -r '.bastion.address' "$tb/hosts.json")
 export PHAROS_KNOWN_HOSTS=$work/known_hosts
-unset SSH_AUTH_SOCK
+unset SSH_AUTH_SOCK PHAROS_SSH_KEY_PASSPHRASE
 yml=$work/cluster.yml
 host() { # ADDRESS ROLE LABELS...
         printf '  - address: %s\n    role: %s\n    user: pharos\n    ssh_key_path: "%s"\n' "$1" "$2" "$key"
@@ -155,6 +155,15 @@ expect_contains "$err" "127.0.0.2: SSH handshake failed: timed out" "the silent 
 expect_eq "$(grep -c '] host-' <<<"$out")" "4" "the other hosts finish beside a silent one"
 [ $((SECONDS - start)) -le 6 ] || fail "connect timeout took $((SECONDS - start)) s"
 checks=$((checks + 1))
+
+# a passphrase-protected key, asked once on the terminal for every host
+cp "$key" "$work/locked"
+ssh-keygen -q -p -P '' -N 'open sesame' -f "$work/locked" >/dev/null
+sed "s|$key|$work/locked|" "$yml" >"$work/locked.yml"
+run bash -c "printf 'open sesame\n' | script -qec \"'$PHAROS' exec -c '$work/locked.yml' hostname\" /dev/null"
+expect_rc 0 "passphrase asked on the terminal"
+expect_eq "$(grep -c "Enter passphrase for key '$work/locked'" <<<"$out")" "1" "passphrase asked once"
+expect_eq "$(grep -c '] host-' <<<"$out")" "4" "every host with the passphrase key"
 
 # usage errors
 run px exec -c "$yml"
