@@ -27,7 +27,7 @@ h3=$(jq -r '.hosts[2].address' "$tb/hosts.json")
 h4=$(jq -r '.hosts[3].address' "$tb/hosts.json")
 bastion=$(jq -r '.bastion.address' "$tb/hosts.json")
 export PHAROS_KNOWN_HOSTS=$work/known_hosts
-unset SSH_AUTH_SOCK PHAROS_SSH_KEY_PASSPHRASE
+unset SSH_AUTH_SOCK PHAROS_SSH_KEY_PASSPHRASE SSH_CONNECTION
 yml=$work/cluster.yml
 host() { # ADDRESS ROLE LABELS...
         printf '  - address: %s\n    role: %s\n    user: pharos\n    ssh_key_path: "%s"\n' "$1" "$2" "$key"
@@ -164,6 +164,13 @@ run bash -c "printf 'open sesame\n' | script -qec \"'$PHAROS' exec -c '$work/loc
 expect_rc 0 "passphrase asked on the terminal"
 expect_eq "$(grep -c "Enter passphrase for key '$work/locked'" <<<"$out")" "1" "passphrase asked once"
 expect_eq "$(grep -c '] host-' <<<"$out")" "4" "every host with the passphrase key"
+
+# a localhost host runs through fork/exec, not SSH
+printf 'hosts:\n  - address: localhost\n    role: master\n' >"$work/local.yml"
+run px exec -c "$work/local.yml" -- 'hostname; echo "${SSH_CONNECTION:-no ssh}"'
+expect_rc 0 "localhost host"
+expect_eq "$out" "$(hostname)
+no ssh" "localhost runs locally"
 
 # usage errors
 run px exec -c "$yml"
