@@ -14,7 +14,11 @@ packages=(
         openssh-server openssh-client sudo util-linux procps openssl iproute2
         # fan-out benchmark comparisons (bench/fanout.sh)
         pssh ansible time
+        # host and cluster emulators of the testbed (tests/testbed/emulators)
+        python3-yaml python3-cryptography curl etcd-server etcd-client
 )
+# The emulator tests drive a real kubectl: Debian's kubernetes-client unless one is installed.
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -144,19 +144,19 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cli_command cmd_config = {
-    .name = "config",
-    .summary = "Validate cluster.yml or print the effective configuration",
-    .usage = "usage: pharos config validate [-c FILE]\n"
-             "       pharos config show [-c FILE] [--output yaml|json]\n"
-             "\n"
-             "validate  check FILE against the schema of pharos and of the loaded plugins\n"
-             "          without contacting any host; print a summary (exit 0) or every\n"
-             "          problem as FILE:LINE:COL: error: MESSAGE (exit 2)\n"
-             "show      print the configuration pharos would use, every default filled in\n"
-             "\n"
-             "-c, --config FILE   the configuration (default ./cluster.yml; - reads stdin)\n"
-             "-o, --output FMT    yaml (default) or json\n"
-             "\n"
-             "Values may use ${VAR} and ${VAR:-default} to read the environment.\n",
-    .run = run,
+        .name = "config",
+        .summary = "Validate cluster.yml or print the effective configuration",
+        .usage = "usage: pharos config validate [-c FILE]\n"
+                 "       pharos config show [-c FILE] [--output yaml|json]\n"
+                 "\n"
+                 "validate  check FILE against the schema of pharos and of the loaded plugins\n"
+                 "          without contacting any host; print a summary (exit 0) or every\n"
+                 "          problem as FILE:LINE:COL: error: MESSAGE (exit 2)\n"
+                 "show      print the configuration pharos would use, every default filled in\n"
+                 "\n"
+                 "-c, --config FILE   the configuration (default ./cluster.yml; - reads stdin)\n"
+                 "-o, --output FMT    yaml (default) or json\n"
+                 "\n"
+                 "Values may use ${VAR} and ${VAR:-default} to read the environment.\n",
+        .run = run,
 };

@@ -12,6 +12,9 @@
 #define PHAROS_DEFAULT_SSH_KEY_PATH "~/.ssh/id_rsa"
 #define PHAROS_DEFAULT_SSH_PORT     "22"
 
+/* The runtime plugin is "runtime-<name>". */
+#define PHAROS_DEFAULT_CONTAINER_RUNTIME "containerd"
+
 #define PHAROS_DEFAULT_NETWORK_PROVIDER "weave"
 #define PHAROS_DEFAULT_SERVICE_CIDR     "10.96.0.0/12"
 #define PHAROS_DEFAULT_POD_NETWORK_CIDR "10.32.0.0/12"

@@ -33,7 +33,7 @@ struct cfg_diags {
 };
 
 void cfg_diag_add(struct cfg_diags *d, int severity, int line, int col, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+        __attribute__((format(printf, 5, 6)));
 #define cfg_error(d, line, col, ...)   cfg_diag_add((d), CFG_ERROR, (line), (col), __VA_ARGS__)
 #define cfg_warning(d, line, col, ...) cfg_diag_add((d), CFG_WARNING, (line), (col), __VA_ARGS__)
 

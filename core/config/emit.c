@@ -84,9 +84,9 @@ static int emit_scalar(yaml_emitter_t *e, const cfg_node *n, int is_key, int as_
         yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
         if (type == CFG_T_STRING && strchr(text, '\n'))
                 style = YAML_LITERAL_SCALAR_STYLE;
-        int ok =
-            yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text),
-                                         plain_ok, !plain_ok || type == CFG_T_STRING, style);
+        int ok = yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text,
+                                              (int)strlen(text), plain_ok,
+                                              !plain_ok || type == CFG_T_STRING, style);
         free(escaped);
         if (!ok)
                 return PERR_NOMEM;
@@ -99,10 +99,10 @@ static int emit_node(yaml_emitter_t *e, const cfg_node *n, int as_input)
         if (n->kind == PHAROS_CONFIG_SCALAR)
                 return emit_scalar(e, n, 0, as_input);
         int map = n->kind == PHAROS_CONFIG_MAP;
-        int ok =
-            map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE)
-                : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                                       YAML_BLOCK_SEQUENCE_STYLE);
+        int ok = map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+                                                           YAML_BLOCK_MAPPING_STYLE)
+                     : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+                                                            YAML_BLOCK_SEQUENCE_STYLE);
         if (!ok || !yaml_emitter_emit(e, &ev))
                 return PERR_FAIL;
         for (size_t i = 0; i < n->len; i++) {

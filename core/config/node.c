@@ -52,11 +52,12 @@ cfg_node *cfg_node_copy(const cfg_node *n, long *budget)
         c->quoted = n->quoted;
         c->type = n->type;
         c->bad = n->bad;
+        c->dflt = n->dflt;
         if (n->text && !(c->text = strdup(n->text)))
                 goto fail;
         for (size_t i = 0; i < n->len; i++) {
                 cfg_node *k = NULL, *v = cfg_node_copy(n->items[i], budget);
-                if (v && n->keys && !(k = cfg_node_copy(n->keys[i], budget))) {
+                if (v && n->kind == PHAROS_CONFIG_MAP && !(k = cfg_node_copy(n->keys[i], budget))) {
                         cfg_node_free(v);
                         v = NULL;
                 }

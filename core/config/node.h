@@ -28,6 +28,7 @@ struct pharos_config_node {
         int quoted; /* scalar was quoted or a block scalar: always a string */
         int type;   /* enum cfg_scalar_type, set by validation */
         int bad;    /* already reported (a failed ${VAR}): validation stays quiet */
+        int dflt;   /* inserted by pharos as a default, not written in cluster.yml */
         char *text; /* scalar text (owned), NULL for containers */
         size_t len; /* number of items / pairs */
         size_t cap;

@@ -150,6 +150,8 @@ static int place(struct pctx *c, cfg_node *n, const yaml_mark_t *m)
                 return 0;
         }
         struct frame *f = &c->stack[c->depth - 1];
+        /* Every frame below depth holds the container its START event made. */
+        // NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
         if (f->node->kind == PHAROS_CONFIG_LIST)
                 return cfg_node_append(f->node, NULL, n) < 0 ? (cfg_node_free(n), PERR_NOMEM) : 0;
         if (!f->key) {
@@ -307,7 +309,7 @@ static int on_event(struct pctx *c, yaml_event_t *ev)
                 if (!n)
                         return PERR_NOMEM;
                 const yaml_char_t *anchor =
-                    map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+                        map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
                 char *a = anchor ? strdup((const char *)anchor) : NULL;
                 if (anchor && !a) {
                         cfg_node_free(n);

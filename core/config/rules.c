@@ -25,6 +25,7 @@ static void add_default(cfg_node *map, const char *after, const char *key, const
                 return;
         }
         v->type = type;
+        k->dflt = v->dflt = 1;
         size_t at = 0;
         if (cfg_map_get(map, after, &at))
                 at++;

@@ -42,6 +42,8 @@ extern const cyaml_schema_value_t cfg_schema_root;
 
 /* The side-table entry for a schema path, or NULL. */
 const struct cfg_extra *cfg_extra_find(const char *path);
+/* The whole side table (*n entries), for checking it against the schema. */
+const struct cfg_extra *cfg_extras(size_t *n);
 
 /* Format checks shared with the cross-field rules. */
 int cfg_check_host_address(const char *v, char *why, size_t n);

@@ -6,11 +6,11 @@
 #include "config/typed.h"
 
 static const cyaml_config_t cyaml_cfg = {
-    .log_fn = NULL,
-    .mem_fn = cyaml_mem,
-    .log_level = CYAML_LOG_ERROR,
-    /* Plugin sections (network.weave ...) are not the core's to map. */
-    .flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
+        .log_fn = NULL,
+        .mem_fn = cyaml_mem,
+        .log_level = CYAML_LOG_ERROR,
+        /* Plugin sections (network.weave ...) are not the core's to map. */
+        .flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS,
 };
 
 static int fill_kv(const cfg_node *map, struct cfg_kv **out, size_t *n)
@@ -56,6 +56,20 @@ static int fill_from_tree(struct cfg_doc *doc, const cfg_node *root)
                 struct cfg_host *h = &doc->hosts[i];
                 const cfg_node *hn = hosts->items[i];
                 h->mark = (struct cfg_mark){hn->line, hn->col};
+                static const struct {
+                        const char *key;
+                        unsigned bit;
+                } given[] = {
+                        {"user", CFG_GIVEN_USER},
+                        {"ssh_key_path", CFG_GIVEN_SSH_KEY_PATH},
+                        {"ssh_port", CFG_GIVEN_SSH_PORT},
+                        {"container_runtime", CFG_GIVEN_CONTAINER_RUNTIME},
+                };
+                for (size_t k = 0; k < sizeof(given) / sizeof(given[0]); k++) {
+                        const cfg_node *v = cfg_map_get(hn, given[k].key, NULL);
+                        if (v && !v->dflt)
+                                h->given |= given[k].bit;
+                }
                 if (fill_kv(cfg_map_get(hn, "labels", NULL), &h->labels, &h->n_labels) < 0 ||
                     fill_kv(cfg_map_get(hn, "environment", NULL), &h->environment,
                             &h->n_environment) < 0)

@@ -29,7 +29,7 @@ struct mark {
 };
 
 static void append(char *buf, size_t *len, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 static void append(char *buf, size_t *len, size_t cap, const char *fmt, ...)
 {
         va_list ap;
@@ -66,7 +66,7 @@ static void pop(struct vctx *v, struct mark m)
 
 /* An error about node n, prefixed with the current display path. */
 static void verr(struct vctx *v, const cfg_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static void verr(struct vctx *v, const cfg_node *n, const char *fmt, ...)
 {
         char msg[768];
@@ -176,6 +176,13 @@ static int check_enum(struct vctx *v, cfg_node *n, const char *const *values)
         for (const char *const *e = values; *e && len < sizeof(list) - 1; e++)
                 append(list, &len, sizeof(list), "%s%s", e == values ? "" : ", ", *e);
         char buf[64];
+        for (const char *const *e = values; *e; e++)
+                if (cfg_is_close(n->text, *e)) {
+                        verr(v, n, "%s is not one of: %s; did you mean '%s'?",
+                             describe(n, buf, sizeof(buf)), list, *e);
+                        n->type = CFG_T_UNTYPED;
+                        return -1;
+                }
         verr(v, n, "%s is not one of: %s", describe(n, buf, sizeof(buf)), list);
         n->type = CFG_T_UNTYPED;
         return -1;
@@ -241,6 +248,22 @@ static void unknown_key(struct vctx *v, const cfg_node *key, const char *const *
         verr(v, key, "unknown key '%s'", key->text);
 }
 
+/*
+ * Marks an inserted default (and everything under it) and places it at the
+ * map it was added to, so a message about it points somewhere sensible.
+ */
+static void mark_default(cfg_node *n, const cfg_node *map)
+{
+        n->dflt = 1;
+        n->line = map->line;
+        n->col = map->col;
+        for (size_t i = 0; i < n->len; i++) {
+                if (n->keys)
+                        mark_default(n->keys[i], map);
+                mark_default(n->items[i], map);
+        }
+}
+
 /* Inserts key with a default given as YAML text (a scalar, or flow map/list). */
 static cfg_node *insert_default(struct vctx *v, cfg_node *map, const char *key, const char *def)
 {
@@ -259,6 +282,8 @@ static cfg_node *insert_default(struct vctx *v, cfg_node *map, const char *key, 
                 v->d->fatal = 1;
                 return NULL;
         }
+        mark_default(k, map);
+        mark_default(val, map);
         return val;
 }
 
@@ -272,21 +297,9 @@ static cfg_node *insert_empty_map(struct vctx *v, cfg_node *map, const char *key
                 v->d->fatal = 1;
                 return NULL;
         }
+        mark_default(k, map);
+        mark_default(val, map);
         return val;
-}
-
-/* Default line/column of inserted nodes: the map they were added to, for messages. */
-static void place_defaults(cfg_node *n, int line, int col)
-{
-        if (n->line)
-                return;
-        n->line = line;
-        n->col = col;
-        for (size_t i = 0; i < n->len; i++) {
-                if (n->keys)
-                        place_defaults(n->keys[i], line, col);
-                place_defaults(n->items[i], line, col);
-        }
 }
 
 struct rank {
@@ -405,7 +418,6 @@ static void check_pmap(struct vctx *v, cfg_node *n, const struct pharos_config_f
                          pfields_have_defaults(f->fields, depth + 1))
                         added = insert_empty_map(v, n, f->key);
                 if (added) {
-                        place_defaults(added, n->line, n->col);
                         struct mark m = push_key(v, f->key);
                         check_pfield(v, added, f, depth + 1);
                         pop(v, m);
@@ -528,12 +540,16 @@ static void check_plugin_section(struct vctx *v, cfg_node *n, size_t i, const st
                 if (c)
                         check_scalar(v, c, CFG_T_BOOL, 0, 0);
                 else if ((c = insert_default(v, val, core_key, "false")))
-                        c->type = CFG_T_BOOL, place_defaults(c, val->line, val->col);
+                        c->type = CFG_T_BOOL;
                 pop(v, mk);
         }
         const struct pharos_config_schema *s = owner->desc.config_schema;
         if (val->kind != PHAROS_CONFIG_MAP)
                 expected(v, val, "a mapping");
+        else if (s && s->struct_size < sizeof(*s))
+                verr(v, key,
+                     "plugin '%s' declares a schema this pharos cannot read (struct_size %u)",
+                     owner->desc.name, s->struct_size);
         else if (!s || !s->fields) {
                 for (size_t k = 0; k < val->len; k++)
                         if (!core_key || strcmp(val->keys[k]->text, core_key) != 0)
@@ -563,7 +579,7 @@ static void check_map(struct vctx *v, cfg_node *n, const cyaml_schema_field_t *f
         }
         const char *cands[64];
         size_t nf = 0;
-        while (fields[nf].key && nf < 64) {
+        while (nf < 64 && fields[nf].key) {
                 cands[nf] = fields[nf].key;
                 nf++;
         }
@@ -616,10 +632,8 @@ static void check_map(struct vctx *v, cfg_node *n, const cyaml_schema_field_t *f
                         added = insert_default(v, n, f->key, fx->def);
                 else if (f->value.type == CYAML_MAPPING && !(f->value.flags & CYAML_FLAG_POINTER))
                         added = insert_empty_map(v, n, f->key);
-                if (added) {
-                        place_defaults(added, n->line, n->col);
+                if (added)
                         check_value(v, added, &f->value);
-                }
                 pop(v, m);
         }
         reorder(n, cands, nf);

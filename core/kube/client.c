@@ -14,7 +14,8 @@ struct gv_cache {
 struct kube_client {
         CURL *curl;
         char *server;
-        struct curl_slist *connect_to;
+        int (*open_socket)(void *ud);
+        void *socket_ud;
         char *ca_pem, *cert_pem, *key_pem;
         long timeout_ms;
         unsigned long writes;
@@ -25,37 +26,6 @@ struct kube_client {
 static char *dup_or_null(const char *s)
 {
         return s ? strdup(s) : NULL;
-}
-
-/* "https://host:port" -> host and port, for the CONNECT_TO mapping. */
-static int split_server(const char *server, char *host, size_t hsize, char *port, size_t psize)
-{
-        const char *p = strstr(server, "://");
-        p = p ? p + 3 : server;
-        const char *end = p + strcspn(p, "/");
-        const char *colon = NULL;
-        if (*p == '[') {
-                const char *rb = memchr(p, ']', (size_t)(end - p));
-                if (!rb)
-                        return -1;
-                colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
-        } else {
-                colon = memchr(p, ':', (size_t)(end - p));
-        }
-        const char *hend = colon ? colon : end;
-        if ((size_t)(hend - p) >= hsize)
-                return -1;
-        memcpy(host, p, (size_t)(hend - p));
-        host[hend - p] = '\0';
-        if (colon) {
-                if ((size_t)(end - colon - 1) >= psize)
-                        return -1;
-                memcpy(port, colon + 1, (size_t)(end - colon - 1));
-                port[end - colon - 1] = '\0';
-        } else {
-                snprintf(port, psize, "443");
-        }
-        return 0;
 }
 
 int kube_client_new(const struct kube_conn *conn, struct kube_client **out,
@@ -81,16 +51,8 @@ int kube_client_new(const struct kube_conn *conn, struct kube_client **out,
                                 "kube client needs a server, a CA, a client "
                                 "certificate and a key");
         }
-        if (conn->connect_to) {
-                char host[256], port[16], map[600];
-                if (split_server(kc->server, host, sizeof(host), port, sizeof(port)) < 0) {
-                        kube_client_free(kc);
-                        return perr_set(err, PERR_USAGE, "cannot parse API server URL '%s'",
-                                        conn->server);
-                }
-                snprintf(map, sizeof(map), "%s:%s:%s", host, port, conn->connect_to);
-                kc->connect_to = curl_slist_append(NULL, map);
-        }
+        kc->open_socket = conn->open_socket;
+        kc->socket_ud = conn->socket_ud;
         *out = kc;
         return 0;
 }
@@ -101,7 +63,6 @@ void kube_client_free(struct kube_client *kc)
                 return;
         if (kc->curl)
                 curl_easy_cleanup(kc->curl);
-        curl_slist_free_all(kc->connect_to);
         free(kc->server);
         free(kc->ca_pem);
         free(kc->cert_pem);
@@ -134,6 +95,24 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
         return n;
 }
 
+static curl_socket_t open_tunnel(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+        struct kube_client *kc = ud;
+        (void)purpose;
+        (void)addr;
+        int fd = kc->open_socket(kc->socket_ud);
+        return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+/* The tunnel's socket is connected already: curl must not connect() it. */
+static int tunnel_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+        (void)ud;
+        (void)fd;
+        (void)purpose;
+        return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
 static void set_blob(CURL *c, CURLoption opt, char *pem)
 {
         struct curl_blob blob = {.data = pem, .len = strlen(pem), .flags = CURL_BLOB_NOCOPY};
@@ -159,8 +138,11 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
         curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
         set_blob(c, CURLOPT_SSLKEY_BLOB, kc->key_pem);
         curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-        if (kc->connect_to)
-                curl_easy_setopt(c, CURLOPT_CONNECT_TO, kc->connect_to);
+        if (kc->open_socket) {
+                curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_tunnel);
+                curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, kc);
+                curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, tunnel_sockopt);
+        }
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
         struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");

@@ -1,7 +1,7 @@
 /*
- * A Kubernetes API client on libcurl: TLS with the cluster CA, the admin
- * client certificate, and optionally a different TCP destination (the local
- * end of an SSH tunnel) while TLS still checks the server's real name.
+ * A Kubernetes API client on libcurl: TLS with the cluster CA and the admin
+ * client certificate. The TCP connection can come from a callback (an SSH
+ * tunnel to the master's API port) while TLS still checks the server's name.
  */
 #ifndef PHAROS_CORE_KUBE_CLIENT_H
 #define PHAROS_CORE_KUBE_CLIENT_H
@@ -12,12 +12,15 @@
 
 /* How to reach the API. Strings are copied by kube_client_new(). */
 struct kube_conn {
-        const char *server;     /* "https://HOST:PORT" as in the kubeconfig */
-        const char *connect_to; /* "127.0.0.1:PORT" to send the TCP there instead, or NULL */
-        const char *ca_pem;     /* cluster CA certificate(s), PEM */
-        const char *cert_pem;   /* client certificate, PEM */
-        const char *key_pem;    /* client key, PEM */
-        long timeout_ms;        /* per request; 0 = 30 s */
+        const char *server; /* "https://HOST:PORT": the name TLS checks */
+        /* Returns a connected socket to use instead of connecting to the
+         * server (the client closes it), or <0. NULL: connect directly. */
+        int (*open_socket)(void *ud);
+        void *socket_ud;
+        const char *ca_pem;   /* cluster CA certificate(s), PEM */
+        const char *cert_pem; /* client certificate, PEM */
+        const char *key_pem;  /* client key, PEM */
+        long timeout_ms;      /* per request; 0 = 30 s */
 };
 
 struct kube_client;

@@ -14,6 +14,8 @@
 #ifndef PHAROS_CORE_KUBE_STACK_H
 #define PHAROS_CORE_KUBE_STACK_H
 
+#include <yajl/yajl_tree.h>
+
 #include "kube/client.h"
 #include "kube/yaml_json.h"
 #include "util/error.h"

@@ -8,6 +8,7 @@
 #include "config/node_api.h"
 #include "plugin/host_services.h"
 #include "plugin/registry.h"
+#include "run/step_ctx.h"
 #include "util/log.h"
 
 static void hs_log(struct pharos_plugin *self, int level, const char *fmt, ...)
@@ -85,6 +86,18 @@ static const struct pharos_host table = {
         .config_at = cfg_api_at,
         .config_key_at = cfg_api_key_at,
         .config_root = hs_config_root,
+        .step_fact = step_svc_fact,
+        .step_host = step_svc_host,
+        .step_exec = step_svc_exec,
+        .step_script = step_svc_script,
+        .step_upload = step_svc_upload,
+        .step_read_file = step_svc_read_file,
+        .step_changed = step_svc_changed,
+        .step_fail = step_svc_fail,
+        .step_reason = step_svc_reason,
+        .kube_apply_stack = step_svc_kube_apply,
+        .kube_delete_stack = step_svc_kube_delete,
+        .kube_request = step_svc_kube_request,
 };
 
 const struct pharos_host *host_services(void)

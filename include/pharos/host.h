@@ -49,6 +49,10 @@ enum pharos_step_flags {
  * depend on how or in which order plugins were loaded. A reference prefixed
  * with '?' ("?addon-cert-manager.apply") is optional: ignored when no such
  * step is registered. Any other unknown reference is an error.
+ *
+ * Steps of the "validate" phase must only read: they run under --plan too.
+ * After that phase every host must have been claimed by a step of an OS
+ * plugin (one whose applies() said yes), or the run stops there.
  */
 struct pharos_step {
         uint32_t struct_size;      /* sizeof(struct pharos_step) */
@@ -107,6 +111,30 @@ struct pharos_command {
 
 #define PHAROS_COMMAND_SIZE_1_0 (offsetof(struct pharos_command, fn) + sizeof(void (*)(void)))
 
+/* Flags of host->step_exec and host->step_script. */
+enum pharos_exec_flags {
+        PHAROS_EXEC_SUDO = 1u << 0,   /* run as root (sudo -n unless the user is root) */
+        PHAROS_EXEC_CHECK = 1u << 1,  /* a non-zero exit fails the step, quoting stderr's tail */
+        PHAROS_EXEC_SECRET = 1u << 2, /* never show the command text (it holds a secret) */
+        PHAROS_EXEC_QUIET = 1u << 3,  /* don't stream the output to the log at -v */
+};
+
+/* Result of a command run by a step. Buffers are owned by the core and stay
+ * valid until the step's next call into the core or its return. */
+struct pharos_exec_result {
+        int status;      /* exit status; 128 + N when killed by signal N */
+        const char *out; /* stdout, NUL-terminated */
+        size_t out_len;
+        const char *err; /* stderr, NUL-terminated */
+        size_t err_len;
+};
+
+/* A variable set for a script (host->step_script). */
+struct pharos_env {
+        const char *name;
+        const char *value;
+};
+
 /*
  * The host-services table. Owned by the core; valid for the whole run.
  * `self` arguments are the handle the plugin's init() received.
@@ -148,8 +176,7 @@ struct pharos_host {
         /* Number of items of a list or pairs of a map; 0 for anything else. */
         size_t (*config_len)(const struct pharos_config_node *n);
         /* Item i of a list, or value i of a map (document order); NULL out of range. */
-        const struct pharos_config_node *(*config_at)(const struct pharos_config_node *n,
-                                                      size_t i);
+        const struct pharos_config_node *(*config_at)(const struct pharos_config_node *n, size_t i);
         /* Key i of a map (owned by the core), or NULL. */
         const char *(*config_key_at)(const struct pharos_config_node *n, size_t i);
         /*
@@ -157,6 +184,58 @@ struct pharos_host {
          * network.pod_network_cidr ...), or NULL when none is loaded.
          */
         const struct pharos_config_node *(*config_root)(struct pharos_plugin *self);
+
+        /*
+         * Step services: only valid with the ctx a step's applies()/run()
+         * received. A step runs on one host (or, with PHAROS_STEP_ONCE, on
+         * the first master); errors name the phase, host and step.
+         */
+        /* A fact about the step's host: "address", "role", "hostname",
+         * "os.id", "os.id_like", "os.version_id", "arch", "user", "index"
+         * (position in cluster.yml). Core-owned string, or NULL if unknown. */
+        const char *(*step_fact)(struct pharos_step_ctx *ctx, const char *name);
+        /* The step's host entry of cluster.yml (see config.h). */
+        const struct pharos_config_node *(*step_host)(struct pharos_step_ctx *ctx);
+        /* Runs a command with the host user's shell. Returns 0 when it ran (status in
+         * res, which may be NULL), <0 when it could not run or PHAROS_EXEC_CHECK failed;
+         * the step's error is then set. */
+        int (*step_exec)(struct pharos_step_ctx *ctx, const char *cmd, uint32_t flags,
+                         struct pharos_exec_result *res);
+        /* Feeds script to `sh -s` under `env -i`, with PATH and env[0..n_env) only. */
+        int (*step_script)(struct pharos_step_ctx *ctx, const char *script,
+                           const struct pharos_env *env, size_t n_env, uint32_t flags,
+                           struct pharos_exec_result *res);
+        /* Writes a file atomically with mode and owner ("user[:group]" or NULL). */
+        int (*step_upload)(struct pharos_step_ctx *ctx, const char *path, const void *data,
+                           size_t len, uint32_t mode, const char *owner);
+        /* Reads a file into *data (core-owned, as a result buffer). <0 if unreadable. */
+        int (*step_read_file)(struct pharos_step_ctx *ctx, const char *path, const char **data,
+                              size_t *len);
+        /* Records that the step changed something (shown in progress and summary). */
+        void (*step_changed)(struct pharos_step_ctx *ctx, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
+        /* Sets the step's failure message; return <0 from run() after it. */
+        void (*step_fail)(struct pharos_step_ctx *ctx, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
+        /* Why applies() said the step has work (printed by `pharos up --plan`). */
+        void (*step_reason)(struct pharos_step_ctx *ctx, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
+
+        /*
+         * Kubernetes API, reached through an SSH tunnel to a master that has
+         * a control plane. Calls fail (<0, step error set) until one has.
+         */
+        /* Applies a YAML stream (many documents) as stack `stack`: missing objects are
+         * created, changed ones patched, objects dropped from the stack deleted. Marks
+         * the step changed when anything was written. */
+        int (*kube_apply_stack)(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                                size_t len);
+        /* Deletes every object of stack `stack` (nothing when it does not exist). */
+        int (*kube_delete_stack)(struct pharos_step_ctx *ctx, const char *stack);
+        /* One request: METHOD PATH with an optional JSON body (merge-patch for PATCH).
+         * *status gets the HTTP status, *response the body (core-owned, as results). */
+        int (*kube_request)(struct pharos_step_ctx *ctx, const char *method, const char *path,
+                            const char *body, long *status, const char **response);
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */

@@ -13,6 +13,7 @@
 #include "config/defaults.h"
 #include "config/envsubst.h"
 #include "config/load.h"
+#include "config/schema.h"
 #include "config/suggest.h"
 #include "plugin/host_services.h"
 #include "plugin/loader.h"
@@ -38,15 +39,15 @@ static void typed_hosts_and_defaults(void **s)
         (void)s;
         setenv("HOME", "/home/t", 1);
         struct cluster_config *cfg =
-            load_ok("hosts:\n"
-                    "  - address: 10.0.0.1\n"
-                    "    role: master\n"
-                    "    labels: {disk: ssd}\n"
-                    "    taints: [{key: a, effect: NoSchedule}]\n"
-                    "    bastion: {address: jump, ssh_port: 2200}\n"
-                    "    user: admin\n"
-                    "  - {address: 10.0.0.2, role: worker, ssh_port: 2222}\n",
-                    NULL);
+                load_ok("hosts:\n"
+                        "  - address: 10.0.0.1\n"
+                        "    role: master\n"
+                        "    labels: {disk: ssd}\n"
+                        "    taints: [{key: a, effect: NoSchedule}]\n"
+                        "    bastion: {address: jump, ssh_port: 2200}\n"
+                        "    user: admin\n"
+                        "  - {address: 10.0.0.2, role: worker, ssh_port: 2222}\n",
+                        NULL);
         assert_int_equal(cfg->n_hosts, 2);
         const struct cfg_host *h = &cfg->hosts[0];
         assert_string_equal(h->address, "10.0.0.1");
@@ -67,7 +68,10 @@ static void typed_hosts_and_defaults(void **s)
         assert_string_equal(h->bastion->user, "admin"); /* inherited from the host */
         assert_string_equal(h->bastion->ssh_key_path, "/home/t/.ssh/id_rsa");
         assert_int_equal(h->bastion->ssh_port, 2200);
+        assert_int_equal(h->given, CFG_GIVEN_USER);
+        assert_string_equal(h->container_runtime, PHAROS_DEFAULT_CONTAINER_RUNTIME);
         assert_int_equal(cfg->hosts[1].ssh_port, 2222);
+        assert_int_equal(cfg->hosts[1].given, CFG_GIVEN_SSH_PORT);
         assert_null(cfg->hosts[1].bastion);
         assert_int_equal(cfg->hosts[1].mark.line, 8);
 
@@ -162,14 +166,97 @@ static void plugin_reads_its_section(void **s)
 
         const struct pharos_config_node *root = h->config_root(p);
         assert_string_equal(
-            h->config_string(h->config_get(h->config_get(root, "network"), "pod_network_cidr")),
-            "10.32.0.0/12");
+                h->config_string(h->config_get(h->config_get(root, "network"), "pod_network_cidr")),
+                "10.32.0.0/12");
         assert_ptr_equal(h->config_get(h->config_get(root, "network"), "testnet"), sec);
 
         host_services_set_config(NULL);
         assert_null(h->config_section(p));
         assert_null(h->config_root(p));
         cfg_free(cfg);
+        registry_free(&reg);
+}
+
+/* Adds every path of the libcyaml schema under prefix to paths ('*' for list items). */
+static void schema_paths(const cyaml_schema_value_t *v, const char *prefix, char (*paths)[128],
+                         size_t *n)
+{
+        if (v->type == CYAML_SEQUENCE) {
+                char p[128];
+                snprintf(p, sizeof(p), "%s.*", prefix);
+                snprintf(paths[(*n)++], 128, "%s", p);
+                schema_paths(v->sequence.entry, p, paths, n);
+                return;
+        }
+        if (v->type != CYAML_MAPPING)
+                return;
+        for (const cyaml_schema_field_t *f = v->mapping.fields; f->key; f++) {
+                char p[128];
+                snprintf(p, sizeof(p), "%s%s%s", prefix, *prefix ? "." : "", f->key);
+                snprintf(paths[(*n)++], 128, "%s", p);
+                schema_paths(&f->value, p, paths, n);
+        }
+}
+
+/* Every side-table entry names a key of the schema: a typo would silently lose a default. */
+static void side_table_matches_schema(void **s)
+{
+        (void)s;
+        static char paths[512][128];
+        size_t n = 0, n_extras = 0;
+        schema_paths(&cfg_schema_root, "", paths, &n);
+        assert_true(n > 100 && n < 512);
+        const struct cfg_extra *x = cfg_extras(&n_extras);
+        for (size_t i = 0; i < n_extras; i++) {
+                size_t k = 0;
+                while (k < n && strcmp(paths[k], x[i].path) != 0)
+                        k++;
+                if (k == n)
+                        fail_msg("side-table path '%s' is not in the schema", x[i].path);
+        }
+}
+
+static int no_init(const struct pharos_host *h, struct pharos_plugin *self, void **state)
+{
+        (void)h;
+        (void)self;
+        (void)state;
+        return 0;
+}
+
+/* A schema struct smaller than any pharos knows is refused, located at the section. */
+static void unreadable_plugin_schema(void **s)
+{
+        (void)s;
+        static const struct pharos_config_field fields[] = {{.key = NULL}};
+        static const struct pharos_config_schema tiny = {.struct_size = 4, .fields = fields};
+        static const struct pharos_plugin_desc desc = {
+                PHAROS_PLUGIN_DESC_HEADER, .kind = PHAROS_KIND_ADDON,
+                .name = "addon-tiny",      .version = "1",
+                .description = "test",     .config_section = "addons.tiny",
+                .config_schema = &tiny,    .init = no_init,
+        };
+        struct registry reg;
+        struct pharos_error err = {0};
+        registry_init(&reg);
+        struct pharos_plugin *p = calloc(1, sizeof(*p));
+        assert_non_null(p);
+        p->origin = strdup("builtin");
+        p->desc = desc;
+        assert_int_equal(registry_add(&reg, p, host_services(), &err), 0);
+        const char *text = "hosts: [{address: 10.0.0.1, role: master}]\n"
+                           "addons:\n"
+                           "  tiny: {enabled: true}\n";
+        struct cfg_diags d = {0};
+        struct cluster_config *cfg = NULL;
+        assert_int_equal(cfg_load_buffer(text, strlen(text), "t", &reg, &cfg, &d, &err),
+                         PERR_USAGE);
+        assert_int_equal(d.n, 1);
+        assert_int_equal(d.v[0].line, 3);
+        assert_int_equal(d.v[0].col, 3);
+        assert_string_equal(d.v[0].msg, "addons.tiny: plugin 'addon-tiny' declares a schema this "
+                                        "pharos cannot read (struct_size 4)");
+        cfg_diag_free(&d);
         registry_free(&reg);
 }
 
@@ -182,7 +269,7 @@ static void substitution(void **s)
         setenv("CFGT_EMPTY", "", 1);
         unsetenv("CFGT_UNSET");
         assert_int_equal(
-            cfg_envsubst("x-${CFGT_A}-${CFGT_UNSET:-d}-${CFGT_EMPTY:-e}$${K}", &out, &e), 0);
+                cfg_envsubst("x-${CFGT_A}-${CFGT_UNSET:-d}-${CFGT_EMPTY:-e}$${K}", &out, &e), 0);
         assert_string_equal(out, "x-alpha-d-e${K}");
         free(out);
         assert_int_equal(cfg_envsubst("plain $ text", &out, &e), 1);
@@ -231,12 +318,14 @@ static void many_errors_are_capped(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(typed_hosts_and_defaults),
-            cmocka_unit_test(dns_replicas_rule),
-            cmocka_unit_test(plugin_reads_its_section),
-            cmocka_unit_test(substitution),
-            cmocka_unit_test(suggestions),
-            cmocka_unit_test(many_errors_are_capped),
+                cmocka_unit_test(typed_hosts_and_defaults),
+                cmocka_unit_test(dns_replicas_rule),
+                cmocka_unit_test(plugin_reads_its_section),
+                cmocka_unit_test(side_table_matches_schema),
+                cmocka_unit_test(unreadable_plugin_schema),
+                cmocka_unit_test(substitution),
+                cmocka_unit_test(suggestions),
+                cmocka_unit_test(many_errors_are_capped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

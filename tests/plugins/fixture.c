@@ -113,7 +113,9 @@ static const struct pharos_config_field testnet_health[] = {
         {.key = NULL},
 };
 static const struct pharos_config_field testnet_fields[] = {
-        {.key = "mode", .type = PHAROS_CFG_STRING, .enum_values = testnet_modes,
+        {.key = "mode",
+         .type = PHAROS_CFG_STRING,
+         .enum_values = testnet_modes,
          .default_value = "overlay"},
         {.key = "mtu", .type = PHAROS_CFG_INT, .default_value = "1500", .min = 576, .max = 9000},
         {.key = "encrypt", .type = PHAROS_CFG_BOOL, .default_value = "false"},
@@ -126,7 +128,7 @@ static const struct pharos_config_field testnet_fields[] = {
 };
 static const struct pharos_config_schema config_schema = {
         .struct_size = sizeof(struct pharos_config_schema), .fields = testnet_fields};
-#define FIXTURE_KIND PHAROS_KIND_NETWORK
+#define FIXTURE_KIND    PHAROS_KIND_NETWORK
 #define FIXTURE_SECTION "network.testnet"
 #elif defined(FIXTURE_ADDON_INGRESS_NGINX)
 /* The original's ingress-nginx addon options, as an addon plugin would declare them. */
@@ -142,7 +144,9 @@ static const struct pharos_config_field ingress_backend[] = {
 static const struct pharos_config_field ingress_arg = {.type = PHAROS_CFG_STRING};
 static const struct pharos_config_field ingress_toleration = {.type = PHAROS_CFG_ANY};
 static const struct pharos_config_field ingress_fields[] = {
-        {.key = "kind", .type = PHAROS_CFG_STRING, .enum_values = ingress_kinds,
+        {.key = "kind",
+         .type = PHAROS_CFG_STRING,
+         .enum_values = ingress_kinds,
          .default_value = "DaemonSet"},
         {.key = "deployment", .type = PHAROS_CFG_MAP, .fields = ingress_deployment},
         {.key = "configmap", .type = PHAROS_CFG_STRING_MAP},
@@ -154,7 +158,7 @@ static const struct pharos_config_field ingress_fields[] = {
 };
 static const struct pharos_config_schema config_schema = {
         .struct_size = sizeof(struct pharos_config_schema), .fields = ingress_fields};
-#define FIXTURE_KIND PHAROS_KIND_ADDON
+#define FIXTURE_KIND    PHAROS_KIND_ADDON
 #define FIXTURE_SECTION "addons.ingress-nginx"
 #endif
 

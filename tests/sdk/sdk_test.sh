@@ -51,8 +51,11 @@ run pkg-config --variable=plugindir pharos-plugin
 expect_contains "$out" "$prefix/" "pkg-config plugindir"
 expect_contains "$out" "/pharos/plugins/1" "plugindir has the ABI major"
 mkdir "$work/pc"
+run cmake -DOUT="$work/pc/hello_scripts.h" -DFILES="$work/hello/scripts/greet.sh" \
+        -P "$(pkg-config --variable=embedscript pharos-plugin)"
+expect_rc 0 "embed the host script with the installed helper"
 # shellcheck disable=SC2046 # pkg-config prints several words on purpose
-cc -std=gnu11 -shared -fPIC -Wall -Werror -o "$work/pc/hello.so" "$work/hello/hello.c" \
+cc -std=gnu11 -shared -fPIC -Wall -Werror -I"$work/pc" -o "$work/pc/hello.so" "$work/hello/hello.c" \
         $(pkg-config --cflags --libs pharos-plugin)
 run "$pharos" --plugin-path "$work/pc" plugins check "$work/pc/hello.so"
 expect_rc 0 "pkg-config-built plugin passes check"

@@ -20,26 +20,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const modes[] = {"overlay", "routed", NULL};
 static const struct pharos_config_field peer = {.type = PHAROS_CFG_STRING};
 static const struct pharos_config_field health[] = {
-    {.key = "endpoint", .type = PHAROS_CFG_STRING, .flags = PHAROS_CFG_REQUIRED},
-    {.key = "interval", .type = PHAROS_CFG_INT, .default_value = "30", .min = 1, .max = 60},
-    {.key = NULL},
+        {.key = "endpoint", .type = PHAROS_CFG_STRING, .flags = PHAROS_CFG_REQUIRED},
+        {.key = "interval", .type = PHAROS_CFG_INT, .default_value = "30", .min = 1, .max = 60},
+        {.key = NULL},
 };
 static const struct pharos_config_field net_fields[] = {
-    {.key = "mode", .type = PHAROS_CFG_STRING, .enum_values = modes, .default_value = "overlay"},
-    {.key = "mtu", .type = PHAROS_CFG_INT, .default_value = "1500", .min = 576, .max = 9000},
-    {.key = "encrypt", .type = PHAROS_CFG_BOOL, .default_value = "false"},
-    {.key = "ratio", .type = PHAROS_CFG_DOUBLE},
-    {.key = "known_peers", .type = PHAROS_CFG_LIST, .item = &peer},
-    {.key = "environment", .type = PHAROS_CFG_STRING_MAP},
-    {.key = "health", .type = PHAROS_CFG_MAP, .fields = health},
-    {.key = "options", .type = PHAROS_CFG_ANY},
-    {.key = NULL},
+        {.key = "mode",
+         .type = PHAROS_CFG_STRING,
+         .enum_values = modes,
+         .default_value = "overlay"},
+        {.key = "mtu", .type = PHAROS_CFG_INT, .default_value = "1500", .min = 576, .max = 9000},
+        {.key = "encrypt", .type = PHAROS_CFG_BOOL, .default_value = "false"},
+        {.key = "ratio", .type = PHAROS_CFG_DOUBLE},
+        {.key = "known_peers", .type = PHAROS_CFG_LIST, .item = &peer},
+        {.key = "environment", .type = PHAROS_CFG_STRING_MAP},
+        {.key = "health", .type = PHAROS_CFG_MAP, .fields = health},
+        {.key = "options", .type = PHAROS_CFG_ANY},
+        {.key = NULL},
 };
 static const struct pharos_config_schema net_schema = {sizeof(net_schema), net_fields};
 static const struct pharos_config_field addon_fields[] = {
-    {.key = "replicas", .type = PHAROS_CFG_INT, .default_value = "1", .min = 1, .max = 9},
-    {.key = "values", .type = PHAROS_CFG_ANY},
-    {.key = NULL},
+        {.key = "replicas", .type = PHAROS_CFG_INT, .default_value = "1", .min = 1, .max = 9},
+        {.key = "values", .type = PHAROS_CFG_ANY},
+        {.key = NULL},
 };
 static const struct pharos_config_schema addon_schema = {sizeof(addon_schema), addon_fields};
 
@@ -52,12 +55,12 @@ static int no_init(const struct pharos_host *h, struct pharos_plugin *self, void
 }
 
 static const struct pharos_plugin_desc descs[] = {
-    {PHAROS_PLUGIN_DESC_HEADER, .kind = PHAROS_KIND_NETWORK, .name = "network-fuzznet",
-     .version = "1", .description = "fuzz", .config_section = "network.fuzznet",
-     .config_schema = &net_schema, .init = no_init},
-    {PHAROS_PLUGIN_DESC_HEADER, .kind = PHAROS_KIND_ADDON, .name = "addon-fuzz", .version = "1",
-     .description = "fuzz", .config_section = "addons.fuzz", .config_schema = &addon_schema,
-     .init = no_init},
+        {PHAROS_PLUGIN_DESC_HEADER, .kind = PHAROS_KIND_NETWORK, .name = "network-fuzznet",
+         .version = "1", .description = "fuzz", .config_section = "network.fuzznet",
+         .config_schema = &net_schema, .init = no_init},
+        {PHAROS_PLUGIN_DESC_HEADER, .kind = PHAROS_KIND_ADDON, .name = "addon-fuzz", .version = "1",
+         .description = "fuzz", .config_section = "addons.fuzz", .config_schema = &addon_schema,
+         .init = no_init},
 };
 
 static struct registry reg;

@@ -1,0 +1,1 @@
+"""Host tool and Kubernetes emulators for the pharos testbed (test infrastructure only)."""

@@ -1,0 +1,183 @@
+"""What the package repositories carry, and what installing a package puts on the host.
+
+A package is only visible through a repository that is configured on the host
+(and, for apt, fetched by `apt-get update`). Files under /usr go below
+PKGROOT because a sandbox host shares the machine's /usr.
+"""
+import re
+
+PKGROOT = "/var/lib/pharos-testbed/pkgroot"
+HOST_BIN = "/var/lib/pharos-testbed/bin"
+
+# Latest patch release per Kubernetes minor on pkgs.k8s.io (enough for tests).
+K8S_PATCHES = {"1.28": 15, "1.29": 15, "1.30": 14, "1.31": 14, "1.32": 10, "1.33": 6, "1.34": 2}
+CRI_TOOLS = {"1.28": "1.28.0", "1.29": "1.29.0", "1.30": "1.30.1", "1.31": "1.31.1", "1.32": "1.32.0",
+             "1.33": "1.33.0", "1.34": "1.34.0"}
+CNI = {"1.28": "1.2.0", "1.29": "1.3.0", "1.30": "1.4.0", "1.31": "1.5.1", "1.32": "1.6.0",
+       "1.33": "1.6.0", "1.34": "1.7.1"}
+
+KUBELET_UNIT = """[Unit]
+Description=kubelet: The Kubernetes Node Agent
+Documentation=https://kubernetes.io/docs/
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=/usr/bin/kubelet
+Restart=always
+StartLimitInterval=0
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+KUBEADM_DROPIN = """# Note: This dropin only works with kubeadm and kubelet v1.11+
+[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+# This is a file that "kubeadm init" and "kubeadm join" generates at runtime, populating the KUBELET_KUBEADM_ARGS variable dynamically
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+# This is a file that the user can use for overrides of the kubelet args as a last resort. Preferably, the user should
+# use the .NodeRegistration.KubeletExtraArgs object in the configuration files instead. KUBELET_EXTRA_ARGS should be sourced from this file.
+EnvironmentFile=-%s
+ExecStart=
+ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+"""
+
+CONTAINERD_UNIT = """[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=/usr/bin/containerd
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+FIREWALLD_UNIT = """[Unit]
+Description=firewalld - dynamic firewall daemon
+
+[Service]
+ExecStart=/usr/sbin/firewalld --nofork --nopid
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+CHRONY_UNIT = """[Unit]
+Description=chrony, an NTP client/server
+
+[Service]
+ExecStart=/usr/sbin/chronyd -F 1
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+class Pkg:
+    def __init__(self, name, version, commands=(), files=None, depends=()):
+        self.name = name
+        self.version = version
+        self.commands = list(commands)   # emulator names linked into HOST_BIN
+        self.files = files or {}         # host path -> content
+        self.depends = list(depends)
+
+
+def _k8s(minor, family):
+    out = []
+    dropin_env = "/etc/default/kubelet" if family == "deb" else "/etc/sysconfig/kubelet"
+    unit_dir = "/usr/lib/systemd/system"
+    for patch in range(K8S_PATCHES[minor] + 1):
+        v = "%s.%d" % (minor, patch)
+        rel = v + ("-1.1" if family == "deb" else "-150500.1.1")
+        out.append(Pkg("kubelet", rel, ["kubelet"], {unit_dir + "/kubelet.service": KUBELET_UNIT},
+                       ["kubernetes-cni", "conntrack" if family == "deb" else "conntrack-tools"]))
+        out.append(Pkg("kubeadm", rel, ["kubeadm"],
+                       {unit_dir + "/kubelet.service.d/10-kubeadm.conf": KUBEADM_DROPIN % dropin_env},
+                       ["cri-tools"]))
+        out.append(Pkg("kubectl", rel, ["kubectl"]))
+    suffix = "-1.1" if family == "deb" else "-150500.1.1"
+    out.append(Pkg("cri-tools", CRI_TOOLS[minor] + suffix, ["crictl"]))
+    out.append(Pkg("kubernetes-cni", CNI[minor] + suffix, []))
+    return out
+
+
+def _base(family, distro):
+    if family == "deb":
+        pkgs = [Pkg("containerd", "1.7.24-0ubuntu1" if distro == "ubuntu" else "1.6.20~ds1-1+b1",
+                    ["containerd", "ctr"],
+                    {"/usr/lib/systemd/system/containerd.service": CONTAINERD_UNIT}, ["runc"]),
+                Pkg("runc", "1.1.12-0ubuntu3" if distro == "ubuntu" else "1.1.5+ds1-1+deb12u1"),
+                Pkg("conntrack", "1:1.4.8-1"), Pkg("socat", "1.8.0.0-4"), Pkg("ebtables", "2.0.11-6"),
+                Pkg("ethtool", "1:6.7-1"), Pkg("ipset", "7.19-1"), Pkg("ipvsadm", "1:1.31-1"),
+                Pkg("jq", "1.7.1-3"), Pkg("nfs-common", "1:2.6.4-3ubuntu5"),
+                Pkg("apt-transport-https", "2.7.14"), Pkg("ca-certificates", "20240203"),
+                Pkg("curl", "8.5.0-2ubuntu10"), Pkg("gnupg", "2.4.4-2ubuntu17"), Pkg("gpg", "2.4.4-2ubuntu17"),
+                Pkg("chrony", "4.5-1ubuntu4", [], {"/usr/lib/systemd/system/chrony.service": CHRONY_UNIT}),
+                Pkg("iptables", "1.8.10-3ubuntu2"), Pkg("iproute2", "6.1.0-1ubuntu6")]
+    else:
+        pkgs = [Pkg("conntrack-tools", "1.4.7-2.el9"), Pkg("socat", "1.7.4.1-5.el9"),
+                Pkg("ebtables-legacy", "2.0.11-9.el9"), Pkg("ethtool", "6.2-1.el9"), Pkg("ipset", "7.11-8.el9"),
+                Pkg("ipvsadm", "1.31-6.el9"), Pkg("jq", "1.6-16.el9"), Pkg("nfs-utils", "2.5.4-25.el9"),
+                Pkg("iptables-nft", "1.8.10-4.el9"), Pkg("iproute", "6.2.0-6.el9"),
+                Pkg("curl", "7.76.1-29.el9"), Pkg("chrony", "4.5-1.el9", [],
+                                                    {"/usr/lib/systemd/system/chronyd.service": CHRONY_UNIT}),
+                Pkg("firewalld", "1.3.4-1.el9", ["firewall-cmd"],
+                    {"/usr/lib/systemd/system/firewalld.service": FIREWALLD_UNIT}),
+                Pkg("yum-utils", "4.3.0-13.el9"), Pkg("container-selinux", "2.229.0-1.el9"),
+                Pkg("runc", "1.1.12-3.el9")]
+    return pkgs
+
+
+def docker_repo(family):
+    unit = {"/usr/lib/systemd/system/containerd.service": CONTAINERD_UNIT}
+    if family == "deb":
+        return [Pkg("containerd.io", "1.7.22-1", ["containerd", "ctr"], unit)]
+    return [Pkg("containerd.io", "1.7.22-3.1.el9", ["containerd", "ctr"], unit)]
+
+
+PKGS_K8S = re.compile(r"^https?://pkgs\.k8s\.io/core:/stable:/v(\d+\.\d+)/(deb|rpm)/?$")
+DOCKER = re.compile(r"^https?://download\.docker\.com/linux/(ubuntu|debian|centos|rhel)/?.*$")
+
+
+def repository(uri, family, distro):
+    """(repo id, packages) a repository URI serves, or (None, []) if unknown to the testbed."""
+    uri = uri.rstrip("/") + "/"
+    m = PKGS_K8S.match(uri)
+    if m:
+        if m.group(1) not in K8S_PATCHES or m.group(2) != family:
+            return "pkgs.k8s.io/v" + m.group(1), None
+        return "pkgs.k8s.io/v" + m.group(1), _k8s(m.group(1), family)
+    if DOCKER.match(uri):
+        return "download.docker.com", docker_repo(family)
+    if re.match(r"^https?://(archive|security|[a-z]{2}\.archive|ports)\.ubuntu\.com/", uri) or \
+            re.match(r"^https?://(deb|security)\.debian\.org/", uri) or uri.startswith("mirror+file:"):
+        return "distribution", _base(family, distro)
+    return None, []
+
+
+def base_repos(family, distro):
+    return _base(family, distro)
+
+
+def compare_versions(a, b):
+    """dpkg-like version ordering on the parts that the catalog uses."""
+    def key(v):
+        epoch, _, rest = v.rpartition(":")
+        parts = re.findall(r"\d+|[A-Za-z]+|~", rest)
+        return [int(epoch or 0)] + [(-1, p) if p == "~" else ((1, int(p)) if p.isdigit() else (0, p))
+                                     for p in parts]
+    ka, kb = key(a), key(b)
+    return (ka > kb) - (ka < kb)

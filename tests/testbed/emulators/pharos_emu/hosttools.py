@@ -1,0 +1,412 @@
+"""modprobe, sysctl, swapoff/swapon, firewall-cmd, hostnamectl, containerd, crictl, ctr."""
+import glob
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import time
+
+from . import containers, host, pkgdb
+
+KNOWN_MODULES = {"overlay", "br_netfilter", "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack",
+                 "nf_conntrack_ipv4", "ip_tables", "iptable_nat", "iptable_filter", "xt_set", "ip_set",
+                 "vxlan", "wireguard", "ipip", "nf_nat", "xt_conntrack", "veth", "bridge"}
+# Keys that exist only once a module is loaded (as under /proc/sys).
+MODULE_SYSCTLS = {"br_netfilter": ["net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables",
+                                   "net.bridge.bridge-nf-call-arptables"]}
+SYSCTL_DEFAULTS = {"net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0", "vm.swappiness": "60",
+                   "net.ipv4.conf.all.rp_filter": "2", "fs.inotify.max_user_instances": "128",
+                   "fs.inotify.max_user_watches": "65536", "kernel.panic": "0", "vm.overcommit_memory": "0",
+                   "kernel.panic_on_oops": "1", "net.ipv4.conf.all.forwarding": "0",
+                   "net.netfilter.nf_conntrack_max": "131072"}
+
+
+# ---------------- modules ----------------
+def loaded_modules():
+    return host.load_state("modules.json", [])
+
+
+def modprobe(journal, argv):
+    names = [a for a in argv if not a.startswith("-")]
+    remove = "-r" in argv or "--remove" in argv
+    if not names:
+        raise host.ToolError("modprobe: ERROR: missing parameters. See -h.", 1)
+    host.require_root("modprobe")
+    mods = loaded_modules()
+    targets = names if remove or "-a" in argv or "--all" in argv else names[:1]
+    for n in targets:
+        n = n.replace("-", "_")
+        if n not in KNOWN_MODULES:
+            raise host.ToolError("modprobe: FATAL: Module %s not found in directory /lib/modules/%s"
+                                 % (n, os.uname().release), 1)
+        if remove and n in mods:
+            mods.remove(n)
+            journal.changed = True
+        elif not remove and n not in mods:
+            mods.append(n)
+            journal.changed = True
+    host.save_state("modules.json", mods)
+    return 0
+
+
+def lsmod(journal, argv):
+    print("Module                  Size  Used by")
+    for m in loaded_modules():
+        print("%-24s %6d  0" % (m, 16384))
+    return 0
+
+
+# ---------------- sysctl ----------------
+def sysctl_values():
+    vals = dict(SYSCTL_DEFAULTS)
+    mods = loaded_modules()
+    for mod, keys in MODULE_SYSCTLS.items():
+        if mod in mods:
+            for k in keys:
+                vals[k] = "1"
+    vals.update(host.load_state("sysctl.json", {}))
+    for mod, keys in MODULE_SYSCTLS.items():
+        if mod not in mods:
+            for k in keys:
+                vals.pop(k, None)
+    return vals
+
+
+def _set_sysctl(journal, key, value):
+    key = key.strip().replace("/", ".")
+    vals = sysctl_values()
+    if key not in vals:
+        raise host.ToolError("sysctl: cannot stat /proc/sys/%s: No such file or directory" % key.replace(".", "/"),
+                             255)
+    cur = host.load_state("sysctl.json", {})
+    if vals[key] != value.strip():
+        journal.changed = True
+    cur[key] = value.strip()
+    host.save_state("sysctl.json", cur)
+    print("%s = %s" % (key, value.strip()))
+
+
+def sysctl(journal, argv):
+    write = "-w" in argv or "--write" in argv
+    quiet = "-q" in argv or "--quiet" in argv
+    values_only = "-n" in argv or "--values" in argv
+    args = [a for a in argv if not a.startswith("-")]
+    if "--system" in argv or "-p" in argv or any(a.startswith("--load") for a in argv):
+        host.require_root("sysctl")
+        if "--system" in argv:
+            files = []
+            for d in ("/etc/sysctl.d", "/run/sysctl.d", "/usr/lib/sysctl.d"):
+                files += sorted(glob.glob(host.path(d + "/*.conf")))
+            files.append(host.path("/etc/sysctl.conf"))
+            files = [f[len(host.root()):] for f in files]
+        else:
+            files = args or ["/etc/sysctl.conf"]
+        rc = 0
+        for f in files:
+            text = host.read(f)
+            if text is None:
+                if "--system" not in argv:
+                    sys.stderr.write("sysctl: cannot open \"%s\": No such file or directory\n" % f)
+                    rc = 255
+                continue
+            if "--system" in argv:
+                print("* Applying %s ..." % f)
+            for line in text.splitlines():
+                line = line.strip()
+                if not line or line[0] in "#;" or "=" not in line:
+                    continue
+                k, _, v = line.partition("=")
+                ignore = k.startswith("-")
+                try:
+                    _set_sysctl(journal, k.lstrip("-"), v)
+                except host.ToolError as e:
+                    if not ignore:
+                        sys.stderr.write(str(e) + "\n")
+                        rc = 255
+        return rc
+    vals = sysctl_values()
+    if "-a" in argv:
+        for k in sorted(vals):
+            print("%s = %s" % (k, vals[k]))
+        return 0
+    rc = 0
+    for a in args:
+        if "=" in a:
+            host.require_root("sysctl")
+            k, _, v = a.partition("=")
+            _set_sysctl(journal, k, v)
+            continue
+        if write:
+            raise host.ToolError("sysctl: \"%s\" must be of the form name=value" % a, 255)
+        k = a.replace("/", ".")
+        if k not in vals:
+            if not quiet:
+                sys.stderr.write("sysctl: cannot stat /proc/sys/%s: No such file or directory\n" % k.replace(".", "/"))
+            rc = 255
+            continue
+        print(vals[k] if values_only else "%s = %s" % (k, vals[k]))
+    return rc
+
+
+# ---------------- swap ----------------
+def swap_active():
+    st = host.load_state("swap.json", None)
+    if st is not None:
+        return st.get("active", False)
+    for line in (host.read("/etc/fstab") or "").splitlines():
+        f = line.split()
+        if len(f) >= 3 and not f[0].startswith("#") and f[2] == "swap":
+            return True
+    return False
+
+
+def swapoff(journal, argv):
+    host.require_root("swapoff")
+    if "-a" not in argv and "--all" not in argv and not [a for a in argv if not a.startswith("-")]:
+        raise host.ToolError("swapoff: bad usage\nTry 'swapoff --help' for more information.", 1)
+    if swap_active():
+        journal.changed = True
+    host.save_state("swap.json", {"active": False})
+    return 0
+
+
+def swapon(journal, argv):
+    if "--show" in argv or "-s" in argv or not argv:
+        if swap_active():
+            print("NAME      TYPE SIZE USED PRIO\n/swap.img file   2G   0B   -2")
+        return 0
+    host.require_root("swapon")
+    if not swap_active():
+        journal.changed = True
+    host.save_state("swap.json", {"active": True})
+    return 0
+
+
+# ---------------- hostnamectl ----------------
+def hostnamectl(journal, argv):
+    args = [a for a in argv if not a.startswith("-")]
+    if not args or args[0] == "status":
+        print(" Static hostname: %s" % host.hostname())
+        return 0
+    if args[0] == "hostname" and len(args) == 1:
+        print(host.hostname())
+        return 0
+    if args[0] in ("set-hostname", "hostname") and len(args) == 2:
+        host.require_root("hostnamectl")
+        name = args[1]
+        if not re.match(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$", name):
+            raise host.ToolError("Invalid static hostname '%s'" % name, 1)
+        if host.hostname() != name:
+            journal.changed = True
+        host.write("/etc/hostname", name + "\n")
+        if not host.root():
+            socket.sethostname(name)
+        return 0
+    raise host.ToolError("Unknown command verb %s." % args[0], 1)
+
+
+# ---------------- firewall-cmd ----------------
+def _fw():
+    return host.load_state("firewalld.json", {"permanent": {"public": {"ports": [], "sources": [], "services":
+                                                                        ["ssh", "dhcpv6-client", "cockpit"]}},
+                                               "default_zone": "public"})
+
+
+def firewall_cmd(journal, argv):
+    pkgdb.require_installed("firewalld", "firewall-cmd")
+    from . import systemd
+    st = _fw()
+    running = systemd.active_state("firewalld.service") == "active"
+    if "--state" in argv:
+        print("running" if running else "not running")
+        return 0 if running else 252
+    if not running:
+        raise host.ToolError("FirewallD is not running", 252)
+    runtime = st.setdefault("runtime", json.loads(json.dumps(st["permanent"])))
+    permanent = "--permanent" in argv
+    zone = st["default_zone"]
+    for a in argv:
+        if a.startswith("--zone="):
+            zone = a.split("=", 1)[1]
+    if "--reload" in argv:
+        st["runtime"] = json.loads(json.dumps(st["permanent"]))
+        host.save_state("firewalld.json", st)
+        journal.changed = True
+        print("success")
+        return 0
+    if "--get-default-zone" in argv:
+        print(st["default_zone"])
+        return 0
+    if "--get-zones" in argv:
+        print(" ".join(sorted(set(st["permanent"]) | {"block", "dmz", "drop", "external", "home", "internal",
+                                                     "public", "trusted", "work"})))
+        return 0
+    if "--new-zone" in " ".join(argv):
+        name = [a.split("=", 1)[1] for a in argv if a.startswith("--new-zone=")][0]
+        if not permanent:
+            raise host.ToolError("Error: INVALID_ZONE: '--new-zone' requires '--permanent'", 112)
+        st["permanent"].setdefault(name, {"ports": [], "sources": [], "services": []})
+        host.save_state("firewalld.json", st)
+        journal.changed = True
+        print("success")
+        return 0
+    target = st["permanent"] if permanent else runtime
+    if zone not in target and zone not in ("block", "dmz", "drop", "external", "home", "internal", "public",
+                                           "trusted", "work"):
+        raise host.ToolError("Error: INVALID_ZONE: %s" % zone, 112)
+    z = target.setdefault(zone, {"ports": [], "sources": [], "services": []})
+    for a in argv:
+        k, _, v = a.partition("=")
+        field = {"--add-port": "ports", "--remove-port": "ports", "--add-source": "sources",
+                 "--remove-source": "sources", "--add-service": "services", "--remove-service": "services"}.get(k)
+        if field is None:
+            continue
+        if field == "ports" and not re.match(r"^\d+(-\d+)?/(tcp|udp|sctp|dccp)$", v):
+            raise host.ToolError("Error: INVALID_PORT: %s" % v, 102)
+        if k.startswith("--add"):
+            if v in z[field]:
+                sys.stderr.write("Warning: ALREADY_ENABLED: %s\n" % v)
+            else:
+                z[field].append(v)
+                journal.changed = True
+        elif v in z[field]:
+            z[field].remove(v)
+            journal.changed = True
+    if "--list-all" in argv:
+        print("%s\n  sources: %s\n  services: %s\n  ports: %s" % (zone, " ".join(z["sources"]),
+                                                               " ".join(z["services"]), " ".join(z["ports"])))
+        return 0
+    if "--list-ports" in argv:
+        print(" ".join(z["ports"]))
+        return 0
+    if "--list-sources" in argv:
+        print(" ".join(z["sources"]))
+        return 0
+    host.save_state("firewalld.json", st)
+    print("success")
+    return 0
+
+
+def firewalld(journal, argv):
+    """The firewalld daemon: stays up while the unit runs."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    ready = os.environ.get("PHAROS_TESTBED_READY_FILE")
+    if ready:
+        open(ready, "w").close()
+    while not stop:
+        time.sleep(0.2)
+    return 0
+
+
+# ---------------- containerd ----------------
+def containerd(journal, argv):
+    """containerd daemon: reads its config and serves the CRI socket."""
+    if argv and argv[0] in ("--version", "-v"):
+        print("containerd github.com/containerd/containerd v%s" % (
+            (pkgdb.installed_version("containerd") or pkgdb.installed_version("containerd.io") or "1.7.0")
+            .split("-")[0].split("~")[0]))
+        return 0
+    if argv and argv[0] == "config" and argv[1:2] == ["default"]:
+        print('version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n    sandbox_image = '
+              '"registry.k8s.io/pause:3.8"\n    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]'
+              '\n      SystemdCgroup = false\n')
+        return 0
+    text = host.read("/etc/containerd/config.toml") or ""
+    if re.search(r'^\s*disabled_plugins\s*=\s*\[[^\]]*"cri"', text, re.M):
+        driver = None
+    else:
+        m = re.search(r"^\s*SystemdCgroup\s*=\s*(true|false)", text, re.M)
+        driver = "systemd" if m and m.group(1) == "true" else "cgroupfs"
+    host.save_state("containerd.json", {"cgroup_driver": driver, "cri": driver is not None})
+    sock_path = host.path(containers.RUNTIME_SOCKET)
+    os.makedirs(os.path.dirname(sock_path), exist_ok=True)
+    if os.path.exists(sock_path):
+        os.unlink(sock_path)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    srv = None
+    if driver is not None:
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(sock_path)
+        srv.listen(64)
+        srv.settimeout(0.2)
+    ready = os.environ.get("PHAROS_TESTBED_READY_FILE")
+    if ready:
+        open(ready, "w").close()
+    while not stop:
+        if srv is None:
+            time.sleep(0.2)
+            continue
+        try:
+            conn, _ = srv.accept()
+            conn.close()
+        except socket.timeout:
+            continue
+    if srv is not None:
+        srv.close()
+        os.unlink(sock_path)
+    return 0
+
+
+def _crictl_endpoint():
+    text = host.read("/etc/crictl.yaml") or ""
+    m = re.search(r"runtime-endpoint:\s*(\S+)", text)
+    return m.group(1) if m else "unix:///run/containerd/containerd.sock"
+
+
+def crictl(journal, argv):
+    pkgdb.require_installed("cri-tools", "crictl")
+    args = [a for a in argv if not a.startswith("-")]
+    endpoint = _crictl_endpoint()
+    for a in argv:
+        if a.startswith("--runtime-endpoint="):
+            endpoint = a.split("=", 1)[1]
+    if not args:
+        raise host.ToolError("crictl: missing command", 1)
+    if not containers.runtime_up(endpoint):
+        raise host.ToolError("E0000 validate service connection: validate CRI v1 runtime API for endpoint \"%s\": "
+                             "rpc error: code = Unavailable desc = connection error" % endpoint, 1)
+    cs = containers.all_containers()
+    if args[0] == "version":
+        print("Version:  0.1.0\nRuntimeName:  containerd\nRuntimeApiVersion:  v1")
+        return 0
+    if args[0] == "info":
+        print(json.dumps({"status": {"conditions": [{"type": "RuntimeReady", "status": True},
+                                                    {"type": "NetworkReady", "status": True}]}}))
+        return 0
+    if args[0] in ("ps", "pods"):
+        quiet = "-q" in argv or "--quiet" in argv
+        if not quiet:
+            print("CONTAINER           IMAGE               STATE     NAME                POD")
+        for c in cs:
+            state = "Running" if containers.alive(c) else "Exited"
+            if "-a" not in argv and state != "Running":
+                continue
+            print(c["id"] if quiet else "%-19s %-19s %-9s %-19s %s" % (c["id"][:19], c["image"], state, c["name"],
+                                                                      c["pod"]))
+        return 0
+    if args[0] in ("rm", "stop", "rmp", "stopp"):
+        ids = args[1:]
+        for c in cs:
+            if c["id"] in ids or c["pod"] in ids or ("-a" in argv and args[0] in ("rmp", "rm")):
+                containers.remove(c)
+                journal.changed = True
+                print(c["id"])
+        return 0
+    if args[0] in ("images", "pull"):
+        return 0
+    raise host.ToolError("crictl: unknown command %s" % args[0], 1)
+
+
+def ctr(journal, argv):
+    if not (pkgdb.installed_version("containerd") or pkgdb.installed_version("containerd.io")):
+        raise host.ToolError("bash: ctr: command not found", 127)
+    if "version" in argv:
+        print("Client:\n  Version:  v1.7.0\n\nServer:\n  Version:  v1.7.0")
+        return 0 if containers.runtime_up("unix:///run/containerd/containerd.sock") else 1
+    if not containers.runtime_up("unix:///run/containerd/containerd.sock"):
+        raise host.ToolError("ctr: failed to dial \"/run/containerd/containerd.sock\": connection error", 1)
+    return 0

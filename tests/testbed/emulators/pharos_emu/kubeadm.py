@@ -1,0 +1,1243 @@
+"""kubeadm emulator: init, join, reset, token, upload-certs, config validate, version.
+
+It lays out certificates and kubeconfigs as kubeadm does, writes static pod
+manifests that the kubelet emulator runs (the real etcd and the API
+emulator), and talks to the cluster only through the Kubernetes API and the
+etcd API, like the real tool.
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import yaml
+
+from . import containers, etcd, host, hosttools, kubeadm_config, kubeclient, pkgdb, pki
+
+PKI = "/etc/kubernetes/pki"
+MANIFESTS = "/etc/kubernetes/manifests"
+CONTROL_PLANE_PORTS = [6443, 10259, 10257, 10250, 2379, 2380]
+CERT_SECRET_FILES = ["ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key",
+                     "etcd/ca.crt", "etcd/ca.key"]
+STACK_HINT = "To see the stack trace of this error execute with --v=5 or higher"
+
+
+class KubeadmError(host.ToolError):
+    def __init__(self, msg, phase=None):
+        text = ("error execution phase %s: %s" % (phase, msg)) if phase else msg
+        super().__init__(text + "\n" + STACK_HINT, 1)
+
+
+def say(msg):
+    print(msg)
+    sys.stdout.flush()
+
+
+def kubeadm_version():
+    v = pkgdb.installed_version("kubeadm")
+    return "v" + v.split("-")[0]
+
+
+def minor(v):
+    parts = v.lstrip("v").split(".")
+    return int(parts[0]), int(parts[1])
+
+
+def duration_seconds(d, default):
+    if not d:
+        return default
+    total = 0.0
+    for num, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", d):
+        total += float(num) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    return total or default
+
+
+# ---------------- flags ----------------
+def parse_flags(argv, spec):
+    """cobra-like parsing: spec maps flag -> 'bool' | 'str' | 'list'. Returns (flags, positional)."""
+    flags, pos = {}, []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--") or (a.startswith("-") and len(a) == 2 and a != "-"):
+            name, eq, val = a.lstrip("-").partition("=")
+            name = {"f": "force", "v": "v", "o": "output"}.get(name, name) if not a.startswith("--") else name
+            kind = spec.get(name)
+            if kind is None:
+                raise KubeadmError("unknown flag: %s" % a.split("=")[0])
+            if kind == "bool":
+                flags[name] = (val or "true") == "true"
+            else:
+                if not eq:
+                    i += 1
+                    if i >= len(argv):
+                        raise KubeadmError("flag needs an argument: %s" % a)
+                    val = argv[i]
+                if kind == "list":
+                    flags.setdefault(name, []).extend(v for v in val.split(",") if v)
+                else:
+                    flags[name] = val
+        else:
+            pos.append(a)
+        i += 1
+    return flags, pos
+
+
+COMMON = {"v": "str", "rootfs": "str", "help": "bool"}
+
+
+def load_config(path, strict=False):
+    text = host.read(path) if path.startswith("/") else open(path).read() if os.path.exists(path) else None
+    if text is None:
+        raise KubeadmError("unable to read config from %q [%s]: open %s: no such file or directory".replace(
+            "%q", '"%s"' % path) % (path, path))
+    try:
+        by_kind, warnings = kubeadm_config.validate(text, strict=True)
+    except kubeadm_config.ConfigError as e:
+        raise KubeadmError(str(e))
+    for w in warnings:
+        sys.stderr.write("W%s kubeadm] %s\n" % (time.strftime("%m%d %H:%M:%S"), w))
+    return by_kind
+
+
+def extra_args(component):
+    """extraArgs in either v1beta3 (map) or v1beta4 (list of name/value) form, as --k=v flags."""
+    ea = (component or {}).get("extraArgs") or {}
+    if isinstance(ea, dict):
+        return {k: str(v) for k, v in ea.items()}
+    return {a["name"]: str(a.get("value", "")) for a in ea}
+
+
+# ---------------- preflight ----------------
+def port_in_use(addr, port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((addr, port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def preflight(checks, ignore):
+    """checks: [(name, error message or None, fatal)]. Prints kubeadm's report and fails like it."""
+    ignore = {i.lower() for i in ignore}
+    say("[preflight] Running pre-flight checks")
+    errors = []
+    for name, problem, fatal in checks:
+        if problem is None:
+            continue
+        if not fatal or "all" in ignore or name.lower() in ignore:
+            say("\t[WARNING %s]: %s" % (name, problem))
+        else:
+            errors.append("\t[ERROR %s]: %s" % (name, problem))
+    if errors:
+        raise KubeadmError("[preflight] Some fatal errors occurred:\n%s\n[preflight] If you know what you are doing, "
+                           "you can make a check non-fatal with `--ignore-preflight-errors=...`"
+                           % "\n".join(errors), "preflight")
+
+
+def common_checks(node_reg, k8s_version, ports, addr):
+    checks = []
+    if os.geteuid() != 0:
+        checks.append(("IsPrivilegedUser", "user is not running as root", True))
+    cri = (node_reg or {}).get("criSocket") or "unix:///var/run/containerd/containerd.sock"
+    if not containers.runtime_up(cri):
+        checks.append(("CRI", "container runtime is not running: output: time=\"%s\" level=fatal msg=\"validate "
+                       "service connection: validate CRI v1 runtime API for endpoint \\\"%s\\\": rpc error: code = "
+                       "Unavailable desc = connection error\"\n, error: exit status 1"
+                       % (time.strftime("%Y-%m-%dT%H:%M:%SZ"), cri), True))
+    kubelet_v = pkgdb.installed_version("kubelet")
+    if kubelet_v is None:
+        checks.append(("FileExisting-kubelet", "kubelet not found in system path", True))
+    else:
+        kv = "v" + kubelet_v.split("-")[0]
+        if minor(kv) > minor(k8s_version):
+            checks.append(("KubeletVersion", "the kubelet version is higher than the control plane version. This is "
+                           "not a supported version skew and may lead to a malfunctional cluster. Kubelet version: "
+                           "\"%s\" Control plane version: \"%s\"" % (kv.lstrip("v"), k8s_version.lstrip("v")), True))
+        elif minor(k8s_version)[1] - minor(kv)[1] > 3:
+            checks.append(("KubeletVersion", "Kubelet version \"%s\" is lower than kubeadm can support. Please upgrade "
+                           "kubelet" % kv, True))
+    from . import systemd
+    d = systemd.loaded("kubelet.service")
+    if d is not None and systemd.is_enabled("kubelet.service", d) != "enabled":
+        checks.append(("Service-Kubelet", "kubelet service is not enabled, please run 'systemctl enable "
+                       "kubelet.service'", False))
+    if hosttools.swap_active():
+        checks.append(("Swap", "swap is supported for cgroup v2 only. The kubelet must be properly configured to use "
+                       "swap. Please refer to https://kubernetes.io/docs/concepts/architecture/nodes/#swap-memory, or "
+                       "disable swap on the node", False))
+    if hosttools.sysctl_values().get("net.ipv4.ip_forward") != "1":
+        checks.append(("FileContent--proc-sys-net-ipv4-ip_forward", "/proc/sys/net/ipv4/ip_forward contents are not "
+                       "set to 1", True))
+    for p in ports:
+        if port_in_use(addr, p):
+            checks.append(("Port-%d" % p, "Port %d is in use" % p, True))
+    return checks
+
+
+# ---------------- PKI ----------------
+def apiserver_sans(name, addr, endpoint, extra, service_subnet):
+    import ipaddress
+    net = ipaddress.ip_network(service_subnet.split(",")[0], strict=False)
+    sans = ["DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc",
+            "DNS:kubernetes.default.svc.cluster.local", "DNS:" + name, "IP:" + str(net[1]), "IP:" + addr]
+    for h in ([endpoint.rsplit(":", 1)[0]] if endpoint else []) + list(extra or []):
+        try:
+            ipaddress.ip_address(h)
+            sans.append("IP:" + h)
+        except ValueError:
+            sans.append("DNS:" + h)
+    return sorted(set(sans), key=sans.index)
+
+
+def node_certs(name, addr, cluster, algo):
+    """Certificates kubeadm makes per control-plane node (signed by the shared CAs)."""
+    ep = cluster.get("controlPlaneEndpoint") or ""
+    net = cluster.get("networking") or {}
+    local = (cluster.get("etcd") or {}).get("local") or {}
+    say("[certs] Generating \"apiserver\" certificate and key")
+    pki.new_cert(PKI + "/apiserver", PKI + "/ca", "kube-apiserver", (), ("serverAuth",),
+                 apiserver_sans(name, addr, ep, (cluster.get("apiServer") or {}).get("certSANs"),
+                                net.get("serviceSubnet") or "10.96.0.0/12"), algo)
+    say("[certs] Generating \"apiserver-kubelet-client\" certificate and key")
+    pki.new_cert(PKI + "/apiserver-kubelet-client", PKI + "/ca", "kube-apiserver-kubelet-client",
+                 ("kubeadm:cluster-admins",), ("clientAuth",), (), algo)
+    say("[certs] Generating \"front-proxy-client\" certificate and key")
+    pki.new_cert(PKI + "/front-proxy-client", PKI + "/front-proxy-ca", "front-proxy-client", (), ("clientAuth",),
+                 (), algo)
+    etcd_sans = ["DNS:" + name, "DNS:localhost", "IP:" + addr, "IP:127.0.0.1", "IP:0:0:0:0:0:0:0:1"]
+    say("[certs] Generating \"etcd/server\" certificate and key")
+    say("[certs] etcd/server serving cert is signed for DNS names [%s localhost] and IPs [%s 127.0.0.1 ::1]"
+        % (name, addr))
+    pki.new_cert(PKI + "/etcd/server", PKI + "/etcd/ca", name, (), ("serverAuth", "clientAuth"),
+                 etcd_sans + ["DNS:" + s for s in local.get("serverCertSANs") or []], algo)
+    say("[certs] Generating \"etcd/peer\" certificate and key")
+    pki.new_cert(PKI + "/etcd/peer", PKI + "/etcd/ca", name, (), ("serverAuth", "clientAuth"),
+                 etcd_sans + ["DNS:" + s for s in local.get("peerCertSANs") or []], algo)
+    say("[certs] Generating \"etcd/healthcheck-client\" certificate and key")
+    pki.new_cert(PKI + "/etcd/healthcheck-client", PKI + "/etcd/ca", "kube-etcd-healthcheck-client", (),
+                 ("clientAuth",), (), algo)
+    say("[certs] Generating \"apiserver-etcd-client\" certificate and key")
+    pki.new_cert(PKI + "/apiserver-etcd-client", PKI + "/etcd/ca", "kube-apiserver-etcd-client", (),
+                 ("clientAuth",), (), algo)
+
+
+def kubeconfigs(name, server_ep, local_ep, algo):
+    say("[kubeconfig] Using kubeconfig folder \"/etc/kubernetes\"")
+    for f, server, cn, orgs in (("admin.conf", server_ep, "kubernetes-admin", ["kubeadm:cluster-admins"]),
+                                ("super-admin.conf", server_ep, "kubernetes-super-admin", ["system:masters"]),
+                                ("kubelet.conf", server_ep, "system:node:" + name, ["system:nodes"]),
+                                ("controller-manager.conf", local_ep, "system:kube-controller-manager", []),
+                                ("scheduler.conf", local_ep, "system:kube-scheduler", [])):
+        say("[kubeconfig] Writing \"%s\" kubeconfig file" % f)
+        pki.write_kubeconfig("/etc/kubernetes/" + f, server, cn, orgs, algo)
+
+
+# ---------------- manifests ----------------
+def host_path_volume(name, path, kind="DirectoryOrCreate"):
+    return {"hostPath": {"path": path, "type": kind}, "name": name}
+
+
+def etcd_manifest(name, addr, cluster, initial_cluster, state):
+    local = (cluster.get("etcd") or {}).get("local") or {}
+    data_dir = local.get("dataDir") or "/var/lib/etcd"
+    args = {
+        "advertise-client-urls": "https://%s:2379" % addr, "cert-file": PKI + "/etcd/server.crt",
+        "client-cert-auth": "true", "data-dir": data_dir,
+        "initial-advertise-peer-urls": "https://%s:2380" % addr, "initial-cluster": initial_cluster,
+        "key-file": PKI + "/etcd/server.key",
+        # the sandbox hosts share one network namespace, so etcd listens on the host's own address only
+        "listen-client-urls": "https://%s:2379" % addr, "listen-peer-urls": "https://%s:2380" % addr,
+        "name": name, "peer-cert-file": PKI + "/etcd/peer.crt", "peer-client-cert-auth": "true",
+        "peer-key-file": PKI + "/etcd/peer.key", "peer-trusted-ca-file": PKI + "/etcd/ca.crt",
+        "snapshot-count": "10000", "trusted-ca-file": PKI + "/etcd/ca.crt",
+    }
+    if state:
+        args["initial-cluster-state"] = state
+    args.update(extra_args(local))
+    image = "%s/etcd:%s" % (cluster.get("imageRepository") or "registry.k8s.io", local.get("imageTag") or "3.5.15-0")
+    return static_pod("etcd", "etcd", image, ["etcd"] + ["--%s=%s" % kv for kv in sorted(args.items())],
+                      {"kubeadm.kubernetes.io/etcd.advertise-client-urls": "https://%s:2379" % addr},
+                      [host_path_volume("etcd-certs", PKI + "/etcd"), host_path_volume("etcd-data", data_dir)])
+
+
+def apiserver_manifest(addr, port, cluster, version):
+    net = cluster.get("networking") or {}
+    args = {
+        "advertise-address": addr, "allow-privileged": "true", "authorization-mode": "Node,RBAC",
+        "client-ca-file": PKI + "/ca.crt", "enable-admission-plugins": "NodeRestriction",
+        "enable-bootstrap-token-auth": "true", "etcd-cafile": PKI + "/etcd/ca.crt",
+        "etcd-certfile": PKI + "/apiserver-etcd-client.crt", "etcd-keyfile": PKI + "/apiserver-etcd-client.key",
+        "etcd-servers": "https://%s:2379" % addr,
+        "kubelet-client-certificate": PKI + "/apiserver-kubelet-client.crt",
+        "kubelet-client-key": PKI + "/apiserver-kubelet-client.key",
+        "kubelet-preferred-address-types": "InternalIP,ExternalIP,Hostname",
+        "proxy-client-cert-file": PKI + "/front-proxy-client.crt",
+        "proxy-client-key-file": PKI + "/front-proxy-client.key",
+        "requestheader-allowed-names": "front-proxy-client",
+        "requestheader-client-ca-file": PKI + "/front-proxy-ca.crt",
+        "requestheader-extra-headers-prefix": "X-Remote-Extra-", "requestheader-group-headers": "X-Remote-Group",
+        "requestheader-username-headers": "X-Remote-User", "secure-port": str(port),
+        "service-account-issuer": "https://kubernetes.default.svc.cluster.local",
+        "service-account-key-file": PKI + "/sa.pub", "service-account-signing-key-file": PKI + "/sa.key",
+        "service-cluster-ip-range": net.get("serviceSubnet") or "10.96.0.0/12",
+        "tls-cert-file": PKI + "/apiserver.crt", "tls-private-key-file": PKI + "/apiserver.key",
+    }
+    if (cluster.get("etcd") or {}).get("external"):
+        ext = cluster["etcd"]["external"]
+        args.update({"etcd-servers": ",".join(ext.get("endpoints") or []), "etcd-cafile": ext.get("caFile", ""),
+                     "etcd-certfile": ext.get("certFile", ""), "etcd-keyfile": ext.get("keyFile", "")})
+    args.update(extra_args(cluster.get("apiServer")))
+    image = "%s/kube-apiserver:%s" % (cluster.get("imageRepository") or "registry.k8s.io", version)
+    return static_pod("kube-apiserver", "kube-apiserver", image,
+                      ["kube-apiserver"] + ["--%s=%s" % kv for kv in sorted(args.items())],
+                      {"kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": "%s:%d" % (addr, port)},
+                      [host_path_volume("k8s-certs", PKI, "DirectoryOrCreate"),
+                       host_path_volume("ca-certs", "/etc/ssl/certs")])
+
+
+def component_manifest(component, cluster, version, kubeconfig):
+    args = {"authentication-kubeconfig": kubeconfig, "authorization-kubeconfig": kubeconfig,
+            "bind-address": "127.0.0.1", "kubeconfig": kubeconfig, "leader-elect": "true"}
+    if component == "kube-controller-manager":
+        net = cluster.get("networking") or {}
+        args.update({"client-ca-file": PKI + "/ca.crt", "cluster-name": cluster.get("clusterName") or "kubernetes",
+                     "cluster-signing-cert-file": PKI + "/ca.crt", "cluster-signing-key-file": PKI + "/ca.key",
+                     "controllers": "*,bootstrapsigner,tokencleaner", "root-ca-file": PKI + "/ca.crt",
+                     "service-account-private-key-file": PKI + "/sa.key", "use-service-account-credentials": "true",
+                     "service-cluster-ip-range": net.get("serviceSubnet") or "10.96.0.0/12"})
+        if net.get("podSubnet"):
+            args.update({"allocate-node-cidrs": "true", "cluster-cidr": net["podSubnet"]})
+        args.update(extra_args(cluster.get("controllerManager")))
+    else:
+        args.update(extra_args(cluster.get("scheduler")))
+    image = "%s/%s:%s" % (cluster.get("imageRepository") or "registry.k8s.io", component, version)
+    return static_pod(component, component, image, [component] + ["--%s=%s" % kv for kv in sorted(args.items())],
+                      {}, [host_path_volume("kubeconfig", kubeconfig, "FileOrCreate")])
+
+
+def static_pod(name, component, image, command, annotations, volumes):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"annotations": annotations, "labels": {"component": component, "tier": "control-plane"},
+                         "name": name, "namespace": "kube-system"},
+            "spec": {"containers": [{"command": command, "image": image, "imagePullPolicy": "IfNotPresent",
+                                     "name": name}],
+                     "hostNetwork": True, "priority": 2000001000, "priorityClassName": "system-node-critical",
+                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}, "volumes": volumes},
+            "status": {}}
+
+
+def write_manifest(name, pod):
+    say("[control-plane] Creating static Pod manifest for \"%s\"" % name if name != "etcd" else
+        "[etcd] Creating static Pod manifest for local etcd in \"%s\"" % MANIFESTS)
+    host.write(MANIFESTS + "/%s.yaml" % name, yaml.safe_dump(pod, default_flow_style=False), 0o600)
+
+
+# ---------------- kubelet ----------------
+def kubelet_config(by_kind, cluster):
+    kc = dict(by_kind.get("KubeletConfiguration") or {})
+    kc.setdefault("apiVersion", "kubelet.config.k8s.io/v1beta1")
+    kc.setdefault("kind", "KubeletConfiguration")
+    kc.setdefault("cgroupDriver", "systemd")
+    kc.setdefault("staticPodPath", MANIFESTS)
+    kc.setdefault("clusterDNS", ["10.96.0.10"])
+    kc.setdefault("clusterDomain", (cluster.get("networking") or {}).get("dnsDomain") or "cluster.local")
+    kc.setdefault("rotateCertificates", True)
+    kc.setdefault("authentication", {"anonymous": {"enabled": False}, "webhook": {"enabled": True},
+                                     "x509": {"clientCAFile": PKI + "/ca.crt"}})
+    kc.setdefault("authorization", {"mode": "Webhook"})
+    return kc
+
+
+def start_kubelet(kc, node_reg, name, addr):
+    say("[kubelet-start] Writing kubelet environment file with flags to file \"/var/lib/kubelet/kubeadm-flags.env\"")
+    cri = (node_reg or {}).get("criSocket") or "unix:///var/run/containerd/containerd.sock"
+    args = {"container-runtime-endpoint": cri, "pod-infra-container-image": "registry.k8s.io/pause:3.10"}
+    if name != host.hostname().lower():
+        args["hostname-override"] = name
+    args.update(extra_args({"extraArgs": (node_reg or {}).get("kubeletExtraArgs")}))
+    if (node_reg or {}).get("taints"):
+        kc = dict(kc, registerWithTaints=node_reg["taints"])
+    host.write("/var/lib/kubelet/kubeadm-flags.env",
+               "KUBELET_KUBEADM_ARGS=\"%s\"\n" % " ".join("--%s=%s" % kv for kv in sorted(args.items())))
+    say("[kubelet-start] Writing kubelet configuration to file \"/var/lib/kubelet/config.yaml\"")
+    host.write("/var/lib/kubelet/config.yaml", yaml.safe_dump(kc, default_flow_style=False))
+    say("[kubelet-start] Starting the kubelet")
+    r = subprocess.run(["systemctl", "restart", "kubelet"], capture_output=True, text=True)
+    if r.returncode != 0:
+        say("[kubelet-start] WARNING: unable to start the kubelet service: [%s]" % r.stderr.strip())
+        say("[kubelet-start] Please ensure kubelet is reloaded and running manually.")
+
+
+def wait_kubelet(addr, timeout):
+    say("[kubelet-check] Waiting for a healthy kubelet at http://%s:10248/healthz. This can take up to %s"
+        % (addr, fmt_duration(timeout)))
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen("http://%s:10248/healthz" % addr, timeout=2) as r:
+                if r.status == 200:
+                    say("[kubelet-check] The kubelet is healthy after %s" % fmt_duration(time.time() - deadline +
+                                                                                           timeout))
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise KubeadmError("The HTTP call equal to 'curl -sSL http://%s:10248/healthz' returned error: Get "
+                       "\"http://%s:10248/healthz\": dial tcp %s:10248: connect: connection refused\n\nUnfortunately, "
+                       "an error has occurred:\n\tThe kubelet is not running\n\tThe kubelet is unhealthy due to a "
+                       "misconfiguration of the node in some way (required cgroups disabled)\n\nThis error is likely "
+                       "caused by:\n\t- The kubelet is not running\n\nIf you are on a systemd-powered system, you can "
+                       "try to troubleshoot the error with the following commands:\n\t- 'systemctl status kubelet'\n"
+                       "\t- 'journalctl -xeu kubelet'" % (addr, addr, addr), "wait-control-plane")
+
+
+def fmt_duration(s):
+    if s >= 60 and s % 60 == 0:
+        return "%dm0s" % (s // 60)
+    return "%.9gs" % round(s, 6)
+
+
+def wait_apiserver(addr, port, timeout):
+    say("[api-check] Waiting for a healthy API server. This can take up to %s" % fmt_duration(timeout))
+    ca = host.read(PKI + "/ca.crt")
+    client = kubeclient.Client("https://%s:%d" % (addr, port), ca, timeout=3)
+    deadline = time.time() + timeout
+    start = time.time()
+    while time.time() < deadline:
+        try:
+            if client.request("GET", "/healthz") == "ok":
+                say("[api-check] The API server is healthy after %s" % fmt_duration(time.time() - start))
+                return
+        except kubeclient.APIError:
+            pass
+        time.sleep(0.3)
+    raise KubeadmError("could not check API server health: timed out waiting for the condition\n\nUnfortunately, "
+                       "an error has occurred:\n\tcontext deadline exceeded", "wait-control-plane")
+
+
+def admin_client():
+    return kubeclient.Client.from_kubeconfig("/etc/kubernetes/admin.conf")
+
+
+def wait_node(client, name, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            return client.get("/api/v1/nodes/" + name)
+        except kubeclient.APIError:
+            time.sleep(0.3)
+    raise KubeadmError("timed out waiting for the condition: node \"%s\" not found" % name, "mark-control-plane")
+
+
+def mark_control_plane(client, name, node_reg):
+    say("[mark-control-plane] Marking the node %s as control-plane by adding the labels: "
+        "[node-role.kubernetes.io/control-plane node.kubernetes.io/exclude-from-external-load-balancers]" % name)
+    taints = (node_reg or {}).get("taints")
+    if taints is None:
+        taints = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+    say("[mark-control-plane] Marking the node %s as control-plane by adding the taints %s" % (
+        name, "[" + " ".join("%s:%s" % (t["key"], t["effect"]) for t in taints) + "]"))
+    for _ in range(10):
+        node = wait_node(client, name)
+        md = node["metadata"]
+        md.setdefault("labels", {}).update({"node-role.kubernetes.io/control-plane": "",
+                                            "node.kubernetes.io/exclude-from-external-load-balancers": ""})
+        md.setdefault("annotations", {})["kubeadm.alpha.kubernetes.io/cri-socket"] = (
+            (node_reg or {}).get("criSocket") or "unix:///var/run/containerd/containerd.sock")
+        have = node.setdefault("spec", {}).setdefault("taints", [])
+        for t in taints:
+            if not any(h.get("key") == t["key"] and h.get("effect") == t["effect"] for h in have):
+                have.append({k: v for k, v in t.items() if k in ("key", "value", "effect")})
+        node.setdefault("apiVersion", "v1")
+        node.setdefault("kind", "Node")
+        try:
+            client.request("PUT", "/api/v1/nodes/" + name, node)
+            return
+        except kubeclient.APIError as e:
+            if e.code != 409:
+                raise
+    raise KubeadmError("unable to mark node %s as control-plane: conflict" % name, "mark-control-plane")
+
+
+# ---------------- tokens and cluster-info ----------------
+def new_token():
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "%s.%s" % ("".join(secrets.choice(alphabet) for _ in range(6)),
+                      "".join(secrets.choice(alphabet) for _ in range(16)))
+
+
+def token_secret(token, ttl="24h", description=None, usages=("signing", "authentication"),
+                 groups=("system:bootstrappers:kubeadm:default-node-token",)):
+    tid, secret = token.split(".")
+    data = {"token-id": tid, "token-secret": secret, "auth-extra-groups": ",".join(groups)}
+    secs = duration_seconds(ttl, 86400)
+    if secs > 0:
+        exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=secs)
+        data["expiration"] = exp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for u in usages:
+        data["usage-bootstrap-" + u] = "true"
+    if description:
+        data["description"] = description
+    return {"apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",
+            "metadata": {"name": "bootstrap-token-" + tid, "namespace": "kube-system"},
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}
+
+
+def cluster_info(server):
+    ca = base64.b64encode(host.read(PKI + "/ca.crt").encode()).decode()
+    kubeconfig = ("apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: %s\n    server: %s\n"
+                  "  name: \"\"\ncontexts: null\ncurrent-context: \"\"\nkind: Config\npreferences: {}\nusers: null\n"
+                  % (ca, server))
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cluster-info", "namespace": "kube-public"},
+            "data": {"kubeconfig": kubeconfig}}
+
+
+def join_command(server_ep, token, key=None):
+    ca_hash = pki.ca_cert_hash(host.read(PKI + "/ca.crt"))
+    cmd = "kubeadm join %s --token %s \\\n\t--discovery-token-ca-cert-hash %s" % (server_ep, token, ca_hash)
+    if key:
+        cmd += " \\\n\t--control-plane --certificate-key %s" % key
+    return cmd
+
+
+# ---------------- upload-certs ----------------
+def encrypt(key_hex, data):
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    nonce = os.urandom(12)
+    return nonce + AESGCM(bytes.fromhex(key_hex)).encrypt(nonce, data, None)
+
+
+def decrypt(key_hex, data):
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    try:
+        return AESGCM(bytes.fromhex(key_hex)).decrypt(data[:12], data[12:], None)
+    except (InvalidTag, ValueError):
+        raise KubeadmError("error decoding secret data with provided key: cipher: message authentication failed",
+                           "control-plane-prepare/download-certs")
+
+
+def upload_certs(client, key):
+    say("[upload-certs] Storing the certificates in Secret \"kubeadm-certs\" in the \"kube-system\" Namespace")
+    data = {}
+    for f in CERT_SECRET_FILES:
+        content = host.read(PKI + "/" + f)
+        if content is None:
+            continue
+        data[f.replace("/", "-")] = base64.b64encode(encrypt(key, content.encode())).decode()
+    token = new_token()
+    client.apply("/api/v1/namespaces/kube-system/secrets", token_secret(token, "2h", "Proxy for managing TTL for "
+                                                                        "the kubeadm-certs secret", usages=(),
+                                                                        groups=()))
+    secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+              "metadata": {"name": "kubeadm-certs", "namespace": "kube-system"}, "data": data}
+    client.apply("/api/v1/namespaces/kube-system/secrets", secret)
+    say("[upload-certs] Using certificate key:\n" + key)
+
+
+# ---------------- init ----------------
+INIT_FLAGS = dict(COMMON, **{
+    "config": "str", "ignore-preflight-errors": "list", "upload-certs": "bool", "certificate-key": "str",
+    "skip-phases": "list", "node-name": "str", "apiserver-advertise-address": "str", "apiserver-bind-port": "str",
+    "pod-network-cidr": "str", "service-cidr": "str", "kubernetes-version": "str", "control-plane-endpoint": "str",
+    "cri-socket": "str", "token": "str", "token-ttl": "str", "skip-token-print": "bool",
+    "skip-certificate-key-print": "bool", "dry-run": "bool", "apiserver-cert-extra-sans": "list",
+    "image-repository": "str", "service-dns-domain": "str", "patches": "str", "feature-gates": "str",
+    "cert-dir": "str"})
+CONFIG_MIXABLE = {"config", "ignore-preflight-errors", "upload-certs", "certificate-key", "skip-phases",
+                  "skip-token-print", "skip-certificate-key-print", "dry-run", "v", "rootfs", "patches"}
+
+
+def check_mix(flags):
+    if "config" in flags:
+        bad = sorted(k for k in flags if k not in CONFIG_MIXABLE)
+        if bad:
+            raise KubeadmError("can not mix '--config' with arguments %s" % ("[" + " ".join(bad) + "]"))
+
+
+def init_config(flags):
+    by_kind = load_config(flags["config"]) if flags.get("config") else {}
+    init = dict(by_kind.get("InitConfiguration") or {})
+    cluster = json.loads(json.dumps(by_kind.get("ClusterConfiguration") or {}))
+    if "pod-network-cidr" in flags:
+        cluster.setdefault("networking", {})["podSubnet"] = flags["pod-network-cidr"]
+    if "service-cidr" in flags:
+        cluster.setdefault("networking", {})["serviceSubnet"] = flags["service-cidr"]
+    if "control-plane-endpoint" in flags:
+        cluster["controlPlaneEndpoint"] = flags["control-plane-endpoint"]
+    if "kubernetes-version" in flags:
+        cluster["kubernetesVersion"] = flags["kubernetes-version"]
+    if "apiserver-cert-extra-sans" in flags:
+        cluster.setdefault("apiServer", {})["certSANs"] = flags["apiserver-cert-extra-sans"]
+    if "image-repository" in flags:
+        cluster["imageRepository"] = flags["image-repository"]
+    node_reg = dict(init.get("nodeRegistration") or {})
+    if "cri-socket" in flags:
+        node_reg["criSocket"] = flags["cri-socket"]
+    if "node-name" in flags:
+        node_reg["name"] = flags["node-name"]
+    ep = dict(init.get("localAPIEndpoint") or {})
+    if "apiserver-advertise-address" in flags:
+        ep["advertiseAddress"] = flags["apiserver-advertise-address"]
+    if "apiserver-bind-port" in flags:
+        ep["bindPort"] = int(flags["apiserver-bind-port"])
+    return by_kind, init, cluster, node_reg, ep
+
+
+def resolve_version(cluster):
+    kv = kubeadm_version()
+    v = cluster.get("kubernetesVersion") or kv
+    if v in ("stable", "latest", "stable-1"):
+        v = kv
+    if not v.startswith("v"):
+        v = "v" + v
+    if minor(v) > minor(kv):
+        raise KubeadmError("the specified version to deploy (%s) is at least one minor release higher than the "
+                           "kubeadm minor release (%d > %d). Such deployment is not supported"
+                           % (v, minor(v)[1], minor(kv)[1]))
+    if minor(kv)[1] - minor(v)[1] > 1:
+        raise KubeadmError("this version of kubeadm only supports deploying clusters with the control plane version "
+                           ">= %d.%d.0. Current version: %s" % (minor(kv)[0], minor(kv)[1] - 1, v))
+    return v
+
+
+def timeouts(init, cluster, which):
+    t = (init.get("timeouts") or {}).get(which)
+    if t:
+        return duration_seconds(t, 240)
+    if which == "controlPlaneComponentHealthCheck":
+        return duration_seconds((cluster.get("apiServer") or {}).get("timeoutForControlPlane"), 240)
+    return 240
+
+
+def cmd_init(argv):
+    if argv and argv[0] == "phase":
+        return cmd_init_phase(argv[1:])
+    flags, pos = parse_flags(argv, INIT_FLAGS)
+    if pos:
+        raise KubeadmError("unknown command %q for \"kubeadm init\"".replace("%q", '"%s"' % pos[0]))
+    check_mix(flags)
+    by_kind, init, cluster, node_reg, ep = init_config(flags)
+    version = resolve_version(cluster)
+    cluster["kubernetesVersion"] = version
+    say("[init] Using Kubernetes version: %s" % version)
+    addr = ep.get("advertiseAddress") or host.address()
+    port = int(ep.get("bindPort") or 6443)
+    name = (node_reg.get("name") or host.hostname()).lower()
+    skip = set(flags.get("skip-phases", []) + list(init.get("skipPhases") or []))
+    ignore = flags.get("ignore-preflight-errors", []) + list(node_reg.get("ignorePreflightErrors") or [])
+    checks = common_checks(node_reg, version, [port, 10259, 10257, 10250, 2379, 2380], addr)
+    for f in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
+        p = MANIFESTS + "/%s.yaml" % f
+        if host.exists(p):
+            checks.append(("FileAvailable-%s" % p.replace("/", "-"), "%s already exists" % p, True))
+    data_dir = ((cluster.get("etcd") or {}).get("local") or {}).get("dataDir") or "/var/lib/etcd"
+    if os.path.isdir(host.path(data_dir)) and os.listdir(host.path(data_dir)):
+        checks.append(("DirAvailable-%s" % data_dir.replace("/", "-"), "%s is not empty" % data_dir, True))
+    preflight(checks, ignore)
+    say("[preflight] Pulling images required for setting up a Kubernetes cluster")
+    algo = cluster.get("encryptionAlgorithm") or "RSA-2048"
+    say("[certs] Using certificateDir folder \"%s\"" % PKI)
+    if not host.exists(PKI + "/ca.crt"):
+        say("[certs] Generating \"ca\" certificate and key")
+        pki.new_ca(PKI + "/ca", "kubernetes", algo)
+    if not host.exists(PKI + "/front-proxy-ca.crt"):
+        say("[certs] Generating \"front-proxy-ca\" certificate and key")
+        pki.new_ca(PKI + "/front-proxy-ca", "front-proxy-ca", algo)
+    if not host.exists(PKI + "/etcd/ca.crt"):
+        say("[certs] Generating \"etcd/ca\" certificate and key")
+        pki.new_ca(PKI + "/etcd/ca", "etcd-ca", algo)
+    node_certs(name, addr, cluster, algo)
+    if not host.exists(PKI + "/sa.key"):
+        say("[certs] Generating \"sa\" key and public key")
+        pki.new_sa_keypair()
+    endpoint = cluster.get("controlPlaneEndpoint") or "%s:%d" % (addr, port)
+    if ":" not in endpoint:
+        endpoint += ":%d" % port
+    server = "https://" + endpoint
+    kubeconfigs(name, server, "https://%s:%d" % (addr, port), algo)
+    local = (cluster.get("etcd") or {}).get("local") is not None or not (cluster.get("etcd") or {}).get("external")
+    if local:
+        write_manifest("etcd", etcd_manifest(name, addr, cluster, "%s=https://%s:2380" % (name, addr), None))
+    say("[control-plane] Using manifest folder \"%s\"" % MANIFESTS)
+    write_manifest("kube-apiserver", apiserver_manifest(addr, port, cluster, version))
+    write_manifest("kube-controller-manager", component_manifest(
+        "kube-controller-manager", cluster, version, "/etc/kubernetes/controller-manager.conf"))
+    write_manifest("kube-scheduler", component_manifest("kube-scheduler", cluster, version,
+                                                        "/etc/kubernetes/scheduler.conf"))
+    kc = kubelet_config(by_kind, cluster)
+    start_kubelet(kc, node_reg, name, addr)
+    say("[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "
+        "\"%s\"" % MANIFESTS)
+    wait_kubelet(addr, timeouts(init, cluster, "kubeletHealthCheck"))
+    wait_apiserver(addr, port, timeouts(init, cluster, "controlPlaneComponentHealthCheck"))
+    client = admin_client()
+    say("[upload-config] Storing the configuration used in ConfigMap \"kubeadm-config\" in the \"kube-system\" "
+        "Namespace")
+    stored = dict(cluster, apiVersion=(by_kind.get("ClusterConfiguration") or {}).get(
+        "apiVersion", "kubeadm.k8s.io/v1beta4"), kind="ClusterConfiguration")
+    stored.setdefault("networking", {}).setdefault("serviceSubnet", "10.96.0.0/12")
+    stored["networking"].setdefault("dnsDomain", "cluster.local")
+    stored.setdefault("certificatesDir", PKI)
+    stored.setdefault("clusterName", "kubernetes")
+    stored.setdefault("imageRepository", "registry.k8s.io")
+    if local:
+        stored.setdefault("etcd", {}).setdefault("local", {}).setdefault("dataDir", data_dir)
+    client.apply("/api/v1/namespaces/kube-system/configmaps", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+        "data": {"ClusterConfiguration": yaml.safe_dump(stored, default_flow_style=False)}})
+    say("[kubelet] Creating a ConfigMap \"kubelet-config\" in namespace kube-system with the configuration for the "
+        "kubelets in the cluster")
+    client.apply("/api/v1/namespaces/kube-system/configmaps", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubelet-config", "namespace": "kube-system"},
+        "data": {"kubelet": yaml.safe_dump(kc, default_flow_style=False)}})
+    key = None
+    if flags.get("upload-certs") and "upload-certs" not in skip:
+        key = flags.get("certificate-key") or init.get("certificateKey") or secrets.token_hex(32)
+        upload_certs(client, key)
+    else:
+        say("[upload-certs] Skipping phase. Please see --upload-certs")
+    if "mark-control-plane" not in skip:
+        mark_control_plane(client, name, node_reg)
+    tokens = [t.get("token") for t in init.get("bootstrapTokens") or [] if t.get("token")] or [
+        flags.get("token") or new_token()]
+    say("[bootstrap-token] Using token: %s" % ("<value withheld>" if flags.get("skip-token-print") else tokens[0]))
+    say("[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles")
+    specs = {t.get("token"): t for t in init.get("bootstrapTokens") or []}
+    for t in tokens:
+        spec = specs.get(t) or {}
+        client.apply("/api/v1/namespaces/kube-system/secrets", token_secret(
+            t, spec.get("ttl") or flags.get("token-ttl") or "24h", spec.get("description"),
+            tuple(spec.get("usages") or ("signing", "authentication")),
+            tuple(spec.get("groups") or ("system:bootstrappers:kubeadm:default-node-token",))))
+    say("[bootstrap-token] Creating the \"cluster-info\" ConfigMap in the \"kube-public\" namespace")
+    client.apply("/api/v1/namespaces/kube-public/configmaps", cluster_info(server))
+    addons(client, cluster, skip, version)
+    say("\nYour Kubernetes control-plane has initialized successfully!\n\nTo start using your cluster, you need to run "
+        "the following as a regular user:\n\n  mkdir -p $HOME/.kube\n  sudo cp -i /etc/kubernetes/admin.conf "
+        "$HOME/.kube/config\n  sudo chown $(id -u):$(id -g) $HOME/.kube/config\n")
+    if cluster.get("controlPlaneEndpoint") and key:
+        say("You can now join any number of control-plane nodes running the following command on each as root:\n\n  "
+            + join_command(endpoint, tokens[0], key) + "\n")
+    say("Then you can join any number of worker nodes by running the following on each as root:\n\n"
+        + join_command(endpoint, tokens[0]))
+    return 0
+
+
+def addons(client, cluster, skip, version):
+    if not ((cluster.get("dns") or {}).get("disabled") or "addon/coredns" in skip or "addon" in skip):
+        labels = {"k8s-app": "kube-dns"}
+        client.apply("/apis/apps/v1/namespaces/kube-system/deployments", {
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
+            "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "coredns",
+                                                           "image": "registry.k8s.io/coredns/coredns:v1.11.3"}]}}}})
+        client.apply("/api/v1/namespaces/kube-system/services", {
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": labels},
+            "spec": {"selector": labels, "clusterIP": "10.96.0.10",
+                     "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}})
+        say("[addons] Applied essential addon: CoreDNS")
+    if not ((cluster.get("proxy") or {}).get("disabled") or "addon/kube-proxy" in skip or "addon" in skip):
+        labels = {"k8s-app": "kube-proxy"}
+        client.apply("/apis/apps/v1/namespaces/kube-system/daemonsets", {
+            "apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": labels},
+            "spec": {"selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "kube-proxy",
+                                                           "image": "registry.k8s.io/kube-proxy:" + version}]}}}})
+        say("[addons] Applied essential addon: kube-proxy")
+
+
+def cmd_init_phase(argv):
+    if not argv or argv[0] != "upload-certs":
+        raise KubeadmError("the emulator supports only 'kubeadm init phase upload-certs'")
+    flags, _ = parse_flags(argv[1:], dict(COMMON, **{"upload-certs": "bool", "certificate-key": "str",
+                                                     "config": "str", "kubeconfig": "str",
+                                                     "skip-certificate-key-print": "bool"}))
+    if not flags.get("upload-certs"):
+        say("[upload-certs] Skipping phase. Please see --upload-certs")
+        return 0
+    if flags.get("config"):
+        load_config(flags["config"])
+    client = kubeclient.Client.from_kubeconfig(flags.get("kubeconfig") or "/etc/kubernetes/admin.conf")
+    key = flags.get("certificate-key") or secrets.token_hex(32)
+    if not re.match(r"^[0-9a-f]{64}$", key):
+        raise KubeadmError("error decoding certificate key: encoding/hex: invalid byte", "upload-certs")
+    try:
+        upload_certs(client, key)
+    except kubeclient.APIError as e:
+        raise KubeadmError("error uploading certs: %s" % e, "upload-certs")
+    return 0
+
+
+# ---------------- join ----------------
+JOIN_FLAGS = dict(COMMON, **{
+    "config": "str", "token": "str", "discovery-token": "str", "discovery-token-ca-cert-hash": "list",
+    "discovery-token-unsafe-skip-ca-verification": "bool", "tls-bootstrap-token": "str", "control-plane": "bool",
+    "certificate-key": "str", "node-name": "str", "apiserver-advertise-address": "str",
+    "apiserver-bind-port": "str", "cri-socket": "str", "ignore-preflight-errors": "list", "skip-phases": "list",
+    "dry-run": "bool", "discovery-file": "str", "patches": "str"})
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def discover(endpoint, token, hashes, unsafe):
+    say("[discovery] Trying to connect to API Server \"%s\"" % endpoint)
+    tid, _, tsecret = token.partition(".")
+    anon = kubeclient.Client("https://" + endpoint, verify=False, timeout=5)
+    deadline = time.time() + 30
+    cm = None
+    while cm is None:
+        try:
+            cm = anon.get("/api/v1/namespaces/kube-public/configmaps/cluster-info")
+        except kubeclient.APIError as e:
+            if time.time() > deadline:
+                raise KubeadmError("couldn't validate the identity of the API Server: %s" % e, "preflight")
+            time.sleep(0.5)
+    data = cm.get("data") or {}
+    sig = data.get("jws-kubeconfig-" + tid)
+    if sig is None:
+        raise KubeadmError("couldn't validate the identity of the API Server: could not find a JWS signature in the "
+                           "cluster-info ConfigMap for token ID \"%s\"" % tid, "preflight")
+    header, _, mac = sig.partition("..")
+    payload = base64.urlsafe_b64encode(data["kubeconfig"].encode()).rstrip(b"=").decode()
+    want = hmac.new(tsecret.encode(), (header + "." + payload).encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(want, b64url_decode(mac)):
+        raise KubeadmError("couldn't validate the identity of the API Server: failed to verify JWS signature of "
+                           "received cluster info object, can't trust this API Server", "preflight")
+    cfg = yaml.safe_load(data["kubeconfig"])
+    cluster = cfg["clusters"][0]["cluster"]
+    ca = base64.b64decode(cluster["certificate-authority-data"]).decode()
+    got = pki.ca_cert_hash(ca)
+    if not unsafe and got not in hashes:
+        raise KubeadmError("couldn't validate the identity of the API Server: cluster CA found in cluster-info "
+                           "ConfigMap is invalid: none of the public keys \"%s\" are pinned" % got, "preflight")
+    say("[discovery] Cluster info signature and contents are valid and TLS certificate validates against pinned "
+        "roots, will use API Server \"%s\"" % endpoint)
+    return ca, cluster["server"]
+
+
+def cmd_join(argv):
+    flags, pos = parse_flags(argv, JOIN_FLAGS)
+    check_mix(flags)
+    by_kind = load_config(flags["config"]) if flags.get("config") else {}
+    jc = by_kind.get("JoinConfiguration") or {}
+    if flags.get("config") and not jc:
+        raise KubeadmError("no JoinConfiguration kind was found in the YAML file")
+    disc = (jc.get("discovery") or {}).get("bootstrapToken") or {}
+    endpoint = pos[0] if pos else disc.get("apiServerEndpoint")
+    token = flags.get("discovery-token") or flags.get("token") or disc.get("token")
+    hashes = flags.get("discovery-token-ca-cert-hash") or disc.get("caCertHashes") or []
+    unsafe = flags.get("discovery-token-unsafe-skip-ca-verification") or disc.get("unsafeSkipCAVerification")
+    if not endpoint or not token:
+        raise KubeadmError("discovery: Invalid value: \"\": bootstrapToken or file must be set")
+    if not re.match(r"^[a-z0-9]{6}\.[a-z0-9]{16}$", token):
+        raise KubeadmError("discovery.bootstrapToken.token: Invalid value: \"%s\": the bootstrap token is invalid"
+                           % token)
+    if not hashes and not unsafe:
+        raise KubeadmError("discovery.bootstrapToken: Invalid value: \"\": using token-based discovery without "
+                           "caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config "
+                           "file or pass --discovery-token-unsafe-skip-ca-verification flag to continue")
+    node_reg = dict(jc.get("nodeRegistration") or {})
+    if "node-name" in flags:
+        node_reg["name"] = flags["node-name"]
+    if "cri-socket" in flags:
+        node_reg["criSocket"] = flags["cri-socket"]
+    cp = jc.get("controlPlane")
+    control_plane = flags.get("control-plane") or cp is not None
+    cp = dict(cp or {})
+    ep = dict(cp.get("localAPIEndpoint") or {})
+    if "apiserver-advertise-address" in flags:
+        ep["advertiseAddress"] = flags["apiserver-advertise-address"]
+    addr = ep.get("advertiseAddress") or host.address()
+    port = int(flags.get("apiserver-bind-port") or ep.get("bindPort") or 6443)
+    name = (node_reg.get("name") or host.hostname()).lower()
+    key = flags.get("certificate-key") or cp.get("certificateKey")
+    ignore = flags.get("ignore-preflight-errors", []) + list(node_reg.get("ignorePreflightErrors") or [])
+    ports = [port, 10259, 10257, 10250, 2379, 2380] if control_plane else [10250]
+    checks = common_checks(node_reg, kubeadm_version(), ports, addr)
+    for f in ("/etc/kubernetes/kubelet.conf", "/etc/kubernetes/bootstrap-kubelet.conf", PKI + "/ca.crt"):
+        if host.exists(f):
+            checks.append(("FileAvailable-%s" % f.replace("/", "-"), "%s already exists" % f, True))
+    if control_plane:
+        for f in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
+            p = MANIFESTS + "/%s.yaml" % f
+            if host.exists(p):
+                checks.append(("FileAvailable-%s" % p.replace("/", "-"), "%s already exists" % p, True))
+    preflight(checks, ignore)
+    ca, server = discover(endpoint, token, hashes, unsafe)
+    boot = kubeclient.Client(server, ca, token=token, timeout=10)
+    say("[preflight] Reading configuration from the \"kubeadm-config\" ConfigMap in namespace \"kube-system\"...")
+    try:
+        cm = boot.get("/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
+        kcm = boot.get("/api/v1/namespaces/kube-system/configmaps/kubelet-config")
+    except kubeclient.APIError as e:
+        raise KubeadmError("unable to fetch the kubeadm-config ConfigMap: %s" % e, "preflight")
+    cluster = yaml.safe_load(cm["data"]["ClusterConfiguration"])
+    kc = yaml.safe_load(kcm["data"]["kubelet"])
+    if control_plane:
+        if not cluster.get("controlPlaneEndpoint"):
+            raise KubeadmError("\nOne or more conditions for hosting a new control plane instance is not satisfied."
+                               "\n\nunable to add a new control plane instance to a cluster that doesn't have a "
+                               "stable controlPlaneEndpoint address\n\nPlease ensure that:\n* The cluster has a stable "
+                               "controlPlaneEndpoint address.\n* The certificates that must be shared among control "
+                               "plane instances are provided.\n", "preflight")
+        if not key:
+            raise KubeadmError("\nOne or more conditions for hosting a new control plane instance is not satisfied."
+                               "\n\n[failure loading certificate for CA: couldn't load the certificate file "
+                               "%s/ca.crt: open %s/ca.crt: no such file or directory]" % (PKI, PKI), "preflight")
+        join_control_plane_prepare(boot, key, name, addr, port, cluster)
+    host.write(PKI + "/ca.crt", ca)
+    server_ep = server
+    say("[kubelet-start] Writing kubelet configuration to file \"/var/lib/kubelet/config.yaml\"")
+    host.write("/etc/kubernetes/bootstrap-kubelet.conf", (
+        "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority: %s/ca.crt\n    server: %s\n  name: "
+        "kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n    user: tls-bootstrap-token-user\n  name: "
+        "tls-bootstrap-token-user@kubernetes\ncurrent-context: tls-bootstrap-token-user@kubernetes\nkind: Config\n"
+        "preferences: {}\nusers:\n- name: tls-bootstrap-token-user\n  user:\n    token: %s\n")
+        % (PKI, server_ep, token), 0o600)
+    start_kubelet(kc, node_reg, name, addr)
+    wait_kubelet(addr, 240)
+    say("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+    deadline = time.time() + 120
+    while not host.exists("/etc/kubernetes/kubelet.conf"):
+        if time.time() > deadline:
+            raise KubeadmError("timed out waiting for the condition: the kubelet did not perform the TLS Bootstrap",
+                               "kubelet-start")
+        time.sleep(0.3)
+    host.remove("/etc/kubernetes/bootstrap-kubelet.conf")
+    if control_plane:
+        join_control_plane(name, addr, port, cluster, node_reg)
+        say("\nThis node has joined the cluster and a new control plane instance was created:\n\n* Certificate signing "
+            "request was sent to apiserver and approval was received.\n* The Kubelet was informed of the new secure "
+            "connection details.\n* Control plane label and taint were applied to the new node.\n* The Kubernetes "
+            "control plane instances scaled up.\n* A new etcd member was added to the local/stacked etcd cluster.\n")
+    else:
+        say("\nThis node has joined the cluster:\n* Certificate signing request was sent to apiserver and a response "
+            "was received.\n* The Kubelet was informed of the new secure connection details.\n\nRun 'kubectl get "
+            "nodes' on the control-plane to see this node join the cluster.\n")
+    return 0
+
+
+def join_control_plane_prepare(boot, key, name, addr, port, cluster):
+    say("[control-plane-prepare] Downloading the certificates in Secret \"kubeadm-certs\" in the \"kube-system\" "
+        "Namespace")
+    try:
+        secret = boot.get("/api/v1/namespaces/kube-system/secrets/kubeadm-certs")
+    except kubeclient.APIError as e:
+        if e.code == 404:
+            raise KubeadmError("error downloading certs: error downloading the secret: Secret \"kubeadm-certs\" was "
+                               "not found in the \"kube-system\" Namespace. This Secret might have expired. Please, run "
+                               "`kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new "
+                               "one", "control-plane-prepare/download-certs")
+        raise KubeadmError("error downloading certs: %s" % e, "control-plane-prepare/download-certs")
+    for f in CERT_SECRET_FILES:
+        enc = (secret.get("data") or {}).get(f.replace("/", "-"))
+        if enc is None:
+            continue
+        content = decrypt(key, base64.b64decode(enc)).decode()
+        host.write(PKI + "/" + f, content, 0o600 if f.endswith(".key") else 0o644)
+    algo = cluster.get("encryptionAlgorithm") or "RSA-2048"
+    say("[certs] Using certificateDir folder \"%s\"" % PKI)
+    node_certs(name, addr, cluster, algo)
+    ep = cluster["controlPlaneEndpoint"]
+    if ":" not in ep:
+        ep += ":6443"
+    kubeconfigs_cp(name, "https://" + ep, "https://%s:%d" % (addr, port), algo)
+    say("[control-plane] Using manifest folder \"%s\"" % MANIFESTS)
+    version = cluster.get("kubernetesVersion") or kubeadm_version()
+    write_manifest("kube-apiserver", apiserver_manifest(addr, port, cluster, version))
+    write_manifest("kube-controller-manager", component_manifest(
+        "kube-controller-manager", cluster, version, "/etc/kubernetes/controller-manager.conf"))
+    write_manifest("kube-scheduler", component_manifest("kube-scheduler", cluster, version,
+                                                        "/etc/kubernetes/scheduler.conf"))
+
+
+def kubeconfigs_cp(name, server_ep, local_ep, algo):
+    say("[kubeconfig] Generating kubeconfig files")
+    for f, server, cn, orgs in (("admin.conf", server_ep, "kubernetes-admin", ["kubeadm:cluster-admins"]),
+                                ("controller-manager.conf", local_ep, "system:kube-controller-manager", []),
+                                ("scheduler.conf", local_ep, "system:kube-scheduler", [])):
+        say("[kubeconfig] Writing \"%s\" kubeconfig file" % f)
+        pki.write_kubeconfig("/etc/kubernetes/" + f, server, cn, orgs, algo)
+
+
+def etcd_client(endpoints):
+    return etcd.Client(endpoints, host.path(PKI + "/etcd/ca.crt"), host.path(PKI + "/apiserver-etcd-client.crt"),
+                       host.path(PKI + "/apiserver-etcd-client.key"))
+
+
+def etcd_endpoints(client):
+    pods = client.get("/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd%2Ctier%3Dcontrol-plane")
+    eps = []
+    for p in pods.get("items") or []:
+        url = (p["metadata"].get("annotations") or {}).get("kubeadm.kubernetes.io/etcd.advertise-client-urls")
+        if url:
+            eps.append(url)
+    return eps
+
+
+def join_control_plane(name, addr, port, cluster, node_reg):
+    client = admin_client()
+    eps = etcd_endpoints(client)
+    if not eps:
+        raise KubeadmError("etcd cluster is not healthy: no etcd endpoints found in kube-system pods",
+                           "control-plane-join/etcd")
+    ec = etcd_client(eps)
+    peer = "https://%s:2380" % addr
+    try:
+        members = ec.member_list()
+        if not any(peer in (m.get("peerURLs") or []) for m in members):
+            resp = ec.member_add(peer)
+            members = resp.get("members") or members
+    except etcd.EtcdError as e:
+        raise KubeadmError("error creating local etcd static pod manifest file: %s" % e, "control-plane-join/etcd")
+    say("[etcd] Announced new etcd member joining to the existing etcd cluster")
+    initial = []
+    for m in members:
+        mname = m.get("name") or name
+        for u in m.get("peerURLs") or []:
+            initial.append("%s=%s" % (mname if u != peer else name, u))
+    write_manifest("etcd", etcd_manifest(name, addr, cluster, ",".join(sorted(set(initial))), "existing"))
+    say("[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s")
+    local = etcd_client(["https://%s:2379" % addr])
+    deadline = time.time() + 40
+    while True:
+        try:
+            local.get("/registry/health")
+            break
+        except etcd.EtcdError as e:
+            if time.time() > deadline:
+                raise KubeadmError("error waiting for etcd to join the cluster: %s" % e, "control-plane-join/etcd")
+            time.sleep(0.3)
+    wait_apiserver(addr, port, 240)
+    mark_control_plane(client, name, node_reg)
+
+
+# ---------------- reset ----------------
+def cmd_reset(argv):
+    flags, _ = parse_flags(argv, dict(COMMON, **{"force": "bool", "ignore-preflight-errors": "list",
+                                                 "cri-socket": "str", "cert-dir": "str", "kubeconfig": "str",
+                                                 "skip-phases": "list", "cleanup-tmp-dir": "bool", "dry-run": "bool",
+                                                 "config": "str"}))
+    if flags.get("config"):
+        load_config(flags["config"])
+    say("W%s kubeadm] [reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be "
+        "reverted." % time.strftime("%m%d %H:%M:%S"))
+    if not flags.get("force"):
+        sys.stdout.write("[reset] Are you sure you want to proceed? [y/N]: ")
+        sys.stdout.flush()
+        ans = sys.stdin.readline().strip().lower()
+        if ans not in ("y", "yes"):
+            raise KubeadmError("aborted reset operation", "preflight")
+    say("[preflight] Running pre-flight checks")
+    manifest = host.read(MANIFESTS + "/etcd.yaml")
+    if manifest:
+        remove_etcd_member(yaml.safe_load(manifest))
+    else:
+        say("[reset] No etcd config found. Assuming external etcd")
+        say("[reset] Please, manually reset etcd to prevent further issues")
+    say("[reset] Stopping the kubelet service")
+    subprocess.run(["systemctl", "stop", "kubelet"], capture_output=True)
+    say("[reset] Unmounting mounted directories in \"/var/lib/kubelet\"")
+    for c in containers.all_containers():
+        containers.remove(c)
+    data_dir = "/var/lib/etcd"
+    if manifest:
+        for a in yaml.safe_load(manifest)["spec"]["containers"][0]["command"]:
+            if a.startswith("--data-dir="):
+                data_dir = a.split("=", 1)[1]
+    dirs = [MANIFESTS, "/var/lib/kubelet", PKI] + ([data_dir] if manifest else [])
+    say("[reset] Deleting contents of directories: [%s]" % " ".join(dirs))
+    for d in dirs:
+        full = host.path(d)
+        if os.path.isdir(full):
+            for e in os.listdir(full):
+                p = os.path.join(full, e)
+                shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+    files = ["/etc/kubernetes/" + f for f in ("admin.conf", "super-admin.conf", "kubelet.conf",
+                                               "bootstrap-kubelet.conf", "controller-manager.conf",
+                                               "scheduler.conf")]
+    say("[reset] Deleting files: [%s]" % " ".join(files))
+    for f in files:
+        host.remove(f)
+    say("\nThe reset process does not clean CNI configuration. To do so, you must remove /etc/cni/net.d\n\nThe reset "
+        "process does not reset or clean up iptables rules or IPVS tables.\n")
+    return 0
+
+
+def remove_etcd_member(pod):
+    args = dict(a[2:].split("=", 1) for a in pod["spec"]["containers"][0]["command"][1:] if "=" in a)
+    peer = args.get("initial-advertise-peer-urls")
+    client_url = args.get("advertise-client-urls")
+    try:
+        ec = etcd_client([client_url])
+        members = ec.member_list()
+        mine = [m for m in members if peer in (m.get("peerURLs") or [])]
+        if not mine:
+            return
+        if len(members) == 1:
+            say("[reset] Removing the last etcd member is not supported; the cluster data is deleted with the data "
+                "directory")
+            return
+        ec.member_remove(mine[0]["ID"])
+        say("[reset] Removed member %s from the etcd cluster" % (mine[0].get("name") or mine[0]["ID"]))
+    except etcd.EtcdError as e:
+        sys.stderr.write("W%s kubeadm] [reset] Failed to remove etcd member: %s\n.Please manually remove this etcd "
+                         "member using etcdctl\n" % (time.strftime("%m%d %H:%M:%S"), e))
+
+
+# ---------------- token ----------------
+def cmd_token(argv):
+    if not argv:
+        raise KubeadmError("missing subcommand; \"token\" is not meant to be run on its own")
+    sub = argv[0]
+    flags, pos = parse_flags(argv[1:], dict(COMMON, **{"print-join-command": "bool", "ttl": "str",
+                                                       "description": "str", "kubeconfig": "str", "config": "str",
+                                                       "usages": "list", "groups": "list", "certificate-key": "str",
+                                                       "dry-run": "bool", "output": "str"}))
+    if sub == "generate":
+        say(new_token())
+        return 0
+    client = kubeclient.Client.from_kubeconfig(flags.get("kubeconfig") or "/etc/kubernetes/admin.conf")
+    if sub == "create":
+        token = pos[0] if pos else new_token()
+        if not re.match(r"^[a-z0-9]{6}\.[a-z0-9]{16}$", token):
+            raise KubeadmError("the bootstrap token \"%s\" was not of the form \"^([a-z0-9]{6})\\.([a-z0-9]{16})$\""
+                               % token)
+        try:
+            client.create("/api/v1/namespaces/kube-system/secrets", token_secret(
+                token, flags.get("ttl") or "24h", flags.get("description"),
+                tuple(flags.get("usages") or ("signing", "authentication")),
+                tuple(flags.get("groups") or ("system:bootstrappers:kubeadm:default-node-token",))))
+        except kubeclient.APIError as e:
+            raise KubeadmError("failed to create or update bootstrap token with name bootstrap-token-%s: %s"
+                               % (token.split(".")[0], e))
+        if flags.get("print-join-command"):
+            cm = client.get("/api/v1/namespaces/kube-public/configmaps/cluster-info")
+            server = yaml.safe_load(cm["data"]["kubeconfig"])["clusters"][0]["cluster"]["server"]
+            cmd = join_command(server.split("://", 1)[1], token, flags.get("certificate-key"))
+            say(cmd.replace(" \\\n\t", " ") + " ")
+        else:
+            say(token)
+        return 0
+    if sub == "list":
+        secrets_ = client.get("/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dbootstrap.kubernetes.io"
+                              "%2Ftoken")
+        say("TOKEN                     TTL         EXPIRES                USAGES                   DESCRIPTION")
+        for s in secrets_.get("items") or []:
+            d = {k: base64.b64decode(v).decode() for k, v in (s.get("data") or {}).items()}
+            usages = ",".join(sorted(k[len("usage-bootstrap-"):] for k, v in d.items()
+                                     if k.startswith("usage-bootstrap-") and v == "true"))
+            say("%s.%s   %-11s %-22s %-24s %s" % (d.get("token-id"), d.get("token-secret"), "-",
+                                                   d.get("expiration", "<forever>"), usages, d.get("description",
+                                                                                                    "<none>")))
+        return 0
+    if sub == "delete":
+        for t in pos:
+            tid = t.split(".")[0]
+            client.request("DELETE", "/api/v1/namespaces/kube-system/secrets/bootstrap-token-" + tid)
+            say("bootstrap token \"%s\" deleted" % tid)
+        return 0
+    raise KubeadmError("unknown command \"%s\" for \"kubeadm token\"" % sub)
+
+
+# ---------------- config / version / certs ----------------
+def cmd_config(argv):
+    if argv and argv[0] == "validate":
+        flags, _ = parse_flags(argv[1:], dict(COMMON, **{"config": "str", "allow-experimental-api": "bool"}))
+        if not flags.get("config"):
+            raise KubeadmError("the --config flag is mandatory")
+        load_config(flags["config"])
+        say("ok")
+        return 0
+    if argv and argv[0] == "images" and len(argv) > 1:
+        flags, _ = parse_flags(argv[2:], dict(COMMON, **{"config": "str", "kubernetes-version": "str",
+                                                         "cri-socket": "str", "image-repository": "str"}))
+        by_kind = load_config(flags["config"]) if flags.get("config") else {}
+        cluster = by_kind.get("ClusterConfiguration") or {}
+        if "kubernetes-version" in flags:
+            cluster["kubernetesVersion"] = flags["kubernetes-version"]
+        v = resolve_version(cluster)
+        repo = flags.get("image-repository") or cluster.get("imageRepository") or "registry.k8s.io"
+        images = ["%s/%s:%s" % (repo, c, v) for c in ("kube-apiserver", "kube-controller-manager",
+                                                      "kube-scheduler", "kube-proxy")]
+        images += ["%s/coredns/coredns:v1.11.3" % repo, "%s/pause:3.10" % repo, "%s/etcd:3.5.15-0" % repo]
+        if argv[1] == "pull":
+            cri = flags.get("cri-socket") or "unix:///var/run/containerd/containerd.sock"
+            if not containers.runtime_up(cri):
+                raise KubeadmError("failed to create new CRI runtime service: validate service connection: validate "
+                                   "CRI v1 runtime API for endpoint \"%s\": rpc error: code = Unavailable" % cri)
+            for i in images:
+                say("[config/images] Pulled " + i)
+        else:
+            for i in images:
+                say(i)
+        return 0
+    raise KubeadmError("the emulator supports 'kubeadm config validate' and 'kubeadm config images list|pull'")
+
+
+def cmd_version(argv):
+    flags, _ = parse_flags(argv, dict(COMMON, output="str"))
+    v = kubeadm_version()
+    ma, mi = minor(v)
+    info = {"major": str(ma), "minor": str(mi), "gitVersion": v, "gitCommit": "0" * 40, "gitTreeState": "clean",
+            "buildDate": "2024-10-22T20:33:16Z", "goVersion": "go1.22.8", "compiler": "gc", "platform": "linux/amd64"}
+    out = flags.get("output")
+    if out == "short":
+        say(v)
+    elif out == "json":
+        say(json.dumps({"clientVersion": info}, indent=2))
+    elif out == "yaml":
+        say(yaml.safe_dump({"clientVersion": info}, default_flow_style=False).rstrip())
+    elif out:
+        raise KubeadmError("invalid output format: %s" % out)
+    else:
+        say("kubeadm version: &version.Info{Major:\"%s\", Minor:\"%s\", GitVersion:\"%s\", GitCommit:\"%s\", "
+            "GitTreeState:\"clean\", BuildDate:\"%s\", GoVersion:\"go1.22.8\", Compiler:\"gc\", "
+            "Platform:\"linux/amd64\"}" % (ma, mi, v, info["gitCommit"], info["buildDate"]))
+    return 0
+
+
+def cmd_certs(argv):
+    if argv and argv[0] == "certificate-key":
+        say(secrets.token_hex(32))
+        return 0
+    raise KubeadmError("the emulator supports only 'kubeadm certs certificate-key'")
+
+
+COMMANDS = {"init": cmd_init, "join": cmd_join, "reset": cmd_reset, "token": cmd_token, "config": cmd_config,
+            "version": cmd_version, "certs": cmd_certs}
+
+
+def main(journal, argv):
+    pkgdb.require_installed("kubeadm", "kubeadm")
+    if not argv:
+        raise KubeadmError("Usage:\n  kubeadm [command]")
+    cmd = COMMANDS.get(argv[0])
+    if cmd is None:
+        raise KubeadmError("unknown command \"%s\" for \"kubeadm\"" % argv[0])
+    if argv[0] in ("init", "join", "reset") or argv[:2] == ["token", "create"]:
+        journal.changed = True
+    return cmd(argv[1:])

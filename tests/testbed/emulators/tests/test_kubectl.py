@@ -1,0 +1,196 @@
+"""The real kubectl against the API emulator of a one-master cluster made by kubeadm init."""
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from harness import FakeHost
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+class KubectlTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.h = FakeHost("cp1", "127.0.21.1")
+        try:
+            cls.h.prepare_kubernetes()
+            cls.h.run("kubeadm init --skip-phases=addon/coredns", timeout=180)
+        except BaseException:
+            cls.h.cleanup()
+            raise
+        cls.home = cls.h.root + "/kubectl-home"
+        os.makedirs(cls.home)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.h.cleanup()
+
+    def kubectl(self, *args, check=True, input=None):
+        env = dict(os.environ, HOME=self.home, KUBECONFIG=self.h.path("/etc/kubernetes/admin.conf"))
+        r = subprocess.run(["kubectl"] + list(args), env=env, capture_output=True, text=True, input=input,
+                           timeout=60)
+        if check and r.returncode != 0:
+            self.fail("kubectl %s: exit %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def get_json(self, *args):
+        return json.loads(self.kubectl("get", "-o", "json", *args).stdout)
+
+    def test_1_apply_crd_and_custom_objects(self):
+        manifest = os.path.join(DATA, "crd-and-objects.yaml")
+        # kubectl maps every document before creating any, so the custom object's kind is unknown on the
+        # first run, exactly as against a real API server
+        first = self.kubectl("apply", "-f", manifest, check=False)
+        self.assertEqual(first.returncode, 1)
+        self.assertIn("customresourcedefinition.apiextensions.k8s.io/widgets.example.com created", first.stdout)
+        self.assertIn('no matches for kind "Widget" in version "example.com/v1"', first.stderr)
+        second = self.kubectl("apply", "-f", manifest)
+        self.assertIn("widget.example.com/w1 created", second.stdout)
+        self.assertIn("namespace/demo unchanged", second.stdout)
+        again = self.kubectl("apply", "-f", manifest)
+        self.assertIn("widget.example.com/w1 unchanged", again.stdout)
+        crd = self.get_json("crd", "widgets.example.com")
+        self.assertIn({"type": "Established", "status": "True"},
+                      [{k: c[k] for k in ("type", "status")} for c in crd["status"]["conditions"]])
+        w = self.get_json("widget", "w1", "-n", "demo")
+        self.assertEqual(w["spec"], {"size": 3})
+        self.assertEqual(w["metadata"]["labels"], {"tier": "a"})
+        self.assertIn("kubectl.kubernetes.io/last-applied-configuration", w["metadata"]["annotations"])
+        # discovery knows the new group and its short name
+        self.assertIn("example.com/v1", self.kubectl("api-versions").stdout)
+        self.assertIn("w1", self.kubectl("get", "wd", "-A").stdout)
+
+    def test_2_label_selectors_and_patches(self):
+        self.kubectl("create", "configmap", "sel", "-n", "default", "--from-literal=a=1")
+        self.kubectl("label", "configmap", "sel", "-n", "default", "env=prod", "team=x")
+        cm = self.get_json("configmap", "sel", "-n", "default")
+        self.assertEqual(cm["metadata"]["labels"], {"env": "prod", "team": "x"})
+        names = [i["metadata"]["name"] for i in self.get_json("configmaps", "-A", "-l", "env in (prod),team")["items"]]
+        self.assertEqual(names, ["sel"])
+        self.assertEqual(self.get_json("configmaps", "-A", "-l", "env=dev")["items"], [])
+        fs = self.get_json("configmaps", "-A", "--field-selector", "metadata.name=sel,metadata.namespace=default")
+        self.assertEqual([i["metadata"]["name"] for i in fs["items"]], ["sel"])
+        bad = self.kubectl("get", "configmaps", "--field-selector", "spec.nodeName=x", check=False)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("field label not supported: spec.nodeName", bad.stderr)
+        self.kubectl("patch", "configmap", "sel", "-n", "default", "--type", "merge", "-p",
+                     '{"data":{"b":"2","a":null}}')
+        self.assertEqual(self.get_json("configmap", "sel", "-n", "default")["data"], {"b": "2"})
+        self.kubectl("create", "deployment", "web", "-n", "default", "--image=nginx:1.25")
+        self.kubectl("patch", "deployment", "web", "-n", "default", "-p",
+                     '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"name":"A","value":"1"}]}]}}}}')
+        dep = self.get_json("deployment", "web", "-n", "default")
+        c = dep["spec"]["template"]["spec"]["containers"]
+        self.assertEqual(len(c), 1)
+        self.assertEqual((c[0]["image"], c[0]["env"]), ("nginx:1.25", [{"name": "A", "value": "1"}]))
+        self.assertEqual(dep["metadata"]["generation"], 2)
+        self.kubectl("patch", "deployment", "web", "-n", "default", "--type", "json", "-p",
+                     '[{"op":"replace","path":"/spec/replicas","value":3}]')
+        self.assertEqual(self.get_json("deployment", "web", "-n", "default")["spec"]["replicas"], 3)
+
+    def test_3_conflict_on_stale_resource_version(self):
+        self.kubectl("create", "configmap", "rv", "-n", "default", "--from-literal=a=1")
+        stale = self.get_json("configmap", "rv", "-n", "default")
+        self.kubectl("label", "configmap", "rv", "-n", "default", "x=y")
+        stale["data"]["a"] = "2"
+        r = self.kubectl("replace", "-f", "-", input=json.dumps(stale), check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("the object has been modified; please apply your changes to the latest version", r.stderr)
+        fresh = self.get_json("configmap", "rv", "-n", "default")
+        self.assertEqual(fresh["data"]["a"], "1")
+        self.assertGreater(int(fresh["metadata"]["resourceVersion"]), int(stale["metadata"]["resourceVersion"]))
+
+    def test_4_node_registered_by_kubelet(self):
+        node = self.get_json("node", "cp1")
+        labels = node["metadata"]["labels"]
+        self.assertEqual(labels["kubernetes.io/hostname"], "cp1")
+        self.assertIn("node-role.kubernetes.io/control-plane", labels)
+        self.assertIn({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}, node["spec"]["taints"])
+        self.assertIn({"type": "InternalIP", "address": "127.0.21.1"}, node["status"]["addresses"])
+        self.assertEqual(node["status"]["nodeInfo"]["kubeletVersion"], "v1.31.14")
+        ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"][0]
+        # no CNI configuration yet: the kubelet reports the network as not ready, like the real one
+        self.assertEqual((ready["status"], ready["reason"]), ("False", "KubeletNotReady"))
+        self.h.write("/etc/cni/net.d/10-test.conflist", '{"cniVersion":"1.0.0","name":"t","plugins":[]}')
+        self.h.run("systemctl restart kubelet")
+        self.assertTrue(self.wait_ready("True"), "node did not become Ready")
+        pods = self.get_json("pods", "-n", "kube-system")
+        self.assertIn("etcd-cp1", [p["metadata"]["name"] for p in pods["items"]])
+
+    def wait_ready(self, want, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            node = self.get_json("node", "cp1")
+            if [c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"] == [want]:
+                return True
+            time.sleep(0.5)
+        return False
+
+    def test_5_cordon_drain_and_eviction(self):
+        self.kubectl("create", "namespace", "apps")
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1", "namespace": "apps",
+                                                                "labels": {"app": "p"}},
+               "spec": {"nodeName": "cp1", "containers": [{"name": "c", "image": "busybox"}]}}
+        self.kubectl("apply", "-f", "-", input=json.dumps(pod))
+        pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "b", "namespace": "apps"},
+               "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "p"}}}}
+        self.kubectl("apply", "-f", "-", input=json.dumps(pdb))
+        deadline = time.time() + 20
+        while self.get_json("pod", "p1", "-n", "apps")["status"].get("phase") != "Running":
+            self.assertLess(time.time(), deadline, "kubelet did not run the pod")
+            time.sleep(0.3)
+        self.kubectl("cordon", "cp1")
+        self.assertTrue(self.get_json("node", "cp1")["spec"]["unschedulable"])
+        # the disruption budget blocks the eviction, so drain times out
+        blocked = self.kubectl("drain", "cp1", "--force", "--ignore-daemonsets", "--timeout=3s", check=False)
+        self.assertNotEqual(blocked.returncode, 0)
+        self.assertIn("Cannot evict pod as it would violate the pod's disruption budget", blocked.stdout + blocked.stderr)
+        self.kubectl("delete", "pdb", "b", "-n", "apps")
+        out = self.kubectl("drain", "cp1", "--force", "--ignore-daemonsets", "--timeout=30s")
+        self.assertIn("pod/p1 evicted", out.stdout)
+        self.assertIn("node/cp1 drained", out.stdout)
+        self.assertEqual(self.get_json("pods", "-n", "apps")["items"], [])
+        self.kubectl("uncordon", "cp1")
+        self.assertNotIn("unschedulable", self.get_json("node", "cp1")["spec"])
+
+    def test_6_delete(self):
+        manifest = os.path.join(DATA, "crd-and-objects.yaml")
+        self.kubectl("apply", "-f", manifest, check=False)
+        self.kubectl("apply", "-f", manifest)
+        self.kubectl("delete", "-f", manifest, "--ignore-not-found")
+        self.assertNotIn("demo", [n["metadata"]["name"] for n in self.get_json("namespaces")["items"]])
+        self.assertEqual(self.get_json("crd")["items"], [])
+        r = self.kubectl("get", "widgets", "-A", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        gone = self.kubectl("delete", "namespace", "kube-system", check=False)
+        self.assertIn("forbidden", gone.stderr)
+
+    def test_7_health_version_and_auth(self):
+        self.assertEqual(self.kubectl("get", "--raw", "/readyz").stdout, "ok")
+        version = json.loads(self.kubectl("get", "--raw", "/version").stdout)
+        self.assertEqual(version["gitVersion"], "v1.31.14")
+        # no client certificate: anonymous requests are refused outside the public endpoints
+        r = subprocess.run(["curl", "-sk", "https://127.0.21.1:6443/api/v1/namespaces"], capture_output=True,
+                           text=True, timeout=10)
+        self.assertEqual(json.loads(r.stdout)["code"], 401)
+        r = subprocess.run(["curl", "-sk", "https://127.0.21.1:6443/api/v1/namespaces/kube-public/configmaps/"
+                            "cluster-info"], capture_output=True, text=True, timeout=10)
+        self.assertIn("jws-kubeconfig-", r.stdout)
+
+    def test_8_kubelet_stop_marks_node_not_ready(self):
+        self.h.write("/etc/cni/net.d/10-test.conflist", '{"cniVersion":"1.0.0","name":"t","plugins":[]}')
+        self.h.run("systemctl restart kubelet")
+        self.assertTrue(self.wait_ready("True"))
+        self.h.run("systemctl stop kubelet")
+        self.assertEqual(self.h.run("systemctl is-active kubelet", check=False).stdout.strip(), "inactive")
+        self.assertTrue(self.wait_ready("Unknown"))
+        # the static pods keep running without the kubelet, as containers do
+        self.assertEqual(self.kubectl("get", "--raw", "/healthz").stdout, "ok")
+        self.h.run("systemctl start kubelet")
+        self.assertTrue(self.wait_ready("True"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
