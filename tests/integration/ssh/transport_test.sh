@@ -169,7 +169,7 @@ start=$SECONDS
 run probe --key "$key" --port "$(cat "$work/port")" --connect-timeout 1000 127.0.0.1 exec true
 expect_rc 255 "connect timeout"
 expect_contains "$err" "127.0.0.1: SSH handshake failed: timed out" "connect timeout message"
-[ $((SECONDS - start)) -lt 6 ] || fail "connect timeout took $((SECONDS - start)) s"
+[ $((SECONDS - start)) -lt 8 ] || fail "connect timeout took $((SECONDS - start)) s"
 
 # a host whose sshd is stopped
 "$TESTBED" sshd-stop --dir "$tb" --host host-2 >/dev/null
