@@ -1061,8 +1061,10 @@ def main(argv):
     os.environ["PHAROS_TESTBED_ROOT"] = ""
     opts = parse_flags(argv)
     opts.setdefault("version", os.environ.get("PHAROS_TESTBED_K8S_VERSION", "v1.31.0"))
-    if "cluster-signing-key-file" in opts:
-        opts["cluster-signing-ca-base"] = opts["cluster-signing-key-file"][:-4]
+    # the CSR signer of kube-controller-manager uses the cluster CA kept beside the client CA
+    ca_base = opts["client-ca-file"].rsplit(".", 1)[0]
+    if os.path.exists(ca_base + ".key"):
+        opts["cluster-signing-ca-base"] = ca_base
     api = API(opts)
     bind = opts.get("bind-address") or opts.get("advertise-address", "127.0.0.1")
     if bind == "0.0.0.0":

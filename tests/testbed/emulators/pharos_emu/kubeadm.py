@@ -920,7 +920,7 @@ def cmd_join(argv):
     start_kubelet(kc, node_reg, name, addr)
     wait_kubelet(addr, 240)
     say("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
-    deadline = time.time() + 120
+    deadline = time.time() + duration_seconds((jc.get("timeouts") or {}).get("tlsBootstrap"), 300)
     while not host.exists("/etc/kubernetes/kubelet.conf"):
         if time.time() > deadline:
             raise KubeadmError("timed out waiting for the condition: the kubelet did not perform the TLS Bootstrap",
@@ -1101,7 +1101,18 @@ def remove_etcd_member(pod):
             say("[reset] Removing the last etcd member is not supported; the cluster data is deleted with the data "
                 "directory")
             return
-        ec.member_remove(mine[0]["ID"])
+        # kubeadm retries etcd calls with backoff: a member that just rejoined is not yet "active"
+        # for the leader, which refuses the removal as unhealthy meanwhile
+        delay, deadline = 0.05, time.time() + 25
+        while True:
+            try:
+                ec.member_remove(mine[0]["ID"])
+                break
+            except etcd.EtcdError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 3)
         say("[reset] Removed member %s from the etcd cluster" % (mine[0].get("name") or mine[0]["ID"]))
     except etcd.EtcdError as e:
         sys.stderr.write("W%s kubeadm] [reset] Failed to remove etcd member: %s\n.Please manually remove this etcd "
