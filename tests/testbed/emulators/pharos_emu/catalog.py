@@ -134,7 +134,7 @@ def _base(family, distro):
                 Pkg("iptables-nft", "1.8.10-4.el9"), Pkg("iproute", "6.2.0-6.el9"),
                 Pkg("curl", "7.76.1-29.el9"), Pkg("chrony", "4.5-1.el9", [],
                                                     {"/usr/lib/systemd/system/chronyd.service": CHRONY_UNIT}),
-                Pkg("firewalld", "1.3.4-1.el9", ["firewall-cmd"],
+                Pkg("firewalld", "1.3.4-1.el9", ["firewall-cmd", "firewalld"],
                     {"/usr/lib/systemd/system/firewalld.service": FIREWALLD_UNIT}),
                 Pkg("yum-utils", "4.3.0-13.el9"), Pkg("container-selinux", "2.229.0-1.el9"),
                 Pkg("runc", "1.1.12-3.el9")]

@@ -20,9 +20,13 @@ def root():
     return os.environ.get("PHAROS_TESTBED_ROOT", "").rstrip("/")
 
 
+# A sandbox host shares these with the machine (read-only), so they are never prefixed.
+SHARED = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/proc/", "/sys/", "/dev/")
+
+
 def path(p):
     """Host path -> path on this machine."""
-    if not p.startswith("/"):
+    if not p.startswith("/") or p.startswith(SHARED):
         return p
     return root() + p
 
