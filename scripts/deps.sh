@@ -3,7 +3,7 @@
 set -euo pipefail
 
 PKGS=(
-  python3 python3-yaml python3-cryptography openssl curl util-linux
+  python3 python3-yaml python3-cryptography openssl curl gnupg util-linux
   etcd-server etcd-client
 )
 # the emulator tests drive a real kubectl; Debian's kubernetes-client provides one if none is installed

@@ -39,6 +39,8 @@ class FakeHost:
         self.env.update({"PHAROS_TESTBED_ROOT": self.root, "HOME": self.root + "/root",
                          "PATH": "%s/var/lib/pharos-testbed/bin:%s:/usr/sbin:/usr/bin:/sbin:/bin" % (self.root, BIN)})
         self.env.pop("PHAROS_TESTBED_ADDRESS", None)
+        # without a mirror entry in /etc/hosts, repositories are judged from their configuration alone
+        self.env["PHAROS_TESTBED_OFFLINE_REPOS"] = "1"
 
     def path(self, p):
         return self.root + p
