@@ -215,6 +215,8 @@ class API:
                 lst.append({"name": r.plural + "/status", "singularName": "", "namespaced": r.namespaced,
                             "kind": r.kind, "verbs": ["get", "patch", "update"]})
             if r.plural == "pods":
+                lst.append({"name": "pods/binding", "singularName": "", "namespaced": True, "kind": "Binding",
+                            "verbs": ["create"]})
                 lst.append({"name": "pods/eviction", "singularName": "", "namespaced": True,
                             "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]})
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": (group + "/" if group else "") + version,
@@ -321,6 +323,21 @@ class API:
             spec.setdefault("serviceAccountName", "default")
             spec.setdefault("terminationGracePeriodSeconds", 30)
             obj.setdefault("status", {}).setdefault("phase", "Pending")
+        elif res.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("replicas", 1)
+            spec.setdefault("revisionHistoryLimit", 10)
+            if res.kind == "Deployment":
+                spec.setdefault("progressDeadlineSeconds", 600)
+                spec.setdefault("strategy", {"type": "RollingUpdate",
+                                             "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+            self.pod_template_defaults(spec)
+        elif res.kind == "DaemonSet":
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("revisionHistoryLimit", 10)
+            spec.setdefault("updateStrategy", {"type": "RollingUpdate",
+                                               "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}})
+            self.pod_template_defaults(spec)
         elif res.kind == "Service":
             spec = obj.setdefault("spec", {})
             spec.setdefault("type", "ClusterIP")
@@ -343,6 +360,14 @@ class API:
             }
         elif res.kind == "CertificateSigningRequest":
             obj.setdefault("status", {})
+
+    @staticmethod
+    def pod_template_defaults(spec):
+        tspec = spec.setdefault("template", {}).setdefault("spec", {})
+        tspec.setdefault("restartPolicy", "Always")
+        tspec.setdefault("dnsPolicy", "ClusterFirst")
+        tspec.setdefault("schedulerName", "default-scheduler")
+        tspec.setdefault("terminationGracePeriodSeconds", 30)
 
     def validate(self, res, obj):
         name = obj["metadata"]["name"]
@@ -586,6 +611,23 @@ class API:
                                                        "%d currently" % (pdb["metadata"]["name"],
                                                                          spec.get("minAvailable", "?"), healthy)}]})
         self.delete(pods, ns, name, body.get("deleteOptions"))
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    def bind(self, ns, name, body):
+        """The pods/binding subresource the scheduler uses: sets spec.nodeName once."""
+        pods = self.resource_by("", "v1", "pods")
+        target = ((body or {}).get("target") or {}).get("name")
+        if not target:
+            raise invalid(pods, name, ["target.name: Required value"])
+        pod = self.store.get(pods, ns, name)
+        if pod.get("spec", {}).get("nodeName"):
+            raise APIError(409, "Conflict", 'Operation cannot be fulfilled on pods/binding "%s": pod %s is already '
+                           "assigned to node \"%s\"" % (name, name, pod["spec"]["nodeName"]))
+        pod["spec"]["nodeName"] = target
+        conds = [c for c in pod.get("status", {}).get("conditions") or [] if c.get("type") != "PodScheduled"]
+        pod.setdefault("status", {})["conditions"] = conds + [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": now()}]
+        self.store.update(pods, pod, pod["metadata"]["resourceVersion"])
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
     @staticmethod
@@ -883,7 +925,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
-        if sub and not ((sub == "status" and res.status) or (sub == "eviction" and res.kind == "Pod")
+        if sub and not ((sub == "status" and res.status) or (sub in ("eviction", "binding") and res.kind == "Pod")
                         or (sub == "finalize" and res.kind == "Namespace")):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         dry = q.get("dryRun") == "All"
@@ -903,6 +945,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.list_or_watch(api, res, ns, q)
         if m == "POST" and sub == "eviction":
             return self.send_json(201, api.evict(ns, name, self.parsed_body()))
+        if m == "POST" and sub == "binding":
+            return self.send_json(201, api.bind(ns, name, self.parsed_body()))
         if m == "POST" and not name:
             obj = api.create(res, ns, self.parsed_body(), dry)
             if res.kind == "CertificateSigningRequest" and not dry:
@@ -988,36 +1032,59 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def etcd_watch(client, prefix, from_rev, deadline):
-    """Yields (type, object) from etcd's streaming /v3/watch until the deadline."""
+    """Yields (type, object) from etcd's streaming /v3/watch until the deadline.
+
+    A reader thread does blocking reads of the stream (a read timeout would leave the chunked
+    response in an undefined state); closing the connection at the end releases it."""
+    import queue
     ep = client.endpoints[0].split("://", 1)[-1]
     h, _, p = ep.rpartition(":")
-    conn = http.client.HTTPSConnection(h, int(p), context=client.ctx, timeout=1.0)
+    conn = http.client.HTTPSConnection(h, int(p), context=client.ctx, timeout=10)
     body = json.dumps({"create_request": {"key": etcdmod._b64(prefix),
                                           "range_end": etcdmod._b64(etcdmod.prefix_end(prefix)),
                                           "start_revision": str(from_rev), "prev_kv": True}})
     conn.request("POST", "/v3/watch", body=body)
     resp = conn.getresponse()
-    try:
-        while time.time() < deadline:
-            try:
+    conn.sock.settimeout(None)
+    events = queue.Queue()
+
+    def reader():
+        try:
+            while True:
                 line = resp.readline()
-            except (TimeoutError, OSError):
+                if not line:
+                    break
+                events.put(json.loads(line))
+        except (OSError, ValueError, http.client.HTTPException):
+            pass
+        events.put(None)
+
+    threading.Thread(target=reader, daemon=True).start()
+    try:
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                return
+            try:
+                msg = events.get(timeout=min(left, 1.0))
+            except queue.Empty:
                 continue
-            if not line:
-                break
-            msg = json.loads(line).get("result") or {}
-            for ev in msg.get("events") or []:
+            if msg is None:
+                return
+            for ev in (msg.get("result") or {}).get("events") or []:
                 kv = ev.get("kv") or {}
                 if ev.get("type") == "DELETE":
                     prev = ev.get("prev_kv")
-                    if not prev:
-                        continue
-                    obj = Store.decode(etcdmod._unb64(prev["value"]), int(kv["mod_revision"]))
-                    yield "DELETED", obj
+                    if prev:
+                        yield "DELETED", Store.decode(etcdmod._unb64(prev["value"]), int(kv["mod_revision"]))
                 else:
                     obj = Store.decode(etcdmod._unb64(kv["value"]), int(kv["mod_revision"]))
                     yield ("ADDED" if kv.get("create_revision") == kv.get("mod_revision") else "MODIFIED"), obj
     finally:
+        try:
+            conn.sock.shutdown(2)
+        except OSError:
+            pass
         conn.close()
 
 

@@ -747,7 +747,11 @@ def addons(client, cluster, skip, version):
             "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
             "spec": {"replicas": 2, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": "coredns",
+                                  "spec": {"priorityClassName": "system-cluster-critical",
+                                           "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"},
+                                                           {"key": "node-role.kubernetes.io/control-plane",
+                                                            "effect": "NoSchedule"}],
+                                           "containers": [{"name": "coredns",
                                                            "image": "registry.k8s.io/coredns/coredns:v1.11.3"}]}}}})
         client.apply("/api/v1/namespaces/kube-system/services", {
             "apiVersion": "v1", "kind": "Service",
@@ -762,7 +766,9 @@ def addons(client, cluster, skip, version):
             "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": labels},
             "spec": {"selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": "kube-proxy",
+                                  "spec": {"priorityClassName": "system-node-critical", "hostNetwork": True,
+                                           "tolerations": [{"operator": "Exists"}],
+                                           "containers": [{"name": "kube-proxy",
                                                            "image": "registry.k8s.io/kube-proxy:" + version}]}}}})
         say("[addons] Applied essential addon: kube-proxy")
 

@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import sys
@@ -31,6 +32,10 @@ VALUE_FLAGS = {"config", "kubeconfig", "bootstrap-kubeconfig", "container-runtim
                "authorization-mode", "client-ca-file", "anonymous-auth", "kubelet-cgroups", "system-cgroups",
                "runtime-cgroups", "pod-cidr", "allowed-unsafe-sysctls", "topology-manager-policy",
                "cpu-manager-policy", "reserved-cpus", "log-file-max-size", "logtostderr"}
+
+
+CNI_IMAGES = re.compile(r"/(calico|weave|cilium|flannel|kube-router|kube-ovn|antrea)[-/](?:node|kube|cilium|"
+                        r"flannel|kube-router|kube-ovn|antrea-agent|agent)?")
 
 
 def now():
@@ -307,11 +312,20 @@ class Kubelet:
                            {"type": "PodScheduled", "status": "True", "lastTransitionTime": t}]}})
 
     def sync_bound_pods(self):
-        """Pods bound to this node (not mirror pods) run as far as the API can tell."""
+        """Pods bound to this node (not mirror pods) run as far as the API can tell; a network plugin's
+        pod leaves its CNI configuration on the node, as calico-node or weave-net do."""
         pods = self.client.get("/api/v1/pods?fieldSelector=spec.nodeName%3D" + self.name)
         for p in pods.get("items") or []:
-            if p.get("status", {}).get("phase") in ("Pending", None) and not p["metadata"].get("deletionTimestamp"):
+            if p["metadata"].get("deletionTimestamp"):
+                continue
+            if p.get("status", {}).get("phase") in ("Pending", None):
                 self.set_pod_running(p["metadata"]["namespace"], p["metadata"]["name"])
+            for c in (p.get("spec") or {}).get("containers") or []:
+                m = CNI_IMAGES.search(c.get("image", ""))
+                conf = "/etc/cni/net.d/10-%s.conflist" % (m.group(1) if m else "")
+                if m and not host.exists(conf):
+                    host.write(conf, json.dumps({"cniVersion": "0.3.1", "name": m.group(1),
+                                                 "plugins": [{"type": m.group(1)}]}))
 
     # ----- main loop -----
     def serve_health(self):

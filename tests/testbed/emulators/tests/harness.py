@@ -5,6 +5,7 @@ address on 127.0.0.0/8. Cleanup stops every service supervisor and container
 process the emulators started under it, then removes the directory.
 """
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU = os.path.dirname(HERE)
 BIN = os.path.join(EMU, "bin")
+# Each checkout tests on its own 127.N.0.0/16, so two worktrees running these tests at once never collide.
+NET = os.environ.get("PHAROS_EMU_TEST_NET") or "127.%d" % (
+    32 + int(hashlib.sha256(EMU.encode()).hexdigest(), 16) % 200)
+
+
+def address(subnet, host):
+    return "%s.%d.%d" % (NET, subnet, host)
 
 OS_RELEASE = {
     "ubuntu24": 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\n'

@@ -6,9 +6,9 @@ import subprocess
 import time
 import unittest
 
-from harness import FakeHost
+from harness import FakeHost, address
 
-CP1, CP2, W1 = "127.0.22.1", "127.0.22.2", "127.0.22.3"
+CP1, CP2, W1 = address(22, 1), address(22, 2), address(22, 3)
 
 
 class EtcdMembershipTest(unittest.TestCase):

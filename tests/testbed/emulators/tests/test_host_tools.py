@@ -3,7 +3,7 @@ import os
 import time
 import unittest
 
-from harness import FakeHost
+from harness import FakeHost, address
 
 K8S_LIST = ("deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] "
             "https://pkgs.k8s.io/core:/stable:/v1.30/deb/ /\n")
@@ -11,7 +11,7 @@ K8S_LIST = ("deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] "
 
 class AptTest(unittest.TestCase):
     def setUp(self):
-        self.h = FakeHost("deb1", "127.0.24.1")
+        self.h = FakeHost("deb1", address(24, 1))
 
     def tearDown(self):
         self.h.cleanup()
@@ -91,7 +91,7 @@ class AptTest(unittest.TestCase):
 
 class DnfTest(unittest.TestCase):
     def setUp(self):
-        self.h = FakeHost("el1", "127.0.24.2", os_name="rocky9")
+        self.h = FakeHost("el1", address(24, 2), os_name="rocky9")
 
     def tearDown(self):
         self.h.cleanup()
@@ -114,7 +114,7 @@ class DnfTest(unittest.TestCase):
 
 class SystemctlTest(unittest.TestCase):
     def setUp(self):
-        self.h = FakeHost("svc1", "127.0.24.3")
+        self.h = FakeHost("svc1", address(24, 3))
 
     def tearDown(self):
         self.h.cleanup()
@@ -167,7 +167,7 @@ class SystemctlTest(unittest.TestCase):
 
 class SmallToolsTest(unittest.TestCase):
     def setUp(self):
-        self.h = FakeHost("t1", "127.0.24.4")
+        self.h = FakeHost("t1", address(24, 4))
 
     def tearDown(self):
         self.h.cleanup()
@@ -193,7 +193,7 @@ class SmallToolsTest(unittest.TestCase):
         self.assertIn(("modprobe", True), changed)
 
     def test_firewalld(self):
-        h = FakeHost("fw1", "127.0.24.5", os_name="rocky9")
+        h = FakeHost("fw1", address(24, 5), os_name="rocky9")
         try:
             h.run("dnf install -y firewalld && systemctl enable --now firewalld")
             h.run("firewall-cmd --permanent --add-port=6443/tcp --add-source=10.0.0.0/8")

@@ -2,7 +2,7 @@
 import os
 import unittest
 
-from harness import FakeHost
+from harness import FakeHost, address
 
 GOOD = """apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -34,7 +34,7 @@ mode: ipvs
 class KubeadmConfigTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.h = FakeHost("cfg", "127.0.23.1")
+        cls.h = FakeHost("cfg", address(23, 1))
         cls.h.prepare_kubernetes()
 
     @classmethod
@@ -113,7 +113,7 @@ class KubeadmConfigTest(unittest.TestCase):
         self.assertIn("is at least one minor release higher than the kubeadm minor release (33 > 31)", r.stderr)
 
     def test_not_installed(self):
-        other = FakeHost("bare", "127.0.23.2")
+        other = FakeHost("bare", address(23, 2))
         try:
             r = other.run("kubeadm version", check=False)
             self.assertEqual(r.returncode, 127)

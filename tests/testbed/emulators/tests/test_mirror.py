@@ -5,9 +5,9 @@ import tempfile
 import time
 import unittest
 
-from harness import BIN, FakeHost
+from harness import BIN, FakeHost, address
 
-MIRROR = "127.0.25.1"
+MIRROR = address(25, 1)
 
 
 class MirrorTest(unittest.TestCase):
@@ -33,7 +33,7 @@ class MirrorTest(unittest.TestCase):
         subprocess.run(["rm", "-rf", cls.state])
 
     def setUp(self):
-        self.h = FakeHost("m1", "127.0.25.2")
+        self.h = FakeHost("m1", address(25, 2))
         del self.h.env["PHAROS_TESTBED_OFFLINE_REPOS"]
         # what the testbed does for each host: its own /etc/hosts entries and its own trust store
         self.h.write("/etc/hosts", "127.0.0.1 localhost\n%s pkgs.k8s.io download.docker.com\n" % MIRROR)
