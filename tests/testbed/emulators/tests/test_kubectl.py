@@ -193,8 +193,10 @@ class KubectlTest(unittest.TestCase):
 
 
     def test_9_controllers_scheduler_and_network_plugin(self):
-        os.unlink(self.h.path("/etc/cni/net.d/10-test.conflist")) if os.path.exists(
-            self.h.path("/etc/cni/net.d/10-test.conflist")) else None
+        # the network configuration must now come from the plugin's pod
+        test_conf = self.h.path("/etc/cni/net.d/10-test.conflist")
+        if os.path.exists(test_conf):
+            os.unlink(test_conf)
         ds = {"apiVersion": "apps/v1", "kind": "DaemonSet",
               "metadata": {"name": "calico-node", "namespace": "kube-system"},
               "spec": {"selector": {"matchLabels": {"k8s-app": "calico-node"}},
