@@ -371,6 +371,21 @@ class API:
 
     def validate(self, res, obj):
         name = obj["metadata"]["name"]
+        schema = getattr(res, "schema", None)
+        if schema:
+            unknown = []
+            for k in list(obj):
+                if k not in ("apiVersion", "kind", "metadata"):
+                    sub = (schema.get("properties") or {}).get(k)
+                    if sub is None and not schema.get("x-kubernetes-preserve-unknown-fields"):
+                        unknown.append(k)
+                        del obj[k]
+                    elif sub is not None:
+                        obj[k] = prune(obj[k], sub, k, unknown)
+            if unknown and getattr(REQUEST, "field_validation", "") == "Strict":
+                raise APIError(400, "BadRequest", '%s in version "%s" cannot be handled as a %s: strict decoding '
+                               "error: %s" % (res.kind, res.version, res.kind,
+                                              ", ".join('unknown field "%s"' % u for u in unknown)))
         if res.kind == "CustomResourceDefinition":
             spec = obj.get("spec") or {}
             names = spec.get("names") or {}
@@ -703,6 +718,34 @@ class API:
         return cm
 
 
+REQUEST = threading.local()
+
+
+def prune(value, schema, path, unknown):
+    """Structural pruning of custom resources: fields the CRD schema does not declare are dropped."""
+    if isinstance(value, dict) and schema.get("type", "object") == "object":
+        if schema.get("x-kubernetes-preserve-unknown-fields"):
+            return value
+        props = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        if props is None and isinstance(extra, dict):
+            return {k: prune(v, extra, path + "." + k, unknown) for k, v in value.items()}
+        if props is None and extra in (None, False) and schema.get("type") != "object":
+            return value
+        out = {}
+        for k, v in value.items():
+            if k in (props or {}):
+                out[k] = prune(v, props[k], path + "." + k, unknown)
+            elif extra is True or isinstance(extra, dict):
+                out[k] = v
+            else:
+                unknown.append(path + "." + k)
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [prune(v, schema["items"], path + "[%d]" % i, unknown) for i, v in enumerate(value)]
+    return value
+
+
 def b64url(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
@@ -929,6 +972,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         or (sub == "finalize" and res.kind == "Namespace")):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         dry = q.get("dryRun") == "All"
+        REQUEST.field_validation = q.get("fieldValidation", "")
         m = self.command
         verb = {"GET": "get" if name else ("watch" if q.get("watch") in ("1", "true") else "list"),
                 "POST": "create", "PUT": "update", "PATCH": "patch",

@@ -62,6 +62,27 @@ class KubectlTest(unittest.TestCase):
         self.assertIn("example.com/v1", self.kubectl("api-versions").stdout)
         self.assertIn("w1", self.kubectl("get", "wd", "-A").stdout)
 
+    def test_1b_custom_resource_schema(self):
+        crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "gadgets.example.com"},
+               "spec": {"group": "example.com", "scope": "Cluster",
+                        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+                        "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                            "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                                "size": {"type": "integer"}}}}}}}]}}
+        self.kubectl("apply", "-f", "-", input=json.dumps(crd))
+        obj = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g1"},
+               "spec": {"size": 1, "colour": "red"}}
+        r = self.kubectl("apply", "-f", "-", input=json.dumps(obj), check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('strict decoding error: unknown field "spec.colour"', r.stderr)
+        # without strict validation the API server prunes what the schema does not declare
+        self.kubectl("apply", "--validate=false", "-f", "-", input=json.dumps(obj))
+        self.assertEqual(self.get_json("gadget", "g1")["spec"], {"size": 1})
+        bad = dict(crd, metadata={"name": "wrong.example.com"})
+        r = self.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
+        self.assertIn('must be spec.names.plural+"."+spec.group', r.stderr)
+
     def test_2_label_selectors_and_patches(self):
         self.kubectl("create", "configmap", "sel", "-n", "default", "--from-literal=a=1")
         self.kubectl("label", "configmap", "sel", "-n", "default", "env=prod", "team=x")
