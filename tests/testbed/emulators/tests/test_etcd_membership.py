@@ -53,11 +53,16 @@ class EtcdMembershipTest(unittest.TestCase):
             h.prepare_kubernetes()
         cp1.write("/root/kubeadm.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
                   "controlPlaneEndpoint: %s:6443\n" % CP1)
-        out = cp1.run("kubeadm init --config /root/kubeadm.yaml --upload-certs", timeout=180).stdout
-        join = re.search(r"kubeadm join (\S+) --token (\S+) \\\s+--discovery-token-ca-cert-hash (\S+) \\\s+"
-                         r"--control-plane --certificate-key (\S+)", out)
-        self.assertIsNotNone(join, out)
-        endpoint, token, ca_hash, key = join.groups()
+        cp1.run("kubeadm init --config /root/kubeadm.yaml", timeout=180)
+        # the certificates are shared later, as pharos does it for masters added to a running cluster
+        up = cp1.run("kubeadm init phase upload-certs --upload-certs").stdout
+        key = re.search(r"Using certificate key:\n([0-9a-f]{64})", up).group(1)
+        cmd = cp1.run("kubeadm token create --print-join-command --certificate-key " + key).stdout
+        join = re.match(r"kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+) --control-plane "
+                        r"--certificate-key (\S+)", cmd)
+        self.assertIsNotNone(join, cmd)
+        endpoint, token, ca_hash, key2 = join.groups()
+        self.assertEqual(key2, key)
         self.assertEqual(self.members(cp1), ["cp1"])
 
         wrong = cp2.run("kubeadm join %s --token %s --discovery-token-ca-cert-hash sha256:%s --control-plane "
@@ -111,7 +116,14 @@ class EtcdMembershipTest(unittest.TestCase):
         bad = w1.run(re.sub(r"--token \S+", "--token abcdef.0123456789abcdef", cmd), check=False)
         self.assertEqual(bad.returncode, 1)
         self.assertIn('could not find a JWS signature in the cluster-info ConfigMap for token ID "abcdef"', bad.stderr)
-        out = w1.run(cmd, timeout=120).stdout
+        endpoint, token, ca_hash = re.match(r"kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+)",
+                                            cmd).groups()
+        w1.write("/root/join.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n"
+                 "  bootstrapToken:\n    apiServerEndpoint: %s\n    token: %s\n    caCertHashes: [%s]\n"
+                 "nodeRegistration:\n  kubeletExtraArgs:\n  - name: node-labels\n    value: tier=edge\n"
+                 "  taints:\n  - key: dedicated\n    value: edge\n    effect: NoSchedule\n"
+                 % (endpoint, token, ca_hash))
+        out = w1.run("kubeadm join --config /root/join.yaml", timeout=120).stdout
         self.assertIn("This node has joined the cluster", out)
         self.assertTrue(os.path.exists(w1.path("/var/lib/kubelet/pki/kubelet-client-current.pem")))
         self.assertFalse(os.path.exists(w1.path("/etc/kubernetes/bootstrap-kubelet.conf")))
@@ -122,6 +134,9 @@ class EtcdMembershipTest(unittest.TestCase):
         node = json.loads(self.kubectl(cp1, "get", "node", "w1", "-o", "json").stdout)
         self.assertNotIn("node-role.kubernetes.io/control-plane", node["metadata"]["labels"])
         self.assertIn({"type": "InternalIP", "address": W1}, node["status"]["addresses"])
+        # labels and taints reach the node through the kubelet's flags and configuration
+        self.assertEqual(node["metadata"]["labels"]["tier"], "edge")
+        self.assertIn({"key": "dedicated", "value": "edge", "effect": "NoSchedule"}, node["spec"]["taints"])
 
 
 if __name__ == "__main__":
