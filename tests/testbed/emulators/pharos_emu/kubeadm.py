@@ -96,11 +96,10 @@ def parse_flags(argv, spec):
 COMMON = {"v": "str", "rootfs": "str", "help": "bool"}
 
 
-def load_config(path, strict=False):
+def load_config(path):
     text = host.read(path) if path.startswith("/") else open(path).read() if os.path.exists(path) else None
     if text is None:
-        raise KubeadmError("unable to read config from %q [%s]: open %s: no such file or directory".replace(
-            "%q", '"%s"' % path) % (path, path))
+        raise KubeadmError('unable to read config from "%s" : open %s: no such file or directory' % (path, path))
     try:
         by_kind, warnings = kubeadm_config.validate(text, strict=True)
     except kubeadm_config.ConfigError as e:
@@ -630,7 +629,7 @@ def cmd_init(argv):
         return cmd_init_phase(argv[1:])
     flags, pos = parse_flags(argv, INIT_FLAGS)
     if pos:
-        raise KubeadmError("unknown command %q for \"kubeadm init\"".replace("%q", '"%s"' % pos[0]))
+        raise KubeadmError('unknown command "%s" for "kubeadm init"' % pos[0])
     check_mix(flags)
     by_kind, init, cluster, node_reg, ep = init_config(flags)
     version = resolve_version(cluster)

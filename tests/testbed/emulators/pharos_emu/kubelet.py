@@ -53,7 +53,7 @@ def parse_flags(argv):
     while i < len(argv):
         a = argv[i]
         if not a.startswith("--"):
-            fail("unknown command %q for \"kubelet\"".replace("%q", '"%s"' % a))
+            fail('unknown command "%s" for "kubelet"' % a)
         k, eq, v = a[2:].partition("=")
         if k in BOOL_FLAGS:
             flags[k] = v if eq else "true"
