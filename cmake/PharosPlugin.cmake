@@ -1,6 +1,9 @@
-# pharos_add_plugin(NAME SOURCES src... [MODE MODULE|STATIC] [LIBRARIES lib...])
+# pharos_add_plugin(NAME SOURCES src... [MODE MODULE|STATIC] [LIBRARIES lib...]
+#                   [SCRIPTS file.sh...])
 #
-# Builds a pharos plugin. MODULE (the default) makes NAME.so exporting only
+# Builds a pharos plugin. SCRIPTS (host scripts) are embedded at build time:
+# `#include "NAME_scripts.h"` gives `static const char script_<file_name>[]`
+# (file name with non-alphanumerics as '_', e.g. script_configure_repos_sh). MODULE (the default) makes NAME.so exporting only
 # pharos_plugin_describe(); STATIC makes a static library for linking into
 # the pharos binary (in-tree builds only). The target is called
 # pharos-plugin-NAME. Installed as part of the SDK (find_package(PharosPlugin)).
@@ -8,9 +11,10 @@
 # pharos_install_plugin(NAME [DESTINATION dir]) installs the module into the
 # plugin directory of the pharos it was built against (PHAROS_PLUGIN_DIR).
 include_guard(GLOBAL)
+set(_PHAROS_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/PharosEmbed.cmake)
 
 function(pharos_add_plugin name)
-  cmake_parse_arguments(P "" "MODE" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(P "" "MODE" "SOURCES;LIBRARIES;SCRIPTS" ${ARGN})
   if(NOT P_MODE)
     set(P_MODE MODULE)
   endif()
@@ -34,6 +38,21 @@ function(pharos_add_plugin name)
     message(FATAL_ERROR "pharos_add_plugin(${name}): MODE must be MODULE or STATIC, not '${P_MODE}'")
   endif()
   set_target_properties(${target} PROPERTIES C_VISIBILITY_PRESET hidden C_STANDARD 11)
+  if(P_SCRIPTS)
+    set(header ${CMAKE_CURRENT_BINARY_DIR}/${name}_scripts.h)
+    set(abs "")
+    foreach(s IN LISTS P_SCRIPTS)
+      get_filename_component(a "${s}" ABSOLUTE)
+      list(APPEND abs "${a}")
+    endforeach()
+    string(REPLACE ";" "|" files_arg "${abs}")
+    add_custom_command(OUTPUT ${header}
+      COMMAND ${CMAKE_COMMAND} -DOUT=${header} "-DFILES=${files_arg}" -P ${_PHAROS_EMBED_SCRIPT}
+      DEPENDS ${abs} ${_PHAROS_EMBED_SCRIPT}
+      COMMENT "Embedding host scripts of ${name}" VERBATIM)
+    target_sources(${target} PRIVATE ${header})
+    target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
+  endif()
   target_link_libraries(${target} PRIVATE ${PHAROS_PLUGIN_SDK_TARGET} ${P_LIBRARIES})
 endfunction()
 

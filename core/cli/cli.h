@@ -9,7 +9,7 @@
 
 /* State shared by every command of one invocation. */
 struct cli_ctx {
-        struct registry reg;     /* loaded plugins (after cli_load_plugins) */
+        struct registry reg; /* loaded plugins (after cli_load_plugins) */
         int plugins_loaded;
         size_t plugins_rejected; /* how many plugin files were refused */
         struct loader_opts lopts;

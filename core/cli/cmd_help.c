@@ -2,18 +2,31 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/plugin_cmd.h"
 
 extern const struct cli_command cmd_help;
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
-        if (argc > 1 && !cli_is_help(argv[1])) {
+        if (argc > 1 && cli_is_help(argv[1])) {
+                cli_usage(&cmd_help, stdout);
+                return 0;
+        }
+        if (argc > 1) {
                 for (const struct cli_command *const *c = cli_commands; *c; c++) {
                         if (strcmp((*c)->name, argv[1]) == 0) {
                                 cli_usage(*c, stdout);
                                 return 0;
                         }
                 }
+                cli_load_plugins(ctx);
+                int words = 0;
+                const struct reg_command *pc = pcmd_find(&ctx->reg, argc - 1, argv + 1, &words);
+                if (pc) {
+                        pcmd_usage(&pc->cmd, stdout);
+                        return 0;
+                }
+                return cli_usage_error(&cmd_help, "unknown command '%s'", argv[1]);
         }
         printf("usage: pharos [--plugin-path DIR]... [-v] [--no-color] COMMAND [ARGS]...\n\n"
                "pharos turns SSH-reachable Linux machines into a Kubernetes cluster and keeps\n"
@@ -26,8 +39,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 printf("\nPlugin commands:\n");
                 for (size_t i = 0; i < ctx->reg.n_cmds; i++) {
                         const struct reg_command *rc = &ctx->reg.cmds[i];
-                        printf("  %-22s %s [%s]\n", rc->cmd.name, rc->cmd.summary ? rc->cmd.summary : "",
-                               rc->owner->desc.name);
+                        printf("  %-22s %s [%s]\n", rc->cmd.name,
+                               rc->cmd.summary ? rc->cmd.summary : "", rc->owner->desc.name);
                 }
         }
         printf("\nGlobal options:\n"

@@ -14,7 +14,8 @@ extern const struct cli_command cmd_plugins;
 
 static const char *kind_name(uint32_t kind)
 {
-        static const char *const names[] = {"?", "os", "runtime", "network", "addon", "control-plane", "other"};
+        static const char *const names[] = {
+                "?", "os", "runtime", "network", "addon", "control-plane", "other"};
         return kind <= PHAROS_KIND_OTHER ? names[kind] : "?";
 }
 
@@ -70,9 +71,9 @@ static int list_table(const struct registry *r)
                 const struct pharos_plugin *p = r->plugins[i];
                 char abi[32];
                 snprintf(abi, sizeof(abi), "%u.%u", p->desc.abi_major, p->desc.abi_minor);
-                printf("%-22s %-13s %-10s %-5s %-6zu %-8zu %s\n", p->desc.name, kind_name(p->desc.kind),
-                       p->desc.version, abi, registry_count_steps(r, p), registry_count_commands(r, p),
-                       p->origin);
+                printf("%-22s %-13s %-10s %-5s %-6zu %-8zu %s\n", p->desc.name,
+                       kind_name(p->desc.kind), p->desc.version, abi, registry_count_steps(r, p),
+                       registry_count_commands(r, p), p->origin);
         }
         if (!r->n_plugins)
                 printf("(no plugins found; see 'pharos help' for the plugin search path)\n");
@@ -85,22 +86,26 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0) {
                         if (++i >= argc)
-                                return cli_usage_error(&cmd_plugins, "%s needs table or json", argv[i - 1]);
+                                return cli_usage_error(&cmd_plugins, "%s needs table or json",
+                                                       argv[i - 1]);
                         output = argv[i];
                 } else if (strncmp(argv[i], "--output=", 9) == 0) {
                         output = argv[i] + 9;
                 } else {
-                        return cli_usage_error(&cmd_plugins, "list: unexpected argument '%s'", argv[i]);
+                        return cli_usage_error(&cmd_plugins, "list: unexpected argument '%s'",
+                                               argv[i]);
                 }
         }
         if (strcmp(output, "json") != 0 && strcmp(output, "table") != 0)
-                return cli_usage_error(&cmd_plugins, "--output must be table or json, not '%s'", output);
+                return cli_usage_error(&cmd_plugins, "--output must be table or json, not '%s'",
+                                       output);
         cli_load_plugins(ctx);
         return strcmp(output, "json") == 0 ? list_json(&ctx->reg) : list_table(&ctx->reg);
 }
 
 /* Resolves the steps of two registries together (the loaded set plus the checked file). */
-static int resolve_together(const struct registry *a, const struct registry *b, struct pharos_error *err)
+static int resolve_together(const struct registry *a, const struct registry *b,
+                            struct pharos_error *err)
 {
         size_t n = a->n_steps + b->n_steps;
         struct seq_node *nodes = calloc(n ? n : 1, sizeof(*nodes));
@@ -181,7 +186,8 @@ static int cmd_steps(struct cli_ctx *ctx, int argc, char **argv)
                         for (size_t k = 0; k < ctx->reg.n_steps; k++) {
                                 const struct reg_step *s = &ctx->reg.steps[order[k]];
                                 if (strcmp(s->step.phase, *ph) == 0)
-                                        printf("    %-32s [%s] %s\n", s->step.id, s->owner->desc.name,
+                                        printf("    %-32s [%s] %s\n", s->step.id,
+                                               s->owner->desc.name,
                                                s->step.description ? s->step.description : "");
                         }
                 }

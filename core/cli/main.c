@@ -1,16 +1,41 @@
 /* pharos: entry point, global options and command dispatch. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/plugin_cmd.h"
 #include "util/log.h"
 
-#ifndef PHAROS_SYSTEM_PLUGIN_DIR
-#error "PHAROS_SYSTEM_PLUGIN_DIR must be defined by the build"
+#if !defined(PHAROS_SYSTEM_PLUGIN_DIR) || !defined(PHAROS_PLUGIN_REL_DIR)
+#error "PHAROS_SYSTEM_PLUGIN_DIR and PHAROS_PLUGIN_REL_DIR must be defined by the build"
 #endif
 
 extern const struct cli_command cmd_help;
+
+/*
+ * The installed plugin directory. An installed pharos lives in PREFIX/bin and
+ * finds PREFIX/<libdir>/pharos/plugins/<abi> next to itself, so an install
+ * tree can be moved (or installed with --prefix) and still find its plugins.
+ */
+static const char *system_plugin_dir(char *buf, size_t size)
+{
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = '\0';
+                char *slash = strrchr(exe, '/');
+                if (slash && slash - exe >= 4 && strncmp(slash - 4, "/bin", 4) == 0) {
+                        slash[-4] = '\0';
+                        int len = snprintf(buf, size, "%s/%s", exe, PHAROS_PLUGIN_REL_DIR);
+                        if (len > 0 && (size_t)len < size)
+                                return buf;
+                }
+        }
+        return PHAROS_SYSTEM_PLUGIN_DIR;
+}
 
 static const struct cli_command *find_command(const char *name)
 {
@@ -59,6 +84,7 @@ int main(int argc, char **argv)
         const char **paths = NULL;
         size_t n_paths = 0;
         int rc = 2, i = 1;
+        char sysdir[PATH_MAX];
 
         registry_init(&ctx.reg);
         /* Global options before the command. */
@@ -77,12 +103,14 @@ int main(int argc, char **argv)
                 if (t < 0)
                         goto out;
                 if (t == 0) {
-                        fprintf(stderr, "pharos: unknown option '%s'\nRun 'pharos --help' for usage.\n",
+                        fprintf(stderr,
+                                "pharos: unknown option '%s'\nRun 'pharos --help' for usage.\n",
                                 argv[i]);
                         goto out;
                 }
         }
-        const struct cli_command *cmd = i < argc && !cli_is_help(argv[i]) ? find_command(argv[i]) : &cmd_help;
+        const struct cli_command *cmd =
+                i < argc && !cli_is_help(argv[i]) ? find_command(argv[i]) : &cmd_help;
         int cargc = argc - i;
         char **cargv = argv + i;
         char *help_argv[] = {"help", NULL};
@@ -113,7 +141,9 @@ int main(int argc, char **argv)
                 .n_paths = n_paths,
                 .env_path = getenv("PHAROS_PLUGIN_PATH"),
                 .builtins = 1,
-                .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS") ? NULL : PHAROS_SYSTEM_PLUGIN_DIR,
+                .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS")
+                                      ? NULL
+                                      : system_plugin_dir(sysdir, sizeof(sysdir)),
         };
         if (cmd) {
                 rc = cmd->run(&ctx, cargc, cargv);
@@ -126,7 +156,8 @@ int main(int argc, char **argv)
                 rc = pcmd_run(pc, cargc - words, cargv + words);
                 goto out;
         }
-        fprintf(stderr, "pharos: unknown command '%s'\nRun 'pharos help' for the list of commands.\n",
+        fprintf(stderr,
+                "pharos: unknown command '%s'\nRun 'pharos help' for the list of commands.\n",
                 cargv[0]);
         rc = 2;
 out:

@@ -110,7 +110,8 @@ int pcmd_parse(const struct pharos_command *c, int argc, char **argv, struct pcm
         int options_done = 0;
 
         if (c->n_params > sizeof(given))
-                return perr_set(err, PERR_FAIL, "command '%s' declares too many parameters", c->name);
+                return perr_set(err, PERR_FAIL, "command '%s' declares too many parameters",
+                                c->name);
         for (uint32_t i = 0; i < c->n_params; i++)
                 set_default(&c->params[i], &vals[i]);
 
@@ -128,7 +129,8 @@ int pcmd_parse(const struct pharos_command *c, int argc, char **argv, struct pcm
                         int neg;
                         int idx = find_option(c, name, len, &neg);
                         if (idx < 0)
-                                return perr_set(err, PERR_USAGE, "unknown option --%.*s", (int)len, name);
+                                return perr_set(err, PERR_USAGE, "unknown option --%.*s", (int)len,
+                                                name);
                         const struct pharos_param *p = &c->params[idx];
                         const char *text;
                         if (p->type == PHAROS_PARAM_BOOL && !eq) {
@@ -198,7 +200,7 @@ int pcmd_call(const struct pharos_command *c, void *state, const struct pcmd_val
               struct pharos_error *err)
 {
         size_t n = (size_t)c->n_params + 1;
-        ffi_type **types = calloc(n, sizeof(*types));
+        ffi_type **types = calloc(n, sizeof(ffi_type *));
         void **args = calloc(n, sizeof(*args));
         if (!types || !args) {
                 free(types);
@@ -247,14 +249,15 @@ void pcmd_usage(const struct pharos_command *c, FILE *f)
                 int opt = (p->flags & PHAROS_PARAM_OPTIONAL) != 0;
                 if (p->flags & PHAROS_PARAM_OPTION) {
                         if (p->type == PHAROS_PARAM_BOOL)
-                                fprintf(f, " %s--[no-]%s%s", opt ? "[" : "", p->name, opt ? "]" : "");
-                        else
-                                fprintf(f, " %s--%s %s%s", opt ? "[" : "", p->name, metavar(p->type),
+                                fprintf(f, " %s--[no-]%s%s", opt ? "[" : "", p->name,
                                         opt ? "]" : "");
+                        else
+                                fprintf(f, " %s--%s %s%s", opt ? "[" : "", p->name,
+                                        metavar(p->type), opt ? "]" : "");
                 } else {
                         char upper[64];
                         size_t k = 0;
-                        for (; p->name[k] && k < sizeof(upper) - 1; k++)
+                        for (; k < sizeof(upper) - 1 && p->name[k]; k++)
                                 upper[k] = (char)(p->name[k] == '-' ? '_' : p->name[k] & ~0x20);
                         upper[k] = '\0';
                         fprintf(f, " %s%s%s", opt ? "[" : "", upper, opt ? "]" : "");

@@ -18,7 +18,7 @@ struct cfg_kv {
 
 struct cfg_taint {
         char *key;
-        char *value; /* may be NULL */
+        char *value;  /* may be NULL */
         char *effect; /* NoSchedule, PreferNoSchedule or NoExecute */
 };
 
@@ -42,6 +42,14 @@ struct cfg_repository {
         char *key_url; /* may be NULL */
 };
 
+/* Host keys that cluster.yml may leave to their defaults (struct cfg_host.given). */
+enum cfg_host_given {
+        CFG_GIVEN_USER = 1u << 0,
+        CFG_GIVEN_SSH_KEY_PATH = 1u << 1,
+        CFG_GIVEN_SSH_PORT = 1u << 2,
+        CFG_GIVEN_CONTAINER_RUNTIME = 1u << 3,
+};
+
 struct cfg_host {
         char *address;
         char *private_address;   /* may be NULL */
@@ -51,30 +59,32 @@ struct cfg_host {
         size_t n_labels;
         struct cfg_taint *taints;
         size_t n_taints;
-        char *user;              /* default "ubuntu" */
-        char *ssh_key_path;      /* default "~/.ssh/id_rsa", "~" expanded */
-        int ssh_port;            /* default 22 */
-        char *ssh_proxy_command; /* may be NULL */
+        char *user;                  /* default "ubuntu" */
+        char *ssh_key_path;          /* default "~/.ssh/id_rsa", "~" expanded */
+        int ssh_port;                /* default 22 */
+        char *ssh_proxy_command;     /* may be NULL */
         struct cfg_bastion *bastion; /* may be NULL */
-        char *container_runtime; /* may be NULL: the cluster default applies */
+        char *container_runtime;     /* default "containerd" (PHAROS_DEFAULT_CONTAINER_RUNTIME) */
         struct cfg_kv *environment;
         size_t n_environment;
         struct cfg_repository *repositories;
         size_t n_repositories;
         struct cfg_mark mark; /* position of the host's entry in cluster.yml */
+        unsigned given;       /* enum cfg_host_given: what cluster.yml set, not defaulted */
 };
 
-/* Opaque: the whole loaded document (network, addons, kubelet ... sections). */
+/* The whole loaded document, typed: network, addons, kubelet ... (config/doc.h). */
 struct cfg_doc;
 
 struct cluster_config {
-        char *source;  /* the file name used in messages ("-" for stdin) */
-        char *name;    /* cluster name, may be NULL until generated */
+        char *source; /* the file name used in messages ("-" for stdin) */
+        char *name;   /* cluster name, may be NULL until generated */
         struct cfg_host *hosts;
         size_t n_hosts;
         struct cfg_doc *doc; /* everything else, typed where the core needs it */
 };
 
+#include "config/doc.h"
 #include "util/error.h"
 
 /*

@@ -4,8 +4,11 @@
 #include <pharos/plugin.h>
 #include <pharos/version.h>
 
+#include "config/config.h"
+#include "config/node_api.h"
 #include "plugin/host_services.h"
 #include "plugin/registry.h"
+#include "run/step_ctx.h"
 #include "util/log.h"
 
 static void hs_log(struct pharos_plugin *self, int level, const char *fmt, ...)
@@ -42,6 +45,27 @@ static int hs_register_command(struct pharos_plugin *self, const struct pharos_c
         return rc;
 }
 
+/* The configuration of this run; one cluster.yml per process. */
+static const struct cluster_config *active_config;
+
+void host_services_set_config(const struct cluster_config *cfg)
+{
+        active_config = cfg;
+}
+
+static const struct pharos_config_node *hs_config_section(struct pharos_plugin *self)
+{
+        if (!active_config || !self || !self->desc.config_section)
+                return NULL;
+        return cfg_doc_section(active_config->doc, self->desc.config_section);
+}
+
+static const struct pharos_config_node *hs_config_root(struct pharos_plugin *self)
+{
+        (void)self;
+        return active_config ? active_config->doc->tree : NULL;
+}
+
 static const struct pharos_host table = {
         .struct_size = sizeof(struct pharos_host),
         .abi_major = PHAROS_ABI_MAJOR,
@@ -51,6 +75,29 @@ static const struct pharos_host table = {
         .set_error = hs_set_error,
         .register_step = hs_register_step,
         .register_command = hs_register_command,
+        .config_section = hs_config_section,
+        .config_kind = cfg_api_kind,
+        .config_get = cfg_api_get,
+        .config_string = cfg_api_string,
+        .config_int = cfg_api_int,
+        .config_bool = cfg_api_bool,
+        .config_double = cfg_api_double,
+        .config_len = cfg_api_len,
+        .config_at = cfg_api_at,
+        .config_key_at = cfg_api_key_at,
+        .config_root = hs_config_root,
+        .step_fact = step_svc_fact,
+        .step_host = step_svc_host,
+        .step_exec = step_svc_exec,
+        .step_script = step_svc_script,
+        .step_upload = step_svc_upload,
+        .step_read_file = step_svc_read_file,
+        .step_changed = step_svc_changed,
+        .step_fail = step_svc_fail,
+        .step_reason = step_svc_reason,
+        .kube_apply_stack = step_svc_kube_apply,
+        .kube_delete_stack = step_svc_kube_delete,
+        .kube_request = step_svc_kube_request,
 };
 
 const struct pharos_host *host_services(void)

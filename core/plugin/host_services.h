@@ -7,4 +7,11 @@
 /* Static table, valid for the whole process. */
 const struct pharos_host *host_services(void);
 
+/*
+ * Makes cfg the configuration plugins read through config_section(); the
+ * caller keeps it alive until it sets another one or NULL.
+ */
+struct cluster_config;
+void host_services_set_config(const struct cluster_config *cfg);
+
 #endif

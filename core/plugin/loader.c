@@ -27,18 +27,20 @@ int loader_accept_desc(const struct pharos_plugin_desc *d, const char *origin,
         struct pharos_error inner = {0};
 
         if (!d)
-                return perr_set(err, PERR_FAIL, "%s: rejected: pharos_plugin_describe() returned NULL",
-                                origin);
+                return perr_set(err, PERR_FAIL,
+                                "%s: rejected: pharos_plugin_describe() returned NULL", origin);
         if (d->abi_major != PHAROS_ABI_MAJOR)
-                return perr_set(err, PERR_FAIL,
-                                "%s: rejected: built for plugin ABI %u.%u, this pharos has ABI %d.%d "
-                                "(the major version must match)",
-                                origin, d->abi_major, d->abi_minor, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
+                return perr_set(
+                        err, PERR_FAIL,
+                        "%s: rejected: built for plugin ABI %u.%u, this pharos has ABI %d.%d "
+                        "(the major version must match)",
+                        origin, d->abi_major, d->abi_minor, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
         if (d->abi_minor > PHAROS_ABI_MINOR)
-                return perr_set(err, PERR_FAIL,
-                                "%s: rejected: built for plugin ABI %u.%u, this pharos has ABI %d.%d "
-                                "(the plugin needs a newer pharos)",
-                                origin, d->abi_major, d->abi_minor, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
+                return perr_set(
+                        err, PERR_FAIL,
+                        "%s: rejected: built for plugin ABI %u.%u, this pharos has ABI %d.%d "
+                        "(the plugin needs a newer pharos)",
+                        origin, d->abi_major, d->abi_minor, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
         if (abi_copy_struct(out, sizeof(*out), d, d->struct_size, PHAROS_PLUGIN_DESC_SIZE_1_0,
                             "plugin descriptor", &inner) < 0)
                 return perr_set(err, PERR_FAIL, "%s: rejected: %s", origin, inner.msg);
@@ -46,15 +48,17 @@ int loader_accept_desc(const struct pharos_plugin_desc *d, const char *origin,
                 return perr_set(err, PERR_FAIL, "%s: rejected: plugin name '%s' is not [a-z0-9-]+",
                                 origin, out->name ? out->name : "(null)");
         if (out->kind < PHAROS_KIND_OS || out->kind > PHAROS_KIND_OTHER)
-                return perr_set(err, PERR_FAIL, "%s: rejected: plugin '%s' has unknown kind %u", origin,
-                                out->name, out->kind);
+                return perr_set(err, PERR_FAIL, "%s: rejected: plugin '%s' has unknown kind %u",
+                                origin, out->name, out->kind);
         if (!out->version || !out->description)
-                return perr_set(err, PERR_FAIL, "%s: rejected: plugin '%s' has no version or description",
-                                origin, out->name);
-        if (out->config_schema && !out->config_section)
                 return perr_set(err, PERR_FAIL,
-                                "%s: rejected: plugin '%s' declares a config schema without a section",
-                                origin, out->name);
+                                "%s: rejected: plugin '%s' has no version or description", origin,
+                                out->name);
+        if (out->config_schema && !out->config_section)
+                return perr_set(
+                        err, PERR_FAIL,
+                        "%s: rejected: plugin '%s' declares a config schema without a section",
+                        origin, out->name);
         return 0;
 }
 
@@ -71,8 +75,8 @@ static int add_plugin(struct registry *r, const struct pharos_plugin_desc *d, co
         }
         const struct pharos_plugin *dup = registry_find(r, p->desc.name);
         if (dup) {
-                perr_set(err, 1, "plugin '%s' from %s ignored: already loaded from %s", p->desc.name,
-                         origin, dup->origin);
+                perr_set(err, 1, "plugin '%s' from %s ignored: already loaded from %s",
+                         p->desc.name, origin, dup->origin);
                 free(p);
                 return 1;
         }
@@ -182,7 +186,8 @@ static void load_dir(struct registry *r, const char *dir, size_t *rejected)
                         n++;
         }
         closedir(d);
-        qsort(names, n, sizeof(*names), cmp_str);
+        if (n > 1)
+                qsort(names, n, sizeof(*names), cmp_str);
         for (size_t i = 0; i < n; i++) {
                 char path[PATH_MAX];
                 struct pharos_error err = {0};

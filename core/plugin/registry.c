@@ -44,8 +44,9 @@ int abi_copy_struct(void *dst, size_t known, const void *src, size_t have, size_
 {
         memset(dst, 0, known);
         if (have < min)
-                return perr_set(err, PERR_FAIL, "%s is %zu bytes, smaller than the %zu bytes of ABI %d.0",
-                                what, have, min, PHAROS_ABI_MAJOR);
+                return perr_set(err, PERR_FAIL,
+                                "%s is %zu bytes, smaller than the %zu bytes of ABI %d.0", what,
+                                have, min, PHAROS_ABI_MAJOR);
         if (have > known) {
                 const unsigned char *tail = (const unsigned char *)src + known;
                 for (size_t i = 0; i < have - known; i++)
@@ -53,7 +54,8 @@ int abi_copy_struct(void *dst, size_t known, const void *src, size_t have, size_
                                 return perr_set(err, PERR_FAIL,
                                                 "%s is %zu bytes with non-zero data past the %zu "
                                                 "bytes pharos (ABI %d.%d) knows",
-                                                what, have, known, PHAROS_ABI_MAJOR, PHAROS_ABI_MINOR);
+                                                what, have, known, PHAROS_ABI_MAJOR,
+                                                PHAROS_ABI_MINOR);
         }
         memcpy(dst, src, have < known ? have : known);
         return 0;
@@ -120,14 +122,16 @@ int registry_add_step(struct pharos_plugin *p, const struct pharos_step *s,
                             "step", err) < 0)
                 return PERR_FAIL;
         if (!valid_id(rs.step.id))
-                return perr_set(err, PERR_FAIL, "plugin '%s' registered a step with an invalid id '%s'",
+                return perr_set(err, PERR_FAIL,
+                                "plugin '%s' registered a step with an invalid id '%s'",
                                 p->desc.name, rs.step.id ? rs.step.id : "(null)");
         if (!rs.step.phase || !rs.step.run)
                 return perr_set(err, PERR_FAIL, "step '%s' needs a phase and a run function",
                                 rs.step.id);
         for (size_t i = 0; i < r->n_steps; i++)
                 if (strcmp(r->steps[i].step.id, rs.step.id) == 0)
-                        return perr_set(err, PERR_FAIL, "step id '%s' is already registered by plugin '%s'",
+                        return perr_set(err, PERR_FAIL,
+                                        "step id '%s' is already registered by plugin '%s'",
                                         rs.step.id, r->steps[i].owner->desc.name);
         struct reg_step *grown = realloc(r->steps, (r->n_steps + 1) * sizeof(*grown));
         if (!grown)
@@ -144,7 +148,8 @@ static int valid_command_name(const char *s)
         for (const char *c = s; *c; c++) {
                 if (*c == ' ' && (c[1] == ' ' || c[1] == '\0'))
                         return 0;
-                if (*c != ' ' && !islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '-')
+                if (*c != ' ' && !islower((unsigned char)*c) && !isdigit((unsigned char)*c) &&
+                    *c != '-')
                         return 0;
         }
         return 1;
@@ -157,12 +162,14 @@ int registry_add_command(struct pharos_plugin *p, const struct pharos_command *c
         struct reg_command rc = {.owner = p};
 
         if (!c)
-                return perr_set(err, PERR_FAIL, "plugin '%s' registered a NULL command", p->desc.name);
+                return perr_set(err, PERR_FAIL, "plugin '%s' registered a NULL command",
+                                p->desc.name);
         if (abi_copy_struct(&rc.cmd, sizeof(rc.cmd), c, c->struct_size, PHAROS_COMMAND_SIZE_1_0,
                             "command", err) < 0)
                 return PERR_FAIL;
         if (!valid_command_name(rc.cmd.name))
-                return perr_set(err, PERR_FAIL, "plugin '%s' registered a command with an invalid name '%s'",
+                return perr_set(err, PERR_FAIL,
+                                "plugin '%s' registered a command with an invalid name '%s'",
                                 p->desc.name, rc.cmd.name ? rc.cmd.name : "(null)");
         if (!rc.cmd.fn || (rc.cmd.n_params && !rc.cmd.params))
                 return perr_set(err, PERR_FAIL, "command '%s' needs a function and its parameters",
@@ -171,12 +178,14 @@ int registry_add_command(struct pharos_plugin *p, const struct pharos_command *c
                 const struct pharos_param *pp = &rc.cmd.params[i];
                 if (!valid_id(pp->name) || pp->type < PHAROS_PARAM_STRING ||
                     pp->type > PHAROS_PARAM_DOUBLE)
-                        return perr_set(err, PERR_FAIL, "command '%s': parameter %u has a bad name or type",
+                        return perr_set(err, PERR_FAIL,
+                                        "command '%s': parameter %u has a bad name or type",
                                         rc.cmd.name, i + 1);
         }
         for (size_t i = 0; i < r->n_cmds; i++)
                 if (strcmp(r->cmds[i].cmd.name, rc.cmd.name) == 0)
-                        return perr_set(err, PERR_FAIL, "command '%s' is already registered by plugin '%s'",
+                        return perr_set(err, PERR_FAIL,
+                                        "command '%s' is already registered by plugin '%s'",
                                         rc.cmd.name, r->cmds[i].owner->desc.name);
         struct reg_command *grown = realloc(r->cmds, (r->n_cmds + 1) * sizeof(*grown));
         if (!grown)

@@ -6,9 +6,9 @@
  * kubeadm-managed stacked etcd; reset runs the node removal, then the wipe.
  */
 const char *const phase_names[] = {
-        "validate",    "facts",   "prepare-host", "firewall", "runtime",
-        "kube-packages", "control-plane", "join", "network",  "addons",
-        "labels",      "store-state", "reset-node", "reset-host", NULL,
+        "validate",      "facts",         "prepare-host", "firewall",   "runtime",
+        "kube-packages", "control-plane", "join",         "network",    "addons",
+        "labels",        "store-state",   "reset-node",   "reset-host", NULL,
 };
 
 size_t phase_count(void)
@@ -20,8 +20,9 @@ size_t phase_count(void)
 }
 
 static const char *const up_phases[] = {
-        "validate", "facts", "prepare-host", "firewall", "runtime", "kube-packages",
-        "control-plane", "join", "network", "addons", "labels", "store-state", NULL,
+        "validate",      "facts",         "prepare-host", "firewall", "runtime",
+        "kube-packages", "control-plane", "join",         "network",  "addons",
+        "labels",        "store-state",   NULL,
 };
 static const char *const worker_up_phases[] = {
         "validate", "facts", "prepare-host", "runtime", "kube-packages", "join", NULL,

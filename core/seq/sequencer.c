@@ -40,7 +40,8 @@ static int add_ref(struct graph *g, size_t i, const char *ref, int is_after,
         if (j < 0) {
                 if (optional)
                         return 0;
-                return perr_set(err, PERR_USAGE, "step '%s' (phase '%s') is to run %s unknown step '%s'",
+                return perr_set(err, PERR_USAGE,
+                                "step '%s' (phase '%s') is to run %s unknown step '%s'",
                                 g->nodes[i].id, g->nodes[i].phase, kind, id);
         }
         size_t first = is_after ? (size_t)j : i, second = is_after ? i : (size_t)j;
@@ -69,6 +70,8 @@ static int report_cycle(const struct graph *g, const size_t *indeg, struct pharo
                 if (indeg[i] && g->phase_of[i] == phase &&
                     (start == n || strcmp(g->nodes[i].id, g->nodes[start].id) < 0))
                         start = i;
+        if (start == n)
+                return perr_set(err, PERR_FAIL, "internal error: no blocked step to report");
         size_t *walk = calloc(n + 1, sizeof(*walk));
         long *pos = malloc(n * sizeof(*pos));
         if (!walk || !pos) {
@@ -87,6 +90,11 @@ static int report_cycle(const struct graph *g, const size_t *indeg, struct pharo
                         if (indeg[p] && g->edge[p * n + cur] &&
                             (pred == n || strcmp(g->nodes[p].id, g->nodes[pred].id) < 0))
                                 pred = p;
+                if (pred == n) {
+                        free(walk);
+                        free(pos);
+                        return perr_set(err, PERR_FAIL, "internal error: broken cycle walk");
+                }
                 cur = pred;
         }
         /* walk[pos[cur]..len-1] is the cycle backwards: print it forwards,

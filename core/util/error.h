@@ -4,8 +4,8 @@
 #define PHAROS_CORE_ERROR_H
 
 enum {
-        PERR_FAIL = -1,   /* something failed on a host or at run time */
-        PERR_USAGE = -2,  /* bad command line or configuration */
+        PERR_FAIL = -1,  /* something failed on a host or at run time */
+        PERR_USAGE = -2, /* bad command line or configuration */
         PERR_NOMEM = -3,
 };
 

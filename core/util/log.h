@@ -19,8 +19,8 @@ void log_msg(int level, const char *prefix, const char *fmt, ...)
 void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap);
 
 #define log_error(...) log_msg(PHAROS_LOG_ERROR, NULL, __VA_ARGS__)
-#define log_warn(...) log_msg(PHAROS_LOG_WARN, NULL, __VA_ARGS__)
-#define log_info(...) log_msg(PHAROS_LOG_INFO, NULL, __VA_ARGS__)
+#define log_warn(...)  log_msg(PHAROS_LOG_WARN, NULL, __VA_ARGS__)
+#define log_info(...)  log_msg(PHAROS_LOG_INFO, NULL, __VA_ARGS__)
 #define log_debug(...) log_msg(PHAROS_LOG_DEBUG, NULL, __VA_ARGS__)
 
 #endif

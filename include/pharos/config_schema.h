@@ -34,17 +34,17 @@ enum pharos_config_flags {
 
 /* One key of a mapping, or the item description of a list. */
 struct pharos_config_field {
-        const char *key;             /* key name (ignored for a list item) */
-        uint32_t type;               /* enum pharos_config_type */
-        uint32_t flags;              /* enum pharos_config_flags */
-        const char *default_value;   /* scalar default as YAML text, or NULL */
+        const char *key;                /* key name (ignored for a list item) */
+        uint32_t type;                  /* enum pharos_config_type */
+        uint32_t flags;                 /* enum pharos_config_flags */
+        const char *default_value;      /* scalar default as YAML text, or NULL */
         const char *const *enum_values; /* NULL-terminated allowed values of a STRING, or NULL */
-        int64_t min, max;            /* INT range when max > min */
+        int64_t min, max;               /* INT range when max > min */
         /* MAP: the keys, terminated by an entry whose key is NULL. */
         const struct pharos_config_field *fields;
         /* LIST: the description of every item. */
         const struct pharos_config_field *item;
-        const char *help;            /* one line for documentation and errors */
+        const char *help; /* one line for documentation and errors */
 };
 
 /* The schema of a plugin's section: a versioned wrapper around its root map. */

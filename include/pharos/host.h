@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pharos/config.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -39,22 +41,27 @@ enum pharos_step_flags {
 
 /*
  * A step: one unit of work in a phase of a sequence. Registered from init()
- * with host->register_step; the core keeps the pointer (static storage).
+ * with host->register_step, which copies the struct; the strings and arrays it
+ * points to must stay valid while the plugin is loaded (static storage).
  *
  * Ordering: inside a phase the core sorts steps topologically by `after` and
  * `before`, breaking ties by step id (byte order), so the result does not
  * depend on how or in which order plugins were loaded. A reference prefixed
  * with '?' ("?addon-cert-manager.apply") is optional: ignored when no such
  * step is registered. Any other unknown reference is an error.
+ *
+ * Steps of the "validate" phase must only read: they run under --plan too.
+ * After that phase every host must have been claimed by a step of an OS
+ * plugin (one whose applies() said yes), or the run stops there.
  */
 struct pharos_step {
-        uint32_t struct_size;       /* sizeof(struct pharos_step) */
-        const char *id;             /* unique, "<plugin>.<step>" by convention */
-        const char *phase;          /* one of the core's phase names (pharos plugins steps) */
-        const char *const *after;   /* NULL-terminated ids this step runs after, or NULL */
-        const char *const *before;  /* NULL-terminated ids this step runs before, or NULL */
-        uint32_t flags;             /* enum pharos_step_flags */
-        const char *description;    /* one line shown by --plan and in progress output */
+        uint32_t struct_size;      /* sizeof(struct pharos_step) */
+        const char *id;            /* unique, "<plugin>.<step>" by convention */
+        const char *phase;         /* one of the core's phase names (pharos plugins steps) */
+        const char *const *after;  /* NULL-terminated ids this step runs after, or NULL */
+        const char *const *before; /* NULL-terminated ids this step runs before, or NULL */
+        uint32_t flags;            /* enum pharos_step_flags */
+        const char *description;   /* one line shown by --plan and in progress output */
         /* Returns 1 if the step has work on ctx's host, 0 if not, <0 on error. NULL: always. */
         int (*applies)(struct pharos_step_ctx *ctx, void *state);
         /* Does the work. Returns 0, or <0 after reporting through host->set_error. */
@@ -94,9 +101,9 @@ struct pharos_param {
  * pharos_param_type names. Its return value is the process exit code.
  */
 struct pharos_command {
-        uint32_t struct_size;             /* sizeof(struct pharos_command) */
-        const char *name;                 /* words separated by one space: "hello greet" */
-        const char *summary;              /* one line for `pharos help` */
+        uint32_t struct_size;              /* sizeof(struct pharos_command) */
+        const char *name;                  /* words separated by one space: "hello greet" */
+        const char *summary;               /* one line for `pharos help` */
         const struct pharos_param *params; /* array of n_params entries (static storage) */
         uint32_t n_params;
         void (*fn)(void); /* cast of the function described above */
@@ -104,14 +111,38 @@ struct pharos_command {
 
 #define PHAROS_COMMAND_SIZE_1_0 (offsetof(struct pharos_command, fn) + sizeof(void (*)(void)))
 
+/* Flags of host->step_exec and host->step_script. */
+enum pharos_exec_flags {
+        PHAROS_EXEC_SUDO = 1u << 0,   /* run as root (sudo -n unless the user is root) */
+        PHAROS_EXEC_CHECK = 1u << 1,  /* a non-zero exit fails the step, quoting stderr's tail */
+        PHAROS_EXEC_SECRET = 1u << 2, /* never show the command text (it holds a secret) */
+        PHAROS_EXEC_QUIET = 1u << 3,  /* don't stream the output to the log at -v */
+};
+
+/* Result of a command run by a step. Buffers are owned by the core and stay
+ * valid until the step's next call into the core or its return. */
+struct pharos_exec_result {
+        int status;      /* exit status; 128 + N when killed by signal N */
+        const char *out; /* stdout, NUL-terminated */
+        size_t out_len;
+        const char *err; /* stderr, NUL-terminated */
+        size_t err_len;
+};
+
+/* A variable set for a script (host->step_script). */
+struct pharos_env {
+        const char *name;
+        const char *value;
+};
+
 /*
  * The host-services table. Owned by the core; valid for the whole run.
  * `self` arguments are the handle the plugin's init() received.
  */
 struct pharos_host {
-        uint32_t struct_size; /* sizeof(struct pharos_host) of the running core */
-        uint32_t abi_major;   /* the core's PHAROS_ABI_MAJOR */
-        uint32_t abi_minor;   /* the core's PHAROS_ABI_MINOR */
+        uint32_t struct_size;       /* sizeof(struct pharos_host) of the running core */
+        uint32_t abi_major;         /* the core's PHAROS_ABI_MAJOR */
+        uint32_t abi_minor;         /* the core's PHAROS_ABI_MINOR */
         const char *pharos_version; /* the core's version string */
 
         /* printf-style log line, prefixed with the plugin's name. */
@@ -120,10 +151,91 @@ struct pharos_host {
         /* Records why the plugin's last call or init failed (copied). */
         void (*set_error)(struct pharos_plugin *self, const char *fmt, ...)
                 __attribute__((format(printf, 2, 3)));
-        /* Registers a step (kept by pointer). Returns 0 or <0 (bad struct, duplicate id). */
+        /* Registers a step (the struct is copied; its strings must stay valid). Returns 0 or <0. */
         int (*register_step)(struct pharos_plugin *self, const struct pharos_step *step);
-        /* Registers a CLI command (kept by pointer). Returns 0 or <0. */
+        /* Registers a CLI command (copied; strings and params must stay valid). Returns 0 or <0. */
         int (*register_command)(struct pharos_plugin *self, const struct pharos_command *cmd);
+
+        /*
+         * Configuration access (see <pharos/config.h>). The root of the
+         * plugin's own validated section, or NULL when it is absent or no
+         * cluster.yml has been loaded in this run.
+         */
+        const struct pharos_config_node *(*config_section)(struct pharos_plugin *self);
+        /* enum pharos_config_node_kind of n. */
+        int (*config_kind)(const struct pharos_config_node *n);
+        /* The value of key in map n, or NULL. */
+        const struct pharos_config_node *(*config_get)(const struct pharos_config_node *n,
+                                                       const char *key);
+        /* Scalar text (owned by the core), or NULL for a container or NULL node. */
+        const char *(*config_string)(const struct pharos_config_node *n);
+        /* Scalar conversions: 0 and *out set, or -1 when n is not such a value. */
+        int (*config_int)(const struct pharos_config_node *n, int64_t *out);
+        int (*config_bool)(const struct pharos_config_node *n, int *out);
+        int (*config_double)(const struct pharos_config_node *n, double *out);
+        /* Number of items of a list or pairs of a map; 0 for anything else. */
+        size_t (*config_len)(const struct pharos_config_node *n);
+        /* Item i of a list, or value i of a map (document order); NULL out of range. */
+        const struct pharos_config_node *(*config_at)(const struct pharos_config_node *n, size_t i);
+        /* Key i of a map (owned by the core), or NULL. */
+        const char *(*config_key_at)(const struct pharos_config_node *n, size_t i);
+        /*
+         * The whole validated cluster.yml with every default (hosts,
+         * network.pod_network_cidr ...), or NULL when none is loaded.
+         */
+        const struct pharos_config_node *(*config_root)(struct pharos_plugin *self);
+
+        /*
+         * Step services: only valid with the ctx a step's applies()/run()
+         * received. A step runs on one host (or, with PHAROS_STEP_ONCE, on
+         * the first master); errors name the phase, host and step.
+         */
+        /* A fact about the step's host: "address", "role", "hostname",
+         * "os.id", "os.id_like", "os.version_id", "arch", "user", "index"
+         * (position in cluster.yml). Core-owned string, or NULL if unknown. */
+        const char *(*step_fact)(struct pharos_step_ctx *ctx, const char *name);
+        /* The step's host entry of cluster.yml (see config.h). */
+        const struct pharos_config_node *(*step_host)(struct pharos_step_ctx *ctx);
+        /* Runs a command with the host user's shell. Returns 0 when it ran (status in
+         * res, which may be NULL), <0 when it could not run or PHAROS_EXEC_CHECK failed;
+         * the step's error is then set. */
+        int (*step_exec)(struct pharos_step_ctx *ctx, const char *cmd, uint32_t flags,
+                         struct pharos_exec_result *res);
+        /* Feeds script to `sh -s` under `env -i`, with PATH and env[0..n_env) only. */
+        int (*step_script)(struct pharos_step_ctx *ctx, const char *script,
+                           const struct pharos_env *env, size_t n_env, uint32_t flags,
+                           struct pharos_exec_result *res);
+        /* Writes a file atomically with mode and owner ("user[:group]" or NULL). */
+        int (*step_upload)(struct pharos_step_ctx *ctx, const char *path, const void *data,
+                           size_t len, uint32_t mode, const char *owner);
+        /* Reads a file into *data (core-owned, as a result buffer). <0 if unreadable. */
+        int (*step_read_file)(struct pharos_step_ctx *ctx, const char *path, const char **data,
+                              size_t *len);
+        /* Records that the step changed something (shown in progress and summary). */
+        void (*step_changed)(struct pharos_step_ctx *ctx, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
+        /* Sets the step's failure message; return <0 from run() after it. */
+        void (*step_fail)(struct pharos_step_ctx *ctx, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
+        /* Why applies() said the step has work (printed by `pharos up --plan`). */
+        void (*step_reason)(struct pharos_step_ctx *ctx, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
+
+        /*
+         * Kubernetes API, reached through an SSH tunnel to a master that has
+         * a control plane. Calls fail (<0, step error set) until one has.
+         */
+        /* Applies a YAML stream (many documents) as stack `stack`: missing objects are
+         * created, changed ones patched, objects dropped from the stack deleted. Marks
+         * the step changed when anything was written. */
+        int (*kube_apply_stack)(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                                size_t len);
+        /* Deletes every object of stack `stack` (nothing when it does not exist). */
+        int (*kube_delete_stack)(struct pharos_step_ctx *ctx, const char *stack);
+        /* One request: METHOD PATH with an optional JSON body (merge-patch for PATCH).
+         * *status gets the HTTP status, *response the body (core-owned, as results). */
+        int (*kube_request)(struct pharos_step_ctx *ctx, const char *method, const char *path,
+                            const char *body, long *status, const char **response);
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */

@@ -51,12 +51,12 @@ enum pharos_plugin_kind {
  * storage, owned by the plugin, never freed.
  */
 struct pharos_plugin_desc {
-        uint32_t struct_size; /* sizeof(struct pharos_plugin_desc) the plugin was built with */
-        uint32_t abi_major;   /* PHAROS_ABI_MAJOR the plugin was built with */
-        uint32_t abi_minor;   /* PHAROS_ABI_MINOR the plugin was built with */
-        uint32_t kind;        /* enum pharos_plugin_kind */
-        const char *name;     /* unique plugin name, [a-z0-9-]+, e.g. "network-weave" */
-        const char *version;  /* the plugin's own version string */
+        uint32_t struct_size;    /* sizeof(struct pharos_plugin_desc) the plugin was built with */
+        uint32_t abi_major;      /* PHAROS_ABI_MAJOR the plugin was built with */
+        uint32_t abi_minor;      /* PHAROS_ABI_MINOR the plugin was built with */
+        uint32_t kind;           /* enum pharos_plugin_kind */
+        const char *name;        /* unique plugin name, [a-z0-9-]+, e.g. "network-weave" */
+        const char *version;     /* the plugin's own version string */
         const char *description; /* one line for `pharos plugins list` */
         /*
          * The cluster.yml section this plugin owns as a dotted path
@@ -119,7 +119,7 @@ struct pharos_plugin_desc {
 
 /* Fills the ABI header fields of a descriptor initialiser. */
 #define PHAROS_PLUGIN_DESC_HEADER                                                                  \
-        .struct_size = sizeof(struct pharos_plugin_desc), .abi_major = PHAROS_ABI_MAJOR,          \
+        .struct_size = sizeof(struct pharos_plugin_desc), .abi_major = PHAROS_ABI_MAJOR,           \
         .abi_minor = PHAROS_ABI_MINOR
 
 #ifdef __cplusplus

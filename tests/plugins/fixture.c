@@ -32,23 +32,38 @@ static const char *const a_after[] = {"fixture.c", NULL};
 static const char *const b_after[] = {"fixture.a", NULL};
 static const char *const c_after[] = {"fixture.b", NULL};
 static const struct pharos_step steps[] = {
-        {.struct_size = sizeof(struct pharos_step), .id = "fixture.a", .phase = "network",
-         .after = a_after, .run = step_run},
-        {.struct_size = sizeof(struct pharos_step), .id = "fixture.b", .phase = "network",
-         .after = b_after, .run = step_run},
-        {.struct_size = sizeof(struct pharos_step), .id = "fixture.c", .phase = "network",
-         .after = c_after, .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "fixture.a",
+         .phase = "network",
+         .after = a_after,
+         .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "fixture.b",
+         .phase = "network",
+         .after = b_after,
+         .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "fixture.c",
+         .phase = "network",
+         .after = c_after,
+         .run = step_run},
 };
 #elif defined(FIXTURE_UNKNOWN_AFTER)
 static const char *const a_after[] = {"nobody.nothing", NULL};
 static const struct pharos_step steps[] = {
-        {.struct_size = sizeof(struct pharos_step), .id = "fixture.lonely", .phase = "addons",
-         .after = a_after, .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "fixture.lonely",
+         .phase = "addons",
+         .after = a_after,
+         .run = step_run},
 };
 #else
 static const struct pharos_step steps[] = {
-        {.struct_size = sizeof(struct pharos_step), .id = FIXTURE_NAME ".step", .phase = "facts",
-         .description = "fixture step", .run = step_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = FIXTURE_NAME ".step",
+         .phase = "facts",
+         .description = "fixture step",
+         .run = step_run},
 };
 #endif
 
@@ -63,8 +78,11 @@ static const struct pharos_param echo_params[] = {
 };
 
 static const struct pharos_command commands[] = {
-        {.struct_size = sizeof(struct pharos_command), .name = FIXTURE_NAME " echo",
-         .summary = "fixture command", .params = echo_params, .n_params = 1,
+        {.struct_size = sizeof(struct pharos_command),
+         .name = FIXTURE_NAME " echo",
+         .summary = "fixture command",
+         .params = echo_params,
+         .n_params = 1,
          .fn = (void (*)(void))cmd_echo},
 };
 
@@ -85,6 +103,69 @@ static int fixture_init(const struct pharos_host *host, struct pharos_plugin *se
 #endif
 }
 
+#if defined(FIXTURE_NETWORK_TESTNET)
+/* A network plugin's section: every field type, defaults, a required key in an optional map. */
+static const char *const testnet_modes[] = {"overlay", "routed", NULL};
+static const struct pharos_config_field testnet_peer = {.type = PHAROS_CFG_STRING};
+static const struct pharos_config_field testnet_health[] = {
+        {.key = "endpoint", .type = PHAROS_CFG_STRING, .flags = PHAROS_CFG_REQUIRED},
+        {.key = "interval", .type = PHAROS_CFG_INT, .default_value = "30", .min = 1, .max = 3600},
+        {.key = NULL},
+};
+static const struct pharos_config_field testnet_fields[] = {
+        {.key = "mode",
+         .type = PHAROS_CFG_STRING,
+         .enum_values = testnet_modes,
+         .default_value = "overlay"},
+        {.key = "mtu", .type = PHAROS_CFG_INT, .default_value = "1500", .min = 576, .max = 9000},
+        {.key = "encrypt", .type = PHAROS_CFG_BOOL, .default_value = "false"},
+        {.key = "ratio", .type = PHAROS_CFG_DOUBLE},
+        {.key = "known_peers", .type = PHAROS_CFG_LIST, .item = &testnet_peer},
+        {.key = "environment", .type = PHAROS_CFG_STRING_MAP},
+        {.key = "health", .type = PHAROS_CFG_MAP, .fields = testnet_health},
+        {.key = "options", .type = PHAROS_CFG_ANY},
+        {.key = NULL},
+};
+static const struct pharos_config_schema config_schema = {
+        .struct_size = sizeof(struct pharos_config_schema), .fields = testnet_fields};
+#define FIXTURE_KIND    PHAROS_KIND_NETWORK
+#define FIXTURE_SECTION "network.testnet"
+#elif defined(FIXTURE_ADDON_INGRESS_NGINX)
+/* The original's ingress-nginx addon options, as an addon plugin would declare them. */
+static const char *const ingress_kinds[] = {"DaemonSet", "Deployment", NULL};
+static const struct pharos_config_field ingress_deployment[] = {
+        {.key = "replicas", .type = PHAROS_CFG_INT, .min = 1, .max = 100},
+        {.key = NULL},
+};
+static const struct pharos_config_field ingress_backend[] = {
+        {.key = "image", .type = PHAROS_CFG_STRING},
+        {.key = NULL},
+};
+static const struct pharos_config_field ingress_arg = {.type = PHAROS_CFG_STRING};
+static const struct pharos_config_field ingress_toleration = {.type = PHAROS_CFG_ANY};
+static const struct pharos_config_field ingress_fields[] = {
+        {.key = "kind",
+         .type = PHAROS_CFG_STRING,
+         .enum_values = ingress_kinds,
+         .default_value = "DaemonSet"},
+        {.key = "deployment", .type = PHAROS_CFG_MAP, .fields = ingress_deployment},
+        {.key = "configmap", .type = PHAROS_CFG_STRING_MAP},
+        {.key = "node_selector", .type = PHAROS_CFG_STRING_MAP},
+        {.key = "default_backend", .type = PHAROS_CFG_MAP, .fields = ingress_backend},
+        {.key = "tolerations", .type = PHAROS_CFG_LIST, .item = &ingress_toleration},
+        {.key = "extra_args", .type = PHAROS_CFG_LIST, .item = &ingress_arg},
+        {.key = NULL},
+};
+static const struct pharos_config_schema config_schema = {
+        .struct_size = sizeof(struct pharos_config_schema), .fields = ingress_fields};
+#define FIXTURE_KIND    PHAROS_KIND_ADDON
+#define FIXTURE_SECTION "addons.ingress-nginx"
+#endif
+
+#ifndef FIXTURE_KIND
+#define FIXTURE_KIND PHAROS_KIND_OTHER
+#endif
+
 #ifdef FIXTURE_SIZE_BIG_NONZERO
 /* A descriptor from a "future" ABI: 16 more bytes, and they are not zero. */
 struct big_desc {
@@ -92,9 +173,14 @@ struct big_desc {
         uint64_t future[2];
 };
 static const struct big_desc big = {
-        .base = {.struct_size = sizeof(struct big_desc), .abi_major = ABI_MAJOR,
-                 .abi_minor = ABI_MINOR, .kind = PHAROS_KIND_OTHER, .name = FIXTURE_NAME,
-                 .version = "0.0.1", .description = "fixture", .init = fixture_init},
+        .base = {.struct_size = sizeof(struct big_desc),
+                 .abi_major = ABI_MAJOR,
+                 .abi_minor = ABI_MINOR,
+                 .kind = PHAROS_KIND_OTHER,
+                 .name = FIXTURE_NAME,
+                 .version = "0.0.1",
+                 .description = "fixture",
+                 .init = fixture_init},
         .future = {0, 42},
 };
 #define desc big.base
@@ -103,10 +189,14 @@ static const struct pharos_plugin_desc desc = {
         .struct_size = sizeof(struct pharos_plugin_desc),
         .abi_major = ABI_MAJOR,
         .abi_minor = ABI_MINOR,
-        .kind = PHAROS_KIND_OTHER,
+        .kind = FIXTURE_KIND,
         .name = FIXTURE_NAME,
         .version = "0.0.1",
         .description = "test fixture",
+#ifdef FIXTURE_SECTION
+        .config_section = FIXTURE_SECTION,
+        .config_schema = &config_schema,
+#endif
         .init = fixture_init,
 };
 #endif

@@ -108,8 +108,11 @@ static void size_bigger_zero_tail_accepted(void **s)
         struct {
                 struct pharos_plugin_desc d;
                 uint64_t future[2];
-        } big = {.d = {.struct_size = sizeof(big), .abi_major = PHAROS_ABI_MAJOR,
-                       .kind = PHAROS_KIND_OTHER, .name = "future", .version = "1",
+        } big = {.d = {.struct_size = sizeof(big),
+                       .abi_major = PHAROS_ABI_MAJOR,
+                       .kind = PHAROS_KIND_OTHER,
+                       .name = "future",
+                       .version = "1",
                        .description = "d"}};
         struct pharos_plugin_desc out;
         struct pharos_error err = {0};
@@ -119,7 +122,8 @@ static void size_bigger_zero_tail_accepted(void **s)
         assert_int_equal(loader_accept_desc(&big.d, "mem", &out, &err), PERR_FAIL);
         char expect[256];
         snprintf(expect, sizeof(expect),
-                 "mem: rejected: plugin descriptor is 8 bytes, smaller than the %zu bytes of ABI %d.0",
+                 "mem: rejected: plugin descriptor is 8 bytes, smaller than the %zu bytes of ABI "
+                 "%d.0",
                  (size_t)PHAROS_PLUGIN_DESC_SIZE_1_0, PHAROS_ABI_MAJOR);
         assert_string_equal(err.msg, expect);
 }
@@ -127,16 +131,17 @@ static void size_bigger_zero_tail_accepted(void **s)
 static void no_symbol(void **s)
 {
         (void)s;
-        load_one_fails(FX("no-symbol"),
-                       FX("no-symbol") ": rejected: no pharos_plugin_describe symbol (not a pharos plugin)");
+        load_one_fails(FX("no-symbol"), FX("no-symbol") ": rejected: no pharos_plugin_describe "
+                                                        "symbol (not a pharos plugin)");
 }
 
 static void init_fails(void **s)
 {
         (void)s;
         /* Its registered step must be gone too. */
-        load_one_fails(FX("init-fails"), FX("init-fails") ": rejected: init of plugin 'init-fails' "
-                                                          "failed (returned -7): the fixture refuses to start");
+        load_one_fails(FX("init-fails"),
+                       FX("init-fails") ": rejected: init of plugin 'init-fails' "
+                                        "failed (returned -7): the fixture refuses to start");
 }
 
 static void not_a_library(void **s)
@@ -168,7 +173,9 @@ static void duplicate_name_first_wins(void **s)
         assert_int_equal(load_all_captured(&r, &o), 0);
         assert_int_equal(r.n_plugins, 1);
         assert_string_equal(r.plugins[0]->origin, FX("good"));
-        assert_string_equal(msgbuf, "warning: plugin 'good' from " FX("dup") " ignored: already loaded from " FX("good") "\n");
+        assert_string_equal(msgbuf,
+                            "warning: plugin 'good' from " FX(
+                                    "dup") " ignored: already loaded from " FX("good") "\n");
         registry_free(&r);
 
         /* The other order: the other file wins, deterministically. */
@@ -186,7 +193,7 @@ static void env_path_and_bad_ones_do_not_stop_others(void **s)
         struct registry r;
         registry_init(&r);
         struct loader_opts o = {.env_path = FIXTURE_DIR "/abi-major-bad::" FIXTURE_DIR
-                                            "/no-symbol:" FIXTURE_DIR "/good"};
+                                                        "/no-symbol:" FIXTURE_DIR "/good"};
         assert_int_equal(load_all_captured(&r, &o), 2);
         assert_int_equal(r.n_plugins, 1);
         assert_string_equal(r.plugins[0]->desc.name, "good");
@@ -195,8 +202,10 @@ static void env_path_and_bad_ones_do_not_stop_others(void **s)
         for (const char *c = msgbuf; *c; c++)
                 lines += *c == '\n';
         assert_int_equal(lines, 2);
-        assert_non_null(strstr(msgbuf, "warning: " FX("abi-major-bad") ": rejected: built for plugin ABI"));
-        assert_non_null(strstr(msgbuf, "warning: " FX("no-symbol") ": rejected: no pharos_plugin_describe"));
+        assert_non_null(
+                strstr(msgbuf, "warning: " FX("abi-major-bad") ": rejected: built for plugin ABI"));
+        assert_non_null(strstr(
+                msgbuf, "warning: " FX("no-symbol") ": rejected: no pharos_plugin_describe"));
         registry_free(&r);
 }
 

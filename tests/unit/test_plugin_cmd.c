@@ -34,9 +34,13 @@ static int record(void *state, const char *name, int64_t count, int flag, double
 
 static const struct pharos_param params[] = {
         {.name = "name", .type = PHAROS_PARAM_STRING},
-        {.name = "count", .type = PHAROS_PARAM_INT, .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+        {.name = "count",
+         .type = PHAROS_PARAM_INT,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
          .default_value = "5"},
-        {.name = "flag", .type = PHAROS_PARAM_BOOL, .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL},
+        {.name = "flag",
+         .type = PHAROS_PARAM_BOOL,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL},
         {.name = "ratio", .type = PHAROS_PARAM_DOUBLE, .flags = PHAROS_PARAM_OPTION},
         {.name = "opt", .type = PHAROS_PARAM_STRING, .flags = PHAROS_PARAM_OPTIONAL},
 };
@@ -90,7 +94,8 @@ static void convert_wrong_input(void **s)
                 {PHAROS_PARAM_INT, "abc", "'abc' is not an integer"},
                 {PHAROS_PARAM_INT, "12x", "'12x' is not an integer"},
                 {PHAROS_PARAM_INT, "", "'' is not an integer"},
-                {PHAROS_PARAM_INT, "99999999999999999999", "'99999999999999999999' is not an integer"},
+                {PHAROS_PARAM_INT, "99999999999999999999",
+                 "'99999999999999999999' is not an integer"},
                 {PHAROS_PARAM_INT, "1.5", "'1.5' is not an integer"},
                 {PHAROS_PARAM_BOOL, "maybe", "'maybe' is not a boolean (true/false)"},
                 {PHAROS_PARAM_DOUBLE, "1,5", "'1,5' is not a number"},
@@ -108,7 +113,9 @@ static void parse_full(void **s)
         (void)s;
         struct pcmd_value v[5];
         struct pharos_error err = {0};
-        assert_int_equal(parse(ARGS("alice", "--count", "7", "--flag", "--ratio=0.25", "extra"), v, &err), 0);
+        assert_int_equal(
+                parse(ARGS("alice", "--count", "7", "--flag", "--ratio=0.25", "extra"), v, &err),
+                0);
         assert_string_equal(v[0].v.s, "alice");
         assert_int_equal(v[1].v.i, 7);
         assert_int_equal(v[2].v.b, 1);
@@ -144,7 +151,8 @@ static void parse_errors(void **s)
                 {ARGS("x", "--ratio", "1", "--count", "many"), "--count: 'many' is not an integer"},
                 {ARGS("x", "--ratio", "1", "--count"), "--count needs a value (an integer)"},
                 {ARGS("x", "--ratio", "1", "--nope"), "unknown option --nope"},
-                {ARGS("x", "--ratio", "1", "--flag=perhaps"), "--flag: 'perhaps' is not a boolean (true/false)"},
+                {ARGS("x", "--ratio", "1", "--flag=perhaps"),
+                 "--flag: 'perhaps' is not a boolean (true/false)"},
                 {ARGS("x", "--ratio", "1", "--no-flag=yes"), "--no-flag takes no value"},
                 {ARGS("x", "y", "z", "--ratio", "1"), "unexpected argument 'z'"},
         };
@@ -165,7 +173,10 @@ static void call_through_ffi(void **s)
         struct pharos_error err = {0};
         int marker, ret = -1;
         memset(&got, 0, sizeof(got));
-        assert_int_equal(parse(ARGS("carol", "--count=-40000000000", "--flag", "--ratio", "3.75", "tail"), v, &err), 0);
+        assert_int_equal(
+                parse(ARGS("carol", "--count=-40000000000", "--flag", "--ratio", "3.75", "tail"), v,
+                      &err),
+                0);
         assert_int_equal(pcmd_call(&cmd, &marker, v, &ret, &err), 0);
         assert_int_equal(got.calls, 1);
         assert_ptr_equal(got.state, &marker);

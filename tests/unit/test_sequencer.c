@@ -10,7 +10,7 @@
 #include "seq/sequencer.h"
 
 static const char *const phases[] = {"first", "second", "third"};
-#define NPH 3
+#define NPH    3
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static void expect_order(const struct seq_node *nodes, size_t n, const char *const *ids)
@@ -98,8 +98,9 @@ static void unknown_reference(void **s)
 {
         (void)s;
         const struct seq_node nodes[] = {{"addon.x", "third", L("cert-manager.apply"), NULL}};
-        expect_error(nodes, 1,
-                     "step 'addon.x' (phase 'third') is to run after unknown step 'cert-manager.apply'");
+        expect_error(
+                nodes, 1,
+                "step 'addon.x' (phase 'third') is to run after unknown step 'cert-manager.apply'");
 }
 
 static void three_cycle_path(void **s)

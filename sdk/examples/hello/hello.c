@@ -1,6 +1,6 @@
 /*
- * hello: the smallest useful pharos plugin. It registers one step (a log
- * line in the facts phase of every sequence that has it) and one typed
+ * hello: the smallest useful pharos plugin. It registers one step (an
+ * embedded script run on every host in the facts phase) and one typed
  * command, `pharos hello greet NAME [--times N] [--shout] [--pause SECONDS]`.
  */
 #include <ctype.h>
@@ -17,11 +17,18 @@ struct hello_state {
         struct pharos_plugin *self;
 };
 
+/* scripts/greet.sh, embedded by pharos_add_plugin(... SCRIPTS ...). */
+#include "hello_scripts.h"
+
+/* Runs the embedded script on the step's host and logs what it printed. */
 static int greet_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct hello_state *st = state;
-        (void)ctx;
-        st->host->log(st->self, PHAROS_LOG_INFO, "hello from the hello plugin");
+        const struct pharos_env env[] = {{"GREETING", "hello"}};
+        struct pharos_exec_result res;
+        if (st->host->step_script(ctx, script_greet_sh, env, 1, PHAROS_EXEC_CHECK, &res) < 0)
+                return -1;
+        st->host->log(st->self, PHAROS_LOG_INFO, "%s", res.out);
         return 0;
 }
 
@@ -29,7 +36,7 @@ static const struct pharos_step greet_step = {
         .struct_size = sizeof(struct pharos_step),
         .id = "hello.greet",
         .phase = "facts",
-        .description = "log a greeting",
+        .description = "run scripts/greet.sh on every host",
         .run = greet_run,
 };
 
@@ -58,14 +65,20 @@ static int greet_cmd(void *state, const char *name, int64_t times, int shout, do
 
 static const struct pharos_param greet_params[] = {
         {.name = "name", .type = PHAROS_PARAM_STRING, .help = "who to greet"},
-        {.name = "times", .type = PHAROS_PARAM_INT,
-         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL, .default_value = "1",
+        {.name = "times",
+         .type = PHAROS_PARAM_INT,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "1",
          .help = "how many times"},
-        {.name = "shout", .type = PHAROS_PARAM_BOOL,
-         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL, .default_value = "false",
+        {.name = "shout",
+         .type = PHAROS_PARAM_BOOL,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "false",
          .help = "in capitals"},
-        {.name = "pause", .type = PHAROS_PARAM_DOUBLE,
-         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL, .default_value = "0",
+        {.name = "pause",
+         .type = PHAROS_PARAM_DOUBLE,
+         .flags = PHAROS_PARAM_OPTION | PHAROS_PARAM_OPTIONAL,
+         .default_value = "0",
          .help = "seconds to wait between greetings"},
 };
 

@@ -1,0 +1,33 @@
+# Convenience entry points; the scripts do the work.
+.PHONY: all deps build test demo lint asan install clean
+
+all: build
+
+deps:
+	scripts/deps.sh
+
+build: deps
+	cmake --preset default >/dev/null
+	cmake --build build -j$$(nproc)
+
+# The whole suite as CI runs it.
+test:
+	scripts/test.sh
+
+# The main job on the local sandbox testbed.
+demo:
+	scripts/demo.sh
+
+lint: build
+	scripts/lint.sh build
+
+asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build build-asan -j$$(nproc)
+	cd build-asan && ctest --output-on-failure -L unit
+
+install: build
+	cmake --install build
+
+clean:
+	rm -rf build build-asan build-debian build-el

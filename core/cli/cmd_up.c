@@ -1,0 +1,154 @@
+/* pharos up: bring the cluster to the shape cluster.yml describes. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "plugin/host_services.h"
+#include "run/run.h"
+#include "run/state.h"
+#include "util/log.h"
+
+extern const struct cli_command cmd_up;
+
+struct up_args {
+        const char *config;
+        const char *output;
+        struct run_opts opts;
+};
+
+static int parse_args(int argc, char **argv, struct up_args *a)
+{
+        static const struct option longopts[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"plan", no_argument, NULL, 'p'},
+                {"dry-run", no_argument, NULL, 'p'},
+                {"output", required_argument, NULL, 'o'},
+                {"concurrency", required_argument, NULL, 'C'},
+                {"trust-hosts", no_argument, NULL, 'T'},
+                {"yes", no_argument, NULL, 'y'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
+        };
+        optind = 0;
+        opterr = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, "+c:o:yh", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'c':
+                        a->config = optarg;
+                        break;
+                case 'p':
+                        a->opts.plan = 1;
+                        break;
+                case 'o':
+                        a->output = optarg;
+                        break;
+                case 'C': {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 1 || v > 1000)
+                                return cli_usage_error(
+                                        &cmd_up, "--concurrency needs 1..1000, not '%s'", optarg);
+                        a->opts.concurrency = (unsigned)v;
+                        break;
+                }
+                case 'T':
+                        a->opts.tp.trust_hosts = 1;
+                        break;
+                case 'y':
+                        break;
+                case 'h':
+                        cli_usage(&cmd_up, stdout);
+                        return 1;
+                default:
+                        return cli_usage_error(&cmd_up, "unknown or incomplete option '%s'",
+                                               argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(&cmd_up, "unexpected argument '%s'", argv[optind]);
+        if (strcmp(a->output, "text") != 0 && strcmp(a->output, "json") != 0)
+                return cli_usage_error(&cmd_up, "--output must be text or json, not '%s'",
+                                       a->output);
+        a->opts.json = strcmp(a->output, "json") == 0;
+        return 0;
+}
+
+static int run(struct cli_ctx *ctx, int argc, char **argv)
+{
+        struct up_args a = {.config = "cluster.yml", .output = "text"};
+        int rc = parse_args(argc, argv, &a);
+        if (rc)
+                return rc == 1 ? 0 : rc;
+
+        /* Validation first: a broken cluster.yml never opens a connection. */
+        cli_load_plugins(ctx);
+        struct cluster_config *cfg = NULL;
+        struct pharos_error err = {0};
+        if (cfg_load(a.config, &ctx->reg, &cfg, &err) < 0) {
+                fprintf(stderr, "error: %s\n", err.msg);
+                return perr_exit_code(err.code);
+        }
+        host_services_set_config(cfg);
+        struct run r;
+        rc = run_init(&r, cfg, &ctx->reg, &a.opts, &err);
+        if (rc == 0)
+                rc = run_connect(&r, &err);
+        if (rc == 0)
+                rc = run_facts(&r, &err);
+        if (rc == 0)
+                rc = state_check(&r, &err);
+        if (rc == 0)
+                rc = run_sequence(&r, "up", &err);
+        int stored = 0;
+        if (rc == 0 && !a.opts.plan)
+                rc = state_store(&r, &stored, &err);
+        if (stored)
+                r.changes++;
+        if (rc < 0) {
+                log_error("%s", err.msg);
+                run_event(&r, "up", NULL, NULL, "failed", run_elapsed(&r), err.msg);
+        } else if (a.opts.plan) {
+                char what[64];
+                snprintf(what, sizeof(what), "%lu step%s would run", r.would_run,
+                         r.would_run == 1 ? "" : "s");
+                run_event(&r, "plan", NULL, NULL, "done", run_elapsed(&r),
+                          r.would_run ? what : "no changes");
+        } else {
+                char what[64];
+                snprintf(what, sizeof(what), "%lu change%s", r.changes, r.changes == 1 ? "" : "s");
+                run_event(&r, "up", NULL, NULL, "done", run_elapsed(&r),
+                          r.changes ? what : "no changes");
+        }
+        run_free(&r);
+        host_services_set_config(NULL);
+        cfg_free(cfg);
+        return perr_exit_code(rc);
+}
+
+const struct cli_command cmd_up = {
+        .name = "up",
+        .summary = "Bring the cluster to the shape cluster.yml describes",
+        .usage = "usage: pharos up [-c FILE] [--plan] [--output text|json] [--concurrency N]\n"
+                 "                 [--trust-hosts]\n"
+                 "\n"
+                 "Validates cluster.yml (nothing is contacted when it is invalid), connects\n"
+                 "to every host, gathers facts, then runs the steps of the loaded plugins\n"
+                 "phase by phase (see `pharos plugins steps`). Safe to run again: steps with\n"
+                 "nothing to do are skipped, and an unchanged cluster reports \"no changes\".\n"
+                 "\n"
+                 "Options:\n"
+                 "  -c, --config FILE     cluster.yml to read (default: cluster.yml; - = stdin)\n"
+                 "      --plan            connect and gather facts, then print per host the\n"
+                 "                        steps that would run and why; change nothing\n"
+                 "  -o, --output FORMAT   text (default) or json: one event per line\n"
+                 "      --concurrency N   hosts worked on at once (default 30)\n"
+                 "      --trust-hosts     accept and record changed host keys\n"
+                 "  -y, --yes             do not ask for confirmation\n"
+                 "\n"
+                 "Exit status: 0 done, 1 failed on a host, 2 invalid cluster.yml or usage.\n",
+        .run = run,
+};

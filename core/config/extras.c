@@ -1,0 +1,105 @@
+/* The side table of schema.h: what libcyaml cannot express about a key. */
+#include <string.h>
+
+#include "config/checks.h"
+#include "config/defaults.h"
+#include "config/schema.h"
+
+static const char *const roles[] = {"master", "worker", NULL};
+static const char *const port_roles[] = {"master", "worker", "*", NULL};
+static const char *const effects[] = {"NoSchedule", "PreferNoSchedule", "NoExecute", NULL};
+static const char *const protocols[] = {"tcp", "udp", NULL};
+static const char *const proxy_modes[] = {"userspace", "iptables", "ipvs", "nftables", NULL};
+static const char *const cloud_providers[] = {
+        "aws",     "azure",  "cloudstack", "gce",    "openstack", "ovirt", "photon",
+        "vsphere", "hcloud", "packet",     "pharos", "external",  NULL,
+};
+
+/* The original's default firewalld rules. */
+#define OPEN_PORTS                                                                                 \
+        "[{port: '22', protocol: tcp, roles: ['*']},"                                              \
+        " {port: '80', protocol: tcp, roles: [worker]},"                                           \
+        " {port: '443', protocol: tcp, roles: [worker]},"                                          \
+        " {port: '6443', protocol: tcp, roles: [master]},"                                         \
+        " {port: '30000-32767', protocol: tcp, roles: ['*']},"                                     \
+        " {port: '30000-32767', protocol: udp, roles: ['*']}]"
+
+#define PORT .min = 1, .max = 65535
+
+static const struct cfg_extra extras[] = {
+        {"hosts.*.address", .check = cfg_check_host_address},
+        {"hosts.*.private_address", .check = cfg_check_ip},
+        {"hosts.*.role", .enums = roles},
+        {"hosts.*.labels", .flags = CFG_X_STRING_MAP},
+        {"hosts.*.taints.*.effect", .enums = effects},
+        {"hosts.*.user", .def = PHAROS_DEFAULT_SSH_USER},
+        {"hosts.*.ssh_key_path", .def = PHAROS_DEFAULT_SSH_KEY_PATH, .flags = CFG_X_PATH},
+        {"hosts.*.ssh_port", .def = PHAROS_DEFAULT_SSH_PORT, PORT},
+        {"hosts.*.bastion.address", .check = cfg_check_host_address},
+        {"hosts.*.bastion.ssh_key_path", .flags = CFG_X_PATH},
+        {"hosts.*.bastion.ssh_port", .def = PHAROS_DEFAULT_SSH_PORT, PORT},
+        {"hosts.*.container_runtime", .def = PHAROS_DEFAULT_CONTAINER_RUNTIME,
+         .check = cfg_check_plugin_word},
+        {"hosts.*.environment", .flags = CFG_X_STRING_MAP},
+        {"api.endpoint", .check = cfg_check_host_address},
+        {"network", .flags = CFG_X_PLUGIN_SECTIONS, .plugin_prefix = "network"},
+        {"network.provider", .def = PHAROS_DEFAULT_NETWORK_PROVIDER,
+         .check = cfg_check_plugin_word},
+        {"network.service_cidr", .def = PHAROS_DEFAULT_SERVICE_CIDR, .check = cfg_check_cidr},
+        {"network.pod_network_cidr", .def = PHAROS_DEFAULT_POD_NETWORK_CIDR,
+         .check = cfg_check_cidr},
+        {"network.dns_replicas", .min = 1, .max = 1000},
+        {"network.node_local_dns_cache", .def = "true"},
+        {"network.firewalld.enabled", .def = "false"},
+        {"network.firewalld.open_ports", .def = OPEN_PORTS},
+        {"network.firewalld.open_ports.*.port", .check = cfg_check_port_spec},
+        {"network.firewalld.open_ports.*.protocol", .enums = protocols},
+        {"network.firewalld.open_ports.*.roles.*", .enums = port_roles},
+        {"network.firewalld.trusted_subnets.*", .check = cfg_check_cidr},
+        {"etcd.endpoints.*", .check = cfg_check_url},
+        {"etcd.certificate", .flags = CFG_X_PATH},
+        {"etcd.key", .flags = CFG_X_PATH},
+        {"etcd.ca_certificate", .flags = CFG_X_PATH},
+        {"authentication.token_webhook.config.cluster.server", .check = cfg_check_url},
+        {"authentication.token_webhook.config.cluster.certificate_authority", .flags = CFG_X_PATH},
+        {"authentication.token_webhook.config.user.client_certificate", .flags = CFG_X_PATH},
+        {"authentication.token_webhook.config.user.client_key", .flags = CFG_X_PATH},
+        {"authentication.oidc.issuer_url", .check = cfg_check_url},
+        {"authentication.oidc.ca_file", .flags = CFG_X_PATH},
+        {"cloud.provider", .enums = cloud_providers},
+        {"cloud.config", .flags = CFG_X_PATH},
+        {"audit.webhook.server", .check = cfg_check_url},
+        {"audit.file.path", .def = "/var/log/kubernetes/audit.json"},
+        {"audit.file.max_age", .def = "30", .min = 0, .max = 36500},
+        {"audit.file.max_size", .def = "100", .min = 0, .max = 1048576},
+        {"audit.file.max_backups", .def = "20", .min = 0, .max = 100000},
+        {"kube_proxy.mode", .def = "iptables", .enums = proxy_modes},
+        {"kube_proxy.conntrack", .flags = CFG_X_STRING_MAP},
+        {"kubelet.read_only_port", .def = "false"},
+        {"kubelet.feature_gates", .flags = CFG_X_STRING_MAP},
+        {"kubelet.cpu_cfs_quota", .def = "true"},
+        {"kubelet.system_reserved", .def = "{cpu: 50m, memory: 50Mi}", .flags = CFG_X_STRING_MAP},
+        {"kubelet.kube_reserved", .def = "{cpu: 100m, memory: 200Mi}", .flags = CFG_X_STRING_MAP},
+        {"control_plane.use_proxy", .def = "false"},
+        {"control_plane.feature_gates", .flags = CFG_X_STRING_MAP},
+        {"pod_security_policy.default_policy", .def = "00-pharos-privileged"},
+        {"admission_plugins.*.enabled", .def = "true"},
+        {"image_repository", .def = PHAROS_DEFAULT_IMAGE_REPOSITORY},
+        {"manifests.*", .flags = CFG_X_PATH},
+        {"addons", .flags = CFG_X_PLUGIN_SECTIONS, .plugin_prefix = "addon"},
+        {"kubernetes.version", .def = PHAROS_DEFAULT_KUBE_VERSION, .check = cfg_check_version},
+};
+
+const struct cfg_extra *cfg_extra_find(const char *path)
+{
+        for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++)
+                if (strcmp(extras[i].path, path) == 0)
+                        return &extras[i];
+        return NULL;
+}
+
+const struct cfg_extra *cfg_extras(size_t *n)
+{
+        *n = sizeof(extras) / sizeof(extras[0]);
+        return extras;
+}

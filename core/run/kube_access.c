@@ -1,0 +1,101 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube/kubeconfig.h"
+#include "run/kube_access.h"
+#include "ssh/ssh_bastion.h"
+#include "ssh/target_cfg.h"
+#include "util/log.h"
+
+/* A new tunnelled connection to the chosen master's API port. */
+static int open_api_socket(void *ud)
+{
+        struct run *r = ud;
+        struct pharos_error err = {0};
+        const char *address = r->hosts[r->kube_master].cfg->address;
+        int fd = bastion_tunnel(&r->kube_jump, &r->opts.tp, address, KUBE_API_PORT, &err);
+        if (fd < 0)
+                log_msg(PHAROS_LOG_DEBUG, address, "API tunnel: %s", err.msg);
+        return fd;
+}
+
+/* Reads admin.conf on master i and checks that its API answers. */
+static int try_master(struct run *r, size_t i, struct pharos_error *err)
+{
+        struct run_host *h = &r->hosts[i];
+        char *text = NULL;
+        size_t len = 0;
+        if (!h->tp || tp_read_file(h->tp, "/etc/kubernetes/admin.conf", &text, &len, err) < 0)
+                return perr_set(err, PERR_FAIL, "%s has no /etc/kubernetes/admin.conf",
+                                h->cfg->address);
+        struct kubeconfig kc;
+        int rc = kubeconfig_parse(text, "admin.conf", &kc, err);
+        /* admin.conf holds the admin key: wipe the copy. */
+        memset(text, 0, len);
+        free(text);
+        if (rc < 0)
+                return rc;
+        /* TLS checks the master's own address: kubeadm always puts it in the SANs. */
+        char server[300];
+        snprintf(server, sizeof(server),
+                 strchr(h->cfg->address, ':') ? "https://[%s]:%d" : "https://%s:%d",
+                 h->cfg->address, KUBE_API_PORT);
+        struct tp_target t;
+        tp_target_from_host(h->cfg, &t, &r->kube_jump_bastion);
+        /* Through the bastion when the master sits behind one, else through the master. */
+        r->kube_jump = t.bastion ? r->kube_jump_bastion : t;
+        r->kube_jump.bastion = NULL;
+        r->kube_master = i;
+        struct kube_conn conn = {.server = server,
+                                 .open_socket = open_api_socket,
+                                 .socket_ud = r,
+                                 .ca_pem = kc.ca_pem,
+                                 .cert_pem = kc.cert_pem,
+                                 .key_pem = kc.key_pem};
+        struct kube_client *client = NULL;
+        rc = kube_client_new(&conn, &client, err);
+        kubeconfig_free(&kc);
+        if (rc < 0)
+                return rc;
+        struct kube_response resp = {0};
+        rc = kube_request(client, "GET", "/readyz", NULL, NULL, &resp, err);
+        if (rc == 0 && resp.status != 200)
+                rc = perr_set(err, PERR_FAIL, "%s: API not ready (HTTP %ld)", h->cfg->address,
+                              resp.status);
+        kube_response_free(&resp);
+        if (rc < 0) {
+                kube_client_free(client);
+                return rc;
+        }
+        r->kube = client;
+        return 0;
+}
+
+int run_kube(struct run *r, struct kube_client **out, struct pharos_error *err)
+{
+        if (r->kube) {
+                *out = r->kube;
+                return 0;
+        }
+        char why[700] = "";
+        for (size_t i = 0; i < r->n_hosts; i++) {
+                if (strcmp(r->hosts[i].cfg->role, "master") != 0)
+                        continue;
+                struct pharos_error e = {0};
+                if (try_master(r, i, &e) == 0) {
+                        *out = r->kube;
+                        return 0;
+                }
+                size_t used = strlen(why);
+                snprintf(why + used, sizeof(why) - used, "%s%.300s", used ? "; " : "", e.msg);
+        }
+        return perr_set(err, PERR_FAIL, "no master's Kubernetes API is usable: %s",
+                        why[0] ? why : "no masters");
+}
+
+void run_kube_close(struct run *r)
+{
+        kube_client_free(r->kube);
+        r->kube = NULL;
+}

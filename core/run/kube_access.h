@@ -1,0 +1,26 @@
+/*
+ * The run's way into the Kubernetes API: admin.conf read over SSH from the
+ * first master that has one and answers, the TCP connection an SSH tunnel
+ * (direct-tcpip) to that master's API port — through its bastion when it has
+ * one — so nothing but SSH has to be reachable from where pharos runs.
+ */
+#ifndef PHAROS_CORE_KUBE_ACCESS_H
+#define PHAROS_CORE_KUBE_ACCESS_H
+
+#include "kube/client.h"
+#include "run/run.h"
+
+/* The API server's port on the masters (kubeadm's default). */
+#define KUBE_API_PORT 6443
+
+/*
+ * Returns the run's client (created on first use; owned by the run, freed by
+ * run_free), or PERR_FAIL with err saying why no master's API can be used.
+ * Callers serialise their use with r->kube_mu.
+ */
+int run_kube(struct run *r, struct kube_client **out, struct pharos_error *err);
+
+/* Closes the client (run_free calls it). */
+void run_kube_close(struct run *r);
+
+#endif

@@ -1,0 +1,188 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#include "exec/executor.h"
+#include "run/kube_access.h"
+#include "run/run.h"
+#include "ssh/target_cfg.h"
+#include "util/log.h"
+
+static const char *const fact_names[FACT_COUNT] = {"hostname", "os.id", "os.id_like",
+                                                   "os.version_id", "arch"};
+
+const char *run_fact_name(enum run_fact f)
+{
+        return fact_names[f];
+}
+
+double run_elapsed(const struct run *r)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double)(now.tv_sec - r->started.tv_sec) +
+               (double)(now.tv_nsec - r->started.tv_nsec) / 1e9;
+}
+
+int run_init(struct run *r, const struct cluster_config *cfg, struct registry *reg,
+             const struct run_opts *opts, struct pharos_error *err)
+{
+        memset(r, 0, sizeof(*r));
+        r->cfg = cfg;
+        r->reg = reg;
+        r->opts = *opts;
+        r->n_hosts = cfg->n_hosts;
+        r->hosts = calloc(cfg->n_hosts ? cfg->n_hosts : 1, sizeof(*r->hosts));
+        if (!r->hosts)
+                return perr_set(err, PERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < cfg->n_hosts; i++) {
+                r->hosts[i].cfg = &cfg->hosts[i];
+                r->hosts[i].index = i;
+                snprintf(r->hosts[i].index_text, sizeof(r->hosts[i].index_text), "%zu", i);
+        }
+        if (cfg->name)
+                snprintf(r->cluster_name, sizeof(r->cluster_name), "%s", cfg->name);
+        pthread_mutex_init(&r->out_mu, NULL);
+        pthread_mutex_init(&r->kube_mu, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &r->started);
+        return 0;
+}
+
+void run_free(struct run *r)
+{
+        for (size_t i = 0; i < r->n_hosts; i++) {
+                if (r->hosts[i].tp)
+                        tp_close(r->hosts[i].tp);
+                for (int f = 0; f < FACT_COUNT; f++)
+                        free(r->hosts[i].facts[f]);
+        }
+        run_kube_close(r);
+        free(r->hosts);
+        pthread_mutex_destroy(&r->out_mu);
+        pthread_mutex_destroy(&r->kube_mu);
+        tp_global_cleanup();
+        memset(r, 0, sizeof(*r));
+}
+
+static void gen_kv(yajl_gen g, const char *k, const char *v)
+{
+        yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+        if (v)
+                yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+        else
+                yajl_gen_null(g);
+}
+
+void run_event(struct run *r, const char *phase, const char *host, const char *step,
+               const char *status, double seconds, const char *detail)
+{
+        pthread_mutex_lock(&r->out_mu);
+        if (r->opts.json) {
+                yajl_gen g = yajl_gen_alloc(NULL);
+                if (g) {
+                        yajl_gen_map_open(g);
+                        gen_kv(g, "phase", phase);
+                        gen_kv(g, "host", host);
+                        gen_kv(g, "step", step);
+                        gen_kv(g, "status", status);
+                        yajl_gen_string(g, (const unsigned char *)"duration", 8);
+                        yajl_gen_double(g, seconds);
+                        gen_kv(g, !strcmp(status, "failed") ? "error" : "detail", detail);
+                        yajl_gen_map_close(g);
+                        const unsigned char *buf;
+                        size_t len;
+                        yajl_gen_get_buf(g, &buf, &len);
+                        printf("%.*s\n", (int)len, (const char *)buf);
+                        yajl_gen_free(g);
+                }
+        } else if (!host && !step) {
+                printf("==> %s%s%s (%.1fs)\n", phase, detail ? ": " : "", detail ? detail : "",
+                       seconds);
+        } else {
+                printf("    %-16s %-36s %-8s %5.1fs%s%s\n", host ? host : "cluster",
+                       step ? step : "", status, seconds, detail ? "  " : "", detail ? detail : "");
+        }
+        fflush(stdout);
+        pthread_mutex_unlock(&r->out_mu);
+}
+
+static int connect_job(void *ud, size_t i, struct pharos_error *err)
+{
+        struct run *r = ud;
+        struct run_host *h = &r->hosts[i];
+        struct tp_target t, bastion;
+        tp_target_from_host(h->cfg, &t, &bastion);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = tp_open(&t, &r->opts.tp, &h->tp, err);
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        run_event(r, "connect", h->cfg->address, "ssh", rc < 0 ? "failed" : "ok", secs,
+                  rc < 0 ? err->msg : NULL);
+        return rc;
+}
+
+/* Runs job on every host, turning failures into one summary error. */
+static int all_hosts(struct run *r, xr_job job, const char *what, struct pharos_error *err)
+{
+        struct xr_report rep;
+        if (xr_run(r->n_hosts, r->opts.concurrency, job, r, &rep) == 0)
+                return 0;
+        char summary[900];
+        xr_summary(&rep, summary, sizeof(summary));
+        return perr_set(err, PERR_FAIL, "%s %s", what, summary);
+}
+
+int run_connect(struct run *r, struct pharos_error *err)
+{
+        run_event(r, "connect", NULL, NULL, "start", run_elapsed(r), NULL);
+        return all_hosts(r, connect_job, "connect", err);
+}
+
+/* One round trip gathers every fact; sudo is checked separately for its clear error. */
+static const char facts_cmd[] =
+        "hostname; uname -m; . /etc/os-release 2>/dev/null; "
+        "printf '%s\\n%s\\n%s\\n' \"${ID:-}\" \"${ID_LIKE:-}\" \"${VERSION_ID:-}\"";
+
+static int facts_job(void *ud, size_t i, struct pharos_error *err)
+{
+        struct run *r = ud;
+        struct run_host *h = &r->hosts[i];
+        struct tp_cmd cmd = {.cmd = facts_cmd, .capture = 1};
+        struct tp_result res = {0};
+        int rc = tp_exec(h->tp, &cmd, &res, err);
+        if (rc == 0 && res.status != 0)
+                rc = perr_set(err, PERR_FAIL, "%s: gathering facts exited %d: %.200s",
+                              h->cfg->address, res.status, res.err ? res.err : "");
+        if (rc == 0) {
+                /* Lines: hostname, arch, ID, ID_LIKE, VERSION_ID. */
+                static const enum run_fact order[] = {FACT_HOSTNAME, FACT_ARCH, FACT_OS_ID,
+                                                      FACT_OS_ID_LIKE, FACT_OS_VERSION_ID};
+                char *rest = res.out;
+                for (size_t k = 0; k < 5; k++) {
+                        const char *line = rest ? strsep(&rest, "\n") : "";
+                        h->facts[order[k]] = strdup(line);
+                }
+        }
+        tp_result_free(&res);
+        if (rc == 0) {
+                /* A sudo that wants a password fails here, before any change. */
+                struct tp_cmd sudo = {.cmd = "true", .sudo = 1};
+                struct tp_result sres = {0};
+                rc = tp_exec(h->tp, &sudo, &sres, err);
+                if (rc == 0 && sres.status != 0)
+                        rc = perr_set(err, PERR_FAIL, "%s: `sudo -n true` exited %d",
+                                      h->cfg->address, sres.status);
+                tp_result_free(&sres);
+        }
+        run_event(r, "facts", h->cfg->address, "gather", rc < 0 ? "failed" : "ok", 0,
+                  rc < 0 ? err->msg : h->facts[FACT_OS_ID]);
+        return rc;
+}
+
+int run_facts(struct run *r, struct pharos_error *err)
+{
+        return all_hosts(r, facts_job, "gathering facts", err);
+}

@@ -1,0 +1,89 @@
+/*
+ * One run of a sequence (up, worker-up, reset) over the hosts of a cluster:
+ * connections, facts, and the ordered steps of the loaded plugins executed
+ * phase by phase, each step on its hosts in parallel (bounded), with a
+ * barrier after every step so later steps see the earlier ones done.
+ */
+#ifndef PHAROS_CORE_RUN_H
+#define PHAROS_CORE_RUN_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "kube/client.h"
+#include "plugin/registry.h"
+#include "ssh/transport.h"
+#include "util/error.h"
+
+/* Facts the core gathers on every host before the first phase. */
+enum run_fact {
+        FACT_HOSTNAME,
+        FACT_OS_ID,
+        FACT_OS_ID_LIKE,
+        FACT_OS_VERSION_ID,
+        FACT_ARCH,
+        FACT_COUNT,
+};
+
+struct run_host {
+        const struct cfg_host *cfg; /* borrowed from the run's config */
+        size_t index;               /* position in cluster.yml */
+        char index_text[24];        /* the same, as the "index" fact */
+        struct transport *tp;       /* open connection, NULL before connect */
+        char *facts[FACT_COUNT];    /* malloc'd, NULL when unknown */
+        unsigned changes;           /* steps that changed this host */
+        int os_claimed;             /* a step of an OS plugin applied to the host */
+};
+
+struct run_opts {
+        unsigned concurrency; /* hosts worked on at once; 0 = 30 */
+        int plan;             /* only ask applies() and print what would run */
+        int json;             /* progress as one JSON object per line */
+        struct tp_opts tp;    /* connection policy */
+};
+
+struct run {
+        const struct cluster_config *cfg;
+        struct registry *reg;
+        struct run_host *hosts;
+        size_t n_hosts;
+        struct run_opts opts;
+        struct timespec started;
+        char cluster_name[96];   /* cluster.yml's name, the stored one, or generated */
+        pthread_mutex_t out_mu;  /* whole progress lines, never interleaved */
+        unsigned long changes;   /* total over all steps and hosts */
+        unsigned long would_run; /* --plan: steps that have work */
+        /* Kubernetes API access (run/kube_access.h), created on first use. */
+        pthread_mutex_t kube_mu;
+        struct kube_client *kube;
+        size_t kube_master; /* index of the master the client talks to */
+        struct tp_target kube_jump, kube_jump_bastion;
+};
+
+/* Prepares a run over every host of cfg. */
+int run_init(struct run *r, const struct cluster_config *cfg, struct registry *reg,
+             const struct run_opts *opts, struct pharos_error *err);
+void run_free(struct run *r);
+
+/* Connects to every host in parallel; err summarises the hosts that failed. */
+int run_connect(struct run *r, struct pharos_error *err);
+
+/* Gathers the core facts (os-release, hostname, arch) and checks sudo. */
+int run_facts(struct run *r, struct pharos_error *err);
+
+/* Runs the phases of sequence `name` (seq/phases.c) with the registered steps. */
+int run_sequence(struct run *r, const char *name, struct pharos_error *err);
+
+/* Emits one progress event (text or JSON line). host/step/error may be NULL. */
+void run_event(struct run *r, const char *phase, const char *host, const char *step,
+               const char *status, double seconds, const char *detail);
+
+/* Seconds since the run started. */
+double run_elapsed(const struct run *r);
+
+/* Name of fact f for step_fact(). */
+const char *run_fact_name(enum run_fact f);
+
+#endif

@@ -1,0 +1,176 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/executor.h"
+#include "plugin/step_order.h"
+#include "run/run.h"
+#include "run/step_ctx.h"
+#include "seq/phases.h"
+#include "util/log.h"
+
+/* One step being run over its hosts. */
+struct step_job {
+        struct run *r;
+        const struct reg_step *rs;
+        const char *phase;
+        size_t *hosts; /* indexes into r->hosts */
+        size_t n;
+};
+
+static double now_s(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int step_on_host(void *ud, size_t k, struct pharos_error *err)
+{
+        struct step_job *j = ud;
+        struct run *r = j->r;
+        struct run_host *h = &r->hosts[j->hosts[k]];
+        const struct pharos_step *s = &j->rs->step;
+        struct pharos_step_ctx ctx = {.run = r, .host = h, .rs = j->rs};
+        double t0 = now_s();
+        int rc = 0;
+
+        int applies = s->applies ? s->applies(&ctx, j->rs->owner->state) : 1;
+        if (applies > 0 && j->rs->owner->desc.kind == PHAROS_KIND_OS)
+                h->os_claimed = 1;
+        /* Validation is read-only by contract, so it runs under --plan too. */
+        int validating = strcmp(j->phase, "validate") == 0;
+        if (applies < 0) {
+                rc = PERR_FAIL;
+        } else if (applies == 0) {
+                log_msg(PHAROS_LOG_DEBUG, h->cfg->address, "%s: nothing to do", s->id);
+        } else if (r->opts.plan && !validating) {
+                __atomic_add_fetch(&r->would_run, 1, __ATOMIC_SEQ_CST);
+                run_event(r, j->phase, h->cfg->address, s->id, "would-run", 0,
+                          ctx.reason[0] ? ctx.reason : s->description);
+        } else {
+                rc = s->run(&ctx, j->rs->owner->state) < 0 ? PERR_FAIL : 0;
+                if (rc == 0) {
+                        if (ctx.changed) {
+                                __atomic_add_fetch(&r->changes, 1, __ATOMIC_SEQ_CST);
+                                h->changes++;
+                        }
+                        run_event(r, j->phase, h->cfg->address, s->id,
+                                  ctx.changed ? "changed" : "ok", now_s() - t0,
+                                  ctx.changed && ctx.change[0] ? ctx.change : NULL);
+                }
+        }
+        if (rc < 0) {
+                perr_set(err, PERR_FAIL, "phase %s, host %s, step %s: %s", j->phase,
+                         h->cfg->address, s->id, ctx.error[0] ? ctx.error : "failed");
+                run_event(r, j->phase, h->cfg->address, s->id, "failed", now_s() - t0,
+                          ctx.error[0] ? ctx.error : "failed");
+        }
+        step_ctx_release(&ctx);
+        return rc;
+}
+
+/* The hosts a step runs on: every host, or the first master for ONCE steps. */
+static size_t step_hosts(const struct run *r, const struct pharos_step *s, size_t *out)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_hosts; i++) {
+                if (s->flags & PHAROS_STEP_ONCE) {
+                        if (strcmp(r->hosts[i].cfg->role, "master") == 0) {
+                                out[n++] = i;
+                                break;
+                        }
+                        continue;
+                }
+                out[n++] = i;
+        }
+        return n;
+}
+
+static int in_sequence(const struct phase_sequence *seq, const char *phase)
+{
+        for (const char *const *p = seq->phases; *p; p++)
+                if (strcmp(*p, phase) == 0)
+                        return 1;
+        return 0;
+}
+
+/*
+ * After the validate phase: every host must be claimed by a loaded OS plugin
+ * (when any is loaded), so an unsupported OS fails before anything changes.
+ */
+static int check_os_claimed(struct run *r, struct pharos_error *err)
+{
+        char supported[600] = "";
+        size_t off = 0;
+        for (size_t i = 0; i < r->reg->n_plugins; i++) {
+                const struct pharos_plugin *p = r->reg->plugins[i];
+                if (p->desc.kind == PHAROS_KIND_OS && off < sizeof(supported))
+                        off += (size_t)snprintf(supported + off, sizeof(supported) - off,
+                                                "%s%s (%s)", off ? "; " : "", p->desc.name,
+                                                p->desc.description);
+        }
+        if (!off)
+                return 0;
+        for (size_t i = 0; i < r->n_hosts; i++) {
+                const struct run_host *h = &r->hosts[i];
+                if (h->os_claimed)
+                        continue;
+                return perr_set(err, PERR_FAIL,
+                                "phase validate, host %s: %s %s is not supported by any loaded OS "
+                                "plugin; supported: %s",
+                                h->cfg->address, h->facts[FACT_OS_ID] ? h->facts[FACT_OS_ID] : "?",
+                                h->facts[FACT_OS_VERSION_ID] ? h->facts[FACT_OS_VERSION_ID] : "",
+                                supported);
+        }
+        return 0;
+}
+
+int run_sequence(struct run *r, const char *name, struct pharos_error *err)
+{
+        const struct phase_sequence *seq = NULL;
+        for (const struct phase_sequence *s = phase_sequences; s->name; s++)
+                if (strcmp(s->name, name) == 0)
+                        seq = s;
+        if (!seq)
+                return perr_set(err, PERR_USAGE, "unknown sequence '%s'", name);
+        size_t *order = NULL;
+        int rc = steps_resolve(r->reg, &order, err);
+        if (rc < 0)
+                return rc;
+        size_t *hosts = calloc(r->n_hosts ? r->n_hosts : 1, sizeof(*hosts));
+        if (!hosts) {
+                free(order);
+                return perr_set(err, PERR_NOMEM, "out of memory");
+        }
+        const char *current = NULL;
+        int os_checked = !in_sequence(seq, "validate");
+        for (size_t k = 0; k < r->reg->n_steps && rc == 0; k++) {
+                const struct reg_step *rs = &r->reg->steps[order[k]];
+                if (!in_sequence(seq, rs->step.phase))
+                        continue;
+                if (!os_checked && strcmp(rs->step.phase, "validate") != 0) {
+                        os_checked = 1;
+                        if ((rc = check_os_claimed(r, err)) < 0)
+                                break;
+                }
+                if (!current || strcmp(current, rs->step.phase) != 0) {
+                        current = rs->step.phase;
+                        run_event(r, current, NULL, NULL, "start", run_elapsed(r), NULL);
+                }
+                struct step_job job = {r, rs, rs->step.phase, hosts,
+                                       step_hosts(r, &rs->step, hosts)};
+                unsigned conc = rs->step.flags & PHAROS_STEP_SERIAL ? 1 : r->opts.concurrency;
+                struct xr_report rep;
+                if (xr_run(job.n, conc, step_on_host, &job, &rep) < 0) {
+                        char summary[900];
+                        xr_summary(&rep, summary, sizeof(summary));
+                        rc = perr_set(err, PERR_FAIL, "%s", summary);
+                }
+        }
+        if (rc == 0 && !os_checked)
+                rc = check_os_claimed(r, err);
+        free(hosts);
+        free(order);
+        return rc;
+}

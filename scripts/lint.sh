@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Lint gate run by CI: formatting, clang-tidy, cppcheck and shellcheck.
+# Usage: scripts/lint.sh BUILD_DIR   (a configured build with compile_commands.json)
+set -euo pipefail
+build=${1:?usage: scripts/lint.sh BUILD_DIR}
+cd "$(dirname "$0")/.."
+status=0
+
+mapfile -t c_files < <(git ls-files '*.c' '*.h' | grep -v '^tests/testbed/emulators/')
+echo "lint: clang-format (${#c_files[@]} files)"
+clang-format --dry-run --Werror "${c_files[@]}" || status=1
+
+mapfile -t core_c < <(git ls-files 'core/*.c' 'plugins/*.c' 'sdk/*.c')
+echo "lint: clang-tidy (${#core_c[@]} files)"
+clang-tidy -quiet -p "$build" "${core_c[@]}" 2>/dev/null || status=1
+
+echo "lint: cppcheck"
+cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
+        --suppress=missingIncludeSystem --std=c11 -I include -I core -I "$build/include" \
+        "${core_c[@]}" || status=1
+
+mapfile -t sh_files < <(git ls-files '*.sh' 'tests/testbed/testbed' '.ci/run')
+echo "lint: shellcheck (${#sh_files[@]} scripts)"
+shellcheck -x -P SCRIPTDIR "${sh_files[@]}" || status=1
+
+[ "$status" -eq 0 ] && echo "lint: clean"
+exit "$status"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `pharos up` as an engine, on testbed hosts, with the probe fixture plugin:
+# facts, steps on every host, a second run with no changes, --plan, JSON
+# events, a failing step named with phase/host/step, invalid cluster.yml.
+set -euo pipefail
+: "${PHAROS:?}" "${FIXTURES:?}" "${TESTBED:?}"
+# shellcheck source=../../lib/assert.sh
+. "$(dirname "$0")/../../lib/assert.sh"
+dir=$(mktemp -d)
+cleanup() {
+        "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
+        rm -rf "$dir" "$_tmp_out" "$_tmp_err"
+}
+trap cleanup EXIT
+export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/pharos_known_hosts
+unset PHAROS_PLUGIN_PATH
+"$TESTBED" start --hosts 3 --dir "$dir" --os ubuntu-24.04,debian-12,rocky-9 >/dev/null
+up() { run "$PHAROS" --plugin-path "$FIXTURES/probe" up -c "$dir/cluster.yml" "$@"; }
+addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
+marker() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- cat /etc/pharos-probe; }
+
+# Hosts no loaded OS plugin supports: refused after validation, before any change.
+run "$PHAROS" --plugin-path "$FIXTURES/probe" --plugin-path "$FIXTURES/os-fixture" up -c "$dir/cluster.yml"
+expect_rc 1 "unsupported OS"
+expect_contains "$err" "phase validate, host $(addr 1): debian 12 is not supported by any loaded OS plugin; supported: os-fixture (Ubuntu, any version)" "unsupported OS message"
+run "$TESTBED" exec --dir "$dir" --host host-1 -- test -f /etc/pharos-probe
+expect_rc 1 "nothing changed on the supported host either"
+
+up
+expect_rc 0 "first up"
+expect_contains "$out" "3 changes" "first up changes every host"
+for i in 1 2 3; do
+        a=$(addr $((i - 1)))
+        expect_contains "$out" "$a" "progress names host $a"
+done
+expect_eq "$(marker 1)" "address=$(addr 0) role=master os=ubuntu version=24.04 hostname=host-1" "facts on host 1"
+expect_eq "$(marker 2)" "address=$(addr 1) role=worker os=debian version=12 hostname=host-2" "facts on host 2"
+expect_eq "$(marker 3)" "address=$(addr 2) role=worker os=rocky version=9.4 hostname=host-3" "facts on host 3"
+
+up
+expect_rc 0 "second up"
+expect_contains "$out" "no changes" "second up changes nothing"
+
+"$TESTBED" exec --dir "$dir" --host host-2 -- rm /etc/pharos-probe
+up --plan
+expect_rc 0 "plan"
+expect_contains "$out" "would-run" "plan lists the step"
+expect_contains "$out" "/etc/pharos-probe is missing" "plan says why"
+expect_contains "$out" "1 step would run" "plan counts"
+run "$TESTBED" exec --dir "$dir" --host host-2 -- test -f /etc/pharos-probe
+expect_rc 1 "plan changed nothing"
+
+up --output json
+expect_rc 0 "json up"
+expect_eq "$(jq -c 'select(.step=="probe.marker" and .status=="changed") | [.phase,.host]' <<<"$out")" \
+        "[\"prepare-host\",\"$(addr 1)\"]" "one JSON event for the repaired host"
+expect_eq "$(jq -r 'select(.phase=="up") | .detail' <<<"$out")" "1 change" "final JSON event"
+expect_eq "$(jq -r 'keys | join(",")' <<<"$(head -1 <<<"$out")")" "detail,duration,host,phase,status,step" "event keys"
+
+# A failing step: exit 1, the error names phase, host, step and the stderr tail.
+sed -i "0,/role: worker/s//role: worker\n    labels:\n      probe-fail: \"yes\"/" "$dir/cluster.yml"
+up
+expect_rc 1 "failing step"
+expect_contains "$err" "phase runtime, host $(addr 1), step probe.failer" "error names phase/host/step"
+expect_contains "$err" "exited 3: probe refuses" "error quotes stderr"
+expect_contains "$err" "failed on 1 of 3 hosts" "summary counts hosts"
+
+# An invalid cluster.yml: exit 2 before any connection.
+printf 'hosts:\n  - address: 127.0.0.1\n    role: boss\n' >"$dir/bad.yml"
+run "$PHAROS" --plugin-path "$FIXTURES/probe" up -c "$dir/bad.yml"
+expect_rc 2 "invalid cluster.yml"
+expect_contains "$err" "bad.yml:3:" "located error"
+run "$PHAROS" up --bogus
+expect_rc 2 "bad flag"
+finish

@@ -1,0 +1,93 @@
+/*
+ * Test fixture for `pharos up`: a plugin whose steps leave a marker file on
+ * every host (once), so tests can check that steps run where and when they
+ * should, that a second run changes nothing, and what --plan reports.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <pharos/plugin.h>
+
+#define MARKER "/etc/pharos-probe"
+
+static const struct pharos_host *H;
+
+static int marker_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        struct pharos_exec_result res;
+        if (H->step_exec(ctx, "test -f " MARKER, 0, &res) < 0)
+                return -1;
+        if (res.status == 0)
+                return 0;
+        H->step_reason(ctx, "%s is missing", MARKER);
+        return 1;
+}
+
+static int marker_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        char text[256];
+        int n = snprintf(text, sizeof(text), "address=%s role=%s os=%s version=%s hostname=%s\n",
+                         H->step_fact(ctx, "address"), H->step_fact(ctx, "role"),
+                         H->step_fact(ctx, "os.id"), H->step_fact(ctx, "os.version_id"),
+                         H->step_fact(ctx, "hostname"));
+        if (H->step_upload(ctx, MARKER, text, (size_t)n, 0644, "root:root") < 0)
+                return -1;
+        H->step_changed(ctx, "wrote %s", MARKER);
+        return 0;
+}
+
+/* Fails on purpose on hosts labelled probe-fail=yes, to test error reporting. */
+static int failer_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        const struct pharos_config_node *labels = H->config_get(H->step_host(ctx), "labels");
+        const char *fail = H->config_string(H->config_get(labels, "probe-fail"));
+        return fail && strcmp(fail, "yes") == 0;
+}
+
+static int failer_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        return H->step_exec(ctx, "echo probe refuses >&2; exit 3", PHAROS_EXEC_CHECK, NULL);
+}
+
+static const char *const marker_after[] = {"?probe.nothing", NULL};
+
+static const struct pharos_step steps[] = {
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "probe.marker",
+         .phase = "prepare-host",
+         .after = marker_after,
+         .description = "write the probe marker",
+         .applies = marker_applies,
+         .run = marker_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "probe.failer",
+         .phase = "runtime",
+         .description = "fail where labelled",
+         .applies = failer_applies,
+         .run = failer_run},
+};
+
+static int probe_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
+{
+        (void)state;
+        H = host;
+        for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+                if (host->register_step(self, &steps[i]) < 0)
+                        return -1;
+        return 0;
+}
+
+static const struct pharos_plugin_desc desc = {
+        PHAROS_PLUGIN_DESC_HEADER,
+        .kind = PHAROS_KIND_OTHER,
+        .name = "probe",
+        .version = "0.0.1",
+        .description = "test fixture: a marker file per host",
+        .init = probe_init,
+};
+
+PHAROS_PLUGIN_DECLARE(probe, desc)

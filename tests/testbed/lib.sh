@@ -1,0 +1,61 @@
+# Helpers for the testbed's own tests (sourced).
+# shellcheck shell=bash
+
+TESTBED=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed
+WORK=$(mktemp -d /tmp/pharos-testbed-test.XXXXXX)
+TB_DIRS=()
+
+tb_cleanup() {
+        local rc=$? d
+        for d in "${TB_DIRS[@]}"; do
+                "$TESTBED" stop --dir "$d" || rc=1
+        done
+        rm -rf "$WORK"
+        exit "$rc"
+}
+trap tb_cleanup EXIT
+
+fail() {
+        echo "FAIL: $*" >&2
+        exit 1
+}
+
+# tb_start DIR ARGS...: start a testbed that is stopped on exit whatever happens.
+tb_start() {
+        local d=$1
+        shift
+        TB_DIRS+=("$d")
+        "$TESTBED" start --dir "$d" "$@"
+}
+
+# tb_ssh DIR ADDRESS CMD: plain OpenSSH with only the testbed's key and known_hosts.
+tb_ssh() {
+        local d=$1 addr=$2
+        shift 2
+        ssh -i "$d/id_ed25519" -o UserKnownHostsFile="$d/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+                -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes \
+                -o ConnectTimeout="${TB_SSH_TIMEOUT:-5}" "pharos@$addr" "$@"
+}
+
+# host_field DIR NAME FIELD: a field of a host from hosts.json.
+host_field() {
+        jq -r --arg n "$2" --arg f "$3" \
+                '(.hosts + [.bastion]) | map(select(. != null and .name == $n))[0][$f]' "$1/hosts.json"
+}
+
+expect_eq() { # WHAT GOT WANT
+        [[ "$2" == "$3" ]] || fail "$1: got '$2', want '$3'"
+}
+
+# The host's processes are gone and its address no longer listens.
+expect_host_gone() { # PID ADDRESS
+        local hex a b c d
+        if [[ -d /proc/$1 ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2> /dev/null; then
+                fail "init $1 still alive after stop"
+        fi
+        IFS=. read -r a b c d <<< "$2"
+        hex=$(printf '%02X%02X%02X%02X:0016' "$d" "$c" "$b" "$a")
+        if awk '$4 == "0A" { print $2 }' /proc/net/tcp | grep -qx "$hex"; then
+                fail "$2:22 still listening after stop"
+        fi
+}

@@ -1,0 +1,94 @@
+/* The parallel executor: every host runs once, concurrency is bounded,
+ * failures are counted and summarised in host order. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "exec/executor.h"
+
+struct state {
+        pthread_mutex_t mu;
+        int running, max_running;
+        int runs[200];
+        size_t fail_mod; /* hosts with i % fail_mod == 1 fail; 0: none */
+};
+
+static int job(void *ud, size_t i, struct pharos_error *err)
+{
+        struct state *st = ud;
+        pthread_mutex_lock(&st->mu);
+        st->runs[i]++;
+        if (++st->running > st->max_running)
+                st->max_running = st->running;
+        pthread_mutex_unlock(&st->mu);
+        usleep(2000);
+        pthread_mutex_lock(&st->mu);
+        st->running--;
+        pthread_mutex_unlock(&st->mu);
+        if (st->fail_mod && i % st->fail_mod == 1)
+                return perr_set(err, PERR_FAIL, "h%zu: boom", i);
+        return 0;
+}
+
+static void bounded_and_complete(void **s)
+{
+        (void)s;
+        struct state st = {.mu = PTHREAD_MUTEX_INITIALIZER};
+        struct xr_report rep;
+        assert_int_equal(xr_run(200, 7, job, &st, &rep), 0);
+        for (int i = 0; i < 200; i++)
+                assert_int_equal(st.runs[i], 1);
+        assert_true(st.max_running <= 7);
+        assert_true(st.max_running >= 2);
+        assert_int_equal(rep.failed, 0);
+        assert_int_equal(rep.n, 200);
+}
+
+static void failures_summarised_in_host_order(void **s)
+{
+        (void)s;
+        struct state st = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_mod = 25};
+        struct xr_report rep;
+        char text[512];
+        assert_int_equal(xr_run(50, 0, job, &st, &rep), PERR_FAIL);
+        assert_int_equal(rep.failed, 2);
+        xr_summary(&rep, text, sizeof(text));
+        assert_string_equal(text, "failed on 2 of 50 hosts: h1: boom; h26: boom");
+}
+
+static void summary_keeps_the_first_few(void **s)
+{
+        (void)s;
+        struct xr_report rep = {.n = 10};
+        char text[512];
+        /* recorded out of order, as threads finish */
+        size_t order[] = {9, 3, 7, 1, 5, 0, 8};
+        for (size_t k = 0; k < 7; k++) {
+                char msg[16];
+                snprintf(msg, sizeof(msg), "h%zu", order[k]);
+                xr_record(&rep, order[k], msg);
+        }
+        xr_summary(&rep, text, sizeof(text));
+        assert_string_equal(text, "failed on 7 of 10 hosts: h0; h1; h3; h5; h7; and 2 more");
+        struct xr_report one = {.n = 1};
+        xr_record(&one, 0, "h0: down");
+        xr_summary(&one, text, sizeof(text));
+        assert_string_equal(text, "failed on 1 of 1 host: h0: down");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(bounded_and_complete),
+                cmocka_unit_test(failures_summarised_in_host_order),
+                cmocka_unit_test(summary_keeps_the_first_few),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
