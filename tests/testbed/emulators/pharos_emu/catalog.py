@@ -7,7 +7,6 @@ PKGROOT because a sandbox host shares the machine's /usr.
 import re
 
 PKGROOT = "/var/lib/pharos-testbed/pkgroot"
-HOST_BIN = "/var/lib/pharos-testbed/bin"
 
 # Latest patch release per Kubernetes minor on pkgs.k8s.io (enough for tests).
 K8S_PATCHES = {"1.28": 15, "1.29": 15, "1.30": 14, "1.31": 14, "1.32": 10, "1.33": 6, "1.34": 2}
@@ -90,7 +89,7 @@ class Pkg:
     def __init__(self, name, version, commands=(), files=None, depends=()):
         self.name = name
         self.version = version
-        self.commands = list(commands)   # emulator names linked into HOST_BIN
+        self.commands = list(commands)   # emulators in bin/ that answer only once this is installed
         self.files = files or {}         # host path -> content
         self.depends = list(depends)
 

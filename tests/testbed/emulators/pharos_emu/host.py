@@ -101,6 +101,12 @@ def address():
     data = read("/etc/pharos-testbed/address")
     if data and data.strip():
         return data.strip()
+    # the testbed maps each host's name to its address in the host's own /etc/hosts
+    name = hostname()
+    for line in (read("/etc/hosts") or "").splitlines():
+        parts = line.split("#", 1)[0].split()
+        if len(parts) >= 2 and name in parts[1:] and parts[0] not in ("127.0.0.1", "::1"):
+            return parts[0]
     return "127.0.0.1"
 
 

@@ -291,6 +291,7 @@ def firewall_cmd(journal, argv):
 
 def firewalld(journal, argv):
     """The firewalld daemon: stays up while the unit runs."""
+    pkgdb.require_installed("firewalld", "firewalld")
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     ready = os.environ.get("PHAROS_TESTBED_READY_FILE")
@@ -304,6 +305,7 @@ def firewalld(journal, argv):
 # ---------------- containerd ----------------
 def containerd(journal, argv):
     """containerd daemon: reads its config and serves the CRI socket."""
+    pkgdb.require_installed(["containerd", "containerd.io"], "containerd")
     if argv and argv[0] in ("--version", "-v"):
         print("containerd github.com/containerd/containerd v%s" % (
             (pkgdb.installed_version("containerd") or pkgdb.installed_version("containerd.io") or "1.7.0")
@@ -402,8 +404,7 @@ def crictl(journal, argv):
 
 
 def ctr(journal, argv):
-    if not (pkgdb.installed_version("containerd") or pkgdb.installed_version("containerd.io")):
-        raise host.ToolError("bash: ctr: command not found", 127)
+    pkgdb.require_installed(["containerd", "containerd.io"], "ctr")
     if "version" in argv:
         print("Client:\n  Version:  v1.7.0\n\nServer:\n  Version:  v1.7.0")
         return 0 if containers.runtime_up("unix:///run/containerd/containerd.sock") else 1

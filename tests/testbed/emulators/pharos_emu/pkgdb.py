@@ -146,22 +146,11 @@ def install_files(pkg):
     for p, content in pkg.files.items():
         target = catalog.PKGROOT + p if p.startswith("/usr/") else p
         host.write(target, content)
-    for cmd in pkg.commands:
-        link = host.path(catalog.HOST_BIN + "/" + cmd)
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        target = os.path.join(host.BIN_DIR, "pkg", cmd)
-        if cmd == "kubectl":
-            target = "/usr/bin/kubectl"
-        if os.path.lexists(link):
-            os.unlink(link)
-        os.symlink(target, link)
 
 
 def remove_files(pkg):
     for p in pkg.files:
         host.remove(catalog.PKGROOT + p if p.startswith("/usr/") else p)
-    for cmd in pkg.commands:
-        host.remove(catalog.HOST_BIN + "/" + cmd)
 
 
 def installed_version(name):
@@ -169,7 +158,9 @@ def installed_version(name):
     return entry["version"] if entry else None
 
 
-def require_installed(name, command):
-    """A package-provided command exists only once its package is installed."""
-    if installed_version(name) is None:
+def require_installed(names, command):
+    """A package's command answers like a missing command until one of names is installed."""
+    if isinstance(names, str):
+        names = [names]
+    if all(installed_version(n) is None for n in names):
         raise host.ToolError("bash: %s: command not found" % command, 127)

@@ -45,7 +45,7 @@ class FakeHost:
         self.write("/etc/pharos-testbed/address", address + "\n")
         self.env = dict(os.environ)
         self.env.update({"PHAROS_TESTBED_ROOT": self.root, "HOME": self.root + "/root",
-                         "PATH": "%s/var/lib/pharos-testbed/bin:%s:/usr/sbin:/usr/bin:/sbin:/bin" % (self.root, BIN)})
+                         "PATH": "%s:/usr/sbin:/usr/bin:/sbin:/bin" % BIN})
         self.env.pop("PHAROS_TESTBED_ADDRESS", None)
         # without a mirror entry in /etc/hosts, repositories are judged from their configuration alone
         self.env["PHAROS_TESTBED_OFFLINE_REPOS"] = "1"

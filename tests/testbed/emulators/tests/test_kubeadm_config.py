@@ -117,8 +117,8 @@ class KubeadmConfigTest(unittest.TestCase):
         try:
             r = other.run("kubeadm version", check=False)
             self.assertEqual(r.returncode, 127)
-            # package commands are on a host's PATH only once their package is installed
-            self.assertIn("kubeadm: not found", r.stderr)
+            # a package's command answers like a missing one until the package is installed
+            self.assertIn("kubeadm: command not found", r.stderr)
         finally:
             other.cleanup()
 
