@@ -119,6 +119,11 @@ class KubeadmConfigTest(unittest.TestCase):
             self.assertEqual(r.returncode, 127)
             # a package's command answers like a missing one until the package is installed
             self.assertIn("kubeadm: command not found", r.stderr)
+            # a kubeadm later on PATH is what the shell would run instead
+            other.write("/stub/kubeadm", "#!/bin/sh\necho stub \"$@\"\n")
+            os.chmod(other.path("/stub/kubeadm"), 0o755)
+            other.env["PATH"] += ":" + other.path("/stub")
+            self.assertEqual(other.run("kubeadm version").stdout, "stub version\n")
         finally:
             other.cleanup()
 

@@ -3,6 +3,7 @@ import configparser
 import fcntl
 import glob
 import os
+import sys
 
 from . import catalog, host
 
@@ -162,5 +163,12 @@ def require_installed(names, command):
     """A package's command answers like a missing command until one of names is installed."""
     if isinstance(names, str):
         names = [names]
-    if all(installed_version(n) is None for n in names):
-        raise host.ToolError("bash: %s: command not found" % command, 127)
+    if any(installed_version(n) is not None for n in names):
+        return
+    # not installed: this directory does not provide the command, so the shell would find the next one
+    for d in os.environ.get("PATH", "").split(":"):
+        cand = os.path.join(d, command)
+        if d and os.path.realpath(d) != os.path.realpath(host.BIN_DIR) and os.access(cand, os.X_OK) \
+                and not os.path.isdir(cand):
+            os.execv(cand, [command] + sys.argv[1:])
+    raise host.ToolError("bash: %s: command not found" % command, 127)

@@ -13,7 +13,8 @@ import time
 
 STATE_DIR = "/var/lib/pharos-testbed"
 JOURNAL = "/var/log/pharos-testbed/journal.jsonl"
-BIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/bin"
+# the package lives inside bin/, the one directory the testbed mounts into each host
+BIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def root():
