@@ -74,9 +74,20 @@ def sysctl_values():
     return vals
 
 
+def _kernel_value(key):
+    """The machine kernel's value for a key the table does not emulate (read only, never written)."""
+    try:
+        with open("/proc/sys/" + key.replace(".", "/")) as f:
+            return " ".join(f.read().split())
+    except OSError:
+        return None
+
+
 def _set_sysctl(journal, key, value):
     key = key.strip().replace("/", ".")
     vals = sysctl_values()
+    if key not in vals and not key.startswith("net.bridge.") and _kernel_value(key) is not None:
+        vals[key] = _kernel_value(key)
     if key not in vals:
         raise host.ToolError("sysctl: cannot stat /proc/sys/%s: No such file or directory" % key.replace(".", "/"),
                              255)
@@ -141,6 +152,8 @@ def sysctl(journal, argv):
         if write:
             raise host.ToolError("sysctl: \"%s\" must be of the form name=value" % a, 255)
         k = a.replace("/", ".")
+        if k not in vals and not k.startswith("net.bridge.") and _kernel_value(k) is not None:
+            vals[k] = _kernel_value(k)
         if k not in vals:
             if not quiet:
                 sys.stderr.write("sysctl: cannot stat /proc/sys/%s: No such file or directory\n" % k.replace(".", "/"))

@@ -172,6 +172,10 @@ class Kubelet:
             if v:
                 taint["value"] = v
             taints.append(taint)
+        if not self.network_ready():
+            # registered NotReady: the kubelet adds the not-ready taint itself, so nothing is scheduled
+            # here before the node lifecycle controller looks at it
+            taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
         spec = {}
         if taints:
             spec["taints"] = taints
