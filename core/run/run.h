@@ -34,6 +34,7 @@ struct run_host {
         struct transport *tp;       /* open connection, NULL before connect */
         char *facts[FACT_COUNT];    /* malloc'd, NULL when unknown */
         unsigned changes;           /* steps that changed this host */
+        int os_claimed;             /* a step of an OS plugin applied to the host */
 };
 
 struct run_opts {
@@ -50,6 +51,7 @@ struct run {
         size_t n_hosts;
         struct run_opts opts;
         struct timespec started;
+        char cluster_name[96];   /* cluster.yml's name, the stored one, or generated */
         pthread_mutex_t out_mu;  /* whole progress lines, never interleaved */
         unsigned long changes;   /* total over all steps and hosts */
         unsigned long would_run; /* --plan: steps that have work */

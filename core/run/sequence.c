@@ -36,11 +36,15 @@ static int step_on_host(void *ud, size_t k, struct pharos_error *err)
         int rc = 0;
 
         int applies = s->applies ? s->applies(&ctx, j->rs->owner->state) : 1;
+        if (applies > 0 && j->rs->owner->desc.kind == PHAROS_KIND_OS)
+                h->os_claimed = 1;
+        /* Validation is read-only by contract, so it runs under --plan too. */
+        int validating = strcmp(j->phase, "validate") == 0;
         if (applies < 0) {
                 rc = PERR_FAIL;
         } else if (applies == 0) {
                 log_msg(PHAROS_LOG_DEBUG, h->cfg->address, "%s: nothing to do", s->id);
-        } else if (r->opts.plan) {
+        } else if (r->opts.plan && !validating) {
                 __atomic_add_fetch(&r->would_run, 1, __ATOMIC_SEQ_CST);
                 run_event(r, j->phase, h->cfg->address, s->id, "would-run", 0,
                           ctx.reason[0] ? ctx.reason : s->description);
@@ -91,6 +95,37 @@ static int in_sequence(const struct phase_sequence *seq, const char *phase)
         return 0;
 }
 
+/*
+ * After the validate phase: every host must be claimed by a loaded OS plugin
+ * (when any is loaded), so an unsupported OS fails before anything changes.
+ */
+static int check_os_claimed(struct run *r, struct pharos_error *err)
+{
+        char supported[600] = "";
+        size_t off = 0;
+        for (size_t i = 0; i < r->reg->n_plugins; i++) {
+                const struct pharos_plugin *p = r->reg->plugins[i];
+                if (p->desc.kind == PHAROS_KIND_OS && off < sizeof(supported))
+                        off += (size_t)snprintf(supported + off, sizeof(supported) - off,
+                                                "%s%s (%s)", off ? "; " : "", p->desc.name,
+                                                p->desc.description);
+        }
+        if (!off)
+                return 0;
+        for (size_t i = 0; i < r->n_hosts; i++) {
+                const struct run_host *h = &r->hosts[i];
+                if (h->os_claimed)
+                        continue;
+                return perr_set(err, PERR_FAIL,
+                                "phase validate, host %s: %s %s is not supported by any loaded OS "
+                                "plugin; supported: %s",
+                                h->cfg->address, h->facts[FACT_OS_ID] ? h->facts[FACT_OS_ID] : "?",
+                                h->facts[FACT_OS_VERSION_ID] ? h->facts[FACT_OS_VERSION_ID] : "",
+                                supported);
+        }
+        return 0;
+}
+
 int run_sequence(struct run *r, const char *name, struct pharos_error *err)
 {
         const struct phase_sequence *seq = NULL;
@@ -109,10 +144,16 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                 return perr_set(err, PERR_NOMEM, "out of memory");
         }
         const char *current = NULL;
+        int os_checked = !in_sequence(seq, "validate");
         for (size_t k = 0; k < r->reg->n_steps && rc == 0; k++) {
                 const struct reg_step *rs = &r->reg->steps[order[k]];
                 if (!in_sequence(seq, rs->step.phase))
                         continue;
+                if (!os_checked && strcmp(rs->step.phase, "validate") != 0) {
+                        os_checked = 1;
+                        if ((rc = check_os_claimed(r, err)) < 0)
+                                break;
+                }
                 if (!current || strcmp(current, rs->step.phase) != 0) {
                         current = rs->step.phase;
                         run_event(r, current, NULL, NULL, "start", run_elapsed(r), NULL);
@@ -127,6 +168,8 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                         rc = perr_set(err, PERR_FAIL, "%s", summary);
                 }
         }
+        if (rc == 0 && !os_checked)
+                rc = check_os_claimed(r, err);
         free(hosts);
         free(order);
         return rc;

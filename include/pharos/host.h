@@ -49,6 +49,10 @@ enum pharos_step_flags {
  * depend on how or in which order plugins were loaded. A reference prefixed
  * with '?' ("?addon-cert-manager.apply") is optional: ignored when no such
  * step is registered. Any other unknown reference is an error.
+ *
+ * Steps of the "validate" phase must only read: they run under --plan too.
+ * After that phase every host must have been claimed by a step of an OS
+ * plugin (one whose applies() said yes), or the run stops there.
  */
 struct pharos_step {
         uint32_t struct_size;      /* sizeof(struct pharos_step) */

@@ -19,6 +19,13 @@ up() { run "$PHAROS" --plugin-path "$FIXTURES/probe" up -c "$dir/cluster.yml" "$
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 marker() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- cat /etc/pharos-probe; }
 
+# Hosts no loaded OS plugin supports: refused after validation, before any change.
+run "$PHAROS" --plugin-path "$FIXTURES/probe" --plugin-path "$FIXTURES/os-fixture" up -c "$dir/cluster.yml"
+expect_rc 1 "unsupported OS"
+expect_contains "$err" "phase validate, host $(addr 1): debian 12 is not supported by any loaded OS plugin; supported: os-fixture (Ubuntu, any version)" "unsupported OS message"
+run "$TESTBED" exec --dir "$dir" --host host-1 -- test -f /etc/pharos-probe
+expect_rc 1 "nothing changed on the supported host either"
+
 up
 expect_rc 0 "first up"
 expect_contains "$out" "3 changes" "first up changes every host"
