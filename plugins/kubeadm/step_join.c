@@ -63,6 +63,26 @@ static int wait_healthy(struct kadm_state *st, struct pharos_step_ctx *ctx, cons
         return st->host->step_exec(ctx, cmd, PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL);
 }
 
+/* An interrupted init or join leaves certificates, manifests or a bootstrap
+ * kubeconfig that fail kubeadm's preflight: a host that is not in the cluster
+ * (no kubelet.conf / admin.conf) is reset first so the next run repairs it. */
+static int reset_leftovers(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        struct pharos_exec_result res;
+        if (st->host->step_exec(ctx,
+                                "for f in /etc/kubernetes/pki/ca.crt "
+                                "/etc/kubernetes/bootstrap-kubelet.conf "
+                                "/etc/kubernetes/manifests/etcd.yaml "
+                                "/etc/kubernetes/manifests/kube-apiserver.yaml; do "
+                                "if [ -e \"$f\" ]; then kubeadm reset --force >/dev/null "
+                                "&& echo reset; exit; fi; done",
+                                PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET, &res) < 0)
+                return -1;
+        if (strstr(res.out, "reset"))
+                st->host->step_changed(ctx, "reset what an interrupted kubeadm run left");
+        return 0;
+}
+
 static int init_applies(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
@@ -81,6 +101,10 @@ static int init_run(struct pharos_step_ctx *ctx, void *state)
         char key[80];
         if (kadm_random_hex(32, key, sizeof(key)) < 0) {
                 st->host->step_fail(ctx, "cannot read random bytes for the certificate key");
+                return -1;
+        }
+        if (reset_leftovers(st, ctx) < 0) {
+                memset(key, 0, sizeof(key));
                 return -1;
         }
         char cmd[512];
@@ -264,8 +288,10 @@ static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int mast
                 return -1;
         }
         struct kadm_input in;
-        if (kadm_input_for(st, ctx, &in) < 0)
+        if (reset_leftovers(st, ctx) < 0 || kadm_input_for(st, ctx, &in) < 0) {
+                memset(&j, 0, sizeof(j));
                 return -1;
+        }
         struct kbuf b = {0};
         kadm_render_join(&in, j.endpoint, j.token, j.ca_hash, master ? j.cert_key : NULL, &b);
         char address[256];

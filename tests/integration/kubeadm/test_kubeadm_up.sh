@@ -6,7 +6,7 @@
 # changes nothing (no mutating host command, no API write).
 # Usage: test_kubeadm_up.sh MASTERS WORKERS VERSION
 set -euo pipefail
-: "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}" "${EMULATORS:?}"
+: "${PHAROS:?}" "${PLUGIN:?}" "${TESTBED:?}" "${EMULATORS:?}"
 masters=$1 workers=$2 version=$3
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
@@ -19,6 +19,9 @@ cleanup() {
 trap cleanup EXIT
 export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/pharos_known_hosts
 unset PHAROS_PLUGIN_PATH
+# Only this plugin: the hosts are prepared by hand below.
+mkdir "$dir/plugins"
+cp "$PLUGIN" "$dir/plugins/"
 # The emulators find their Python package next to the real path of the tool:
 # give the testbed a directory of links to them, which it bind-mounts.
 mkdir "$dir/emu"
@@ -47,7 +50,11 @@ doc["kubernetes"] = {"version": version}
 doc["api"] = {"sans": ["api.example.com"]}
 yaml.safe_dump(doc, open(path, "w"))
 PY
-up() { run "$PHAROS" --plugin-path "$PLUGINS" up -c "$dir/cluster.yml" "$@"; }
+up() { run "$PHAROS" --plugin-path "$dir/plugins" up -c "$dir/cluster.yml" "$@"; }
+
+# The last host looks like an interrupted join: the run must reset and repair it.
+on "$n" sh -c 'mkdir -p /etc/kubernetes/pki && echo partial >/etc/kubernetes/pki/ca.crt &&
+        echo partial >/etc/kubernetes/bootstrap-kubelet.conf'
 
 up --plan
 expect_rc 0 "plan on fresh hosts"
@@ -60,6 +67,8 @@ up
 expect_rc 0 "first up"
 first_out=$out first_err=$err
 expect_contains "$out" "kubeadm init" "init ran"
+run on "$n" cat /etc/kubernetes/bootstrap-kubelet.conf
+expect_rc 1 "the interrupted join's leftovers were reset"
 
 # The API as the admin, straight to the first master (the test's own view).
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
