@@ -95,7 +95,26 @@ static int render_all(struct kadm_state *st, struct pharos_step_ctx *ctx, struct
         return rc;
 }
 
-/* Marks the files whose content on the host differs; returns how many, with their names. */
+/* Whether an encryption config this plugin wrote holds a key at all (the
+ * caller knows it is not the cluster's). */
+static int other_key(const char *data, size_t len)
+{
+        char *text = strndup(data, len);
+        if (!text)
+                return 1;
+        char *key = kadm_parse_encryption_key(text);
+        memset(text, 0, len);
+        free(text);
+        int found = key != NULL;
+        if (key) {
+                memset(key, 0, strlen(key));
+                free(key);
+        }
+        return found;
+}
+
+/* Marks the files whose content on the host differs; returns how many, with
+ * their names, or (size_t)-1 after failing the step. */
 static size_t compare(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kfiles *fs,
                       int key_known, char *names, size_t names_len)
 {
@@ -105,8 +124,17 @@ static size_t compare(struct kadm_state *st, struct pharos_step_ctx *ctx, struct
                 const char *data = NULL;
                 size_t len = 0;
                 struct kfile *f = &fs->f[i];
-                f->differs = st->host->step_read_file(ctx, f->path, &data, &len) < 0 ||
-                             len != f->text.len || memcmp(data, f->text.p, len) != 0;
+                int readable = st->host->step_read_file(ctx, f->path, &data, &len) == 0;
+                f->differs = !readable || len != f->text.len || memcmp(data, f->text.p, len) != 0;
+                if (f->differs && readable && !strcmp(f->path, KADM_ENCRYPTION) &&
+                    other_key(data, len)) {
+                        st->host->step_fail(ctx, KADM_ENCRYPTION
+                                            " holds another secrets encryption key "
+                                            "than the first master's: refusing to "
+                                            "replace it (the secrets stored with it "
+                                            "would become unreadable)");
+                        return (size_t)-1;
+                }
                 if (f->differs) {
                         const char *base = strrchr(f->path, '/') + 1;
                         size_t used = strlen(names);
@@ -138,6 +166,8 @@ static int config_applies(struct pharos_step_ctx *ctx, void *state)
         char names[400];
         size_t n = compare(st, ctx, &fs, key_known, names, sizeof(names));
         files_free(&fs);
+        if (n == (size_t)-1)
+                return -1;
         if (n)
                 st->host->step_reason(ctx, "%s missing or out of date in " KADM_DIR, names);
         return n > 0;
@@ -153,9 +183,10 @@ static int config_run(struct pharos_step_ctx *ctx, void *state)
         }
         char names[400];
         size_t n = compare(st, ctx, &fs, 1, names, sizeof(names));
-        int rc = 0;
-        if (n && st->host->step_exec(ctx, "mkdir -p -m 0700 " KADM_DIR " " KADM_DIR "/etcd",
-                                     PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
+        int rc = n == (size_t)-1 ? -1 : 0;
+        if (rc == 0 && n &&
+            st->host->step_exec(ctx, "mkdir -p -m 0700 " KADM_DIR " " KADM_DIR "/etcd",
+                                PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
                 rc = -1;
         for (size_t i = 0; i < fs.n && rc == 0; i++)
                 if (fs.f[i].differs && st->host->step_upload(ctx, fs.f[i].path, fs.f[i].text.p,
@@ -193,6 +224,15 @@ static int key_applies(struct pharos_step_ctx *ctx, void *state)
                 }
         }
         if (!key) {
+                /* A key that exists but cannot be read must never be replaced:
+                 * the secrets stored with it would be lost. */
+                int exists = kadm_exists(st, ctx, KADM_ENCRYPTION);
+                if (exists != 0) {
+                        if (exists > 0)
+                                st->host->step_fail(ctx, "cannot read the secrets encryption key "
+                                                         "in " KADM_ENCRYPTION);
+                        return -1;
+                }
                 st->host->step_reason(ctx, "no secrets encryption key on the first master yet");
                 return 1;
         }

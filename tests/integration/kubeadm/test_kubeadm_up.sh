@@ -149,4 +149,16 @@ expect_contains "$out" "labels and taints of Node host-1" "label repaired"
 expect_contains "$out" "1 change" "only that change"
 expect_eq "$(api /api/v1/nodes/host-1 | jq -r '.metadata.labels."node-address.kontena.io/external-ip"')" "$(addr 0)" \
         "external-ip back"
+
+# Another master with a different encryption key is never overwritten.
+if ((masters > 1)); then
+        other=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+        on 2 sed -i "s|secret: \".*\"|secret: \"$other\"|" /etc/kubernetes/pharos/encryption.yaml
+        up
+        expect_rc 1 "a master with another key"
+        expect_contains "$err" "holds another secrets encryption key" "refusal explained"
+        expect_eq "$(on 2 sed -n 's/.*secret: "\(.*\)"/\1/p' /etc/kubernetes/pharos/encryption.yaml)" "$other" \
+                "host-2 key untouched"
+        [[ "$out$err" != *"$key"* && "$out$err" != *"$other"* ]] || fail "a key in the output"
+fi
 finish
