@@ -342,7 +342,11 @@ static void per_node(struct ctx *c, const struct pharos_config_node *root,
 {
         struct kadm_input *in = c->in;
         const struct pharos_host *h = c->h;
-        in->node_name = hostname;
+        /* kubeadm names the Node after the hostname in lower case. */
+        struct kbuf name = {0};
+        for (const char *ch = hostname ? hostname : ""; *ch; ch++)
+                kb_printf(&name, "%c", *ch >= 'A' && *ch <= 'Z' ? *ch - 'A' + 'a' : *ch);
+        in->node_name = own(c, &name);
         in->advertise_address = kadm_peer_address(h, hn);
         const char *runtime = str(c, hn, "container_runtime");
         in->cri_socket = kadm_cri_socket(runtime);

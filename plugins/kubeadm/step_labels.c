@@ -149,7 +149,11 @@ static int node_path(struct kadm_state *st, struct pharos_step_ctx *ctx, char *p
                 st->host->step_fail(ctx, "the host's name is unknown or not a Node name");
                 return -1;
         }
-        snprintf(path, len, "/api/v1/nodes/%s", name);
+        int n = snprintf(path, len, "/api/v1/nodes/%s", name);
+        /* kubeadm names the Node after the hostname in lower case. */
+        for (char *p = path + (n - (int)strlen(name)); *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                        *p = (char)(*p - 'A' + 'a');
         return 0;
 }
 

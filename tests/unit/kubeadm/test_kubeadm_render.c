@@ -104,7 +104,7 @@ static char *render(const char *version, size_t i, struct kadm_input *in)
         struct cluster_config *cfg = load(yml);
         char why[200];
         assert_int_equal(
-                kadm_input_fill(&fake_host, tree, host_at(i), "node-1", in, why, sizeof(why)), 0);
+                kadm_input_fill(&fake_host, tree, host_at(i), "Node-1", in, why, sizeof(why)), 0);
         struct kbuf b = {0};
         kadm_render_kubeadm(in, &b);
         assert_false(b.oom);
