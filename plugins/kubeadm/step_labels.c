@@ -56,10 +56,15 @@ static int wanted_labels(struct kadm_state *st, struct pharos_step_ctx *ctx, str
         return 0;
 }
 
+static size_t array_len(yajl_val v)
+{
+        return v && YAJL_IS_ARRAY(v) ? v->u.array.len : 0;
+}
+
 static int taint_listed(yajl_val list, const char *key, const char *value, const char *effect)
 {
-        for (size_t i = 0; list && i < YAJL_GET_ARRAY(list)->len; i++) {
-                yajl_val t = YAJL_GET_ARRAY(list)->values[i];
+        for (size_t i = 0; i < array_len(list); i++) {
+                yajl_val t = list->u.array.values[i];
                 if (same(node_string(t, "key"), key) && same(node_string(t, "value"), value) &&
                     same(node_string(t, "effect"), effect))
                         return 1;
@@ -105,7 +110,7 @@ static int node_patch(struct kadm_state *st, struct pharos_step_ctx *ctx, const 
         if (taints) {
                 const char *tpath[] = {"spec", "taints", NULL};
                 yajl_val list = yajl_tree_get(node, tpath, yajl_t_array);
-                size_t n = h->config_len(taints), n_have = list ? YAJL_GET_ARRAY(list)->len : 0;
+                size_t n = h->config_len(taints), n_have = array_len(list);
                 int differ = n != n_have;
                 for (size_t i = 0; i < n && !differ; i++) {
                         const struct pharos_config_node *t = h->config_at(taints, i);
