@@ -11,12 +11,12 @@ address=$2
 mkdir -p /etc/pharos-testbed
 [ -s /etc/pharos-testbed/address ] || echo "$address" >/etc/pharos-testbed/address
 mkdir -p /etc/apt/keyrings /etc/containerd /etc/cni/net.d
-# A binary keyring, as `gpg --dearmor` writes it; the repository is judged
-# offline (PHAROS_TESTBED_OFFLINE_REPOS) since no package mirror runs here.
-head -c 64 /dev/urandom | { printf '\231\001\015\004'; cat; } >/etc/apt/keyrings/kubernetes-apt-keyring.gpg
+# The repository as the Kubernetes docs set it up; the testbed's package
+# mirror answers for pkgs.k8s.io.
+curl -fsSL "https://pkgs.k8s.io/core:/stable:/v$minor/deb/Release.key" |
+        gpg --dearmor --yes -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
 echo "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v$minor/deb/ /" \
         >/etc/apt/sources.list.d/kubernetes.list
-export PHAROS_TESTBED_OFFLINE_REPOS=1
 apt-get update >/dev/null
 apt-get install -y containerd kubelet kubeadm kubectl >/dev/null
 apt-mark hold kubelet kubeadm kubectl >/dev/null
