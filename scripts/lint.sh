@@ -10,7 +10,8 @@ mapfile -t c_files < <(git ls-files '*.c' '*.h' | grep -v '^tests/testbed/emulat
 echo "lint: clang-format (${#c_files[@]} files)"
 clang-format --dry-run --Werror "${c_files[@]}" || status=1
 
-mapfile -t core_c < <(git ls-files 'core/*.c' 'plugins/*.c' 'sdk/*.c')
+# sdk/ is built out of tree (tests/sdk), so it has no compile commands here.
+mapfile -t core_c < <(git ls-files 'core/*.c' 'plugins/*.c')
 echo "lint: clang-tidy (${#core_c[@]} files)"
 clang-tidy -quiet -p "$build" "${core_c[@]}" 2>/dev/null || status=1
 

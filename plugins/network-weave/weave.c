@@ -70,7 +70,7 @@ struct buf {
 
 static int put(struct buf *b, const char *s, size_t n)
 {
-        if (b->len + n + 1 > b->cap) {
+        if (!b->s || b->len + n + 1 > b->cap) {
                 size_t cap = (b->len + n + 1) * 2;
                 char *grown = realloc(b->s, cap);
                 if (!grown)
@@ -78,7 +78,8 @@ static int put(struct buf *b, const char *s, size_t n)
                 b->s = grown;
                 b->cap = cap;
         }
-        memcpy(b->s + b->len, s, n);
+        if (n)
+                memcpy(b->s + b->len, s, n);
         b->len += n;
         b->s[b->len] = '\0';
         return 0;
