@@ -8,10 +8,10 @@ target_include_directories(pharos_sdk_headers INTERFACE
 set(PHAROS_PLUGIN_SDK_TARGET pharos_sdk_headers)
 set(PHAROS_PLUGIN_DIR "${PHAROS_PLUGIN_INSTALL_DIR}")
 
-# pharos_plugin(NAME DEFAULT OFF|STATIC|MODULE SOURCES ... [LIBRARIES ...])
+# pharos_plugin(NAME DEFAULT OFF|STATIC|MODULE SOURCES ... [LIBRARIES ...] [SCRIPTS ...])
 # Declares PHAROS_PLUGIN_<NAME> and builds the plugin the way it says.
 function(pharos_plugin name)
-  cmake_parse_arguments(P "" "DEFAULT" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(P "" "DEFAULT" "SOURCES;LIBRARIES;SCRIPTS" ${ARGN})
   string(TOUPPER "${name}" upper)
   string(REPLACE "-" "_" upper "${upper}")
   set(var PHAROS_PLUGIN_${upper})
@@ -24,7 +24,8 @@ function(pharos_plugin name)
   if(mode STREQUAL "OFF")
     return()
   endif()
-  pharos_add_plugin(${name} MODE ${mode} SOURCES ${P_SOURCES} LIBRARIES ${P_LIBRARIES})
+  pharos_add_plugin(${name} MODE ${mode} SOURCES ${P_SOURCES} LIBRARIES ${P_LIBRARIES}
+    SCRIPTS ${P_SCRIPTS})
   if(mode STREQUAL "STATIC")
     set_property(GLOBAL APPEND PROPERTY PHAROS_BUILTIN_PLUGINS ${name})
   else()
