@@ -95,7 +95,8 @@ static int apply(struct os_family *f, struct pharos_step_ctx *ctx, const char *c
 /* 1 when the step's host is this family's: the other steps leave other hosts alone. */
 static int claimed(struct os_family *f, struct pharos_step_ctx *ctx)
 {
-        return os_claims(f, f->host->step_fact(ctx, "os.id"), f->host->step_fact(ctx, "os.id_like"));
+        return os_claims(f, f->host->step_fact(ctx, "os.id"),
+                         f->host->step_fact(ctx, "os.id_like"));
 }
 
 /* ---------------- validate ---------------- */
