@@ -331,42 +331,44 @@ static int packages_run(struct pharos_step_ctx *ctx, void *state)
 
 /* ---------------- registration ---------------- */
 
+/* One step's own fields; the rest of struct pharos_step is the same for all four. */
+struct step_def {
+        const char *id;
+        const char *phase;
+        const char *const *after;
+        const char *description;
+        int (*applies)(struct pharos_step_ctx *ctx, void *state);
+        int (*run)(struct pharos_step_ctx *ctx, void *state);
+};
+
 int os_family_init(struct os_family *fam, const struct pharos_host *host,
                    struct pharos_plugin *self, void **state)
 {
         fam->host = host;
         fam->self = self;
-        const struct pharos_step steps[] = {
-                {.struct_size = sizeof(struct pharos_step),
-                 .id = fam->validate_id,
-                 .phase = "validate",
-                 .description = "check that the OS version and CPU are supported",
-                 .applies = validate_applies,
-                 .run = validate_run},
-                {.struct_size = sizeof(struct pharos_step),
-                 .id = fam->prepare_id,
-                 .phase = "prepare-host",
-                 .description = "essential packages, kernel modules, sysctls, swap off, "
-                                "/etc/environment",
-                 .applies = prepare_applies,
-                 .run = prepare_run},
-                {.struct_size = sizeof(struct pharos_step),
-                 .id = fam->repo_id,
-                 .phase = "kube-packages",
-                 .description = "the Kubernetes package repository and its signing key",
-                 .applies = repo_applies,
-                 .run = repo_run},
-                {.struct_size = sizeof(struct pharos_step),
-                 .id = fam->packages_id,
-                 .phase = "kube-packages",
-                 .after = fam->packages_after,
-                 .description = "kubelet, kubeadm and kubectl at the configured version, held",
-                 .applies = packages_applies,
-                 .run = packages_run},
+        const struct step_def defs[] = {
+                {fam->validate_id, "validate", NULL,
+                 "check that the OS version and CPU are supported", validate_applies, validate_run},
+                {fam->prepare_id, "prepare-host", NULL,
+                 "essential packages, kernel modules, sysctls, swap off, /etc/environment",
+                 prepare_applies, prepare_run},
+                {fam->repo_id, "kube-packages", NULL,
+                 "the Kubernetes package repository and its signing key", repo_applies, repo_run},
+                {fam->packages_id, "kube-packages", fam->packages_after,
+                 "kubelet, kubeadm and kubectl at the configured version, held", packages_applies,
+                 packages_run},
         };
-        for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-                if (host->register_step(self, &steps[i]) < 0)
+        for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+                const struct pharos_step step = {.struct_size = sizeof(struct pharos_step),
+                                                 .id = defs[i].id,
+                                                 .phase = defs[i].phase,
+                                                 .after = defs[i].after,
+                                                 .description = defs[i].description,
+                                                 .applies = defs[i].applies,
+                                                 .run = defs[i].run};
+                if (host->register_step(self, &step) < 0)
                         return -1;
+        }
         *state = fam;
         return 0;
 }
