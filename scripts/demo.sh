@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
 # The main job on the local sandbox testbed (README: `make demo`): installs
-# what it needs, builds pharos and shows what it does today.
+# what it needs, builds pharos, starts 5 sandbox hosts (3 masters, 2
+# workers), runs `pharos up` twice (the second run changes nothing), and
+# shows the nodes through `pharos kubeconfig` and kubectl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake --preset default >/dev/null
 cmake --build build -j"$(nproc)"
-pharos=build/plugins/pharos
-export PHAROS_PLUGIN_PATH=$PWD/build/plugins
 
-echo
+pharos=$PWD/build/plugins/pharos
+export PHAROS_PLUGIN_PATH=$PWD/build/plugins
+dir=${DEMO_DIR:-$(mktemp -d /tmp/pharos-demo.XXXXXX)}
+export PHAROS_KNOWN_HOSTS=$dir/known_hosts.pharos
+stop() { tests/testbed/testbed stop --dir "$dir" >/dev/null 2>&1 || true; }
+trap stop EXIT
+
 echo "==> pharos version"
 "$pharos" version
 echo
-echo "==> pharos plugins list"
-"$pharos" plugins list
+echo "==> starting 5 sandbox hosts in $dir"
+tests/testbed/testbed start --hosts 5 --masters 3 --dir "$dir"
 echo
-echo "==> pharos plugins steps"
-"$pharos" plugins steps
+echo "==> pharos up -c $dir/cluster.yml"
+"$pharos" up -c "$dir/cluster.yml"
+echo
+echo "==> pharos up again: nothing to do"
+"$pharos" up -c "$dir/cluster.yml"
+echo
+echo "==> kubectl get nodes -o wide (kubeconfig from pharos kubeconfig)"
+"$pharos" kubeconfig -c "$dir/cluster.yml" >"$dir/kubeconfig"
+chmod 600 "$dir/kubeconfig"
+kubectl --kubeconfig "$dir/kubeconfig" get nodes -o wide

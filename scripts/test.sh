@@ -3,7 +3,8 @@
 #   1. Debian packages                       (scripts/deps.sh)
 #   2. build with -Werror, every ctest test   (unit, cli, sdk, integration ...)
 #   3. ASan+UBSan build, unit tests under it
-#   4. lint gate                              (scripts/lint.sh)
+#   4. the cluster.yml loader under libFuzzer for 60 s (tests/config/fuzz.sh)
+#   5. lint gate                              (scripts/lint.sh)
 # Every stage runs; the exit status is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -26,6 +27,7 @@ stage "build" bash -c "cmake --preset default -DPHAROS_WERROR=ON >/dev/null && c
 stage "tests" bash -c "cd build && ctest --output-on-failure -j$jobs"
 stage "asan build" bash -c "cmake --preset asan >/dev/null && cmake --build build-asan -j$jobs"
 stage "asan unit tests" bash -c "cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L unit -j$jobs"
+stage "fuzz cluster.yml loader (60 s)" bash -c "tests/config/fuzz.sh 60 > build/fuzz.log 2>&1 || { tail -40 build/fuzz.log; exit 1; }; grep -E '^stat::number_of_executed_runs|^Done' build/fuzz.log"
 stage "lint" scripts/lint.sh build
 
 echo
