@@ -36,6 +36,7 @@ if ((${#need[@]})); then
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >&2
 fi
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/pharos-fanout.XXXXXX)
 D=$WORK/tb
 cleanup() {
@@ -207,6 +208,7 @@ done
 
 echo
 echo "fan-out of 'true' to $N hosts: median of $REPS runs, $CORES cores, $(date -u +%FT%TZ)"
+echo "load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg) (wall times suffer from other load; CPU figures less)"
 printf '%-32s %-38s %8s %8s %11s %9s %9s\n' tool kex "wall s" "/pharos" "client CPU" "sshd CPU" "RSS MiB"
 for row in "${ROWS[@]}"; do
         if [[ -n "${SKIP[$row]:-}" ]]; then
@@ -225,5 +227,15 @@ if [[ -n "${WALL[pharos]:-}" && -n "$floor" ]]; then
         echo "pharos / floor: $(awk -v a="${WALL[pharos]}" -v f="$floor" 'BEGIN { printf "%.2f", a / f }')"
         [[ -n "${WALL[ansible]:-}" ]] &&
                 echo "pharos / ansible: $(awk -v a="${WALL[pharos]}" -v b="${WALL[ansible]}" 'BEGIN { printf "%.2f", a / b }')"
+fi
+if [[ -n "${WALL[pharos]:-}" && -n "$floor" && -n "${WALL[ansible]:-}" ]]; then
+        fastest=yes
+        for row in "${ROWS[@]}"; do
+                [[ $row == pharos || -z "${WALL[$row]:-}" ]] && continue
+                awk -v p="${WALL[pharos]}" -v o="${WALL[$row]}" 'BEGIN { exit !(p < o) }' || fastest=no
+        done
+        awk -v p="${WALL[pharos]}" -v a="${WALL[ansible]}" -v f="$floor" -v r="${RSS[pharos]}" -v fast="$fastest" 'BEGIN {
+                printf "targets: fastest row %s; <= 0.3 x ansible %s; <= 1.3 x floor %s; RSS < 64 MiB %s\n",
+                        fast, (p <= 0.3 * a ? "yes" : "no"), (p <= 1.3 * f ? "yes" : "no"), (r < 64 ? "yes" : "no") }'
 fi
 echo "RSS: largest single process of the tool (getrusage); client CPU includes all its child processes."

@@ -26,7 +26,7 @@ static const char usage[] =
         "Options:\n" HOST_ARGS_HELP
         "      --concurrency N     hosts worked on at once (default 30)\n"
         "      --timeout S         give up on a host's command after S seconds\n"
-        "  -h, --help              this text\n";
+        "  -h, --help              this text\n" HOST_ARGS_ENV_HELP;
 
 /* Whole lines from many threads must not interleave. */
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -91,9 +91,8 @@ static int exec_job(void *ud, size_t i, struct pharos_error *err)
         struct host_out ho = {.name = h->address};
         linebuf_init(&ho.lb[0]);
         linebuf_init(&ho.lb[1]);
-        struct tp_cmd c = {.cmd = run->cmd,
-                           .sink = run->prefix ? prefixed_sink : raw_sink,
-                           .ud = &ho};
+        struct tp_cmd c = {
+                .cmd = run->cmd, .sink = run->prefix ? prefixed_sink : raw_sink, .ud = &ho};
         struct tp_result res;
         int rc = tp_exec(tp, &c, &res, err);
         if (run->prefix) {
@@ -180,8 +179,8 @@ static int run_exec(struct cli_ctx *ctx, int argc, char **argv)
                 fprintf(stderr, "pharos exec: %s\n", err.msg);
                 return perr_exit_code(err.code ? err.code : PERR_USAGE);
         }
-        int rc = exec_on_hosts(cfg, idx, n, argc - a.cmd_index, argv + a.cmd_index,
-                               a.concurrency, &a.opts);
+        int rc = exec_on_hosts(cfg, idx, n, argc - a.cmd_index, argv + a.cmd_index, a.concurrency,
+                               &a.opts);
         free(idx);
         cfg_free(cfg);
         return rc;

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "kube/kubeconfig.h"
+#include "run/kube_access.h"
 #include "ssh/target_cfg.h"
 #include "ssh/transport.h"
 
@@ -82,20 +83,9 @@ static int read_admin_conf(const struct cluster_config *cfg, const struct kc_arg
         int rc = tp_open(&t, &opts, &tp, err);
         if (rc < 0)
                 return rc;
-        char *text = NULL;
-        size_t len = 0;
-        rc = tp_read_file(tp, "/etc/kubernetes/admin.conf", &text, &len, err);
+        rc = kube_read_admin_conf(tp, master->address, kc, err);
         tp_close(tp);
         tp_global_cleanup();
-        if (rc < 0)
-                return perr_set(err, PERR_FAIL,
-                                "%s: no /etc/kubernetes/admin.conf (has `pharos up` run?): %s",
-                                master->address, err->msg);
-        char source[300];
-        snprintf(source, sizeof(source), "%s:/etc/kubernetes/admin.conf", master->address);
-        rc = kubeconfig_parse(text, source, kc, err);
-        memset(text, 0, len);
-        free(text);
         if (rc < 0)
                 return rc;
         /* The server users reach: api.endpoint when set, else the first master. */

@@ -19,8 +19,7 @@ static const char usage[] =
         "selected: use -a, -l or -f. Exit status: the remote shell's or COMMAND's,\n"
         "1 when the host can't be reached, 2 on a usage or cluster.yml error.\n"
         "\n"
-        "Options:\n" HOST_ARGS_HELP
-        "  -h, --help              this text\n";
+        "Options:\n" HOST_ARGS_HELP "  -h, --help              this text\n" HOST_ARGS_ENV_HELP;
 
 static int run_ssh(struct cli_ctx *ctx, int argc, char **argv);
 
@@ -32,8 +31,7 @@ const struct cli_command cmd_ssh = {
         .run = run_ssh,
 };
 
-static int interactive(const struct cfg_host *h, const struct tp_opts *opts, int argc,
-                       char **argv)
+static int interactive(const struct cfg_host *h, const struct tp_opts *opts, int argc, char **argv)
 {
         struct tp_target t, b;
         struct pharos_error err = {0};

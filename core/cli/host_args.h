@@ -20,13 +20,22 @@ struct host_args {
 
 /* The usage lines for these options, for the commands' --help. */
 #define HOST_ARGS_HELP                                                                             \
-        "  -c, --config FILE       cluster.yml to read (default: cluster.yml)\n"                  \
-        "  -r, --role ROLE         only hosts with this role (master, worker)\n"                  \
-        "  -l, --label KEY=VALUE   only hosts with this label (repeatable: all must match)\n"     \
-        "  -a, --address ADDRESS   only this host (repeatable: any of them)\n"                    \
-        "  -f, --first             only the first selected host\n"                                \
-        "      --trust-hosts       accept and record changed host keys\n"                         \
+        "  -c, --config FILE       cluster.yml to read (default: cluster.yml)\n"                   \
+        "  -r, --role ROLE         only hosts with this role (master, worker)\n"                   \
+        "  -l, --label KEY=VALUE   only hosts with this label (repeatable: all must match)\n"      \
+        "  -a, --address ADDRESS   only this host (repeatable: any of them)\n"                     \
+        "  -f, --first             only the first selected host\n"                                 \
+        "      --trust-hosts       accept and record changed host keys\n"                          \
         "      --connect-timeout S connect, handshake and login timeout (default 10)\n"
+
+/* The environment both commands read, for their --help. */
+#define HOST_ARGS_ENV_HELP                                                                         \
+        "\n"                                                                                       \
+        "Environment:\n"                                                                           \
+        "  PHAROS_KNOWN_HOSTS          known_hosts file (default ~/.ssh/known_hosts); new\n"       \
+        "                              host keys are recorded, changed ones refused\n"             \
+        "  PHAROS_SSH_KEY_PASSPHRASE   passphrase of ssh_key_path (else asked on the terminal)\n"  \
+        "  SSH_AUTH_SOCK               ssh-agent, tried after ssh_key_path\n"
 
 /* Parses argv[1..]. Returns 0, or PERR_USAGE with err set. */
 int host_args_parse(int argc, char **argv, struct host_args *a, struct pharos_error *err);

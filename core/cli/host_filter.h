@@ -11,12 +11,12 @@
 
 /* Strings are borrowed (argv). */
 struct host_filter {
-        const char *role;               /* NULL: any role */
-        const char *labels[HF_MAX];     /* "KEY=VALUE"; a host must carry all of them */
+        const char *role;           /* NULL: any role */
+        const char *labels[HF_MAX]; /* "KEY=VALUE"; a host must carry all of them */
         size_t n_labels;
-        const char *addresses[HF_MAX];  /* a host must have one of them (address or private) */
+        const char *addresses[HF_MAX]; /* a host must have one of them (address or private) */
         size_t n_addresses;
-        int first;                      /* keep only the first match */
+        int first; /* keep only the first match */
 };
 
 /* Adds a -l KEY=VALUE / -a ADDRESS. Returns 0 or PERR_USAGE with err set. */

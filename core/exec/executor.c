@@ -6,7 +6,7 @@
 #include "exec/executor.h"
 
 /* Small stacks: a job needs little, and a hundred threads stay cheap. */
-#define XR_STACK_SIZE (256 * 1024)
+#define XR_STACK_SIZE ((size_t)256 * 1024)
 
 struct pool {
         size_t n, next;

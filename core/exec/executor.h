@@ -12,7 +12,7 @@
 #include "util/error.h"
 
 #define XR_DEFAULT_CONCURRENCY 30
-#define XR_KEPT_FAILURES 5
+#define XR_KEPT_FAILURES       5
 
 /* Does the work for host i; returns 0 or <0 with err set (err->msg is
  * expected to name the host). Called from several threads at once. */

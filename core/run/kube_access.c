@@ -20,20 +20,28 @@ static int open_api_socket(void *ud)
         return fd;
 }
 
+int kube_read_admin_conf(struct transport *tp, const char *address, struct kubeconfig *kc,
+                         struct pharos_error *err)
+{
+        char *text = NULL;
+        size_t len = 0;
+        if (!tp || tp_read_file(tp, KUBE_ADMIN_CONF, &text, &len, err) < 0)
+                return perr_set(err, PERR_FAIL, "%s: no " KUBE_ADMIN_CONF " (has `pharos up` run?)",
+                                address);
+        char source[300];
+        snprintf(source, sizeof(source), "%s:%s", address, KUBE_ADMIN_CONF);
+        int rc = kubeconfig_parse(text, source, kc, err);
+        memset(text, 0, len);
+        free(text);
+        return rc;
+}
+
 /* Reads admin.conf on master i and checks that its API answers. */
 static int try_master(struct run *r, size_t i, struct pharos_error *err)
 {
         struct run_host *h = &r->hosts[i];
-        char *text = NULL;
-        size_t len = 0;
-        if (!h->tp || tp_read_file(h->tp, "/etc/kubernetes/admin.conf", &text, &len, err) < 0)
-                return perr_set(err, PERR_FAIL, "%s has no /etc/kubernetes/admin.conf",
-                                h->cfg->address);
         struct kubeconfig kc;
-        int rc = kubeconfig_parse(text, "admin.conf", &kc, err);
-        /* admin.conf holds the admin key: wipe the copy. */
-        memset(text, 0, len);
-        free(text);
+        int rc = kube_read_admin_conf(h->tp, h->cfg->address, &kc, err);
         if (rc < 0)
                 return rc;
         /* TLS checks the master's own address: kubeadm always puts it in the SANs. */

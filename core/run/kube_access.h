@@ -12,6 +12,15 @@
 
 /* The API server's port on the masters (kubeadm's default). */
 #define KUBE_API_PORT 6443
+/* Where kubeadm leaves the admin kubeconfig on a master. */
+#define KUBE_ADMIN_CONF "/etc/kubernetes/admin.conf"
+
+struct kubeconfig;
+
+/* Reads and parses a master's admin.conf over its transport (the text, which
+ * holds the admin key, is wiped). `address` names the host in errors. */
+int kube_read_admin_conf(struct transport *tp, const char *address, struct kubeconfig *kc,
+                         struct pharos_error *err);
 
 /*
  * Returns the run's client (created on first use; owned by the run, freed by

@@ -41,6 +41,8 @@ int run_init(struct run *r, const struct cluster_config *cfg, struct registry *r
                 r->hosts[i].index = i;
                 snprintf(r->hosts[i].index_text, sizeof(r->hosts[i].index_text), "%zu", i);
         }
+        if (cfg->name)
+                snprintf(r->cluster_name, sizeof(r->cluster_name), "%s", cfg->name);
         pthread_mutex_init(&r->out_mu, NULL);
         pthread_mutex_init(&r->kube_mu, NULL);
         clock_gettime(CLOCK_MONOTONIC, &r->started);

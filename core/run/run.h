@@ -51,6 +51,7 @@ struct run {
         size_t n_hosts;
         struct run_opts opts;
         struct timespec started;
+        char cluster_name[96];   /* cluster.yml's name, the stored one, or generated */
         pthread_mutex_t out_mu;  /* whole progress lines, never interleaved */
         unsigned long changes;   /* total over all steps and hosts */
         unsigned long would_run; /* --plan: steps that have work */

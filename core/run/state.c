@@ -20,7 +20,7 @@ static int control_plane_exists(struct run *r)
                 struct run_host *h = &r->hosts[i];
                 if (strcmp(h->cfg->role, "master") != 0 || !h->tp)
                         continue;
-                struct tp_cmd c = {.cmd = "test -f /etc/kubernetes/admin.conf", .sudo = 1};
+                struct tp_cmd c = {.cmd = "test -f " KUBE_ADMIN_CONF, .sudo = 1};
                 struct tp_result res = {0};
                 struct pharos_error e = {0};
                 int found = tp_exec(h->tp, &c, &res, &e) == 0 && res.status == 0;
@@ -97,6 +97,9 @@ int state_check(struct run *r, struct pharos_error *err)
                 return rc;
         const struct cfg_network *net = &r->cfg->doc->network;
         const char *v;
+        /* Without a name in cluster.yml the cluster keeps the one it was given. */
+        if (!r->cluster_name[0] && (v = data_of(cm, "pharos-cluster-name")))
+                snprintf(r->cluster_name, sizeof(r->cluster_name), "%s", v);
         if ((v = data_of(cm, "network.provider")) && strcmp(v, net->provider) != 0)
                 rc = immutable(err, "network.provider", v, net->provider,
                                "The pod network provider can't be replaced on a running cluster "
@@ -155,7 +158,7 @@ static yajl_val desired(struct run *r, struct pharos_error *err)
         yajl_gen_map_open(g);
         kv(g, "cluster.yml", yaml);
         kv(g, "pharos-version", PHAROS_VERSION);
-        kv(g, "pharos-cluster-name", r->cfg->name ? r->cfg->name : "");
+        kv(g, "pharos-cluster-name", r->cluster_name);
         kv(g, "network.provider", net->provider);
         kv(g, "network.service_cidr", net->service_cidr);
         kv(g, "network.pod_network_cidr", net->pod_network_cidr);
@@ -172,9 +175,31 @@ static yajl_val desired(struct run *r, struct pharos_error *err)
         return v;
 }
 
+/* A name like the original's: adjective-noun-NNNN. */
+static void generate_name(char *buf, size_t size)
+{
+        static const char *const adjectives[] = {"amber", "brisk",  "calm",   "dusty", "eager",
+                                                 "fancy", "gentle", "hidden", "icy",   "jolly",
+                                                 "lucky", "misty",  "noble",  "quiet", "rapid"};
+        static const char *const nouns[] = {"river",  "forest", "meadow", "canyon",  "harbor",
+                                            "island", "valley", "summit", "glacier", "prairie",
+                                            "lagoon", "delta",  "ridge",  "tundra",  "oasis"};
+        unsigned char rnd[4] = {0};
+        FILE *f = fopen("/dev/urandom", "r");
+        if (f) {
+                if (fread(rnd, 1, sizeof(rnd), f) != sizeof(rnd))
+                        memset(rnd, 0, sizeof(rnd));
+                fclose(f);
+        }
+        snprintf(buf, size, "%s-%s-%04u", adjectives[rnd[0] % 15], nouns[rnd[1] % 15],
+                 (unsigned)((rnd[2] << 8 | rnd[3]) % 10000));
+}
+
 int state_store(struct run *r, int *written, struct pharos_error *err)
 {
         *written = 0;
+        if (!r->cluster_name[0])
+                generate_name(r->cluster_name, sizeof(r->cluster_name));
         if (!control_plane_exists(r)) {
                 log_debug("no control plane yet: cluster state not stored");
                 return 0;

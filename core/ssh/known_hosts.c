@@ -322,8 +322,8 @@ static int copy_other_lines(FILE *in, FILE *out, const char *name)
         return rc;
 }
 
-int kh_replace(const char *path, const char *host, int port, const unsigned char *blob,
-               size_t len, struct pharos_error *err)
+int kh_replace(const char *path, const char *host, int port, const unsigned char *blob, size_t len,
+               struct pharos_error *err)
 {
         char name[512], tmp[4200];
         char *entry = NULL;

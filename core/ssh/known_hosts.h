@@ -26,8 +26,8 @@ void kh_fingerprint(const unsigned char *blob, size_t len, char out[KH_FP_LEN]);
 
 /* What kh_check found on a KH_CHANGED line. */
 struct kh_found {
-        int line;                     /* 1-based line number in the file */
-        char fingerprint[KH_FP_LEN];  /* of the recorded key */
+        int line;                    /* 1-based line number in the file */
+        char fingerprint[KH_FP_LEN]; /* of the recorded key */
 };
 
 /*
@@ -45,8 +45,8 @@ int kh_add(const char *path, const char *host, int port, const unsigned char *bl
 
 /* Removes every line naming host:port (plain or hashed), then appends the
  * key; the file is rewritten through a temporary file and rename(). */
-int kh_replace(const char *path, const char *host, int port, const unsigned char *blob,
-               size_t len, struct pharos_error *err);
+int kh_replace(const char *path, const char *host, int port, const unsigned char *blob, size_t len,
+               struct pharos_error *err);
 
 /* Writes into buf the comma-separated key types recorded for host:port, in
  * file order without repeats ("" when none), so the key exchange can prefer

@@ -34,8 +34,8 @@ static void close_fd(int *fd)
         *fd = -1;
 }
 
-int local_run(const char *name, const char *cmdline, const void *in, size_t in_len,
-              int timeout_ms, tp_sink sink, void *ud, int *status, struct pharos_error *err)
+int local_run(const char *name, const char *cmdline, const void *in, size_t in_len, int timeout_ms,
+              tp_sink sink, void *ud, int *status, struct pharos_error *err)
 {
         int pin[2], pout[2], perr[2];
         if (pipe2(pin, O_CLOEXEC) < 0)
@@ -80,8 +80,9 @@ int local_run(const char *name, const char *cmdline, const void *in, size_t in_l
                         long long left = deadline - now_ms();
                         if (left <= 0) {
                                 kill(-pid, SIGKILL);
-                                rc = perr_set(err, PERR_FAIL, "%s: command timed out after %d s: %s",
-                                              name, timeout_ms / 1000, cmdline);
+                                rc = perr_set(err, PERR_FAIL,
+                                              "%s: command timed out after %d s: %s", name,
+                                              timeout_ms / 1000, cmdline);
                                 break;
                         }
                         wait_ms = (int)left;

@@ -75,18 +75,18 @@ static char *prompt_tty(const char *key_path)
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         quiet.c_lflag |= ECHONL;
-        tcsetattr(fd, TCSAFLUSH, &quiet);
+        tcsetattr(fd, TCSANOW, &quiet);
         char msg[4200];
         int n = snprintf(msg, sizeof(msg), "Enter passphrase for key '%s': ", key_path);
-        if (write(fd, msg, (size_t)n) < 0)
-                n = 0;
+        ssize_t w = write(fd, msg, (size_t)n);
+        (void)w; /* without the prompt the user still can type */
         char buf[1024];
         size_t len = 0;
         char c;
         while (len + 1 < sizeof(buf) && read(fd, &c, 1) == 1 && c != '\n')
                 buf[len++] = c;
         buf[len] = '\0';
-        tcsetattr(fd, TCSAFLUSH, &old);
+        tcsetattr(fd, TCSANOW, &old);
         close(fd);
         char *p = strdup(buf);
         OPENSSL_cleanse(buf, sizeof(buf));

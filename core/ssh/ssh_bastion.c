@@ -85,8 +85,8 @@ static int service(struct hub *h, struct tun *t)
                 }
         }
         if (t->down_n > t->down_off) {
-                ssize_t w = send(t->fd, t->down + t->down_off, t->down_n - t->down_off,
-                                 MSG_NOSIGNAL);
+                ssize_t w =
+                        send(t->fd, t->down + t->down_off, t->down_n - t->down_off, MSG_NOSIGNAL);
                 if (w > 0) {
                         t->down_off += (size_t)w;
                         moved = 1;
@@ -156,10 +156,9 @@ static void *pump(void *arg)
                         size_t i = 2;
                         for (struct tun *t = h->tuns; t; t = t->next, i++) {
                                 p[i].fd = t->fd;
-                                p[i].events = (short)((!t->local_eof && t->up_n < TUN_BUF
-                                                               ? POLLIN
-                                                               : 0) |
-                                                      (t->down_n > t->down_off ? POLLOUT : 0));
+                                p[i].events =
+                                        (short)((!t->local_eof && t->up_n < TUN_BUF ? POLLIN : 0) |
+                                                (t->down_n > t->down_off ? POLLOUT : 0));
                         }
                 }
                 pthread_mutex_unlock(&h->mu);
@@ -227,8 +226,8 @@ static struct hub *hub_get(const struct tp_target *b, const struct tp_opts *o,
                 return NULL;
         }
         libssh2_session_set_blocking(h->conn.s, 0);
-        if (pipe2(h->wake, O_CLOEXEC | O_NONBLOCK) < 0 ||
-            pthread_mutex_init(&h->mu, NULL) != 0 || pthread_create(&h->thr, NULL, pump, h) != 0) {
+        if (pipe2(h->wake, O_CLOEXEC | O_NONBLOCK) < 0 || pthread_mutex_init(&h->mu, NULL) != 0 ||
+            pthread_create(&h->thr, NULL, pump, h) != 0) {
                 perr_set(err, PERR_FAIL, "bastion %s: cannot start its tunnel thread", b->address);
                 sshc_close(&h->conn);
                 free(h);
@@ -243,7 +242,8 @@ static LIBSSH2_CHANNEL *open_channel(struct hub *h, const char *host, int port, 
 {
         libssh2_session_set_blocking(h->conn.s, 1);
         libssh2_session_set_timeout(h->conn.s, timeout_ms);
-        LIBSSH2_CHANNEL *ch = libssh2_channel_direct_tcpip_ex(h->conn.s, host, port, "127.0.0.1", 0);
+        LIBSSH2_CHANNEL *ch =
+                libssh2_channel_direct_tcpip_ex(h->conn.s, host, port, "127.0.0.1", 0);
         if (!ch)
                 h->broken |= sshc_is_broken(libssh2_session_last_errno(h->conn.s));
         libssh2_session_set_timeout(h->conn.s, 0);
@@ -277,8 +277,9 @@ int bastion_tunnel(const struct tp_target *bastion, const struct tp_opts *o, con
         if (!ch) {
                 char *msg = NULL;
                 libssh2_session_last_error(h->conn.s, &msg, NULL, 0);
-                return perr_set(err, PERR_FAIL, "%s: bastion %s cannot open a tunnel to port %d: %s",
-                                host, bastion->address, port, msg && *msg ? msg : "refused");
+                return perr_set(err, PERR_FAIL,
+                                "%s: bastion %s cannot open a tunnel to port %d: %s", host,
+                                bastion->address, port, msg && *msg ? msg : "refused");
         }
         int sv[2];
         struct tun *t = calloc(1, sizeof(*t));

@@ -57,6 +57,33 @@ static int open_stream(struct ssh_conn *c, const struct tp_target *t, int port, 
         return sock_tcp_connect(t->address, port, timeout_ms, err);
 }
 
+/* Sets a method preference keeping only what this libssh2 supports: some
+ * versions mishandle (overlapping memcpy) names they have to drop. */
+static void set_pref(LIBSSH2_SESSION *s, int method, const char *wanted)
+{
+        const char **algs = NULL;
+        int n = libssh2_session_supported_algs(s, method, &algs);
+        char list[1024] = "";
+        size_t used = 0;
+        for (const char *p = wanted; *p;) {
+                const char *e = strchr(p, ',');
+                size_t len = e ? (size_t)(e - p) : strlen(p);
+                for (int i = 0; i < n; i++) {
+                        if (strlen(algs[i]) == len && strncmp(algs[i], p, len) == 0 &&
+                            used + len + 2 < sizeof(list)) {
+                                used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%.*s",
+                                                         used ? "," : "", (int)len, p);
+                                break;
+                        }
+                }
+                p += len + (e ? 1 : 0);
+        }
+        if (n > 0)
+                libssh2_free(s, algs);
+        if (used)
+                libssh2_session_method_pref(s, method, list);
+}
+
 int sshc_connect(struct ssh_conn *c, const struct tp_target *t, const struct tp_opts *o,
                  struct pharos_error *err)
 {
@@ -82,8 +109,8 @@ int sshc_connect(struct ssh_conn *c, const struct tp_target *t, const struct tp_
         }
         char hk[512];
         hostkey_prefs(kh, t->address, port, hk, sizeof(hk));
-        libssh2_session_method_pref(c->s, LIBSSH2_METHOD_KEX, SSH_KEX_PREFS);
-        libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, hk);
+        set_pref(c->s, LIBSSH2_METHOD_KEX, SSH_KEX_PREFS);
+        set_pref(c->s, LIBSSH2_METHOD_HOSTKEY, hk);
         libssh2_session_set_blocking(c->s, 1);
         libssh2_session_set_timeout(c->s, timeout_ms);
         int rc = libssh2_session_handshake(c->s, c->sock);

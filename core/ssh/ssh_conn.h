@@ -18,8 +18,8 @@ struct ssh_conn {
 
 /* The key exchange methods offered, cheapest first (see DESIGN.md's costs). */
 #define SSH_KEX_PREFS                                                                              \
-        "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"                      \
-        "ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,"             \
+        "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"                       \
+        "ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,"              \
         "diffie-hellman-group16-sha512,diffie-hellman-group14-sha256"
 
 /* Connects, verifies the host key and authenticates; leaves the session in

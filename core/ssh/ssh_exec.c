@@ -30,7 +30,8 @@ static int signal_number(const char *name)
 struct run {
         struct ssh_conn *c;
         LIBSSH2_CHANNEL *ch;
-        long long deadline; /* 0: none */
+        long long deadline;    /* 0: none */
+        long long quiet_until; /* no keepalive before: a short command needs none */
         int last_rc;
 };
 
@@ -39,7 +40,8 @@ struct run {
 static int wait_io(struct run *r)
 {
         int ka_next = 0;
-        libssh2_keepalive_send(r->c->s, &ka_next);
+        if (now_ms() >= r->quiet_until)
+                libssh2_keepalive_send(r->c->s, &ka_next);
         int wait_ms = ka_next > 0 ? ka_next * 1000 : 1000;
         if (r->deadline) {
                 long long left = r->deadline - now_ms();
@@ -91,7 +93,9 @@ int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const vo
              size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status, int *started,
              int *rc_out, struct pharos_error *err)
 {
-        struct run r = {.c = c, .deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0};
+        struct run r = {.c = c,
+                        .deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0,
+                        .quiet_until = now_ms() + (long long)c->keepalive_s * 1000};
         *started = 0;
         *rc_out = 0;
         libssh2_session_set_blocking(c->s, 0);

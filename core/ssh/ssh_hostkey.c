@@ -7,8 +7,14 @@
 
 /* ed25519 first: the cheapest to verify, and what hosts generate by default. */
 static const char *const algos[] = {
-        "ssh-ed25519",  "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-        "rsa-sha2-512", "rsa-sha2-256",        "ssh-rsa",             NULL,
+        "ssh-ed25519",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "rsa-sha2-512",
+        "rsa-sha2-256",
+        "ssh-rsa",
+        NULL,
 };
 
 static void add_algo(char *buf, size_t cap, const char *a)

@@ -15,8 +15,8 @@ void tp_target_from_host(const struct cfg_host *h, struct tp_target *t, struct t
                 bastion->address = h->bastion->address;
                 bastion->port = h->bastion->ssh_port;
                 bastion->user = h->bastion->user ? h->bastion->user : h->user;
-                bastion->key_path = h->bastion->ssh_key_path ? h->bastion->ssh_key_path
-                                                             : h->ssh_key_path;
+                bastion->key_path =
+                        h->bastion->ssh_key_path ? h->bastion->ssh_key_path : h->ssh_key_path;
                 bastion->proxy_command = h->bastion->ssh_proxy_command;
                 t->bastion = bastion;
         }

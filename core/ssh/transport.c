@@ -5,12 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ssh/linebuf.h"
 #include "ssh/local_exec.h"
 #include "ssh/shquote.h"
 #include "ssh/ssh_bastion.h"
 #include "ssh/ssh_conn.h"
 #include "ssh/ssh_exec.h"
 #include "ssh/transport_impl.h"
+#include "util/log.h"
 
 static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
 
@@ -80,7 +82,15 @@ struct tap {
         char err_head[512];
         size_t err_head_len;
         int nomem;
+        /* Without a sink, output goes to the debug log line by line. */
+        const char *name;
+        struct linebuf *lines; /* [2], NULL when not logging */
 };
+
+static void log_line(void *ud, const char *line, size_t len)
+{
+        log_msg(PHAROS_LOG_DEBUG, ud, "%.*s", (int)len, line);
+}
 
 static void append(char **buf, size_t *len, size_t *cap, const char *data, size_t n, int *nomem)
 {
@@ -119,6 +129,8 @@ static void tap_sink(void *ud, int stream, const char *buf, size_t n)
         }
         if (tp->cmd->sink)
                 tp->cmd->sink(tp->cmd->ud, stream, buf, n);
+        else if (tp->lines)
+                linebuf_feed(&tp->lines[stream - 1], buf, n, log_line, (void *)tp->name);
 }
 
 static int sudo_wants_password(const char *err_head)
@@ -130,7 +142,13 @@ static int sudo_wants_password(const char *err_head)
 int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int sudo_wrapped,
                 const struct tp_cmd *cmd, struct tp_result *res, struct pharos_error *err)
 {
-        struct tap tap = {.cmd = cmd, .res = res};
+        struct tap tap = {.cmd = cmd, .res = res, .name = t->name};
+        struct linebuf lines[2];
+        if (!cmd->sink && log_get_level() >= PHAROS_LOG_DEBUG) {
+                linebuf_init(&lines[0]);
+                linebuf_init(&lines[1]);
+                tap.lines = lines;
+        }
         memset(res, 0, sizeof(*res));
         int timeout = cmd->timeout_ms > 0 ? cmd->timeout_ms : t->opts.command_timeout_ms;
         int rc;
@@ -152,6 +170,10 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                                       tap_sink, &tap, &res->status, &started, &lrc, err);
                 }
         }
+        if (tap.lines) {
+                linebuf_flush(&lines[0], log_line, (void *)t->name);
+                linebuf_flush(&lines[1], log_line, (void *)t->name);
+        }
         if (rc < 0) {
                 tp_result_free(res);
                 return rc;
@@ -161,10 +183,11 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                 return perr_set(err, PERR_NOMEM, "%s: out of memory capturing output", t->name);
         }
         if (res->status != 0 && sudo_wants_password(tap.err_head))
-                return perr_set(err, PERR_FAIL,
-                                "%s: sudo asks %s for a password (pharos needs passwordless sudo)%s%s",
-                                t->name, t->target.user ? t->target.user : "the user",
-                                sudo_wrapped ? " running: " : " for: ", shown);
+                return perr_set(
+                        err, PERR_FAIL,
+                        "%s: sudo asks %s for a password (pharos needs passwordless sudo)%s%s",
+                        t->name, t->target.user ? t->target.user : "the user",
+                        sudo_wrapped ? " running: " : " for: ", shown);
         return 0;
 }
 

@@ -17,20 +17,20 @@
 /* Where and how to reach a host. Strings are borrowed, not copied. */
 struct tp_target {
         const char *address;
-        int port;                      /* 0: 22 */
-        const char *user;              /* NULL: "root" */
-        const char *key_path;          /* NULL: no key file, agent only */
-        const char *proxy_command;     /* NULL or an OpenSSH-style ProxyCommand (%h %p %r) */
+        int port;                        /* 0: 22 */
+        const char *user;                /* NULL: "root" */
+        const char *key_path;            /* NULL: no key file, agent only */
+        const char *proxy_command;       /* NULL or an OpenSSH-style ProxyCommand (%h %p %r) */
         const struct tp_target *bastion; /* NULL or the jump host (no bastion of its own) */
-        int local;                     /* run on this machine through fork/exec */
+        int local;                       /* run on this machine through fork/exec */
 };
 
 /* Connection policy shared by all hosts of a run. */
 struct tp_opts {
-        int connect_timeout_ms; /* TCP connect + handshake + auth; 0: 10 s */
-        int command_timeout_ms; /* default per command; 0: none */
-        int keepalive_s;        /* keepalive interval; 0: 30 s */
-        int trust_hosts;        /* replace changed known_hosts entries instead of refusing */
+        int connect_timeout_ms;  /* TCP connect + handshake + auth; 0: 10 s */
+        int command_timeout_ms;  /* default per command; 0: none */
+        int keepalive_s;         /* keepalive interval; 0: 30 s */
+        int trust_hosts;         /* replace changed known_hosts entries instead of refusing */
         const char *known_hosts; /* NULL: kh_default_path() */
 };
 
@@ -49,14 +49,15 @@ const char *tp_name(const struct transport *t);
 typedef void (*tp_sink)(void *ud, int stream, const char *buf, size_t n);
 
 struct tp_cmd {
-        const char *cmd;       /* a command line for the remote user's shell */
-        int sudo;              /* run as root: wrapped in `sudo -n` unless the user is root */
-        const void *in;        /* bytes fed on stdin, then EOF; NULL: empty stdin */
+        const char *cmd; /* a command line for the remote user's shell */
+        int sudo;        /* run as root: wrapped in `sudo -n` unless the user is root */
+        const void *in;  /* bytes fed on stdin, then EOF; NULL: empty stdin */
         size_t in_len;
-        int timeout_ms;        /* 0: the transport's default */
-        tp_sink sink;          /* NULL: output is only captured (if asked) */
+        int timeout_ms; /* 0: the transport's default */
+        tp_sink sink;   /* NULL: captured if asked, and at debug level logged line by
+                           line with the host as prefix */
         void *ud;
-        int capture;           /* collect stdout and stderr into the result */
+        int capture; /* collect stdout and stderr into the result */
 };
 
 /* What a finished command left. out/err are malloc'd when captured (and

@@ -23,8 +23,9 @@ int tp_script(struct transport *t, const char *script, const struct tp_env *env,
         size_t cap = 64;
         for (size_t i = 0; i < n_env; i++) {
                 if (!valid_env_name(env[i].name))
-                        return perr_set(err, PERR_USAGE, "%s: invalid environment variable name '%s'",
-                                        t->name, env[i].name ? env[i].name : "");
+                        return perr_set(err, PERR_USAGE,
+                                        "%s: invalid environment variable name '%s'", t->name,
+                                        env[i].name ? env[i].name : "");
                 cap += (strlen(env[i].name) + strlen(env[i].value)) * 4 + 8;
         }
         char *line = malloc(cap);
@@ -71,12 +72,13 @@ int tp_upload(struct transport *t, const char *path, const void *data, size_t le
         size_t cap = strlen(qp) * 3 + (qo ? strlen(qo) : 0) + 512;
         char *script = malloc(cap);
         if (script)
-                snprintf(script, cap,
-                         "set -e; p=%s; t=$(mktemp \"$(dirname -- \"$p\")/.pharos-upload.XXXXXX\"); "
-                         "trap 'rm -f -- \"$t\"' EXIT; cat > \"$t\"; chmod %04o \"$t\"; "
-                         "%s%s%s mv -f -- \"$t\" \"$p\"; trap - EXIT",
-                         qp, (unsigned)(mode & 07777), qo ? "chown " : "", qo ? qo : "",
-                         qo ? " \"$t\";" : "");
+                snprintf(
+                        script, cap,
+                        "set -e; p=%s; t=$(mktemp \"$(dirname -- \"$p\")/.pharos-upload.XXXXXX\"); "
+                        "trap 'rm -f -- \"$t\"' EXIT; cat > \"$t\"; chmod %04o \"$t\"; "
+                        "%s%s%s mv -f -- \"$t\" \"$p\"; trap - EXIT",
+                        qp, (unsigned)(mode & 07777), qo ? "chown " : "", qo ? qo : "",
+                        qo ? " \"$t\";" : "");
         free(qp);
         free(qo);
         if (!script)

@@ -28,8 +28,8 @@ static size_t select_args(int argc, char **argv, size_t *idx)
         return hf_select(&a.filter, hosts, N, idx);
 }
 
-#define ARGV(...) ((char *[]){"exec", __VA_ARGS__, NULL})
-#define ARGC(...) ((int)(sizeof((char *[]){"exec", __VA_ARGS__}) / sizeof(char *)))
+#define ARGV(...)        ((char *[]){"exec", __VA_ARGS__, NULL})
+#define ARGC(...)        ((int)(sizeof((char *[]){"exec", __VA_ARGS__}) / sizeof(char *)))
 #define SELECT(idx, ...) select_args(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), idx)
 
 static void by_role_and_first(void **s)

@@ -21,10 +21,10 @@ static void blob(unsigned char out[51], unsigned char fill)
 }
 
 /* base64 of blob(7) and blob(9), and an ssh-keygen -H line for 10.1.2.3 with blob(7). */
-#define KEY7 "AAAAC3NzaC1lZDI1NTE5AAAAIAcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH"
-#define KEY9 "AAAAC3NzaC1lZDI1NTE5AAAAIAkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJ"
+#define KEY7            "AAAAC3NzaC1lZDI1NTE5AAAAIAcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH"
+#define KEY9            "AAAAC3NzaC1lZDI1NTE5AAAAIAkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJ"
 #define HASHED_10_1_2_3 "|1|jPxGOvMhvfPA1/m7TPiaAnsunM4=|5voiLWQeykQ28x9X1QAZEKmTYg0="
-#define FP7 "SHA256:gNSIRW+2Iyiuvsdp/bgjy38bvWHw6wQm3tuoXrl3WjQ"
+#define FP7             "SHA256:gNSIRW+2Iyiuvsdp/bgjy38bvWHw6wQm3tuoXrl3WjQ"
 
 static char dir[64];
 static char path[128];
@@ -98,8 +98,7 @@ static void patterns(void **s)
         (void)s;
         write_file("# comment\n"
                    "\n"
-                   "@cert-authority * " KEY9 "\n"
-                   HASHED_10_1_2_3 " ssh-ed25519 " KEY7 "\n"
+                   "@cert-authority * " KEY9 "\n" HASHED_10_1_2_3 " ssh-ed25519 " KEY7 "\n"
                    "[10.0.0.5]:2222 ssh-ed25519 " KEY7 "\n"
                    "web*.example.com,!web3.example.com ssh-ed25519 " KEY7 " comment here\n"
                    "10.0.0.6 ecdsa-sha2-nistp256 " KEY9 "\n");

@@ -1,7 +1,7 @@
 /*
  * Drives the transport directly, for the integration tests:
  *   tp_probe [OPTIONS] ADDRESS ACTION ARGS...
- * ACTION: exec CMD | upload LOCAL REMOTE MODE [OWNER] | read REMOTE |
+ * ACTION: exec CMD | logged CMD | upload LOCAL REMOTE MODE [OWNER] | read REMOTE |
  *         script FILE [NAME=VALUE...] | repeat N CMD | drop-then CMD
  * exec prints the command's stdout and stderr unchanged and exits with its
  * status; errors go to stderr as "tp_probe: MESSAGE" with exit 255.
@@ -15,6 +15,7 @@
 
 #include "ssh/transport.h"
 #include "ssh/transport_impl.h"
+#include "util/log.h"
 
 static void sink(void *ud, int stream, const char *buf, size_t n)
 {
@@ -95,6 +96,11 @@ int main(int argc, char **argv)
         if (strcmp(action, "exec") == 0 && i < argc) {
                 struct tp_cmd c = {.cmd = argv[i], .sudo = sudo, .sink = sink};
                 rc = tp_exec(tp, &c, &r, &err) < 0 ? die(&err) : r.status;
+        } else if (strcmp(action, "logged") == 0 && i < argc) {
+                /* no sink: output reaches the debug log */
+                log_set_level(PHAROS_LOG_DEBUG);
+                struct tp_cmd c = {.cmd = argv[i], .sudo = sudo};
+                rc = tp_exec(tp, &c, &r, &err) < 0 ? die(&err) : r.status;
         } else if (strcmp(action, "repeat") == 0 && i + 1 < argc) {
                 /* the same session for every command */
                 for (int k = atoi(argv[i]); k > 0 && rc == 0; k--) {
@@ -141,9 +147,8 @@ int main(int argc, char **argv)
                 if (!script)
                         rc = 254;
                 else
-                        rc = tp_script(tp, script, env, n_env, sudo, &io, &r, &err) < 0
-                                     ? die(&err)
-                                     : r.status;
+                        rc = tp_script(tp, script, env, n_env, sudo, &io, &r, &err) < 0 ? die(&err)
+                                                                                        : r.status;
                 free(script);
         } else {
                 fprintf(stderr, "tp_probe: bad action %s\n", action);

@@ -2,6 +2,8 @@
 # The SSH transport against sandbox hosts (issue 4 point 6), driven through
 # tp_probe: authentication, host keys, bastion, proxy command, sudo, files,
 # output, exit codes, timeouts, reconnect, and the local transport.
+# Remote commands are single-quoted on purpose: they expand on the host.
+# shellcheck disable=SC2016
 set -euo pipefail
 : "${TP_PROBE:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
@@ -133,6 +135,13 @@ expect_eq "$err" "err" "stderr alone"
 run probe --key "$key" "$h1" exec 'kill -TERM $$'
 expect_rc 143 "killed by a signal: 128 + signal"
 
+# without a sink, output lines go to the debug log with the host prefix
+run probe --key "$key" "$h1" logged 'echo one; echo two >&2; printf three'
+expect_eq "$out" "" "logged output is not on stdout"
+expect_eq "$err" "[$h1] one
+[$h1] two
+[$h1] three" "output logged line by line with the host"
+
 # scripts on stdin under env -i with only the declared variables
 printf '%s\n' 'echo "A=$A"' 'echo "B=$B"' 'echo "HOME=${HOME:-unset} LEAK=${LEAK:-unset}"' 'id -un' >"$work/script"
 run env LEAK=1 setsid -w "$TP_PROBE" --user pharos --key "$key" --sudo "$h1" script "$work/script" A=1 "B=it's \$x"
@@ -160,7 +169,7 @@ start=$SECONDS
 run probe --key "$key" --port "$(cat "$work/port")" --connect-timeout 1000 127.0.0.1 exec true
 expect_rc 255 "connect timeout"
 expect_contains "$err" "127.0.0.1: SSH handshake failed: timed out" "connect timeout message"
-[ $((SECONDS - start)) -lt 6 ] || fail "connect timeout took $((SECONDS - start)) s"
+[ $((SECONDS - start)) -lt 8 ] || fail "connect timeout took $((SECONDS - start)) s"
 
 # a host whose sshd is stopped
 "$TESTBED" sshd-stop --dir "$tb" --host host-2 >/dev/null
