@@ -22,7 +22,8 @@ unset PHAROS_PLUGIN_PATH
 mkdir "$dir/plugins"
 cp "$PLUGINS"/os-ubuntu.so "$PLUGINS"/os-debian.so "$PLUGINS"/os-el.so "$dir/plugins/"
 "$TESTBED" start --hosts 3 --dir "$dir" --os ubuntu-24.04,debian-12,rocky-9 >/dev/null
-version=1.34.2
+# First a patch below the default (1.34.2), then the default through the hosts' own repositories.
+version=1.34.1
 journal=/var/log/pharos-testbed/journal.jsonl
 
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
@@ -46,7 +47,7 @@ ubuntu_extra='    environment:
       no_proxy: "localhost,127.0.0.1"
       PHAROS_TEST: "a b"'
 {
-        echo "hosts:"
+        printf 'kubernetes:\n  version: %s\nhosts:\n' "$version"
         host_yml 0 master "$ubuntu_extra"
         host_yml 1 worker
         host_yml 2 worker
@@ -54,6 +55,7 @@ ubuntu_extra='    environment:
 
 # State the plugins must fix or keep: swap in fstab, an unrelated environment line.
 on host-1 'echo "/swap.img none swap sw 0 0" >>/etc/fstab; echo "LANG=C.UTF-8" >/etc/environment'
+on host-3 'mkdir -p /etc/selinux; printf "SELINUX=enforcing\nSELINUXTYPE=targeted\n" >/etc/selinux/config'
 
 up "$dir/os.yml" --plan
 expect_rc 0 "plan"
@@ -80,6 +82,7 @@ expect_eq "$(on host-3 "rpm -q --qf '%{VERSION} ' kubelet kubeadm kubectl")" \
 expect_contains "$(on host-3 'cat /etc/yum.repos.d/kubernetes.repo')" \
         "exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni" "repo excludes (holds) on host-3"
 expect_eq "$(on host-3 'rpm -q --qf "%{NAME} " conntrack-tools socat')" "conntrack-tools socat " "essentials on host-3"
+expect_eq "$(on host-3 'cat /etc/selinux/config | tr "\n" " "')" "SELINUX=permissive SELINUXTYPE=targeted " "SELinux permissive on host-3"
 for h in host-1 host-2 host-3; do
         expect_eq "$(on "$h" 'lsmod | awk "NR > 1 {print \$1}" | sort | tr "\n" " "')" "br_netfilter overlay " "modules on $h"
         expect_eq "$(on "$h" 'cat /etc/modules-load.d/k8s.conf | tr "\n" " "')" "overlay br_netfilter " "modules persisted on $h"
@@ -103,7 +106,10 @@ for h in host-1 host-2 host-3; do
         expect_eq "$(changed_since "$h" "${mark[$h]}")" "" "no state-changing call on $h in the second up"
 done
 
-# A host's repositories replace the default one.
+# A host's repositories replace the default one, and the packages come from
+# them: the upgrade to the default version goes through the override on
+# host-2 and host-3 (the default repository is gone there) and through the
+# default repository on host-1.
 mirror_deb='    repositories:
       - name: k8s-mirror
         contents: "deb [signed-by=/etc/apt/keyrings/k8s-mirror.gpg] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /"
@@ -126,7 +132,12 @@ mirror_rpm='    repositories:
 } >"$dir/mirror.yml"
 up "$dir/mirror.yml"
 expect_rc 0 "up with repositories"
-expect_contains "$out" "2 changes" "only the two hosts' repositories changed"
+for h in host-1 host-2; do
+        expect_eq "$(on "$h" "dpkg-query -W -f='\${Version}\n' kubelet kubeadm kubectl | sed 's/-[^-]*\$//' | tr '\n' ' '")" \
+                "1.34.2 1.34.2 1.34.2 " "upgraded on $h"
+        expect_eq "$(on "$h" 'apt-mark showhold | sort | tr "\n" " "')" "kubeadm kubectl kubelet " "still held on $h"
+done
+expect_eq "$(on host-3 "rpm -q --qf '%{VERSION} ' kubelet kubeadm kubectl")" "1.34.2 1.34.2 1.34.2 " "upgraded on host-3"
 expect_eq "$(on host-2 'ls /etc/apt/sources.list.d/ | grep -E "kubernetes|k8s" | tr "\n" " "')" "k8s-mirror.list " "default source replaced on host-2"
 expect_eq "$(on host-2 'test -s /etc/apt/keyrings/k8s-mirror.gpg && echo yes')" yes "mirror keyring on host-2"
 expect_eq "$(on host-2 'test -e /etc/apt/keyrings/kubernetes-apt-keyring.gpg || echo gone')" gone "default keyring removed"
