@@ -23,7 +23,7 @@ struct script_env {
         char names[MAX_REPOS][4][32];
         char text[8192]; /* joined lines (environment, removals) */
         char pin[256];
-        char version[64];
+        char count[16];
 };
 
 static void env_add(struct script_env *e, const char *name, const char *value)
@@ -32,11 +32,18 @@ static void env_add(struct script_env *e, const char *name, const char *value)
                 e->v[e->n++] = (struct pharos_env){name, value};
 }
 
-/* PHAROS_MODE first (set per run), then the host's proxy variables. */
-static void env_base(struct os_family *f, struct pharos_step_ctx *ctx, struct script_env *e)
+/*
+ * A new set of variables (free() it): PHAROS_MODE first (set per run), the
+ * package tool, then the host's proxy variables. NULL with the step failed.
+ */
+static struct script_env *env_new(struct os_family *f, struct pharos_step_ctx *ctx)
 {
         const struct pharos_host *H = f->host;
-        memset(e, 0, sizeof(*e));
+        struct script_env *e = calloc(1, sizeof(*e));
+        if (!e) {
+                H->step_fail(ctx, "out of memory");
+                return NULL;
+        }
         env_add(e, "PHAROS_MODE", "check");
         env_add(e, "PHAROS_PKG", f->pkg == OS_PKG_APT ? "apt" : "dnf");
         const struct pharos_config_node *env = H->config_get(H->step_host(ctx), "environment");
@@ -46,6 +53,7 @@ static void env_base(struct os_family *f, struct pharos_step_ctx *ctx, struct sc
                 if (k && v && os_is_proxy_var(k))
                         env_add(e, k, v);
         }
+        return e;
 }
 
 /*
@@ -166,14 +174,18 @@ static int environment_lines(struct os_family *f, struct pharos_step_ctx *ctx, s
 
 static int prepare_do(struct pharos_step_ctx *ctx, struct os_family *f, int do_apply)
 {
-        struct script_env e;
-        env_base(f, ctx, &e);
-        if (environment_lines(f, ctx, &e) < 0)
+        struct script_env *e = env_new(f, ctx);
+        if (!e)
                 return -1;
-        const char *scripts[] = {f->essentials_script ? f->essentials_script
-                                                      : script_apt_essentials_sh,
-                                 script_node_settings_sh};
-        return do_apply ? apply(f, ctx, scripts, 2, &e) : check(f, ctx, scripts, 2, &e);
+        int rc = environment_lines(f, ctx, e);
+        if (rc == 0) {
+                const char *scripts[] = {f->essentials_script ? f->essentials_script
+                                                              : script_apt_essentials_sh,
+                                         script_node_settings_sh};
+                rc = do_apply ? apply(f, ctx, scripts, 2, e) : check(f, ctx, scripts, 2, e);
+        }
+        free(e);
+        return rc;
 }
 
 static int prepare_applies(struct pharos_step_ctx *ctx, void *state)
@@ -207,32 +219,17 @@ static void repo_env(struct script_env *e, size_t i, const struct os_repo *r)
         }
 }
 
-/* The host's repositories, or the default one; n_out is how many were filled. */
+/* The host's own repositories into repos (n_out filled), or 0 of them. */
 static int host_repos(struct os_family *f, struct pharos_step_ctx *ctx, struct os_repo *repos,
-                      size_t *n_out, int *custom)
+                      size_t *n_out)
 {
         const struct pharos_host *H = f->host;
         const struct pharos_config_node *list = H->config_get(H->step_host(ctx), "repositories");
         size_t n = H->config_len(list);
         *n_out = 0;
-        *custom = n > 0;
         if (n > MAX_REPOS) {
                 H->step_fail(ctx, "repositories: at most %d per host", MAX_REPOS);
                 return -1;
-        }
-        if (n == 0) {
-                char minor[32];
-                if (os_kube_minor(kube_version(f), minor, sizeof(minor)) < 0) {
-                        H->step_fail(ctx, "kubernetes.version '%s' is not MAJOR.MINOR.PATCH",
-                                     kube_version(f) ? kube_version(f) : "");
-                        return -1;
-                }
-                if (os_default_repo(f->pkg, minor, &repos[0]) < 0) {
-                        H->step_fail(ctx, "out of memory");
-                        return -1;
-                }
-                *n_out = 1;
-                return 0;
         }
         for (size_t i = 0; i < n; i++) {
                 const struct pharos_config_node *r = H->config_at(list, i);
@@ -251,31 +248,39 @@ static int host_repos(struct os_family *f, struct pharos_step_ctx *ctx, struct o
 
 static int repo_do(struct pharos_step_ctx *ctx, struct os_family *f, int do_apply)
 {
-        struct os_repo repos[MAX_REPOS];
-        size_t n = 0;
-        int custom = 0, rc = -1;
-        struct script_env *e = malloc(sizeof(*e));
-        if (!e) {
-                f->host->step_fail(ctx, "out of memory");
+        const char *version = kube_version(f);
+        char minor[32];
+        if (os_kube_minor(version, minor, sizeof(minor)) < 0) {
+                f->host->step_fail(ctx, "kubernetes.version '%s' is not MAJOR.MINOR.PATCH",
+                                   version ? version : "");
                 return -1;
         }
-        env_base(f, ctx, e);
-        if (host_repos(f, ctx, repos, &n, &custom) == 0) {
-                for (size_t i = 0; i < n; i++)
-                        repo_env(e, i, &repos[i]);
-                snprintf(e->version, sizeof(e->version), "%zu", n);
-                env_add(e, "PHAROS_REPO_COUNT", e->version);
-                /* A host's own repositories replace the default one, also on a host that had it. */
-                struct os_repo def = {0};
-                if (custom && os_default_repo(f->pkg, "0.0", &def) == 0)
+        struct os_repo def, repos[MAX_REPOS];
+        size_t n = 0;
+        int rc = -1;
+        struct script_env *e = env_new(f, ctx);
+        if (!e)
+                return -1;
+        if (os_default_repo(f->pkg, minor, &def) < 0) {
+                f->host->step_fail(ctx, "out of memory");
+        } else if (host_repos(f, ctx, repos, &n) == 0) {
+                if (n == 0) {
+                        repo_env(e, 0, &def);
+                } else {
+                        for (size_t i = 0; i < n; i++)
+                                repo_env(e, i, &repos[i]);
+                        /* They replace the default one, also on a host that had it. */
                         snprintf(e->text, sizeof(e->text), "%s\n%s", def.file, def.key_file);
-                os_repo_free(&def);
+                }
+                snprintf(e->count, sizeof(e->count), "%zu", n ? n : 1);
+                env_add(e, "PHAROS_REPO_COUNT", e->count);
                 env_add(e, "PHAROS_REPO_REMOVE", e->text);
                 const char *scripts[] = {script_kube_repo_sh};
                 rc = do_apply ? apply(f, ctx, scripts, 1, e) : check(f, ctx, scripts, 1, e);
         }
         for (size_t i = 0; i < n; i++)
                 os_repo_free(&repos[i]);
+        os_repo_free(&def);
         free(e);
         return rc;
 }
@@ -297,24 +302,28 @@ static int repo_run(struct pharos_step_ctx *ctx, void *state)
 static int packages_do(struct pharos_step_ctx *ctx, struct os_family *f, int do_apply)
 {
         const struct pharos_host *H = f->host;
-        struct script_env e;
-        env_base(f, ctx, &e);
         const char *version = kube_version(f);
         char minor[32];
+        struct script_env *e = env_new(f, ctx);
+        if (!e)
+                return -1;
         if (os_kube_minor(version, minor, sizeof(minor)) < 0 ||
-            os_apt_pin(version, e.pin, sizeof(e.pin)) < 0) {
+            os_apt_pin(version, e->pin, sizeof(e->pin)) < 0) {
                 H->step_fail(ctx, "kubernetes.version '%s' is not MAJOR.MINOR.PATCH",
                              version ? version : "");
+                free(e);
                 return -1;
         }
-        env_add(&e, "PHAROS_KUBE_VERSION", version);
-        env_add(&e, "PHAROS_APT_PIN", e.pin);
+        env_add(e, "PHAROS_KUBE_VERSION", version);
+        env_add(e, "PHAROS_APT_PIN", e->pin);
         /* The default repository excludes the kube packages (the hold); a host's own may too. */
         int custom = H->config_len(H->config_get(H->step_host(ctx), "repositories")) > 0;
-        env_add(&e, "PHAROS_DISABLE_EXCLUDES", custom ? "all" : "kubernetes");
+        env_add(e, "PHAROS_DISABLE_EXCLUDES", custom ? "all" : "kubernetes");
         const char *scripts[] = {f->packages_script ? f->packages_script
                                                     : script_apt_kube_packages_sh};
-        return do_apply ? apply(f, ctx, scripts, 1, &e) : check(f, ctx, scripts, 1, &e);
+        int rc = do_apply ? apply(f, ctx, scripts, 1, e) : check(f, ctx, scripts, 1, e);
+        free(e);
+        return rc;
 }
 
 static int packages_applies(struct pharos_step_ctx *ctx, void *state)
