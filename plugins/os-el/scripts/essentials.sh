@@ -2,7 +2,8 @@
 # What a RHEL-family 9 node needs before Kubernetes: the tools kubeadm's
 # preflight checks look for (conntrack, socat, ethtool, iptables, ip/tc),
 # installed when missing, and SELinux permissive as the kubeadm install docs
-# set it (now and in /etc/selinux/config).
+# set it (now and in /etc/selinux/config). No curl: dnf and rpm fetch keys
+# themselves, and installing curl over EL 9's curl-minimal would conflict.
 # PHAROS_MODE=check|apply; one "pharos-change: ..." line per change.
 set -eu
 mode=${PHAROS_MODE:?}
@@ -13,7 +14,7 @@ need() {
 }
 
 set --
-for p in curl conntrack-tools socat ethtool iptables-nft iproute; do
+for p in conntrack-tools socat ethtool iptables-nft iproute; do
         rpm -q "$p" >/dev/null 2>&1 || set -- "$@" "$p"
 done
 if [ "$#" -gt 0 ] && need "install $*"; then
