@@ -1,0 +1,178 @@
+/*
+ * runtime-crio: CRI-O from its package repository for the cluster's
+ * Kubernetes minor, with the systemd cgroup manager, kubeadm's pause image,
+ * insecure registries in containers-registries.conf.d and the host's proxy
+ * settings as a systemd drop-in. The kubelet reaches it at
+ * unix:///var/run/crio/crio.sock. container_runtime: crio (or cri-o).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pharos/plugin.h>
+
+#include "crio_render.h"
+#include "rtc.h"
+#include "runtime-crio_scripts.h"
+
+#define CRIO_PIN_FILE "/etc/apt/preferences.d/pharos-crio"
+#define CRIO_UNITS    "crio.service"
+
+static struct rtc RT = {.name = "crio", .alias = "cri-o"};
+static const struct rtc_scripts SC = {.service = script_service_sh, .prune = script_prune_sh};
+
+static int install(struct pharos_step_ctx *ctx, int apply)
+{
+        char minor[32], pins[64];
+        if (crio_minor(rtc_root_string(&RT, "kubernetes.version"), minor, sizeof(minor)) < 0) {
+                RT.H->step_fail(ctx, "kubernetes.version is not a version");
+                return -1;
+        }
+        /* The repository carries one minor; the pin keeps apt from leaving it. */
+        snprintf(pins, sizeof(pins), "cri-o=%s.*", minor + 1);
+        const struct pharos_env repo_env[] = {{"MINOR", minor}};
+        const struct pharos_env pkg_env[] = {
+                {"PIN_FILE", CRIO_PIN_FILE}, {"DEB_PINS", pins}, {"RPM_PINS", pins}};
+        const char *scripts[] = {script_crio_repo_sh, script_packages_sh};
+        const struct pharos_env *envs[] = {repo_env, pkg_env};
+        const size_t n_envs[] = {1, 3};
+        char what[256], first[256] = "";
+        int changes = 0;
+        for (size_t i = 0; i < 2; i++) {
+                const char *out;
+                if (rtc_script(&RT, ctx, scripts[i], envs[i], n_envs[i], apply, &out) < 0)
+                        return -1;
+                int n = rtc_report_lines(out, apply ? "changed:" : "todo:", what, sizeof(what));
+                if (n && !changes)
+                        snprintf(first, sizeof(first), "%s", what);
+                changes += n;
+                if (n && !apply) {
+                        RT.H->step_reason(ctx, "%s", first);
+                        return 1;
+                }
+        }
+        if (apply && changes)
+                RT.H->step_changed(ctx, "%s%s", first, changes > 1 ? " and more" : "");
+        return 0;
+}
+
+static int install_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!rtc_host_runs(&RT, ctx))
+                return 0;
+        return install(ctx, 0);
+}
+
+static int install_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        return install(ctx, 1);
+}
+
+static int configure(struct pharos_step_ctx *ctx, int apply)
+{
+        char image[300];
+        rtc_pause_image(rtc_root_string(&RT, "image_repository"),
+                        rtc_root_string(&RT, "kubernetes.version"), image, sizeof(image));
+        size_t n_reg = rtc_insecure_count(&RT);
+        struct rtc_registry *regs = calloc(n_reg + 1, sizeof(*regs));
+        struct rtc_buf conf, registries, dropin;
+        rtc_buf_init(&conf);
+        rtc_buf_init(&registries);
+        rtc_buf_init(&dropin);
+        int rc = -1;
+        if (!regs) {
+                RT.H->step_fail(ctx, "out of memory");
+                goto out;
+        }
+        for (size_t i = 0; i < n_reg; i++) {
+                char why[300];
+                const char *spec = rtc_insecure_at(&RT, i);
+                if (rtc_registry_parse(spec ? spec : "", &regs[i], why, sizeof(why)) < 0) {
+                        RT.H->step_fail(ctx, "container_runtime.insecure_registries: %s", why);
+                        goto out;
+                }
+                if (regs[i].is_cidr)
+                        RT.H->log(RT.self, PHAROS_LOG_WARN,
+                                  "insecure registry %s: CRI-O takes registry names, "
+                                  "not networks; ignored",
+                                  regs[i].host);
+        }
+        crio_render_conf(&conf, image);
+        crio_render_registries(&registries, regs, n_reg);
+        rtc_host_proxy_dropin(&RT, ctx, &dropin);
+        if (!conf.ok || !registries.ok || !dropin.ok) {
+                RT.H->step_fail(ctx, "out of memory");
+                goto out;
+        }
+        const struct rtc_managed files[] = {
+                {{CRIO_CONF, conf.s, 0644}, .restart = CRIO_UNITS},
+                {{CRIO_REGISTRIES, registries.len ? registries.s : NULL, 0644},
+                 .restart = CRIO_UNITS},
+                {{CRIO_DROPIN, dropin.len ? dropin.s : NULL, 0644},
+                 .restart = CRIO_UNITS,
+                 .reload = 1},
+        };
+        rc = rtc_configure(&RT, ctx, &SC, files, 3, CRIO_UNITS, apply, 0);
+out:
+        free(regs);
+        rtc_buf_free(&conf);
+        rtc_buf_free(&registries);
+        rtc_buf_free(&dropin);
+        return rc;
+}
+
+static int configure_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!rtc_host_runs(&RT, ctx))
+                return 0;
+        return configure(ctx, 0);
+}
+
+static int configure_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        return configure(ctx, 1) < 0 ? -1 : 0;
+}
+
+static const char *const configure_after[] = {"runtime-crio.install", NULL};
+
+static const struct pharos_step steps[] = {
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "runtime-crio.install",
+         .phase = "runtime",
+         .description = "install CRI-O for the Kubernetes minor, pinned and held",
+         .applies = install_applies,
+         .run = install_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "runtime-crio.configure",
+         .phase = "runtime",
+         .after = configure_after,
+         .description = "configure CRI-O for the kubelet and keep it running",
+         .applies = configure_applies,
+         .run = configure_run},
+};
+
+static int crio_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
+{
+        (void)state;
+        RT.H = host;
+        RT.self = self;
+        for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+                if (host->register_step(self, &steps[i]) < 0)
+                        return -1;
+        return 0;
+}
+
+static const struct pharos_plugin_desc desc = {
+        PHAROS_PLUGIN_DESC_HEADER,
+        .kind = PHAROS_KIND_RUNTIME,
+        .name = "runtime-crio",
+        .version = "1.0.0",
+        .description = "CRI-O (CRI at " CRIO_SOCKET ")",
+        .init = crio_init,
+};
+
+PHAROS_PLUGIN_DECLARE(runtime_crio, desc)

@@ -1,0 +1,175 @@
+/*
+ * runtime-docker: Docker Engine from Docker's package repository with
+ * cri-dockerd as the kubelet's CRI endpoint (unix:///var/run/cri-dockerd.sock):
+ * daemon.json with the systemd cgroup driver and insecure registries, the
+ * host's proxy settings as a systemd drop-in, cri-dockerd's socket and service.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pharos/plugin.h>
+
+#include "docker_render.h"
+#include "rtc.h"
+#include "runtime-docker_scripts.h"
+
+#define DKR_DEB_PINS    "docker-ce=5:28.5.1-1* docker-ce-cli=5:28.5.1-1*"
+#define DKR_RPM_PINS    "docker-ce=28.5.1-* docker-ce-cli=28.5.1-*"
+#define DKR_PIN_FILE    "/etc/apt/preferences.d/pharos-docker"
+#define CRI_DOCKERD_VER "0.3.17"
+#define DKR_UNITS       "docker.service cri-docker.socket cri-docker.service"
+
+static struct rtc RT = {.name = "docker"};
+static const struct rtc_scripts SC = {.service = script_service_sh, .prune = script_prune_sh};
+
+static int install(struct pharos_step_ctx *ctx, int apply)
+{
+        const struct pharos_env pkg_env[] = {
+                {"PIN_FILE", DKR_PIN_FILE}, {"DEB_PINS", DKR_DEB_PINS}, {"RPM_PINS", DKR_RPM_PINS}};
+        const struct pharos_env cri_env[] = {{"VERSION", CRI_DOCKERD_VER}, {"BIN", DKR_CRI_BIN}};
+        const char *scripts[] = {script_docker_repo_sh, script_packages_sh, script_cri_dockerd_sh};
+        const struct pharos_env *envs[] = {NULL, pkg_env, cri_env};
+        const size_t n_envs[] = {0, 3, 2};
+        char what[256], first[256] = "";
+        int changes = 0;
+        for (size_t i = 0; i < 3; i++) {
+                const char *out;
+                if (rtc_script(&RT, ctx, scripts[i], envs[i], n_envs[i], apply, &out) < 0)
+                        return -1;
+                int n = rtc_report_lines(out, apply ? "changed:" : "todo:", what, sizeof(what));
+                if (n && !changes)
+                        snprintf(first, sizeof(first), "%s", what);
+                changes += n;
+                if (n && !apply) {
+                        RT.H->step_reason(ctx, "%s", first);
+                        return 1;
+                }
+        }
+        if (apply && changes)
+                RT.H->step_changed(ctx, "%s%s", first, changes > 1 ? " and more" : "");
+        return 0;
+}
+
+static int install_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!rtc_host_runs(&RT, ctx))
+                return 0;
+        return install(ctx, 0);
+}
+
+static int install_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        return install(ctx, 1);
+}
+
+static int configure(struct pharos_step_ctx *ctx, int apply)
+{
+        char image[300];
+        rtc_pause_image(rtc_root_string(&RT, "image_repository"),
+                        rtc_root_string(&RT, "kubernetes.version"), image, sizeof(image));
+        size_t n_reg = rtc_insecure_count(&RT);
+        const char **regs = calloc(n_reg + 1, sizeof(*regs));
+        struct rtc_buf daemon, dropin, service, socket;
+        rtc_buf_init(&daemon);
+        rtc_buf_init(&dropin);
+        rtc_buf_init(&service);
+        rtc_buf_init(&socket);
+        int rc = -1;
+        if (!regs) {
+                RT.H->step_fail(ctx, "out of memory");
+                goto out;
+        }
+        for (size_t i = 0; i < n_reg; i++) {
+                struct rtc_registry reg;
+                char why[300];
+                regs[i] = rtc_insecure_at(&RT, i);
+                if (rtc_registry_parse(regs[i] ? regs[i] : "", &reg, why, sizeof(why)) < 0) {
+                        RT.H->step_fail(ctx, "container_runtime.insecure_registries: %s", why);
+                        goto out;
+                }
+                /* Docker takes host[:port] or a network, never a scheme. */
+                if (reg.scheme[0])
+                        regs[i] += strlen(reg.scheme) + 3;
+        }
+        dkr_render_daemon_json(&daemon, regs, n_reg);
+        rtc_host_proxy_dropin(&RT, ctx, &dropin);
+        dkr_render_cri_service(&service, image);
+        dkr_render_cri_socket(&socket);
+        if (!daemon.ok || !dropin.ok || !service.ok || !socket.ok) {
+                RT.H->step_fail(ctx, "out of memory");
+                goto out;
+        }
+        const struct rtc_managed files[] = {
+                {{DKR_DAEMON_JSON, daemon.s, 0644}, .restart = "docker.service"},
+                {{DKR_DROPIN, dropin.len ? dropin.s : NULL, 0644},
+                 .restart = "docker.service",
+                 .reload = 1},
+                {{DKR_CRI_SOCKET, socket.s, 0644}, .restart = "cri-docker.socket", .reload = 1},
+                {{DKR_CRI_SERVICE, service.s, 0644}, .restart = "cri-docker.service", .reload = 1},
+        };
+        rc = rtc_configure(&RT, ctx, &SC, files, 4, DKR_UNITS, apply, 0);
+out:
+        free(regs);
+        rtc_buf_free(&daemon);
+        rtc_buf_free(&dropin);
+        rtc_buf_free(&service);
+        rtc_buf_free(&socket);
+        return rc;
+}
+
+static int configure_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!rtc_host_runs(&RT, ctx))
+                return 0;
+        return configure(ctx, 0);
+}
+
+static int configure_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        return configure(ctx, 1) < 0 ? -1 : 0;
+}
+
+static const char *const configure_after[] = {"runtime-docker.install", NULL};
+
+static const struct pharos_step steps[] = {
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "runtime-docker.install",
+         .phase = "runtime",
+         .description = "install Docker Engine (pinned, held) and cri-dockerd",
+         .applies = install_applies,
+         .run = install_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "runtime-docker.configure",
+         .phase = "runtime",
+         .after = configure_after,
+         .description = "configure Docker and cri-dockerd for the kubelet and keep them running",
+         .applies = configure_applies,
+         .run = configure_run},
+};
+
+static int docker_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
+{
+        (void)state;
+        RT.H = host;
+        RT.self = self;
+        for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+                if (host->register_step(self, &steps[i]) < 0)
+                        return -1;
+        return 0;
+}
+
+static const struct pharos_plugin_desc desc = {
+        PHAROS_PLUGIN_DESC_HEADER,
+        .kind = PHAROS_KIND_RUNTIME,
+        .name = "runtime-docker",
+        .version = "1.0.0",
+        .description = "Docker Engine with cri-dockerd (CRI at " DKR_SOCKET ")",
+        .init = docker_init,
+};
+
+PHAROS_PLUGIN_DECLARE(runtime_docker, desc)
