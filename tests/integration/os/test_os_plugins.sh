@@ -46,8 +46,9 @@ for h in $(jq -r '.hosts[].name' "$dir/hosts.json"); do
                  printf "%s\n" "$2" >>/etc/ssl/certs/ca-certificates.crt' _ "$mirror_addr" "$(cat "$dir/mirror/ca.crt")"
 done
 
-# First a patch below the default (1.34.2), then the default through the hosts' own repositories.
-version=1.34.1
+# First the previous minor, then the default (1.34.2): host-1 through the
+# default repository, the others through their own.
+version=1.33.6
 journal=/var/log/pharos-testbed/journal.jsonl
 
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
@@ -96,7 +97,7 @@ for h in host-1 host-2; do
                 "$version $version $version " "kube packages at $version on $h"
         expect_eq "$(on "$h" 'apt-mark showhold | sort | tr "\n" " "')" "kubeadm kubectl kubelet " "held on $h"
         expect_contains "$(on "$h" 'cat /etc/apt/sources.list.d/kubernetes.list')" \
-                "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /" \
+                "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.33/deb/ /" \
                 "pkgs.k8s.io source on $h"
         expect_eq "$(on "$h" 'test -s /etc/apt/keyrings/kubernetes-apt-keyring.gpg && echo yes')" yes "keyring on $h"
         expect_eq "$(on "$h" 'dpkg-query -W -f="\${db:Status-Abbrev}" conntrack socat')" "ii ii " "essentials on $h"
@@ -162,6 +163,8 @@ for h in host-1 host-2; do
         expect_eq "$(on "$h" 'apt-mark showhold | sort | tr "\n" " "')" "kubeadm kubectl kubelet " "still held on $h"
 done
 expect_eq "$(on host-3 "rpm -q --qf '%{VERSION} ' kubelet kubeadm kubectl")" "1.34.2 1.34.2 1.34.2 " "upgraded on host-3"
+expect_contains "$(on host-1 'cat /etc/apt/sources.list.d/kubernetes.list')" "https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /" \
+        "default source follows the minor on host-1"
 expect_eq "$(on host-2 'ls /etc/apt/sources.list.d/ | grep -E "kubernetes|k8s" | tr "\n" " "')" "k8s-mirror.list " "default source replaced on host-2"
 expect_eq "$(on host-2 'test -s /etc/apt/keyrings/k8s-mirror.gpg && echo yes')" yes "mirror keyring on host-2"
 expect_eq "$(on host-2 'test -e /etc/apt/keyrings/kubernetes-apt-keyring.gpg || echo gone')" gone "default keyring removed"
