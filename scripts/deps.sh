@@ -15,7 +15,7 @@ packages=(
         # fan-out benchmark comparisons (bench/fanout.sh)
         pssh ansible time
         # host and cluster emulators of the testbed (tests/testbed/emulators)
-        python3-yaml python3-cryptography curl etcd-server etcd-client
+        python3-yaml python3-cryptography curl gnupg etcd-server etcd-client
 )
 # The emulator tests drive a real kubectl: Debian's kubernetes-client unless one is installed.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)

@@ -5,6 +5,7 @@ address on 127.0.0.0/8. Cleanup stops every service supervisor and container
 process the emulators started under it, then removes the directory.
 """
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 EMU = os.path.dirname(HERE)
 BIN = os.path.join(EMU, "bin")
+# Each checkout tests on its own 127.N.0.0/16, so two worktrees running these tests at once never collide.
+NET = os.environ.get("PHAROS_EMU_TEST_NET") or "127.%d" % (
+    32 + int(hashlib.sha256(EMU.encode()).hexdigest(), 16) % 200)
+
+
+def address(subnet, host):
+    return "%s.%d.%d" % (NET, subnet, host)
 
 OS_RELEASE = {
     "ubuntu24": 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\n'
@@ -37,8 +45,10 @@ class FakeHost:
         self.write("/etc/pharos-testbed/address", address + "\n")
         self.env = dict(os.environ)
         self.env.update({"PHAROS_TESTBED_ROOT": self.root, "HOME": self.root + "/root",
-                         "PATH": "%s/var/lib/pharos-testbed/bin:%s:/usr/sbin:/usr/bin:/sbin:/bin" % (self.root, BIN)})
+                         "PATH": "%s:/usr/sbin:/usr/bin:/sbin:/bin" % BIN})
         self.env.pop("PHAROS_TESTBED_ADDRESS", None)
+        # without a mirror entry in /etc/hosts, repositories are judged from their configuration alone
+        self.env["PHAROS_TESTBED_OFFLINE_REPOS"] = "1"
 
     def path(self, p):
         return self.root + p

@@ -5,7 +5,7 @@ import subprocess
 import time
 import unittest
 
-from harness import FakeHost
+from harness import FakeHost, address
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -13,7 +13,7 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 class KubectlTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.h = FakeHost("cp1", "127.0.21.1")
+        cls.h = FakeHost("cp1", address(21, 1))
         try:
             cls.h.prepare_kubernetes()
             cls.h.run("kubeadm init --skip-phases=addon/coredns", timeout=180)
@@ -62,6 +62,27 @@ class KubectlTest(unittest.TestCase):
         self.assertIn("example.com/v1", self.kubectl("api-versions").stdout)
         self.assertIn("w1", self.kubectl("get", "wd", "-A").stdout)
 
+    def test_1b_custom_resource_schema(self):
+        crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "gadgets.example.com"},
+               "spec": {"group": "example.com", "scope": "Cluster",
+                        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+                        "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                            "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                                "size": {"type": "integer"}}}}}}}]}}
+        self.kubectl("apply", "-f", "-", input=json.dumps(crd))
+        obj = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g1"},
+               "spec": {"size": 1, "colour": "red"}}
+        r = self.kubectl("apply", "-f", "-", input=json.dumps(obj), check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('strict decoding error: unknown field "spec.colour"', r.stderr)
+        # without strict validation the API server prunes what the schema does not declare
+        self.kubectl("apply", "--validate=false", "-f", "-", input=json.dumps(obj))
+        self.assertEqual(self.get_json("gadget", "g1")["spec"], {"size": 1})
+        bad = dict(crd, metadata={"name": "wrong.example.com"})
+        r = self.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
+        self.assertIn('must be spec.names.plural+"."+spec.group', r.stderr)
+
     def test_2_label_selectors_and_patches(self):
         self.kubectl("create", "configmap", "sel", "-n", "default", "--from-literal=a=1")
         self.kubectl("label", "configmap", "sel", "-n", "default", "env=prod", "team=x")
@@ -108,7 +129,7 @@ class KubectlTest(unittest.TestCase):
         self.assertEqual(labels["kubernetes.io/hostname"], "cp1")
         self.assertIn("node-role.kubernetes.io/control-plane", labels)
         self.assertIn({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}, node["spec"]["taints"])
-        self.assertIn({"type": "InternalIP", "address": "127.0.21.1"}, node["status"]["addresses"])
+        self.assertIn({"type": "InternalIP", "address": address(21, 1)}, node["status"]["addresses"])
         self.assertEqual(node["status"]["nodeInfo"]["kubeletVersion"], "v1.31.14")
         ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"][0]
         # no CNI configuration yet: the kubelet reports the network as not ready, like the real one
@@ -161,7 +182,7 @@ class KubectlTest(unittest.TestCase):
         self.kubectl("apply", "-f", manifest)
         self.kubectl("delete", "-f", manifest, "--ignore-not-found")
         self.assertNotIn("demo", [n["metadata"]["name"] for n in self.get_json("namespaces")["items"]])
-        self.assertEqual(self.get_json("crd")["items"], [])
+        self.assertNotIn("widgets.example.com", [c["metadata"]["name"] for c in self.get_json("crd")["items"]])
         r = self.kubectl("get", "widgets", "-A", check=False)
         self.assertNotEqual(r.returncode, 0)
         gone = self.kubectl("delete", "namespace", "kube-system", check=False)
@@ -172,10 +193,10 @@ class KubectlTest(unittest.TestCase):
         version = json.loads(self.kubectl("get", "--raw", "/version").stdout)
         self.assertEqual(version["gitVersion"], "v1.31.14")
         # no client certificate: anonymous requests are refused outside the public endpoints
-        r = subprocess.run(["curl", "-sk", "https://127.0.21.1:6443/api/v1/namespaces"], capture_output=True,
+        r = subprocess.run(["curl", "-sk", "https://" + address(21, 1) + ":6443/api/v1/namespaces"], capture_output=True,
                            text=True, timeout=10)
         self.assertEqual(json.loads(r.stdout)["code"], 401)
-        r = subprocess.run(["curl", "-sk", "https://127.0.21.1:6443/api/v1/namespaces/kube-public/configmaps/"
+        r = subprocess.run(["curl", "-sk", "https://" + address(21, 1) + ":6443/api/v1/namespaces/kube-public/configmaps/"
                             "cluster-info"], capture_output=True, text=True, timeout=10)
         self.assertIn("jws-kubeconfig-", r.stdout)
 
@@ -190,6 +211,48 @@ class KubectlTest(unittest.TestCase):
         self.assertEqual(self.kubectl("get", "--raw", "/healthz").stdout, "ok")
         self.h.run("systemctl start kubelet")
         self.assertTrue(self.wait_ready("True"))
+
+
+    def test_9_controllers_scheduler_and_network_plugin(self):
+        # the network configuration must now come from the plugin's pod
+        test_conf = self.h.path("/etc/cni/net.d/10-test.conflist")
+        if os.path.exists(test_conf):
+            os.unlink(test_conf)
+        ds = {"apiVersion": "apps/v1", "kind": "DaemonSet",
+              "metadata": {"name": "calico-node", "namespace": "kube-system"},
+              "spec": {"selector": {"matchLabels": {"k8s-app": "calico-node"}},
+                       "template": {"metadata": {"labels": {"k8s-app": "calico-node"}},
+                                    "spec": {"tolerations": [{"operator": "Exists"}],
+                                             "containers": [{"name": "calico-node",
+                                                             "image": "docker.io/calico/node:v3.28.0"}]}}}}
+        self.kubectl("apply", "-f", "-", input=json.dumps(ds))
+        out = self.kubectl("rollout", "status", "daemonset/calico-node", "-n", "kube-system", "--timeout=60s")
+        self.assertIn("successfully rolled out", out.stdout)
+        self.assertTrue(os.path.exists(self.h.path("/etc/cni/net.d/10-calico.conflist")))
+        self.assertTrue(self.wait_ready("True"))
+        dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "default"},
+               "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "api"}},
+                        "template": {"metadata": {"labels": {"app": "api"}},
+                                     "spec": {"tolerations": [{"key": "node-role.kubernetes.io/control-plane",
+                                                               "operator": "Exists", "effect": "NoSchedule"}],
+                                              "containers": [{"name": "api", "image": "nginx:1.25"}]}}}}
+        self.kubectl("apply", "-f", "-", input=json.dumps(dep))
+        out = self.kubectl("rollout", "status", "deployment/api", "-n", "default", "--timeout=60s")
+        self.assertIn('deployment "api" successfully rolled out', out.stdout)
+        pods = self.get_json("pods", "-n", "default", "-l", "app=api")["items"]
+        self.assertEqual([p["spec"]["nodeName"] for p in pods], ["cp1", "cp1"])
+        self.assertEqual(pods[0]["metadata"]["ownerReferences"][0]["kind"], "ReplicaSet")
+        # a pod nothing tolerates stays pending
+        self.kubectl("run", "pending", "-n", "default", "--image=busybox")
+        time.sleep(3)
+        self.assertNotIn("nodeName", self.get_json("pod", "pending", "-n", "default")["spec"])
+        # garbage collection follows owner references
+        self.kubectl("delete", "deployment", "api", "-n", "default")
+        deadline = time.time() + 30
+        while self.get_json("pods", "-n", "default", "-l", "app=api")["items"]:
+            self.assertLess(time.time(), deadline, "pods of a deleted deployment remain")
+            time.sleep(0.5)
+        self.assertIn("ca.crt", self.get_json("configmap", "kube-root-ca.crt", "-n", "default")["data"])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ import configparser
 import fcntl
 import glob
 import os
+import sys
 
 from . import catalog, host
 
@@ -146,22 +147,11 @@ def install_files(pkg):
     for p, content in pkg.files.items():
         target = catalog.PKGROOT + p if p.startswith("/usr/") else p
         host.write(target, content)
-    for cmd in pkg.commands:
-        link = host.path(catalog.HOST_BIN + "/" + cmd)
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        target = os.path.join(host.BIN_DIR, "pkg", cmd)
-        if cmd == "kubectl":
-            target = "/usr/bin/kubectl"
-        if os.path.lexists(link):
-            os.unlink(link)
-        os.symlink(target, link)
 
 
 def remove_files(pkg):
     for p in pkg.files:
         host.remove(catalog.PKGROOT + p if p.startswith("/usr/") else p)
-    for cmd in pkg.commands:
-        host.remove(catalog.HOST_BIN + "/" + cmd)
 
 
 def installed_version(name):
@@ -169,7 +159,16 @@ def installed_version(name):
     return entry["version"] if entry else None
 
 
-def require_installed(name, command):
-    """A package-provided command exists only once its package is installed."""
-    if installed_version(name) is None:
-        raise host.ToolError("bash: %s: command not found" % command, 127)
+def require_installed(names, command):
+    """A package's command answers like a missing command until one of names is installed."""
+    if isinstance(names, str):
+        names = [names]
+    if any(installed_version(n) is not None for n in names):
+        return
+    # not installed: this directory does not provide the command, so the shell would find the next one
+    for d in os.environ.get("PATH", "").split(":"):
+        cand = os.path.join(d, command)
+        if d and os.path.realpath(d) != os.path.realpath(host.BIN_DIR) and os.access(cand, os.X_OK) \
+                and not os.path.isdir(cand):
+            os.execv(cand, [command] + sys.argv[1:])
+    raise host.ToolError("bash: %s: command not found" % command, 127)

@@ -74,9 +74,20 @@ def sysctl_values():
     return vals
 
 
+def _kernel_value(key):
+    """The machine kernel's value for a key the table does not emulate (read only, never written)."""
+    try:
+        with open("/proc/sys/" + key.replace(".", "/")) as f:
+            return " ".join(f.read().split())
+    except OSError:
+        return None
+
+
 def _set_sysctl(journal, key, value):
     key = key.strip().replace("/", ".")
     vals = sysctl_values()
+    if key not in vals and not key.startswith("net.bridge.") and _kernel_value(key) is not None:
+        vals[key] = _kernel_value(key)
     if key not in vals:
         raise host.ToolError("sysctl: cannot stat /proc/sys/%s: No such file or directory" % key.replace(".", "/"),
                              255)
@@ -141,6 +152,8 @@ def sysctl(journal, argv):
         if write:
             raise host.ToolError("sysctl: \"%s\" must be of the form name=value" % a, 255)
         k = a.replace("/", ".")
+        if k not in vals and not k.startswith("net.bridge.") and _kernel_value(k) is not None:
+            vals[k] = _kernel_value(k)
         if k not in vals:
             if not quiet:
                 sys.stderr.write("sysctl: cannot stat /proc/sys/%s: No such file or directory\n" % k.replace(".", "/"))
@@ -291,6 +304,7 @@ def firewall_cmd(journal, argv):
 
 def firewalld(journal, argv):
     """The firewalld daemon: stays up while the unit runs."""
+    pkgdb.require_installed("firewalld", "firewalld")
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     ready = os.environ.get("PHAROS_TESTBED_READY_FILE")
@@ -304,6 +318,7 @@ def firewalld(journal, argv):
 # ---------------- containerd ----------------
 def containerd(journal, argv):
     """containerd daemon: reads its config and serves the CRI socket."""
+    pkgdb.require_installed(["containerd", "containerd.io"], "containerd")
     if argv and argv[0] in ("--version", "-v"):
         print("containerd github.com/containerd/containerd v%s" % (
             (pkgdb.installed_version("containerd") or pkgdb.installed_version("containerd.io") or "1.7.0")
@@ -402,8 +417,7 @@ def crictl(journal, argv):
 
 
 def ctr(journal, argv):
-    if not (pkgdb.installed_version("containerd") or pkgdb.installed_version("containerd.io")):
-        raise host.ToolError("bash: ctr: command not found", 127)
+    pkgdb.require_installed(["containerd", "containerd.io"], "ctr")
     if "version" in argv:
         print("Client:\n  Version:  v1.7.0\n\nServer:\n  Version:  v1.7.0")
         return 0 if containers.runtime_up("unix:///run/containerd/containerd.sock") else 1

@@ -215,6 +215,8 @@ class API:
                 lst.append({"name": r.plural + "/status", "singularName": "", "namespaced": r.namespaced,
                             "kind": r.kind, "verbs": ["get", "patch", "update"]})
             if r.plural == "pods":
+                lst.append({"name": "pods/binding", "singularName": "", "namespaced": True, "kind": "Binding",
+                            "verbs": ["create"]})
                 lst.append({"name": "pods/eviction", "singularName": "", "namespaced": True,
                             "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]})
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": (group + "/" if group else "") + version,
@@ -321,6 +323,21 @@ class API:
             spec.setdefault("serviceAccountName", "default")
             spec.setdefault("terminationGracePeriodSeconds", 30)
             obj.setdefault("status", {}).setdefault("phase", "Pending")
+        elif res.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("replicas", 1)
+            spec.setdefault("revisionHistoryLimit", 10)
+            if res.kind == "Deployment":
+                spec.setdefault("progressDeadlineSeconds", 600)
+                spec.setdefault("strategy", {"type": "RollingUpdate",
+                                             "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+            self.pod_template_defaults(spec)
+        elif res.kind == "DaemonSet":
+            spec = obj.setdefault("spec", {})
+            spec.setdefault("revisionHistoryLimit", 10)
+            spec.setdefault("updateStrategy", {"type": "RollingUpdate",
+                                               "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}})
+            self.pod_template_defaults(spec)
         elif res.kind == "Service":
             spec = obj.setdefault("spec", {})
             spec.setdefault("type", "ClusterIP")
@@ -344,8 +361,31 @@ class API:
         elif res.kind == "CertificateSigningRequest":
             obj.setdefault("status", {})
 
+    @staticmethod
+    def pod_template_defaults(spec):
+        tspec = spec.setdefault("template", {}).setdefault("spec", {})
+        tspec.setdefault("restartPolicy", "Always")
+        tspec.setdefault("dnsPolicy", "ClusterFirst")
+        tspec.setdefault("schedulerName", "default-scheduler")
+        tspec.setdefault("terminationGracePeriodSeconds", 30)
+
     def validate(self, res, obj):
         name = obj["metadata"]["name"]
+        schema = getattr(res, "schema", None)
+        if schema:
+            unknown = []
+            for k in list(obj):
+                if k not in ("apiVersion", "kind", "metadata"):
+                    sub = (schema.get("properties") or {}).get(k)
+                    if sub is None and not schema.get("x-kubernetes-preserve-unknown-fields"):
+                        unknown.append(k)
+                        del obj[k]
+                    elif sub is not None:
+                        obj[k] = prune(obj[k], sub, k, unknown)
+            if unknown and getattr(REQUEST, "field_validation", "") == "Strict":
+                raise APIError(400, "BadRequest", '%s in version "%s" cannot be handled as a %s: strict decoding '
+                               "error: %s" % (res.kind, res.version, res.kind,
+                                              ", ".join('unknown field "%s"' % u for u in unknown)))
         if res.kind == "CustomResourceDefinition":
             spec = obj.get("spec") or {}
             names = spec.get("names") or {}
@@ -588,6 +628,23 @@ class API:
         self.delete(pods, ns, name, body.get("deleteOptions"))
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
+    def bind(self, ns, name, body):
+        """The pods/binding subresource the scheduler uses: sets spec.nodeName once."""
+        pods = self.resource_by("", "v1", "pods")
+        target = ((body or {}).get("target") or {}).get("name")
+        if not target:
+            raise invalid(pods, name, ["target.name: Required value"])
+        pod = self.store.get(pods, ns, name)
+        if pod.get("spec", {}).get("nodeName"):
+            raise APIError(409, "Conflict", 'Operation cannot be fulfilled on pods/binding "%s": pod %s is already '
+                           "assigned to node \"%s\"" % (name, name, pod["spec"]["nodeName"]))
+        pod["spec"]["nodeName"] = target
+        conds = [c for c in pod.get("status", {}).get("conditions") or [] if c.get("type") != "PodScheduled"]
+        pod.setdefault("status", {})["conditions"] = conds + [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": now()}]
+        self.store.update(pods, pod, pod["metadata"]["resourceVersion"])
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
     @staticmethod
     def int_or_percent(v, total, up):
         if isinstance(v, str) and v.endswith("%"):
@@ -659,6 +716,34 @@ class API:
             ann["jws-kubeconfig-" + tid] = jws_detached(kubeconfig, tid, data.get("token-secret", ""))
         cm["data"] = ann
         return cm
+
+
+REQUEST = threading.local()
+
+
+def prune(value, schema, path, unknown):
+    """Structural pruning of custom resources: fields the CRD schema does not declare are dropped."""
+    if isinstance(value, dict) and schema.get("type", "object") == "object":
+        if schema.get("x-kubernetes-preserve-unknown-fields"):
+            return value
+        props = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        if props is None and isinstance(extra, dict):
+            return {k: prune(v, extra, path + "." + k, unknown) for k, v in value.items()}
+        if props is None and extra in (None, False) and schema.get("type") != "object":
+            return value
+        out = {}
+        for k, v in value.items():
+            if k in (props or {}):
+                out[k] = prune(v, props[k], path + "." + k, unknown)
+            elif extra is True or isinstance(extra, dict):
+                out[k] = v
+            else:
+                unknown.append(path + "." + k)
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [prune(v, schema["items"], path + "[%d]" % i, unknown) for i, v in enumerate(value)]
+    return value
 
 
 def b64url(b):
@@ -883,10 +968,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
-        if sub and not ((sub == "status" and res.status) or (sub == "eviction" and res.kind == "Pod")
+        if sub and not ((sub == "status" and res.status) or (sub in ("eviction", "binding") and res.kind == "Pod")
                         or (sub == "finalize" and res.kind == "Namespace")):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         dry = q.get("dryRun") == "All"
+        REQUEST.field_validation = q.get("fieldValidation", "")
         m = self.command
         verb = {"GET": "get" if name else ("watch" if q.get("watch") in ("1", "true") else "list"),
                 "POST": "create", "PUT": "update", "PATCH": "patch",
@@ -903,6 +989,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.list_or_watch(api, res, ns, q)
         if m == "POST" and sub == "eviction":
             return self.send_json(201, api.evict(ns, name, self.parsed_body()))
+        if m == "POST" and sub == "binding":
+            return self.send_json(201, api.bind(ns, name, self.parsed_body()))
         if m == "POST" and not name:
             obj = api.create(res, ns, self.parsed_body(), dry)
             if res.kind == "CertificateSigningRequest" and not dry:
@@ -988,36 +1076,59 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def etcd_watch(client, prefix, from_rev, deadline):
-    """Yields (type, object) from etcd's streaming /v3/watch until the deadline."""
+    """Yields (type, object) from etcd's streaming /v3/watch until the deadline.
+
+    A reader thread does blocking reads of the stream (a read timeout would leave the chunked
+    response in an undefined state); closing the connection at the end releases it."""
+    import queue
     ep = client.endpoints[0].split("://", 1)[-1]
     h, _, p = ep.rpartition(":")
-    conn = http.client.HTTPSConnection(h, int(p), context=client.ctx, timeout=1.0)
+    conn = http.client.HTTPSConnection(h, int(p), context=client.ctx, timeout=10)
     body = json.dumps({"create_request": {"key": etcdmod._b64(prefix),
                                           "range_end": etcdmod._b64(etcdmod.prefix_end(prefix)),
                                           "start_revision": str(from_rev), "prev_kv": True}})
     conn.request("POST", "/v3/watch", body=body)
     resp = conn.getresponse()
-    try:
-        while time.time() < deadline:
-            try:
+    conn.sock.settimeout(None)
+    events = queue.Queue()
+
+    def reader():
+        try:
+            while True:
                 line = resp.readline()
-            except (TimeoutError, OSError):
+                if not line:
+                    break
+                events.put(json.loads(line))
+        except (OSError, ValueError, http.client.HTTPException):
+            pass
+        events.put(None)
+
+    threading.Thread(target=reader, daemon=True).start()
+    try:
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                return
+            try:
+                msg = events.get(timeout=min(left, 1.0))
+            except queue.Empty:
                 continue
-            if not line:
-                break
-            msg = json.loads(line).get("result") or {}
-            for ev in msg.get("events") or []:
+            if msg is None:
+                return
+            for ev in (msg.get("result") or {}).get("events") or []:
                 kv = ev.get("kv") or {}
                 if ev.get("type") == "DELETE":
                     prev = ev.get("prev_kv")
-                    if not prev:
-                        continue
-                    obj = Store.decode(etcdmod._unb64(prev["value"]), int(kv["mod_revision"]))
-                    yield "DELETED", obj
+                    if prev:
+                        yield "DELETED", Store.decode(etcdmod._unb64(prev["value"]), int(kv["mod_revision"]))
                 else:
                     obj = Store.decode(etcdmod._unb64(kv["value"]), int(kv["mod_revision"]))
                     yield ("ADDED" if kv.get("create_revision") == kv.get("mod_revision") else "MODIFIED"), obj
     finally:
+        try:
+            conn.sock.shutdown(2)
+        except OSError:
+            pass
         conn.close()
 
 
@@ -1061,8 +1172,10 @@ def main(argv):
     os.environ["PHAROS_TESTBED_ROOT"] = ""
     opts = parse_flags(argv)
     opts.setdefault("version", os.environ.get("PHAROS_TESTBED_K8S_VERSION", "v1.31.0"))
-    if "cluster-signing-key-file" in opts:
-        opts["cluster-signing-ca-base"] = opts["cluster-signing-key-file"][:-4]
+    # the CSR signer of kube-controller-manager uses the cluster CA kept beside the client CA
+    ca_base = opts["client-ca-file"].rsplit(".", 1)[0]
+    if os.path.exists(ca_base + ".key"):
+        opts["cluster-signing-ca-base"] = ca_base
     api = API(opts)
     bind = opts.get("bind-address") or opts.get("advertise-address", "127.0.0.1")
     if bind == "0.0.0.0":

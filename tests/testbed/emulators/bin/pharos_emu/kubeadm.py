@@ -96,11 +96,10 @@ def parse_flags(argv, spec):
 COMMON = {"v": "str", "rootfs": "str", "help": "bool"}
 
 
-def load_config(path, strict=False):
+def load_config(path):
     text = host.read(path) if path.startswith("/") else open(path).read() if os.path.exists(path) else None
     if text is None:
-        raise KubeadmError("unable to read config from %q [%s]: open %s: no such file or directory".replace(
-            "%q", '"%s"' % path) % (path, path))
+        raise KubeadmError('unable to read config from "%s" : open %s: no such file or directory' % (path, path))
     try:
         by_kind, warnings = kubeadm_config.validate(text, strict=True)
     except kubeadm_config.ConfigError as e:
@@ -630,7 +629,7 @@ def cmd_init(argv):
         return cmd_init_phase(argv[1:])
     flags, pos = parse_flags(argv, INIT_FLAGS)
     if pos:
-        raise KubeadmError("unknown command %q for \"kubeadm init\"".replace("%q", '"%s"' % pos[0]))
+        raise KubeadmError('unknown command "%s" for "kubeadm init"' % pos[0])
     check_mix(flags)
     by_kind, init, cluster, node_reg, ep = init_config(flags)
     version = resolve_version(cluster)
@@ -747,7 +746,11 @@ def addons(client, cluster, skip, version):
             "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
             "spec": {"replicas": 2, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": "coredns",
+                                  "spec": {"priorityClassName": "system-cluster-critical",
+                                           "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"},
+                                                           {"key": "node-role.kubernetes.io/control-plane",
+                                                            "effect": "NoSchedule"}],
+                                           "containers": [{"name": "coredns",
                                                            "image": "registry.k8s.io/coredns/coredns:v1.11.3"}]}}}})
         client.apply("/api/v1/namespaces/kube-system/services", {
             "apiVersion": "v1", "kind": "Service",
@@ -762,7 +765,9 @@ def addons(client, cluster, skip, version):
             "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": labels},
             "spec": {"selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": "kube-proxy",
+                                  "spec": {"priorityClassName": "system-node-critical", "hostNetwork": True,
+                                           "tolerations": [{"operator": "Exists"}],
+                                           "containers": [{"name": "kube-proxy",
                                                            "image": "registry.k8s.io/kube-proxy:" + version}]}}}})
         say("[addons] Applied essential addon: kube-proxy")
 
@@ -920,7 +925,7 @@ def cmd_join(argv):
     start_kubelet(kc, node_reg, name, addr)
     wait_kubelet(addr, 240)
     say("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
-    deadline = time.time() + 120
+    deadline = time.time() + duration_seconds((jc.get("timeouts") or {}).get("tlsBootstrap"), 300)
     while not host.exists("/etc/kubernetes/kubelet.conf"):
         if time.time() > deadline:
             raise KubeadmError("timed out waiting for the condition: the kubelet did not perform the TLS Bootstrap",
@@ -1101,7 +1106,18 @@ def remove_etcd_member(pod):
             say("[reset] Removing the last etcd member is not supported; the cluster data is deleted with the data "
                 "directory")
             return
-        ec.member_remove(mine[0]["ID"])
+        # kubeadm retries etcd calls with backoff: a member that just rejoined is not yet "active"
+        # for the leader, which refuses the removal as unhealthy meanwhile
+        delay, deadline = 0.05, time.time() + 25
+        while True:
+            try:
+                ec.member_remove(mine[0]["ID"])
+                break
+            except etcd.EtcdError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 3)
         say("[reset] Removed member %s from the etcd cluster" % (mine[0].get("name") or mine[0]["ID"]))
     except etcd.EtcdError as e:
         sys.stderr.write("W%s kubeadm] [reset] Failed to remove etcd member: %s\n.Please manually remove this etcd "

@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import sys
@@ -33,6 +34,10 @@ VALUE_FLAGS = {"config", "kubeconfig", "bootstrap-kubeconfig", "container-runtim
                "cpu-manager-policy", "reserved-cpus", "log-file-max-size", "logtostderr"}
 
 
+CNI_IMAGES = re.compile(r"/(calico|weave|cilium|flannel|kube-router|kube-ovn|antrea)[-/](?:node|kube|cilium|"
+                        r"flannel|kube-router|kube-ovn|antrea-agent|agent)?")
+
+
 def now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -48,7 +53,7 @@ def parse_flags(argv):
     while i < len(argv):
         a = argv[i]
         if not a.startswith("--"):
-            fail("unknown command %q for \"kubelet\"".replace("%q", '"%s"' % a))
+            fail('unknown command "%s" for "kubelet"' % a)
         k, eq, v = a[2:].partition("=")
         if k in BOOL_FLAGS:
             flags[k] = v if eq else "true"
@@ -167,6 +172,10 @@ class Kubelet:
             if v:
                 taint["value"] = v
             taints.append(taint)
+        if not self.network_ready():
+            # registered NotReady: the kubelet adds the not-ready taint itself, so nothing is scheduled
+            # here before the node lifecycle controller looks at it
+            taints.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
         spec = {}
         if taints:
             spec["taints"] = taints
@@ -307,11 +316,20 @@ class Kubelet:
                            {"type": "PodScheduled", "status": "True", "lastTransitionTime": t}]}})
 
     def sync_bound_pods(self):
-        """Pods bound to this node (not mirror pods) run as far as the API can tell."""
+        """Pods bound to this node (not mirror pods) run as far as the API can tell; a network plugin's
+        pod leaves its CNI configuration on the node, as calico-node or weave-net do."""
         pods = self.client.get("/api/v1/pods?fieldSelector=spec.nodeName%3D" + self.name)
         for p in pods.get("items") or []:
-            if p.get("status", {}).get("phase") in ("Pending", None) and not p["metadata"].get("deletionTimestamp"):
+            if p["metadata"].get("deletionTimestamp"):
+                continue
+            if p.get("status", {}).get("phase") in ("Pending", None):
                 self.set_pod_running(p["metadata"]["namespace"], p["metadata"]["name"])
+            for c in (p.get("spec") or {}).get("containers") or []:
+                m = CNI_IMAGES.search(c.get("image", ""))
+                conf = "/etc/cni/net.d/10-%s.conflist" % (m.group(1) if m else "")
+                if m and not host.exists(conf):
+                    host.write(conf, json.dumps({"cniVersion": "0.3.1", "name": m.group(1),
+                                                 "plugins": [{"type": m.group(1)}]}))
 
     # ----- main loop -----
     def serve_health(self):

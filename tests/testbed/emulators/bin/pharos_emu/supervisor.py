@@ -70,6 +70,9 @@ def main():
                 time.sleep(0.1)
             continue
         break
+    if stopping:
+        # a stop request ends a restart loop cleanly: the unit is inactive, not failed
+        result = "success"
     host.write(systemd.RUN_DIR + "/" + unit + ".json", json.dumps({"result": result, "supervisor": None}))
 
 

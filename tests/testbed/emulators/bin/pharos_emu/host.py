@@ -13,16 +13,21 @@ import time
 
 STATE_DIR = "/var/lib/pharos-testbed"
 JOURNAL = "/var/log/pharos-testbed/journal.jsonl"
-BIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/bin"
+# the package lives inside bin/, the one directory the testbed mounts into each host
+BIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def root():
     return os.environ.get("PHAROS_TESTBED_ROOT", "").rstrip("/")
 
 
+# A sandbox host shares these with the machine (read-only), so they are never prefixed.
+SHARED = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/proc/", "/sys/", "/dev/")
+
+
 def path(p):
     """Host path -> path on this machine."""
-    if not p.startswith("/"):
+    if not p.startswith("/") or p.startswith(SHARED):
         return p
     return root() + p
 
@@ -97,6 +102,12 @@ def address():
     data = read("/etc/pharos-testbed/address")
     if data and data.strip():
         return data.strip()
+    # the testbed maps each host's name to its address in the host's own /etc/hosts
+    name = hostname()
+    for line in (read("/etc/hosts") or "").splitlines():
+        parts = line.split("#", 1)[0].split()
+        if len(parts) >= 2 and name in parts[1:] and parts[0] not in ("127.0.0.1", "::1"):
+            return parts[0]
     return "127.0.0.1"
 
 

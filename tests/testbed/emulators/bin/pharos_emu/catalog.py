@@ -7,7 +7,6 @@ PKGROOT because a sandbox host shares the machine's /usr.
 import re
 
 PKGROOT = "/var/lib/pharos-testbed/pkgroot"
-HOST_BIN = "/var/lib/pharos-testbed/bin"
 
 # Latest patch release per Kubernetes minor on pkgs.k8s.io (enough for tests).
 K8S_PATCHES = {"1.28": 15, "1.29": 15, "1.30": 14, "1.31": 14, "1.32": 10, "1.33": 6, "1.34": 2}
@@ -90,7 +89,7 @@ class Pkg:
     def __init__(self, name, version, commands=(), files=None, depends=()):
         self.name = name
         self.version = version
-        self.commands = list(commands)   # emulator names linked into HOST_BIN
+        self.commands = list(commands)   # emulators in bin/ that answer only once this is installed
         self.files = files or {}         # host path -> content
         self.depends = list(depends)
 
@@ -134,7 +133,7 @@ def _base(family, distro):
                 Pkg("iptables-nft", "1.8.10-4.el9"), Pkg("iproute", "6.2.0-6.el9"),
                 Pkg("curl", "7.76.1-29.el9"), Pkg("chrony", "4.5-1.el9", [],
                                                     {"/usr/lib/systemd/system/chronyd.service": CHRONY_UNIT}),
-                Pkg("firewalld", "1.3.4-1.el9", ["firewall-cmd"],
+                Pkg("firewalld", "1.3.4-1.el9", ["firewall-cmd", "firewalld"],
                     {"/usr/lib/systemd/system/firewalld.service": FIREWALLD_UNIT}),
                 Pkg("yum-utils", "4.3.0-13.el9"), Pkg("container-selinux", "2.229.0-1.el9"),
                 Pkg("runc", "1.1.12-3.el9")]

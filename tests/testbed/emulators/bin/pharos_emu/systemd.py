@@ -66,8 +66,6 @@ def parse(texts):
 def definition(unit):
     main, drops = find_files(unit)
     if main is None:
-        if os.path.islink(host.path("/etc/systemd/system/" + unit)):
-            return None
         return None
     texts = [host.read(main)] + [host.read(d) for d in drops]
     digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
@@ -151,11 +149,10 @@ def expand(cmdline, env):
 
 
 def resolve_binary(path):
-    """A unit's binary on this host: package-installed emulator, base emulator, or the real file."""
-    name = os.path.basename(path)
-    for cand in (host.path(catalog.HOST_BIN + "/" + name), os.path.join(host.BIN_DIR, name)):
-        if os.path.exists(cand):
-            return cand
+    """A unit's binary on this host: the emulator of that name, or the real file."""
+    cand = os.path.join(host.BIN_DIR, os.path.basename(path))
+    if os.path.exists(cand):
+        return cand
     return host.path(path) if os.path.exists(host.path(path)) else None
 
 

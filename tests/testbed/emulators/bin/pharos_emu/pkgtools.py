@@ -1,8 +1,9 @@
 """apt-get, apt-mark, dpkg-query (Debian/Ubuntu hosts); dnf, yum, rpm (EL hosts)."""
+import os
 import re
 import sys
 
-from . import catalog, host, pkgdb
+from . import catalog, host, mirror, pkgdb
 
 APT_LOCK_MSG = ("E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by another process\n"
                 "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process "
@@ -117,6 +118,24 @@ def apt_get(journal, argv):
     raise host.ToolError("E: Invalid operation %s" % cmd, 100)
 
 
+def _release_url(uri, suite):
+    base = uri.rstrip("/")
+    return base + "/InRelease" if suite == "/" else "%s/dists/%s/InRelease" % (base, suite)
+
+
+def _fetch_release(uri, suite):
+    """(status, body) of the repository's InRelease through the host's own resolver and trust store;
+    (None, reason) when it cannot be fetched; None when the host has no mirror for that name."""
+    name = re.sub(r"^[a-z+]+://([^/:]+).*$", r"\1", uri)
+    if mirror.resolve(name, host.path("/etc/hosts")) is None:
+        return None
+    try:
+        return mirror.fetch(_release_url(uri, suite), host.path("/etc/hosts"),
+                            host.path("/etc/ssl/certs/ca-certificates.crt"))
+    except OSError as e:
+        return None, str(e)
+
+
 def _apt_update(journal):
     fam, distro = pkgdb.family()
     lists, errors, warnings = [], [], []
@@ -137,8 +156,28 @@ def _apt_update(journal):
             print("Err:%d %s %s Release\n  404  Not Found" % (n, uri, suite))
             errors.append("E: The repository '%s %s Release' does not have a Release file." % (uri, suite))
             continue
-        key_ok = pkgdb.key_problem(signed_by) is None if signed_by else any(
-            pkgdb.key_problem(k) is None for k in pkgdb.trusted_keyrings())
+        online = _fetch_release(uri, suite)
+        if online is not None:
+            status, body = online
+            if status is None:
+                print("Err:%d %s %s InRelease\n  %s" % (n, uri, suite, body))
+                warnings.append("W: Failed to fetch %s  %s" % (_release_url(uri, suite), body))
+                continue
+            if status != 200:
+                print("Err:%d %s %s Release\n  %d  Not Found" % (n, uri, suite, status))
+                errors.append("E: The repository '%s %s Release' does not have a Release file." % (uri, suite))
+                continue
+            keyrings = [signed_by] if signed_by else pkgdb.trusted_keyrings()
+            key_ok = any(pkgdb.key_problem(k) is None and mirror.verify_clearsigned(body, host.path(k))[0]
+                         for k in keyrings)
+        else:
+            key_ok = pkgdb.key_problem(signed_by) is None if signed_by else any(
+                pkgdb.key_problem(k) is None for k in pkgdb.trusted_keyrings())
+        if online is None and not os.environ.get("PHAROS_TESTBED_OFFLINE_REPOS"):
+            hostname = re.sub(r"^[a-z+]+://([^/]+).*$", r"\1", uri)
+            print("Err:%d %s %s InRelease\n  Could not resolve '%s'" % (n, uri, suite, hostname))
+            warnings.append("W: Failed to fetch %s  Could not resolve '%s'" % (_release_url(uri, suite), hostname))
+            continue
         if not key_ok:
             print("Get:%d %s %s InRelease" % (n, uri, suite))
             if signed_by and pkgdb.key_problem(signed_by) == "armored key in .gpg file":

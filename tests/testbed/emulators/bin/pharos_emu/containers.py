@@ -57,8 +57,8 @@ def image_command(image, command, k8s_version):
     name = image.rsplit("/", 1)[-1].split(":")[0]
     if name == "etcd":
         return ["/usr/bin/etcd"] + command[1:]
-    if name == "kube-apiserver":
-        return [os.path.join(host.BIN_DIR, "pharos-testbed-apiserver")] + command[1:]
+    if name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        return [os.path.join(host.BIN_DIR, "pharos-testbed-" + name[5:])] + command[1:]
     return None
 
 

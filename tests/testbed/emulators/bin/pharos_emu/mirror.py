@@ -1,0 +1,245 @@
+"""Package mirror of the testbed: the real repository hosts, served from a loopback address.
+
+A sandbox host resolves pkgs.k8s.io, download.docker.com ... to the mirror
+through its own /etc/hosts and trusts the mirror's CA through its own trust
+store, so `curl -fsSL https://pkgs.k8s.io/.../Release.key | gpg --dearmor`
+runs unchanged. Each origin has its own OpenPGP key; the InRelease files are
+signed with it, and the apt emulator checks them with gpgv against the
+keyring the host configured.
+"""
+import http.server
+import os
+import re
+import socketserver
+import ssl
+import subprocess
+import sys
+import tempfile
+
+from . import catalog
+
+HOSTS = ["pkgs.k8s.io", "download.docker.com", "registry.k8s.io", "prod-cdn.packages.k8s.io"]
+ORIGINS = {"pkgs.k8s.io": "isv:kubernetes OBS Project <isv:kubernetes@build.opensuse.org>",
+           "download.docker.com": "Docker Release (CE deb) <docker@docker.com>"}
+
+
+def _run(*args, **kw):
+    r = subprocess.run(list(args), capture_output=True, **kw)
+    if r.returncode != 0:
+        raise SystemExit("%s failed: %s" % (args[0], r.stderr.decode(errors="replace")))
+    return r.stdout
+
+
+class State:
+    """Keys, certificates and signed indexes under one directory, made once."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        if not os.path.exists(self.file("ca.crt")):
+            self.make_tls()
+        for origin in ORIGINS:
+            if not os.path.exists(self.file(origin + ".asc")):
+                self.make_key(origin)
+        for minor in catalog.K8S_PATCHES:
+            for family in ("deb", "rpm"):
+                self.sign("pkgs.k8s.io", "v%s/%s" % (minor, family))
+        for distro, suites in DOCKER_SUITES.items():
+            for suite in suites:
+                self.sign("download.docker.com", distro + "/" + suite)
+        # signing is done: leave no gpg-agent behind
+        for origin in ORIGINS:
+            subprocess.run(["gpgconf", "--homedir", self.file("gnupg-" + origin), "--kill", "all"],
+                           capture_output=True)
+
+    def file(self, name):
+        return os.path.join(self.dir, name)
+
+    def make_tls(self):
+        _run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", self.file("ca.key"), "-out", self.file("ca.crt"), "-days", "3650",
+             "-subj", "/CN=pharos testbed mirror CA", "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        _run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", self.file("server.key"), "-out", self.file("server.csr"), "-subj", "/CN=pkgs.k8s.io")
+        with open(self.file("server.ext"), "w") as f:
+            f.write("subjectAltName=%s\nextendedKeyUsage=serverAuth\n" % ",".join("DNS:" + h for h in HOSTS))
+        _run("openssl", "x509", "-req", "-in", self.file("server.csr"), "-CA", self.file("ca.crt"),
+             "-CAkey", self.file("ca.key"), "-set_serial", "1", "-days", "3650", "-extfile", self.file("server.ext"),
+             "-out", self.file("server.crt"))
+
+    def gpg(self, origin, *args, **kw):
+        home = self.file("gnupg-" + origin)
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        return _run("gpg", "--batch", "--homedir", home, "--pinentry-mode", "loopback", "--passphrase", "",
+                    *args, **kw)
+
+    def make_key(self, origin):
+        self.gpg(origin, "--quick-gen-key", ORIGINS[origin], "rsa2048", "sign", "never")
+        with open(self.file(origin + ".asc"), "wb") as f:
+            f.write(self.gpg(origin, "--armor", "--export"))
+
+    def key(self, origin):
+        with open(self.file(origin + ".asc"), "rb") as f:
+            return f.read()
+
+    def release_path(self, origin, label):
+        return self.file("%s-%s.InRelease" % (origin, re.sub(r"[^A-Za-z0-9.]", "_", label)))
+
+    def sign(self, origin, label):
+        path = self.release_path(origin, label)
+        if not os.path.exists(path):
+            release = ("Origin: %s\nLabel: %s\nArchitectures: amd64 arm64\nDate: Thu, 01 Jan 2026 00:00:00 UTC\n"
+                       % (origin, label))
+            with open(path, "wb") as f:
+                f.write(self.gpg(origin, "--clearsign", "--digest-algo", "SHA256", input=release.encode()))
+
+    def signed_release(self, origin, label):
+        """The signed index, or None for a suite this mirror does not carry."""
+        try:
+            with open(self.release_path(origin, label), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+
+DOCKER_SUITES = {"ubuntu": ["focal", "jammy", "noble"], "debian": ["bullseye", "bookworm", "trixie"]}
+PKGS_K8S = re.compile(r"^/core:/stable:/v(\d+\.\d+)/(deb|rpm)/(.*)$")
+
+
+def route(state, hostname, path):
+    """(status, content type, body) for a request to the mirrored hostname."""
+    if hostname in ("pkgs.k8s.io", "prod-cdn.packages.k8s.io"):
+        m = PKGS_K8S.match(path)
+        if not m or m.group(1) not in catalog.K8S_PATCHES:
+            return 404, "text/plain", b"Not Found\n"
+        rest = m.group(3)
+        if rest in ("Release.key", "repodata/repomd.xml.key"):
+            return 200, "application/pgp-keys", state.key("pkgs.k8s.io")
+        if rest in ("InRelease", "repodata/repomd.xml"):
+            body = state.signed_release("pkgs.k8s.io", "v" + m.group(1) + "/" + m.group(2))
+            return (200, "text/plain", body) if body else (404, "text/plain", b"Not Found\n")
+        return 404, "text/plain", b"Not Found\n"
+    if hostname == "download.docker.com":
+        m = re.match(r"^/linux/(ubuntu|debian|centos|rhel|fedora)/(gpg|dists/([a-z]+)/InRelease|docker-ce\.repo)$",
+                     path)
+        if not m:
+            return 404, "text/plain", b"Not Found\n"
+        if m.group(2) == "gpg":
+            return 200, "application/pgp-keys", state.key("download.docker.com")
+        if m.group(2) == "docker-ce.repo":
+            distro = m.group(1)
+            return 200, "text/plain", (
+                "[docker-ce-stable]\nname=Docker CE Stable - $basearch\nbaseurl=https://download.docker.com/linux/"
+                "%s/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=https://download.docker.com/linux/"
+                "%s/gpg\n" % (distro, distro)).encode()
+        body = state.signed_release("download.docker.com", m.group(1) + "/" + m.group(3))
+        return (200, "text/plain", body) if body else (404, "text/plain", b"Not Found\n")
+    return 404, "text/plain", b"Not Found\n"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.headers.get("Host", "-"), fmt % args))
+
+    def do_GET(self):
+        hostname = (self.headers.get("Host") or "").split(":")[0]
+        status, ctype, body = route(self.server.state, hostname, self.path.split("?")[0])
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command == "GET":
+            self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main(argv):
+    import argparse
+    p = argparse.ArgumentParser(prog="pharos-testbed-mirror")
+    p.add_argument("--state", required=True, help="directory for the CA, server certificate and signing keys")
+    p.add_argument("--listen", default="127.0.0.2:443")
+    p.add_argument("--init-only", action="store_true", help="create the state and exit")
+    a = p.parse_args(argv)
+    state = State(a.state)
+    if a.init_only:
+        return 0
+    addr, _, port = a.listen.rpartition(":")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(state.file("server.crt"), state.file("server.key"))
+    srv = Server((addr, int(port)), Handler)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.state = state
+    ready = os.environ.get("PHAROS_TESTBED_READY_FILE")
+    if ready:
+        open(ready, "w").close()
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def fetch(url, hosts_file, cafile, timeout=10):
+    """GET url resolving its host through a host's /etc/hosts and trusting its CA bundle.
+
+    Returns (status, body); raises OSError when the name does not resolve or the connection fails."""
+    import http.client
+    m = re.match(r"^https://([^/:]+)(?::(\d+))?(/.*)?$", url)
+    if not m:
+        raise OSError("unsupported URL %s" % url)
+    name, port, path = m.group(1), int(m.group(2) or 443), m.group(3) or "/"
+    addr = resolve(name, hosts_file)
+    if addr is None:
+        raise OSError("Could not resolve '%s'" % name)
+    # only the host's own trust store counts
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        ctx.load_verify_locations(cafile)
+    except (OSError, ssl.SSLError):
+        pass
+
+    class Conn(http.client.HTTPSConnection):
+        def connect(self):
+            import socket
+            sock = socket.create_connection((addr, port), timeout)
+            self.sock = ctx.wrap_socket(sock, server_hostname=name)
+
+    conn = Conn(name, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    except ssl.SSLError as e:
+        raise OSError("Certificate verification failed: %s" % e)
+    finally:
+        conn.close()
+
+
+def resolve(name, hosts_file):
+    try:
+        with open(hosts_file) as f:
+            for line in f:
+                parts = line.split("#", 1)[0].split()
+                if len(parts) >= 2 and name in parts[1:]:
+                    return parts[0]
+    except OSError:
+        pass
+    return None
+
+
+def verify_clearsigned(data, keyring):
+    """gpgv's verdict on a clearsigned file against a keyring file: (ok, message)."""
+    with tempfile.NamedTemporaryFile(suffix=".InRelease") as f:
+        f.write(data)
+        f.flush()
+        r = subprocess.run(["gpgv", "--keyring", keyring, f.name], capture_output=True, text=True)
+    return r.returncode == 0, r.stderr

@@ -1,0 +1,143 @@
+"""Stacked etcd membership through kubeadm: init, join --control-plane, reset; quorum; worker join."""
+import json
+import os
+import re
+import subprocess
+import time
+import unittest
+
+from harness import FakeHost, address
+
+CP1, CP2, W1 = address(22, 1), address(22, 2), address(22, 3)
+
+
+class EtcdMembershipTest(unittest.TestCase):
+    def setUp(self):
+        self.hosts = []
+        self.home = None
+
+    def tearDown(self):
+        for h in self.hosts:
+            h.cleanup()
+
+    def host(self, name, addr):
+        h = FakeHost(name, addr)
+        self.hosts.append(h)
+        return h
+
+    def etcdctl(self, h, *args, check=True):
+        pki = h.path("/etc/kubernetes/pki")
+        r = subprocess.run(["etcdctl", "--endpoints=https://%s:2379" % h.address, "--cacert=%s/etcd/ca.crt" % pki,
+                            "--cert=%s/apiserver-etcd-client.crt" % pki, "--key=%s/apiserver-etcd-client.key" % pki,
+                            "--command-timeout=4s"] + list(args),
+                           env=dict(os.environ, ETCDCTL_API="3"), capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            self.fail("etcdctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
+        return r
+
+    def members(self, h):
+        return sorted(m["name"] for m in json.loads(self.etcdctl(h, "member", "list", "-w", "json").stdout)["members"])
+
+    def kubectl(self, h, *args, check=True):
+        home = h.root + "/kubectl-home"
+        os.makedirs(home, exist_ok=True)
+        r = subprocess.run(["kubectl", "--kubeconfig", h.path("/etc/kubernetes/admin.conf"), "--request-timeout=8s"]
+                           + list(args), env=dict(os.environ, HOME=home), capture_output=True, text=True, timeout=60)
+        if check and r.returncode != 0:
+            self.fail("kubectl %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
+        return r
+
+    def test_two_masters_then_reset(self):
+        cp1, cp2 = self.host("cp1", CP1), self.host("cp2", CP2)
+        for h in (cp1, cp2):
+            h.prepare_kubernetes()
+        cp1.write("/root/kubeadm.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+                  "controlPlaneEndpoint: %s:6443\n" % CP1)
+        cp1.run("kubeadm init --config /root/kubeadm.yaml", timeout=180)
+        # the certificates are shared later, as pharos does it for masters added to a running cluster
+        up = cp1.run("kubeadm init phase upload-certs --upload-certs").stdout
+        key = re.search(r"Using certificate key:\n([0-9a-f]{64})", up).group(1)
+        cmd = cp1.run("kubeadm token create --print-join-command --certificate-key " + key).stdout
+        join = re.match(r"kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+) --control-plane "
+                        r"--certificate-key (\S+)", cmd)
+        self.assertIsNotNone(join, cmd)
+        endpoint, token, ca_hash, key2 = join.groups()
+        self.assertEqual(key2, key)
+        self.assertEqual(self.members(cp1), ["cp1"])
+
+        wrong = cp2.run("kubeadm join %s --token %s --discovery-token-ca-cert-hash sha256:%s --control-plane "
+                        "--certificate-key %s" % (endpoint, token, "0" * 64, key), check=False)
+        self.assertEqual(wrong.returncode, 1)
+        self.assertIn("none of the public keys", wrong.stderr)
+        bad_key = cp2.run("kubeadm join %s --token %s --discovery-token-ca-cert-hash %s --control-plane "
+                          "--certificate-key %s" % (endpoint, token, ca_hash, "1" * 64), check=False)
+        self.assertEqual(bad_key.returncode, 1)
+        self.assertIn("message authentication failed", bad_key.stderr)
+        cp2.run("kubeadm reset -f")
+
+        cp2.run("kubeadm join %s --token %s --discovery-token-ca-cert-hash %s --control-plane --certificate-key %s"
+                % (endpoint, token, ca_hash, key), timeout=180)
+        self.assertEqual(self.members(cp1), ["cp1", "cp2"])
+        self.assertEqual(self.members(cp2), ["cp1", "cp2"])
+        # both API servers serve one cluster from the shared etcd
+        self.kubectl(cp1, "create", "configmap", "shared", "--from-literal=a=1")
+        self.assertIn("shared", self.kubectl(cp2, "get", "configmaps", "-o", "name").stdout)
+        nodes = json.loads(self.kubectl(cp2, "get", "nodes", "-o", "json").stdout)["items"]
+        self.assertEqual(sorted(n["metadata"]["name"] for n in nodes), ["cp1", "cp2"])
+        self.assertIn("node-role.kubernetes.io/control-plane",
+                      [n for n in nodes if n["metadata"]["name"] == "cp2"][0]["metadata"]["labels"])
+
+        # quorum is real: with one of two members stopped, writes fail
+        cp2.run("systemctl stop kubelet")
+        cp2.run("crictl rmp etcd")
+        lost = self.kubectl(cp1, "create", "configmap", "noquorum", "--from-literal=a=1", check=False)
+        self.assertNotEqual(lost.returncode, 0)
+        cp2.run("systemctl start kubelet")
+        deadline = time.time() + 60
+        while self.etcdctl(cp1, "put", "/probe", "x", check=False).returncode != 0:
+            self.assertLess(time.time(), deadline, "etcd quorum did not come back")
+            time.sleep(0.5)
+
+        reset = cp2.run("kubeadm reset -f", timeout=120)
+        self.assertIn("Removed member cp2", reset.stdout, reset.stderr)
+        self.assertEqual(self.members(cp1), ["cp1"])
+        self.assertFalse(os.path.exists(cp2.path("/etc/kubernetes/manifests/etcd.yaml")))
+        self.assertEqual(os.listdir(cp2.path("/var/lib/etcd")), [])
+        self.assertEqual(cp2.run("systemctl is-active kubelet", check=False).stdout.strip(), "inactive")
+        self.kubectl(cp1, "create", "configmap", "after-reset", "--from-literal=a=1")
+
+    def test_worker_join_and_token(self):
+        cp1, w1 = self.host("cp1", CP1), self.host("w1", W1)
+        for h in (cp1, w1):
+            h.prepare_kubernetes()
+        cp1.run("kubeadm init", timeout=180)
+        cmd = cp1.run("kubeadm token create --print-join-command").stdout.strip()
+        self.assertTrue(cmd.startswith("kubeadm join %s:6443 --token " % CP1), cmd)
+        bad = w1.run(re.sub(r"--token \S+", "--token abcdef.0123456789abcdef", cmd), check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn('could not find a JWS signature in the cluster-info ConfigMap for token ID "abcdef"', bad.stderr)
+        endpoint, token, ca_hash = re.match(r"kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+)",
+                                            cmd).groups()
+        w1.write("/root/join.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n"
+                 "  bootstrapToken:\n    apiServerEndpoint: %s\n    token: %s\n    caCertHashes: [%s]\n"
+                 "nodeRegistration:\n  kubeletExtraArgs:\n  - name: node-labels\n    value: tier=edge\n"
+                 "  taints:\n  - key: dedicated\n    value: edge\n    effect: NoSchedule\n"
+                 % (endpoint, token, ca_hash))
+        out = w1.run("kubeadm join --config /root/join.yaml", timeout=120).stdout
+        self.assertIn("This node has joined the cluster", out)
+        self.assertTrue(os.path.exists(w1.path("/var/lib/kubelet/pki/kubelet-client-current.pem")))
+        self.assertFalse(os.path.exists(w1.path("/etc/kubernetes/bootstrap-kubelet.conf")))
+        deadline = time.time() + 30
+        while "w1" not in self.kubectl(cp1, "get", "nodes", "-o", "name").stdout:
+            self.assertLess(time.time(), deadline, "worker node did not register")
+            time.sleep(0.5)
+        node = json.loads(self.kubectl(cp1, "get", "node", "w1", "-o", "json").stdout)
+        self.assertNotIn("node-role.kubernetes.io/control-plane", node["metadata"]["labels"])
+        self.assertIn({"type": "InternalIP", "address": W1}, node["status"]["addresses"])
+        # labels and taints reach the node through the kubelet's flags and configuration
+        self.assertEqual(node["metadata"]["labels"]["tier"], "edge")
+        self.assertIn({"key": "dedicated", "value": "edge", "effect": "NoSchedule"}, node["spec"]["taints"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,132 @@
+"""kubeadm's configuration checks and preflight, without starting a cluster."""
+import os
+import unittest
+
+from harness import FakeHost, address
+
+GOOD = """apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  kubeletExtraArgs:
+  - name: node-labels
+    value: role=master
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+networking:
+  podSubnet: 10.244.0.0/16
+apiServer:
+  extraArgs:
+  - name: audit-log-maxage
+    value: "30"
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemd
+maxPods: 100
+---
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: ipvs
+"""
+
+
+class KubeadmConfigTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.h = FakeHost("cfg", address(23, 1))
+        cls.h.prepare_kubernetes()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.h.cleanup()
+
+    def validate(self, text):
+        self.h.write("/root/k.yaml", text)
+        return self.h.run("kubeadm config validate --config /root/k.yaml", check=False)
+
+    def test_valid_v1beta4_and_v1beta3(self):
+        r = self.validate(GOOD)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "ok"), r.stderr)
+        r = self.validate("apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\napiServer:\n"
+                          "  extraArgs:\n    audit-log-maxage: \"30\"\n  timeoutForControlPlane: 4m0s\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_unknown_field(self):
+        r = self.validate(GOOD.replace("podSubnet:", "podSubnett:"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('error unmarshaling configuration schema.GroupVersionKind{Group:"kubeadm.k8s.io", '
+                      'Version:"v1beta4", Kind:"ClusterConfiguration"}: strict decoding error: '
+                      'unknown field "networking.podSubnett"', r.stderr)
+        # init refuses the same file before touching the host
+        r = self.h.run("kubeadm init --config /root/k.yaml", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('unknown field "networking.podSubnett"', r.stderr)
+        self.assertFalse(os.path.exists(self.h.path("/etc/kubernetes/pki/ca.crt")))
+
+    def test_wrong_types(self):
+        r = self.validate(GOOD.replace("maxPods: 100", "maxPods: \"100\""))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot unmarshal string into Go struct field KubeletConfiguration.maxPods of type int32",
+                      r.stderr)
+        # v1beta3's map form of extraArgs is a list in v1beta4
+        r = self.validate("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\napiServer:\n"
+                          "  extraArgs:\n    audit-log-maxage: \"30\"\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot unmarshal object into Go struct field ClusterConfiguration.apiServer.extraArgs", r.stderr)
+
+    def test_unknown_kind_and_old_version(self):
+        r = self.validate("apiVersion: kubeadm.k8s.io/v1beta4\nkind: MasterConfiguration\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('no kind "MasterConfiguration" is registered for version "kubeadm.k8s.io/v1beta4"', r.stderr)
+        r = self.validate("apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta2"', r.stderr)
+        r = self.validate(GOOD.replace("mode: ipvs", "mode: userspace"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('KubeProxyConfiguration.Mode: Unsupported value: "userspace"', r.stderr)
+
+    def test_config_mixed_with_flags(self):
+        self.h.write("/root/k.yaml", GOOD)
+        r = self.h.run("kubeadm init --config /root/k.yaml --pod-network-cidr 10.0.0.0/16", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("can not mix '--config' with arguments [pod-network-cidr]", r.stderr)
+
+    def test_preflight(self):
+        self.h.run("sysctl -w net.ipv4.ip_forward=0")
+        self.h.run("systemctl stop containerd")
+        try:
+            r = self.h.run("kubeadm init", check=False)
+        finally:
+            self.h.run("sysctl -w net.ipv4.ip_forward=1")
+            self.h.run("systemctl start containerd")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("[ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents "
+                      "are not set to 1", r.stderr)
+        self.assertIn("[ERROR CRI]: container runtime is not running", r.stderr)
+        self.assertIn("error execution phase preflight", r.stderr)
+
+    def test_version_and_skew(self):
+        self.assertEqual(self.h.run("kubeadm version -o short").stdout.strip(), "v1.31.14")
+        r = self.h.run("kubeadm init --kubernetes-version v1.33.0", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is at least one minor release higher than the kubeadm minor release (33 > 31)", r.stderr)
+
+    def test_not_installed(self):
+        other = FakeHost("bare", address(23, 2))
+        try:
+            r = other.run("kubeadm version", check=False)
+            self.assertEqual(r.returncode, 127)
+            # a package's command answers like a missing one until the package is installed
+            self.assertIn("kubeadm: command not found", r.stderr)
+            # a kubeadm later on PATH is what the shell would run instead
+            other.write("/stub/kubeadm", "#!/bin/sh\necho stub \"$@\"\n")
+            os.chmod(other.path("/stub/kubeadm"), 0o755)
+            other.env["PATH"] += ":" + other.path("/stub")
+            self.assertEqual(other.run("kubeadm version").stdout, "stub version\n")
+        finally:
+            other.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
