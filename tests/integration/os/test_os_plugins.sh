@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The OS-family plugins (os-ubuntu, os-debian, os-el) on testbed hosts with
-# the emulators and their package mirror: essentials, kernel modules,
+# the emulators and the package mirror the testbed runs: essentials, kernel modules,
 # sysctls, swap, /etc/environment, the pkgs.k8s.io repository and pinned,
 # held kube packages; a second run changes nothing (pharos says so and no
 # emulator call changed state); a host's repositories replace the default one.
@@ -10,14 +10,8 @@ set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
-# The emulators' package mirror (tests/testbed/emulators/README.md): run on
-# the machine, reached from the hosts through their /etc/hosts and trust store.
-MIRROR_BIN=${MIRROR_BIN:-$(dirname "$TESTBED")/emulators/bin/pharos-testbed-mirror}
 dir=$(mktemp -d)
-mirror_pid=""
 cleanup() {
-        [ -z "$mirror_pid" ] || kill "$mirror_pid" 2>/dev/null || true
-        [ -z "$mirror_pid" ] || wait "$mirror_pid" 2>/dev/null || true
         "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
         rm -rf "$dir" "$_tmp_out" "$_tmp_err"
 }
@@ -28,23 +22,6 @@ unset PHAROS_PLUGIN_PATH
 mkdir "$dir/plugins"
 cp "$PLUGINS"/os-ubuntu.so "$PLUGINS"/os-debian.so "$PLUGINS"/os-el.so "$dir/plugins/"
 "$TESTBED" start --hosts 3 --dir "$dir" --os ubuntu-24.04,debian-12,rocky-9 >/dev/null
-
-# The mirror listens in this testbed's own address block, so parallel tests don't meet.
-mirror_addr=127.0.$(jq -r .block "$dir/hosts.json").2
-"$MIRROR_BIN" --state "$dir/mirror" --init-only
-PHAROS_TESTBED_READY_FILE=$dir/mirror.ready "$MIRROR_BIN" --state "$dir/mirror" \
-        --listen "$mirror_addr:443" 2>"$dir/mirror.log" &
-mirror_pid=$!
-for _ in $(seq 100); do
-        [ -e "$dir/mirror.ready" ] && break
-        sleep 0.1
-done
-[ -e "$dir/mirror.ready" ] || { cat "$dir/mirror.log" >&2; exit 1; }
-for h in $(jq -r '.hosts[].name' "$dir/hosts.json"); do
-        "$TESTBED" exec --dir "$dir" --host "$h" -- sh -c \
-                'echo "$1 pkgs.k8s.io download.docker.com" >>/etc/hosts
-                 printf "%s\n" "$2" >>/etc/ssl/certs/ca-certificates.crt' _ "$mirror_addr" "$(cat "$dir/mirror/ca.crt")"
-done
 
 # First the previous minor, then the default (1.34.2): host-1 through the
 # default repository, the others through their own.
