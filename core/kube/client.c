@@ -4,6 +4,7 @@
 
 #include "kube/client.h"
 #include "kube/json.h"
+#include "kube/relay.h"
 
 /* Discovery of one group-version. */
 struct gv_cache {
@@ -95,22 +96,23 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
         return n;
 }
 
+/* curl connects a fresh TCP socket to a loopback relay in front of the tunnel
+ * (kube/relay.h says why it cannot be handed the tunnel itself). */
 static curl_socket_t open_tunnel(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
 {
         struct kube_client *kc = ud;
         (void)purpose;
-        (void)addr;
         int fd = kc->open_socket(kc->socket_ud);
-        return fd < 0 ? CURL_SOCKET_BAD : fd;
-}
-
-/* The tunnel's socket is connected already: curl must not connect() it. */
-static int tunnel_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
-{
-        (void)ud;
-        (void)fd;
-        (void)purpose;
-        return CURL_SOCKOPT_ALREADY_CONNECTED;
+        struct sockaddr_in relay;
+        if (fd < 0 || relay_start(fd, &relay) < 0)
+                return CURL_SOCKET_BAD;
+        addr->family = AF_INET;
+        addr->socktype = SOCK_STREAM;
+        addr->protocol = IPPROTO_TCP;
+        addr->addrlen = sizeof(relay);
+        memcpy(&addr->addr, &relay, sizeof(relay));
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+        return s < 0 ? CURL_SOCKET_BAD : s;
 }
 
 static void set_blob(CURL *c, CURLoption opt, char *pem)
@@ -141,7 +143,6 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
         if (kc->open_socket) {
                 curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_tunnel);
                 curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, kc);
-                curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, tunnel_sockopt);
         }
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);

@@ -1,0 +1,20 @@
+/*
+ * A loopback TCP relay in front of a tunnel socket, for libcurl.
+ *
+ * libcurl 7.88 (Debian 12) calls connect() on the socket its open-socket
+ * callback returns even when the sockopt callback answers
+ * CURL_SOCKOPT_ALREADY_CONNECTED, and connect() on a tunnel's AF_UNIX
+ * socketpair fails with EINVAL. So curl is given a plain TCP socket and the
+ * address of a one-shot loopback listener instead; the relay accepts curl's
+ * connection and copies bytes between it and the tunnel until either closes.
+ */
+#ifndef PHAROS_CORE_KUBE_RELAY_H
+#define PHAROS_CORE_KUBE_RELAY_H
+
+#include <netinet/in.h>
+
+/* Takes tunnel_fd (closed by the relay, also on failure); *addr gets the
+ * listener's address. Returns 0, or -1 with errno set. */
+int relay_start(int tunnel_fd, struct sockaddr_in *addr);
+
+#endif

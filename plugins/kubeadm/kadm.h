@@ -1,0 +1,170 @@
+/*
+ * The kubeadm control-plane plugin's internal interface: the cluster.yml
+ * values it needs (struct kadm_input, filled by input.c), the files it renders
+ * from them (render.c) and the steps (step_*.c).
+ */
+#ifndef PHAROS_PLUGIN_KADM_H
+#define PHAROS_PLUGIN_KADM_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include <pharos/plugin.h>
+
+/* Where the plugin keeps what it renders on masters. */
+#define KADM_DIR           "/etc/kubernetes/pharos"
+#define KADM_CONFIG        KADM_DIR "/kubeadm.yaml"
+#define KADM_ENCRYPTION    KADM_DIR "/encryption.yaml"
+#define KADM_AUDIT_POLICY  KADM_DIR "/audit-policy.yaml"
+#define KADM_AUDIT_WEBHOOK KADM_DIR "/audit-webhook.yaml"
+#define KADM_TOKEN_WEBHOOK KADM_DIR "/token-webhook.yaml"
+#define KADM_ADMIN_CONF    "/etc/kubernetes/admin.conf"
+#define KADM_KUBELET_CONF  "/etc/kubernetes/kubelet.conf"
+#define KADM_API_PORT      6443
+#define KADM_MAX_FILES     12
+
+/* A growing text buffer; `oom` sticks once an allocation failed. */
+struct kbuf {
+        char *p;
+        size_t len, cap;
+        int oom;
+};
+
+void kb_printf(struct kbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a double-quoted YAML scalar (JSON escapes), safe for any text. */
+void kb_quoted(struct kbuf *b, const char *s);
+void kb_free(struct kbuf *b);
+
+struct kadm_kv {
+        const char *key;
+        const char *value;
+};
+
+struct kadm_kvs {
+        struct kadm_kv *v;
+        size_t n;
+};
+
+struct kadm_taint {
+        const char *key, *value, *effect;
+};
+
+/* A local file (a path from cluster.yml) copied to a master. */
+struct kadm_copy {
+        const char *local;
+        const char *remote;
+};
+
+struct kadm_input {
+        const char *version;  /* "1.34.2" */
+        int v1beta4;          /* kubeadm.k8s.io/v1beta4 (1.31 and later) */
+        const char *endpoint; /* controlPlaneEndpoint host:port */
+        const char **sans;
+        size_t n_sans;
+        const char *pod_cidr, *service_cidr, *image_repository;
+
+        /* The node the file is for. */
+        const char *node_name, *advertise_address, *cri_socket;
+        struct kadm_taint *taints;
+        size_t n_taints;
+        int has_taints; /* cluster.yml names taints (possibly none) for the host */
+        struct kadm_kvs kubelet_args;
+
+        int read_only_port, cpu_cfs_quota;
+        const char *cpu_cfs_quota_period;
+        struct kadm_kvs feature_gates, system_reserved, kube_reserved;
+
+        const char *proxy_mode;
+        struct kadm_kvs conntrack;
+
+        struct kadm_kvs apiserver_args, controller_args, scheduler_args;
+
+        const char *audit_path; /* NULL: no audit log file */
+        const char *audit_webhook_server;
+        const char *token_webhook_cluster, *token_webhook_server, *token_webhook_user;
+        int token_webhook, token_webhook_ca, token_webhook_cert;
+        const char **etcd_endpoints;
+        size_t n_etcd_endpoints;
+
+        struct kadm_copy copies[KADM_MAX_FILES];
+        size_t n_copies;
+        char *owned[64]; /* strings built here, freed with the input */
+        size_t n_owned;
+};
+
+/* Fills in from cluster.yml. root: the whole document; hostnode: the node's
+ * entry; hostname: its hostname fact. Returns 0, or -1 with why set. */
+int kadm_input_fill(const struct pharos_host *h, const struct pharos_config_node *root,
+                    const struct pharos_config_node *hostnode, const char *hostname,
+                    struct kadm_input *in, char *why, size_t why_len);
+void kadm_input_free(struct kadm_input *in);
+/* The host's peer address: private_address, else address. */
+const char *kadm_peer_address(const struct pharos_host *h,
+                              const struct pharos_config_node *hostnode);
+/* The CRI socket of a container_runtime name, or NULL when unknown. */
+const char *kadm_cri_socket(const char *runtime);
+/* Whether kubeadm.k8s.io/v1beta4 is the API for version "MAJOR.MINOR.PATCH". */
+int kadm_is_v1beta4(const char *version);
+
+/* Renderers: append to b. */
+void kadm_render_kubeadm(const struct kadm_input *in, struct kbuf *b);
+/* A JoinConfiguration; cert_key non-NULL for a control-plane join. */
+void kadm_render_join(const struct kadm_input *in, const char *api_endpoint, const char *token,
+                      const char *ca_hash, const char *cert_key, struct kbuf *b);
+void kadm_render_encryption(const char *key_b64, struct kbuf *b);
+void kadm_render_audit_policy(struct kbuf *b);
+/* A kubeconfig naming a remote service (audit or token webhook). */
+void kadm_render_webhook_kubeconfig(const char *cluster, const char *server, const char *ca_path,
+                                    const char *user, const char *cert_path, const char *key_path,
+                                    struct kbuf *b);
+/* The aescbc key of an EncryptionConfiguration this plugin wrote, or NULL (malloc'd). */
+char *kadm_parse_encryption_key(const char *text);
+
+/* Shell word for s, single-quoted (malloc'd), NULL when out of memory. */
+char *kadm_shq(const char *s);
+/* n random bytes from the kernel, as lowercase hex or base64 (into out). */
+int kadm_random_hex(size_t n, char *out, size_t out_len);
+int kadm_random_base64(size_t n, char *out, size_t out_len);
+
+/* Join data made on the first master and used by the other hosts' steps. */
+struct kadm_join {
+        char endpoint[256];
+        char token[64];
+        char ca_hash[128];
+        char cert_key[80]; /* "" until certificates were uploaded in this run */
+};
+
+/* Per-host status read in the facts phase, by cluster.yml index. */
+enum kadm_host_status {
+        KADM_UNKNOWN = 0,
+        KADM_FRESH,  /* neither admin.conf nor kubelet.conf */
+        KADM_JOINED, /* kubelet.conf (and admin.conf on masters) present */
+};
+
+struct kadm_state {
+        const struct pharos_host *host;
+        struct pharos_plugin *self;
+        pthread_mutex_t mu;
+        char enc_key[64]; /* base64 aescbc key, "" until known */
+        int have_join;
+        struct kadm_join join;
+        enum kadm_host_status *status;
+        size_t n_status;
+};
+
+extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,
+        kadm_step_init, kadm_step_cp_token, kadm_step_join_masters, kadm_step_worker_token,
+        kadm_step_join_workers, kadm_step_labels;
+
+/* Helpers shared by the steps. */
+const struct pharos_config_node *kadm_hosts(struct kadm_state *st);
+/* Index in cluster.yml of the first master, or -1. */
+long kadm_first_master(struct kadm_state *st);
+long kadm_host_index(struct kadm_state *st, struct pharos_step_ctx *ctx);
+int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* 1 when `path` exists on the step's host, 0 when not, <0 on error. */
+int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path);
+/* Input for the step's host; the step fails (returns <0) when it cannot be built. */
+int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in);
+
+#endif

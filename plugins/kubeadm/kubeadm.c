@@ -1,0 +1,127 @@
+/*
+ * kubeadm: the control plane. Renders the kubeadm configuration from
+ * cluster.yml, runs `kubeadm init` on the first master, joins the other
+ * masters one at a time and the workers in parallel, and puts the host
+ * labels and taints on the Node objects.
+ *
+ * Join data (bootstrap token, CA hash, certificate key) can only be made on
+ * the first master, while a step runs on its own host: ONCE steps on the
+ * first master put it in the plugin state, under st->mu, and the per-host
+ * join steps that follow them (after the core's barrier) read it from there.
+ * Which hosts still have to join is read in the facts phase.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kadm.h"
+
+const struct pharos_config_node *kadm_hosts(struct kadm_state *st)
+{
+        return st->host->config_get(st->host->config_root(st->self), "hosts");
+}
+
+long kadm_first_master(struct kadm_state *st)
+{
+        const struct pharos_config_node *hosts = kadm_hosts(st);
+        for (size_t i = 0; i < st->host->config_len(hosts); i++) {
+                const char *role = st->host->config_string(
+                        st->host->config_get(st->host->config_at(hosts, i), "role"));
+                if (role && !strcmp(role, "master"))
+                        return (long)i;
+        }
+        return -1;
+}
+
+long kadm_host_index(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        const char *idx = st->host->step_fact(ctx, "index");
+        return idx ? strtol(idx, NULL, 10) : -1;
+}
+
+int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        const char *role = st->host->step_fact(ctx, "role");
+        return role && !strcmp(role, "master");
+}
+
+int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path)
+{
+        char *q = kadm_shq(path);
+        if (!q) {
+                st->host->step_fail(ctx, "out of memory");
+                return -1;
+        }
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "test -e %s", q);
+        free(q);
+        struct pharos_exec_result res;
+        if (st->host->step_exec(ctx, cmd, PHAROS_EXEC_SUDO | PHAROS_EXEC_QUIET, &res) < 0)
+                return -1;
+        if (res.status > 1) {
+                st->host->step_fail(ctx, "`%s` exited %d: %s", cmd, res.status, res.err);
+                return -1;
+        }
+        return res.status == 0;
+}
+
+int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in)
+{
+        char why[256];
+        if (kadm_input_fill(st->host, st->host->config_root(st->self), st->host->step_host(ctx),
+                            st->host->step_fact(ctx, "hostname"), in, why, sizeof(why)) < 0) {
+                st->host->step_fail(ctx, "kubeadm configuration: %s", why);
+                return -1;
+        }
+        return 0;
+}
+
+static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
+{
+        struct kadm_state *st = calloc(1, sizeof(*st));
+        if (!st) {
+                host->set_error(self, "out of memory");
+                return -1;
+        }
+        st->host = host;
+        st->self = self;
+        pthread_mutex_init(&st->mu, NULL);
+        const struct pharos_step *steps[] = {
+                &kadm_step_status,       &kadm_step_encryption_key, &kadm_step_config,
+                &kadm_step_init,         &kadm_step_cp_token,       &kadm_step_join_masters,
+                &kadm_step_worker_token, &kadm_step_join_workers,   &kadm_step_labels,
+        };
+        for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+                if (host->register_step(self, steps[i]) < 0) {
+                        pthread_mutex_destroy(&st->mu);
+                        free(st);
+                        return -1;
+                }
+        }
+        *state = st;
+        return 0;
+}
+
+static void kadm_fini(void *state)
+{
+        struct kadm_state *st = state;
+        if (!st)
+                return;
+        memset(st->enc_key, 0, sizeof(st->enc_key));
+        memset(&st->join, 0, sizeof(st->join));
+        free(st->status);
+        pthread_mutex_destroy(&st->mu);
+        free(st);
+}
+
+static const struct pharos_plugin_desc kubeadm_desc = {
+        PHAROS_PLUGIN_DESC_HEADER,
+        .kind = PHAROS_KIND_CONTROL_PLANE,
+        .name = "kubeadm",
+        .version = "1.0.0",
+        .description = "Control plane with kubeadm: config, init, joins, node labels and taints",
+        .init = kadm_init,
+        .fini = kadm_fini,
+};
+
+PHAROS_PLUGIN_DECLARE(kubeadm, kubeadm_desc)

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# `pharos up` with the kubeadm plugin on testbed hosts prepared by hand (the
+# OS and runtime plugins' work): MASTERS masters and WORKERS workers on
+# Kubernetes VERSION; every Node Ready with its labels and taints, one etcd
+# member per master, join secrets never printed, and a second run that
+# changes nothing (no mutating host command, no API write).
+# Usage: test_kubeadm_up.sh MASTERS WORKERS VERSION
+set -euo pipefail
+: "${PHAROS:?}" "${PLUGIN:?}" "${TESTBED:?}" "${EMULATORS:?}"
+masters=$1 workers=$2 version=$3
+# shellcheck source=../../lib/assert.sh
+. "$(dirname "$0")/../../lib/assert.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$(mktemp -d)
+cleanup() {
+        "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
+        rm -rf "$dir" "$_tmp_out" "$_tmp_err"
+}
+trap cleanup EXIT
+export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/pharos_known_hosts
+unset PHAROS_PLUGIN_PATH
+# Only this plugin: the hosts are prepared by hand below.
+mkdir "$dir/plugins"
+cp "$PLUGIN" "$dir/plugins/"
+# The emulators find their Python package next to the real path of the tool:
+# give the testbed a directory of links to them, which it bind-mounts.
+mkdir "$dir/emu"
+for f in "$EMULATORS"/*; do ln -s "$f" "$dir/emu/"; done
+n=$((masters + workers))
+TESTBED_EMULATORS=$dir/emu "$TESTBED" start --hosts "$n" --masters "$masters" --dir "$dir" >/dev/null
+addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
+on() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- "${@:2}"; }
+
+pids=()
+for ((i = 1; i <= n; i++)); do
+        on "$i" sh -s "${version%.*}" "$(addr $((i - 1)))" <"$here/prepare_host.sh" &
+        pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+
+# Labels on the first worker, a taint on the last host, the version pinned.
+python3 - "$dir/cluster.yml" "$version" <<'PY'
+import sys, yaml
+path, version = sys.argv[1], sys.argv[2]
+doc = yaml.safe_load(open(path))
+workers = [h for h in doc["hosts"] if h["role"] == "worker"]
+workers[0]["labels"] = {"tier": "web", "example.com/zone": "a-1"}
+doc["hosts"][-1]["taints"] = [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]
+doc["kubernetes"] = {"version": version}
+doc["api"] = {"sans": ["api.example.com"]}
+yaml.safe_dump(doc, open(path, "w"))
+PY
+up() { run "$PHAROS" --plugin-path "$dir/plugins" up -c "$dir/cluster.yml" "$@"; }
+
+# The last host looks like an interrupted join: the run must reset and repair it.
+on "$n" sh -c 'mkdir -p /etc/kubernetes/pki && echo partial >/etc/kubernetes/pki/ca.crt &&
+        echo partial >/etc/kubernetes/bootstrap-kubelet.conf'
+
+up --plan
+expect_rc 0 "plan on fresh hosts"
+expect_contains "$out" "kubeadm.init" "plan shows init"
+expect_contains "$out" "no /etc/kubernetes/admin.conf" "plan says why"
+run on 1 test -e /etc/kubernetes/admin.conf
+expect_rc 1 "plan initialised nothing"
+
+up
+expect_rc 0 "first up"
+first_out=$out first_err=$err
+expect_contains "$out" "kubeadm init" "init ran"
+run on "$n" cat /etc/kubernetes/bootstrap-kubelet.conf
+expect_rc 1 "the interrupted join's leftovers were reset"
+
+# The API as the admin, straight to the first master (the test's own view).
+on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
+python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
+import base64, sys, yaml
+u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
+with open(sys.argv[2], "w") as f:
+    f.write(base64.b64decode(u["client-certificate-data"]).decode())
+    f.write(base64.b64decode(u["client-key-data"]).decode())
+PY
+api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
+nodes=$(api /api/v1/nodes)
+expect_eq "$(jq '.items | length' <<<"$nodes")" "$n" "every host is a Node"
+expect_eq "$(jq '[.items[] | select(.status.conditions[] | .type == "Ready" and .status == "True")] | length' <<<"$nodes")" \
+        "$n" "every Node Ready"
+for ((i = 1; i <= n; i++)); do
+        a=$(addr $((i - 1)))
+        role=master
+        ((i > masters)) && role=worker
+        labels=$(jq -c ".items[] | select(.metadata.name == \"host-$i\") | .metadata.labels" <<<"$nodes")
+        expect_eq "$(jq -r ".\"node-role.kubernetes.io/$role\"" <<<"$labels")" "" "host-$i role label"
+        expect_eq "$(jq -r '."node-address.kontena.io/external-ip"' <<<"$labels")" "$a" "host-$i external-ip"
+        expect_eq "$(jq -r '."node-address.kontena.io/internal-ip"' <<<"$labels")" "$a" "host-$i internal-ip"
+done
+w=$((masters + 1))
+expect_eq "$(jq -r ".items[] | select(.metadata.name == \"host-$w\") | .metadata.labels.tier + \" \" + .metadata.labels.\"example.com/zone\"" <<<"$nodes")" \
+        "web a-1" "cluster.yml labels on host-$w"
+expect_eq "$(jq -c ".items[] | select(.metadata.name == \"host-$n\") | [.spec.taints[] | [.key, .value, .effect]]" <<<"$nodes")" \
+        '[["dedicated","db","NoSchedule"]]' "cluster.yml taints on host-$n"
+
+pki=/etc/kubernetes/pki/etcd
+members=$(on 1 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/healthcheck-client.crt" \
+        --key "$pki/healthcheck-client.key" -X POST -d '{}' "https://$(addr 0):2379/v3/cluster/member/list")
+expect_eq "$(jq '.members | length' <<<"$members")" "$masters" "one etcd member per master"
+
+# Secrets: the API server encrypts with the key pharos wrote; no bootstrap
+# token, certificate key or encryption key shows in pharos' output.
+key=$(on 1 sed -n 's/.*secret: "\(.*\)"/\1/p' /etc/kubernetes/pharos/encryption.yaml)
+expect_eq "$(on 1 stat -c %a /etc/kubernetes/pharos/encryption.yaml)" "600" "encryption config mode"
+expect_eq "$(on 1 stat -c %a /etc/kubernetes/pharos/kubeadm.yaml)" "600" "kubeadm config mode"
+for ((i = 1; i <= masters; i++)); do
+        expect_eq "$(on "$i" sed -n 's/.*secret: "\(.*\)"/\1/p' /etc/kubernetes/pharos/encryption.yaml)" "$key" \
+                "host-$i has the cluster's encryption key"
+done
+tokens=$(api "/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dbootstrap.kubernetes.io%2Ftoken" |
+        jq -r '.items[].data | (."token-id" | @base64d) + "." + (."token-secret" | @base64d)')
+leaks=0
+for s in $tokens $key; do
+        [[ "$first_out$first_err" == *"${s#*.}"* ]] && leaks=$((leaks + 1))
+done
+expect_eq "$leaks" "0" "no secret in the output"
+run on "$w" test -e /etc/kubernetes/pharos/join.yaml
+expect_rc 1 "join configuration removed after the join"
+
+journal_changes() {
+        local total=0 c
+        for ((i = 1; i <= n; i++)); do
+                c=$(on "$i" cat /var/log/pharos-testbed/journal.jsonl | jq -s '[.[] | select(.changed)] | length')
+                total=$((total + c))
+        done
+        echo "$total"
+}
+before=$(journal_changes)
+up --output json
+expect_rc 0 "second up"
+expect_eq "$(jq -r 'select(.phase == "up") | .detail' <<<"$out")" "no changes" "second up says no changes"
+expect_eq "$(jq -r 'select(.status == "changed") | .step' <<<"$out")" "" "no step changed"
+expect_eq "$(journal_changes)" "$before" "no mutating command on any host"
+
+# A label edited by hand is put back, and only that Node is written.
+api /api/v1/nodes/host-1 >/dev/null
+curl -fsSk --cert "$dir/admin.pem" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+        -d '{"metadata":{"labels":{"node-address.kontena.io/external-ip":"10.0.0.1"}}}' \
+        "https://$(addr 0):6443/api/v1/nodes/host-1" >/dev/null
+up
+expect_rc 0 "repair up"
+expect_contains "$out" "labels and taints of Node host-1" "label repaired"
+expect_contains "$out" "1 change" "only that change"
+expect_eq "$(api /api/v1/nodes/host-1 | jq -r '.metadata.labels."node-address.kontena.io/external-ip"')" "$(addr 0)" \
+        "external-ip back"
+
+# Another master with a different encryption key is never overwritten.
+if ((masters > 1)); then
+        other=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+        on 2 sed -i "s|secret: \".*\"|secret: \"$other\"|" /etc/kubernetes/pharos/encryption.yaml
+        up
+        expect_rc 1 "a master with another key"
+        expect_contains "$err" "holds another secrets encryption key" "refusal explained"
+        expect_eq "$(on 2 sed -n 's/.*secret: "\(.*\)"/\1/p' /etc/kubernetes/pharos/encryption.yaml)" "$other" \
+                "host-2 key untouched"
+        [[ "$out$err" != *"$key"* && "$out$err" != *"$other"* ]] || fail "a key in the output"
+fi
+finish

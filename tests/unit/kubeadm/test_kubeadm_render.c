@@ -1,0 +1,366 @@
+/* kubeadm plugin: cluster.yml -> kubeadm configuration, checked line by line
+ * and by the kubeadm emulator's strict `config validate` decoder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/load.h"
+#include "config/node_api.h"
+#include "kadm.h"
+
+static const struct pharos_config_node *tree;
+
+static const struct pharos_config_node *root_of(struct pharos_plugin *self)
+{
+        (void)self;
+        return tree;
+}
+
+static const struct pharos_host fake_host = {
+        .struct_size = sizeof(struct pharos_host),
+        .config_kind = cfg_api_kind,
+        .config_get = cfg_api_get,
+        .config_string = cfg_api_string,
+        .config_int = cfg_api_int,
+        .config_bool = cfg_api_bool,
+        .config_double = cfg_api_double,
+        .config_len = cfg_api_len,
+        .config_at = cfg_api_at,
+        .config_key_at = cfg_api_key_at,
+        .config_root = root_of,
+};
+
+/* Every cluster.yml key the kubeadm configuration maps. */
+static const char *const full_yml =
+        "hosts:\n"
+        "  - {address: 192.0.2.1, private_address: 10.0.0.1, role: master,\n"
+        "     container_runtime: crio,\n"
+        "     taints: [{key: dedicated, value: 'a \"b\"', effect: NoSchedule}]}\n"
+        "  - {address: 192.0.2.2, role: master, container_runtime: docker}\n"
+        "  - {address: 192.0.2.3, role: worker}\n"
+        "api: {endpoint: api.example.com, sans: [extra.example.com, 192.0.2.100]}\n"
+        "network: {pod_network_cidr: 10.200.0.0/16, service_cidr: 10.100.0.0/16}\n"
+        "kubernetes: {version: %s}\n"
+        "kubelet:\n"
+        "  read_only_port: true\n"
+        "  feature_gates: {SidecarContainers: 'true', Foo: 'false'}\n"
+        "  extra_args: ['--max-pods=200', '--node-labels=x=\"y\": z']\n"
+        "  system_reserved: {cpu: 100m, memory: 1Gi}\n"
+        "  kube_reserved: {cpu: 200m}\n"
+        "  cpu_cfs_quota: false\n"
+        "  cpu_cfs_quota_period: 50ms\n"
+        "kube_proxy: {mode: ipvs, conntrack: {maxPerCore: '0', tcpEstablishedTimeout: 24h}}\n"
+        "admission_plugins:\n"
+        "  - {name: AlwaysPullImages, enabled: false}\n"
+        "  - {name: PodNodeSelector}\n"
+        "audit:\n"
+        "  file: {path: /var/log/kube/audit.json, max_age: 7, max_size: 50, max_backups: 3}\n"
+        "  webhook: {server: 'https://audit.example.com/events'}\n"
+        "authentication:\n"
+        "  oidc: {issuer_url: 'https://id.example.com', client_id: kube,\n"
+        "         username_claim: email, username_prefix: 'oidc:', groups_claim: groups,\n"
+        "         groups_prefix: 'oidc:'}\n"
+        "  token_webhook:\n"
+        "    config:\n"
+        "      cluster: {name: tw, server: 'https://tw.example.com/authn'}\n"
+        "      user: {name: apiserver}\n"
+        "    cache_ttl: 5m\n"
+        "cloud: {provider: hcloud}\n"
+        "control_plane: {feature_gates: {SidecarContainers: 'true'}}\n"
+        "etcd: {endpoints: ['https://etcd1.example.com:2379', 'https://etcd2.example.com:2379']}\n"
+        "image_repository: mirror.example.com/k8s\n";
+
+static struct cluster_config *load(const char *yml)
+{
+        struct cluster_config *cfg = NULL;
+        struct cfg_diags d = {0};
+        struct pharos_error err = {0};
+        int rc = cfg_load_buffer(yml, strlen(yml), "cluster.yml", NULL, &cfg, &d, &err);
+        if (rc < 0)
+                cfg_diag_print(&d, "cluster.yml", stderr);
+        cfg_diag_free(&d);
+        assert_int_equal(rc, 0);
+        tree = cfg->doc->tree;
+        return cfg;
+}
+
+static const struct pharos_config_node *host_at(size_t i)
+{
+        return cfg_api_at(cfg_api_get(tree, "hosts"), i);
+}
+
+/* Renders host i's kubeadm.yaml for a cluster.yml with kubernetes.version `version`. */
+static char *render(const char *version, size_t i, struct kadm_input *in)
+{
+        char yml[4096];
+        snprintf(yml, sizeof(yml), full_yml, version);
+        struct cluster_config *cfg = load(yml);
+        char why[200];
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(i), "Node-1", in, why, sizeof(why)), 0);
+        struct kbuf b = {0};
+        kadm_render_kubeadm(in, &b);
+        assert_false(b.oom);
+        kadm_input_free(in);
+        cfg_free(cfg);
+        tree = NULL;
+        return b.p;
+}
+
+/* Runs the emulator's strict decoder (kubeadm's field and kind checks) on text. */
+static void validate(const char *text)
+{
+        char path[] = "/tmp/kadm-render-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd),
+                 "python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
+                 "from pharos_emu import kubeadm_config as k; "
+                 "k.validate(open(sys.argv[2]).read(), strict=True)' '%s' '%s'",
+                 EMULATORS_DIR, path);
+        int rc = system(cmd);
+        if (rc != 0)
+                fprintf(stderr, "rejected:\n%s\n", text);
+        unlink(path);
+        assert_int_equal(rc, 0);
+}
+
+/* The YAML value at a dotted path of document `kind`, through a real YAML parser. */
+static void expect_yaml(const char *text, const char *kind, const char *expr, const char *want)
+{
+        char path[] = "/tmp/kadm-value-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        char cmd[2048];
+        snprintf(cmd, sizeof(cmd),
+                 "python3 -c 'import sys, json, yaml; "
+                 "d = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x[\"kind\"] == "
+                 "sys.argv[2]][0]; "
+                 "print(json.dumps(eval(sys.argv[3], {\"d\": d}), sort_keys=True))' '%s' '%s' '%s'",
+                 path, kind, expr);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        char got[2048] = "";
+        size_t n = fread(got, 1, sizeof(got) - 1, p);
+        got[n] = '\0';
+        pclose(p);
+        unlink(path);
+        if (n && got[n - 1] == '\n')
+                got[n - 1] = '\0';
+        if (strcmp(got, want) != 0)
+                fprintf(stderr, "%s %s: got %s, want %s\n", kind, expr, got, want);
+        assert_string_equal(got, want);
+}
+
+static void test_v1beta4_every_option(void **unused)
+{
+        (void)unused;
+        struct kadm_input in;
+        char *t = render("1.31.0", 0, &in);
+        validate(t);
+        assert_non_null(strstr(t, "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration"));
+        expect_yaml(t, "InitConfiguration", "d[\"localAPIEndpoint\"]",
+                    "{\"advertiseAddress\": \"10.0.0.1\", \"bindPort\": 6443}");
+        expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"criSocket\"]",
+                    "\"unix:///var/run/crio/crio.sock\"");
+        expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"name\"]", "\"node-1\"");
+        expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"taints\"]",
+                    "[{\"effect\": \"NoSchedule\", \"key\": \"dedicated\", \"value\": \"a "
+                    "\\\"b\\\"\"}]");
+        expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"kubeletExtraArgs\"]",
+                    "[{\"name\": \"node-ip\", \"value\": \"10.0.0.1\"}, "
+                    "{\"name\": \"cloud-provider\", \"value\": \"external\"}, "
+                    "{\"name\": \"max-pods\", \"value\": \"200\"}, "
+                    "{\"name\": \"node-labels\", \"value\": \"x=\\\"y\\\": z\"}]");
+        expect_yaml(t, "ClusterConfiguration", "d[\"kubernetesVersion\"]", "\"v1.31.0\"");
+        expect_yaml(t, "ClusterConfiguration", "d[\"controlPlaneEndpoint\"]",
+                    "\"api.example.com:6443\"");
+        expect_yaml(t, "ClusterConfiguration", "d[\"imageRepository\"]",
+                    "\"mirror.example.com/k8s\"");
+        expect_yaml(t, "ClusterConfiguration", "d[\"networking\"]",
+                    "{\"podSubnet\": \"10.200.0.0/16\", \"serviceSubnet\": \"10.100.0.0/16\"}");
+        expect_yaml(t, "ClusterConfiguration", "d[\"apiServer\"][\"certSANs\"]",
+                    "[\"api.example.com\", \"extra.example.com\", \"192.0.2.100\", "
+                    "\"192.0.2.1\", \"10.0.0.1\", \"192.0.2.2\"]");
+        expect_yaml(
+                t, "ClusterConfiguration",
+                "{a[\"name\"]: a[\"value\"] for a in d[\"apiServer\"][\"extraArgs\"]}",
+                "{\"audit-log-maxage\": \"7\", \"audit-log-maxbackup\": \"3\", "
+                "\"audit-log-maxsize\": \"50\", \"audit-log-path\": \"/var/log/kube/audit.json\", "
+                "\"audit-policy-file\": \"/etc/kubernetes/pharos/audit-policy.yaml\", "
+                "\"audit-webhook-config-file\": \"/etc/kubernetes/pharos/audit-webhook.yaml\", "
+                "\"authentication-token-webhook-cache-ttl\": \"5m\", "
+                "\"authentication-token-webhook-config-file\": "
+                "\"/etc/kubernetes/pharos/token-webhook.yaml\", "
+                "\"disable-admission-plugins\": \"AlwaysPullImages\", "
+                "\"enable-admission-plugins\": "
+                "\"NodeRestriction,NamespaceLifecycle,ServiceAccount,PodNodeSelector\", "
+                "\"encryption-provider-config\": \"/etc/kubernetes/pharos/encryption.yaml\", "
+                "\"feature-gates\": \"SidecarContainers=true\", "
+                "\"oidc-client-id\": \"kube\", \"oidc-groups-claim\": \"groups\", "
+                "\"oidc-groups-prefix\": \"oidc:\", "
+                "\"oidc-issuer-url\": \"https://id.example.com\", "
+                "\"oidc-username-claim\": \"email\", \"oidc-username-prefix\": \"oidc:\"}");
+        expect_yaml(t, "ClusterConfiguration",
+                    "[v[\"hostPath\"] for v in d[\"apiServer\"][\"extraVolumes\"]]",
+                    "[\"/etc/kubernetes/pharos\", \"/var/log/kube\"]");
+        expect_yaml(t, "ClusterConfiguration", "d[\"controllerManager\"][\"extraArgs\"]",
+                    "[{\"name\": \"cloud-provider\", \"value\": \"external\"}, "
+                    "{\"name\": \"feature-gates\", \"value\": \"SidecarContainers=true\"}]");
+        expect_yaml(t, "ClusterConfiguration", "d[\"scheduler\"][\"extraArgs\"]",
+                    "[{\"name\": \"feature-gates\", \"value\": \"SidecarContainers=true\"}]");
+        expect_yaml(t, "ClusterConfiguration", "d[\"etcd\"][\"external\"][\"endpoints\"]",
+                    "[\"https://etcd1.example.com:2379\", \"https://etcd2.example.com:2379\"]");
+        expect_yaml(
+                t, "KubeletConfiguration",
+                "[d[k] for k in (\"cgroupDriver\", \"readOnlyPort\", \"cpuCFSQuota\", "
+                "\"cpuCFSQuotaPeriod\", \"featureGates\", \"systemReserved\", \"kubeReserved\")]",
+                "[\"systemd\", 10255, false, \"50ms\", {\"Foo\": false, \"SidecarContainers\": "
+                "true}, {\"cpu\": \"100m\", \"memory\": \"1Gi\"}, {\"cpu\": \"200m\"}]");
+        expect_yaml(t, "KubeProxyConfiguration",
+                    "[d[\"mode\"], d[\"clusterCIDR\"], d[\"conntrack\"]]",
+                    "[\"ipvs\", \"10.200.0.0/16\", {\"maxPerCore\": 0, "
+                    "\"tcpEstablishedTimeout\": \"24h\"}]");
+        free(t);
+}
+
+static void test_v1beta3_maps(void **unused)
+{
+        (void)unused;
+        struct kadm_input in;
+        char *t = render("1.30.14", 1, &in);
+        validate(t);
+        assert_non_null(strstr(t, "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration"));
+        expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"kubeletExtraArgs\"]",
+                    "{\"cloud-provider\": \"external\", \"max-pods\": \"200\", "
+                    "\"node-ip\": \"192.0.2.2\", \"node-labels\": \"x=\\\"y\\\": z\"}");
+        expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"criSocket\"]",
+                    "\"unix:///var/run/cri-dockerd.sock\"");
+        expect_yaml(t, "InitConfiguration", "\"taints\" in d[\"nodeRegistration\"]", "false");
+        expect_yaml(t, "ClusterConfiguration", "d[\"controllerManager\"][\"extraArgs\"]",
+                    "{\"cloud-provider\": \"external\", \"feature-gates\": "
+                    "\"SidecarContainers=true\"}");
+        free(t);
+}
+
+/* The defaults: containerd, first master as endpoint, the original's admission plugins. */
+static void test_defaults(void **unused)
+{
+        (void)unused;
+        struct cluster_config *cfg = load("hosts:\n  - {address: 192.0.2.7, role: master}\n"
+                                          "  - {address: 192.0.2.8, role: worker}\n");
+        struct kadm_input in;
+        char why[200];
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(1), "w-1", &in, why, sizeof(why)), 0);
+        struct kbuf b = {0};
+        kadm_render_kubeadm(&in, &b);
+        validate(b.p);
+        expect_yaml(b.p, "ClusterConfiguration", "d[\"controlPlaneEndpoint\"]",
+                    "\"192.0.2.7:6443\"");
+        expect_yaml(b.p, "ClusterConfiguration", "d[\"networking\"]",
+                    "{\"podSubnet\": \"10.32.0.0/12\", \"serviceSubnet\": \"10.96.0.0/12\"}");
+        expect_yaml(b.p, "InitConfiguration", "d[\"nodeRegistration\"][\"criSocket\"]",
+                    "\"unix:///run/containerd/containerd.sock\"");
+        expect_yaml(b.p, "KubeletConfiguration",
+                    "[d[\"readOnlyPort\"], d[\"cpuCFSQuota\"], "
+                    "d[\"systemReserved\"], d[\"kubeReserved\"]]",
+                    "[0, true, {\"cpu\": \"50m\", \"memory\": \"50Mi\"}, "
+                    "{\"cpu\": \"100m\", \"memory\": \"200Mi\"}]");
+        expect_yaml(b.p, "KubeProxyConfiguration", "d[\"mode\"]", "\"iptables\"");
+        expect_yaml(b.p, "ClusterConfiguration",
+                    "[a[\"value\"] for a in d[\"apiServer\"][\"extraArgs\"] "
+                    "if a[\"name\"] == \"enable-admission-plugins\"]",
+                    "[\"NodeRestriction,AlwaysPullImages,NamespaceLifecycle,ServiceAccount\"]");
+        kb_free(&b);
+        /* A join configuration for this worker, with the token quoted. */
+        kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff", NULL, &b);
+        validate(b.p);
+        expect_yaml(b.p, "JoinConfiguration", "d[\"discovery\"][\"bootstrapToken\"]",
+                    "{\"apiServerEndpoint\": \"192.0.2.7:6443\", \"caCertHashes\": "
+                    "[\"sha256:00ff\"], \"token\": \"abcdef.0123456789abcdef\"}");
+        expect_yaml(b.p, "JoinConfiguration", "\"controlPlane\" in d", "false");
+        kb_free(&b);
+        kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff",
+                         "00112233", &b);
+        validate(b.p);
+        expect_yaml(b.p, "JoinConfiguration", "d[\"controlPlane\"]",
+                    "{\"certificateKey\": \"00112233\", \"localAPIEndpoint\": "
+                    "{\"advertiseAddress\": \"192.0.2.8\", \"bindPort\": 6443}}");
+        kb_free(&b);
+        kadm_input_free(&in);
+        cfg_free(cfg);
+        tree = NULL;
+}
+
+static void test_unknown_runtime_fails(void **unused)
+{
+        (void)unused;
+        struct cluster_config *cfg =
+                load("hosts:\n  - {address: 192.0.2.7, role: master, container_runtime: rkt}\n");
+        struct kadm_input in;
+        char why[200];
+        assert_int_equal(kadm_input_fill(&fake_host, tree, host_at(0), "m", &in, why, sizeof(why)),
+                         -1);
+        assert_non_null(strstr(why, "container_runtime 'rkt'"));
+        cfg_free(cfg);
+        tree = NULL;
+}
+
+static void test_encryption_key_round_trip(void **unused)
+{
+        (void)unused;
+        char key[64];
+        assert_int_equal(kadm_random_base64(32, key, sizeof(key)), 0);
+        assert_int_equal(strlen(key), 44);
+        struct kbuf b = {0};
+        kadm_render_encryption(key, &b);
+        char *back = kadm_parse_encryption_key(b.p);
+        assert_non_null(back);
+        assert_string_equal(back, key);
+        free(back);
+        expect_yaml(b.p, "EncryptionConfiguration",
+                    "[list(p) for p in d[\"resources\"][0][\"providers\"]]",
+                    "[[\"aescbc\"], [\"identity\"]]");
+        kb_free(&b);
+        assert_null(kadm_parse_encryption_key("secret: \"not base64!\"\n"));
+}
+
+static void test_versions_and_quoting(void **unused)
+{
+        (void)unused;
+        assert_false(kadm_is_v1beta4("1.30.14"));
+        assert_true(kadm_is_v1beta4("1.31.0"));
+        assert_true(kadm_is_v1beta4("1.34.2"));
+        char *q = kadm_shq("it's $HOME");
+        assert_string_equal(q, "'it'\\''s $HOME'");
+        free(q);
+        char hex[80];
+        assert_int_equal(kadm_random_hex(32, hex, sizeof(hex)), 0);
+        assert_int_equal(strspn(hex, "0123456789abcdef"), 64);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_v1beta4_every_option),
+                cmocka_unit_test(test_v1beta3_maps),
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_unknown_runtime_fails),
+                cmocka_unit_test(test_encryption_key_round_trip),
+                cmocka_unit_test(test_versions_and_quoting),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
