@@ -19,6 +19,9 @@ packages=(
 )
 # The emulator tests drive a real kubectl: Debian's kubernetes-client unless one is installed.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+# The OS plugins' host scripts dearmor the pkgs.k8s.io key with the machine's gpg
+# inside testbed hosts (tests/integration/os).
+packages+=(gpg)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,66 @@
+#!/bin/sh
+# kubelet, kubeadm and kubectl at PHAROS_KUBE_VERSION from the repository the
+# kube-repo step configured: pinned with apt preferences (PHAROS_APT_PIN),
+# held with apt-mark as the kubeadm install docs do, kubelet enabled.
+# cri-tools and kubernetes-cni come along as their dependencies.
+# PHAROS_MODE=check|apply; one "pharos-change: ..." line per change.
+set -eu
+mode=${PHAROS_MODE:?}
+version=${PHAROS_KUBE_VERSION:?}
+pin=${PHAROS_APT_PIN:?}
+pin_file=/etc/apt/preferences.d/kubernetes
+packages="kubelet kubeadm kubectl"
+export DEBIAN_FRONTEND=noninteractive
+
+need() {
+        printf 'pharos-change: %s\n' "$1"
+        [ "$mode" = apply ]
+}
+
+installed() {
+        dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true
+}
+
+if [ "$(cat "$pin_file" 2>/dev/null || true)" != "$pin" ]; then
+        if need "pin $packages to $version in $pin_file"; then
+                mkdir -p /etc/apt/preferences.d
+                printf '%s\n' "$pin" >"$pin_file"
+        fi
+fi
+
+outdated=""
+for p in $packages; do
+        case "$(installed "$p")" in
+        "$version"-*) ;;
+        *) outdated="$outdated $p" ;;
+        esac
+done
+if [ -n "$outdated" ] && need "install$outdated $version"; then
+        apt-get update -q >&2
+        # shellcheck disable=SC2086 # one word per package
+        apt-get install -y -q --allow-change-held-packages $packages >&2
+        for p in $packages; do
+                case "$(installed "$p")" in
+                "$version"-*) ;;
+                *)
+                        echo "$p $version is not available from the configured repositories" \
+                                "(installed: $(installed "$p"))" >&2
+                        exit 1
+                        ;;
+                esac
+        done
+fi
+
+held=$(apt-mark showhold 2>/dev/null || true)
+unheld=""
+for p in $packages; do
+        printf '%s\n' "$held" | grep -qx "$p" || unheld="$unheld $p"
+done
+if [ -n "$unheld" ] && need "hold$unheld"; then
+        # shellcheck disable=SC2086 # one word per package
+        apt-mark hold $unheld >&2
+fi
+
+if ! systemctl is-enabled -q kubelet 2>/dev/null && need "enable kubelet"; then
+        systemctl enable kubelet >&2
+fi

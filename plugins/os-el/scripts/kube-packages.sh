@@ -1,0 +1,34 @@
+#!/bin/sh
+# kubelet, kubeadm and kubectl at PHAROS_KUBE_VERSION, as the kubeadm install
+# docs install them on RHEL-family hosts: the repository's exclude= is their
+# hold, lifted for this one install with --disableexcludes
+# (PHAROS_DISABLE_EXCLUDES), kubelet enabled. cri-tools and kubernetes-cni
+# come along as their dependencies.
+# PHAROS_MODE=check|apply; one "pharos-change: ..." line per change.
+set -eu
+mode=${PHAROS_MODE:?}
+version=${PHAROS_KUBE_VERSION:?}
+disable=${PHAROS_DISABLE_EXCLUDES:?}
+packages="kubelet kubeadm kubectl"
+
+need() {
+        printf 'pharos-change: %s\n' "$1"
+        [ "$mode" = apply ]
+}
+
+installed() {
+        rpm -q --qf '%{VERSION}' "$1" 2>/dev/null || true
+}
+
+outdated=""
+for p in $packages; do
+        [ "$(installed "$p")" = "$version" ] || outdated="$outdated $p"
+done
+if [ -n "$outdated" ] && need "install$outdated $version"; then
+        dnf install -y -q --disableexcludes="$disable" \
+                "kubelet-$version" "kubeadm-$version" "kubectl-$version" >&2
+fi
+
+if ! systemctl is-enabled -q kubelet 2>/dev/null && need "enable kubelet"; then
+        systemctl enable kubelet >&2
+fi
