@@ -210,7 +210,9 @@ static int apply_item(struct kube_client *kc, const char *stack, struct item *it
         }
         kube_response_free(&r);
 
-        const char *have = live ? json_get_str(live, "metadata.annotations." STACK_CHECKSUM) : NULL;
+        /* Annotation keys contain dots, so json_get can't address them. */
+        yajl_val have_v = member(json_get(live, "metadata.annotations"), STACK_CHECKSUM);
+        const char *have = YAJL_IS_STRING(have_v) ? have_v->u.string : NULL;
         if (live && have && strcmp(have, it->checksum) == 0) {
                 yajl_tree_free(live);
                 st->unchanged++;

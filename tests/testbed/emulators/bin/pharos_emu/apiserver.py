@@ -419,6 +419,12 @@ class API:
             for i, c in enumerate(containers):
                 if not c.get("image"):
                     raise invalid(res, name, ["spec.containers[%d].image: Required value" % i])
+        if res.kind == "Secret" and "stringData" in obj:
+            # like the real API server: stringData is merged into data (base64) and never stored
+            data = obj.get("data") or {}
+            for k, v in (obj.pop("stringData") or {}).items():
+                data[k] = base64.b64encode(str(v).encode()).decode()
+            obj["data"] = data
         if res.kind == "Secret":
             for k, v in (obj.get("data") or {}).items():
                 try:
