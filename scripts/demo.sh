@@ -31,4 +31,6 @@ echo
 echo "==> kubectl get nodes -o wide (kubeconfig from pharos kubeconfig)"
 "$pharos" kubeconfig -c "$dir/cluster.yml" >"$dir/kubeconfig"
 chmod 600 "$dir/kubeconfig"
+# Nodes turn Ready once the network's DaemonSet runs on them.
+kubectl --kubeconfig "$dir/kubeconfig" wait --for=condition=Ready node --all --timeout=120s >/dev/null
 kubectl --kubeconfig "$dir/kubeconfig" get nodes -o wide

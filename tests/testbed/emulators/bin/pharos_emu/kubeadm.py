@@ -1014,7 +1014,18 @@ def join_control_plane(name, addr, port, cluster, node_reg):
     try:
         members = ec.member_list()
         if not any(peer in (m.get("peerURLs") or []) for m in members):
-            resp = ec.member_add(peer)
+            # like kubeadm, member add is retried with backoff: etcd refuses it as
+            # "unhealthy cluster" until the last member to join has been active a while
+            delay, deadline = 0.05, time.time() + 25
+            while True:
+                try:
+                    resp = ec.member_add(peer)
+                    break
+                except etcd.EtcdError:
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(delay)
+                    delay = min(delay * 2, 3)
             members = resp.get("members") or members
     except etcd.EtcdError as e:
         raise KubeadmError("error creating local etcd static pod manifest file: %s" % e, "control-plane-join/etcd")
