@@ -894,11 +894,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            '"%s"%s' % (what, name or "", user, verb, plural, res.group if res else "",
                                        ' in the namespace "%s"' % ns if ns else " at the cluster scope"))
 
+    def read_chunked(self):
+        """A chunked request body (kubectl sends some requests that way)."""
+        body = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():
+                    pass
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
     def handle_any(self):
         api = self.server.api
         # read the body first so an early error never leaves it in the connection
-        n = int(self.headers.get("Content-Length") or 0)
-        self.raw_body = self.rfile.read(n) if n else b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.raw_body = self.read_chunked()
+        else:
+            n = int(self.headers.get("Content-Length") or 0)
+            self.raw_body = self.rfile.read(n) if n else b""
         url = urllib.parse.urlsplit(self.path)
         q = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
         parts = [p for p in url.path.split("/") if p]
