@@ -6,7 +6,7 @@
 # changes nothing (no mutating host command, no API write).
 # Usage: test_kubeadm_up.sh MASTERS WORKERS VERSION
 set -euo pipefail
-: "${PHAROS:?}" "${PLUGIN:?}" "${TESTBED:?}" "${EMULATORS:?}"
+: "${PHAROS:?}" "${PLUGIN:?}" "${TESTBED:?}"
 masters=$1 workers=$2 version=$3
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
@@ -22,12 +22,8 @@ unset PHAROS_PLUGIN_PATH
 # Only this plugin: the hosts are prepared by hand below.
 mkdir "$dir/plugins"
 cp "$PLUGIN" "$dir/plugins/"
-# The emulators find their Python package next to the real path of the tool:
-# give the testbed a directory of links to them, which it bind-mounts.
-mkdir "$dir/emu"
-for f in "$EMULATORS"/*; do ln -s "$f" "$dir/emu/"; done
 n=$((masters + workers))
-TESTBED_EMULATORS=$dir/emu "$TESTBED" start --hosts "$n" --masters "$masters" --dir "$dir" >/dev/null
+"$TESTBED" start --hosts "$n" --masters "$masters" --dir "$dir" >/dev/null
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- "${@:2}"; }
 

@@ -1,23 +1,15 @@
 # Shared by the runtime and firewalld integration tests (sourced).
 # shellcheck shell=bash
 
-# tb_setup DIR PLUGIN...: the testbed emulators and a plugin directory holding
-# only the named plugins, so the test loads nothing else from the build.
+# tb_setup DIR PLUGIN...: a plugin directory holding only the named plugins,
+# so the test loads nothing else from the build.
 tb_setup() {
         local dir=$1 p
         shift
-        mkdir -p "$dir/plugins" "$dir/emu"
+        mkdir -p "$dir/plugins"
         for p in "$@"; do
                 cp "$PLUGINS/$p.so" "$dir/plugins/"
         done
-        # The testbed binds only emulators/bin into a host; links that resolve
-        # into the source tree let the tools find their pharos_emu package.
-        local emu_src
-        emu_src=$(cd "$(dirname "$TESTBED")/emulators/bin" && pwd -P)
-        for p in "$emu_src"/*; do
-                ln -s "$p" "$dir/emu/"
-        done
-        export TESTBED_EMULATORS=$dir/emu
 }
 
 # journal DIR HOST: "changed argv..." per emulator call on the host.
