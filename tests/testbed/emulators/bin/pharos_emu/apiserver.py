@@ -495,7 +495,9 @@ class API:
         return self.store.update(res, new, old["metadata"]["resourceVersion"])
 
     def patch(self, res, ns, name, ctype, body, subresource=None, dry_run=False):
-        for _ in range(5):
+        # the real API server retries a patch without resourceVersion until it
+        # applies; 50 kubelets updating their Nodes made 5 tries too few
+        for _ in range(200):
             old = self.store.get(res, ns, name)
             try:
                 if ctype == "application/merge-patch+json":
