@@ -26,6 +26,8 @@ struct pctx {
         int depth;
         struct anchor *anchors;
         size_t n_anchors, cap_anchors;
+        /* Pairs dropped as duplicate keys stay alive until the end: an anchor may point into them. */
+        cfg_node *dropped;
         long budget;
         int docs;
 };
@@ -205,9 +207,19 @@ static int drop_duplicate_keys(struct pctx *c, cfg_node *map)
                 sorted[i]->type = -1; /* marks it for removal below */
         }
         free(sorted);
-        for (size_t i = map->len; i-- > 0;)
-                if (map->keys[i]->type == -1)
-                        cfg_node_remove(map, i);
+        if (!c->dropped && !(c->dropped = cfg_node_new(PHAROS_CONFIG_LIST, 0, 0)))
+                return PERR_NOMEM;
+        for (size_t i = map->len; i-- > 0;) {
+                if (map->keys[i]->type != -1)
+                        continue;
+                if (cfg_node_append(c->dropped, NULL, map->items[i]) < 0)
+                        return PERR_NOMEM;
+                map->items[i] = NULL;
+                if (cfg_node_append(c->dropped, NULL, map->keys[i]) < 0)
+                        return PERR_NOMEM;
+                map->keys[i] = NULL;
+                cfg_node_remove(map, i);
+        }
         return 0;
 }
 
@@ -377,6 +389,7 @@ int cfg_parse(const char *buf, size_t len, cfg_node **root, struct cfg_diags *d)
         for (size_t i = 0; i < c.n_anchors; i++)
                 free(c.anchors[i].name);
         free(c.anchors);
+        cfg_node_free(c.dropped);
         if (rc < 0) {
                 cfg_node_free(c.root);
                 return -1;

@@ -2,7 +2,9 @@
 # Builds the cluster.yml loader's libFuzzer target (clang, ASan, leak
 # checks) and runs it for SECONDS, seeded with the test files. Crash inputs
 # are kept in BUILD/fuzz-artifacts/. Exit status is libFuzzer's: 0 when
-# nothing was found.
+# nothing was found. The seed is fixed (PHAROS_FUZZ_SEED overrides it) so a
+# CI failure reproduces; longer runs with other seeds are how new bugs are
+# hunted, and each one found becomes a bad/*.yml case that seeds the corpus.
 # usage: tests/config/fuzz.sh SECONDS   (PHAROS_FUZZ_BUILD overrides the build dir)
 set -euo pipefail
 
@@ -20,7 +22,7 @@ mkdir -p "$work/corpus" "$build/fuzz-artifacts"
 cp "$root"/tests/config/bad/*.yml "$root"/tests/config/good/*.yml "$work/corpus/"
 
 "$build/tests/config/fuzz/fuzz_config_load" \
-        -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -seed="${PHAROS_FUZZ_SEED:-1}" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -dict="$root/tests/config/fuzz/cluster.dict" \
         -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
         "$work/corpus"
