@@ -26,7 +26,7 @@ struct pctx {
         int depth;
         struct anchor *anchors;
         size_t n_anchors, cap_anchors;
-        /* Pairs dropped as duplicate keys stay alive until the end: an anchor may point into them. */
+        /* Pairs dropped as duplicate keys live until the end: anchors may point into them. */
         cfg_node *dropped;
         long budget;
         int docs;
