@@ -86,12 +86,13 @@ WantedBy=multi-user.target
 
 
 class Pkg:
-    def __init__(self, name, version, commands=(), files=None, depends=()):
+    def __init__(self, name, version, commands=(), files=None, depends=(), groups=()):
         self.name = name
         self.version = version
         self.commands = list(commands)   # emulators in bin/ that answer only once this is installed
         self.files = files or {}         # host path -> content
         self.depends = list(depends)
+        self.groups = list(groups)       # system groups its maintainer script adds
 
 
 def _k8s(minor, family):
@@ -125,7 +126,9 @@ def _base(family, distro):
                 Pkg("apt-transport-https", "2.7.14"), Pkg("ca-certificates", "20240203"),
                 Pkg("curl", "8.5.0-2ubuntu10"), Pkg("gnupg", "2.4.4-2ubuntu17"), Pkg("gpg", "2.4.4-2ubuntu17"),
                 Pkg("chrony", "4.5-1ubuntu4", [], {"/usr/lib/systemd/system/chrony.service": CHRONY_UNIT}),
-                Pkg("iptables", "1.8.10-3ubuntu2"), Pkg("iproute2", "6.1.0-1ubuntu6")]
+                Pkg("iptables", "1.8.10-3ubuntu2"), Pkg("iproute2", "6.1.0-1ubuntu6"),
+                Pkg("firewalld", "2.1.1-1" if distro == "ubuntu" else "1.3.3-1~deb12u1", ["firewall-cmd", "firewalld"],
+                    {"/usr/lib/systemd/system/firewalld.service": FIREWALLD_UNIT})]
     else:
         pkgs = [Pkg("conntrack-tools", "1.4.7-2.el9"), Pkg("socat", "1.7.4.1-5.el9"),
                 Pkg("ebtables-legacy", "2.0.11-9.el9"), Pkg("ethtool", "6.2-1.el9"), Pkg("ipset", "7.11-8.el9"),
@@ -140,18 +143,141 @@ def _base(family, distro):
     return pkgs
 
 
-def docker_repo(family):
+# Docker Engine releases on download.docker.com (enough for pinning tests).
+DOCKER_ENGINE = ["27.5.1", "28.5.0", "28.5.1", "29.0.0"]
+
+DOCKER_UNIT = """[Unit]
+Description=Docker Application Container Engine
+Documentation=https://docs.docker.com
+After=network-online.target nss-lookup.target docker.socket firewalld.service containerd.service time-set.target
+Wants=network-online.target containerd.service
+Requires=docker.socket
+
+[Service]
+Type=notify
+ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock
+ExecReload=/bin/kill -s HUP $MAINPID
+TimeoutStartSec=0
+RestartSec=2
+Restart=always
+LimitNOFILE=infinity
+Delegate=yes
+KillMode=process
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+DOCKER_SOCKET = """[Unit]
+Description=Docker Socket for the API
+
+[Socket]
+ListenStream=/run/docker.sock
+SocketMode=0660
+SocketUser=root
+SocketGroup=docker
+
+[Install]
+WantedBy=sockets.target
+"""
+
+
+def docker_repo(family, distro=None, os_release=None):
     unit = {"/usr/lib/systemd/system/containerd.service": CONTAINERD_UNIT}
+    engine = {"/usr/lib/systemd/system/docker.service": DOCKER_UNIT,
+              "/usr/lib/systemd/system/docker.socket": DOCKER_SOCKET}
+    osr = os_release or {}
+    out = []
     if family == "deb":
-        return [Pkg("containerd.io", "1.7.22-1", ["containerd", "ctr"], unit)]
-    return [Pkg("containerd.io", "1.7.22-3.1.el9", ["containerd", "ctr"], unit)]
+        out.append(Pkg("containerd.io", "1.7.22-1", ["containerd", "ctr"], unit))
+        # 5:28.5.1-1~ubuntu.24.04~noble, 5:28.5.1-1~debian.12~bookworm
+        suffix = "~%s.%s~%s" % (distro or "debian", osr.get("VERSION_ID", "12"),
+                                osr.get("VERSION_CODENAME", "bookworm"))
+        for v in DOCKER_ENGINE:
+            rel = "5:%s-1%s" % (v, suffix)
+            out.append(Pkg("docker-ce-cli", rel, ["docker"]))
+            out.append(Pkg("docker-ce", rel, ["dockerd"], engine, ["containerd.io", "docker-ce-cli", "iptables"],
+                           ["docker"]))
+        return out
+    out.append(Pkg("containerd.io", "1.7.22-3.1.el9", ["containerd", "ctr"], unit))
+    for v in DOCKER_ENGINE:
+        rel = "%s-1.el9" % v
+        out.append(Pkg("docker-ce-cli", rel, ["docker"]))
+        out.append(Pkg("docker-ce", rel, ["dockerd"], engine, ["containerd.io", "docker-ce-cli", "iptables-nft"],
+                       ["docker"]))
+    return out
+
+
+# Latest patch release per CRI-O minor (it follows the Kubernetes minors).
+CRIO_PATCHES = {"1.28": 4, "1.29": 6, "1.30": 8, "1.31": 6, "1.32": 4, "1.33": 2, "1.34": 1}
+
+CRIO_UNIT = """[Unit]
+Description=Container Runtime Interface for OCI (CRI-O)
+Documentation=https://github.com/cri-o/cri-o
+Wants=network-online.target
+Before=kubelet.service
+After=network-online.target
+
+[Service]
+Type=notify
+EnvironmentFile=-%s
+Environment=GOTRACEBACK=crash
+ExecStart=/usr/bin/crio \\
+          $CRIO_CONFIG_OPTIONS \\
+          $CRIO_RUNTIME_OPTIONS \\
+          $CRIO_STORAGE_OPTIONS \\
+          $CRIO_NETWORK_OPTIONS \\
+          $CRIO_METRICS_OPTIONS
+ExecReload=/bin/kill -s HUP $MAINPID
+TasksMax=infinity
+LimitNOFILE=1048576
+LimitNPROC=1048576
+LimitCORE=infinity
+OOMScoreAdjust=-999
+TimeoutStartSec=0
+Restart=on-failure
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+Alias=cri-o.service
+"""
+
+# What the packages put in /etc/crio/crio.conf.d (the static bundle's defaults).
+CRIO_DEFAULT_CONF = """[crio.runtime]
+default_runtime = "crun"
+
+[crio.runtime.runtimes.crun]
+runtime_root = "/run/crun"
+monitor_path = "/usr/libexec/crio/conmon"
+allowed_annotations = [
+    "io.containers.trace-syscall",
+]
+
+[crio.runtime.runtimes.runc]
+runtime_root = "/run/runc"
+monitor_path = "/usr/libexec/crio/conmon"
+"""
+
+
+def crio_repo(minor, family):
+    env = "/etc/default/crio" if family == "deb" else "/etc/sysconfig/crio"
+    files = {"/usr/lib/systemd/system/crio.service": CRIO_UNIT % env,
+             "/etc/crio/crio.conf.d/10-crio.conf": CRIO_DEFAULT_CONF}
+    suffix = "-1.1" if family == "deb" else "-150500.1.1"
+    return [Pkg("cri-o", "%s.%d%s" % (minor, p, suffix), ["crio"], files)
+            for p in range(CRIO_PATCHES[minor] + 1)]
 
 
 PKGS_K8S = re.compile(r"^https?://pkgs\.k8s\.io/core:/stable:/v(\d+\.\d+)/(deb|rpm)/?$")
 DOCKER = re.compile(r"^https?://download\.docker\.com/linux/(ubuntu|debian|centos|rhel)/?.*$")
+# CRI-O's repositories: on OBS's download server since v1.33's packaging move, before that
+# under pkgs.k8s.io's addons; both carry each minor for deb and rpm.
+CRIO = re.compile(r"^https?://(?:download\.opensuse\.org/repositories/isv:/cri-o:/stable:/|"
+                  r"pkgs\.k8s\.io/addons:/cri-o:/stable:/)v(\d+\.\d+)/(deb|rpm)/?$")
 
 
-def repository(uri, family, distro):
+def repository(uri, family, distro, os_release=None):
     """(repo id, packages) a repository URI serves, or (None, []) if unknown to the testbed."""
     uri = uri.rstrip("/") + "/"
     m = PKGS_K8S.match(uri)
@@ -159,8 +285,13 @@ def repository(uri, family, distro):
         if m.group(1) not in K8S_PATCHES or m.group(2) != family:
             return "pkgs.k8s.io/v" + m.group(1), None
         return "pkgs.k8s.io/v" + m.group(1), _k8s(m.group(1), family)
+    m = CRIO.match(uri)
+    if m:
+        if m.group(1) not in CRIO_PATCHES or m.group(2) != family:
+            return "cri-o/v" + m.group(1), None
+        return "cri-o/v" + m.group(1), crio_repo(m.group(1), family)
     if DOCKER.match(uri):
-        return "download.docker.com", docker_repo(family)
+        return "download.docker.com", docker_repo(family, distro, os_release)
     if re.match(r"^https?://(archive|security|[a-z]{2}\.archive|ports)\.ubuntu\.com/", uri) or \
             re.match(r"^https?://(deb|security)\.debian\.org/", uri) or uri.startswith("mirror+file:"):
         return "distribution", _base(family, distro)

@@ -120,17 +120,77 @@ def remove(c, timeout=10):
     host.remove(_file(c["id"]))
 
 
-def runtime_up(endpoint):
-    """True when the CRI socket accepts connections (containerd is running)."""
+def _socket_path(endpoint):
+    """unix:///var/run/x.sock -> /run/x.sock (/var/run is a link to /run)."""
+    path = endpoint.split("://", 1)[-1]
+    return "/run/" + path[len("/var/run/"):] if path.startswith("/var/run/") else path
+
+
+def _state_name(endpoint):
+    return "cri/" + re.sub(r"[^A-Za-z0-9.]+", "_", _socket_path(endpoint).strip("/")) + ".json"
+
+
+def announce(endpoint, name, cgroup_driver):
+    """A runtime daemon records what it serves on its socket (the kubelet compares cgroup drivers)."""
+    host.save_state(_state_name(endpoint), {"name": name, "cgroup_driver": cgroup_driver})
+
+
+def runtime_info(endpoint):
+    return host.load_state(_state_name(endpoint), {})
+
+
+def serve(listener, stop, answer=b"ok\n"):
+    """Answers every connection until stop() is true: what a CRI client's first call sees."""
+    import socket
+    listener.settimeout(0.2)
+    while not stop():
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        try:
+            conn.sendall(answer)
+        except OSError:
+            pass
+        conn.close()
+
+
+def listen_unix(path, inherited=False):
+    """The daemon's socket: fd 3 from systemd's socket activation, or a new one bound at path."""
+    import socket
+    if inherited:
+        return socket.socket(fileno=3)
+    full = host.path(path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    if os.path.lexists(full):
+        os.unlink(full)
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(full)
+    s.listen(64)
+    return s
+
+
+def answer(endpoint, timeout=15):
+    """The first bytes the daemon behind a unix socket answers, or None when nothing serves it.
+
+    A socket unit's holder accepts only once it has started its service, so the wait covers activation."""
     import socket
     path = endpoint.split("://", 1)[-1]
-    for p in (path, path.replace("/var/run/", "/run/")):
+    for p in dict.fromkeys((path, _socket_path(path))):
         s = socket.socket(socket.AF_UNIX)
+        s.settimeout(timeout)
         try:
             s.connect(host.path(p))
-            return True
+            return s.recv(64)
         except OSError:
             continue
         finally:
             s.close()
-    return False
+    return None
+
+
+def runtime_up(endpoint):
+    """True when a CRI runtime answers on the endpoint (containerd with its CRI plugin, CRI-O, cri-dockerd)."""
+    return answer(endpoint) == b"ok\n"

@@ -336,33 +336,17 @@ def containerd(journal, argv):
         m = re.search(r"^\s*SystemdCgroup\s*=\s*(true|false)", text, re.M)
         driver = "systemd" if m and m.group(1) == "true" else "cgroupfs"
     host.save_state("containerd.json", {"cgroup_driver": driver, "cri": driver is not None})
-    sock_path = host.path(containers.RUNTIME_SOCKET)
-    os.makedirs(os.path.dirname(sock_path), exist_ok=True)
-    if os.path.exists(sock_path):
-        os.unlink(sock_path)
+    containers.announce(containers.RUNTIME_SOCKET, "containerd", driver)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    srv = None
-    if driver is not None:
-        srv = socket.socket(socket.AF_UNIX)
-        srv.bind(sock_path)
-        srv.listen(64)
-        srv.settimeout(0.2)
+    # containerd's own API is always there (dockerd uses it); CRI clients need the cri plugin
+    srv = containers.listen_unix(containers.RUNTIME_SOCKET)
     ready = os.environ.get("PHAROS_TESTBED_READY_FILE")
     if ready:
         open(ready, "w").close()
-    while not stop:
-        if srv is None:
-            time.sleep(0.2)
-            continue
-        try:
-            conn, _ = srv.accept()
-            conn.close()
-        except socket.timeout:
-            continue
-    if srv is not None:
-        srv.close()
-        os.unlink(sock_path)
+    containers.serve(srv, lambda: stop, b"ok\n" if driver is not None else b"no-cri\n")
+    srv.close()
+    os.unlink(host.path(containers.RUNTIME_SOCKET))
     return 0
 
 
@@ -386,7 +370,8 @@ def crictl(journal, argv):
                              "rpc error: code = Unavailable desc = connection error" % endpoint, 1)
     cs = containers.all_containers()
     if args[0] == "version":
-        print("Version:  0.1.0\nRuntimeName:  containerd\nRuntimeApiVersion:  v1")
+        print("Version:  0.1.0\nRuntimeName:  %s\nRuntimeApiVersion:  v1"
+              % containers.runtime_info(endpoint).get("name", "containerd"))
         return 0
     if args[0] == "info":
         print(json.dumps({"status": {"conditions": [{"type": "RuntimeReady", "status": True},
@@ -420,7 +405,7 @@ def ctr(journal, argv):
     pkgdb.require_installed(["containerd", "containerd.io"], "ctr")
     if "version" in argv:
         print("Client:\n  Version:  v1.7.0\n\nServer:\n  Version:  v1.7.0")
-        return 0 if containers.runtime_up("unix:///run/containerd/containerd.sock") else 1
-    if not containers.runtime_up("unix:///run/containerd/containerd.sock"):
+        return 0 if containers.answer("unix:///run/containerd/containerd.sock") else 1
+    if not containers.answer("unix:///run/containerd/containerd.sock"):
         raise host.ToolError("ctr: failed to dial \"/run/containerd/containerd.sock\": connection error", 1)
     return 0

@@ -106,7 +106,7 @@ class Kubelet:
             fail("\"Failed to run kubelet\" err=\"failed to run Kubelet: running with swap on is not supported, "
                  "please disable swap or set --fail-swap-on flag to false\"")
         driver = self.flags.get("cgroup-driver") or self.config.get("cgroupDriver") or "cgroupfs"
-        runtime_driver = host.load_state("containerd.json", {}).get("cgroup_driver", "systemd")
+        runtime_driver = containers.runtime_info(self.endpoint).get("cgroup_driver", "systemd")
         if containers.runtime_up(self.endpoint) and driver != runtime_driver:
             fail("\"Failed to run kubelet\" err=\"failed to run Kubelet: misconfiguration: kubelet cgroup driver: "
                  "\\\"%s\\\" is different from the container runtime cgroup driver: \\\"%s\\\"\"" % (driver, runtime_driver))

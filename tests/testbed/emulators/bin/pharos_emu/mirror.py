@@ -16,11 +16,26 @@ import subprocess
 import sys
 import tempfile
 
-from . import catalog
+from . import catalog, registry
 
-HOSTS = ["pkgs.k8s.io", "download.docker.com", "registry.k8s.io", "prod-cdn.packages.k8s.io"]
+# Distribution mirrors as the hosts' own sources name them.
+DISTRO_HOSTS = ["deb.debian.org", "security.debian.org", "archive.ubuntu.com", "security.ubuntu.com",
+                "dl.rockylinux.org", "mirrors.rockylinux.org"]
+# cri-dockerd's release assets: github.com redirects downloads to its asset host.
+GITHUB_HOSTS = ["github.com", "release-assets.githubusercontent.com", "objects.githubusercontent.com"]
+HOSTS = (["pkgs.k8s.io", "download.docker.com", "prod-cdn.packages.k8s.io", "download.opensuse.org"]
+         + DISTRO_HOSTS + GITHUB_HOSTS + registry.REGISTRIES)
 ORIGINS = {"pkgs.k8s.io": "isv:kubernetes OBS Project <isv:kubernetes@build.opensuse.org>",
-           "download.docker.com": "Docker Release (CE deb) <docker@docker.com>"}
+           "download.docker.com": "Docker Release (CE deb) <docker@docker.com>",
+           "download.opensuse.org": "isv:cri-o OBS Project <isv:cri-o@build.opensuse.org>",
+           "debian": "Debian Archive Automatic Signing Key (12/bookworm) <ftpmaster@debian.org>",
+           "ubuntu": "Ubuntu Archive Automatic Signing Key (2018) <ftpmaster@ubuntu.com>",
+           "rocky": "Rocky Enterprise Software Foundation - Release key 2022 <releng@rockylinux.org>"}
+DISTRO_SUITES = {"debian": ["bookworm", "bookworm-updates", "bookworm-security", "trixie", "trixie-updates",
+                            "trixie-security"],
+                 "ubuntu": [c + s for c in ("focal", "jammy", "noble") for s in ("", "-updates", "-security")]}
+ROCKY_REPOS = ["BaseOS", "AppStream", "extras", "CRB"]
+CRI_DOCKERD = ["0.3.14", "0.3.15", "0.3.16", "0.3.17", "0.3.18", "0.3.20"]
 
 
 def _run(*args, **kw):
@@ -47,6 +62,14 @@ class State:
         for distro, suites in DOCKER_SUITES.items():
             for suite in suites:
                 self.sign("download.docker.com", distro + "/" + suite)
+        for minor in catalog.CRIO_PATCHES:
+            for family in ("deb", "rpm"):
+                self.sign("download.opensuse.org", "v%s/%s" % (minor, family))
+        for distro, suites in DISTRO_SUITES.items():
+            for suite in suites:
+                self.sign(distro, suite)
+        for repo in ROCKY_REPOS:
+            self.sign("rocky", "9/" + repo)
         # signing is done: leave no gpg-agent behind
         for origin in ORIGINS:
             subprocess.run(["gpgconf", "--homedir", self.file("gnupg-" + origin), "--kill", "all"],
@@ -75,7 +98,7 @@ class State:
                     *args, **kw)
 
     def make_key(self, origin):
-        self.gpg(origin, "--quick-gen-key", ORIGINS[origin], "rsa2048", "sign", "never")
+        self.gpg(origin, "--quick-gen-key", ORIGINS[origin], "ed25519", "sign", "never")
         with open(self.file(origin + ".asc"), "wb") as f:
             f.write(self.gpg(origin, "--armor", "--export"))
 
@@ -105,10 +128,110 @@ class State:
 
 DOCKER_SUITES = {"ubuntu": ["focal", "jammy", "noble"], "debian": ["bullseye", "bookworm", "trixie"]}
 PKGS_K8S = re.compile(r"^/core:/stable:/v(\d+\.\d+)/(deb|rpm)/(.*)$")
+CRIO = re.compile(r"^(?:/repositories/isv:/cri-o:/stable:|/addons:/cri-o:/stable:)/v(\d+\.\d+)/(deb|rpm)/(.*)$")
+NOT_FOUND = (404, "text/plain", b"Not Found\n")
+
+
+def _crio(state, path):
+    m = CRIO.match(path)
+    if not m or m.group(1) not in catalog.CRIO_PATCHES:
+        return NOT_FOUND
+    rest = m.group(3)
+    if rest in ("Release.key", "repodata/repomd.xml.key"):
+        return 200, "application/pgp-keys", state.key("download.opensuse.org")
+    if rest in ("InRelease", "repodata/repomd.xml"):
+        body = state.signed_release("download.opensuse.org", "v%s/%s" % (m.group(1), m.group(2)))
+        return (200, "text/plain", body) if body else NOT_FOUND
+    return NOT_FOUND
+
+
+def _distribution(state, hostname, path):
+    if hostname in ("deb.debian.org", "security.debian.org", "archive.ubuntu.com", "security.ubuntu.com"):
+        m = re.match(r"^/(debian|debian-security|ubuntu)/dists/([a-z-]+)/InRelease$", path)
+        if not m:
+            return NOT_FOUND
+        body = state.signed_release("ubuntu" if m.group(1) == "ubuntu" else "debian", m.group(2))
+        return (200, "text/plain", body) if body else NOT_FOUND
+    if hostname == "mirrors.rockylinux.org":
+        # mirrorlist?arch=x86_64&repo=BaseOS-9 answers the one mirror the testbed has
+        return 404, "text/plain", b"Not Found\n"
+    if path == "/pub/rocky/RPM-GPG-KEY-Rocky-9":
+        return 200, "application/pgp-keys", state.key("rocky")
+    m = re.match(r"^/pub/rocky/9(?:\.\d+)?/([A-Za-z]+)/(x86_64|aarch64)/os/repodata/repomd\.xml$", path)
+    if m:
+        body = state.signed_release("rocky", "9/" + m.group(1))
+        return (200, "text/xml", body) if body else NOT_FOUND
+    return NOT_FOUND
+
+
+def _rocky_mirrorlist(query):
+    q = dict(kv.partition("=")[::2] for kv in query.split("&") if kv)
+    m = re.match(r"^([A-Za-z]+)-9(?:\.\d+)?$", q.get("repo", ""))
+    if not m or m.group(1) not in ROCKY_REPOS or q.get("arch") not in ("x86_64", "aarch64"):
+        return 404, "text/plain", b"# repo = %s arch = %s error: invalid repo or arch\n" % (
+            q.get("repo", "").encode(), q.get("arch", "").encode())
+    return 200, "text/plain", ("https://dl.rockylinux.org/pub/rocky/9/%s/%s/os/\n"
+                               % (m.group(1), q["arch"])).encode()
+
+
+CRI_DOCKERD_PAYLOAD = """#!/usr/bin/python3
+# cri-dockerd %s as the pharos testbed runs it: the emulator of the hosts' tools.
+import os
+import sys
+
+sys.path.insert(0, os.environ.get("PHAROS_TESTBED_BIN", "/usr/local/lib/pharos-testbed/bin"))
+from pharos_emu import host, runtimes  # noqa: E402
+
+sys.exit(host.run_tool("cri-dockerd", lambda j, a: runtimes.cri_dockerd(j, a, "%s")))
+"""
+
+
+def cri_dockerd_tgz(version):
+    """The release tarball's layout: cri-dockerd/cri-dockerd."""
+    import io
+    import tarfile
+    data = (CRI_DOCKERD_PAYLOAD % (version, version)).encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        d = tarfile.TarInfo("cri-dockerd")
+        d.type, d.mode = tarfile.DIRTYPE, 0o755
+        tar.addfile(d)
+        f = tarfile.TarInfo("cri-dockerd/cri-dockerd")
+        f.size, f.mode, f.mtime = len(data), 0o755, 1735689600
+        tar.addfile(f, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _github(hostname, path):
+    m = re.match(r"^/Mirantis/cri-dockerd/releases/download/v([\d.]+)/cri-dockerd-([\d.]+)\.(amd64|arm64)\.tgz$",
+                 path) if hostname == "github.com" else None
+    if m and m.group(1) == m.group(2) and m.group(1) in CRI_DOCKERD:
+        return 302, "text/html", b"", {"Location": "https://release-assets.githubusercontent.com/"
+                                                   "github-production-release-asset/cri-dockerd/%s/%s.%s.tgz"
+                                                   % (m.group(1), m.group(2), m.group(3))}
+    m = re.match(r"^/github-production-release-asset/cri-dockerd/([\d.]+)/([\d.]+)\.(amd64|arm64)\.tgz$", path)
+    if hostname != "github.com" and m and m.group(1) in CRI_DOCKERD:
+        return 200, "application/octet-stream", cri_dockerd_tgz(m.group(1)), {}
+    return 404, "text/plain", b"Not Found\n", {}
+
+
+def route_full(state, hostname, path, query="", headers=None):
+    """(status, content type, body, extra headers) for any mirrored hostname."""
+    if hostname in registry.REGISTRIES:
+        return registry.route(hostname, path, headers or {})
+    if hostname in GITHUB_HOSTS:
+        return _github(hostname, path)
+    if hostname == "mirrors.rockylinux.org" and path == "/mirrorlist":
+        return _rocky_mirrorlist(query) + ({},)
+    return route(state, hostname, path) + ({},)
 
 
 def route(state, hostname, path):
-    """(status, content type, body) for a request to the mirrored hostname."""
+    """(status, content type, body) for a request to a mirrored package repository."""
+    if hostname in DISTRO_HOSTS:
+        return _distribution(state, hostname, path)
+    if hostname == "download.opensuse.org" or (hostname == "pkgs.k8s.io" and path.startswith("/addons:/cri-o:")):
+        return _crio(state, path)
     if hostname in ("pkgs.k8s.io", "prod-cdn.packages.k8s.io"):
         m = PKGS_K8S.match(path)
         if not m or m.group(1) not in catalog.K8S_PATCHES:
@@ -146,10 +269,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         hostname = (self.headers.get("Host") or "").split(":")[0]
-        status, ctype, body = route(self.server.state, hostname, self.path.split("?")[0])
+        path, _, query = self.path.partition("?")
+        status, ctype, body, extra = route_full(self.server.state, hostname, path, query, self.headers)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        for k, v in extra.items():
+            self.send_header(k, v)
         self.end_headers()
         if self.command == "GET":
             self.wfile.write(body)
@@ -165,10 +291,16 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 def main(argv):
     import argparse
     p = argparse.ArgumentParser(prog="pharos-testbed-mirror")
-    p.add_argument("--state", required=True, help="directory for the CA, server certificate and signing keys")
+    p.add_argument("--state", help="directory for the CA, server certificate and signing keys")
     p.add_argument("--listen", default="127.0.0.2:443")
     p.add_argument("--init-only", action="store_true", help="create the state and exit")
+    p.add_argument("--names", action="store_true", help="print the host names the mirror answers for and exit")
     a = p.parse_args(argv)
+    if a.names:
+        print(" ".join(HOSTS))
+        return 0
+    if not a.state:
+        p.error("--state is required")
     state = State(a.state)
     if a.init_only:
         return 0

@@ -147,6 +147,23 @@ def install_files(pkg):
     for p, content in pkg.files.items():
         target = catalog.PKGROOT + p if p.startswith("/usr/") else p
         host.write(target, content)
+    for g in pkg.groups:
+        add_group(g)
+
+
+def add_group(name):
+    """A system group as the package's maintainer script adds it (addgroup --system / groupadd -r)."""
+    text = host.read("/etc/group") or ""
+    entries = [line.split(":") for line in text.splitlines() if line]
+    if any(e[0] == name for e in entries):
+        return
+    used = {int(e[2]) for e in entries if len(e) > 2 and e[2].isdigit()}
+    gid = next(i for i in range(999, 100, -1) if i not in used)
+    host.write("/etc/group", text + ("" if text.endswith("\n") or not text else "\n") + "%s:x:%d:\n" % (name, gid))
+
+
+def group_exists(name):
+    return any(line.split(":")[0] == name for line in (host.read("/etc/group") or "").splitlines())
 
 
 def remove_files(pkg):

@@ -22,7 +22,7 @@ def _available(db, fam, distro):
     for p in catalog.base_repos(fam, distro):
         out.setdefault(p.name, []).append(p)
     for uri in db.get("lists", []):
-        _, pkgs = catalog.repository(uri, fam, distro)
+        _, pkgs = catalog.repository(uri, fam, distro, host.os_release())
         for p in pkgs or []:
             out.setdefault(p.name, []).append(p)
     return out
@@ -142,7 +142,7 @@ def _apt_update(journal):
     n = 0
     for uri, suite, signed_by, origin in pkgdb.apt_sources():
         n += 1
-        repo_id, pkgs = catalog.repository(uri, fam, distro)
+        repo_id, pkgs = catalog.repository(uri, fam, distro, host.os_release())
         if repo_id == "distribution":
             print("Hit:%d %s %s InRelease" % (n, uri, suite))
             continue
@@ -288,7 +288,7 @@ def _find_pkg(name, version):
         if p.name == name:
             return p
     for uri in pkgdb.load().get("lists", []) + list(_yum_uris()):
-        _, pkgs = catalog.repository(uri, fam, distro)
+        _, pkgs = catalog.repository(uri, fam, distro, host.os_release())
         for p in pkgs or []:
             if p.name == name and p.version == version:
                 return p
@@ -421,7 +421,7 @@ def _yum_available(repos, disable_excludes):
         if r.get("enabled", "1").strip() in ("0", "false", "no"):
             continue
         url = (r.get("baseurl") or "").strip()
-        repo_id, pkgs = catalog.repository(url, fam, distro)
+        repo_id, pkgs = catalog.repository(url, fam, distro, host.os_release())
         if repo_id is None or pkgs is None:
             errors.append("Errors during downloading metadata for repository '%s':\n  - Curl error (6): Couldn't "
                           "resolve host name for %srepodata/repomd.xml" % (rid, url) if repo_id is None else

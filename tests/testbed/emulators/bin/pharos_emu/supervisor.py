@@ -1,7 +1,11 @@
 """The main process of an emulated systemd service: runs ExecStart and applies Restart=."""
+import fcntl
+import grp
 import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,11 +29,85 @@ def on_term(signum, frame):
         child.send_signal(signal.SIGTERM)
 
 
+def hold_socket(spec):
+    """A .socket unit: listens on its path, hands the socket to its service, and starts the
+    service when a connection arrives while it is not running (socket activation)."""
+    unit, sock = spec["unit"], spec["socket"]
+    path = host.path(sock["path"])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.lexists(path):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    os.chmod(path, sock["mode"])
+    if sock.get("group") and not host.root():
+        os.chown(path, 0, grp.getgrnam(sock["group"]).gr_gid)
+    listener.listen(128)
+    ctl_path = host.path(systemd.fd_socket(unit))
+    if os.path.lexists(ctl_path):
+        os.unlink(ctl_path)
+    ctl = socket.socket(socket.AF_UNIX)
+    ctl.bind(ctl_path)
+    ctl.listen(16)
+    record(unit, main=os.getpid())
+    open(host.path(systemd.RUN_DIR + "/" + unit + ".ready"), "w").close()
+    service = sock["service"]
+    while not stopping:
+        watch = [ctl]
+        if systemd.active_state(service) not in ("active", "activating"):
+            watch.append(listener)
+        try:
+            ready, _, _ = select.select(watch, [], [], 0.5)
+        except InterruptedError:
+            continue
+        if ctl in ready:
+            conn, _ = ctl.accept()
+            socket.send_fds(conn, [b"fd"], [listener.fileno()])
+            conn.close()
+        if listener in ready:
+            d = systemd.loaded(service)
+            if d is None or systemd.start(service, d) != 0:
+                # activation failed: the waiting client gets its connection closed, as with a failed job
+                conn, _ = listener.accept()
+                conn.close()
+                time.sleep(1)
+    listener.close()
+    ctl.close()
+    for p in (path, ctl_path):
+        if os.path.lexists(p):
+            os.unlink(p)
+    host.write(systemd.RUN_DIR + "/" + unit + ".json", json.dumps({"result": "success", "supervisor": None}))
+
+
+def received_sockets(ctl_paths):
+    """Listening sockets of the service's active socket units, close-on-exec at fds >= 100 until the
+    child's dup2 to 3, 4 ... (Python opens its own files close-on-exec, so nothing else leaks)."""
+    fds = []
+    for p in ctl_paths:
+        c = socket.socket(socket.AF_UNIX)
+        try:
+            c.connect(host.path(p))
+            _, got, _, _ = socket.recv_fds(c, 16, 1)
+            fds.extend(got)
+        except OSError:
+            continue
+        finally:
+            c.close()
+    high = []
+    for fd in fds:
+        high.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100))
+        os.close(fd)
+    return high
+
+
 def main():
     global child
     spec = json.loads(sys.argv[1])
     unit = spec["unit"]
     signal.signal(signal.SIGTERM, on_term)
+    if "socket" in spec:
+        hold_socket(spec)
+        return
     env = dict(os.environ, **spec["env"])
     env["PHAROS_TESTBED_READY_FILE"] = host.path(systemd.RUN_DIR + "/" + unit + ".ready")
     if spec["root"]:
@@ -46,7 +124,20 @@ def main():
         if binary is None:
             result = "failed"
             break
-        child = subprocess.Popen([binary] + spec["exec"][1:], env=env, stdin=subprocess.DEVNULL)
+        fds = received_sockets(spec.get("sockets") or [])
+        child_env = dict(env)
+        if fds:
+            # sd_listen_fds(3): the sockets start at fd 3
+            child_env.update(LISTEN_FDS=str(len(fds)), LISTEN_FDNAMES=":".join(
+                os.path.basename(p)[:-len(".socket.fds")] + ".socket" for p in spec["sockets"])[:255])
+
+        def hand_over(fds=fds):
+            for i, fd in enumerate(fds):
+                os.dup2(fd, 3 + i)
+        child = subprocess.Popen([binary] + spec["exec"][1:], env=child_env, stdin=subprocess.DEVNULL,
+                                 preexec_fn=hand_over if fds else None, close_fds=not fds)
+        for fd in fds:
+            os.close(fd)
         record(unit, main=child.pid)
         while True:
             try:

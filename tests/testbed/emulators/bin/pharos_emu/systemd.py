@@ -184,9 +184,61 @@ def active_state(unit):
     return "failed" if rt.get("result") == "failed" else "inactive"
 
 
-def start(unit, d):
+def socket_spec(unit, d):
+    """A .socket unit's listening path, mode, group and the service it activates."""
+    listen = value(d, "Socket", "ListenStream")
+    if not listen or not listen.startswith(("/", "%t/")):
+        return None
+    return {"path": listen.replace("%t/", "/run/", 1), "mode": int(value(d, "Socket", "SocketMode", "0666"), 8),
+            "group": value(d, "Socket", "SocketGroup"),
+            "service": value(d, "Socket", "Service", unit[:-len(".socket")] + ".service")}
+
+
+def fd_socket(unit):
+    """Where the holder of an active .socket unit hands out its listening socket."""
+    return RUN_DIR + "/" + unit + ".fds"
+
+
+def _dependencies(unit, d, starting):
+    """Requires=/Wants= units started first, like systemd's start job; socket units pass their fds."""
+    for kind in ("Requires", "Wants"):
+        for dep in " ".join(values(d, "Unit", kind)).split():
+            if dep in starting or not dep.endswith((".service", ".socket")):
+                continue
+            dd = loaded(dep)
+            if dd is None:
+                if kind == "Requires":
+                    sys.stderr.write("Failed to start %s: Unit %s not found.\n" % (unit, dep))
+                    return 1
+                continue
+            if start(dep, dd, starting) != 0 and kind == "Requires":
+                sys.stderr.write("A dependency job for %s failed. See 'journalctl -xe' for details.\n" % unit)
+                return 1
+    return 0
+
+
+def _start_socket(unit, d):
+    spec = socket_spec(unit, d)
+    if spec is None:
+        sys.stderr.write("%s: the emulator supports ListenStream= paths only.\n" % unit)
+        return 1
+    if spec["group"] and not any(line.split(":")[0] == spec["group"]
+                                 for line in (host.read("/etc/group") or "").splitlines()):
+        _record(unit, {"result": "failed", "status": "216/GROUP"})
+        sys.stderr.write("Job for %s failed.\nSee \"systemctl status %s\" and \"journalctl -xeu %s\" for details.\n"
+                         % (unit, unit, unit))
+        return 1
+    return _spawn(unit, {"unit": unit, "socket": spec, "root": host.root(), "type": "notify"})
+
+
+def start(unit, d, starting=None):
     if active_state(unit) in ("active", "activating"):
         return 0
+    starting = (starting or set()) | {unit}
+    if _dependencies(unit, d, starting) != 0:
+        return 1
+    if unit.endswith(".socket"):
+        return _start_socket(unit, d)
     execs = values(d, "Service", "ExecStart")
     if not execs:
         sys.stderr.write("%s has no ExecStart= setting, which is only allowed for Type=oneshot services. "
@@ -202,12 +254,21 @@ def start(unit, d):
         "restart_sec": float(value(d, "Service", "RestartSec", "0.1").rstrip("s") or 0.1),
         "type": value(d, "Service", "Type", "simple"),
         "root": host.root(),
+        # an active socket unit of the same name, or one it requires, hands its listening socket over
+        "sockets": [fd_socket(s) for s in [unit.rsplit(".", 1)[0] + ".socket"] + " ".join(
+            values(d, "Unit", "Requires") + values(d, "Unit", "Wants")).split()
+            if s.endswith(".socket") and active_state(s) == "active"],
     }
+    spec["sockets"] = sorted(set(spec["sockets"]))
     if resolve_binary(spec["exec"][0]) is None:
         _record(unit, {"result": "failed", "status": "203/EXEC"})
         sys.stderr.write("Job for %s failed because the control process exited with error code.\nSee \"systemctl "
                          "status %s\" and \"journalctl -xeu %s\" for details.\n" % (unit, unit, unit))
         return 1
+    return _spawn(unit, spec)
+
+
+def _spawn(unit, spec):
     logdir = host.path("/var/log/pharos-testbed/units")
     os.makedirs(logdir, exist_ok=True)
     ready = host.path(RUN_DIR + "/" + unit + ".ready")

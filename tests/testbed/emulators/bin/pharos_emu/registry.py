@@ -1,0 +1,96 @@
+"""Container registries of the mirror: the OCI distribution API for manifests only.
+
+The registries the manifests and kubeadm name answer `GET/HEAD /v2/<name>/manifests/<ref>`
+for the images the testbed knows (an image index for amd64 and arm64, with
+Docker-Content-Digest), 404 MANIFEST_UNKNOWN for any other tag and 404
+NAME_UNKNOWN for any other repository, so a test can check that every image a
+cluster references exists. Docker Hub and GHCR ask for an anonymous bearer
+token first, as the real ones do. No blobs: nothing is pulled or run.
+"""
+import hashlib
+import json
+import re
+
+from . import catalog
+
+REGISTRIES = ["registry.k8s.io", "registry-1.docker.io", "docker.io", "auth.docker.io", "ghcr.io", "quay.io"]
+
+# kubeadm's etcd, CoreDNS and pause tags over the minors the package catalog carries.
+ETCD = ["3.5.9-0", "3.5.10-0", "3.5.12-0", "3.5.15-0", "3.5.16-0", "3.5.21-0", "3.5.24-0", "3.6.4-0", "3.6.5-0"]
+COREDNS = ["v1.10.1", "v1.11.1", "v1.11.3", "v1.12.0", "v1.12.1"]
+PAUSE = ["3.9", "3.10", "3.10.1"]
+
+
+def _images():
+    """{(registry, repository): set of tags}."""
+    kube = set()
+    for minor, last in catalog.K8S_PATCHES.items():
+        kube.update("v%s.%d" % (minor, p) for p in range(last + 1))
+    out = {("registry.k8s.io", "kube-" + c): kube
+           for c in ("apiserver", "controller-manager", "scheduler", "proxy")}
+    out[("registry.k8s.io", "etcd")] = set(ETCD)
+    out[("registry.k8s.io", "coredns/coredns")] = set(COREDNS)
+    out[("registry.k8s.io", "pause")] = set(PAUSE)
+    for c in ("weave-kube", "weave-npc"):
+        out[("registry-1.docker.io", "weaveworks/" + c)] = {"2.8.1", "latest"}
+        out[("ghcr.io", "weaveworks/" + c)] = {"2.8.1"}
+    out[("registry-1.docker.io", "library/busybox")] = {"1.36", "1.37", "latest"}
+    out[("quay.io", "coreos/etcd")] = {"v3.5.15", "v3.5.21"}
+    return out
+
+
+IMAGES = _images()
+INDEX = "application/vnd.oci.image.index.v1+json"
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+TOKEN = "pharos-testbed-anonymous"
+NEEDS_TOKEN = {"registry-1.docker.io": ('Bearer realm="https://auth.docker.io/token",service="registry.docker.io"'),
+               "ghcr.io": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"'}
+
+
+def _index(registry, name, tag):
+    manifests = []
+    for arch in ("amd64", "arm64"):
+        digest = "sha256:" + hashlib.sha256(("%s/%s:%s/%s" % (registry, name, tag, arch)).encode()).hexdigest()
+        manifests.append({"mediaType": MANIFEST, "digest": digest, "size": 1024,
+                          "platform": {"architecture": arch, "os": "linux"}})
+    return json.dumps({"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests}, sort_keys=True).encode()
+
+
+def _error(status, code, message):
+    return status, "application/json", json.dumps({"errors": [{"code": code, "message": message}]}).encode(), {}
+
+
+def route(hostname, path, headers):
+    """(status, content type, body, extra headers) for a registry request."""
+    if hostname in ("auth.docker.io",) or (hostname == "ghcr.io" and path == "/token"):
+        if path != "/token":
+            return _error(404, "NOT_FOUND", "not found")
+        return 200, "application/json", json.dumps({"token": TOKEN, "access_token": TOKEN,
+                                                    "expires_in": 300}).encode(), {}
+    # docker.io is Docker Hub's name; its API lives on registry-1.docker.io
+    registry = "registry-1.docker.io" if hostname == "docker.io" else hostname
+    if registry in NEEDS_TOKEN and headers.get("Authorization") != "Bearer " + TOKEN:
+        status, ctype, body, _ = _error(401, "UNAUTHORIZED", "authentication required")
+        return status, ctype, body, {"WWW-Authenticate": NEEDS_TOKEN[registry],
+                                     "Docker-Distribution-API-Version": "registry/2.0"}
+    if path in ("/v2", "/v2/"):
+        return 200, "application/json", b"{}", {"Docker-Distribution-API-Version": "registry/2.0"}
+    m = re.match(r"^/v2/(.+)/manifests/([^/]+)$", path)
+    if not m:
+        return _error(404, "NOT_FOUND", "not found")
+    name, ref = m.group(1), m.group(2)
+    tags = IMAGES.get((registry, name))
+    if tags is None:
+        return _error(404, "NAME_UNKNOWN", "repository name not known to registry")
+    body = None
+    if ref.startswith("sha256:"):
+        for tag in tags:
+            b = _index(registry, name, tag)
+            if "sha256:" + hashlib.sha256(b).hexdigest() == ref:
+                body = b
+    elif ref in tags:
+        body = _index(registry, name, ref)
+    if body is None:
+        return _error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+    return 200, INDEX, body, {"Docker-Content-Digest": "sha256:" + hashlib.sha256(body).hexdigest(),
+                              "Docker-Distribution-API-Version": "registry/2.0"}
