@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,6 +45,7 @@ def hold_socket(spec):
         os.chown(path, 0, grp.getgrnam(sock["group"]).gr_gid)
     listener.listen(128)
     ctl_path = host.path(systemd.fd_socket(unit))
+    os.makedirs(os.path.dirname(ctl_path), exist_ok=True)
     if os.path.lexists(ctl_path):
         os.unlink(ctl_path)
     ctl = socket.socket(socket.AF_UNIX)
@@ -52,12 +54,26 @@ def hold_socket(spec):
     record(unit, main=os.getpid())
     open(host.path(systemd.RUN_DIR + "/" + unit + ".ready"), "w").close()
     service = sock["service"]
+    activation = {}   # the start job runs beside the loop, which keeps handing out the socket meanwhile
+
+    def activate():
+        d = systemd.loaded(service)
+        activation["rc"] = 1 if d is None else systemd.start(service, d)
+
     while not stopping:
+        job = activation.get("thread")
+        if job is not None and not job.is_alive():
+            del activation["thread"]
+            if activation.get("rc"):
+                # activation failed: the waiting client gets its connection closed, as with a failed job
+                conn, _ = listener.accept()
+                conn.close()
+                time.sleep(1)
         watch = [ctl]
-        if systemd.active_state(service) not in ("active", "activating"):
+        if "thread" not in activation and systemd.active_state(service) not in ("active", "activating"):
             watch.append(listener)
         try:
-            ready, _, _ = select.select(watch, [], [], 0.5)
+            ready, _, _ = select.select(watch, [], [], 0.2)
         except InterruptedError:
             continue
         if ctl in ready:
@@ -65,12 +81,8 @@ def hold_socket(spec):
             socket.send_fds(conn, [b"fd"], [listener.fileno()])
             conn.close()
         if listener in ready:
-            d = systemd.loaded(service)
-            if d is None or systemd.start(service, d) != 0:
-                # activation failed: the waiting client gets its connection closed, as with a failed job
-                conn, _ = listener.accept()
-                conn.close()
-                time.sleep(1)
+            activation["thread"] = threading.Thread(target=activate, daemon=True)
+            activation["thread"].start()
     listener.close()
     ctl.close()
     for p in (path, ctl_path):

@@ -288,7 +288,8 @@ def _spawn(unit, spec):
     if spec["type"] == "notify":
         deadline = time.time() + 90
         while time.time() < deadline and not os.path.exists(ready):
-            if active_state(unit) in ("inactive", "failed"):
+            # the main process exited before it was ready: the start job fails (a restart may follow)
+            if active_state(unit) in ("inactive", "failed") or runtime(unit).get("restarting"):
                 break
             time.sleep(0.05)
         if not os.path.exists(ready):
