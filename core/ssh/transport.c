@@ -157,6 +157,12 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                                &res->status, err);
         } else {
                 int started = 0, lrc = 0;
+                /* An earlier reconnect failed and left no session: connect again first. */
+                if (!t->connected) {
+                        if (sshc_connect(&t->conn, &t->target, &t->opts, err) < 0)
+                                return PERR_FAIL;
+                        t->connected = 1;
+                }
                 rc = sshx_run(&t->conn, t->name, cmdline, cmd->in, cmd->in_len, timeout, tap_sink,
                               &tap, &res->status, &started, &lrc, err);
                 /* The command never reached the host: reconnect once and retry. */

@@ -2,7 +2,7 @@
  * Drives the transport directly, for the integration tests:
  *   tp_probe [OPTIONS] ADDRESS ACTION ARGS...
  * ACTION: exec CMD | logged CMD | upload LOCAL REMOTE MODE [OWNER] | read REMOTE |
- *         script FILE [NAME=VALUE...] | repeat N CMD | drop-then CMD
+ *         script FILE [NAME=VALUE...] | repeat N CMD | drop-then CMD | lost CMD
  * exec prints the command's stdout and stderr unchanged and exits with its
  * status; errors go to stderr as "tp_probe: MESSAGE" with exit 255.
  */
@@ -112,6 +112,23 @@ int main(int argc, char **argv)
                 shutdown(tp->conn.sock, SHUT_RDWR);
                 struct tp_cmd c = {.cmd = argv[i], .sudo = sudo, .sink = sink};
                 rc = tp_exec(tp, &c, &r, &err) < 0 ? die(&err) : r.status;
+        } else if (strcmp(action, "lost") == 0 && i < argc) {
+                /* breaks the session, then runs the command once per line read on stdin
+                 * (the test stops and starts the host's sshd in between), printing each
+                 * outcome; a lost host must never bring the transport down */
+                shutdown(tp->conn.sock, SHUT_RDWR);
+                printf("connected\n");
+                fflush(stdout);
+                char line[64];
+                while (fgets(line, sizeof(line), stdin)) {
+                        struct tp_cmd c = {.cmd = argv[i], .sudo = sudo, .sink = sink};
+                        if (tp_exec(tp, &c, &r, &err) < 0)
+                                printf("error: %s\n", err.msg);
+                        else
+                                printf("status %d\n", r.status);
+                        tp_result_free(&r);
+                        fflush(stdout);
+                }
         } else if (strcmp(action, "upload") == 0 && i + 2 < argc) {
                 size_t len = 0;
                 char *data = slurp(argv[i], &len);

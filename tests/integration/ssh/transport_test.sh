@@ -171,8 +171,34 @@ expect_rc 255 "connect timeout"
 expect_contains "$err" "127.0.0.1: SSH handshake failed: timed out" "connect timeout message"
 [ $((SECONDS - start)) -lt 8 ] || fail "connect timeout took $((SECONDS - start)) s"
 
-# a host whose sshd is stopped
+# a host lost mid-run: the session breaks while its sshd is down (the
+# reconnect fails), later commands fail cleanly, and once sshd is back the
+# transport connects again
+mkfifo "$work/lost-in"
+trap '' PIPE # a crashed probe must fail the checks below, not kill the test before its cleanup
+setsid -w "$TP_PROBE" --user pharos --key "$key" "$h2" lost 'echo back' <"$work/lost-in" >"$work/lost-out" 2>&1 &
+lost_pid=$!
+exec 7>"$work/lost-in"
+for _ in $(seq 100); do grep -q connected "$work/lost-out" && break; sleep 0.1; done
 "$TESTBED" sshd-stop --dir "$tb" --host host-2 >/dev/null
+echo >&7 2>/dev/null || true
+echo >&7 2>/dev/null || true
+for _ in $(seq 100); do [ "$(grep -c . "$work/lost-out")" -ge 3 ] && break; sleep 0.1; done
+"$TESTBED" sshd-start --dir "$tb" --host host-2 >/dev/null
+echo >&7 2>/dev/null || true
+exec 7>&-
+trap - PIPE
+rc=0
+wait "$lost_pid" || rc=$?
+out=$(cat "$work/lost-out")
+expect_rc 0 "a lost host never crashes the transport"
+expect_eq "$(sed -n 2,3p "$work/lost-out")" "error: $h2: connect to port 22: Connection refused
+error: $h2: connect to port 22: Connection refused" "commands while the host is gone"
+expect_eq "$(sed -n '4,$p' "$work/lost-out")" "back
+status 0" "reconnected once sshd is back"
+"$TESTBED" sshd-stop --dir "$tb" --host host-2 >/dev/null
+
+# a host whose sshd is stopped
 run probe --key "$key" "$h2" exec true
 expect_rc 255 "stopped sshd"
 expect_contains "$err" "$h2: connect to port 22: Connection refused" "stopped sshd names the host"
