@@ -157,7 +157,9 @@ static int validate_applies(struct pharos_step_ctx *ctx, void *state)
         return 1;
 }
 
-/* Read-only: the environment's names, and that the manifest renders. */
+static int check_pool(struct pharos_step_ctx *ctx, const char *want);
+
+/* Read-only: the environment's names, that the manifest renders, and the pool's CIDR. */
 static int validate_run(struct pharos_step_ctx *ctx, void *state)
 {
         (void)state;
@@ -172,7 +174,10 @@ static int validate_run(struct pharos_step_ctx *ctx, void *state)
         }
         char *yaml = manifest(ctx);
         free(yaml);
-        return yaml ? 0 : -1;
+        if (!yaml)
+                return -1;
+        return check_pool(ctx,
+                          H->config_string(get(H->config_root(SELF), "network.pod_network_cidr")));
 }
 
 static int apply_applies(struct pharos_step_ctx *ctx, void *state)
@@ -186,15 +191,16 @@ static int apply_applies(struct pharos_step_ctx *ctx, void *state)
 
 /*
  * The pool's CIDR as the cluster has it: Calico can't move pods to another
- * range, so a different pod_network_cidr is refused even when pharos' own
- * record of the cluster is gone.
+ * range, so a different pod_network_cidr is refused before anything changes,
+ * even when pharos' own record of the cluster is gone. No API yet means a
+ * new cluster: nothing to compare.
  */
 static int check_pool(struct pharos_step_ctx *ctx, const char *want)
 {
         long status = 0;
         const char *resp = NULL;
-        if (H->kube_request(ctx, "GET", POOL_PATH, NULL, &status, &resp) < 0)
-                return -1;
+        if (!want || H->kube_request(ctx, "GET", POOL_PATH, NULL, &status, &resp) < 0)
+                return 0;
         if (status == 404)
                 return 0;
         if (status != 200) {
@@ -222,9 +228,6 @@ static int check_pool(struct pharos_step_ctx *ctx, const char *want)
 static int apply_run(struct pharos_step_ctx *ctx, void *state)
 {
         (void)state;
-        const char *cidr = H->config_string(get(H->config_root(SELF), "network.pod_network_cidr"));
-        if (!cidr || check_pool(ctx, cidr) < 0)
-                return -1;
         char *yaml = manifest(ctx);
         if (!yaml)
                 return -1;
