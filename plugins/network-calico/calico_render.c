@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "calico_render.h"
 
@@ -129,6 +130,30 @@ static char *node_env(const struct calico_opts *o, const char *mtu, const char *
         return b.s;
 }
 
+/*
+ * calico-node's ports block: Felix' Prometheus port when the environment
+ * turns the metrics on (as the original did), else nothing. NULL when the
+ * port is not a number.
+ */
+static char *node_ports(const struct calico_opts *o)
+{
+        const char *on = user_env(o, "FELIX_PROMETHEUSMETRICSENABLED");
+        if (!on || strcasecmp(on, "true") != 0)
+                return strdup("");
+        const char *port = user_env(o, "FELIX_PROMETHEUSMETRICSPORT");
+        char *end = NULL;
+        long n = strtol(port ? port : "9091", &end, 10);
+        if (*end || n < 1 || n > 65535)
+                return NULL;
+        char *out = malloc(160);
+        if (out)
+                snprintf(out, 160,
+                         "          ports:\n            - name: metrics\n"
+                         "              containerPort: %ld\n              protocol: TCP",
+                         n);
+        return out;
+}
+
 char *calico_render(const char *crds, const char *tmpl, const struct calico_opts *o,
                     struct tmpl_error *err)
 {
@@ -137,9 +162,13 @@ char *calico_render(const char *crds, const char *tmpl, const struct calico_opts
         snprintf(can_reach, sizeof(can_reach), "can-reach=%s", o->autodetect);
         memset(err, 0, sizeof(*err));
         char *env = node_env(o, mtu, can_reach);
-        if (!env) {
-                snprintf(err->what, sizeof(err->what),
-                         "network.calico.environment: a value holds a control character");
+        char *ports = node_ports(o);
+        if (!env || !ports) {
+                snprintf(err->what, sizeof(err->what), "network.calico.environment: %s",
+                         !env ? "a value holds a control character"
+                              : "FELIX_PROMETHEUSMETRICSPORT is not a port number");
+                free(env);
+                free(ports);
                 return NULL;
         }
         const struct tmpl_var vars[] = {
@@ -150,9 +179,11 @@ char *calico_render(const char *crds, const char *tmpl, const struct calico_opts
                 {"IMAGE_REPOSITORY", o->image_repository, TMPL_QUOTED},
                 {"VERSION", o->version, TMPL_QUOTED},
                 {"CALICO_NODE_ENV", env, TMPL_RAW},
+                {"CALICO_NODE_PORTS", ports, TMPL_RAW},
         };
         char *body = tmpl_render(tmpl, vars, sizeof(vars) / sizeof(vars[0]), err);
         free(env);
+        free(ports);
         if (!body)
                 return NULL;
         size_t a = strlen(crds), c = strlen(body);

@@ -116,8 +116,10 @@ char *tmpl_render(const char *tmpl, const struct tmpl_var *vars, size_t n_vars,
                 for (size_t i = 0; i < n_vars && !v; i++)
                         if (strlen(vars[i].name) == len && !strncmp(vars[i].name, name, len))
                                 v = &vars[i];
-                if (!v || !v->value)
+                if (!v)
                         return fail(&o, err, line, name, len, "is not a known variable");
+                if (!v->value)
+                        return fail(&o, err, line, name, len, "has no value in this cluster");
                 if (v->how == TMPL_QUOTED) {
                         if (put_quoted(&o, v->value) < 0)
                                 return fail(&o, err, line, name, len,

@@ -51,9 +51,10 @@ static void template_errors_name_the_line(void **s)
         assert_null(tmpl_render("${known", vars, 2, &err));
         assert_int_equal(err.line, 1);
 
-        /* A variable without a value (cluster_name with no name) is unknown too. */
+        /* A variable without a value: cluster_name when cluster.yml has no name. */
         assert_null(tmpl_render("${nul}", vars, 2, &err));
         assert_string_equal(err.name, "nul");
+        assert_string_equal(err.what, "has no value in this cluster");
 
         const struct tmpl_var ctl[] = {{"v", "a\nb", TMPL_QUOTED}};
         assert_null(tmpl_render("\"${v}\"", ctl, 1, &err));
@@ -189,6 +190,9 @@ static void calico_defaults(void **s)
         assert_string_equal(node_env(&st, "IP_AUTODETECTION_METHOD"), "can-reach=10.0.0.1");
         assert_string_equal(node_env(&st, "FELIX_IPINIPMTU"), "1480");
         assert_string_equal(node_env(&st, "NODENAME"), "");
+        assert_null(json_get(
+                container(find(&st, "DaemonSet", "calico-node"), "containers", "calico-node"),
+                "ports"));
         yajl_val cm = find(&st, "ConfigMap", "calico-config");
         assert_string_equal(json_get_str(cm, "data.veth_mtu"), "1480");
         int count;
@@ -261,6 +265,38 @@ static void calico_options(void **s)
         assert_string_equal(node_env(&st, "FELIX_IPINIPMTU"), "8980");
         stack_free(&st);
         free(yaml);
+
+        /* Felix' metrics port is exposed when the environment turns metrics on. */
+        const struct calico_env metrics[] = {{"FELIX_PROMETHEUSMETRICSENABLED", "True"},
+                                             {"FELIX_PROMETHEUSMETRICSPORT", "9100"}};
+        o.env = metrics;
+        o.n_env = 2;
+        yaml = render(&o, &err);
+        stack_parse(yaml, &st);
+        yajl_val node =
+                container(find(&st, "DaemonSet", "calico-node"), "containers", "calico-node");
+        yajl_val ports = json_get(node, "ports");
+        assert_true(YAJL_IS_ARRAY(ports));
+        assert_int_equal(ports->u.array.len, 1);
+        assert_int_equal(YAJL_GET_INTEGER(json_get(ports->u.array.values[0], "containerPort")),
+                         9100);
+        stack_free(&st);
+        free(yaml);
+        o.n_env = 1;
+        yaml = render(&o, &err);
+        stack_parse(yaml, &st);
+        node = container(find(&st, "DaemonSet", "calico-node"), "containers", "calico-node");
+        assert_int_equal(YAJL_GET_INTEGER(json_get(json_get(node, "ports")->u.array.values[0],
+                                                   "containerPort")),
+                         9091);
+        stack_free(&st);
+        free(yaml);
+        const struct calico_env bad_port[] = {{"FELIX_PROMETHEUSMETRICSENABLED", "true"},
+                                              {"FELIX_PROMETHEUSMETRICSPORT", "http"}};
+        o.env = bad_port;
+        o.n_env = 2;
+        assert_null(render(&o, &err));
+        assert_non_null(strstr(err.what, "FELIX_PROMETHEUSMETRICSPORT"));
 
         const struct calico_env bad[] = {{"X", "line\nbreak"}};
         o.env = bad;
