@@ -148,47 +148,6 @@ static char *manifest(struct pharos_step_ctx *ctx)
         return yaml;
 }
 
-static int validate_applies(struct pharos_step_ctx *ctx, void *state)
-{
-        (void)state;
-        if (!selected())
-                return 0;
-        H->step_reason(ctx, "network.provider is calico: check network.calico");
-        return 1;
-}
-
-static int check_pool(struct pharos_step_ctx *ctx, const char *want);
-
-/* Read-only: the environment's names, that the manifest renders, and the pool's CIDR. */
-static int validate_run(struct pharos_step_ctx *ctx, void *state)
-{
-        (void)state;
-        const struct pharos_config_node *vars =
-                H->config_get(H->config_section(SELF), "environment");
-        for (size_t i = 0; i < H->config_len(vars); i++) {
-                char why[160];
-                if (calico_env_name_ok(H->config_key_at(vars, i), why, sizeof(why)) < 0) {
-                        H->step_fail(ctx, "network.calico.environment: %s", why);
-                        return -1;
-                }
-        }
-        char *yaml = manifest(ctx);
-        free(yaml);
-        if (!yaml)
-                return -1;
-        return check_pool(ctx,
-                          H->config_string(get(H->config_root(SELF), "network.pod_network_cidr")));
-}
-
-static int apply_applies(struct pharos_step_ctx *ctx, void *state)
-{
-        (void)state;
-        if (!selected())
-                return 0;
-        H->step_reason(ctx, "network.provider is calico: apply the calico stack");
-        return 1;
-}
-
 /*
  * The pool's CIDR as the cluster has it: Calico can't move pods to another
  * range, so a different pod_network_cidr is refused before anything changes,
@@ -223,6 +182,46 @@ static int check_pool(struct pharos_step_ctx *ctx, const char *want)
         }
         yajl_tree_free(v);
         return rc;
+}
+
+static int validate_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!selected())
+                return 0;
+        H->step_reason(ctx, "network.provider is calico: check network.calico");
+        return 1;
+}
+
+/* Read-only: the environment's names, that the manifest renders, and the pool's CIDR. */
+static int validate_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        const struct pharos_config_node *vars =
+                H->config_get(H->config_section(SELF), "environment");
+        for (size_t i = 0; i < H->config_len(vars); i++) {
+                char why[160];
+                if (calico_env_name_ok(H->config_key_at(vars, i), why, sizeof(why)) < 0) {
+                        H->step_fail(ctx, "network.calico.environment: %s", why);
+                        return -1;
+                }
+        }
+        char *yaml = manifest(ctx);
+        int rendered = yaml != NULL;
+        free(yaml);
+        if (!rendered)
+                return -1;
+        return check_pool(ctx,
+                          H->config_string(get(H->config_root(SELF), "network.pod_network_cidr")));
+}
+
+static int apply_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!selected())
+                return 0;
+        H->step_reason(ctx, "network.provider is calico: apply the calico stack");
+        return 1;
 }
 
 static int apply_run(struct pharos_step_ctx *ctx, void *state)

@@ -144,8 +144,9 @@ static int validate_run(struct pharos_step_ctx *ctx, void *state)
 {
         (void)state;
         char *yaml = manifests(ctx);
+        int rendered = yaml != NULL;
         free(yaml);
-        return yaml ? 0 : -1;
+        return rendered ? 0 : -1;
 }
 
 static int apply_applies(struct pharos_step_ctx *ctx, void *state)
