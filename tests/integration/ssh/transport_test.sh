@@ -12,9 +12,7 @@ set -euo pipefail
 work=$(mktemp -d /tmp/pharos-ssh-test.XXXXXX)
 agent_pid=""
 listener_pid=""
-slow_pid=""
 cleanup() {
-        [ -n "$slow_pid" ] && { kill "$slow_pid" 2>/dev/null || true; }
         [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
         [ -n "$listener_pid" ] && kill "$listener_pid" 2>/dev/null
         "$TESTBED" stop --dir "$work/tb" >/dev/null 2>&1 || true
@@ -57,6 +55,14 @@ expect_contains "$err" "--trust-hosts" "changed key says how to accept it"
 run probe --key "$key" --trust-hosts "$h1" exec 'echo replaced'
 expect_rc 0 "--trust-hosts accepts the new key"
 expect_eq "$(cat "$work/known_hosts")" "$(grep "^$h1 " "$tb/known_hosts")" "--trust-hosts replaced the line"
+cp "$tb/known_hosts" "$work/known_hosts"
+
+# a revoked host key is refused, --trust-hosts or not
+echo "@revoked * $(awk -v h="$h1" '$1 == h { print $2, $3 }' "$tb/known_hosts")" >>"$work/known_hosts"
+run probe --key "$key" --trust-hosts "$h1" exec 'echo should-not-run'
+expect_rc 255 "revoked host key refused"
+expect_eq "$out" "" "nothing ran on a revoked host key"
+expect_contains "$err" "$h1: host key $real_fp is revoked" "revoked key named with its fingerprint"
 cp "$tb/known_hosts" "$work/known_hosts"
 
 # wrong key: a clear error
@@ -172,51 +178,6 @@ run probe --key "$key" --port "$(cat "$work/port")" --connect-timeout 1000 127.0
 expect_rc 255 "connect timeout"
 expect_contains "$err" "127.0.0.1: SSH handshake failed: timed out" "connect timeout message"
 [ $((SECONDS - start)) -lt 8 ] || fail "connect timeout took $((SECONDS - start)) s"
-
-# the connect timeout is one budget for TCP, handshake and authentication:
-# every packet from the server is held back 0.5 s, so the handshake and the
-# login each fit in 3.2 s (a budget per stage would let it through) but not
-# both together
-cat >"$work/slow_proxy.py" <<'PY'
-import socket, sys, threading, time
-up = (sys.argv[1], 22)
-ls = socket.socket()
-ls.bind(("127.0.0.1", 0))
-ls.listen(4)
-print(ls.getsockname()[1], flush=True)
-def pipe(a, b, delay):
-    try:
-        while True:
-            d = a.recv(65536)
-            if not d:
-                break
-            time.sleep(delay)
-            b.sendall(d)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-while True:
-    c, _ = ls.accept()
-    u = socket.create_connection(up)
-    threading.Thread(target=pipe, args=(c, u, 0), daemon=True).start()
-    threading.Thread(target=pipe, args=(u, c, 0.5), daemon=True).start()
-PY
-python3 "$work/slow_proxy.py" "$h1" >"$work/slow_port" &
-slow_pid=$!
-for _ in $(seq 100); do [ -s "$work/slow_port" ] && break; sleep 0.1; done
-start=$(date +%s%N)
-run probe --key "$key" --port "$(cat "$work/slow_port")" --connect-timeout 3200 127.0.0.1 exec true
-elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-expect_rc 255 "slow login given up on"
-expect_contains "$err" "timed out" "slow login: timed out"
-[ "$elapsed_ms" -lt 4500 ] || fail "a 3.2 s connect budget took $elapsed_ms ms on a slow link"
-run probe --key "$key" --port "$(cat "$work/slow_port")" --connect-timeout 20000 127.0.0.1 exec 'echo slow-ok'
-expect_eq "$out" "slow-ok" "the same slow link with a larger budget"
-kill "$slow_pid" 2>/dev/null || true
 
 # a host whose sshd is stopped
 "$TESTBED" sshd-stop --dir "$tb" --host host-2 >/dev/null
