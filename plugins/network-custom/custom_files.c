@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <yaml.h>
 
 #include "custom_files.h"
 
@@ -176,6 +177,32 @@ void custom_free(struct custom_set *s)
         memset(s, 0, sizeof(*s));
 }
 
+/* 0 when text is well-formed YAML, else -1 with why[] naming path, line and column. */
+static int yaml_check(const char *path, const char *text, char *why, size_t why_size)
+{
+        yaml_parser_t p;
+        if (!yaml_parser_initialize(&p)) {
+                snprintf(why, why_size, "out of memory");
+                return -1;
+        }
+        yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+        int rc = 0, done = 0;
+        while (!done) {
+                yaml_event_t e;
+                if (!yaml_parser_parse(&p, &e)) {
+                        snprintf(why, why_size, "%s:%zu:%zu: %s", path, p.problem_mark.line + 1,
+                                 p.problem_mark.column + 1,
+                                 p.problem ? p.problem : "not valid YAML");
+                        rc = -1;
+                        break;
+                }
+                done = e.type == YAML_STREAM_END_EVENT;
+                yaml_event_delete(&e);
+        }
+        yaml_parser_delete(&p);
+        return rc;
+}
+
 char *custom_render(const struct custom_set *s, const struct tmpl_var *vars, size_t n_vars,
                     char *why, size_t why_size)
 {
@@ -190,6 +217,11 @@ char *custom_render(const struct custom_set *s, const struct tmpl_var *vars, siz
                                          err.line, err.name, err.what);
                         else
                                 snprintf(why, why_size, "%s", err.what);
+                        free(out);
+                        return NULL;
+                }
+                if (yaml_check(s->files[i].path, doc, why, why_size) < 0) {
+                        free(doc);
                         free(out);
                         return NULL;
                 }

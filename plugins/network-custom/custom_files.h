@@ -32,8 +32,9 @@ int custom_read(const char *path, const char *base_dir, struct custom_set *out, 
 void custom_free(struct custom_set *s);
 
 /*
- * Every file rendered with vars, joined as one stream of documents;
- * malloc'ed, or NULL with why[] naming the file and line.
+ * Every file rendered with vars and checked to be YAML, joined as one
+ * stream of documents; malloc'ed, or NULL with why[] naming the file and
+ * line.
  */
 char *custom_render(const struct custom_set *s, const struct tmpl_var *vars, size_t n_vars,
                     char *why, size_t why_size);

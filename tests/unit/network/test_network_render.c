@@ -444,6 +444,15 @@ static void custom_directory(void **s)
                  dir);
         assert_string_equal(why, want);
         custom_free(&set);
+
+        /* So does a YAML mistake, counted in the file, not in the stack. */
+        write_file("net/c.yml", "kind: C\nspec:\n  x: [1, 2\n");
+        assert_int_equal(custom_read("net", dir, &set, why, sizeof(why)), 0);
+        assert_null(custom_render(&set, vars, 1, why, sizeof(why)));
+        snprintf(want, sizeof(want), "%s/net/c.yml:4:", dir);
+        if (strncmp(why, want, strlen(want)) != 0)
+                fail_msg("expected %s..., got %s", want, why);
+        custom_free(&set);
 }
 
 static void custom_single_file(void **s)
