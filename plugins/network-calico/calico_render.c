@@ -186,13 +186,14 @@ char *calico_render(const char *crds, const char *tmpl, const struct calico_opts
         free(ports);
         if (!body)
                 return NULL;
-        size_t a = strlen(crds), c = strlen(body);
-        char *out = malloc(a + c + 6);
-        if (out) {
-                memcpy(out, crds, a);
-                memcpy(out + a, "\n---\n", 5);
-                memcpy(out + a + 5, body, c + 1);
-        } else {
+        struct buf b = {0};
+        put(&b, crds);
+        put(&b, "\n---\n");
+        put(&b, body);
+        char *out = b.s;
+        if (b.failed) {
+                free(b.s);
+                out = NULL;
                 snprintf(err->what, sizeof(err->what), "out of memory");
         }
         free(body);

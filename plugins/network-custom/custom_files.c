@@ -149,7 +149,11 @@ int custom_read(const char *path, const char *base_dir, struct custom_set *out, 
                 return add(out, full, why, why_size);
         size_t n = 0;
         char **names = list_dir(full, &n, why, why_size);
-        int rc = names ? 0 : -1;
+        if (!names) {
+                free(full);
+                return -1;
+        }
+        int rc = 0;
         for (size_t i = 0; i < n; i++) {
                 char *p = rc == 0 ? join_path(full, names[i]) : NULL;
                 if (rc == 0 && !p) {
@@ -226,8 +230,7 @@ char *custom_render(const struct custom_set *s, const struct tmpl_var *vars, siz
                         return NULL;
                 }
                 /* Each file starts a new document, whatever its last line was. */
-                size_t dl = strlen(doc);
-                char *grown = realloc(out, len + dl + 6);
+                char *grown = realloc(out, len + strlen(doc) + 6);
                 if (!grown) {
                         free(doc);
                         free(out);
@@ -235,9 +238,7 @@ char *custom_render(const struct custom_set *s, const struct tmpl_var *vars, siz
                         return NULL;
                 }
                 out = grown;
-                memcpy(out + len, "\n---\n", 5);
-                memcpy(out + len + 5, doc, dl + 1);
-                len += 5 + dl;
+                len += (size_t)sprintf(out + len, "\n---\n%s", doc);
                 free(doc);
         }
         if (!out)
