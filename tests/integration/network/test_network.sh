@@ -6,7 +6,7 @@
 # pool CIDR change refused before anything changes; then, with the cluster's
 # stored state removed, network.provider custom from a manifest directory
 # next to cluster.yml: variables filled in, an unknown one refused with its
-# file and line, a removed file's objects pruned.
+# file and line, a new file's objects created, a removed file's pruned.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -210,10 +210,22 @@ expect_eq "$(jq -r '.data | [.pods, .services, .master, .mode, .script] | join("
 expect_eq "$(api /apis/apps/v1/namespaces/kube-system/daemonsets/my-net-agent | jq -r '.spec.template.spec.containers[0].image')" \
         "example.com/my-net/agent:1.34.2" "kube_version filled in"
 expect_eq "$(objects calico)" "$before" "calico stack left alone"
-custom_before=$(objects custom-network)
 up
 expect_rc 0 "custom re-run"
 expect_contains "$out" "no changes" "custom re-run changes nothing"
+cat >"$dir/net/15-extra.yml" <<'YML'
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: my-net-extra
+  namespace: kube-system
+YML
+up
+expect_rc 0 "a file added"
+expect_contains "$out" "stack custom-network: 1 created, 0 updated, 0 pruned" "its object created"
+expect_eq "$(api /api/v1/namespaces/kube-system/serviceaccounts/my-net-extra | jq -r '.metadata.labels."pharos.kontena.io/stack"')" \
+        "custom-network" "the new object is in the stack"
+custom_before=$(objects custom-network)
 rm "$dir/net/20-agent.yaml"
 up
 expect_rc 0 "a file removed"
