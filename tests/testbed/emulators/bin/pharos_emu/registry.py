@@ -34,6 +34,10 @@ def _images():
     for c in ("weave-kube", "weave-npc"):
         out[("registry-1.docker.io", "weaveworks/" + c)] = {"2.8.1", "latest"}
         out[("ghcr.io", "weaveworks/" + c)] = {"2.8.1"}
+    calico = {"v3.28.2", "v3.29.0", "v3.29.3", "v3.29.4", "v3.30.0"}
+    for c in ("cni", "node", "kube-controllers"):
+        out[("registry-1.docker.io", "calico/" + c)] = calico
+        out[("quay.io", "calico/" + c)] = calico
     out[("registry-1.docker.io", "library/busybox")] = {"1.36", "1.37", "latest"}
     out[("quay.io", "coreos/etcd")] = {"v3.5.15", "v3.5.21"}
     return out
