@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "plugin/host_services.h"
 #include "run/run.h"
+#include "run/stale_nodes.h"
 #include "run/state.h"
 #include "util/log.h"
 
@@ -108,6 +109,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 rc = state_store(&r, &stored, &err);
         if (stored)
                 r.changes++;
+        if (rc == 0 && !a.opts.plan)
+                run_report_stale_nodes(&r, a.config);
         if (rc < 0) {
                 log_error("%s", err.msg);
                 run_event(&r, "up", NULL, NULL, "failed", run_elapsed(&r), err.msg);
