@@ -60,6 +60,12 @@ struct run {
         struct kube_client *kube;
         size_t kube_master; /* index of the master the client talks to */
         struct tp_target kube_jump, kube_jump_bastion;
+        /* The sequence being run, the "sequence" fact of every step. */
+        const char *sequence;
+        /* Facts of the whole run beyond the hosts' own (worker up's join data),
+         * borrowed from the caller; they may hold secrets and are never printed. */
+        const struct tp_env *params;
+        size_t n_params;
 };
 
 /* Prepares a run over every host of cfg. */

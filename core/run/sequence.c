@@ -134,6 +134,7 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                         seq = s;
         if (!seq)
                 return perr_set(err, PERR_USAGE, "unknown sequence '%s'", name);
+        r->sequence = seq->name;
         size_t *order = NULL;
         int rc = steps_resolve(r->reg, &order, err);
         if (rc < 0)

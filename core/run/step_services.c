@@ -33,6 +33,11 @@ const char *step_svc_fact(struct pharos_step_ctx *ctx, const char *name)
         for (int f = 0; f < FACT_COUNT; f++)
                 if (!strcmp(name, run_fact_name((enum run_fact)f)))
                         return h->facts[f];
+        if (!strcmp(name, "sequence"))
+                return ctx->run->sequence;
+        for (size_t i = 0; i < ctx->run->n_params; i++)
+                if (!strcmp(name, ctx->run->params[i].name))
+                        return ctx->run->params[i].value;
         return NULL;
 }
 

@@ -192,7 +192,10 @@ struct pharos_host {
          */
         /* A fact about the step's host: "address", "role", "hostname",
          * "os.id", "os.id_like", "os.version_id", "arch", "user", "index"
-         * (position in cluster.yml). Core-owned string, or NULL if unknown. */
+         * (position in cluster.yml), "sequence" ("up", "worker-up", "reset");
+         * in `pharos worker up` also "worker_up.join_command" (a secret: the
+         * token) and "worker_up.api_endpoint" (HOST:PORT of the first master
+         * that answered). Core-owned string, or NULL if unknown. */
         const char *(*step_fact)(struct pharos_step_ctx *ctx, const char *name);
         /* The step's host entry of cluster.yml (see config.h). */
         const struct pharos_config_node *(*step_host)(struct pharos_step_ctx *ctx);

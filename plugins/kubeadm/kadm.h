@@ -154,7 +154,7 @@ struct kadm_state {
 
 extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,
         kadm_step_init, kadm_step_cp_token, kadm_step_join_masters, kadm_step_worker_token,
-        kadm_step_join_workers, kadm_step_labels;
+        kadm_step_join_workers, kadm_step_labels, kadm_step_worker_up_join;
 
 /* Helpers shared by the steps. */
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st);
@@ -164,6 +164,15 @@ long kadm_host_index(struct kadm_state *st, struct pharos_step_ctx *ctx);
 int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* 1 when `path` exists on the step's host, 0 when not, <0 on error. */
 int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path);
+/* 1 when the run is `pharos worker up` (the "sequence" fact). */
+int kadm_worker_up(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* "kubeadm join EP --token T --discovery-token-ca-cert-hash H" (anywhere in text) -> j.
+ * Returns 0, or -1 when text holds no such command. */
+int kadm_parse_join(const char *text, struct kadm_join *j);
+/* Joins the step's host with j (wiped before returning): resets what an interrupted
+ * join left, renders the JoinConfiguration into a root-only file, runs kubeadm join. */
+int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_join *j,
+                   int master);
 /* Input for the step's host; the step fails (returns <0) when it cannot be built. */
 int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in);
 

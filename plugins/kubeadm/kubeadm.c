@@ -45,6 +45,12 @@ int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx)
         return role && !strcmp(role, "master");
 }
 
+int kadm_worker_up(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        const char *seq = st->host->step_fact(ctx, "sequence");
+        return seq && !strcmp(seq, "worker-up");
+}
+
 int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path)
 {
         char *q = kadm_shq(path);
@@ -87,9 +93,10 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
         st->self = self;
         pthread_mutex_init(&st->mu, NULL);
         const struct pharos_step *steps[] = {
-                &kadm_step_status,       &kadm_step_encryption_key, &kadm_step_config,
-                &kadm_step_init,         &kadm_step_cp_token,       &kadm_step_join_masters,
-                &kadm_step_worker_token, &kadm_step_join_workers,   &kadm_step_labels,
+                &kadm_step_status,         &kadm_step_encryption_key, &kadm_step_config,
+                &kadm_step_init,           &kadm_step_cp_token,       &kadm_step_join_masters,
+                &kadm_step_worker_token,   &kadm_step_join_workers,   &kadm_step_labels,
+                &kadm_step_worker_up_join,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {

@@ -142,10 +142,9 @@ const struct pharos_step kadm_step_init = {
         .run = init_run,
 };
 
-/* "kubeadm join EP --token T --discovery-token-ca-cert-hash H" -> st->join. */
-static int parse_join(const char *out, struct kadm_join *j)
+int kadm_parse_join(const char *text, struct kadm_join *j)
 {
-        const char *p = strstr(out, "kubeadm join ");
+        const char *p = strstr(text, "kubeadm join ");
         if (!p)
                 return -1;
         char ep[256], tok[64], hash[128];
@@ -174,7 +173,7 @@ static int make_join(struct kadm_state *st, struct pharos_step_ctx *ctx, int con
                                         secret, &res) < 0)
                         return -1;
                 struct kadm_join j = {0};
-                if (parse_join(res.out, &j) < 0) {
+                if (kadm_parse_join(res.out, &j) < 0) {
                         st->host->step_fail(ctx, "kubeadm token create printed no join command");
                         return -1;
                 }
@@ -263,7 +262,8 @@ const struct pharos_step kadm_step_worker_token = {
 
 static int join_applies(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)
 {
-        if (kadm_is_master(st, ctx) != master)
+        /* pharos worker up brings its own join command (step_worker_up.c). */
+        if (kadm_is_master(st, ctx) != master || kadm_worker_up(st, ctx))
                 return 0;
         if (master && kadm_host_index(st, ctx) == kadm_first_master(st))
                 return 0;
@@ -275,18 +275,11 @@ static int join_applies(struct pharos_step_ctx *ctx, struct kadm_state *st, int 
         return !has;
 }
 
-static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)
+int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_join *jd,
+                   int master)
 {
-        struct kadm_join j;
-        pthread_mutex_lock(&st->mu);
-        j = st->join;
-        int have = st->have_join && (!master || j.cert_key[0]);
-        pthread_mutex_unlock(&st->mu);
-        if (!have) {
-                st->host->step_fail(ctx, "no join data from the first master (%s did not run)",
-                                    master ? "kubeadm.join-token" : "kubeadm.worker-token");
-                return -1;
-        }
+        struct kadm_join j = *jd;
+        memset(jd, 0, sizeof(*jd));
         struct kadm_input in;
         if (reset_leftovers(st, ctx) < 0 || kadm_input_for(st, ctx, &in) < 0) {
                 memset(&j, 0, sizeof(j));
@@ -322,6 +315,22 @@ static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int mast
         set_status(st, kadm_host_index(st, ctx), KADM_JOINED);
         /* The next master only joins once this one's etcd member and API are healthy. */
         return master ? wait_healthy(st, ctx, address, 1) : 0;
+}
+
+static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)
+{
+        struct kadm_join j;
+        pthread_mutex_lock(&st->mu);
+        j = st->join;
+        int have = st->have_join && (!master || j.cert_key[0]);
+        pthread_mutex_unlock(&st->mu);
+        if (!have) {
+                memset(&j, 0, sizeof(j));
+                st->host->step_fail(ctx, "no join data from the first master (%s did not run)",
+                                    master ? "kubeadm.join-token" : "kubeadm.worker-token");
+                return -1;
+        }
+        return kadm_join_host(st, ctx, &j, master);
 }
 
 static int join_masters_applies(struct pharos_step_ctx *ctx, void *state)
