@@ -82,7 +82,7 @@ static void print_progress(void *ud, const char *line)
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
-        struct drain_args a = {.config = "cluster.yml", .opts.timeout_ms = 5 * 60 * 1000};
+        struct drain_args a = {.config = "cluster.yml", .opts.timeout_ms = 5L * 60 * 1000};
         int rc = parse_args(argc, argv, &a);
         if (rc)
                 return rc == 1 ? 0 : rc;
