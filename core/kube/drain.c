@@ -7,6 +7,7 @@
 
 #include "kube/drain.h"
 #include "kube/json.h"
+#include "util/clock.h"
 
 static void progress(const struct drain_opts *o, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
@@ -25,9 +26,7 @@ static void progress(const struct drain_opts *o, const char *fmt, ...)
 
 static long now_ms(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (long)pharos_now_ms();
 }
 
 static void sleep_ms(long ms)
