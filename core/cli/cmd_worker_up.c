@@ -121,7 +121,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 cli_usage(&cmd_worker, stdout);
                 return 0;
         }
-        return worker_up(ctx, &a);
+        int rc = worker_up(ctx, &a);
+        memset(a.join_buf, 0, sizeof(a.join_buf));
+        return rc;
 }
 
 const struct cli_command cmd_worker = {
@@ -137,8 +139,9 @@ const struct cli_command cmd_worker = {
                  "  pharos exec -r master -f sudo kubeadm token create --print-join-command | "
                  "tail -1\n"
                  "\n"
-                 "MASTER_ADDRESS is HOST or HOST:PORT (port 6443 by default); they are tried\n"
-                 "in order. The token is never printed, not even with -v.\n"
+                 "JOIN_COMMAND - reads it from stdin, which keeps the token out of the\n"
+                 "process list. MASTER_ADDRESS is HOST or HOST:PORT (port 6443 by default);\n"
+                 "they are tried in order. The token is never printed, not even with -v.\n"
                  "\n"
                  "Options:\n"
                  "      --container-runtime NAME  containerd (default), docker or cri-o\n"

@@ -14,6 +14,7 @@
 
 struct wu_args {
         const char *join_command;
+        char join_buf[1024]; /* the command when read from stdin ("-") */
         const char *masters[WU_MAX];
         size_t n_masters;
         const char *runtime;        /* --container-runtime */

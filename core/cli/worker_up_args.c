@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/worker_up.h"
@@ -79,6 +80,15 @@ static int check_taint(const char *t, struct pharos_error *err)
         return 0;
 }
 
+static int read_join_command(struct wu_args *a, struct pharos_error *err)
+{
+        if (!fgets(a->join_buf, sizeof(a->join_buf), stdin))
+                return perr_set(err, PERR_USAGE, "JOIN_COMMAND '-': nothing on stdin");
+        a->join_buf[strcspn(a->join_buf, "\r\n")] = '\0';
+        a->join_command = a->join_buf;
+        return 0;
+}
+
 int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error *err)
 {
         static const struct option longopts[] = {
@@ -100,8 +110,10 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
                         a->help = 1;
                         return 0;
                 }
+                if (argc < 2)
+                        return perr_set(err, PERR_USAGE, "missing subcommand (pharos worker up)");
                 return perr_set(err, PERR_USAGE, "unknown subcommand '%s' (only: worker up)",
-                                argc >= 2 ? argv[1] : "");
+                                argv[1]);
         }
         /* getopt starts after "worker up" and may permute: options go anywhere. */
         argc--;
@@ -159,6 +171,9 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
         if (optind >= argc)
                 return perr_set(err, PERR_USAGE, "missing JOIN_COMMAND and MASTER_ADDRESS");
         a->join_command = argv[optind++];
+        /* "-": read from stdin, so the token stays out of the process list. */
+        if (strcmp(a->join_command, "-") == 0 && read_join_command(a, err) < 0)
+                return err->code;
         if (!strstr(a->join_command, "kubeadm join ") || !strstr(a->join_command, " --token ") ||
             !strstr(a->join_command, " --discovery-token-ca-cert-hash "))
                 return perr_set(err, PERR_USAGE,

@@ -3,8 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -72,6 +74,24 @@ static void usage_errors(void **s)
         assert_int_equal(parse(&a, &err, "--bogus", JOIN, "m", NULL), PERR_USAGE);
         char *argv[] = {"worker", "down"};
         assert_int_equal(wu_parse_args(2, argv, &a, &err), PERR_USAGE);
+}
+
+static void join_command_from_stdin(void **s)
+{
+        (void)s;
+        char path[] = "/tmp/pharos-test-join-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, JOIN "\n", sizeof(JOIN)), (ssize_t)sizeof(JOIN));
+        close(fd);
+        assert_non_null(freopen(path, "r", stdin));
+        struct wu_args a;
+        struct pharos_error err = {0};
+        assert_int_equal(parse(&a, &err, "-", "10.0.0.1", NULL), 0);
+        assert_string_equal(a.join_command, JOIN);
+        /* stdin is at its end now */
+        assert_int_equal(parse(&a, &err, "-", "10.0.0.1", NULL), PERR_USAGE);
+        unlink(path);
 }
 
 static void kubelet_labels_allowed(void **s)
@@ -154,8 +174,11 @@ static void config_of_one_local_worker(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(options_anywhere),           cmocka_unit_test(usage_errors),
-                cmocka_unit_test(kubelet_labels_allowed),     cmocka_unit_test(masters_split),
+                cmocka_unit_test(options_anywhere),
+                cmocka_unit_test(usage_errors),
+                cmocka_unit_test(join_command_from_stdin),
+                cmocka_unit_test(kubelet_labels_allowed),
+                cmocka_unit_test(masters_split),
                 cmocka_unit_test(config_of_one_local_worker),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
