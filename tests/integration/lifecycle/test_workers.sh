@@ -36,8 +36,11 @@ doc["hosts"] = [doc["hosts"][i] for i in keep]
 yaml.safe_dump(doc, open(dst, "w"))
 PY
 }
+# Progress with the seconds since the start, to see where the time goes.
+step() { echo "[${SECONDS}s] $*"; }
 changes() { on "$1" cat /var/log/pharos-testbed/journal.jsonl | jq -c 'select(.changed) | .argv'; }
 
+step "1 master + 1 worker up"
 hosts 1 2
 run pharos up -c "$dir/cluster.yml"
 expect_rc 0 "first up"
@@ -59,6 +62,7 @@ api() {
 nodes() { api /api/v1/nodes | jq -r '[.items[].metadata.name] | sort | join(" ")'; }
 expect_eq "$(nodes)" "host-1 host-2" "nodes after the first up"
 
+step "a worker added to cluster.yml"
 # 1. A worker added to cluster.yml: it joins; elsewhere only the master makes a join token.
 for i in 1 2; do changes "$i" >"$dir/before-$i"; done
 hosts 1 2 3
@@ -71,6 +75,7 @@ expect_eq "$(changes 1 | diff "$dir/before-1" - | grep '^>' | grep -vc 'kubeadm"
 expect_contains "$(changes 3)" '"kubeadm","join"' "host-3 ran kubeadm join"
 expect_eq "$(nodes)" "host-1 host-2 host-3" "nodes after adding host-3"
 
+step "pharos worker up on host-4"
 # 2. host-4 joins with `pharos worker up` run on itself, as the pharos user over SSH
 #    (local transport and sudo there); pharos and its plugins are copied onto the host.
 root4=$(jq -r '.hosts[3].root' "$dir/hosts.json")
@@ -86,9 +91,13 @@ wu() {
         run pharos ssh -c "$dir/all.yml" -a "$(addr 3)" -- /opt/pharos/pharos \
                 --plugin-path /opt/pharos/plugins "$@"
 }
-wu -v worker up "'$join'" "$(addr 0)" --address "$(addr 3)" --label tier=batch \
+# The first master given does not answer: the join goes through the next.
+master=$(addr 0)
+dead=${master%.*}.250
+wu -v worker up "'$join'" "$dead" "$(addr 0)" --address "$(addr 3)" --label tier=batch \
         --taint dedicated=batch:NoSchedule
 expect_rc 0 "worker up"
+expect_contains "$out" "master $(addr 0):6443 answers" "the first master that answers"
 expect_contains "$out" "kubeadm.worker-up-join" "joined by the worker-up step"
 expect_contains "$out" "\`pharos up\` will not upgrade or reconfigure it" "upgrade caveat"
 expect_contains "$out" "does not configure firewalld" "firewalld caveat"
@@ -112,6 +121,7 @@ for opt in --container-runtime --label --taint --insecure-registry --image-repos
         expect_contains "$out" "$opt" "--help lists $opt"
 done
 
+step "host-2 removed from cluster.yml"
 # 3. host-2 removed from cluster.yml: up changes no host and lists it, with the commands.
 for i in 1 2 3 4; do changes "$i" >"$dir/before-$i"; done
 hosts 1 3
@@ -126,6 +136,7 @@ expect_contains "$out" "pharos delete-node host-2 -c $dir/cluster.yml" "delete-n
 expect_contains "$out" "host-4           joined with \`pharos worker up\`" "host-4 listed apart"
 expect_eq "$(nodes)" "host-1 host-2 host-3 host-4" "up deleted no Node"
 
+step "drain host-2"
 # 4. Drain host-2: two pods of a Deployment there, guarded by a budget that allows none.
 api /apis/apps/v1/namespaces/default/deployments -X POST -H 'Content-Type: application/json' -d '{
   "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -172,6 +183,7 @@ left=$(api "/api/v1/pods?fieldSelector=spec.nodeName%3Dhost-2" |
 expect_eq "$left" "" "only DaemonSet pods left on host-2"
 expect_eq "$(nodes)" "host-1 host-2 host-3 host-4" "drain keeps the Node"
 
+step "delete-node host-2"
 # 5. The host is terminated (its kubelet stops), then its Node deleted.
 on 2 systemctl stop kubelet
 run pharos delete-node host-2 -c "$dir/cluster.yml"
@@ -188,4 +200,5 @@ run pharos up -c "$dir/cluster.yml"
 expect_rc 0 "up after the removal"
 [[ "$out" != *"host-2"* ]] || fail "host-2 still listed after its Node was deleted"
 expect_eq "$(nodes)" "host-1 host-3 host-4" "nodes at the end"
+step "done"
 finish
