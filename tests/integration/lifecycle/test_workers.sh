@@ -21,7 +21,9 @@ export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/pharos_known_hosts
 unset PHAROS_PLUGIN_PATH
 mkdir "$dir/plugins"
 cp "$PLUGINS"/*.so "$dir/plugins/"
-"$TESTBED" start --hosts 4 --masters 1 --dir "$dir" >/dev/null
+# host-4, joined by `pharos worker up`, is an EL host running firewalld.
+"$TESTBED" start --hosts 4 --masters 1 --os ubuntu-24.04,ubuntu-24.04,ubuntu-24.04,rocky-9 \
+        --dir "$dir" >/dev/null
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- "${@:2}"; }
 pharos() { "$PHAROS" --plugin-path "$dir/plugins" "$@"; }
@@ -82,6 +84,7 @@ root4=$(jq -r '.hosts[3].root' "$dir/hosts.json")
 mkdir -p "$root4/opt/pharos/plugins"
 cp "$PHAROS" "$root4/opt/pharos/pharos"
 cp "$dir"/plugins/*.so "$root4/opt/pharos/plugins/"
+on 4 sh -c 'dnf install -y firewalld >/dev/null && systemctl start firewalld'
 run pharos exec -c "$dir/cluster.yml" -r master -f sudo kubeadm token create --print-join-command
 expect_rc 0 "join command from pharos exec"
 join=$(tail -1 <<<"$out")
@@ -101,6 +104,7 @@ expect_contains "$out" "master $(addr 0):6443 answers" "the first master that an
 expect_contains "$out" "kubeadm.worker-up-join" "joined by the worker-up step"
 expect_contains "$out" "\`pharos up\` will not upgrade or reconfigure it" "upgrade caveat"
 expect_contains "$out" "does not configure firewalld" "firewalld caveat"
+expect_contains "$err" "firewalld is running on this host" "running firewalld warned about"
 [[ "$out$err" != *"${token#*.}"* ]] || fail "the join token was printed"
 expect_eq "$(nodes)" "host-1 host-2 host-3 host-4" "nodes after worker up"
 node4=$(api /api/v1/nodes/host-4 || true)
