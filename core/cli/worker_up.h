@@ -27,7 +27,8 @@ struct wu_args {
         const char *image_repository; /* NULL: the default */
         const char *env[WU_MAX];      /* K=V */
         size_t n_env;
-        const char *address; /* --address, NULL: detected */
+        const char *address;     /* --address, NULL: detected */
+        int control_plane_proxy; /* keep the *_proxy variables for kubeadm and the kubelet */
         int trust_hosts;
         int help;
 };

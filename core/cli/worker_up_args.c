@@ -99,6 +99,7 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
                 {"image-repository", required_argument, NULL, 'r'},
                 {"env", required_argument, NULL, 'e'},
                 {"address", required_argument, NULL, 'a'},
+                {"control-plane-proxy", no_argument, NULL, 'P'},
                 {"trust-hosts", no_argument, NULL, 'T'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -154,6 +155,9 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
                         break;
                 case 'a':
                         a->address = optarg;
+                        break;
+                case 'P':
+                        a->control_plane_proxy = 1;
                         break;
                 case 'T':
                         a->trust_hosts = 1;

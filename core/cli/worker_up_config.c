@@ -129,6 +129,13 @@ char *wu_config_text(const struct wu_args *a, const char *version, const char *a
                 yajl_gen_array_close(g);
                 yajl_gen_map_close(g);
         }
+        if (a->control_plane_proxy) {
+                str(g, "control_plane");
+                yajl_gen_map_open(g);
+                str(g, "use_proxy");
+                yajl_gen_bool(g, 1);
+                yajl_gen_map_close(g);
+        }
         int ok = node_labels(g, a) == 0;
         yajl_gen_map_close(g);
         const unsigned char *buf;

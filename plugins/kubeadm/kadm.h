@@ -173,6 +173,10 @@ int kadm_parse_join(const char *text, struct kadm_join *j);
  * join left, renders the JoinConfiguration into a root-only file, runs kubeadm join. */
 int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_join *j,
                    int master);
+/* control_plane.use_proxy: "env http_proxy=... " (possibly empty) for kubeadm commands on
+ * the step's host, appended to b; and the kubelet's drop-in with the same variables. */
+int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kbuf *b);
+int kadm_kubelet_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* Input for the step's host; the step fails (returns <0) when it cannot be built. */
 int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in);
 

@@ -107,16 +107,26 @@ static int init_run(struct pharos_step_ctx *ctx, void *state)
                 memset(key, 0, sizeof(key));
                 return -1;
         }
-        char cmd[512];
-        snprintf(cmd, sizeof(cmd),
-                 "kubeadm init --config " KADM_CONFIG " --upload-certs --certificate-key %s "
-                 "--skip-token-print --skip-certificate-key-print",
-                 key);
-        int rc = st->host->step_exec(ctx, cmd,
-                                     PHAROS_EXEC_SUDO | PHAROS_EXEC_SECRET | PHAROS_EXEC_CHECK |
-                                             PHAROS_EXEC_QUIET,
-                                     NULL);
-        memset(cmd, 0, sizeof(cmd));
+        struct kbuf cmd = {0};
+        int rc = kadm_kubelet_proxy(st, ctx);
+        if (rc == 0)
+                rc = kadm_proxy_prefix(st, ctx, &cmd);
+        kb_printf(&cmd,
+                  "kubeadm init --config " KADM_CONFIG " --upload-certs --certificate-key %s "
+                  "--skip-token-print --skip-certificate-key-print",
+                  key);
+        if (rc == 0 && cmd.oom) {
+                st->host->step_fail(ctx, "out of memory");
+                rc = -1;
+        }
+        if (rc == 0)
+                rc = st->host->step_exec(ctx, cmd.p,
+                                         PHAROS_EXEC_SUDO | PHAROS_EXEC_SECRET | PHAROS_EXEC_CHECK |
+                                                 PHAROS_EXEC_QUIET,
+                                         NULL);
+        if (cmd.p)
+                memset(cmd.p, 0, cmd.len);
+        kb_free(&cmd);
         if (rc < 0) {
                 memset(key, 0, sizeof(key));
                 return -1;
@@ -302,12 +312,27 @@ int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct ka
         if (b.p)
                 memset(b.p, 0, b.len);
         kb_free(&b);
+        struct kbuf cmd = {0}, proxy = {0};
         if (rc == 0)
-                rc = st->host->step_exec(ctx,
-                                         "rc=0; kubeadm join --config " KADM_JOIN_FILE " || rc=$?; "
-                                         "rm -f " KADM_JOIN_FILE "; exit $rc",
-                                         PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET,
+                rc = kadm_kubelet_proxy(st, ctx);
+        if (rc == 0)
+                rc = kadm_proxy_prefix(st, ctx, &proxy);
+        kb_printf(&cmd,
+                  "rc=0; %skubeadm join --config " KADM_JOIN_FILE " || rc=$?; rm -f " KADM_JOIN_FILE
+                  "; exit $rc",
+                  proxy.p ? proxy.p : "");
+        if (rc == 0 && cmd.oom) {
+                st->host->step_fail(ctx, "out of memory");
+                rc = -1;
+        }
+        /* A proxy URL may carry credentials: then the command is not shown. */
+        if (rc == 0)
+                rc = st->host->step_exec(ctx, cmd.p,
+                                         PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET |
+                                                 (proxy.len ? PHAROS_EXEC_SECRET : 0),
                                          NULL);
+        kb_free(&proxy);
+        kb_free(&cmd);
         if (rc < 0)
                 return -1;
         st->host->step_changed(ctx, "joined the cluster%s",

@@ -37,7 +37,8 @@ expect_rc 2 "delete-node with an unknown option"
 
 run "$PHAROS" worker up --help
 expect_rc 0 "worker up --help"
-for opt in --container-runtime --label --taint --insecure-registry --image-repository --env --address; do
+for opt in --container-runtime --label --taint --insecure-registry --image-repository --env --address \
+        --control-plane-proxy; do
         expect_contains "$out" "$opt" "worker up --help lists $opt"
 done
 run "$PHAROS" worker

@@ -94,6 +94,23 @@ static void join_command_from_stdin(void **s)
         unlink(path);
 }
 
+static void control_plane_proxy(void **s)
+{
+        (void)s;
+        struct wu_args a;
+        struct pharos_error err = {0};
+        assert_int_equal(parse(&a, &err, "--control-plane-proxy", "-e", "HTTPS_PROXY=http://p:3128",
+                               JOIN, "10.0.0.1", NULL),
+                         0);
+        char *text = wu_config_text(&a, "1.34.2", "10.0.0.9", "ops");
+        char msg[128];
+        yajl_val doc = json_parse(text, msg, sizeof(msg));
+        assert_non_null(doc);
+        assert_true(YAJL_IS_TRUE(json_get(doc, "control_plane.use_proxy")));
+        yajl_tree_free(doc);
+        free(text);
+}
+
 static void kubelet_labels_allowed(void **s)
 {
         (void)s;
@@ -165,6 +182,7 @@ static void config_of_one_local_worker(void **s)
         yajl_val regs = json_get(doc, "container_runtime.insecure_registries");
         assert_string_equal(YAJL_GET_STRING(regs->u.array.values[0]), "reg:5000");
         assert_null(json_get(doc, "image_repository"));
+        assert_null(json_get(doc, "control_plane"));
         /* the join command is not part of the configuration */
         assert_null(strstr(text, "abcdef"));
         yajl_tree_free(doc);
@@ -178,6 +196,7 @@ int main(void)
                 cmocka_unit_test(usage_errors),
                 cmocka_unit_test(join_command_from_stdin),
                 cmocka_unit_test(kubelet_labels_allowed),
+                cmocka_unit_test(control_plane_proxy),
                 cmocka_unit_test(masters_split),
                 cmocka_unit_test(config_of_one_local_worker),
         };

@@ -97,8 +97,11 @@ wu() {
 # The first master given does not answer: the join goes through the next.
 master=$(addr 0)
 dead=${master%.*}.250
+# A proxy for the kubelet and kubeadm (--control-plane-proxy); the package mirror and the
+# cluster are exempt through no_proxy.
 wu -v worker up "'$join'" "$dead" "$(addr 0)" --address "$(addr 3)" --label tier=batch \
-        --taint dedicated=batch:NoSchedule
+        --taint dedicated=batch:NoSchedule --control-plane-proxy -e HTTPS_PROXY=http://proxy.invalid:3128 \
+        -e NO_PROXY=pkgs.k8s.io,download.docker.com,127.0.0.0/8
 expect_rc 0 "worker up"
 expect_contains "$out" "master $(addr 0):6443 answers" "the first master that answers"
 expect_contains "$out" "kubeadm.worker-up-join" "joined by the worker-up step"
@@ -107,6 +110,8 @@ expect_contains "$out" "does not configure firewalld" "firewalld caveat"
 expect_contains "$err" "firewalld is running on this host" "running firewalld warned about"
 [[ "$out$err" != *"${token#*.}"* ]] || fail "the join token was printed"
 expect_eq "$(nodes)" "host-1 host-2 host-3 host-4" "nodes after worker up"
+expect_eq "$(on 4 grep -c '^Environment="HTTPS_PROXY=http://proxy.invalid:3128"$' \
+        /etc/systemd/system/kubelet.service.d/10-pharos-proxy.conf)" "1" "the kubelet gets the proxy"
 node4=$(api /api/v1/nodes/host-4 || true)
 expect_eq "$(jq -r '.metadata.labels.tier' <<<"$node4")" "batch" "--label on host-4"
 expect_eq "$(jq -c '[.spec.taints[] | select(.key == "dedicated") | [.value, .effect]]' <<<"$node4")" \
@@ -114,14 +119,16 @@ expect_eq "$(jq -c '[.spec.taints[] | select(.key == "dedicated") | [.value, .ef
 expect_eq "$(jq -r '[.status.addresses[] | select(.type == "InternalIP") | .address][0]' <<<"$node4")" \
         "$(addr 3)" "host-4 advertises its address"
 wu worker up "'$join'" "$(addr 0)" --address "$(addr 3)" --label tier=batch \
-        --taint dedicated=batch:NoSchedule
+        --taint dedicated=batch:NoSchedule --control-plane-proxy -e HTTPS_PROXY=http://proxy.invalid:3128 \
+        -e NO_PROXY=pkgs.k8s.io,download.docker.com,127.0.0.0/8
 expect_rc 0 "worker up again"
 expect_contains "$out" "worker up: no changes" "second worker up changes nothing"
 wu worker up "'kubeadm join nothing'" "$(addr 0)"
 expect_rc 2 "a malformed join command is a usage error"
 run pharos worker up --help
 expect_rc 0 "worker up --help"
-for opt in --container-runtime --label --taint --insecure-registry --image-repository --env --address; do
+for opt in --container-runtime --label --taint --insecure-registry --image-repository --env --address \
+        --control-plane-proxy; do
         expect_contains "$out" "$opt" "--help lists $opt"
 done
 
