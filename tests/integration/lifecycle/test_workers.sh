@@ -99,9 +99,11 @@ master=$(addr 0)
 dead=${master%.*}.250
 # A proxy for the kubelet and kubeadm (--control-plane-proxy); the package mirror and the
 # cluster are exempt through no_proxy.
-wu -v worker up "'$join'" "$dead" "$(addr 0)" --address "$(addr 3)" --label tier=batch \
-        --taint dedicated=batch:NoSchedule --control-plane-proxy -e HTTPS_PROXY=http://proxy.invalid:3128 \
-        -e NO_PROXY=pkgs.k8s.io,download.docker.com,127.0.0.0/8
+opts=(--address "$(addr 3)" --label tier=batch --taint dedicated=batch:NoSchedule
+        --insecure-registry registry.example:5000 --image-repository registry.example/k8s
+        --control-plane-proxy -e HTTPS_PROXY=http://proxy.invalid:3128
+        -e "NO_PROXY=pkgs.k8s.io,download.docker.com,127.0.0.0/8")
+wu -v worker up "'$join'" "$dead" "$(addr 0)" "${opts[@]}"
 expect_rc 0 "worker up"
 expect_contains "$out" "master $(addr 0):6443 answers" "the first master that answers"
 expect_contains "$out" "kubeadm.worker-up-join" "joined by the worker-up step"
@@ -112,15 +114,19 @@ expect_contains "$err" "firewalld is running on this host" "running firewalld wa
 expect_eq "$(nodes)" "host-1 host-2 host-3 host-4" "nodes after worker up"
 expect_eq "$(on 4 grep -c '^Environment="HTTPS_PROXY=http://proxy.invalid:3128"$' \
         /etc/systemd/system/kubelet.service.d/10-pharos-proxy.conf)" "1" "the kubelet gets the proxy"
+run on 4 test -s /etc/containerd/certs.d/registry.example:5000/hosts.toml
+expect_rc 0 "--insecure-registry reaches containerd"
+expect_contains "$(on 4 cat /etc/containerd/config.toml)" "registry.example/k8s/pause" \
+        "--image-repository gives the pause image"
+expect_contains "$(on 4 cat /etc/kubernetes/kubelet.conf)" "https://$(addr 0):6443" \
+        "the kubelet talks to the master"
 node4=$(api /api/v1/nodes/host-4 || true)
 expect_eq "$(jq -r '.metadata.labels.tier' <<<"$node4")" "batch" "--label on host-4"
 expect_eq "$(jq -c '[.spec.taints[] | select(.key == "dedicated") | [.value, .effect]]' <<<"$node4")" \
         '[["batch","NoSchedule"]]' "--taint on host-4"
 expect_eq "$(jq -r '[.status.addresses[] | select(.type == "InternalIP") | .address][0]' <<<"$node4")" \
         "$(addr 3)" "host-4 advertises its address"
-wu worker up "'$join'" "$(addr 0)" --address "$(addr 3)" --label tier=batch \
-        --taint dedicated=batch:NoSchedule --control-plane-proxy -e HTTPS_PROXY=http://proxy.invalid:3128 \
-        -e NO_PROXY=pkgs.k8s.io,download.docker.com,127.0.0.0/8
+wu worker up "'$join'" "$(addr 0)" "${opts[@]}"
 expect_rc 0 "worker up again"
 expect_contains "$out" "worker up: no changes" "second worker up changes nothing"
 wu worker up "'kubeadm join nothing'" "$(addr 0)"
