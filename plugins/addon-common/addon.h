@@ -104,6 +104,10 @@ void addon_json(const struct addon *a, const struct pharos_config_node *n, int s
 int addon_wait_deployment(const struct addon *a, struct pharos_step_ctx *ctx, const char *ns,
                           const char *name, int timeout_s);
 
+/* Waits (up to timeout_s) until CustomResourceDefinition crd is Established. */
+int addon_wait_established(const struct addon *a, struct pharos_step_ctx *ctx, const char *crd,
+                           int timeout_s);
+
 /* The shared steps' callbacks; state is the struct addon. */
 int addon_stack_applies(struct pharos_step_ctx *ctx, void *state);
 int addon_stack_run(struct pharos_step_ctx *ctx, void *state);

@@ -137,6 +137,48 @@ int addon_wait_deployment(const struct addon *a, struct pharos_step_ctx *ctx, co
         }
 }
 
+int addon_wait_established(const struct addon *a, struct pharos_step_ctx *ctx, const char *crd,
+                           int timeout_s)
+{
+        char path[256];
+        snprintf(path, sizeof(path), "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/%s",
+                 crd);
+        const char *conds_path[] = {"status", "conditions", NULL};
+        for (int waited = 0;; waited++) {
+                long status = 0;
+                const char *body = NULL;
+                if (a->H->kube_request(ctx, "GET", path, NULL, &status, &body) < 0)
+                        return -1;
+                int established = 0;
+                if (status == 200 && body) {
+                        char msg[128];
+                        yajl_val doc = yajl_tree_parse(body, msg, sizeof(msg));
+                        yajl_val conds = yajl_tree_get(doc, conds_path, yajl_t_array);
+                        for (size_t i = 0; conds && i < conds->u.array.len; i++) {
+                                yajl_val c = conds->u.array.values[i];
+                                const char *tp[] = {"type", NULL}, *sp[] = {"status", NULL};
+                                const char *t =
+                                        YAJL_GET_STRING(yajl_tree_get(c, tp, yajl_t_string));
+                                const char *v =
+                                        YAJL_GET_STRING(yajl_tree_get(c, sp, yajl_t_string));
+                                established |=
+                                        t && v && !strcmp(t, "Established") && !strcmp(v, "True");
+                        }
+                        yajl_tree_free(doc);
+                }
+                if (established)
+                        return 0;
+                if (waited >= timeout_s) {
+                        a->H->step_fail(ctx,
+                                        "CustomResourceDefinition %s is not established "
+                                        "after %d s",
+                                        crd, timeout_s);
+                        return -1;
+                }
+                sleep_s(1);
+        }
+}
+
 int addon_register(struct addon *a, const char *const *after, const char *apply_id,
                    const char *check_id, const char *description)
 {
