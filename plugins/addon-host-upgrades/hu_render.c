@@ -145,7 +145,7 @@ int hu_calendar(const char *cron, char *out, size_t size, char *why, size_t why_
                          cron);
                 return -1;
         }
-        unsigned char set[5][32] = {{0}};
+        unsigned char set[5][64] = {{0}};
         int star[5], step[5];
         for (int i = 0; i < 5; i++) {
                 star[i] = expand(&fields[i], part[i], set[i], &step[i]);
