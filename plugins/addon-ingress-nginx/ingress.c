@@ -1,6 +1,8 @@
 /*
  * addon-ingress-nginx: the NGINX ingress controller as the "ingress-nginx"
  * stack while addons.ingress-nginx.enabled, with the original's options.
+ * Its admission webhook (admission_webhook.enabled) gets its certificate
+ * from cert-manager, so it needs addons.cert-manager and runs after it.
  */
 #include <stdlib.h>
 
@@ -32,6 +34,13 @@ static const struct pharos_config_field backend_fields[] = {
         {.key = "image",
          .type = PHAROS_CFG_STRING,
          .help = "image of a default backend (default: the controller's own 404 page)"},
+        {0},
+};
+static const struct pharos_config_field admission_fields[] = {
+        {.key = "enabled",
+         .type = PHAROS_CFG_BOOL,
+         .default_value = "false",
+         .help = "reject Ingresses nginx cannot load (certificate from addons.cert-manager)"},
         {0},
 };
 static const struct pharos_config_field string_item = {.type = PHAROS_CFG_STRING};
@@ -74,6 +83,10 @@ static const struct pharos_config_field fields[] = {
          .type = PHAROS_CFG_STRING,
          .default_value = INGRESS_IMAGE,
          .help = "controller image"},
+        {.key = "admission_webhook",
+         .type = PHAROS_CFG_MAP,
+         .fields = admission_fields,
+         .help = "the validating admission webhook"},
         {0},
 };
 
@@ -109,6 +122,7 @@ static char *render(const struct addon *a, struct pharos_step_ctx *ctx)
                 .external_traffic_policy =
                         addon_str(a, "service.external_traffic_policy", "Cluster"),
                 .default_backend_image = addon_str(a, "default_backend.image", NULL),
+                .admission_webhook = addon_bool(a, "admission_webhook.enabled", 0),
         };
         struct ingress_kv *cm = pairs(a, "configmap", &o.n_configmap);
         struct ingress_kv *sel = pairs(a, "node_selector", &o.n_node_selector);
@@ -140,16 +154,40 @@ static char *render(const struct addon *a, struct pharos_step_ctx *ctx)
         return yaml;
 }
 
-static const struct addon_stack stacks[] = {{.name = "ingress-nginx", .render = render}};
+/* cert-manager's webhook validates the Issuer and Certificate of the admission webhook. */
+static int ready(const struct addon *a, struct pharos_step_ctx *ctx)
+{
+        if (!addon_bool(a, "admission_webhook.enabled", 0))
+                return 0;
+        return addon_wait_deployment(a, ctx, "cert-manager", "cert-manager-webhook", 180);
+}
 
-static struct addon addon = {.key = "ingress-nginx", .stacks = stacks, .n_stacks = 1};
+static int check(const struct addon *a, struct pharos_step_ctx *ctx)
+{
+        if (addon_bool(a, "admission_webhook.enabled", 0) && !addon_enabled(a, "cert-manager")) {
+                a->H->step_fail(ctx, "addons.ingress-nginx.admission_webhook: its certificate "
+                                     "comes from cert-manager: enable addons.cert-manager, or "
+                                     "disable the webhook");
+                return -1;
+        }
+        return 0;
+}
+
+static const struct addon_stack stacks[] = {
+        {.name = "ingress-nginx", .render = render, .ready = ready}};
+
+static struct addon addon = {
+        .key = "ingress-nginx", .stacks = stacks, .n_stacks = 1, .check = check};
+
+static const char *const after[] = {"?addon-cert-manager.apply", NULL};
 
 static int ingress_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
 {
         addon.H = host;
         addon.self = self;
         *state = &addon;
-        return addon_register(&addon, NULL, "addon-ingress-nginx.apply", NULL,
+        return addon_register(&addon, after, "addon-ingress-nginx.apply",
+                              "addon-ingress-nginx.dependencies",
                               "apply or remove the ingress-nginx stack");
 }
 

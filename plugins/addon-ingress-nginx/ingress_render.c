@@ -47,6 +47,14 @@ static void args(struct abuf *b, const struct ingress_opts *o)
                 abuf_puts(b, ", ");
                 abuf_json_str(b, "--default-backend-service=$(POD_NAMESPACE)/default-http-backend");
         }
+        if (o->admission_webhook) {
+                abuf_puts(b, ", ");
+                abuf_json_str(b, "--validating-webhook=:8443");
+                abuf_puts(b, ", ");
+                abuf_json_str(b, "--validating-webhook-certificate=/usr/local/certificates/cert");
+                abuf_puts(b, ", ");
+                abuf_json_str(b, "--validating-webhook-key=/usr/local/certificates/key");
+        }
         for (size_t i = 0; i < o->n_extra_args; i++) {
                 abuf_puts(b, ", ");
                 abuf_json_str(b, o->extra_args[i]);
@@ -54,16 +62,45 @@ static void args(struct abuf *b, const struct ingress_opts *o)
         abuf_puts(b, "]");
 }
 
+static void ports(struct abuf *b, int daemonset, int webhook)
+{
+        /* As a DaemonSet the controller takes ports 80 and 443 of its node. */
+        abuf_printf(b,
+                    "[{\"name\": \"http\", \"containerPort\": 80%s, \"protocol\": \"TCP\"}, "
+                    "{\"name\": \"https\", \"containerPort\": 443%s, \"protocol\": \"TCP\"}",
+                    daemonset ? ", \"hostPort\": 80" : "", daemonset ? ", \"hostPort\": 443" : "");
+        if (webhook)
+                abuf_puts(b, ", {\"name\": \"webhook\", \"containerPort\": 8443, \"protocol\": "
+                             "\"TCP\"}");
+        abuf_puts(b, "]");
+}
+
+/* Appends "---\n" and the rendered template to all. */
+static int append(struct abuf *all, const char *tmpl, const struct addon_var *vars, size_t n,
+                  char *bad, size_t bad_size)
+{
+        char *doc = addon_render(tmpl, vars, n, bad, bad_size);
+        if (!doc)
+                return -1;
+        if (all->len)
+                abuf_puts(all, "---\n");
+        abuf_puts(all, doc);
+        free(doc);
+        return 0;
+}
+
 char *ingress_render(const struct ingress_opts *o, char *bad, size_t bad_size)
 {
         int daemonset = !o->kind || strcmp(o->kind, "DaemonSet") == 0;
-        struct abuf image, data, selector, argv, scale, backend;
+        struct abuf image, data, selector, argv, scale, backend, port_list, all;
         abuf_init(&image);
         abuf_init(&data);
         abuf_init(&selector);
         abuf_init(&argv);
         abuf_init(&scale);
         abuf_init(&backend);
+        abuf_init(&port_list);
+        abuf_init(&all);
         abuf_json_str(&image, o->image ? o->image : INGRESS_IMAGE);
         json_map(&data, o->configmap, o->n_configmap, NULL, NULL);
         json_map(&selector, o->node_selector, o->n_node_selector, "kubernetes.io/os", "linux");
@@ -72,23 +109,29 @@ char *ingress_render(const struct ingress_opts *o, char *bad, size_t bad_size)
                 abuf_puts(&scale, "updateStrategy: {type: RollingUpdate}");
         else
                 abuf_printf(&scale, "replicas: %ld", o->replicas > 0 ? o->replicas : 1);
-        if (o->default_backend_image)
-                abuf_json_str(&backend, o->default_backend_image);
-        /* As a DaemonSet the controller takes ports 80 and 443 of its node. */
-        const char *ports =
-                daemonset ? "[{\"name\": \"http\", \"containerPort\": 80, \"hostPort\": 80, "
-                            "\"protocol\": \"TCP\"}, {\"name\": \"https\", \"containerPort\": 443, "
-                            "\"hostPort\": 443, \"protocol\": \"TCP\"}]"
-                          : "[{\"name\": \"http\", \"containerPort\": 80, \"protocol\": \"TCP\"}, "
-                            "{\"name\": \"https\", \"containerPort\": 443, \"protocol\": \"TCP\"}]";
+        abuf_json_str(&backend, o->default_backend_image ? o->default_backend_image : "");
+        ports(&port_list, daemonset, o->admission_webhook);
+        const char *mounts = o->admission_webhook ? "[{\"name\": \"webhook-cert\", \"mountPath\": "
+                                                    "\"/usr/local/certificates/\", \"readOnly\": "
+                                                    "true}]"
+                                                  : "[]";
+        const char *volumes =
+                o->admission_webhook
+                        ? "[{\"name\": \"webhook-cert\", \"secret\": {\"secretName\": "
+                          "\"ingress-nginx-admission\", \"items\": [{\"key\": \"tls.crt\", "
+                          "\"path\": \"cert\"}, {\"key\": \"tls.key\", \"path\": \"key\"}]}}]"
+                        : "[]";
         char *out = NULL;
-        if (image.ok && data.ok && selector.ok && argv.ok && scale.ok && backend.ok) {
+        if (image.ok && data.ok && selector.ok && argv.ok && scale.ok && backend.ok &&
+            port_list.ok) {
                 const struct addon_var vars[] = {
                         {"KIND", daemonset ? "DaemonSet" : "Deployment"},
                         {"SCALE", scale.s},
                         {"IMAGE", image.s},
                         {"ARGS", argv.s},
-                        {"PORTS", ports},
+                        {"PORTS", port_list.s},
+                        {"MOUNTS", mounts},
+                        {"VOLUMES", volumes},
                         {"CONFIG_DATA", data.s},
                         {"NODE_SELECTOR", selector.s},
                         {"TOLERATIONS", o->tolerations ? o->tolerations : "[]"},
@@ -97,29 +140,19 @@ char *ingress_render(const struct ingress_opts *o, char *bad, size_t bad_size)
                                          strcmp(o->external_traffic_policy, "Local") == 0
                                  ? "Local"
                                  : "Cluster"},
-                        {"BACKEND_IMAGE", backend.s ? backend.s : "\"\""},
+                        {"BACKEND_IMAGE", backend.s},
                 };
                 size_t n = sizeof(vars) / sizeof(vars[0]);
-                out = addon_render(script_ingress_nginx_yml, vars, n, bad, bad_size);
-                char *more =
-                        out && o->default_backend_image
-                                ? addon_render(script_default_backend_yml, vars, n, bad, bad_size)
-                                : NULL;
-                if (more) {
-                        struct abuf all;
-                        abuf_init(&all);
-                        abuf_puts(&all, out);
-                        abuf_puts(&all, "---\n");
-                        abuf_puts(&all, more);
-                        free(out);
+                int rc = append(&all, script_ingress_nginx_yml, vars, n, bad, bad_size);
+                if (rc == 0 && o->default_backend_image)
+                        rc = append(&all, script_default_backend_yml, vars, n, bad, bad_size);
+                if (rc == 0 && o->admission_webhook)
+                        rc = append(&all, script_admission_yml, vars, n, bad, bad_size);
+                if (rc == 0) {
                         out = abuf_take(&all);
                         if (!out)
                                 snprintf(bad, bad_size, "out of memory");
-                } else if (o->default_backend_image) {
-                        free(out);
-                        out = NULL;
                 }
-                free(more);
         } else {
                 snprintf(bad, bad_size, "out of memory");
         }
@@ -129,5 +162,7 @@ char *ingress_render(const struct ingress_opts *o, char *bad, size_t bad_size)
         abuf_free(&argv);
         abuf_free(&scale);
         abuf_free(&backend);
+        abuf_free(&port_list);
+        abuf_free(&all);
         return out;
 }

@@ -24,6 +24,8 @@ struct ingress_opts {
         const char *default_backend_image; /* NULL: the controller's built-in 404 */
         const char *const *extra_args;
         size_t n_extra_args;
+        /* The admission webhook, its certificate issued by cert-manager. */
+        int admission_webhook;
 };
 
 /* The stack's YAML (malloc'd), or NULL with the failing template name in bad. */

@@ -2,7 +2,7 @@
 # The addon plugins on a testbed cluster (1 master, 1 worker, kubeadm; the
 # hosts prepared as in the kubeadm test): every addon enabled and its
 # objects in the cluster (host-upgrades: a timer on each host), a second run
-# that writes nothing, a dependency on a disabled addon refused before any
+# that writes nothing, dependencies on disabled addons refused before any
 # change, one option changed (only that addon's objects written), one addon
 # disabled and another dropped from cluster.yml (their objects gone, the
 # others untouched).
@@ -49,7 +49,7 @@ a = doc["addons"] = {
                       "node_selector": {"kubernetes.io/hostname": "host-2"},
                       "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
                       "default_backend": {"image": "registry.k8s.io/defaultbackend-amd64:1.5"},
-                      "extra_args": ["--enable-ssl-passthrough"]},
+                      "extra_args": ["--enable-ssl-passthrough"], "admission_webhook": {"enabled": True}},
     "cert-manager": {"enabled": True, "ca_issuer": {"enabled": True},
                      "issuers": [{"name": "letsencrypt", "spec": {"acme": {
                          "server": "https://acme-v02.api.letsencrypt.org/directory",
@@ -78,7 +78,10 @@ for s in ingress-nginx cert-manager metrics-server kured helm host-upgrades; do
         expect_contains "$(jq -r 'select(.status == "changed") | .step' <<<"$out")" "addon-$s." \
                 "$s changed something"
 done
-# Ordering: host-upgrades (drain through kured) runs after kured.
+# Ordering: ingress-nginx (webhook certificate from cert-manager) after
+# cert-manager, host-upgrades (drain through kured) after kured.
+expect_eq "$(jq -r 'select(.step != null and (.step | startswith("addon-"))) | .step' <<<"$out" | head -n 1)" \
+        "addon-cert-manager.apply" "cert-manager first"
 order=$(jq -r 'select(.step != null and (.step | startswith("addon-"))) | .step' <<<"$out" | uniq)
 expect_eq "$(grep -n 'addon-kured.apply' <<<"$order" | cut -d: -f1)" "$(($(grep -n 'addon-host-upgrades.host' <<<"$order" | head -n 1 | cut -d: -f1) - 1))" \
         "host-upgrades right after kured"
@@ -107,6 +110,11 @@ expect_contains "$(jq -c '.spec.template.spec.containers[0].args' <<<"$d")" \
 expect_eq "$(api /api/v1/namespaces/ingress-nginx/configmaps/ingress-nginx-controller | jq -c .data)" \
         '{"use-forwarded-headers":"true"}' "ingress configmap"
 expect_eq "$(exists /apis/networking.k8s.io/v1/ingressclasses/nginx)" "200" "IngressClass nginx"
+expect_eq "$(api /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/ingress-nginx-admission |
+        jq -r '.metadata.annotations."cert-manager.io/inject-ca-from"')" "ingress-nginx/ingress-nginx-admission" \
+        "ingress admission webhook"
+expect_eq "$(api /apis/cert-manager.io/v1/namespaces/ingress-nginx/certificates/ingress-nginx-admission | jq -r .spec.secretName)" \
+        "ingress-nginx-admission" "webhook certificate from cert-manager"
 expect_eq "$(api /apis/apps/v1/namespaces/ingress-nginx/deployments/default-http-backend | jq -r '.spec.template.spec.containers[0].image')" \
         "registry.k8s.io/defaultbackend-amd64:1.5" "default backend image"
 # cert-manager, its issuers and the CA issuer
@@ -151,7 +159,8 @@ snapshot() {
                         /apis/rbac.authorization.k8s.io/v1/clusterroles \
                         /apis/rbac.authorization.k8s.io/v1/rolebindings \
                         /apis/networking.k8s.io/v1/ingressclasses /apis/cert-manager.io/v1/clusterissuers \
-                        /apis/helm.cattle.io/v1/helmcharts \
+                        /apis/helm.cattle.io/v1/helmcharts /apis/cert-manager.io/v1/certificates \
+                        /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations \
                         /apis/apiregistration.k8s.io/v1/apiservices; do
                         api "$p?$q" | jq -r '.items[] | "\(.kind) \(.metadata.namespace) \(.metadata.name) \(.metadata.resourceVersion)"'
                 done
@@ -184,6 +193,13 @@ expect_rc 1 "host-upgrades draining without kured"
 expect_contains "$err" "addons.host-upgrades.drain" "the key is named"
 expect_contains "$err" "addons.kured" "the missing addon is named"
 expect_eq "$(exists /apis/apps/v1/namespaces/kube-system/daemonsets/kured)" "200" "nothing removed"
+
+write_cfg 'a["cert-manager"]["enabled"] = False'
+up
+expect_rc 1 "ingress webhook without cert-manager"
+expect_contains "$err" "addons.ingress-nginx.admission_webhook" "the webhook key is named"
+expect_contains "$err" "addons.cert-manager" "cert-manager is named"
+expect_eq "$(exists /apis/apps/v1/namespaces/cert-manager/deployments/cert-manager)" "200" "cert-manager kept"
 
 # One option changed: only that addon's objects are written.
 write_cfg 'a["ingress-nginx"]["configmap"]["proxy-body-size"] = "8m"'

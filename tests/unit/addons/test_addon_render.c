@@ -196,6 +196,8 @@ static void ingress_as_daemonset_takes_host_ports(void **state)
         expect_json(json_get(ds, "spec.template.spec.nodeSelector"),
                     "{\"kubernetes.io/os\":\"linux\"}");
         expect_json(json_get(ds, "spec.template.spec.tolerations"), "[]");
+        expect_json(json_get(ds, "spec.template.spec.volumes"), "[]");
+        assert_null(find(&d, "ValidatingWebhookConfiguration", "ingress-nginx-admission"));
         expect_json(json_get(find(&d, "ConfigMap", "ingress-nginx-controller"), "data"), "{}");
         assert_string_equal(json_get_str(find(&d, "Service", "ingress-nginx-controller"),
                                          "spec.externalTrafficPolicy"),
@@ -224,12 +226,13 @@ static void ingress_as_deployment_with_every_option(void **state)
                 .default_backend_image = "reg/backend:1",
                 .extra_args = extra,
                 .n_extra_args = 1,
+                .admission_webhook = 1,
         };
         char bad[64];
         struct docs d;
         char *yaml = ingress_render(&o, bad, sizeof(bad));
         parse(yaml, &d);
-        assert_int_equal(d.d.n, 12);
+        assert_int_equal(d.d.n, 16);
         yajl_val dep = find(&d, "Deployment", "ingress-nginx-controller");
         assert_non_null(dep);
         expect_json(json_get(dep, "spec.replicas"), "3");
@@ -242,7 +245,22 @@ static void ingress_as_deployment_with_every_option(void **state)
                     "\"--controller-class=k8s.io/ingress-nginx\",\"--ingress-class=nginx\","
                     "\"--configmap=$(POD_NAMESPACE)/ingress-nginx-controller\","
                     "\"--default-backend-service=$(POD_NAMESPACE)/default-http-backend\","
-                    "\"--enable-ssl-passthrough\"]");
+                    "\"--validating-webhook=:8443\",\"--validating-webhook-certificate=/usr/"
+                    "local/certificates/cert\",\"--validating-webhook-key=/usr/local/"
+                    "certificates/key\",\"--enable-ssl-passthrough\"]");
+        expect_json(json_get(c, "volumeMounts"),
+                    "[{\"mountPath\":\"/usr/local/certificates/\",\"name\":\"webhook-cert\","
+                    "\"readOnly\":true}]");
+        expect_json(json_get(dep, "spec.template.spec.volumes"),
+                    "[{\"name\":\"webhook-cert\",\"secret\":{\"items\":[{\"key\":\"tls.crt\","
+                    "\"path\":\"cert\"},{\"key\":\"tls.key\",\"path\":\"key\"}],"
+                    "\"secretName\":\"ingress-nginx-admission\"}}]");
+        /* The webhook's certificate: cert-manager issues it, cainjector fills the CA in. */
+        yajl_val cert = find(&d, "Certificate", "ingress-nginx-admission");
+        assert_string_equal(json_get_str(cert, "spec.secretName"), "ingress-nginx-admission");
+        assert_non_null(find(&d, "Issuer", "ingress-nginx-selfsigned"));
+        assert_non_null(find(&d, "Service", "ingress-nginx-controller-admission"));
+        assert_non_null(find(&d, "ValidatingWebhookConfiguration", "ingress-nginx-admission"));
         /* The user's kubernetes.io/os wins over the default, without a duplicate key. */
         expect_json(json_get(dep, "spec.template.spec.nodeSelector"),
                     "{\"disk\":\"ssd\",\"kubernetes.io/os\":\"windows\"}");
