@@ -80,9 +80,9 @@ for s in ingress-nginx cert-manager metrics-server kured helm host-upgrades; do
 done
 # Ordering: ingress-nginx (webhook certificate from cert-manager) after
 # cert-manager, host-upgrades (drain through kured) after kured.
-expect_eq "$(jq -r 'select(.step != null and (.step | startswith("addon-"))) | .step' <<<"$out" | head -n 1)" \
+expect_eq "$(jq -r 'select(.phase == "addons" and .step != null) | .step' <<<"$out" | head -n 1)" \
         "addon-cert-manager.apply" "cert-manager first"
-order=$(jq -r 'select(.step != null and (.step | startswith("addon-"))) | .step' <<<"$out" | uniq)
+order=$(jq -r 'select(.phase == "addons" and .step != null) | .step' <<<"$out" | uniq)
 expect_eq "$(grep -n 'addon-kured.apply' <<<"$order" | cut -d: -f1)" "$(($(grep -n 'addon-host-upgrades.host' <<<"$order" | head -n 1 | cut -d: -f1) - 1))" \
         "host-upgrades right after kured"
 
@@ -106,7 +106,8 @@ expect_eq "$(jq -c '.spec.template.spec.tolerations' <<<"$d")" '[{"effect":"NoSc
         "ingress tolerations"
 # shellcheck disable=SC2016 # $(POD_NAMESPACE) is for the kubelet to expand
 expect_contains "$(jq -c '.spec.template.spec.containers[0].args' <<<"$d")" \
-        '"--default-backend-service=$(POD_NAMESPACE)/default-http-backend","--enable-ssl-passthrough"]' "ingress args"
+        '"--default-backend-service=$(POD_NAMESPACE)/default-http-backend","--validating-webhook=:8443",' "ingress args"
+expect_contains "$(jq -c '.spec.template.spec.containers[0].args' <<<"$d")" '"--enable-ssl-passthrough"]' "ingress extra args last"
 expect_eq "$(api /api/v1/namespaces/ingress-nginx/configmaps/ingress-nginx-controller | jq -c .data)" \
         '{"use-forwarded-headers":"true"}' "ingress configmap"
 expect_eq "$(exists /apis/networking.k8s.io/v1/ingressclasses/nginx)" "200" "IngressClass nginx"
