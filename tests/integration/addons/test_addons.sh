@@ -3,9 +3,9 @@
 # hosts prepared as in the kubeadm test): every addon enabled and its
 # objects in the cluster (host-upgrades: a timer on each host), a second run
 # that writes nothing, dependencies on disabled addons refused before any
-# change, one option changed (only that addon's objects written), one addon
-# disabled and another dropped from cluster.yml (their objects gone, the
-# others untouched).
+# change, one option changed (only that addon's objects written), two
+# addons disabled and another dropped from cluster.yml (their objects gone,
+# the others untouched).
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 version=1.34.2
@@ -214,26 +214,34 @@ expect_eq "$(api /api/v1/namespaces/ingress-nginx/configmaps/ingress-nginx-contr
 expect_eq "$(snapshot | grep -v ingress-nginx-controller | grep -v '^ConfigMap ingress-nginx ')" \
         "$(grep -v ingress-nginx-controller <<<"$before" | grep -v '^ConfigMap ingress-nginx ')" "nothing else written"
 
-# metrics-server disabled, host-upgrades dropped from cluster.yml: gone; the rest untouched.
-write_cfg 'a["ingress-nginx"]["configmap"]["proxy-body-size"] = "8m"; a["metrics-server"]["enabled"] = False; del a["host-upgrades"]'
+# metrics-server and helm disabled, host-upgrades dropped from cluster.yml:
+# their objects gone (helm's charts before its controller), the rest untouched.
+write_cfg 'a["ingress-nginx"]["configmap"]["proxy-body-size"] = "8m"; a["metrics-server"]["enabled"] = False; a["helm"]["enabled"] = False; del a["host-upgrades"]'
 before=$(snapshot)
 up --output json
-expect_rc 0 "metrics-server disabled, host-upgrades removed"
+expect_rc 0 "metrics-server and helm disabled, host-upgrades removed"
 changed=$(jq -r 'select(.status == "changed") | "\(.host) \(.step): \(.detail)"' <<<"$out" | sort)
 expect_contains "$changed" "addon-metrics-server.apply: stack metrics-server: 0 created, 0 updated, 9 pruned" \
         "metrics-server stack pruned"
+expect_contains "$changed" "addon-helm.apply: stack helm-controller: 0 created, 0 updated, 5 pruned" \
+        "helm-controller pruned last"
 expect_eq "$(grep -c 'addon-host-upgrades.host' <<<"$changed")" "2" "timer removed on both hosts"
-expect_eq "$(grep -vc 'addon-host-upgrades.host\|addon-metrics-server.apply' <<<"$changed")" "0" "nothing else changed"
+expect_eq "$(grep -vc 'addon-host-upgrades.host\|addon-metrics-server.apply\|addon-helm.apply' <<<"$changed")" "0" \
+        "nothing else changed"
 expect_eq "$(exists /apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io)" "404" "APIService gone"
 expect_eq "$(exists /apis/apps/v1/namespaces/kube-system/deployments/metrics-server)" "404" "metrics-server gone"
 expect_eq "$(exists /api/v1/namespaces/kube-system/configmaps/pharos-stack-metrics-server)" "404" "inventory gone"
+expect_eq "$(exists /apis/apiextensions.k8s.io/v1/customresourcedefinitions/helmcharts.helm.cattle.io)" "404" \
+        "HelmChart CRD gone"
+expect_eq "$(exists /api/v1/namespaces/kube-system/configmaps/pharos-stack-helm-charts)" "404" "charts inventory gone"
 for i in 1 2; do
         run on "$i" test -e /etc/systemd/system/pharos-host-upgrades.timer -o -e /usr/local/libexec/pharos-host-upgrades
         expect_rc 1 "host-$i timer and program removed"
         run on "$i" /usr/local/lib/pharos-testbed/bin/systemctl is-active pharos-host-upgrades.timer
         expect_eq "$out" "inactive" "host-$i timer stopped"
 done
-expect_eq "$(snapshot | grep -v metrics)" "$(grep -v metrics <<<"$before")" "the other addons untouched"
+expect_eq "$(snapshot | grep -v 'metrics\|helm\|HelmChart')" "$(grep -v 'metrics\|helm\|HelmChart' <<<"$before")" \
+        "the other addons untouched"
 
 # Disabled and gone stay so without a write.
 before=$(snapshot)
