@@ -1,4 +1,5 @@
 /* Cordon, evict and delete a Node through the API (kube/drain.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static long now_ms(void)
 static void sleep_ms(long ms)
 {
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-        while (nanosleep(&ts, &ts) != 0)
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
                 ;
 }
 
