@@ -55,13 +55,12 @@ struct run {
         pthread_mutex_t out_mu;  /* whole progress lines, never interleaved */
         unsigned long changes;   /* total over all steps and hosts */
         unsigned long would_run; /* --plan: steps that have work */
+        const char *sequence;    /* the sequence running (the steps' "sequence" fact) */
         /* Kubernetes API access (run/kube_access.h), created on first use. */
         pthread_mutex_t kube_mu;
         struct kube_client *kube;
         size_t kube_master; /* index of the master the client talks to */
         struct tp_target kube_jump, kube_jump_bastion;
-        /* The sequence being run, the "sequence" fact of every step. */
-        const char *sequence;
         /* Facts of the whole run beyond the hosts' own (worker up's join data),
          * borrowed from the caller; they may hold secrets and are never printed. */
         const struct tp_env *params;
