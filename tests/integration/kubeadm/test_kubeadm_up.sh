@@ -146,6 +146,34 @@ expect_contains "$out" "1 change" "only that change"
 expect_eq "$(api /api/v1/nodes/host-1 | jq -r '.metadata.labels."node-address.kontena.io/external-ip"')" "$(addr 0)" \
         "external-ip back"
 
+# A changed api.sans and API server flag reach the running control plane:
+# new certificate, new manifest, API server restarted, config stored.
+python3 - "$dir/cluster.yml" <<'PY'
+import sys, yaml
+path = sys.argv[1]
+doc = yaml.safe_load(open(path))
+doc["api"]["sans"].append("api2.example.com")
+doc["admission_plugins"] = [{"name": "PodNodeSelector", "enabled": True}]
+yaml.safe_dump(doc, open(path, "w"))
+PY
+up
+expect_rc 0 "up with a changed kubeadm configuration"
+expect_contains "$out" "applied the changed kubeadm configuration: API server certificate, API server, kubeadm-config" \
+        "reconfigured"
+for ((i = 1; i <= masters; i++)); do
+        expect_contains "$(on "$i" openssl x509 -noout -ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt)" \
+                "DNS:api2.example.com" "host-$i certificate has the new SAN"
+        expect_contains "$(on "$i" cat /etc/kubernetes/manifests/kube-apiserver.yaml)" \
+                "PodNodeSelector" "host-$i API server manifest has the new flag"
+        expect_contains "$(openssl s_client -connect "$(addr $((i - 1))):6443" </dev/null 2>/dev/null |
+                openssl x509 -noout -ext subjectAltName)" "DNS:api2.example.com" "host-$i serves the new certificate"
+done
+expect_contains "$(api /api/v1/namespaces/kube-system/configmaps/kubeadm-config | jq -r .data.ClusterConfiguration)" \
+        "api2.example.com" "ClusterConfiguration uploaded"
+up
+expect_rc 0 "up after the change"
+expect_contains "$out" "no changes" "the change is applied once"
+
 # Another master with a different encryption key is never overwritten.
 if ((masters > 1)); then
         other=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
