@@ -25,6 +25,10 @@
 #define KADM_KUBELET_CONF  "/etc/kubernetes/kubelet.conf"
 #define KADM_API_PORT      6443
 #define KADM_MAX_FILES     12
+/* Node annotations listing the labels and taints (key:effect) pharos put
+ * there, comma-separated: what it may remove when cluster.yml drops them. */
+#define KADM_MANAGED_LABELS "pharos.kontena.io/labels"
+#define KADM_MANAGED_TAINTS "pharos.kontena.io/taints"
 
 /* A growing text buffer; `oom` sticks once an allocation failed. */
 struct kbuf {

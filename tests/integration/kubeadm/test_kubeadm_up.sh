@@ -146,6 +146,34 @@ expect_contains "$out" "1 change" "only that change"
 expect_eq "$(api /api/v1/nodes/host-1 | jq -r '.metadata.labels."node-address.kontena.io/external-ip"')" "$(addr 0)" \
         "external-ip back"
 
+# Labels and taints dropped from cluster.yml leave the Node; others' stay.
+curl -fsSk --cert "$dir/admin.pem" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+        -d '{"metadata":{"labels":{"other.example.com/keep":"yes"}}}' \
+        "https://$(addr 0):6443/api/v1/nodes/host-$w" >/dev/null
+taints=$(api "/api/v1/nodes/host-$n" | jq -c '.spec.taints + [{"key":"other","value":"x","effect":"NoExecute"}]')
+curl -fsSk --cert "$dir/admin.pem" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+        -d "{\"spec\":{\"taints\":$taints}}" "https://$(addr 0):6443/api/v1/nodes/host-$n" >/dev/null
+python3 - "$dir/cluster.yml" <<'PY'
+import sys, yaml
+path = sys.argv[1]
+doc = yaml.safe_load(open(path))
+workers = [h for h in doc["hosts"] if h["role"] == "worker"]
+del workers[0]["labels"]["tier"]
+del doc["hosts"][-1]["taints"]
+yaml.safe_dump(doc, open(path, "w"))
+PY
+up
+expect_rc 0 "up without a label and a taint"
+node=$(api "/api/v1/nodes/host-$w")
+expect_eq "$(jq -r '.metadata.labels.tier // "gone"' <<<"$node")" "gone" "dropped label removed"
+expect_eq "$(jq -r '.metadata.labels."example.com/zone"' <<<"$node")" "a-1" "kept label stays"
+expect_eq "$(jq -r '.metadata.labels."other.example.com/keep"' <<<"$node")" "yes" "someone else's label untouched"
+expect_eq "$(api "/api/v1/nodes/host-$n" | jq -c '[.spec.taints[] | select(.key != "node-role.kubernetes.io/control-plane") | [.key, .value, .effect]]')" \
+        '[["other","x","NoExecute"]]' "dropped taint removed, someone else's kept"
+up
+expect_rc 0 "up after removing"
+expect_contains "$out" "no changes" "removal done once"
+
 # A changed api.sans and API server flag reach the running control plane:
 # new certificate, new manifest, API server restarted, config stored.
 python3 - "$dir/cluster.yml" <<'PY'

@@ -104,4 +104,10 @@ expect_rc 2 "invalid cluster.yml"
 expect_contains "$err" "bad.yml:3:" "located error"
 run "$PHAROS" up --bogus
 expect_rc 2 "bad flag"
+# A network provider no loaded plugin provides: exit 2, naming the key's line.
+printf 'hosts:\n  - address: 127.0.0.1\n    role: master\nnetwork:\n  provider: calico\n' >"$dir/net.yml"
+run "$PHAROS" --plugin-path "$FIXTURES/probe" up -c "$dir/net.yml"
+expect_rc 2 "unknown network provider"
+expect_contains "$err" "net.yml:5:13: error: network.provider: no loaded network plugin provides 'calico'" "provider error located"
+expect_contains "$err" "no network plugin is loaded" "loaded providers listed"
 finish
