@@ -127,12 +127,25 @@ journal_changes() {
         done
         echo "$total"
 }
+# Writes the admin (pharos, through admin.conf) made, from the API servers' audit logs.
+api_writes() {
+        local total=0 c
+        for ((i = 1; i <= masters; i++)); do
+                c=$(on "$i" cat /var/log/pharos-testbed/api-audit.jsonl |
+                        jq -s '[.[] | select(.user == "kubernetes-admin")] | length')
+                total=$((total + c))
+        done
+        echo "$total"
+}
 before=$(journal_changes)
+writes=$(api_writes)
+((writes > 0)) || fail "the audit log shows the first run's API writes"
 up --output json
 expect_rc 0 "second up"
 expect_eq "$(jq -r 'select(.phase == "up") | .detail' <<<"$out")" "no changes" "second up says no changes"
 expect_eq "$(jq -r 'select(.status == "changed") | .step' <<<"$out")" "" "no step changed"
 expect_eq "$(journal_changes)" "$before" "no mutating command on any host"
+expect_eq "$(api_writes)" "$writes" "no mutating API request"
 
 # A label edited by hand is put back, and only that Node is written.
 api /api/v1/nodes/host-1 >/dev/null
@@ -198,9 +211,11 @@ for ((i = 1; i <= masters; i++)); do
 done
 expect_contains "$(api /api/v1/namespaces/kube-system/configmaps/kubeadm-config | jq -r .data.ClusterConfiguration)" \
         "api2.example.com" "ClusterConfiguration uploaded"
+writes=$(api_writes)
 up
 expect_rc 0 "up after the change"
 expect_contains "$out" "no changes" "the change is applied once"
+expect_eq "$(api_writes)" "$writes" "no mutating API request after the change"
 
 # Another master with a different encryption key is never overwritten.
 if ((masters > 1)); then
