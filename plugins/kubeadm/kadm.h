@@ -170,6 +170,8 @@ struct kadm_state {
         struct kadm_join join;
         enum kadm_host_status *status;
         size_t n_status;
+        int nodes_read; /* the labels step listed the Nodes (once per run) */
+        void *nodes;    /* that list (a yajl_val), NULL if it could not be read */
 };
 
 extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "kadm.h"
 
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st)
@@ -111,6 +113,7 @@ static void kadm_fini(void *state)
         memset(st->enc_key, 0, sizeof(st->enc_key));
         memset(&st->join, 0, sizeof(st->join));
         free(st->status);
+        yajl_tree_free(st->nodes);
         pthread_mutex_destroy(&st->mu);
         free(st);
 }

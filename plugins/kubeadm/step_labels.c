@@ -174,16 +174,10 @@ static void member(struct kbuf *b, size_t *n, const char *key, const char *value
  * two annotations, so that those dropped from cluster.yml are removed while
  * the ones others set are never touched.
  */
-static int node_patch(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *node_json,
+static int node_patch(struct kadm_state *st, struct pharos_step_ctx *ctx, yajl_val node,
                       struct kbuf *b, int with_version)
 {
         const struct pharos_host *h = st->host;
-        char err[200];
-        yajl_val node = yajl_tree_parse(node_json, err, sizeof(err));
-        if (!node) {
-                h->step_fail(ctx, "cannot parse the Node object: %s", err);
-                return -1;
-        }
         struct kadm_kvs want = {0};
         char role_label[128];
         const struct pharos_config_node *taints = h->config_get(h->step_host(ctx), "taints");
@@ -191,7 +185,6 @@ static int node_patch(struct kadm_state *st, struct pharos_step_ctx *ctx, const 
         struct want_taint *want_t = calloc(n_want_t ? n_want_t : 1, sizeof(*want_t));
         if (!want_t || wanted_labels(st, ctx, &want, role_label, sizeof(role_label)) < 0) {
                 free(want_t);
-                yajl_tree_free(node);
                 h->step_fail(ctx, "out of memory");
                 return -1;
         }
@@ -268,7 +261,6 @@ static int node_patch(struct kadm_state *st, struct pharos_step_ctx *ctx, const 
         kb_free(&list);
         free(want.v);
         free(want_t);
-        yajl_tree_free(node);
         if (b->oom || oom) {
                 h->step_fail(ctx, "out of memory");
                 return -1;
@@ -291,21 +283,61 @@ static int node_path(struct kadm_state *st, struct pharos_step_ctx *ctx, char *p
         return 0;
 }
 
+/* Parses an API answer, failing the step when it is not JSON. */
+static yajl_val parse(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *json)
+{
+        char err[200];
+        yajl_val v = yajl_tree_parse(json, err, sizeof(err));
+        if (!v)
+                st->host->step_fail(ctx, "cannot parse the API's answer: %s", err);
+        return v;
+}
+
+/*
+ * The Node named `name` from one list of all Nodes read for the whole run:
+ * one API round trip instead of one per host (the API client is shared, so
+ * per-host reads queue one behind the other). NULL when it is not listed.
+ */
+static yajl_val listed_node(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *name)
+{
+        pthread_mutex_lock(&st->mu);
+        if (!st->nodes_read) {
+                long status = 0;
+                const char *resp = NULL;
+                st->nodes_read = 1;
+                if (st->host->kube_request(ctx, "GET", "/api/v1/nodes", NULL, &status, &resp) ==
+                            0 &&
+                    status == 200)
+                        st->nodes = yajl_tree_parse(resp, NULL, 0);
+        }
+        const char *ipath[] = {"items", NULL};
+        yajl_val items = st->nodes ? yajl_tree_get(st->nodes, ipath, yajl_t_array) : NULL;
+        yajl_val found = NULL;
+        const char *npath[] = {"metadata", "name", NULL};
+        for (size_t i = 0; !found && i < array_len(items); i++) {
+                yajl_val n = yajl_tree_get(items->u.array.values[i], npath, yajl_t_string);
+                const char *text = n ? YAJL_GET_STRING(n) : NULL;
+                if (text && !strcmp(text, name))
+                        found = items->u.array.values[i];
+        }
+        pthread_mutex_unlock(&st->mu);
+        return found;
+}
+
 static int labels_applies(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
         char path[300];
         if (node_path(st, ctx, path, sizeof(path)) < 0)
                 return -1;
-        long status = 0;
-        const char *resp = NULL;
         /* Before the cluster exists (as under --plan) there is no API to ask. */
-        if (st->host->kube_request(ctx, "GET", path, NULL, &status, &resp) < 0 || status != 200) {
+        yajl_val node = listed_node(st, ctx, path + 14);
+        if (!node) {
                 st->host->step_reason(ctx, "Node %s is not registered yet", path + 14);
                 return 1;
         }
         struct kbuf b = {0};
-        int rc = node_patch(st, ctx, resp, &b, 0);
+        int rc = node_patch(st, ctx, node, &b, 0);
         if (rc == 0 && b.len)
                 st->host->step_reason(ctx, "labels or taints of Node %s differ from cluster.yml",
                                       path + 14);
@@ -331,8 +363,12 @@ static int labels_run(struct pharos_step_ctx *ctx, void *state)
                         st->host->step_fail(ctx, "GET %s: HTTP %ld", path, status);
                         return -1;
                 }
+                yajl_val node = parse(st, ctx, resp);
+                if (!node)
+                        return -1;
                 struct kbuf b = {0};
-                int rc = node_patch(st, ctx, resp, &b, 1);
+                int rc = node_patch(st, ctx, node, &b, 1);
+                yajl_tree_free(node);
                 if (rc == 0 && b.len)
                         rc = st->host->kube_request(ctx, "PATCH", path, b.p, &status, &resp);
                 int patched = rc == 0 && b.len > 0;
