@@ -94,6 +94,13 @@ static int same_without(struct span s, struct span cut, struct span t, struct sp
         return same(s1, t1) && same(s2, t2);
 }
 
+size_t kadm_config_document(const char *text, const char *kind, const char **start)
+{
+        struct span d = document(text, kind);
+        *start = d.p;
+        return d.n;
+}
+
 unsigned kadm_config_changes(const char *old_text, const char *new_text)
 {
         unsigned ch = 0;

@@ -16,7 +16,9 @@
 #define KADM_CONFIG KADM_DIR "/kubeadm.yaml"
 /* The kubeadm.yaml in effect on a running control plane while a changed one
  * waits to be applied (kubeadm.reconfigure removes it when done). */
-#define KADM_PREVIOUS      KADM_DIR "/kubeadm.previous.yaml"
+#define KADM_PREVIOUS KADM_DIR "/kubeadm.previous.yaml"
+/* Checksum of the KubeletConfiguration a node's kubelet was last given. */
+#define KADM_KUBELET_MARK  KADM_DIR "/kubelet-config.sum"
 #define KADM_ENCRYPTION    KADM_DIR "/encryption.yaml"
 #define KADM_AUDIT_POLICY  KADM_DIR "/audit-policy.yaml"
 #define KADM_AUDIT_WEBHOOK KADM_DIR "/audit-webhook.yaml"
@@ -139,6 +141,8 @@ enum kadm_change {
 };
 /* enum kadm_change bits for a kubeadm.yaml going from old_text to new_text. */
 unsigned kadm_config_changes(const char *old_text, const char *new_text);
+/* The document of `kind` in a kubeadm.yaml: its length, *start NULL when absent. */
+size_t kadm_config_document(const char *text, const char *kind, const char **start);
 
 /* Shell word for s, single-quoted (malloc'd), NULL when out of memory. */
 char *kadm_shq(const char *s);
@@ -176,7 +180,7 @@ struct kadm_state {
 
 extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,
         kadm_step_init, kadm_step_cp_token, kadm_step_join_masters, kadm_step_worker_token,
-        kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure;
+        kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure, kadm_step_kubelet_config;
 
 /* Helpers shared by the steps. */
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st);

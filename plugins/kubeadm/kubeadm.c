@@ -92,7 +92,7 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_status,       &kadm_step_encryption_key, &kadm_step_config,
                 &kadm_step_init,         &kadm_step_cp_token,       &kadm_step_join_masters,
                 &kadm_step_worker_token, &kadm_step_join_workers,   &kadm_step_labels,
-                &kadm_step_reconfigure,
+                &kadm_step_reconfigure,  &kadm_step_kubelet_config,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {

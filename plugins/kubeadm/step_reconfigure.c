@@ -37,7 +37,7 @@ static char *read_text(struct kadm_state *st, struct pharos_step_ctx *ctx, const
         return text;
 }
 
-static void describe(unsigned ch, int upload, char *buf, size_t len)
+static void describe(unsigned ch, int upload, int upload_kubelet, char *buf, size_t len)
 {
         static const struct {
                 unsigned bit;
@@ -55,7 +55,10 @@ static void describe(unsigned ch, int upload, char *buf, size_t len)
                         used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
                                                  parts[i].what);
         if (upload && used < len)
-                snprintf(buf + used, len - used, "%skubeadm-config", used ? ", " : "");
+                used += (size_t)snprintf(buf + used, len - used, "%skubeadm-config",
+                                         used ? ", " : "");
+        if (upload_kubelet && used < len)
+                snprintf(buf + used, len - used, "%skubelet-config", used ? ", " : "");
 }
 
 static int reconf_run(struct pharos_step_ctx *ctx, void *state)
@@ -71,7 +74,9 @@ static int reconf_run(struct pharos_step_ctx *ctx, void *state)
         free(old_text);
         free(new_text);
         /* The stored ClusterConfiguration is the cluster's: the first master uploads it. */
-        int upload = (ch & KADM_CH_CLUSTER) && kadm_host_index(st, ctx) == kadm_first_master(st);
+        int first = kadm_host_index(st, ctx) == kadm_first_master(st);
+        int upload = (ch & KADM_CH_CLUSTER) && first;
+        int upload_kubelet = (ch & KADM_CH_KUBELET) && first;
         struct kadm_input in;
         if (kadm_input_for(st, ctx, &in) < 0)
                 return -1;
@@ -84,6 +89,7 @@ static int reconf_run(struct pharos_step_ctx *ctx, void *state)
                 {"CONTROLLER", ch & KADM_CH_CONTROLLER ? "1" : "0"},
                 {"SCHEDULER", ch & KADM_CH_SCHEDULER ? "1" : "0"},
                 {"UPLOAD", upload ? "1" : "0"},
+                {"UPLOAD_KUBELET", upload_kubelet ? "1" : "0"},
         };
         int rc =
                 st->host->step_script(ctx, script_reconfigure_sh, env, sizeof(env) / sizeof(env[0]),
@@ -92,7 +98,7 @@ static int reconf_run(struct pharos_step_ctx *ctx, void *state)
         if (rc < 0)
                 return -1;
         char what[200];
-        describe(ch, upload, what, sizeof(what));
+        describe(ch, upload, upload_kubelet, what, sizeof(what));
         if (what[0])
                 st->host->step_changed(ctx, "applied the changed kubeadm configuration: %s", what);
         else

@@ -7,7 +7,7 @@
 # reads the new certificate and flags, then must answer /readyz before the
 # next master is touched.
 # Env: CONFIG PREVIOUS ADDRESS, and 0/1 flags APISERVER SANS CONTROLLER
-# SCHEDULER UPLOAD.
+# SCHEDULER UPLOAD UPLOAD_KUBELET (the nodes fetch the kubelet's later).
 set -eu
 pki=/etc/kubernetes/pki
 manifests=/etc/kubernetes/manifests
@@ -63,5 +63,8 @@ if [ "$SCHEDULER" = 1 ]; then
 fi
 if [ "$UPLOAD" = 1 ]; then
         kubeadm init phase upload-config kubeadm --config "$CONFIG"
+fi
+if [ "$UPLOAD_KUBELET" = 1 ]; then
+        kubeadm init phase upload-config kubelet --config "$CONFIG"
 fi
 rm -f "$PREVIOUS"

@@ -195,12 +195,17 @@ path = sys.argv[1]
 doc = yaml.safe_load(open(path))
 doc["api"]["sans"].append("api2.example.com")
 doc["admission_plugins"] = [{"name": "PodNodeSelector", "enabled": True}]
+doc["kubelet"] = {"read_only_port": True}
 yaml.safe_dump(doc, open(path, "w"))
 PY
 up
 expect_rc 0 "up with a changed kubeadm configuration"
-expect_contains "$out" "applied the changed kubeadm configuration: API server certificate, API server, kubeadm-config" \
+expect_contains "$out" "applied the changed kubeadm configuration: API server certificate, API server, kubeadm-config, kubelet-config" \
         "reconfigured"
+for ((i = 1; i <= n; i++)); do
+        expect_contains "$(on "$i" cat /var/lib/kubelet/config.yaml)" "readOnlyPort: 10255" \
+                "host-$i kubelet has the new configuration"
+done
 for ((i = 1; i <= masters; i++)); do
         expect_contains "$(on "$i" openssl x509 -noout -ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt)" \
                 "DNS:api2.example.com" "host-$i certificate has the new SAN"

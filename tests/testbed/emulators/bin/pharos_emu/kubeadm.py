@@ -1,5 +1,5 @@
 """kubeadm emulator: init, join, reset, token, config validate, version; init phases
-upload-certs, control-plane, certs apiserver, upload-config.
+upload-certs, control-plane, certs apiserver, upload-config; upgrade node phase kubelet-config.
 
 It lays out certificates and kubeconfigs as kubeadm does, writes static pod
 manifests that the kubelet emulator runs (the real etcd and the API
@@ -1352,6 +1352,34 @@ def cmd_version(argv):
     return 0
 
 
+def cmd_upgrade(argv, journal):
+    if argv[:3] != ["node", "phase", "kubelet-config"]:
+        raise KubeadmError("the emulator supports only 'kubeadm upgrade node phase kubelet-config'")
+    flags, pos = parse_flags(argv[3:], dict(COMMON, **{"kubeconfig": "str", "dry-run": "bool",
+                                                       "patches": "str"}))
+    if pos:
+        raise KubeadmError('unknown command "%s" for "kubeadm upgrade node phase kubelet-config"' % pos[0])
+    # Like kubeadm: the admin credentials on a control-plane node, the kubelet's elsewhere.
+    path = flags.get("kubeconfig") or ("/etc/kubernetes/admin.conf" if host.exists("/etc/kubernetes/admin.conf")
+                                       else "/etc/kubernetes/kubelet.conf")
+    client = kubeclient.Client.from_kubeconfig(path)
+    try:
+        cm = client.get("/api/v1/namespaces/kube-system/configmaps/kubelet-config")
+    except kubeclient.APIError as e:
+        raise KubeadmError("failed to download the kubelet configuration from ConfigMap \"kubelet-config\": %s" % e,
+                           "kubelet-config")
+    text = (cm.get("data") or {}).get("kubelet") or ""
+    old = host.read("/var/lib/kubelet/config.yaml")
+    if old is not None:
+        say("[upgrade] Backing up kubelet config file to /etc/kubernetes/tmp/kubeadm-kubelet-config/config.yaml")
+        host.write("/etc/kubernetes/tmp/kubeadm-kubelet-config/config.yaml", old)
+    say("[kubelet-start] Writing kubelet configuration to file \"/var/lib/kubelet/config.yaml\"")
+    host.write("/var/lib/kubelet/config.yaml", text)
+    say("[upgrade/kubelet-config] The kubelet configuration for this node was successfully upgraded!")
+    journal.changed = old != text
+    return 0
+
+
 def cmd_certs(argv):
     if argv and argv[0] == "certificate-key":
         say(secrets.token_hex(32))
@@ -1367,6 +1395,8 @@ def main(journal, argv):
     pkgdb.require_installed("kubeadm", "kubeadm")
     if not argv:
         raise KubeadmError("Usage:\n  kubeadm [command]")
+    if argv[0] == "upgrade":
+        return cmd_upgrade(argv[1:], journal)
     cmd = COMMANDS.get(argv[0])
     if cmd is None:
         raise KubeadmError("unknown command \"%s\" for \"kubeadm\"" % argv[0])
