@@ -247,6 +247,14 @@ struct pharos_host {
          * *status gets the HTTP status, *response the body (core-owned, as results). */
         int (*kube_request)(struct pharos_step_ctx *ctx, const char *method, const char *path,
                             const char *body, long *status, const char **response);
+
+        /* ABI 1.1 */
+        /*
+         * The loaded cluster.yml's path as given to pharos ("-" for stdin), or
+         * NULL when none is loaded. Paths a plugin reads from its section
+         * that are relative are meant from this file's directory.
+         */
+        const char *(*config_file)(struct pharos_plugin *self);
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */

@@ -46,7 +46,7 @@ expect_contains "$out" "\"name\": \"hello\"" "installed plugin found without PHA
 # pkg-config: the same plugin from a plain compiler line.
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$prefix/share/pkgconfig
 run pkg-config --variable=abi pharos-plugin
-expect_eq "$out" "1.0" "pkg-config abi"
+expect_eq "$out" "1.1" "pkg-config abi"
 run pkg-config --variable=plugindir pharos-plugin
 expect_contains "$out" "$prefix/" "pkg-config plugindir"
 expect_contains "$out" "/pharos/plugins/1" "plugindir has the ABI major"
