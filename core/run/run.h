@@ -35,12 +35,14 @@ struct run_host {
         char *facts[FACT_COUNT];    /* malloc'd, NULL when unknown */
         unsigned changes;           /* steps that changed this host */
         int os_claimed;             /* a step of an OS plugin applied to the host */
+        double retry_spent;         /* seconds of its retry budget used (run/retry.h) */
 };
 
 struct run_opts {
         unsigned concurrency; /* hosts worked on at once; 0 = 30 */
         int plan;             /* only ask applies() and print what would run */
         int json;             /* progress as one JSON object per line */
+        double retry_budget;  /* seconds of retrying per host; 0 = 600, <0 = no retries */
         struct tp_opts tp;    /* connection policy */
 };
 
