@@ -35,12 +35,14 @@ struct run_host {
         char *facts[FACT_COUNT];    /* malloc'd, NULL when unknown */
         unsigned changes;           /* steps that changed this host */
         int os_claimed;             /* a step of an OS plugin applied to the host */
+        double retry_spent;         /* seconds of its retry budget used (run/retry.h) */
 };
 
 struct run_opts {
         unsigned concurrency; /* hosts worked on at once; 0 = 30 */
         int plan;             /* only ask applies() and print what would run */
         int json;             /* progress as one JSON object per line */
+        double retry_budget;  /* seconds of retrying per host; 0 = 600, <0 = no retries */
         struct tp_opts tp;    /* connection policy */
 };
 
@@ -55,11 +57,16 @@ struct run {
         pthread_mutex_t out_mu;  /* whole progress lines, never interleaved */
         unsigned long changes;   /* total over all steps and hosts */
         unsigned long would_run; /* --plan: steps that have work */
+        const char *sequence;    /* the sequence running (the steps' "sequence" fact) */
         /* Kubernetes API access (run/kube_access.h), created on first use. */
         pthread_mutex_t kube_mu;
         struct kube_client *kube;
         size_t kube_master; /* index of the master the client talks to */
         struct tp_target kube_jump, kube_jump_bastion;
+        /* Facts of the whole run beyond the hosts' own (worker up's join data),
+         * borrowed from the caller; they may hold secrets and are never printed. */
+        const struct tp_env *params;
+        size_t n_params;
 };
 
 /* Prepares a run over every host of cfg. */

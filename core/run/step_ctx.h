@@ -17,6 +17,8 @@ struct pharos_step_ctx {
         char reason[256]; /* set by step_reason (plan output) */
         char change[256]; /* what step_changed said last */
         int changed;
+        int ran;       /* run() was called and succeeded */
+        int transient; /* the last service call failed in a way that may pass (run/retry.h) */
         struct tp_result res; /* buffers behind the last pharos_exec_result */
         char *file;           /* buffer behind the last step_read_file */
         char *response;       /* buffer behind the last kube_request */

@@ -64,7 +64,14 @@ struct pharos_step {
         const char *description;   /* one line shown by --plan and in progress output */
         /* Returns 1 if the step has work on ctx's host, 0 if not, <0 on error. NULL: always. */
         int (*applies)(struct pharos_step_ctx *ctx, void *state);
-        /* Does the work. Returns 0, or <0 after reporting through host->set_error. */
+        /*
+         * Does the work. Returns 0, or <0 after reporting through host->set_error.
+         * A failure is retried on that host (with backoff, within the run's
+         * per-host retry budget; applies() is asked again first) when the last
+         * step service the step called failed in a way that may pass: the
+         * connection was refused or lost, the API answered 429/5xx or not at
+         * all, or a command exited PHAROS_EXIT_TRANSIENT. Others fail at once.
+         */
         int (*run)(struct pharos_step_ctx *ctx, void *state);
 };
 
@@ -118,6 +125,10 @@ enum pharos_exec_flags {
         PHAROS_EXEC_SECRET = 1u << 2, /* never show the command text (it holds a secret) */
         PHAROS_EXEC_QUIET = 1u << 3,  /* don't stream the output to the log at -v */
 };
+
+/* Exit status (sysexits' EX_TEMPFAIL) by which a host command says its failure
+ * is transient, e.g. a service it waits for is not up yet: the step is retried. */
+#define PHAROS_EXIT_TRANSIENT 75
 
 /* Result of a command run by a step. Buffers are owned by the core and stay
  * valid until the step's next call into the core or its return. */
@@ -192,7 +203,10 @@ struct pharos_host {
          */
         /* A fact about the step's host: "address", "role", "hostname",
          * "os.id", "os.id_like", "os.version_id", "arch", "user", "index"
-         * (position in cluster.yml). Core-owned string, or NULL if unknown. */
+         * (position in cluster.yml), "sequence" ("up", "worker-up", "reset");
+         * in `pharos worker up` also "worker_up.join_command" (a secret: the
+         * token) and "worker_up.api_endpoint" (HOST:PORT of the first master
+         * that answered). Core-owned string, or NULL if unknown. */
         const char *(*step_fact)(struct pharos_step_ctx *ctx, const char *name);
         /* The step's host entry of cluster.yml (see config.h). */
         const struct pharos_config_node *(*step_host)(struct pharos_step_ctx *ctx);

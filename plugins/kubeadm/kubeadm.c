@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "kadm.h"
 
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st)
@@ -43,6 +45,12 @@ int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
         const char *role = st->host->step_fact(ctx, "role");
         return role && !strcmp(role, "master");
+}
+
+int kadm_worker_up(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        const char *seq = st->host->step_fact(ctx, "sequence");
+        return seq && !strcmp(seq, "worker-up");
 }
 
 int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path)
@@ -90,6 +98,7 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_status,       &kadm_step_encryption_key, &kadm_step_config,
                 &kadm_step_init,         &kadm_step_cp_token,       &kadm_step_join_masters,
                 &kadm_step_worker_token, &kadm_step_join_workers,   &kadm_step_labels,
+                &kadm_step_reconfigure,  &kadm_step_kubelet_config, &kadm_step_worker_up_join,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {
@@ -110,6 +119,7 @@ static void kadm_fini(void *state)
         memset(st->enc_key, 0, sizeof(st->enc_key));
         memset(&st->join, 0, sizeof(st->join));
         free(st->status);
+        yajl_tree_free(st->nodes);
         pthread_mutex_destroy(&st->mu);
         free(st);
 }
