@@ -3,7 +3,8 @@
 # shellcheck shell=bash
 
 # shellcheck disable=SC2034 # read by the tests that source this
-ALL_PLUGINS=(os-ubuntu os-debian os-el firewalld runtime-containerd runtime-docker runtime-crio kubeadm network-weave)
+ALL_PLUGINS=(os-ubuntu os-debian os-el firewalld runtime-containerd runtime-docker runtime-crio kubeadm network-weave
+        network-calico network-custom)
 
 # cfg_edit FILE PYTHON: edits cluster.yml in place; the code sees the document as d.
 cfg_edit() {

@@ -31,23 +31,24 @@ cp "$dir/tb/cluster.yml" "$cfg"
 cfg_edit "$cfg" 'd["network"] = {"provider": "weave"}'
 a3=$(jq -r '.hosts[2].address' "$dir/tb/hosts.json")
 
-# up_until EVENT_FILTER: starts `pharos up --output json` in the background and
-# returns once an event matches the jq filter (pharos_pid is its pid).
+# up_until EVENT_FILTER [OPTION...]: starts `pharos up --output json` in the background
+# and returns once an event matches the jq filter (pharos_pid is its pid).
 up_until() {
-        local i
+        local i filter=$1
+        shift
         : >"$dir/events"
         # A script's background job starts with SIGINT ignored; a terminal's Ctrl-C
         # reaches pharos with the default action, so restore that before exec.
         python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-                "$PHAROS" up -c "$cfg" --output json >"$dir/events" 2>"$dir/stderr" &
+                "$PHAROS" up -c "$cfg" --output json "$@" >"$dir/events" 2>"$dir/stderr" &
         pharos_pid=$!
         for ((i = 0; i < 600; i++)); do
-                jq -e "select($1)" "$dir/events" >/dev/null 2>&1 && return 0
+                jq -e "select($filter)" "$dir/events" >/dev/null 2>&1 && return 0
                 kill -0 "$pharos_pid" 2>/dev/null || break
                 sleep 0.2
         done
         out=$(cat "$dir/events") err=$(cat "$dir/stderr")
-        fail "no event matching $1"
+        fail "no event matching $filter"
 }
 # up_wait: the exit status of the background run.
 up_wait() {
@@ -58,8 +59,9 @@ up_wait() {
         err=$(cat "$dir/stderr")
 }
 
-# Run 1: host-3 goes away when the runtime phase starts.
-up_until '.phase == "runtime" and .status == "start"'
+# Run 1: host-3 goes away when the runtime phase starts and stays away (no
+# retry budget: the run gives up on it at once instead of waiting for it).
+up_until '.phase == "runtime" and .status == "start"' --retry-budget 0
 # shellcheck disable=SC2016 # expanded inside the host
 "$TESTBED" exec --dir "$dir/tb" --host host-3 -- sh -c \
         'kill -KILL $(ps -e -o pid=,comm= | awk "\$2 == \"sshd\" {print \$1}")'
