@@ -29,6 +29,7 @@ static int parse_args(int argc, char **argv, struct up_args *a)
                 {"concurrency", required_argument, NULL, 'C'},
                 {"trust-hosts", no_argument, NULL, 'T'},
                 {"yes", no_argument, NULL, 'y'},
+                {"prune", no_argument, NULL, 'P'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
@@ -59,6 +60,9 @@ static int parse_args(int argc, char **argv, struct up_args *a)
                         a->opts.tp.trust_hosts = 1;
                         break;
                 case 'y':
+                        break;
+                case 'P':
+                        a->opts.prune = 1;
                         break;
                 case 'h':
                         cli_usage(&cmd_up, stdout);
@@ -99,8 +103,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 rc = run_connect(&r, &err);
         if (rc == 0)
                 rc = run_facts(&r, &err);
-        if (rc == 0)
-                rc = state_check(&r, &err);
+        /* The stored state is checked once the plugins' validation passed:
+         * theirs explains a broken etcd better than a failing API request. */
+        r.after_validate = state_check;
         if (rc == 0)
                 rc = run_sequence(&r, "up", &err);
         int stored = 0;
@@ -133,7 +138,7 @@ const struct cli_command cmd_up = {
         .name = "up",
         .summary = "Bring the cluster to the shape cluster.yml describes",
         .usage = "usage: pharos up [-c FILE] [--plan] [--output text|json] [--concurrency N]\n"
-                 "                 [--trust-hosts]\n"
+                 "                 [--trust-hosts] [--prune]\n"
                  "\n"
                  "Validates cluster.yml (nothing is contacted when it is invalid), connects\n"
                  "to every host, gathers facts, then runs the steps of the loaded plugins\n"
@@ -148,6 +153,8 @@ const struct cli_command cmd_up = {
                  "      --concurrency N   hosts worked on at once (default 30)\n"
                  "      --trust-hosts     accept and record changed host keys\n"
                  "  -y, --yes             do not ask for confirmation\n"
+                 "      --prune           delete the Node objects of masters removed from\n"
+                 "                        cluster.yml (else the command to do it is printed)\n"
                  "\n"
                  "Exit status: 0 done, 1 failed on a host, 2 invalid cluster.yml or usage.\n",
         .run = run,

@@ -98,6 +98,9 @@ static const struct pharos_host table = {
         .kube_apply_stack = step_svc_kube_apply,
         .kube_delete_stack = step_svc_kube_delete,
         .kube_request = step_svc_kube_request,
+        .https_request = step_svc_https,
+        .run_setting = step_svc_setting,
+        .step_refuse = step_svc_refuse,
 };
 
 const struct pharos_host *host_services(void)

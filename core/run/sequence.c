@@ -16,6 +16,7 @@ struct step_job {
         const char *phase;
         size_t *hosts; /* indexes into r->hosts */
         size_t n;
+        int refused; /* a host's failure was a refusal (step_refuse) */
 };
 
 static double now_s(void)
@@ -60,6 +61,8 @@ static int step_on_host(void *ud, size_t k, struct pharos_error *err)
                                   ctx.changed && ctx.change[0] ? ctx.change : NULL);
                 }
         }
+        if (rc < 0 && ctx.refused)
+                __atomic_store_n(&j->refused, 1, __ATOMIC_SEQ_CST);
         if (rc < 0) {
                 perr_set(err, PERR_FAIL, "phase %s, host %s, step %s: %s", j->phase,
                          h->cfg->address, s->id, ctx.error[0] ? ctx.error : "failed");
@@ -70,11 +73,14 @@ static int step_on_host(void *ud, size_t k, struct pharos_error *err)
         return rc;
 }
 
-/* The hosts a step runs on: every host, or the first master for ONCE steps. */
+/* The hosts a step runs on: every selected host, or the first selected master
+ * for ONCE steps. */
 static size_t step_hosts(const struct run *r, const struct pharos_step *s, size_t *out)
 {
         size_t n = 0;
         for (size_t i = 0; i < r->n_hosts; i++) {
+                if (!r->hosts[i].selected)
+                        continue;
                 if (s->flags & PHAROS_STEP_ONCE) {
                         if (strcmp(r->hosts[i].cfg->role, "master") == 0) {
                                 out[n++] = i;
@@ -114,7 +120,7 @@ static int check_os_claimed(struct run *r, struct pharos_error *err)
                 return 0;
         for (size_t i = 0; i < r->n_hosts; i++) {
                 const struct run_host *h = &r->hosts[i];
-                if (h->os_claimed)
+                if (h->os_claimed || !h->selected)
                         continue;
                 return perr_set(err, PERR_FAIL,
                                 "phase validate, host %s: %s %s is not supported by any loaded OS "
@@ -126,6 +132,15 @@ static int check_os_claimed(struct run *r, struct pharos_error *err)
         return 0;
 }
 
+/* The end of validation: hosts claimed, then the command's own checks. */
+static int validated(struct run *r, struct pharos_error *err)
+{
+        int rc = check_os_claimed(r, err);
+        if (rc == 0 && r->after_validate)
+                rc = r->after_validate(r, err);
+        return rc;
+}
+
 int run_sequence(struct run *r, const char *name, struct pharos_error *err)
 {
         const struct phase_sequence *seq = NULL;
@@ -134,6 +149,7 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                         seq = s;
         if (!seq)
                 return perr_set(err, PERR_USAGE, "unknown sequence '%s'", name);
+        r->sequence = seq->name;
         size_t *order = NULL;
         int rc = steps_resolve(r->reg, &order, err);
         if (rc < 0)
@@ -151,25 +167,26 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                         continue;
                 if (!os_checked && strcmp(rs->step.phase, "validate") != 0) {
                         os_checked = 1;
-                        if ((rc = check_os_claimed(r, err)) < 0)
+                        if ((rc = validated(r, err)) < 0)
                                 break;
                 }
                 if (!current || strcmp(current, rs->step.phase) != 0) {
                         current = rs->step.phase;
                         run_event(r, current, NULL, NULL, "start", run_elapsed(r), NULL);
                 }
-                struct step_job job = {r, rs, rs->step.phase, hosts,
-                                       step_hosts(r, &rs->step, hosts)};
+                struct step_job job = {
+                        r, rs, rs->step.phase, hosts, step_hosts(r, &rs->step, hosts), 0};
                 unsigned conc = rs->step.flags & PHAROS_STEP_SERIAL ? 1 : r->opts.concurrency;
                 struct xr_report rep;
                 if (xr_run(job.n, conc, step_on_host, &job, &rep) < 0) {
                         char summary[900];
                         xr_summary(&rep, summary, sizeof(summary));
-                        rc = perr_set(err, PERR_FAIL, "%s", summary);
+                        /* A refusal comes before any change: a usage error, exit 2. */
+                        rc = perr_set(err, job.refused ? PERR_USAGE : PERR_FAIL, "%s", summary);
                 }
         }
         if (rc == 0 && !os_checked)
-                rc = check_os_claimed(r, err);
+                rc = validated(r, err);
         free(hosts);
         free(order);
         return rc;

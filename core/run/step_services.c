@@ -56,6 +56,27 @@ void step_svc_fail(struct pharos_step_ctx *ctx, const char *fmt, ...)
         va_end(ap);
 }
 
+void step_svc_refuse(struct pharos_step_ctx *ctx, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fail_v(ctx, fmt, ap);
+        va_end(ap);
+        ctx->refused = 1;
+}
+
+const char *step_svc_setting(struct pharos_step_ctx *ctx, const char *name)
+{
+        const struct run *r = ctx->run;
+        if (!strcmp(name, "sequence"))
+                return r->sequence;
+        if (!strcmp(name, "prune"))
+                return r->opts.prune ? "1" : NULL;
+        if (!strcmp(name, "selected"))
+                return r->selection;
+        return NULL;
+}
+
 void step_svc_changed(struct pharos_step_ctx *ctx, const char *fmt, ...)
 {
         va_list ap;

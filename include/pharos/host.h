@@ -136,6 +136,27 @@ struct pharos_env {
 };
 
 /*
+ * An HTTPS request made from a host of the cluster (host->https_request): the
+ * connection is an SSH tunnel opened on `via`, so services that listen only
+ * inside the cluster (etcd's client port) are reachable; TLS verifies the
+ * server against ca_file and authenticates with cert_file/key_file, all read
+ * (with sudo) from `via`. Strings are borrowed for the call only.
+ */
+struct pharos_https_request {
+        uint32_t struct_size;  /* sizeof(struct pharos_https_request) */
+        const char *via;       /* address of the cluster.yml host to leave from; NULL: the step's */
+        const char *address;   /* where to connect from there; also the name TLS checks */
+        uint32_t port;         /* e.g. 2379 */
+        const char *ca_file;   /* path on `via`: CA certificate(s) of the server, PEM */
+        const char *cert_file; /* path on `via`: client certificate, PEM; NULL: none */
+        const char *key_file;  /* path on `via`: its private key (never logged) */
+        const char *method;    /* "GET", "POST" ... */
+        const char *path;      /* "/v3/cluster/member/list" */
+        const char *body;      /* JSON request body, or NULL */
+        uint32_t timeout_ms;   /* the whole request; 0: 10 s */
+};
+
+/*
  * The host-services table. Owned by the core; valid for the whole run.
  * `self` arguments are the handle the plugin's init() received.
  */
@@ -236,6 +257,28 @@ struct pharos_host {
          * *status gets the HTTP status, *response the body (core-owned, as results). */
         int (*kube_request)(struct pharos_step_ctx *ctx, const char *method, const char *path,
                             const char *body, long *status, const char **response);
+
+        /* Since ABI 1.1. */
+
+        /* Sends req (see struct pharos_https_request). Returns 0 when a response came:
+         * *status the HTTP status, *response the body (core-owned, as results); <0 with
+         * the step's error set when none did (no tunnel, unreadable certificates, TLS). */
+        int (*https_request)(struct pharos_step_ctx *ctx, const struct pharos_https_request *req,
+                             long *status, const char **response);
+        /*
+         * A setting of the run, core-owned, NULL when unset:
+         *   "sequence"  the sequence being run: "up", "reset", "worker-up"
+         *   "prune"     "1" when the user asked to delete what cluster.yml dropped
+         *               (pharos up --prune)
+         *   "selected"  cluster.yml indexes of the hosts the run works on, comma-separated
+         *               ("1,3"), when the command selected some (pharos reset -a/-r/-l);
+         *               NULL: every host. Steps only run on selected hosts.
+         */
+        const char *(*run_setting)(struct pharos_step_ctx *ctx, const char *name);
+        /* Like step_fail, but the step refuses what cluster.yml or the command asks for:
+         * the run stops with exit status 2. For steps that changed nothing (validate). */
+        void (*step_refuse)(struct pharos_step_ctx *ctx, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */
