@@ -74,12 +74,14 @@ static int step_on_host(void *ud, size_t k, struct pharos_error *err)
 }
 
 /* The hosts a step runs on: every selected host, or the first selected master
- * for ONCE steps. */
+ * for ONCE steps. Validation reads only, and sees the whole cluster: what a
+ * change to some hosts does to the others is decided there. */
 static size_t step_hosts(const struct run *r, const struct pharos_step *s, size_t *out)
 {
         size_t n = 0;
+        int all = strcmp(s->phase, "validate") == 0;
         for (size_t i = 0; i < r->n_hosts; i++) {
-                if (!r->hosts[i].selected)
+                if (!r->hosts[i].selected && !all)
                         continue;
                 if (s->flags & PHAROS_STEP_ONCE) {
                         if (strcmp(r->hosts[i].cfg->role, "master") == 0) {
@@ -120,7 +122,7 @@ static int check_os_claimed(struct run *r, struct pharos_error *err)
                 return 0;
         for (size_t i = 0; i < r->n_hosts; i++) {
                 const struct run_host *h = &r->hosts[i];
-                if (h->os_claimed || !h->selected)
+                if (h->os_claimed)
                         continue;
                 return perr_set(err, PERR_FAIL,
                                 "phase validate, host %s: %s %s is not supported by any loaded OS "

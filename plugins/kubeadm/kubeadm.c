@@ -83,6 +83,12 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 host->set_error(self, "out of memory");
                 return -1;
         }
+        /* The etcd steps need the tunnelled HTTPS and refusals of ABI 1.1. */
+        if (!PHAROS_HOST_HAS(host, step_refuse)) {
+                host->set_error(self, "needs a pharos core with plugin ABI 1.1 or later");
+                free(st);
+                return -1;
+        }
         st->host = host;
         st->self = self;
         pthread_mutex_init(&st->mu, NULL);
@@ -90,6 +96,8 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_status,       &kadm_step_encryption_key, &kadm_step_config,
                 &kadm_step_init,         &kadm_step_cp_token,       &kadm_step_join_masters,
                 &kadm_step_worker_token, &kadm_step_join_workers,   &kadm_step_labels,
+                &kadm_step_etcd_probe,   &kadm_step_etcd_check,     &kadm_step_etcd_remove,
+                &kadm_step_etcd_reset,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {
@@ -110,6 +118,7 @@ static void kadm_fini(void *state)
         memset(st->enc_key, 0, sizeof(st->enc_key));
         memset(&st->join, 0, sizeof(st->join));
         free(st->status);
+        kadm_etcd_free(st);
         pthread_mutex_destroy(&st->mu);
         free(st);
 }
