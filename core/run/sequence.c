@@ -16,7 +16,8 @@ struct step_job {
         const char *phase;
         size_t *hosts; /* indexes into r->hosts */
         size_t n;
-        int refused; /* a host's failure was a refusal (step_refuse) */
+        int refused;        /* a host's failure was a refusal (step_refuse) */
+        char refusal[1100]; /* the first refusal, whole: it says what to do instead */
 };
 
 static double now_s(void)
@@ -61,11 +62,11 @@ static int step_on_host(void *ud, size_t k, struct pharos_error *err)
                                   ctx.changed && ctx.change[0] ? ctx.change : NULL);
                 }
         }
-        if (rc < 0 && ctx.refused)
-                __atomic_store_n(&j->refused, 1, __ATOMIC_SEQ_CST);
         if (rc < 0) {
                 perr_set(err, PERR_FAIL, "phase %s, host %s, step %s: %s", j->phase,
                          h->cfg->address, s->id, ctx.error[0] ? ctx.error : "failed");
+                if (ctx.refused && !__atomic_exchange_n(&j->refused, 1, __ATOMIC_SEQ_CST))
+                        snprintf(j->refusal, sizeof(j->refusal), "%s", err->msg);
                 run_event(r, j->phase, h->cfg->address, s->id, "failed", now_s() - t0,
                           ctx.error[0] ? ctx.error : "failed");
         }
@@ -177,14 +178,15 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                         run_event(r, current, NULL, NULL, "start", run_elapsed(r), NULL);
                 }
                 struct step_job job = {
-                        r, rs, rs->step.phase, hosts, step_hosts(r, &rs->step, hosts), 0};
+                        r, rs, rs->step.phase, hosts, step_hosts(r, &rs->step, hosts), 0, ""};
                 unsigned conc = rs->step.flags & PHAROS_STEP_SERIAL ? 1 : r->opts.concurrency;
                 struct xr_report rep;
                 if (xr_run(job.n, conc, step_on_host, &job, &rep) < 0) {
                         char summary[900];
                         xr_summary(&rep, summary, sizeof(summary));
                         /* A refusal comes before any change: a usage error, exit 2. */
-                        rc = perr_set(err, job.refused ? PERR_USAGE : PERR_FAIL, "%s", summary);
+                        rc = job.refused ? perr_set(err, PERR_USAGE, "%s", job.refusal)
+                                         : perr_set(err, PERR_FAIL, "%s", summary);
                 }
         }
         if (rc == 0 && !os_checked)

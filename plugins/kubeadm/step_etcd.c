@@ -212,12 +212,6 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
                 }
         }
         pthread_mutex_unlock(&st->mu);
-        if (!reset && v.n_keep > 0 && v.n_keep % 2 == 0)
-                h->log(st->self, PHAROS_LOG_WARN,
-                       "cluster.yml has %zu masters: an even number of etcd members tolerates no "
-                       "more failures than %zu would (a majority of %zu must stay up); an odd "
-                       "number of masters is advised",
-                       v.n_keep, v.n_keep - 1, v.n_keep / 2 + 1);
         size_t *remove = calloc(members.n ? members.n : 1, sizeof(*remove));
         size_t n_remove = 0;
         char why[1400];
