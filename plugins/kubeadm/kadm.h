@@ -177,7 +177,7 @@ struct kadm_state {
 extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,
         kadm_step_init, kadm_step_cp_token, kadm_step_join_masters, kadm_step_worker_token,
         kadm_step_join_workers, kadm_step_labels, kadm_step_etcd_probe, kadm_step_etcd_check,
-        kadm_step_etcd_remove, kadm_step_etcd_reset;
+        kadm_step_etcd_remove, kadm_step_etcd_reset, kadm_step_reset;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);

@@ -97,7 +97,7 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_init,         &kadm_step_cp_token,       &kadm_step_join_masters,
                 &kadm_step_worker_token, &kadm_step_join_workers,   &kadm_step_labels,
                 &kadm_step_etcd_probe,   &kadm_step_etcd_check,     &kadm_step_etcd_remove,
-                &kadm_step_etcd_reset,
+                &kadm_step_etcd_reset,   &kadm_step_reset,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {
