@@ -28,8 +28,10 @@ for p in $packages; do
                 present="$present $p"
         fi
 done
+units=""
 if systemctl is-enabled -q kubelet 2>/dev/null && need "disable kubelet"; then
         systemctl disable --now kubelet >&2
+        units=1
 fi
 if [ -n "$present" ] && need "remove$present"; then
         if [ "$pkg" = apt ]; then
@@ -43,7 +45,10 @@ if [ -n "$present" ] && need "remove$present"; then
                 # shellcheck disable=SC2086
                 dnf remove -y -q --disableexcludes=all $present >&2
         fi
-        # The kubelet's unit files went with the package.
+        units=1
+fi
+# The kubelet's unit files went with the package: systemd forgets them.
+if [ -n "$units" ]; then
         systemctl daemon-reload >&2
 fi
 
