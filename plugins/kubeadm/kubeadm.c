@@ -2,7 +2,10 @@
  * kubeadm: the control plane. Renders the kubeadm configuration from
  * cluster.yml, runs `kubeadm init` on the first master, joins the other
  * masters one at a time and the workers in parallel, and puts the host
- * labels and taints on the Node objects.
+ * labels and taints on the Node objects. etcd follows the masters of
+ * cluster.yml: members of masters dropped from it (or reset) are removed
+ * under the quorum rules (step_etcd.c); `pharos reset` wipes what kubeadm
+ * left on a host (step_reset.c).
  *
  * Join data (bootstrap token, CA hash, certificate key) can only be made on
  * the first master, while a step runs on its own host: ONCE steps on the
