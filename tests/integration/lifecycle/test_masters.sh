@@ -94,6 +94,9 @@ expect_eq "$(members)" "host-1 host-3" "two etcd members left"
 expect_contains "$err" "2 masters" "quorum warning"
 expect_contains "$out$err" "kubectl delete node host-4" "the command still to run"
 expect_contains "$out" "removed etcd member host-4" "removal reported"
+# The seed's step 4, as printed (kubectl on a master, with its admin kubeconfig).
+run on 1 "kubectl --kubeconfig /etc/kubernetes/admin.conf delete node host-4"
+expect_rc 0 "the printed command deletes the Node"
 
 # Refusals: exit 2, nothing changed anywhere.
 for i in 1 2 3 5; do changes "$i" >"$dir/before-refusals-$i"; done
