@@ -126,10 +126,14 @@ static int emit_scalar(struct conv *c, const yaml_event_t *ev)
                 }
                 if (is_float(s)) {
                         /* Keep the text (no binary round trip), made valid JSON:
-                         * no '+' sign, a digit on both sides of the point. */
+                         * no '+' sign, no leading zeros, a digit on both sides of the point. */
                         char buf[128];
                         const char *p = s + (*s == '-' || *s == '+');
                         size_t lead = strspn(p, "0123456789"), o = 0;
+                        while (lead > 1 && *p == '0') {
+                                p++;
+                                lead--;
+                        }
                         if (n > 100 || !isfinite(strtod(s, NULL)))
                                 return fail_at(c, &ev->start_mark, "number out of range");
                         if (*s == '-')
@@ -149,6 +153,8 @@ static int emit_scalar(struct conv *c, const yaml_event_t *ev)
                                 p += 1 + frac;
                         }
                         o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s", p);
+                        if (o > 100) /* the same limit as the text, so what we write reads back */
+                                return fail_at(c, &ev->start_mark, "number out of range");
                         yajl_gen_number(c->gen, buf, o);
                         return 0;
                 }

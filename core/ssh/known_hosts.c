@@ -166,19 +166,28 @@ struct kh_line {
         char *key_b64;
 };
 
+/* Returns 0 for a host line, KH_LINE_REVOKED for an @revoked one, <0 for
+ * anything else (comments, @cert-authority: libssh2 can't check host
+ * certificates, so such lines never vouch for a key). */
+#define KH_LINE_REVOKED 1
 static int parse_line(char *line, struct kh_line *l)
 {
         char *save = NULL;
+        int kind = 0;
         line[strcspn(line, "\r\n")] = '\0';
         char *p = line;
         while (*p == ' ' || *p == '\t')
                 p++;
+        if (strncmp(p, "@revoked", 8) == 0 && (p[8] == ' ' || p[8] == '\t')) {
+                kind = KH_LINE_REVOKED;
+                p += 8;
+        }
         if (*p == '\0' || *p == '#' || *p == '@')
                 return -1;
         l->hosts = strtok_r(p, " \t", &save);
         l->type = strtok_r(NULL, " \t", &save);
         l->key_b64 = strtok_r(NULL, " \t", &save);
-        return l->hosts && l->type && l->key_b64 ? 0 : -1;
+        return l->hosts && l->type && l->key_b64 ? kind : -1;
 }
 
 int kh_check(const char *path, const char *host, int port, const unsigned char *blob, size_t len,
@@ -200,24 +209,34 @@ int kh_check(const char *path, const char *host, int port, const unsigned char *
         while (getline(&line, &cap, f) > 0) {
                 struct kh_line l;
                 lineno++;
-                if (parse_line(line, &l) < 0 || strcmp(l.type, type) != 0 ||
-                    !hosts_field_matches(l.hosts, name))
+                int kind = parse_line(line, &l);
+                if (kind < 0 || strcmp(l.type, type) != 0 || !hosts_field_matches(l.hosts, name))
                         continue;
                 size_t klen = 0;
                 unsigned char *k = b64_decode(l.key_b64, strlen(l.key_b64), &klen);
                 if (!k)
                         continue;
                 int same = klen == len && memcmp(k, blob, len) == 0;
-                if (same) {
+                if (kind == KH_LINE_REVOKED) {
                         free(k);
-                        status = KH_MATCH;
+                        if (!same)
+                                continue;
+                        /* revoked wins over any line that accepts the key, as in OpenSSH */
+                        if (found)
+                                found->line = lineno;
+                        status = KH_REVOKED;
                         break;
                 }
-                if (status == KH_UNKNOWN && found) {
-                        found->line = lineno;
-                        kh_fingerprint(k, klen, found->fingerprint);
+                /* keep reading after a match: a later @revoked line still counts */
+                if (same) {
+                        status = KH_MATCH;
+                } else if (status == KH_UNKNOWN) {
+                        if (found) {
+                                found->line = lineno;
+                                kh_fingerprint(k, klen, found->fingerprint);
+                        }
+                        status = KH_CHANGED;
                 }
-                status = KH_CHANGED;
                 free(k);
         }
         free(line);
@@ -382,7 +401,7 @@ void kh_known_types(const char *path, const char *host, int port, char *buf, siz
         size_t lcap = 0;
         while (getline(&line, &lcap, f) > 0) {
                 struct kh_line l;
-                if (parse_line(line, &l) < 0 || !hosts_field_matches(l.hosts, name))
+                if (parse_line(line, &l) != 0 || !hosts_field_matches(l.hosts, name))
                         continue;
                 /* skip types already listed */
                 size_t tl = strlen(l.type);

@@ -1,7 +1,8 @@
 /*
  * known_hosts in OpenSSH's format: plain and hashed (|1|) host patterns,
  * "[host]:port" for other ports, comma lists, wildcards and negation.
- * Marker lines (@cert-authority, @revoked) are left alone.
+ * @revoked lines refuse their key; @cert-authority lines are ignored (libssh2
+ * can't verify host certificates).
  *
  * The policy (accept-new) lives in the caller; this file only reads, checks,
  * appends and replaces. Writers in one process are serialised here, and
@@ -18,13 +19,15 @@ enum kh_status {
         KH_MATCH = 0,   /* a line for the host has exactly this key */
         KH_UNKNOWN = 1, /* no line for the host with a key of this type */
         KH_CHANGED = 2, /* a line for the host has another key of this type */
+        KH_REVOKED = 3, /* an @revoked line for the host has exactly this key */
 };
 
 /* "SHA256:" + unpadded base64 of the key blob's SHA-256, as ssh-keygen -l prints. */
 #define KH_FP_LEN 64
 void kh_fingerprint(const unsigned char *blob, size_t len, char out[KH_FP_LEN]);
 
-/* What kh_check found on a KH_CHANGED line. */
+/* What kh_check found on a KH_CHANGED line (line and fingerprint) or an
+ * @revoked one (line). */
 struct kh_found {
         int line;                    /* 1-based line number in the file */
         char fingerprint[KH_FP_LEN]; /* of the recorded key */

@@ -10,13 +10,7 @@
 #include <unistd.h>
 
 #include "ssh/local_exec.h"
-
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 static int decode_status(int st)
 {
@@ -68,7 +62,7 @@ int local_run(const char *name, const char *cmdline, const void *in, size_t in_l
         if (in_len == 0)
                 close_fd(&fds[0]);
         size_t sent = 0;
-        long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+        long long deadline = timeout_ms > 0 ? pharos_now_ms() + timeout_ms : 0;
         int rc = 0;
         char buf[32768];
         while (fds[1] >= 0 || fds[2] >= 0) {
@@ -77,7 +71,7 @@ int local_run(const char *name, const char *cmdline, const void *in, size_t in_l
                         p[i] = (struct pollfd){.fd = fds[i], .events = i ? POLLIN : POLLOUT};
                 int wait_ms = -1;
                 if (deadline) {
-                        long long left = deadline - now_ms();
+                        long long left = deadline - pharos_now_ms();
                         if (left <= 0) {
                                 kill(-pid, SIGKILL);
                                 rc = perr_set(err, PERR_FAIL,

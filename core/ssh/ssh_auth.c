@@ -166,6 +166,11 @@ int ssh_auth(LIBSSH2_SESSION *s, const char *host, const char *user, const char 
                                                                 NULL, key_path, pass);
                 if (rc == 0)
                         return 0;
+                if (rc == LIBSSH2_ERROR_TIMEOUT || rc == LIBSSH2_ERROR_SOCKET_RECV ||
+                    rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT)
+                        return perr_set(err, PERR_FAIL, "%s: authentication as %s %s", host, user,
+                                        rc == LIBSSH2_ERROR_TIMEOUT ? "timed out"
+                                                                    : "failed: connection lost");
                 if (rc == LIBSSH2_ERROR_FILE)
                         snprintf(key_why, sizeof(key_why), "key %s: %s", key_path,
                                  enc ? "wrong passphrase" : "unreadable or unsupported format");

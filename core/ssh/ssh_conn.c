@@ -10,6 +10,7 @@
 #include "ssh/ssh_conn.h"
 #include "ssh/ssh_hostkey.h"
 #include "ssh/ssh_socket.h"
+#include "util/clock.h"
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 
@@ -84,6 +85,12 @@ static void set_pref(LIBSSH2_SESSION *s, int method, const char *wanted)
                 libssh2_session_method_pref(s, method, list);
 }
 
+static int left_ms(long long deadline)
+{
+        long long left = deadline - pharos_now_ms();
+        return left > 0 ? (int)left : 0;
+}
+
 int sshc_connect(struct ssh_conn *c, const struct tp_target *t, const struct tp_opts *o,
                  struct pharos_error *err)
 {
@@ -96,6 +103,9 @@ int sshc_connect(struct ssh_conn *c, const struct tp_target *t, const struct tp_
         snprintf(c->user, sizeof(c->user), "%s", t->user ? t->user : "root");
         c->keepalive_s = o->keepalive_s > 0 ? o->keepalive_s : 30;
 
+        /* One budget for TCP, handshake and authentication together: a host
+         * that answers each stage slowly is still given up on in time. */
+        long long deadline = pharos_now_ms() + timeout_ms;
         c->sock = open_stream(c, t, port, timeout_ms, o, err);
         if (c->sock < 0) {
                 c->sock = -1;
@@ -112,16 +122,27 @@ int sshc_connect(struct ssh_conn *c, const struct tp_target *t, const struct tp_
         set_pref(c->s, LIBSSH2_METHOD_KEX, SSH_KEX_PREFS);
         set_pref(c->s, LIBSSH2_METHOD_HOSTKEY, hk);
         libssh2_session_set_blocking(c->s, 1);
-        libssh2_session_set_timeout(c->s, timeout_ms);
-        int rc = libssh2_session_handshake(c->s, c->sock);
+        int left = left_ms(deadline); /* 0 would mean no timeout to libssh2 */
+        libssh2_session_set_timeout(c->s, left);
+        int rc = left > 0 ? libssh2_session_handshake(c->s, c->sock) : LIBSSH2_ERROR_TIMEOUT;
         if (rc != 0) {
                 perr_set(err, PERR_FAIL, "%s: SSH handshake failed: %s", t->address,
                          rc == LIBSSH2_ERROR_TIMEOUT ? "timed out" : session_error(c->s));
                 sshc_close(c);
                 return PERR_FAIL;
         }
-        if (hostkey_verify(c->s, kh, t->address, port, o->trust_hosts, err) < 0 ||
-            ssh_auth(c->s, t->address, c->user, t->key_path, err) < 0) {
+        if (hostkey_verify(c->s, kh, t->address, port, o->trust_hosts, err) < 0) {
+                sshc_close(c);
+                return PERR_FAIL;
+        }
+        left = left_ms(deadline);
+        if (left <= 0) {
+                sshc_close(c);
+                return perr_set(err, PERR_FAIL, "%s: connecting timed out after %d ms", t->address,
+                                timeout_ms);
+        }
+        libssh2_session_set_timeout(c->s, left);
+        if (ssh_auth(c->s, t->address, c->user, t->key_path, err) < 0) {
                 sshc_close(c);
                 return PERR_FAIL;
         }

@@ -4,13 +4,7 @@
 #include <time.h>
 
 #include "ssh/ssh_exec.h"
-
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 static int signal_number(const char *name)
 {
@@ -40,11 +34,11 @@ struct run {
 static int wait_io(struct run *r)
 {
         int ka_next = 0;
-        if (now_ms() >= r->quiet_until)
+        if (pharos_now_ms() >= r->quiet_until)
                 libssh2_keepalive_send(r->c->s, &ka_next);
         int wait_ms = ka_next > 0 ? ka_next * 1000 : 1000;
         if (r->deadline) {
-                long long left = r->deadline - now_ms();
+                long long left = r->deadline - pharos_now_ms();
                 if (left <= 0)
                         return -1;
                 if (left < wait_ms)
@@ -94,8 +88,8 @@ int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const vo
              int *rc_out, struct pharos_error *err)
 {
         struct run r = {.c = c,
-                        .deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0,
-                        .quiet_until = now_ms() + (long long)c->keepalive_s * 1000};
+                        .deadline = timeout_ms > 0 ? pharos_now_ms() + timeout_ms : 0,
+                        .quiet_until = pharos_now_ms() + (long long)c->keepalive_s * 1000};
         *started = 0;
         *rc_out = 0;
         libssh2_session_set_blocking(c->s, 0);

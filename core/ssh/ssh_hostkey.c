@@ -71,6 +71,11 @@ int hostkey_verify(LIBSSH2_SESSION *s, const char *kh_path, const char *host, in
         int st = kh_check(kh_path, host, port, blob, len, &found, err);
         if (st < 0)
                 return st;
+        if (st == KH_REVOKED)
+                return perr_set(err, PERR_FAIL,
+                                "%s: host key %s is revoked (@revoked in %s line %d); refusing to "
+                                "connect, even with --trust-hosts",
+                                host, fp, kh_path, found.line);
         if (st == KH_MATCH)
                 return 0;
         if (st == KH_UNKNOWN) {

@@ -160,6 +160,35 @@ static void replace_drops_every_line_of_the_host(void **s)
         assert_int_equal(check("10.1.2.3", 22, 9, NULL), KH_MATCH);
 }
 
+static void revoked_key_refused(void **s)
+{
+        (void)s;
+        unsigned char b[51];
+        struct pharos_error err = {0};
+        struct kh_found found = {0};
+        /* accepted on line 1, revoked for every host on line 3: revoked wins */
+        write_file("10.0.0.1 ssh-ed25519 " KEY7 "\n"
+                   "@cert-authority * ssh-ed25519 " KEY9 "\n"
+                   "@revoked * ssh-ed25519 " KEY7 "\n");
+        assert_int_equal(check("10.0.0.1", 22, 7, &found), KH_REVOKED);
+        assert_int_equal(found.line, 3);
+        assert_int_equal(check("10.0.0.2", 22, 7, NULL), KH_REVOKED);
+        /* a CA line vouches for nothing: libssh2 can't check host certificates */
+        assert_int_equal(check("10.0.0.2", 22, 9, NULL), KH_UNKNOWN);
+        /* replacing a host's key keeps the marker lines */
+        blob(b, 9);
+        assert_int_equal(kh_replace(path, "10.0.0.1", 22, b, sizeof(b), &err), 0);
+        assert_string_equal(read_all(), "@cert-authority * ssh-ed25519 " KEY9 "\n"
+                                        "@revoked * ssh-ed25519 " KEY7 "\n"
+                                        "10.0.0.1 ssh-ed25519 " KEY9 "\n");
+        assert_int_equal(check("10.0.0.1", 22, 9, NULL), KH_MATCH);
+        /* a revoked line is no known type to prefer */
+        char types[64];
+        write_file("@revoked 10.0.0.3 ssh-ed25519 " KEY7 "\n");
+        kh_known_types(path, "10.0.0.3", 22, types, sizeof(types));
+        assert_string_equal(types, "");
+}
+
 static void known_types_in_file_order(void **s)
 {
         (void)s;
@@ -194,6 +223,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(add_after_unterminated_line, setup, teardown),
                 cmocka_unit_test_setup_teardown(replace_drops_every_line_of_the_host, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(revoked_key_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(known_types_in_file_order, setup, teardown),
                 cmocka_unit_test(default_path_from_env),
         };

@@ -38,13 +38,14 @@ static void scalar_typing(void **s)
         (void)s;
         struct json_docs d;
         convert("[true, False, null, ~, '', 42, +5, -0, 007, 0x1F, 0o17, 1.5, .5, -1., 2e3, "
-                "+1.5E-2,"
+                "+1.5E-2, 0000044e1, -00.5,"
                 " \"7\", 'true', yes, on, 1.2.3, 0x, 12345678901234567890123, text]",
                 &d);
         assert_int_equal(d.n, 1);
-        assert_string_equal(d.json[0], "[true,false,null,null,\"\",42,5,0,7,31,15,1.5,0.5,-1.0,2e3,"
-                                       "1.5E-2,\"7\",\"true\",\"yes\",\"on\",\"1.2.3\",\"0x\","
-                                       "12345678901234567890123,\"text\"]");
+        assert_string_equal(d.json[0],
+                            "[true,false,null,null,\"\",42,5,0,7,31,15,1.5,0.5,-1.0,2e3,"
+                            "1.5E-2,44e1,-0.5,\"7\",\"true\",\"yes\",\"on\",\"1.2.3\",\"0x\","
+                            "12345678901234567890123,\"text\"]");
         json_docs_free(&d);
 }
 

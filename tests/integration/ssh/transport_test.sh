@@ -57,6 +57,14 @@ expect_rc 0 "--trust-hosts accepts the new key"
 expect_eq "$(cat "$work/known_hosts")" "$(grep "^$h1 " "$tb/known_hosts")" "--trust-hosts replaced the line"
 cp "$tb/known_hosts" "$work/known_hosts"
 
+# a revoked host key is refused, --trust-hosts or not
+echo "@revoked * $(awk -v h="$h1" '$1 == h { print $2, $3 }' "$tb/known_hosts")" >>"$work/known_hosts"
+run probe --key "$key" --trust-hosts "$h1" exec 'echo should-not-run'
+expect_rc 255 "revoked host key refused"
+expect_eq "$out" "" "nothing ran on a revoked host key"
+expect_contains "$err" "$h1: host key $real_fp is revoked" "revoked key named with its fingerprint"
+cp "$tb/known_hosts" "$work/known_hosts"
+
 # wrong key: a clear error
 ssh-keygen -q -t ed25519 -N '' -f "$work/wrong" </dev/null
 run probe --key "$work/wrong" "$h1" exec true

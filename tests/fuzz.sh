@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
-# Builds the cluster.yml loader's libFuzzer target (clang, ASan, leak
-# checks) and runs it for SECONDS, seeded with the test files. Crash inputs
+# Builds the libFuzzer targets (clang, ASan, leak checks) and runs the
+# cluster.yml loader for SECONDS, seeded with the test files, then the
+# manifest converter (YAML -> JSON -> YAML) for SECONDS/2, seeded with the
+# plugins' manifests. Crash inputs
 # are kept in BUILD/fuzz-artifacts/. Exit status is libFuzzer's: 0 when
 # nothing was found. The seed is fixed (PHAROS_FUZZ_SEED overrides it) so a
 # CI failure reproduces; longer runs with other seeds are how new bugs are
 # hunted, and each one found becomes a bad/*.yml case that seeds the corpus.
-# usage: tests/config/fuzz.sh SECONDS   (PHAROS_FUZZ_BUILD overrides the build dir)
+# usage: tests/fuzz.sh SECONDS   (PHAROS_FUZZ_BUILD overrides the build dir)
 set -euo pipefail
 
 seconds=${1:?usage: fuzz.sh SECONDS}
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${PHAROS_FUZZ_BUILD:-$root/build-fuzz}
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DPHAROS_FUZZ=ON -DBUILD_TESTING=OFF \
         -DPHAROS_WERROR=ON >/dev/null
-cmake --build "$build" --target fuzz_config_load -j2 >/dev/null
+cmake --build "$build" --target fuzz_config_load fuzz_manifest -j2 >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/corpus" "$build/fuzz-artifacts"
+mkdir -p "$work/corpus" "$work/manifests" "$build/fuzz-artifacts"
 cp "$root"/tests/config/bad/*.yml "$root"/tests/config/good/*.yml "$work/corpus/"
+find "$root/plugins" -path '*/manifests/*' \( -name '*.yml' -o -name '*.yaml' \) -exec cp {} "$work/manifests/" \;
 
 "$build/tests/config/fuzz/fuzz_config_load" \
         -seed="${PHAROS_FUZZ_SEED:-1}" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -dict="$root/tests/config/fuzz/cluster.dict" \
         -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
         "$work/corpus"
+
+"$build/tests/kube/fuzz/fuzz_manifest" \
+        -seed="${PHAROS_FUZZ_SEED:-1}" -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
+        -rss_limit_mb=2048 -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
+        "$work/manifests"
