@@ -228,8 +228,7 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
         }
         for (size_t k = 0; rc == 0 && k < n_remove; k++)
                 h->log(st->self, PHAROS_LOG_INFO,
-                       "etcd member %s (%s) belongs to no master %s keeps: it is removed "
-                       "(kubeadm.etcd-remove)",
+                       "etcd member %s (%s) belongs to no master %s keeps: it is to be removed",
                        members.v[remove[k]].name, members.v[remove[k]].peer, v.what);
         free(remove);
         kadm_members_free(&members);
