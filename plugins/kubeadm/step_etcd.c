@@ -143,7 +143,7 @@ static int keep_removal(struct kadm_state *st, const struct kadm_members *m, con
         struct kadm_etcd_removal *r = &st->removal;
         free(r->v);
         memset(r, 0, sizeof(*r));
-        if (!n)
+        if (!n || !m->v)
                 return 0;
         r->v = calloc(n, sizeof(*r->v));
         if (!r->v)
@@ -215,14 +215,12 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
         size_t *remove = calloc(members.n ? members.n : 1, sizeof(*remove));
         size_t n_remove = 0;
         char why[1400];
-        if (!remove) {
-                h->step_fail(ctx, "out of memory");
-                rc = -1;
-        } else if (kadm_etcd_plan(&v, remove, &n_remove, why, sizeof(why)) < 0) {
+        int planned = remove ? kadm_etcd_plan(&v, remove, &n_remove, why, sizeof(why)) : 0;
+        if (planned < 0) {
                 h->step_refuse(ctx, "%s", why);
                 rc = -1;
-        } else if (keep_removal(st, &members, remove, n_remove, via ? via : "",
-                                via_peer ? via_peer : "") < 0) {
+        } else if (!remove || keep_removal(st, &members, remove, n_remove, via ? via : "",
+                                           via_peer ? via_peer : "") < 0) {
                 h->step_fail(ctx, "out of memory");
                 rc = -1;
         }
@@ -267,7 +265,7 @@ static int remove_member(struct kadm_state *st, struct pharos_step_ctx *ctx,
         request_to(st->removal.via, st->removal.via_peer, "POST", "/v3/cluster/member/remove", body,
                    10000, &q);
         time_t deadline = time(NULL) + REMOVE_RETRY_S;
-        struct timespec pause = {0, 200 * 1000 * 1000};
+        long delay_ms = 200;
         for (;;) {
                 long status = 0;
                 const char *resp = NULL;
@@ -283,13 +281,10 @@ static int remove_member(struct kadm_state *st, struct pharos_step_ctx *ctx,
                                              m->name, status, resp);
                         return -1;
                 }
+                struct timespec pause = {delay_ms / 1000, (delay_ms % 1000) * 1000000L};
                 nanosleep(&pause, NULL);
-                if (pause.tv_sec < 2)
-                        pause.tv_nsec *= 2;
-                if (pause.tv_nsec >= 1000 * 1000 * 1000) {
-                        pause.tv_sec += 1;
-                        pause.tv_nsec -= 1000 * 1000 * 1000;
-                }
+                if (delay_ms < 2000)
+                        delay_ms *= 2;
         }
 }
 
