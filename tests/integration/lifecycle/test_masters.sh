@@ -6,8 +6,9 @@
 #   stopped and dropped from cluster.yml -> up removes its member (2 left, quorum
 #   warning, the `kubectl delete node` still to run) -> refusals, each exit 2
 #   with nothing changed: back to one master, half of the members, no healthy
-#   staying master, and the same rules for `pharos reset` -> full `pharos reset`
-#   leaves the hosts as they were before the first up.
+#   staying master, and the same rules for `pharos reset` -> a worker reset
+#   alone (Node deleted, etcd untouched) -> full `pharos reset` leaves the
+#   hosts as they were before the first up.
 # Commands for the hosts are single-quoted on purpose: they expand there.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -126,6 +127,15 @@ for i in 1 2 3 5; do
         expect_eq "$(changes "$i")" "$(cat "$dir/before-refusals-$i")" "host-$i unchanged by the refusals"
 done
 expect_eq "$(members)" "host-1 host-3" "still two etcd members"
+
+# A worker reset on its own: its Node leaves the API, etcd stays as it is.
+run "$PHAROS" reset -c "$dir/two.yml" -a "$(addr 2)" -y
+expect_rc 0 "reset of the worker"
+expect_contains "$out" "Node deleted" "the worker's Node deleted"
+run on 1 "kubectl --kubeconfig /etc/kubernetes/admin.conf get node host-2"
+expect_rc 1 "no Node host-2"
+expect_eq "$(members)" "host-1 host-3" "etcd untouched by a worker's reset"
+expect_eq "$(changes 1)" "$(cat "$dir/before-refusals-1")" "host-1 untouched by a worker's reset"
 
 # The whole cluster goes: every host as before the first up.
 run "$PHAROS" reset -c "$dir/two.yml" -y
