@@ -66,6 +66,12 @@ static const struct pharos_config_node *hs_config_root(struct pharos_plugin *sel
         return active_config ? active_config->doc->tree : NULL;
 }
 
+static const char *hs_config_file(struct pharos_plugin *self)
+{
+        (void)self;
+        return active_config ? active_config->source : NULL;
+}
+
 static const struct pharos_host table = {
         .struct_size = sizeof(struct pharos_host),
         .abi_major = PHAROS_ABI_MAJOR,
@@ -98,6 +104,7 @@ static const struct pharos_host table = {
         .kube_apply_stack = step_svc_kube_apply,
         .kube_delete_stack = step_svc_kube_delete,
         .kube_request = step_svc_kube_request,
+        .config_file = hs_config_file,
         .https_request = step_svc_https,
         .run_setting = step_svc_setting,
         .step_refuse = step_svc_refuse,

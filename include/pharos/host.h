@@ -258,7 +258,15 @@ struct pharos_host {
         int (*kube_request)(struct pharos_step_ctx *ctx, const char *method, const char *path,
                             const char *body, long *status, const char **response);
 
-        /* Since ABI 1.1. */
+        /* ABI 1.1 */
+        /*
+         * The loaded cluster.yml's path as given to pharos ("-" for stdin), or
+         * NULL when none is loaded. Paths a plugin reads from its section
+         * that are relative are meant from this file's directory.
+         */
+        const char *(*config_file)(struct pharos_plugin *self);
+
+        /* ABI 1.2 */
 
         /* Sends req (see struct pharos_https_request). Returns 0 when a response came:
          * *status the HTTP status, *response the body (core-owned, as results); <0 with
@@ -272,7 +280,8 @@ struct pharos_host {
          *               (pharos up --prune)
          *   "selected"  cluster.yml indexes of the hosts the run works on, comma-separated
          *               ("1,3"), when the command selected some (pharos reset -a/-r/-l);
-         *               NULL: every host. Steps only run on selected hosts.
+         *               NULL: every host. Validation sees every host, later
+         *               phases only the selected ones.
          */
         const char *(*run_setting)(struct pharos_step_ctx *ctx, const char *name);
         /* Like step_fail, but the step refuses what cluster.yml or the command asks for:

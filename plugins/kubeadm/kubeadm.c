@@ -86,9 +86,9 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 host->set_error(self, "out of memory");
                 return -1;
         }
-        /* The etcd steps need the tunnelled HTTPS and refusals of ABI 1.1. */
+        /* The etcd steps need the tunnelled HTTPS and refusals of ABI 1.2. */
         if (!PHAROS_HOST_HAS(host, step_refuse)) {
-                host->set_error(self, "needs a pharos core with plugin ABI 1.1 or later");
+                host->set_error(self, "needs a pharos core with plugin ABI 1.2 or later");
                 free(st);
                 return -1;
         }
