@@ -135,10 +135,11 @@ static int check_os_claimed(struct run *r, struct pharos_error *err)
         return 0;
 }
 
-/* The end of validation: hosts claimed, then the command's own checks. */
-static int validated(struct run *r, struct pharos_error *err)
+/* The end of validation (before the first step that may change anything):
+ * hosts claimed when the sequence validates, then the command's own checks. */
+static int validated(struct run *r, const struct phase_sequence *seq, struct pharos_error *err)
 {
-        int rc = check_os_claimed(r, err);
+        int rc = in_sequence(seq, "validate") ? check_os_claimed(r, err) : 0;
         if (rc == 0 && r->after_validate)
                 rc = r->after_validate(r, err);
         return rc;
@@ -163,14 +164,14 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                 return perr_set(err, PERR_NOMEM, "out of memory");
         }
         const char *current = NULL;
-        int os_checked = !in_sequence(seq, "validate");
+        int checked = 0;
         for (size_t k = 0; k < r->reg->n_steps && rc == 0; k++) {
                 const struct reg_step *rs = &r->reg->steps[order[k]];
                 if (!in_sequence(seq, rs->step.phase))
                         continue;
-                if (!os_checked && strcmp(rs->step.phase, "validate") != 0) {
-                        os_checked = 1;
-                        if ((rc = validated(r, err)) < 0)
+                if (!checked && strcmp(rs->step.phase, "validate") != 0) {
+                        checked = 1;
+                        if ((rc = validated(r, seq, err)) < 0)
                                 break;
                 }
                 if (!current || strcmp(current, rs->step.phase) != 0) {
@@ -189,8 +190,8 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                                          : perr_set(err, PERR_FAIL, "%s", summary);
                 }
         }
-        if (rc == 0 && !os_checked)
-                rc = validated(r, err);
+        if (rc == 0 && !checked)
+                rc = validated(r, seq, err);
         free(hosts);
         free(order);
         return rc;
