@@ -155,6 +155,28 @@ class SystemctlTest(unittest.TestCase):
             time.sleep(0.05)
         self.fail("no main process")
 
+    def test_timer(self):
+        # like systemd: a timer needs a trigger and the unit it starts; it runs nothing when started
+        self.h.write("/etc/systemd/system/job.timer",
+                     "[Timer]\nRandomizedDelaySec=60\n[Install]\nWantedBy=timers.target\n")
+        r = self.h.run("systemctl enable --now job.timer", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("lacks value setting", r.stderr)
+        self.h.write("/etc/systemd/system/job.timer",
+                     "[Timer]\nOnCalendar=*-*-* 03:00:00\n[Install]\nWantedBy=timers.target\n")
+        self.h.run("systemctl daemon-reload")
+        r = self.h.run("systemctl start job.timer", check=False)
+        self.assertEqual(r.returncode, 5)
+        self.assertIn("Unit job.service not found", r.stderr)
+        self.h.write("/etc/systemd/system/job.service", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
+        self.h.run("systemctl enable --now job.timer")
+        self.assertEqual(self.h.run("systemctl is-active job.timer").stdout.strip(), "active")
+        self.assertEqual(self.h.run("systemctl is-enabled job.timer").stdout.strip(), "enabled")
+        self.assertEqual(self.h.run("systemctl is-active job.service", check=False).stdout.strip(), "inactive")
+        self.h.run("systemctl disable --now job.timer")
+        self.assertEqual(self.h.run("systemctl is-active job.timer", check=False).stdout.strip(), "inactive")
+        self.assertEqual(self.h.run("systemctl is-enabled job.timer", check=False).stdout.strip(), "disabled")
+
     def test_restart_policy(self):
         self.h.write("/etc/systemd/system/flaky.service",
                      "[Service]\nExecStart=/bin/false\nRestart=always\nRestartSec=60\n")

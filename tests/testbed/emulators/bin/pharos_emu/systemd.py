@@ -179,14 +179,36 @@ def runtime(unit):
 
 def active_state(unit):
     rt = runtime(unit)
+    if unit.endswith(".timer"):
+        return "active" if rt.get("timer") else "inactive"
     if pid_alive(rt.get("supervisor")):
         return "active" if pid_alive(rt.get("main")) else "activating"
     return "failed" if rt.get("result") == "failed" else "inactive"
 
 
+TIMER_TRIGGERS = ("OnCalendar", "OnActiveSec", "OnBootSec", "OnStartupSec", "OnUnitActiveSec",
+                  "OnUnitInactiveSec")
+
+
+def start_timer(unit, d):
+    """A timer is active once started; like systemd, it needs a trigger and a unit to start."""
+    if not any(values(d, "Timer", k) for k in TIMER_TRIGGERS):
+        sys.stderr.write("Failed to start %s: Unit %s has no trigger (Timer unit lacks value setting. "
+                         "Refusing.)\n" % (unit, unit))
+        return 1
+    target = value(d, "Timer", "Unit", unit[:-len(".timer")] + ".service")
+    if loaded(target) is None:
+        sys.stderr.write("Failed to start %s: Unit %s not found.\n" % (unit, target))
+        return 5
+    _record(unit, {"timer": True, "unit": target, "calendar": values(d, "Timer", "OnCalendar")})
+    return 0
+
+
 def start(unit, d):
     if active_state(unit) in ("active", "activating"):
         return 0
+    if unit.endswith(".timer"):
+        return start_timer(unit, d)
     execs = values(d, "Service", "ExecStart")
     if not execs:
         sys.stderr.write("%s has no ExecStart= setting, which is only allowed for Type=oneshot services. "
@@ -242,6 +264,10 @@ def _record(unit, rt):
 
 def stop(unit):
     rt = runtime(unit)
+    if unit.endswith(".timer"):
+        if rt:
+            host.write(RUN_DIR + "/" + unit + ".json", json.dumps({}))
+        return 0
     sup = rt.get("supervisor")
     if not pid_alive(sup):
         return 0
