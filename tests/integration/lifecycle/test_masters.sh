@@ -115,6 +115,15 @@ expect_rc 2 "no healthy staying master"
 expect_contains "$err" "no master that stays in the cluster has a healthy etcd member" \
         "no healthy master explained"
 on 1 "kill -CONT $etcd_pid"
+# Back to a quorum: a leader is elected again.
+for _ in $(seq 120); do
+        health=$(on 1 "etcdctl --endpoints https://$(addr 1):2379 --cacert /etc/kubernetes/pki/etcd/ca.crt \
+                --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt \
+                --key /etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health 2>&1" || true)
+        [[ "$health" == *"is healthy"* ]] && break
+        sleep 0.5
+done
+expect_contains "$health" "is healthy" "etcd healthy again"
 run "$PHAROS" reset -c "$dir/two.yml" -r master -y
 expect_rc 2 "reset of every master while workers stay"
 expect_contains "$err" "keep a master" "partial reset without master explained"
