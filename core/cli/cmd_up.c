@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "plugin/host_services.h"
 #include "run/run.h"
+#include "run/stale_nodes.h"
 #include "run/state.h"
 #include "util/log.h"
 
@@ -28,6 +29,7 @@ static int parse_args(int argc, char **argv, struct up_args *a)
                 {"output", required_argument, NULL, 'o'},
                 {"concurrency", required_argument, NULL, 'C'},
                 {"trust-hosts", no_argument, NULL, 'T'},
+                {"retry-budget", required_argument, NULL, 'R'},
                 {"yes", no_argument, NULL, 'y'},
                 {"prune", no_argument, NULL, 'P'},
                 {"help", no_argument, NULL, 'h'},
@@ -59,6 +61,17 @@ static int parse_args(int argc, char **argv, struct up_args *a)
                 case 'T':
                         a->opts.tp.trust_hosts = 1;
                         break;
+                case 'R': {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || end == optarg || v < 0 || v > 86400)
+                                return cli_usage_error(
+                                        &cmd_up, "--retry-budget needs 0..86400 seconds, not '%s'",
+                                        optarg);
+                        /* 0 in run_opts means the default; the user's 0 means none. */
+                        a->opts.retry_budget = v ? (double)v : -1;
+                        break;
+                }
                 case 'y':
                         break;
                 case 'P':
@@ -113,6 +126,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 rc = state_store(&r, &stored, &err);
         if (stored)
                 r.changes++;
+        if (rc == 0 && !a.opts.plan)
+                run_report_stale_nodes(&r, a.config);
         if (rc < 0) {
                 log_error("%s", err.msg);
                 run_event(&r, "up", NULL, NULL, "failed", run_elapsed(&r), err.msg);
@@ -138,7 +153,7 @@ const struct cli_command cmd_up = {
         .name = "up",
         .summary = "Bring the cluster to the shape cluster.yml describes",
         .usage = "usage: pharos up [-c FILE] [--plan] [--output text|json] [--concurrency N]\n"
-                 "                 [--trust-hosts] [--prune]\n"
+                 "                 [--trust-hosts] [--retry-budget SECONDS] [--prune]\n"
                  "\n"
                  "Validates cluster.yml (nothing is contacted when it is invalid), connects\n"
                  "to every host, gathers facts, then runs the steps of the loaded plugins\n"
@@ -152,6 +167,9 @@ const struct cli_command cmd_up = {
                  "  -o, --output FORMAT   text (default) or json: one event per line\n"
                  "      --concurrency N   hosts worked on at once (default 30)\n"
                  "      --trust-hosts     accept and record changed host keys\n"
+                 "      --retry-budget S  seconds each host may spend retrying transient\n"
+                 "                        failures (connection refused or reset, API 5xx or\n"
+                 "                        429, a command exiting 75); default 600, 0: none\n"
                  "  -y, --yes             do not ask for confirmation\n"
                  "      --prune           delete the Node objects of masters removed from\n"
                  "                        cluster.yml (else the command to do it is printed)\n"

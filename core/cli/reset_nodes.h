@@ -6,9 +6,9 @@
 #include "run/run.h"
 
 /*
- * For a partial reset (some hosts selected): deletes the Node of every
- * selected host, one at a time, when a master's API answers (a cluster whose
- * API is down is wiped without). A run's after_validate hook.
+ * For a partial reset (some hosts selected): drains and deletes the Node of
+ * every selected host, one at a time, when a master's API answers (a cluster
+ * whose API is down is wiped without). A run's after_validate hook.
  */
 int reset_remove_nodes(struct run *r, struct pharos_error *err);
 

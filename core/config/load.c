@@ -9,6 +9,7 @@
 #include "config/defaults.h"
 #include "config/load.h"
 #include "config/parse.h"
+#include "config/plugin_rules.h"
 #include "config/rules.h"
 #include "config/typed.h"
 #include "config/validate.h"
@@ -26,6 +27,7 @@ int cfg_load_buffer(const char *buf, size_t len, const char *name, const struct 
         if (cfg_parse(buf, len, &root, d) == 0) {
                 cfg_validate(&root, reg, d);
                 cfg_rules(root, d);
+                cfg_plugin_rules(root, reg, d);
         }
         if (d->fatal && !d->n_errors)
                 cfg_error(d, 0, 0, "out of memory");

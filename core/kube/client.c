@@ -162,7 +162,9 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
         curl_slist_free_all(headers);
         if (rc != CURLE_OK) {
                 kube_response_free(resp);
-                return perr_set(err, PERR_FAIL, "%s %s: %s", method, url, curl_easy_strerror(rc));
+                /* No answer (refused, reset, timed out): the API may still be starting. */
+                return perr_set(err, PERR_TRANSIENT, "%s %s: %s", method, url,
+                                curl_easy_strerror(rc));
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
         if (!resp->body) {
@@ -177,6 +179,11 @@ void kube_response_free(struct kube_response *resp)
 {
         free(resp->body);
         memset(resp, 0, sizeof(*resp));
+}
+
+int kube_status_transient(long status)
+{
+        return status == 429 || (status >= 500 && status <= 599);
 }
 
 unsigned long kube_write_count(const struct kube_client *kc)
@@ -199,7 +206,8 @@ static int fetch_gv(struct kube_client *kc, const char *gv, long *index, struct 
                 return 0;
         }
         if (r.status != 200) {
-                rc = perr_set(err, PERR_FAIL, "GET %s: HTTP %ld", path, r.status);
+                rc = perr_set(err, kube_status_transient(r.status) ? PERR_TRANSIENT : PERR_FAIL,
+                              "GET %s: HTTP %ld", path, r.status);
                 kube_response_free(&r);
                 return rc;
         }

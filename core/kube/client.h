@@ -52,6 +52,9 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
                  struct pharos_error *err);
 void kube_response_free(struct kube_response *resp);
 
+/* True for answers worth asking again later: 429 (throttled) and 5xx. */
+int kube_status_transient(long status);
+
 /* Number of write requests (POST, PUT, PATCH, DELETE) sent so far. */
 unsigned long kube_write_count(const struct kube_client *kc);
 

@@ -178,7 +178,8 @@ static int http_fail(struct pharos_error *err, const char *what, const char *pat
                      const struct kube_response *r)
 {
         const char *body = r->body ? r->body : "";
-        return perr_set(err, PERR_FAIL, "%s %s: HTTP %ld: %.300s", what, path, r->status, body);
+        int code = kube_status_transient(r->status) ? PERR_TRANSIENT : PERR_FAIL;
+        return perr_set(err, code, "%s %s: HTTP %ld: %.300s", what, path, r->status, body);
 }
 
 static int apply_item(struct kube_client *kc, const char *stack, struct item *it, int wait_crd,

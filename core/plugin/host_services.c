@@ -106,7 +106,6 @@ static const struct pharos_host table = {
         .kube_request = step_svc_kube_request,
         .config_file = hs_config_file,
         .https_request = step_svc_https,
-        .run_setting = step_svc_setting,
         .step_refuse = step_svc_refuse,
 };
 

@@ -50,7 +50,7 @@ static int try_master(struct run *r, size_t i, struct pharos_error *err)
         struct kube_response resp = {0};
         rc = kube_request(client, "GET", "/readyz", NULL, NULL, &resp, err);
         if (rc == 0 && resp.status != 200)
-                rc = perr_set(err, PERR_FAIL, "%s: API not ready (HTTP %ld)", h->cfg->address,
+                rc = perr_set(err, PERR_TRANSIENT, "%s: API not ready (HTTP %ld)", h->cfg->address,
                               resp.status);
         kube_response_free(&resp);
         if (rc < 0) {
@@ -68,18 +68,23 @@ int run_kube(struct run *r, struct kube_client **out, struct pharos_error *err)
                 return 0;
         }
         char why[700] = "";
+        int code = PERR_FAIL;
         for (size_t i = 0; i < r->n_hosts; i++) {
                 if (strcmp(r->hosts[i].cfg->role, "master") != 0)
                         continue;
                 struct pharos_error e = {0};
-                if (try_master(r, i, &e) == 0) {
+                int rc = try_master(r, i, &e);
+                if (rc == 0) {
                         *out = r->kube;
                         return 0;
                 }
+                /* One master whose API may come up is reason enough to ask again. */
+                if (rc == PERR_TRANSIENT)
+                        code = PERR_TRANSIENT;
                 size_t used = strlen(why);
                 snprintf(why + used, sizeof(why) - used, "%s%.300s", used ? "; " : "", e.msg);
         }
-        return perr_set(err, PERR_FAIL, "no master's Kubernetes API is usable: %s",
+        return perr_set(err, code, "no master's Kubernetes API is usable: %s",
                         why[0] ? why : "no masters");
 }
 

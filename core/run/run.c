@@ -5,6 +5,7 @@
 
 #include "exec/executor.h"
 #include "run/kube_access.h"
+#include "run/retry.h"
 #include "run/run.h"
 #include "ssh/target_cfg.h"
 #include "util/log.h"
@@ -131,14 +132,23 @@ static int connect_job(void *ud, size_t i, struct pharos_error *err)
         struct run_host *h = &r->hosts[i];
         struct tp_target t, bastion;
         tp_target_from_host(h->cfg, &t, &bastion);
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        int rc = tp_open(&t, &r->opts.tp, &h->tp, err);
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        run_event(r, "connect", h->cfg->address, "ssh", rc < 0 ? "failed" : "ok", secs,
-                  rc < 0 ? err->msg : NULL);
+        double t0 = run_elapsed(r), ta = t0;
+        char gave_up[160] = "";
+        int rc;
+        for (unsigned attempt = 1;; attempt++) {
+                rc = tp_open(&t, &r->opts.tp, &h->tp, err);
+                if (rc != PERR_TRANSIENT ||
+                    !run_retry(r, h, "connect", "ssh", attempt, run_elapsed(r) - ta, err->msg,
+                               gave_up, sizeof(gave_up)))
+                        break;
+                ta = run_elapsed(r);
+        }
+        if (rc < 0 && gave_up[0]) {
+                size_t used = strlen(err->msg);
+                snprintf(err->msg + used, sizeof(err->msg) - used, " (%s)", gave_up);
+        }
+        run_event(r, "connect", h->cfg->address, "ssh", rc < 0 ? "failed" : "ok",
+                  run_elapsed(r) - t0, rc < 0 ? err->msg : NULL);
         return rc;
 }
 
@@ -170,7 +180,16 @@ static int facts_job(void *ud, size_t i, struct pharos_error *err)
         struct run_host *h = &r->hosts[i];
         struct tp_cmd cmd = {.cmd = facts_cmd, .capture = 1};
         struct tp_result res = {0};
-        int rc = tp_exec(h->tp, &cmd, &res, err);
+        char gave_up[160];
+        int rc;
+        for (unsigned attempt = 1;; attempt++) {
+                double ta = run_elapsed(r);
+                rc = tp_exec(h->tp, &cmd, &res, err);
+                if (rc != PERR_TRANSIENT ||
+                    !run_retry(r, h, "facts", "gather", attempt, run_elapsed(r) - ta, err->msg,
+                               gave_up, sizeof(gave_up)))
+                        break;
+        }
         if (rc == 0 && res.status != 0)
                 rc = perr_set(err, PERR_FAIL, "%s: gathering facts exited %d: %.200s",
                               h->cfg->address, res.status, res.err ? res.err : "");

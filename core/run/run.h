@@ -37,13 +37,15 @@ struct run_host {
         unsigned changes;           /* steps that changed this host */
         int selected;               /* steps run on it (every host unless the command selected) */
         int os_claimed;             /* a step of an OS plugin applied to the host */
+        double retry_spent;         /* seconds of its retry budget used (run/retry.h) */
 };
 
 struct run_opts {
         unsigned concurrency; /* hosts worked on at once; 0 = 30 */
         int plan;             /* only ask applies() and print what would run */
         int json;             /* progress as one JSON object per line */
-        int prune;            /* delete what cluster.yml dropped (run_setting "prune") */
+        double retry_budget;  /* seconds of retrying per host; 0 = 600, <0 = no retries */
+        int prune;            /* delete what cluster.yml dropped (the "prune" fact) */
         struct tp_opts tp;    /* connection policy */
 };
 
@@ -58,7 +60,7 @@ struct run {
         pthread_mutex_t out_mu;  /* whole progress lines, never interleaved */
         unsigned long changes;   /* total over all steps and hosts */
         unsigned long would_run; /* --plan: steps that have work */
-        const char *sequence;    /* the sequence running (run_setting "sequence") */
+        const char *sequence;    /* the sequence running (the steps' "sequence" fact) */
         char *selection;         /* "0,2": the selected hosts' indexes; NULL: every host */
         /* Called once the validate phase passed, before anything changes
          * (pharos up checks the stored cluster state there). NULL: nothing. */
@@ -68,6 +70,10 @@ struct run {
         struct kube_client *kube;
         size_t kube_master;            /* index of the master the client talks to */
         struct run_tunnel kube_tunnel; /* to that master's API port */
+        /* Facts of the whole run beyond the hosts' own (worker up's join data),
+         * borrowed from the caller; they may hold secrets and are never printed. */
+        const struct tp_env *params;
+        size_t n_params;
 };
 
 /* Prepares a run over every host of cfg. */

@@ -4,6 +4,7 @@
 
 #include "exec/executor.h"
 #include "plugin/step_order.h"
+#include "run/retry.h"
 #include "run/run.h"
 #include "run/step_ctx.h"
 #include "seq/phases.h"
@@ -27,50 +28,82 @@ static double now_s(void)
         return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* One attempt of a step on a host: applies(), then run() unless planning.
+ * Returns 0 or PERR_FAIL (ctx->error says why, ctx->transient whether it may pass). */
+static int step_attempt(struct step_job *j, struct run_host *h, struct pharos_step_ctx *ctx)
+{
+        struct run *r = j->r;
+        const struct pharos_step *s = &j->rs->step;
+        int applies = s->applies ? s->applies(ctx, j->rs->owner->state) : 1;
+        if (applies > 0 && j->rs->owner->desc.kind == PHAROS_KIND_OS)
+                h->os_claimed = 1;
+        /* Validation is read-only by contract, so it runs under --plan too. */
+        int validating = strcmp(j->phase, "validate") == 0;
+        if (applies < 0)
+                return PERR_FAIL;
+        if (applies == 0) {
+                log_msg(PHAROS_LOG_DEBUG, h->cfg->address, "%s: nothing to do", s->id);
+                return 0;
+        }
+        if (r->opts.plan && !validating) {
+                __atomic_add_fetch(&r->would_run, 1, __ATOMIC_SEQ_CST);
+                run_event(r, j->phase, h->cfg->address, s->id, "would-run", 0,
+                          ctx->reason[0] ? ctx->reason : s->description);
+                return 0;
+        }
+        if (s->run(ctx, j->rs->owner->state) < 0)
+                return PERR_FAIL;
+        ctx->ran = 1;
+        return 0;
+}
+
 static int step_on_host(void *ud, size_t k, struct pharos_error *err)
 {
         struct step_job *j = ud;
         struct run *r = j->r;
         struct run_host *h = &r->hosts[j->hosts[k]];
         const struct pharos_step *s = &j->rs->step;
-        struct pharos_step_ctx ctx = {.run = r, .host = h, .rs = j->rs};
         double t0 = now_s();
-        int rc = 0;
-
-        int applies = s->applies ? s->applies(&ctx, j->rs->owner->state) : 1;
-        if (applies > 0 && j->rs->owner->desc.kind == PHAROS_KIND_OS)
-                h->os_claimed = 1;
-        /* Validation is read-only by contract, so it runs under --plan too. */
-        int validating = strcmp(j->phase, "validate") == 0;
-        if (applies < 0) {
-                rc = PERR_FAIL;
-        } else if (applies == 0) {
-                log_msg(PHAROS_LOG_DEBUG, h->cfg->address, "%s: nothing to do", s->id);
-        } else if (r->opts.plan && !validating) {
-                __atomic_add_fetch(&r->would_run, 1, __ATOMIC_SEQ_CST);
-                run_event(r, j->phase, h->cfg->address, s->id, "would-run", 0,
-                          ctx.reason[0] ? ctx.reason : s->description);
-        } else {
-                rc = s->run(&ctx, j->rs->owner->state) < 0 ? PERR_FAIL : 0;
-                if (rc == 0) {
-                        if (ctx.changed) {
-                                __atomic_add_fetch(&r->changes, 1, __ATOMIC_SEQ_CST);
-                                h->changes++;
-                        }
-                        run_event(r, j->phase, h->cfg->address, s->id,
-                                  ctx.changed ? "changed" : "ok", now_s() - t0,
-                                  ctx.changed && ctx.change[0] ? ctx.change : NULL);
+        /* What a failed attempt changed still counts when a later one succeeds. */
+        char change[sizeof(((struct pharos_step_ctx *)0)->change)] = "";
+        int changed = 0, rc;
+        char gave_up[160] = "";
+        for (unsigned attempt = 1;; attempt++) {
+                struct pharos_step_ctx ctx = {.run = r, .host = h, .rs = j->rs};
+                double ta = now_s();
+                rc = step_attempt(j, h, &ctx);
+                if (ctx.changed) {
+                        changed = 1;
+                        memcpy(change, ctx.change, sizeof(change));
                 }
-        }
-        if (rc < 0) {
-                perr_set(err, PERR_FAIL, "phase %s, host %s, step %s: %s", j->phase,
-                         h->cfg->address, s->id, ctx.error[0] ? ctx.error : "failed");
+                if (rc == 0) {
+                        if (ctx.ran) {
+                                if (changed) {
+                                        __atomic_add_fetch(&r->changes, 1, __ATOMIC_SEQ_CST);
+                                        h->changes++;
+                                }
+                                run_event(r, j->phase, h->cfg->address, s->id,
+                                          changed ? "changed" : "ok", now_s() - t0,
+                                          changed && change[0] ? change : NULL);
+                        }
+                        step_ctx_release(&ctx);
+                        break;
+                }
+                const char *why = ctx.error[0] ? ctx.error : "failed";
+                if (ctx.transient && run_retry(r, h, j->phase, s->id, attempt, now_s() - ta, why,
+                                               gave_up, sizeof(gave_up))) {
+                        step_ctx_release(&ctx);
+                        continue;
+                }
+                perr_set(err, PERR_FAIL, "phase %s, host %s, step %s: %s%s%s%s", j->phase,
+                         h->cfg->address, s->id, why, gave_up[0] ? " (" : "", gave_up,
+                         gave_up[0] ? ")" : "");
                 if (ctx.refused && !__atomic_exchange_n(&j->refused, 1, __ATOMIC_SEQ_CST))
                         snprintf(j->refusal, sizeof(j->refusal), "%s", err->msg);
-                run_event(r, j->phase, h->cfg->address, s->id, "failed", now_s() - t0,
-                          ctx.error[0] ? ctx.error : "failed");
+                run_event(r, j->phase, h->cfg->address, s->id, "failed", now_s() - t0, why);
+                step_ctx_release(&ctx);
+                break;
         }
-        step_ctx_release(&ctx);
         return rc;
 }
 

@@ -17,7 +17,9 @@ struct pharos_step_ctx {
         char reason[256]; /* set by step_reason (plan output) */
         char change[256]; /* what step_changed said last */
         int changed;
-        int refused;          /* the failure is a refusal (step_refuse): exit status 2 */
+        int ran;       /* run() was called and succeeded */
+        int transient; /* the last service call failed in a way that may pass (run/retry.h) */
+        int refused;   /* the failure is a refusal (step_refuse): exit status 2 */
         struct tp_result res; /* buffers behind the last pharos_exec_result */
         char *file;           /* buffer behind the last step_read_file */
         char *response;       /* buffer behind the last kube_request */
@@ -47,7 +49,6 @@ int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const ch
 int step_svc_kube_delete(struct pharos_step_ctx *ctx, const char *stack);
 int step_svc_https(struct pharos_step_ctx *ctx, const struct pharos_https_request *req,
                    long *status, const char **response);
-const char *step_svc_setting(struct pharos_step_ctx *ctx, const char *name);
 void step_svc_refuse(struct pharos_step_ctx *ctx, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 int step_svc_kube_request(struct pharos_step_ctx *ctx, const char *method, const char *path,

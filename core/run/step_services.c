@@ -7,6 +7,7 @@
 #include "kube/stack.h"
 #include "kube/yaml_json.h"
 #include "run/kube_access.h"
+#include "run/retry.h"
 #include "run/step_ctx.h"
 #include "util/log.h"
 
@@ -33,6 +34,15 @@ const char *step_svc_fact(struct pharos_step_ctx *ctx, const char *name)
         for (int f = 0; f < FACT_COUNT; f++)
                 if (!strcmp(name, run_fact_name((enum run_fact)f)))
                         return h->facts[f];
+        if (!strcmp(name, "sequence"))
+                return ctx->run->sequence;
+        if (!strcmp(name, "prune"))
+                return ctx->run->opts.prune ? "1" : NULL;
+        if (!strcmp(name, "selected"))
+                return ctx->run->selection;
+        for (size_t i = 0; i < ctx->run->n_params; i++)
+                if (!strcmp(name, ctx->run->params[i].name))
+                        return ctx->run->params[i].value;
         return NULL;
 }
 
@@ -65,18 +75,6 @@ void step_svc_refuse(struct pharos_step_ctx *ctx, const char *fmt, ...)
         ctx->refused = 1;
 }
 
-const char *step_svc_setting(struct pharos_step_ctx *ctx, const char *name)
-{
-        const struct run *r = ctx->run;
-        if (!strcmp(name, "sequence"))
-                return r->sequence;
-        if (!strcmp(name, "prune"))
-                return r->opts.prune ? "1" : NULL;
-        if (!strcmp(name, "selected"))
-                return r->selection;
-        return NULL;
-}
-
 void step_svc_changed(struct pharos_step_ctx *ctx, const char *fmt, ...)
 {
         va_list ap;
@@ -94,12 +92,16 @@ void step_svc_reason(struct pharos_step_ctx *ctx, const char *fmt, ...)
         va_end(ap);
 }
 
-/* The last few lines of a command's stderr, for error messages. */
-static const char *tail(const char *s, size_t len)
+/* The last few lines of a command's stderr, for error messages (its final
+ * newline dropped, so that what follows stays on the same line). */
+static const char *tail(const char *s, size_t len, int *shown)
 {
         if (!s)
                 return "";
+        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+                len--;
         size_t start = len > 400 ? len - 400 : 0;
+        *shown = (int)(len - start);
         return s + start;
 }
 
@@ -107,6 +109,8 @@ static const char *tail(const char *s, size_t len)
 static int finish(struct pharos_step_ctx *ctx, int rc, const char *what, uint32_t flags,
                   struct pharos_error *err, struct pharos_exec_result *res)
 {
+        ctx->transient =
+                rc == PERR_TRANSIENT || (rc == 0 && ctx->res.status == RETRY_EXIT_TEMPFAIL);
         if (rc < 0) {
                 snprintf(ctx->error, sizeof(ctx->error), "%s", err->msg);
                 return rc;
@@ -119,10 +123,12 @@ static int finish(struct pharos_step_ctx *ctx, int rc, const char *what, uint32_
                 res->err_len = ctx->res.err_len;
         }
         if ((flags & PHAROS_EXEC_CHECK) && ctx->res.status != 0) {
-                snprintf(ctx->error, sizeof(ctx->error), "%s exited %d: %s",
+                int shown = 0;
+                const char *t = tail(ctx->res.err, ctx->res.err_len, &shown);
+                snprintf(ctx->error, sizeof(ctx->error), "%s exited %d: %.*s",
                          flags & PHAROS_EXEC_SECRET ? "a command (hidden: it holds a secret)"
                                                     : what,
-                         ctx->res.status, tail(ctx->res.err, ctx->res.err_len));
+                         ctx->res.status, shown, t);
                 return PERR_FAIL;
         }
         return 0;
@@ -173,6 +179,7 @@ int step_svc_upload(struct pharos_step_ctx *ctx, const char *path, const void *d
         log_msg(PHAROS_LOG_DEBUG, ctx->host->cfg->address, "upload %s (%zu bytes, mode %o)", path,
                 len, mode);
         int rc = tp_upload(ctx->host->tp, path, data, len, (mode_t)mode, owner, &err);
+        ctx->transient = rc == PERR_TRANSIENT;
         if (rc < 0)
                 snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
         return rc;
@@ -185,6 +192,7 @@ int step_svc_read_file(struct pharos_step_ctx *ctx, const char *path, const char
         free(ctx->file);
         ctx->file = NULL;
         int rc = tp_read_file(ctx->host->tp, path, &ctx->file, len, &err);
+        ctx->transient = rc == PERR_TRANSIENT;
         if (rc < 0) {
                 snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
                 return rc;
@@ -200,7 +208,9 @@ static struct kube_client *kube_lock(struct pharos_step_ctx *ctx)
         struct kube_client *kc = NULL;
         struct pharos_error err = {0};
         pthread_mutex_lock(&r->kube_mu);
-        if (run_kube(r, &kc, &err) < 0) {
+        int rc = run_kube(r, &kc, &err);
+        ctx->transient = rc == PERR_TRANSIENT;
+        if (rc < 0) {
                 pthread_mutex_unlock(&r->kube_mu);
                 snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
                 return NULL;
@@ -225,6 +235,7 @@ int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const ch
         snprintf(source, sizeof(source), "stack %s", stack);
         if (yaml_to_json(yaml, len, source, &docs, &err) < 0) {
                 snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
+                ctx->transient = 0;
                 return PERR_FAIL;
         }
         struct kube_client *kc = kube_lock(ctx);
@@ -233,6 +244,7 @@ int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const ch
                 struct stack_stats st;
                 rc = stack_apply(kc, stack, &docs, &st, &err);
                 pthread_mutex_unlock(&ctx->run->kube_mu);
+                ctx->transient = rc == PERR_TRANSIENT;
                 if (rc < 0)
                         snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
                 else
@@ -251,6 +263,7 @@ int step_svc_kube_delete(struct pharos_step_ctx *ctx, const char *stack)
         struct pharos_error err = {0};
         int rc = stack_delete(kc, stack, &st, &err);
         pthread_mutex_unlock(&ctx->run->kube_mu);
+        ctx->transient = rc == PERR_TRANSIENT;
         if (rc < 0)
                 snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
         else
@@ -270,6 +283,7 @@ int step_svc_kube_request(struct pharos_step_ctx *ctx, const char *method, const
                 body && strcmp(method, "PATCH") == 0 ? "application/merge-patch+json" : NULL;
         int rc = kube_request(kc, method, path, type, body, &resp, &err);
         pthread_mutex_unlock(&ctx->run->kube_mu);
+        ctx->transient = rc == PERR_TRANSIENT || (rc == 0 && kube_status_transient(resp.status));
         if (rc < 0) {
                 snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
                 return rc;

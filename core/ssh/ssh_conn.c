@@ -108,9 +108,10 @@ int sshc_connect(struct ssh_conn *c, const struct tp_target *t, const struct tp_
         long long deadline = pharos_now_ms() + timeout_ms;
         c->sock = open_stream(c, t, port, timeout_ms, o, err);
         if (c->sock < 0) {
+                int code = c->sock;
                 c->sock = -1;
                 sshc_close(c);
-                return PERR_FAIL;
+                return code;
         }
         c->s = libssh2_session_init();
         if (!c->s) {
@@ -126,10 +127,11 @@ int sshc_connect(struct ssh_conn *c, const struct tp_target *t, const struct tp_
         libssh2_session_set_timeout(c->s, left);
         int rc = left > 0 ? libssh2_session_handshake(c->s, c->sock) : LIBSSH2_ERROR_TIMEOUT;
         if (rc != 0) {
-                perr_set(err, PERR_FAIL, "%s: SSH handshake failed: %s", t->address,
+                /* A reset or stall during key exchange: sshd restarting or overloaded. */
+                perr_set(err, PERR_TRANSIENT, "%s: SSH handshake failed: %s", t->address,
                          rc == LIBSSH2_ERROR_TIMEOUT ? "timed out" : session_error(c->s));
                 sshc_close(c);
-                return PERR_FAIL;
+                return PERR_TRANSIENT;
         }
         if (hostkey_verify(c->s, kh, t->address, port, o->trust_hosts, err) < 0) {
                 sshc_close(c);

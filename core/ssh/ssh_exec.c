@@ -101,7 +101,8 @@ int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const vo
         }
         if (!r.ch) {
                 *rc_out = r.last_rc;
-                rc = perr_set(err, PERR_FAIL, "%s: cannot open a channel: %s", name, last_error(c));
+                rc = perr_set(err, PERR_TRANSIENT, "%s: cannot open a channel: %s", name,
+                              last_error(c));
                 goto out;
         }
         RETRY(&r, libssh2_channel_exec(r.ch, cmdline));
@@ -163,7 +164,7 @@ int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const vo
         goto free_ch;
 lost:
         *rc_out = r.last_rc;
-        rc = perr_set(err, PERR_FAIL, "%s: connection lost during command: %s", name,
+        rc = perr_set(err, PERR_TRANSIENT, "%s: connection lost during command: %s", name,
                       last_error(c));
 free_ch:
         /* a channel on a lost session can't be closed politely; just free it */

@@ -72,7 +72,7 @@ int sock_tcp_connect(const char *host, int port, int timeout_ms, struct pharos_e
                 fd = try_addr(ai, timeout_ms, &err_no);
         freeaddrinfo(res);
         if (fd < 0)
-                return perr_set(err, PERR_FAIL, "%s: connect to port %d: %s", host, port,
+                return perr_set(err, PERR_TRANSIENT, "%s: connect to port %d: %s", host, port,
                                 err_no == ETIMEDOUT ? "timed out" : strerror(err_no));
         return fd;
 }

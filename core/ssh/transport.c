@@ -42,9 +42,10 @@ int tp_open(const struct tp_target *target, const struct tp_opts *opts, struct t
                 t->is_root = geteuid() == 0;
         } else {
                 t->is_root = !target->user || strcmp(target->user, "root") == 0;
-                if (sshc_connect(&t->conn, target, opts, err) < 0) {
+                int rc = sshc_connect(&t->conn, target, opts, err);
+                if (rc < 0) {
                         free(t);
-                        return PERR_FAIL;
+                        return rc;
                 }
                 t->connected = 1;
         }
@@ -163,8 +164,9 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                 if (rc < 0 && !started && sshc_is_broken(lrc)) {
                         sshc_close(&t->conn);
                         t->connected = 0;
-                        if (sshc_connect(&t->conn, &t->target, &t->opts, err) < 0)
-                                return PERR_FAIL;
+                        int crc = sshc_connect(&t->conn, &t->target, &t->opts, err);
+                        if (crc < 0)
+                                return crc;
                         t->connected = 1;
                         rc = sshx_run(&t->conn, t->name, cmdline, cmd->in, cmd->in_len, timeout,
                                       tap_sink, &tap, &res->status, &started, &lrc, err);

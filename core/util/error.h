@@ -7,6 +7,8 @@ enum {
         PERR_FAIL = -1,  /* something failed on a host or at run time */
         PERR_USAGE = -2, /* bad command line or configuration */
         PERR_NOMEM = -3,
+        /* failed for a reason that may pass: connection refused or reset, API 5xx/429 */
+        PERR_TRANSIENT = -4,
 };
 
 /* Code and one-line message; embedded by value, nothing to free. */

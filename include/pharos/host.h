@@ -64,7 +64,14 @@ struct pharos_step {
         const char *description;   /* one line shown by --plan and in progress output */
         /* Returns 1 if the step has work on ctx's host, 0 if not, <0 on error. NULL: always. */
         int (*applies)(struct pharos_step_ctx *ctx, void *state);
-        /* Does the work. Returns 0, or <0 after reporting through host->set_error. */
+        /*
+         * Does the work. Returns 0, or <0 after reporting through host->set_error.
+         * A failure is retried on that host (with backoff, within the run's
+         * per-host retry budget; applies() is asked again first) when the last
+         * step service the step called failed in a way that may pass: the
+         * connection was refused or lost, the API answered 429/5xx or not at
+         * all, or a command exited PHAROS_EXIT_TRANSIENT. Others fail at once.
+         */
         int (*run)(struct pharos_step_ctx *ctx, void *state);
 };
 
@@ -118,6 +125,10 @@ enum pharos_exec_flags {
         PHAROS_EXEC_SECRET = 1u << 2, /* never show the command text (it holds a secret) */
         PHAROS_EXEC_QUIET = 1u << 3,  /* don't stream the output to the log at -v */
 };
+
+/* Exit status (sysexits' EX_TEMPFAIL) by which a host command says its failure
+ * is transient, e.g. a service it waits for is not up yet: the step is retried. */
+#define PHAROS_EXIT_TRANSIENT 75
 
 /* Result of a command run by a step. Buffers are owned by the core and stay
  * valid until the step's next call into the core or its return. */
@@ -213,7 +224,14 @@ struct pharos_host {
          */
         /* A fact about the step's host: "address", "role", "hostname",
          * "os.id", "os.id_like", "os.version_id", "arch", "user", "index"
-         * (position in cluster.yml). Core-owned string, or NULL if unknown. */
+         * (position in cluster.yml), "sequence" ("up", "worker-up", "reset"),
+         * "prune" ("1" with `pharos up --prune`: delete what cluster.yml dropped),
+         * "selected" (the cluster.yml indexes a `pharos reset -a/-r/-l` works on,
+         * comma-separated as "1,3"; NULL: every host — validation sees every
+         * host, later phases only the selected ones);
+         * in `pharos worker up` also "worker_up.join_command" (a secret: the
+         * token) and "worker_up.api_endpoint" (HOST:PORT of the first master
+         * that answered). Core-owned string, or NULL if unknown. */
         const char *(*step_fact)(struct pharos_step_ctx *ctx, const char *name);
         /* The step's host entry of cluster.yml (see config.h). */
         const struct pharos_config_node *(*step_host)(struct pharos_step_ctx *ctx);
@@ -273,17 +291,6 @@ struct pharos_host {
          * the step's error set when none did (no tunnel, unreadable certificates, TLS). */
         int (*https_request)(struct pharos_step_ctx *ctx, const struct pharos_https_request *req,
                              long *status, const char **response);
-        /*
-         * A setting of the run, core-owned, NULL when unset:
-         *   "sequence"  the sequence being run: "up", "reset", "worker-up"
-         *   "prune"     "1" when the user asked to delete what cluster.yml dropped
-         *               (pharos up --prune)
-         *   "selected"  cluster.yml indexes of the hosts the run works on, comma-separated
-         *               ("1,3"), when the command selected some (pharos reset -a/-r/-l);
-         *               NULL: every host. Validation sees every host, later
-         *               phases only the selected ones.
-         */
-        const char *(*run_setting)(struct pharos_step_ctx *ctx, const char *name);
         /* Like step_fail, but the step refuses what cluster.yml or the command asks for:
          * the run stops with exit status 2. For steps that changed nothing (validate). */
         void (*step_refuse)(struct pharos_step_ctx *ctx, const char *fmt, ...)

@@ -14,8 +14,13 @@
 #include "etcd_plan.h"
 
 /* Where the plugin keeps what it renders on masters. */
-#define KADM_DIR           "/etc/kubernetes/pharos"
-#define KADM_CONFIG        KADM_DIR "/kubeadm.yaml"
+#define KADM_DIR    "/etc/kubernetes/pharos"
+#define KADM_CONFIG KADM_DIR "/kubeadm.yaml"
+/* The kubeadm.yaml in effect on a running control plane while a changed one
+ * waits to be applied (kubeadm.reconfigure removes it when done). */
+#define KADM_PREVIOUS KADM_DIR "/kubeadm.previous.yaml"
+/* Checksum of the KubeletConfiguration a node's kubelet was last given. */
+#define KADM_KUBELET_MARK  KADM_DIR "/kubelet-config.sum"
 #define KADM_ENCRYPTION    KADM_DIR "/encryption.yaml"
 #define KADM_AUDIT_POLICY  KADM_DIR "/audit-policy.yaml"
 #define KADM_AUDIT_WEBHOOK KADM_DIR "/audit-webhook.yaml"
@@ -24,6 +29,10 @@
 #define KADM_KUBELET_CONF  "/etc/kubernetes/kubelet.conf"
 #define KADM_API_PORT      6443
 #define KADM_MAX_FILES     12
+/* Node annotations listing the labels and taints (key:effect) pharos put
+ * there, comma-separated: what it may remove when cluster.yml drops them. */
+#define KADM_MANAGED_LABELS "pharos.kontena.io/labels"
+#define KADM_MANAGED_TAINTS "pharos.kontena.io/taints"
 
 /* A growing text buffer; `oom` sticks once an allocation failed. */
 struct kbuf {
@@ -122,6 +131,21 @@ void kadm_render_webhook_kubeconfig(const char *cluster, const char *server, con
 /* The aescbc key of an EncryptionConfiguration this plugin wrote, or NULL (malloc'd). */
 char *kadm_parse_encryption_key(const char *text);
 
+/* Parts of a kubeadm.yaml that differ between two renderings (config_diff.c). */
+enum kadm_change {
+        KADM_CH_CLUSTER = 1u << 0,    /* anything in the ClusterConfiguration */
+        KADM_CH_APISERVER = 1u << 1,  /* apiServer apart from certSANs */
+        KADM_CH_SANS = 1u << 2,       /* apiServer.certSANs or controlPlaneEndpoint */
+        KADM_CH_CONTROLLER = 1u << 3, /* controllerManager */
+        KADM_CH_SCHEDULER = 1u << 4,  /* scheduler */
+        KADM_CH_KUBELET = 1u << 5,    /* the KubeletConfiguration */
+        KADM_CH_PROXY = 1u << 6,      /* the KubeProxyConfiguration */
+};
+/* enum kadm_change bits for a kubeadm.yaml going from old_text to new_text. */
+unsigned kadm_config_changes(const char *old_text, const char *new_text);
+/* The document of `kind` in a kubeadm.yaml: its length, *start NULL when absent. */
+size_t kadm_config_document(const char *text, const char *kind, const char **start);
+
 /* Shell word for s, single-quoted (malloc'd), NULL when out of memory. */
 char *kadm_shq(const char *s);
 /* n random bytes from the kernel, as lowercase hex or base64 (into out). */
@@ -169,6 +193,8 @@ struct kadm_state {
         struct kadm_join join;
         enum kadm_host_status *status;
         size_t n_status;
+        int nodes_read;               /* the labels step listed the Nodes (once per run) */
+        void *nodes;                  /* that list (a yajl_val), NULL if it could not be read */
         struct kadm_etcd_probe *etcd; /* by cluster.yml index, n_etcd entries */
         size_t n_etcd;
         struct kadm_etcd_removal removal;
@@ -176,8 +202,9 @@ struct kadm_state {
 
 extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,
         kadm_step_init, kadm_step_cp_token, kadm_step_join_masters, kadm_step_worker_token,
-        kadm_step_join_workers, kadm_step_labels, kadm_step_etcd_probe, kadm_step_etcd_check,
-        kadm_step_etcd_remove, kadm_step_etcd_reset, kadm_step_reset;
+        kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure, kadm_step_kubelet_config,
+        kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
+        kadm_step_etcd_reset, kadm_step_reset;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);
@@ -190,6 +217,19 @@ long kadm_host_index(struct kadm_state *st, struct pharos_step_ctx *ctx);
 int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* 1 when `path` exists on the step's host, 0 when not, <0 on error. */
 int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path);
+/* 1 when the run is `pharos worker up` (the "sequence" fact). */
+int kadm_worker_up(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* "kubeadm join EP --token T --discovery-token-ca-cert-hash H" (anywhere in text) -> j.
+ * Returns 0, or -1 when text holds no such command. */
+int kadm_parse_join(const char *text, struct kadm_join *j);
+/* Joins the step's host with j (wiped before returning): resets what an interrupted
+ * join left, renders the JoinConfiguration into a root-only file, runs kubeadm join. */
+int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_join *j,
+                   int master);
+/* control_plane.use_proxy: "env http_proxy=... " (possibly empty) for kubeadm commands on
+ * the step's host, appended to b; and the kubelet's drop-in with the same variables. */
+int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kbuf *b);
+int kadm_kubelet_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* Input for the step's host; the step fails (returns <0) when it cannot be built. */
 int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in);
 

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "kadm.h"
 
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st)
@@ -46,6 +48,12 @@ int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
         const char *role = st->host->step_fact(ctx, "role");
         return role && !strcmp(role, "master");
+}
+
+int kadm_worker_up(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        const char *seq = st->host->step_fact(ctx, "sequence");
+        return seq && !strcmp(seq, "worker-up");
 }
 
 int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path)
@@ -99,6 +107,7 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_status,       &kadm_step_encryption_key, &kadm_step_config,
                 &kadm_step_init,         &kadm_step_cp_token,       &kadm_step_join_masters,
                 &kadm_step_worker_token, &kadm_step_join_workers,   &kadm_step_labels,
+                &kadm_step_reconfigure,  &kadm_step_kubelet_config, &kadm_step_worker_up_join,
                 &kadm_step_etcd_probe,   &kadm_step_etcd_check,     &kadm_step_etcd_remove,
                 &kadm_step_etcd_reset,   &kadm_step_reset,
         };
@@ -121,6 +130,7 @@ static void kadm_fini(void *state)
         memset(st->enc_key, 0, sizeof(st->enc_key));
         memset(&st->join, 0, sizeof(st->join));
         free(st->status);
+        yajl_tree_free(st->nodes);
         kadm_etcd_free(st);
         pthread_mutex_destroy(&st->mu);
         free(st);

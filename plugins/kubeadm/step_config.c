@@ -10,6 +10,7 @@ struct kfile {
         const char *path;
         struct kbuf text;
         int differs;
+        int existed; /* the host had the file (readable) before */
 };
 
 struct kfiles {
@@ -125,6 +126,7 @@ static size_t compare(struct kadm_state *st, struct pharos_step_ctx *ctx, struct
                 size_t len = 0;
                 struct kfile *f = &fs->f[i];
                 int readable = st->host->step_read_file(ctx, f->path, &data, &len) == 0;
+                f->existed = readable;
                 f->differs = !readable || len != f->text.len || memcmp(data, f->text.p, len) != 0;
                 if (f->differs && readable && !strcmp(f->path, KADM_ENCRYPTION) &&
                     other_key(data, len)) {
@@ -173,6 +175,17 @@ static int config_applies(struct pharos_step_ctx *ctx, void *state)
         return n > 0;
 }
 
+/* Whether the facts phase found the step's host in the cluster. */
+static int joined(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        long idx = kadm_host_index(st, ctx);
+        pthread_mutex_lock(&st->mu);
+        int yes = st->status && idx >= 0 && (size_t)idx < st->n_status &&
+                  st->status[idx] == KADM_JOINED;
+        pthread_mutex_unlock(&st->mu);
+        return yes;
+}
+
 static int config_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
@@ -186,6 +199,13 @@ static int config_run(struct pharos_step_ctx *ctx, void *state)
         int rc = n == (size_t)-1 ? -1 : 0;
         if (rc == 0 && n &&
             st->host->step_exec(ctx, "mkdir -p -m 0700 " KADM_DIR " " KADM_DIR "/etcd",
+                                PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
+                rc = -1;
+        /* kubeadm.reconfigure applies a change on a master already in the cluster;
+         * it needs the configuration in effect, kept once until it is done. */
+        if (rc == 0 && fs.f[0].differs && fs.f[0].existed && joined(st, ctx) &&
+            st->host->step_exec(ctx,
+                                "test -e " KADM_PREVIOUS " || cp -p " KADM_CONFIG " " KADM_PREVIOUS,
                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
                 rc = -1;
         for (size_t i = 0; i < fs.n && rc == 0; i++)

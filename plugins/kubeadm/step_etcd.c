@@ -107,7 +107,7 @@ const struct pharos_step kadm_step_etcd_probe = {
         .run = probe_run,
 };
 
-/* Parses run_setting("selected") ("0,2") into flags by cluster.yml index. */
+/* Parses step_fact("selected") ("0,2") into flags by cluster.yml index. */
 static int selected_flags(const char *sel, unsigned char *flags, size_t n)
 {
         memset(flags, 0, n);
@@ -161,8 +161,8 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
         const struct pharos_host *h = st->host;
-        const char *seq = h->run_setting(ctx, "sequence");
-        const char *sel = h->run_setting(ctx, "selected");
+        const char *seq = h->step_fact(ctx, "sequence");
+        const char *sel = h->step_fact(ctx, "selected");
         int reset = seq && !strcmp(seq, "reset");
         if (reset && !sel)
                 return 0; /* every host goes: no member has to be removed first */
@@ -293,10 +293,10 @@ static int after_removal(struct kadm_state *st, struct pharos_step_ctx *ctx,
                          const struct kadm_member *m)
 {
         const struct pharos_host *h = st->host;
-        const char *seq = h->run_setting(ctx, "sequence");
+        const char *seq = h->step_fact(ctx, "sequence");
         if (!m->name[0] || (seq && !strcmp(seq, "reset")))
                 return 0; /* reset deletes the Node itself */
-        if (!h->run_setting(ctx, "prune")) {
+        if (!h->step_fact(ctx, "prune")) {
                 h->log(st->self, PHAROS_LOG_WARN,
                        "etcd member %s removed; its Node stays in the API until you run: "
                        "kubectl delete node %s (or re-run with pharos up --prune)",

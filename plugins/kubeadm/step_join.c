@@ -107,16 +107,26 @@ static int init_run(struct pharos_step_ctx *ctx, void *state)
                 memset(key, 0, sizeof(key));
                 return -1;
         }
-        char cmd[512];
-        snprintf(cmd, sizeof(cmd),
-                 "kubeadm init --config " KADM_CONFIG " --upload-certs --certificate-key %s "
-                 "--skip-token-print --skip-certificate-key-print",
-                 key);
-        int rc = st->host->step_exec(ctx, cmd,
-                                     PHAROS_EXEC_SUDO | PHAROS_EXEC_SECRET | PHAROS_EXEC_CHECK |
-                                             PHAROS_EXEC_QUIET,
-                                     NULL);
-        memset(cmd, 0, sizeof(cmd));
+        struct kbuf cmd = {0};
+        int rc = kadm_kubelet_proxy(st, ctx);
+        if (rc == 0)
+                rc = kadm_proxy_prefix(st, ctx, &cmd);
+        kb_printf(&cmd,
+                  "kubeadm init --config " KADM_CONFIG " --upload-certs --certificate-key %s "
+                  "--skip-token-print --skip-certificate-key-print",
+                  key);
+        if (rc == 0 && cmd.oom) {
+                st->host->step_fail(ctx, "out of memory");
+                rc = -1;
+        }
+        if (rc == 0)
+                rc = st->host->step_exec(ctx, cmd.p,
+                                         PHAROS_EXEC_SUDO | PHAROS_EXEC_SECRET | PHAROS_EXEC_CHECK |
+                                                 PHAROS_EXEC_QUIET,
+                                         NULL);
+        if (cmd.p)
+                memset(cmd.p, 0, cmd.len);
+        kb_free(&cmd);
         if (rc < 0) {
                 memset(key, 0, sizeof(key));
                 return -1;
@@ -142,10 +152,9 @@ const struct pharos_step kadm_step_init = {
         .run = init_run,
 };
 
-/* "kubeadm join EP --token T --discovery-token-ca-cert-hash H" -> st->join. */
-static int parse_join(const char *out, struct kadm_join *j)
+int kadm_parse_join(const char *text, struct kadm_join *j)
 {
-        const char *p = strstr(out, "kubeadm join ");
+        const char *p = strstr(text, "kubeadm join ");
         if (!p)
                 return -1;
         char ep[256], tok[64], hash[128];
@@ -174,7 +183,7 @@ static int make_join(struct kadm_state *st, struct pharos_step_ctx *ctx, int con
                                         secret, &res) < 0)
                         return -1;
                 struct kadm_join j = {0};
-                if (parse_join(res.out, &j) < 0) {
+                if (kadm_parse_join(res.out, &j) < 0) {
                         st->host->step_fail(ctx, "kubeadm token create printed no join command");
                         return -1;
                 }
@@ -263,7 +272,8 @@ const struct pharos_step kadm_step_worker_token = {
 
 static int join_applies(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)
 {
-        if (kadm_is_master(st, ctx) != master)
+        /* pharos worker up brings its own join command (step_worker_up.c). */
+        if (kadm_is_master(st, ctx) != master || kadm_worker_up(st, ctx))
                 return 0;
         if (master && kadm_host_index(st, ctx) == kadm_first_master(st))
                 return 0;
@@ -275,18 +285,11 @@ static int join_applies(struct pharos_step_ctx *ctx, struct kadm_state *st, int 
         return !has;
 }
 
-static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)
+int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_join *jd,
+                   int master)
 {
-        struct kadm_join j;
-        pthread_mutex_lock(&st->mu);
-        j = st->join;
-        int have = st->have_join && (!master || j.cert_key[0]);
-        pthread_mutex_unlock(&st->mu);
-        if (!have) {
-                st->host->step_fail(ctx, "no join data from the first master (%s did not run)",
-                                    master ? "kubeadm.join-token" : "kubeadm.worker-token");
-                return -1;
-        }
+        struct kadm_join j = *jd;
+        memset(jd, 0, sizeof(*jd));
         struct kadm_input in;
         if (reset_leftovers(st, ctx) < 0 || kadm_input_for(st, ctx, &in) < 0) {
                 memset(&j, 0, sizeof(j));
@@ -309,12 +312,27 @@ static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int mast
         if (b.p)
                 memset(b.p, 0, b.len);
         kb_free(&b);
+        struct kbuf cmd = {0}, proxy = {0};
         if (rc == 0)
-                rc = st->host->step_exec(ctx,
-                                         "rc=0; kubeadm join --config " KADM_JOIN_FILE " || rc=$?; "
-                                         "rm -f " KADM_JOIN_FILE "; exit $rc",
-                                         PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET,
+                rc = kadm_kubelet_proxy(st, ctx);
+        if (rc == 0)
+                rc = kadm_proxy_prefix(st, ctx, &proxy);
+        kb_printf(&cmd,
+                  "rc=0; %skubeadm join --config " KADM_JOIN_FILE " || rc=$?; rm -f " KADM_JOIN_FILE
+                  "; exit $rc",
+                  proxy.p ? proxy.p : "");
+        if (rc == 0 && cmd.oom) {
+                st->host->step_fail(ctx, "out of memory");
+                rc = -1;
+        }
+        /* A proxy URL may carry credentials: then the command is not shown. */
+        if (rc == 0)
+                rc = st->host->step_exec(ctx, cmd.p,
+                                         PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET |
+                                                 (proxy.len ? PHAROS_EXEC_SECRET : 0),
                                          NULL);
+        kb_free(&proxy);
+        kb_free(&cmd);
         if (rc < 0)
                 return -1;
         st->host->step_changed(ctx, "joined the cluster%s",
@@ -322,6 +340,22 @@ static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int mast
         set_status(st, kadm_host_index(st, ctx), KADM_JOINED);
         /* The next master only joins once this one's etcd member and API are healthy. */
         return master ? wait_healthy(st, ctx, address, 1) : 0;
+}
+
+static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)
+{
+        struct kadm_join j;
+        pthread_mutex_lock(&st->mu);
+        j = st->join;
+        int have = st->have_join && (!master || j.cert_key[0]);
+        pthread_mutex_unlock(&st->mu);
+        if (!have) {
+                memset(&j, 0, sizeof(j));
+                st->host->step_fail(ctx, "no join data from the first master (%s did not run)",
+                                    master ? "kubeadm.join-token" : "kubeadm.worker-token");
+                return -1;
+        }
+        return kadm_join_host(st, ctx, &j, master);
 }
 
 static int join_masters_applies(struct pharos_step_ctx *ctx, void *state)

@@ -20,6 +20,7 @@ run() {
         env -i PATH="$PATH" HOME=/home/pharos-test PHAROS_NO_SYSTEM_PLUGINS=1 \
                 PHAROS_TEST_CLUSTER=demo PHAROS_TEST_PORT=2222 \
                 "$pharos" --plugin-path "$fixtures/network-testnet" \
+                --plugin-path "$fixtures/network-standin-weave" \
                 --plugin-path "$fixtures/addon-ingress-nginx" "$@"
 }
 

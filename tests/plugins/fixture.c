@@ -130,6 +130,9 @@ static const struct pharos_config_schema config_schema = {
         .struct_size = sizeof(struct pharos_config_schema), .fields = testnet_fields};
 #define FIXTURE_KIND    PHAROS_KIND_NETWORK
 #define FIXTURE_SECTION "network.testnet"
+#elif defined(FIXTURE_NETWORK_STANDIN)
+/* Stands in for a real network plugin where a test only needs its provider name. */
+#define FIXTURE_KIND PHAROS_KIND_NETWORK
 #elif defined(FIXTURE_ADDON_INGRESS_NGINX)
 /* The original's ingress-nginx addon options, as an addon plugin would declare them. */
 static const char *const ingress_kinds[] = {"DaemonSet", "Deployment", NULL};

@@ -53,6 +53,49 @@ static int failer_run(struct pharos_step_ctx *ctx, void *state)
         return H->step_exec(ctx, "echo probe refuses >&2; exit 3", PHAROS_EXEC_CHECK, NULL);
 }
 
+/*
+ * On hosts labelled probe-flaky=N: fails transiently (exit 75) N times, then
+ * succeeds, counting attempts on the host, to test retries and their budget.
+ */
+#define FLAKY_DONE  "/etc/pharos-probe-flaky"
+#define FLAKY_COUNT "/var/tmp/pharos-probe-flaky.count"
+
+static const char *flaky_label(struct pharos_step_ctx *ctx)
+{
+        const struct pharos_config_node *labels = H->config_get(H->step_host(ctx), "labels");
+        return H->config_string(H->config_get(labels, "probe-flaky"));
+}
+
+static int flaky_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!flaky_label(ctx))
+                return 0;
+        struct pharos_exec_result res;
+        if (H->step_exec(ctx, "test -f " FLAKY_DONE, 0, &res) < 0)
+                return -1;
+        return res.status != 0;
+}
+
+static const char flaky_script[] =
+        "set -eu\n"
+        "n=$(cat " FLAKY_COUNT " 2>/dev/null || echo 0)\n"
+        "n=$((n + 1))\n"
+        "echo \"$n\" >" FLAKY_COUNT "\n"
+        "if [ \"$n\" -le \"$FAILS\" ]; then echo \"not ready yet (attempt $n)\" >&2; exit 75; fi\n"
+        "echo \"$n\" >" FLAKY_DONE "\n";
+
+static int flaky_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        const struct pharos_env env[] = {{"FAILS", flaky_label(ctx)}};
+        if (H->step_script(ctx, flaky_script, env, 1, PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) <
+            0)
+                return -1;
+        H->step_changed(ctx, "wrote %s", FLAKY_DONE);
+        return 0;
+}
+
 static const char *const marker_after[] = {"?probe.nothing", NULL};
 
 static const struct pharos_step steps[] = {
@@ -69,6 +112,12 @@ static const struct pharos_step steps[] = {
          .description = "fail where labelled",
          .applies = failer_applies,
          .run = failer_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "probe.flaky",
+         .phase = "firewall",
+         .description = "succeed after transient failures where labelled",
+         .applies = flaky_applies,
+         .run = flaky_run},
 };
 
 static int probe_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)

@@ -35,9 +35,9 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
         (void)state;
         long i = idx(ctx);
         validated[i]++;
-        const char *sel = H->run_setting(ctx, "selected");
+        const char *sel = H->step_fact(ctx, "selected");
         snprintf(seen_selected, sizeof(seen_selected), "%s", sel ? sel : "(all)");
-        snprintf(seen_sequence, sizeof(seen_sequence), "%s", H->run_setting(ctx, "sequence"));
+        snprintf(seen_sequence, sizeof(seen_sequence), "%s", H->step_fact(ctx, "sequence"));
         if (i == refuse_on) {
                 char why[600];
                 memset(why, 'x', sizeof(why));

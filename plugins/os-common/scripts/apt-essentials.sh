@@ -14,12 +14,16 @@ need() {
         [ "$mode" = apply ]
 }
 
+packages="ca-certificates curl gpg conntrack socat ebtables ethtool iptables iproute2"
+# One query for all of them: "ii  curl" per known package.
+# shellcheck disable=SC2086 # one word per package
+status=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $packages 2>/dev/null || true)
 set --
-for p in ca-certificates curl gpg conntrack socat ebtables ethtool iptables iproute2; do
-        case "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in
-        ii* | hi*) ;;
-        *) set -- "$@" "$p" ;;
-        esac
+for p in $packages; do
+        if ! printf '%s\n' "$status" |
+                awk -v p="$p" '($1 == "ii" || $1 == "hi") && $2 == p { f = 1 } END { exit !f }'; then
+                set -- "$@" "$p"
+        fi
 done
 if [ "$#" -gt 0 ] && need "install $*"; then
         apt-get update -q >&2

@@ -17,8 +17,9 @@ need() {
 }
 
 modules="overlay br_netfilter"
+loaded=$(lsmod | awk 'NR > 1 { print $1 }')
 for m in $modules; do
-        if lsmod | awk '{print $1}' | grep -qx "$m"; then
+        if printf '%s\n' "$loaded" | grep -qx "$m"; then
                 continue
         fi
         # Built into the kernel: nothing to load.
@@ -43,10 +44,13 @@ fi
 sysctls="net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward"
 sysctl_conf=/etc/sysctl.d/k8s.conf
 sysctl_want=""
+# One read for all: "KEY = VALUE" lines (a key the kernel lacks is left out).
+# shellcheck disable=SC2086 # one word per key
+current=$(sysctl $sysctls 2>/dev/null || true)
 for k in $sysctls; do
         sysctl_want="${sysctl_want}${sysctl_want:+
 }$k = 1"
-        if [ "$(sysctl -n "$k" 2>/dev/null || true)" != 1 ]; then
+        if ! printf '%s\n' "$current" | grep -qxF "$k = 1"; then
                 if need "set sysctl $k = 1"; then
                         sysctl -q -w "$k=1"
                 fi

@@ -14,8 +14,13 @@ need() {
 }
 
 set --
-for p in conntrack-tools socat ethtool iptables-nft iproute; do
-        rpm -q "$p" >/dev/null 2>&1 || set -- "$@" "$p"
+packages="conntrack-tools socat ethtool iptables-nft iproute"
+# One query for all: the name of each installed one ("package X is not
+# installed" for the others).
+# shellcheck disable=SC2086 # one word per package
+status=$(rpm -q --qf '%{NAME}\n' $packages 2>/dev/null || true)
+for p in $packages; do
+        printf '%s\n' "$status" | grep -qxF "$p" || set -- "$@" "$p"
 done
 if [ "$#" -gt 0 ] && need "install $*"; then
         dnf install -y -q "$@" >&2

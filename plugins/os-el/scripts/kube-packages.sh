@@ -16,13 +16,12 @@ need() {
         [ "$mode" = apply ]
 }
 
-installed() {
-        rpm -q --qf '%{VERSION}' "$1" 2>/dev/null || true
-}
-
+# One query for all three: "kubelet 1.34.2" per installed package.
+# shellcheck disable=SC2086 # one word per package
+versions=$(rpm -q --qf '%{NAME} %{VERSION}\n' $packages 2>/dev/null || true)
 outdated=""
 for p in $packages; do
-        [ "$(installed "$p")" = "$version" ] || outdated="$outdated $p"
+        printf '%s\n' "$versions" | grep -qxF "$p $version" || outdated="$outdated $p"
 done
 if [ -n "$outdated" ] && need "install$outdated $version"; then
         dnf install -y -q --disableexcludes="$disable" \

@@ -26,7 +26,7 @@ a2=$(jq -r '.hosts[1].address' "$dir/tb/hosts.json")
 a3=$(jq -r '.hosts[2].address' "$dir/tb/hosts.json")
 write_cfg() { # ENABLED SUBNET
         cat "$dir/tb/cluster.yml"
-        printf 'network:\n  provider: weave\n  firewalld:\n    enabled: %s\n    trusted_subnets: ["%s"]\n' "$1" "$2"
+        printf 'network:\n  firewalld:\n    enabled: %s\n    trusted_subnets: ["%s"]\n' "$1" "$2"
 }
 up() { run "$PHAROS" --plugin-path "$dir/plugins" up -c "$cfg" "$@"; }
 fw() { on "$dir/tb" "$1" firewall-cmd --permanent "--zone=$2" "--list-$3"; }

@@ -127,12 +127,25 @@ journal_changes() {
         done
         echo "$total"
 }
+# Writes the admin (pharos, through admin.conf) made, from the API servers' audit logs.
+api_writes() {
+        local total=0 c
+        for ((i = 1; i <= masters; i++)); do
+                c=$(on "$i" cat /var/log/pharos-testbed/api-audit.jsonl |
+                        jq -s '[.[] | select(.user == "kubernetes-admin")] | length')
+                total=$((total + c))
+        done
+        echo "$total"
+}
 before=$(journal_changes)
+writes=$(api_writes)
+((writes > 0)) || fail "the audit log shows the first run's API writes"
 up --output json
 expect_rc 0 "second up"
 expect_eq "$(jq -r 'select(.phase == "up") | .detail' <<<"$out")" "no changes" "second up says no changes"
 expect_eq "$(jq -r 'select(.status == "changed") | .step' <<<"$out")" "" "no step changed"
 expect_eq "$(journal_changes)" "$before" "no mutating command on any host"
+expect_eq "$(api_writes)" "$writes" "no mutating API request"
 
 # A label edited by hand is put back, and only that Node is written.
 api /api/v1/nodes/host-1 >/dev/null
@@ -145,6 +158,69 @@ expect_contains "$out" "labels and taints of Node host-1" "label repaired"
 expect_contains "$out" "1 change" "only that change"
 expect_eq "$(api /api/v1/nodes/host-1 | jq -r '.metadata.labels."node-address.kontena.io/external-ip"')" "$(addr 0)" \
         "external-ip back"
+
+# Labels and taints dropped from cluster.yml leave the Node; others' stay.
+curl -fsSk --cert "$dir/admin.pem" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+        -d '{"metadata":{"labels":{"other.example.com/keep":"yes"}}}' \
+        "https://$(addr 0):6443/api/v1/nodes/host-$w" >/dev/null
+taints=$(api "/api/v1/nodes/host-$n" | jq -c '.spec.taints + [{"key":"other","value":"x","effect":"NoExecute"}]')
+curl -fsSk --cert "$dir/admin.pem" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+        -d "{\"spec\":{\"taints\":$taints}}" "https://$(addr 0):6443/api/v1/nodes/host-$n" >/dev/null
+python3 - "$dir/cluster.yml" <<'PY'
+import sys, yaml
+path = sys.argv[1]
+doc = yaml.safe_load(open(path))
+workers = [h for h in doc["hosts"] if h["role"] == "worker"]
+del workers[0]["labels"]["tier"]
+del doc["hosts"][-1]["taints"]
+yaml.safe_dump(doc, open(path, "w"))
+PY
+up
+expect_rc 0 "up without a label and a taint"
+node=$(api "/api/v1/nodes/host-$w")
+expect_eq "$(jq -r '.metadata.labels.tier // "gone"' <<<"$node")" "gone" "dropped label removed"
+expect_eq "$(jq -r '.metadata.labels."example.com/zone"' <<<"$node")" "a-1" "kept label stays"
+expect_eq "$(jq -r '.metadata.labels."other.example.com/keep"' <<<"$node")" "yes" "someone else's label untouched"
+expect_eq "$(api "/api/v1/nodes/host-$n" | jq -c '[.spec.taints[] | select(.key != "node-role.kubernetes.io/control-plane") | [.key, .value, .effect]]')" \
+        '[["other","x","NoExecute"]]' "dropped taint removed, someone else's kept"
+up
+expect_rc 0 "up after removing"
+expect_contains "$out" "no changes" "removal done once"
+
+# A changed api.sans and API server flag reach the running control plane:
+# new certificate, new manifest, API server restarted, config stored.
+python3 - "$dir/cluster.yml" <<'PY'
+import sys, yaml
+path = sys.argv[1]
+doc = yaml.safe_load(open(path))
+doc["api"]["sans"].append("api2.example.com")
+doc["admission_plugins"] = [{"name": "PodNodeSelector", "enabled": True}]
+doc["kubelet"] = {"read_only_port": True}
+yaml.safe_dump(doc, open(path, "w"))
+PY
+up
+expect_rc 0 "up with a changed kubeadm configuration"
+expect_contains "$out" "applied the changed kubeadm configuration: API server certificate, API server, kubeadm-config, kubelet-config" \
+        "reconfigured"
+for ((i = 1; i <= n; i++)); do
+        expect_contains "$(on "$i" cat /var/lib/kubelet/config.yaml)" "readOnlyPort: 10255" \
+                "host-$i kubelet has the new configuration"
+done
+for ((i = 1; i <= masters; i++)); do
+        expect_contains "$(on "$i" openssl x509 -noout -ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt)" \
+                "DNS:api2.example.com" "host-$i certificate has the new SAN"
+        expect_contains "$(on "$i" cat /etc/kubernetes/manifests/kube-apiserver.yaml)" \
+                "PodNodeSelector" "host-$i API server manifest has the new flag"
+        expect_contains "$(openssl s_client -connect "$(addr $((i - 1))):6443" </dev/null 2>/dev/null |
+                openssl x509 -noout -ext subjectAltName)" "DNS:api2.example.com" "host-$i serves the new certificate"
+done
+expect_contains "$(api /api/v1/namespaces/kube-system/configmaps/kubeadm-config | jq -r .data.ClusterConfiguration)" \
+        "api2.example.com" "ClusterConfiguration uploaded"
+writes=$(api_writes)
+up
+expect_rc 0 "up after the change"
+expect_contains "$out" "no changes" "the change is applied once"
+expect_eq "$(api_writes)" "$writes" "no mutating API request after the change"
 
 # Another master with a different encryption key is never overwritten.
 if ((masters > 1)); then

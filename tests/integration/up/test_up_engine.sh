@@ -7,7 +7,9 @@ set -euo pipefail
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
 dir=$(mktemp -d)
+up_pid=
 cleanup() {
+        if [ -n "$up_pid" ]; then kill "$up_pid" 2>/dev/null || true; fi
         "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
         rm -rf "$dir" "$_tmp_out" "$_tmp_err"
 }
@@ -57,6 +59,35 @@ expect_eq "$(jq -c 'select(.step=="probe.marker" and .status=="changed") | [.pha
 expect_eq "$(jq -r 'select(.phase=="up") | .detail' <<<"$out")" "1 change" "final JSON event"
 expect_eq "$(jq -r 'keys | join(",")' <<<"$(head -1 <<<"$out")")" "detail,duration,host,phase,status,step" "event keys"
 
+# Transient failures are retried per host: a step exiting 75 twice, then succeeding.
+cp "$dir/cluster.yml" "$dir/plain.yml"
+printf '    labels:\n      probe-flaky: "2"\n' >>"$dir/cluster.yml"
+up
+expect_rc 0 "flaky step retried"
+expect_contains "$out" "probe.flaky                          retry" "retry shown"
+expect_contains "$out" "attempt 2 failed, next in 2s: the script of step probe.flaky exited 75: not ready yet (attempt 2)" "second retry with backoff"
+expect_contains "$err" "[$(addr 2)] probe.flaky: attempt 1 failed (transient)" "retry logged with host, step, attempt"
+expect_eq "$("$TESTBED" exec --dir "$dir" --host host-3 -- cat /etc/pharos-probe-flaky)" "3" "succeeded on the third attempt"
+expect_contains "$out" "1 change" "the retried step counts once"
+# ...within the host's budget: 2 s allow one 1 s wait, not the 2 s one after it.
+"$TESTBED" exec --dir "$dir" --host host-3 -- rm /etc/pharos-probe-flaky /var/tmp/pharos-probe-flaky.count
+sed -i 's/probe-flaky: "2"/probe-flaky: "5"/' "$dir/cluster.yml"
+up --retry-budget 2
+expect_rc 1 "budget spent"
+expect_contains "$err" "step probe.flaky: the script of step probe.flaky exited 75: not ready yet (attempt 2) (transient; gave up after 2 attempts" "gives up naming the budget"
+cp "$dir/plain.yml" "$dir/cluster.yml"
+# An SSH server that is down for a moment: the connection is retried.
+"$TESTBED" sshd-stop --dir "$dir" --host host-2
+"$PHAROS" --plugin-path "$FIXTURES/probe" up -c "$dir/cluster.yml" --output json >"$dir/up.json" 2>"$dir/up.err" &
+up_pid=$!
+sleep 2
+"$TESTBED" sshd-start --dir "$dir" --host host-2
+rc=0
+wait "$up_pid" || rc=$?
+up_pid=
+expect_eq "$rc" 0 "up after sshd came back"
+expect_eq "$(jq -r 'select(.phase=="connect" and .status=="retry") | .host' "$dir/up.json" | sort -u)" "$(addr 1)" "connection retried"
+
 # A failing step: exit 1, the error names phase, host, step and the stderr tail.
 sed -i "0,/role: worker/s//role: worker\n    labels:\n      probe-fail: \"yes\"/" "$dir/cluster.yml"
 up
@@ -64,6 +95,7 @@ expect_rc 1 "failing step"
 expect_contains "$err" "phase runtime, host $(addr 1), step probe.failer" "error names phase/host/step"
 expect_contains "$err" "exited 3: probe refuses" "error quotes stderr"
 expect_contains "$err" "failed on 1 of 3 hosts" "summary counts hosts"
+expect_eq "$(grep -c retry <<<"$out" || true)" 0 "a script error is not retried"
 
 # An invalid cluster.yml: exit 2 before any connection.
 printf 'hosts:\n  - address: 127.0.0.1\n    role: boss\n' >"$dir/bad.yml"
@@ -72,4 +104,10 @@ expect_rc 2 "invalid cluster.yml"
 expect_contains "$err" "bad.yml:3:" "located error"
 run "$PHAROS" up --bogus
 expect_rc 2 "bad flag"
+# A network provider no loaded plugin provides: exit 2, naming the key's line.
+printf 'hosts:\n  - address: 127.0.0.1\n    role: master\nnetwork:\n  provider: calico\n' >"$dir/net.yml"
+run "$PHAROS" --plugin-path "$FIXTURES/probe" up -c "$dir/net.yml"
+expect_rc 2 "unknown network provider"
+expect_contains "$err" "net.yml:5:13: error: network.provider: no loaded network plugin provides 'calico'" "provider error located"
+expect_contains "$err" "no network plugin is loaded" "loaded providers listed"
 finish

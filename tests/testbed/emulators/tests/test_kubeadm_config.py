@@ -1,5 +1,6 @@
 """kubeadm's configuration checks and preflight, without starting a cluster."""
 import os
+import shutil
 import unittest
 
 from harness import FakeHost, address
@@ -111,6 +112,42 @@ class KubeadmConfigTest(unittest.TestCase):
         r = self.h.run("kubeadm init --kubernetes-version v1.33.0", check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("is at least one minor release higher than the kubeadm minor release (33 > 31)", r.stderr)
+
+    def test_phases_on_a_running_node(self):
+        """What a changed config needs: manifests regenerated, an existing apiserver
+        certificate kept only while it covers every name (so it is moved away first)."""
+        pki = self.h.path("/etc/kubernetes/pki")
+        os.makedirs(pki, exist_ok=True)
+        # the other tests expect a host kubeadm never ran on
+        self.addCleanup(shutil.rmtree, self.h.path("/etc/kubernetes"), True)
+        self.h.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=kubernetes", "-keyout", pki + "/ca.key", "-out", pki + "/ca.crt"])
+        with_sans = GOOD.replace("apiServer:\n", "apiServer:\n  certSANs:\n  - api.example.com\n")
+        self.h.write("/root/k.yaml", GOOD)
+        self.h.run("kubeadm init phase certs apiserver --config /root/k.yaml")
+        sans = self.h.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in",
+                           pki + "/apiserver.crt"]).stdout
+        self.assertIn("DNS:kubernetes.default.svc", sans)
+        r = self.h.run("kubeadm init phase certs apiserver --config /root/k.yaml")
+        self.assertIn("Using existing apiserver certificate and key on disk", r.stdout)
+        self.h.write("/root/k.yaml", with_sans)
+        r = self.h.run("kubeadm init phase certs apiserver --config /root/k.yaml", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("certificate apiserver is invalid: x509: certificate is not valid for api.example.com",
+                      r.stderr)
+        os.rename(pki + "/apiserver.crt", pki + "/old.crt")
+        os.rename(pki + "/apiserver.key", pki + "/old.key")
+        self.h.run("kubeadm init phase certs apiserver --config /root/k.yaml")
+        self.assertIn("DNS:api.example.com", self.h.run(["openssl", "x509", "-noout", "-ext", "subjectAltName",
+                                                         "-in", pki + "/apiserver.crt"]).stdout)
+        r = self.h.run("kubeadm init phase control-plane apiserver --config /root/k.yaml")
+        self.assertIn('Creating static Pod manifest for "kube-apiserver"', r.stdout)
+        manifest = self.h.read("/etc/kubernetes/manifests/kube-apiserver.yaml")
+        self.assertIn("--audit-log-maxage=30", manifest)
+        self.assertFalse(os.path.exists(self.h.path("/etc/kubernetes/manifests/kube-scheduler.yaml")))
+        r = self.h.run("kubeadm init phase control-plane etcd --config /root/k.yaml", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('unknown command "etcd" for "kubeadm init phase control-plane"', r.stderr)
 
     def test_not_installed(self):
         other = FakeHost("bare", address(23, 2))

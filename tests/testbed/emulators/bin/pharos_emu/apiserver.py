@@ -4,6 +4,11 @@ One instance runs per master (started by the kubelet emulator from the
 kube-apiserver static pod manifest). Every instance reads and writes the same
 etcd cluster, so all masters serve one cluster and etcd quorum loss shows as
 API errors.
+
+Every mutating request (POST, PUT, PATCH, DELETE) is appended to the host's
+/var/log/pharos-testbed/api-audit.jsonl (one JSON object per line: time,
+method, verb-less path, user, status code, user agent), so tests can count
+the API writes a command made.
 """
 import base64
 import datetime
@@ -151,6 +156,17 @@ class Store:
         return rev
 
 
+AUDIT_LOG = "/var/log/pharos-testbed/api-audit.jsonl"
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def audit_path(cert_file):
+    """The audit log of the host whose certificate the server uses: paths arrive
+    as machine paths, so the host's root is what precedes /etc/kubernetes."""
+    root = cert_file.split("/etc/kubernetes/", 1)[0] if "/etc/kubernetes/" in cert_file else ""
+    return root + AUDIT_LOG
+
+
 class API:
     def __init__(self, opts):
         self.opts = opts
@@ -160,6 +176,8 @@ class API:
         self.version = opts.get("version", "v1.31.0")
         self.address = opts.get("advertise-address", "127.0.0.1")
         self.port = int(opts.get("secure-port", "6443"))
+        self.audit_path = audit_path(opts["tls-cert-file"])
+        self.audit_lock = threading.Lock()
         # CRDs change rarely; a master sees another master's new CRD within a second, as with informers
         self.crd_cache = None
 
@@ -908,7 +926,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body += self.rfile.read(size)
             self.rfile.readline()
 
+    def send_response(self, code, message=None):
+        self.status_code = code
+        super().send_response(code, message)
+
     def handle_any(self):
+        self.status_code = None
+        self.audit_user = None
+        try:
+            return self.handle_request()
+        finally:
+            if self.command in MUTATING:
+                self.audit()
+
+    def audit(self):
+        api = self.server.api
+        line = json.dumps({"time": time.time(), "method": self.command, "path": self.path,
+                           "user": self.audit_user, "code": self.status_code,
+                           "userAgent": self.headers.get("User-Agent", "")}, sort_keys=True) + "\n"
+        try:
+            with api.audit_lock:
+                os.makedirs(os.path.dirname(api.audit_path), exist_ok=True)
+                with open(api.audit_path, "a") as f:
+                    f.write(line)
+        except OSError as e:
+            sys.stderr.write("apiserver: cannot write the audit log %s: %s\n" % (api.audit_path, e))
+
+    def handle_request(self):
         api = self.server.api
         # read the body first so an early error never leaves it in the connection
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -921,6 +965,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = [p for p in url.path.split("/") if p]
         try:
             user, groups = self.user()
+            self.audit_user = user
             if url.path in ("/healthz", "/livez", "/readyz") or url.path.startswith(("/healthz/", "/livez/", "/readyz/")):
                 try:
                     api.store.etcd.get("/registry/health")

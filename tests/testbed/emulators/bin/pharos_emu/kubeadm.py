@@ -1,4 +1,5 @@
-"""kubeadm emulator: init, join, reset, token, upload-certs, config validate, version.
+"""kubeadm emulator: init, join, reset, token, config validate, version; init phases
+upload-certs, control-plane, certs apiserver, upload-config; upgrade node phase kubelet-config.
 
 It lays out certificates and kubeconfigs as kubeadm does, writes static pod
 manifests that the kubelet emulator runs (the real etcd and the API
@@ -686,25 +687,8 @@ def cmd_init(argv):
     wait_kubelet(addr, timeouts(init, cluster, "kubeletHealthCheck"))
     wait_apiserver(addr, port, timeouts(init, cluster, "controlPlaneComponentHealthCheck"))
     client = admin_client()
-    say("[upload-config] Storing the configuration used in ConfigMap \"kubeadm-config\" in the \"kube-system\" "
-        "Namespace")
-    stored = dict(cluster, apiVersion=(by_kind.get("ClusterConfiguration") or {}).get(
-        "apiVersion", "kubeadm.k8s.io/v1beta4"), kind="ClusterConfiguration")
-    stored.setdefault("networking", {}).setdefault("serviceSubnet", "10.96.0.0/12")
-    stored["networking"].setdefault("dnsDomain", "cluster.local")
-    stored.setdefault("certificatesDir", PKI)
-    stored.setdefault("clusterName", "kubernetes")
-    stored.setdefault("imageRepository", "registry.k8s.io")
-    if local:
-        stored.setdefault("etcd", {}).setdefault("local", {}).setdefault("dataDir", data_dir)
-    client.apply("/api/v1/namespaces/kube-system/configmaps", {
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
-        "data": {"ClusterConfiguration": yaml.safe_dump(stored, default_flow_style=False)}})
-    say("[kubelet] Creating a ConfigMap \"kubelet-config\" in namespace kube-system with the configuration for the "
-        "kubelets in the cluster")
-    client.apply("/api/v1/namespaces/kube-system/configmaps", {
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubelet-config", "namespace": "kube-system"},
-        "data": {"kubelet": yaml.safe_dump(kc, default_flow_style=False)}})
+    upload_cluster_config(client, by_kind, cluster)
+    upload_kubelet_config(client, kc)
     key = None
     if flags.get("upload-certs") and "upload-certs" not in skip:
         key = flags.get("certificate-key") or init.get("certificateKey") or secrets.token_hex(32)
@@ -736,6 +720,32 @@ def cmd_init(argv):
     say("Then you can join any number of worker nodes by running the following on each as root:\n\n"
         + join_command(endpoint, tokens[0]))
     return 0
+
+
+def upload_cluster_config(client, by_kind, cluster):
+    say("[upload-config] Storing the configuration used in ConfigMap \"kubeadm-config\" in the \"kube-system\" "
+        "Namespace")
+    stored = dict(cluster, apiVersion=(by_kind.get("ClusterConfiguration") or {}).get(
+        "apiVersion", "kubeadm.k8s.io/v1beta4"), kind="ClusterConfiguration")
+    stored.setdefault("networking", {}).setdefault("serviceSubnet", "10.96.0.0/12")
+    stored["networking"].setdefault("dnsDomain", "cluster.local")
+    stored.setdefault("certificatesDir", PKI)
+    stored.setdefault("clusterName", "kubernetes")
+    stored.setdefault("imageRepository", "registry.k8s.io")
+    if not (cluster.get("etcd") or {}).get("external"):
+        data_dir = ((cluster.get("etcd") or {}).get("local") or {}).get("dataDir") or "/var/lib/etcd"
+        stored.setdefault("etcd", {}).setdefault("local", {}).setdefault("dataDir", data_dir)
+    client.apply("/api/v1/namespaces/kube-system/configmaps", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+        "data": {"ClusterConfiguration": yaml.safe_dump(stored, default_flow_style=False)}})
+
+
+def upload_kubelet_config(client, kc):
+    say("[kubelet] Creating a ConfigMap \"kubelet-config\" in namespace kube-system with the configuration for the "
+        "kubelets in the cluster")
+    client.apply("/api/v1/namespaces/kube-system/configmaps", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubelet-config", "namespace": "kube-system"},
+        "data": {"kubelet": yaml.safe_dump(kc, default_flow_style=False)}})
 
 
 def addons(client, cluster, skip, version):
@@ -772,9 +782,104 @@ def addons(client, cluster, skip, version):
         say("[addons] Applied essential addon: kube-proxy")
 
 
+PHASE_FLAGS = dict(COMMON, **{"config": "str", "kubeconfig": "str", "kubernetes-version": "str",
+                              "cert-dir": "str", "dry-run": "bool"})
+PHASE_COMPONENTS = {"apiserver": "kube-apiserver", "controller-manager": "kube-controller-manager",
+                    "scheduler": "kube-scheduler"}
+
+
+def phase_setup(argv, subs, phase):
+    """Flags and the node's view of the config for `kubeadm init phase PHASE SUB`."""
+    if not argv or argv[0] not in subs:
+        raise KubeadmError("unknown command \"%s\" for \"kubeadm init phase %s\"" % (argv[0] if argv else "",
+                                                                                   phase))
+    flags, pos = parse_flags(argv[1:], PHASE_FLAGS)
+    if pos:
+        raise KubeadmError("unknown command \"%s\" for \"kubeadm init phase %s %s\"" % (pos[0], phase, argv[0]))
+    by_kind, init, cluster, node_reg, ep = init_config(flags)
+    if "kubernetes-version" in flags:
+        cluster["kubernetesVersion"] = flags["kubernetes-version"]
+    version = resolve_version(cluster)
+    cluster["kubernetesVersion"] = version
+    addr = ep.get("advertiseAddress") or host.address()
+    port = int(ep.get("bindPort") or 6443)
+    name = (node_reg.get("name") or host.hostname()).lower()
+    return argv[0], flags, by_kind, cluster, node_reg, addr, port, name, version
+
+
+def cert_sans(pem):
+    """The subjectAltName entries of a certificate as kubeadm's "DNS:x"/"IP:y" strings."""
+    r = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=pem.encode(),
+                       capture_output=True)
+    text = r.stdout.decode().split("\n", 1)[-1]
+    return {s.strip().replace("IP Address:", "IP:") for s in text.split(",") if s.strip()}
+
+
+def phase_control_plane(argv):
+    sub, flags, by_kind, cluster, node_reg, addr, port, name, version = phase_setup(
+        argv, ["all"] + list(PHASE_COMPONENTS), "control-plane")
+    say("[control-plane] Using manifest folder \"%s\"" % MANIFESTS)
+    for short, comp in PHASE_COMPONENTS.items():
+        if sub not in ("all", short):
+            continue
+        if comp == "kube-apiserver":
+            write_manifest(comp, apiserver_manifest(addr, port, cluster, version))
+        else:
+            write_manifest(comp, component_manifest(comp, cluster, version,
+                                                    "/etc/kubernetes/%s.conf" % short))
+    return 0
+
+
+def phase_certs(argv):
+    sub, flags, by_kind, cluster, node_reg, addr, port, name, version = phase_setup(argv, ["apiserver"], "certs")
+    net = cluster.get("networking") or {}
+    want = apiserver_sans(name, addr, cluster.get("controlPlaneEndpoint") or "",
+                          (cluster.get("apiServer") or {}).get("certSANs"),
+                          net.get("serviceSubnet") or "10.96.0.0/12")
+    if not host.exists(PKI + "/ca.crt") or not host.exists(PKI + "/ca.key"):
+        raise KubeadmError("failure loading ca certificate authority: couldn't load the certificate file %s/ca.crt: "
+                           "open %s/ca.crt: no such file or directory" % (PKI, PKI), "certs/apiserver")
+    existing = host.read(PKI + "/apiserver.crt")
+    if existing is not None and host.exists(PKI + "/apiserver.key"):
+        # Like kubeadm: an existing certificate is kept if it is valid for every
+        # name, and refused (not replaced) if it is not.
+        missing = [s.split(":", 1)[1] for s in want if s not in cert_sans(existing)]
+        if missing:
+            raise KubeadmError("failed to write or validate certificate \"apiserver\": certificate apiserver is "
+                               "invalid: x509: certificate is not valid for %s" % ", ".join(missing),
+                               "certs/apiserver")
+        say("[certs] Using existing apiserver certificate and key on disk")
+        return 0
+    say("[certs] Generating \"apiserver\" certificate and key")
+    dns = [s[4:] for s in want if s.startswith("DNS:")]
+    ips = [s[3:] for s in want if s.startswith("IP:")]
+    say("[certs] apiserver serving cert is signed for DNS names [%s] and IPs [%s]" % (" ".join(dns), " ".join(ips)))
+    pki.new_cert(PKI + "/apiserver", PKI + "/ca", "kube-apiserver", (), ("serverAuth",), want,
+                 cluster.get("encryptionAlgorithm") or "RSA-2048")
+    return 0
+
+
+def phase_upload_config(argv):
+    sub, flags, by_kind, cluster, node_reg, addr, port, name, version = phase_setup(
+        argv, ["all", "kubeadm", "kubelet"], "upload-config")
+    client = kubeclient.Client.from_kubeconfig(flags.get("kubeconfig") or "/etc/kubernetes/admin.conf")
+    try:
+        if sub in ("all", "kubeadm"):
+            upload_cluster_config(client, by_kind, cluster)
+        if sub in ("all", "kubelet"):
+            upload_kubelet_config(client, kubelet_config(by_kind, cluster))
+    except kubeclient.APIError as e:
+        raise KubeadmError("error uploading configuration: %s" % e, "upload-config/" + sub)
+    return 0
+
+
 def cmd_init_phase(argv):
+    phases = {"control-plane": phase_control_plane, "certs": phase_certs, "upload-config": phase_upload_config}
+    if argv and argv[0] in phases:
+        return phases[argv[0]](argv[1:])
     if not argv or argv[0] != "upload-certs":
-        raise KubeadmError("the emulator supports only 'kubeadm init phase upload-certs'")
+        raise KubeadmError("the emulator supports only these phases of 'kubeadm init phase': upload-certs, %s"
+                           % ", ".join(sorted(phases)))
     flags, _ = parse_flags(argv[1:], dict(COMMON, **{"upload-certs": "bool", "certificate-key": "str",
                                                      "config": "str", "kubeconfig": "str",
                                                      "skip-certificate-key-print": "bool"}))
@@ -1247,6 +1352,34 @@ def cmd_version(argv):
     return 0
 
 
+def cmd_upgrade(argv, journal):
+    if argv[:3] != ["node", "phase", "kubelet-config"]:
+        raise KubeadmError("the emulator supports only 'kubeadm upgrade node phase kubelet-config'")
+    flags, pos = parse_flags(argv[3:], dict(COMMON, **{"kubeconfig": "str", "dry-run": "bool",
+                                                       "patches": "str"}))
+    if pos:
+        raise KubeadmError('unknown command "%s" for "kubeadm upgrade node phase kubelet-config"' % pos[0])
+    # Like kubeadm: the admin credentials on a control-plane node, the kubelet's elsewhere.
+    path = flags.get("kubeconfig") or ("/etc/kubernetes/admin.conf" if host.exists("/etc/kubernetes/admin.conf")
+                                       else "/etc/kubernetes/kubelet.conf")
+    client = kubeclient.Client.from_kubeconfig(path)
+    try:
+        cm = client.get("/api/v1/namespaces/kube-system/configmaps/kubelet-config")
+    except kubeclient.APIError as e:
+        raise KubeadmError("failed to download the kubelet configuration from ConfigMap \"kubelet-config\": %s" % e,
+                           "kubelet-config")
+    text = (cm.get("data") or {}).get("kubelet") or ""
+    old = host.read("/var/lib/kubelet/config.yaml")
+    if old is not None:
+        say("[upgrade] Backing up kubelet config file to /etc/kubernetes/tmp/kubeadm-kubelet-config/config.yaml")
+        host.write("/etc/kubernetes/tmp/kubeadm-kubelet-config/config.yaml", old)
+    say("[kubelet-start] Writing kubelet configuration to file \"/var/lib/kubelet/config.yaml\"")
+    host.write("/var/lib/kubelet/config.yaml", text)
+    say("[upgrade/kubelet-config] The kubelet configuration for this node was successfully upgraded!")
+    journal.changed = old != text
+    return 0
+
+
 def cmd_certs(argv):
     if argv and argv[0] == "certificate-key":
         say(secrets.token_hex(32))
@@ -1262,6 +1395,8 @@ def main(journal, argv):
     pkgdb.require_installed("kubeadm", "kubeadm")
     if not argv:
         raise KubeadmError("Usage:\n  kubeadm [command]")
+    if argv[0] == "upgrade":
+        return cmd_upgrade(argv[1:], journal)
     cmd = COMMANDS.get(argv[0])
     if cmd is None:
         raise KubeadmError("unknown command \"%s\" for \"kubeadm\"" % argv[0])

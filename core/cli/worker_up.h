@@ -1,0 +1,61 @@
+/*
+ * `pharos worker up`: what the command line says (worker_up_args.c), the
+ * masters it probes (master_probe.c) and the one-host configuration it builds
+ * in memory instead of reading cluster.yml (worker_up_config.c).
+ */
+#ifndef PHAROS_CORE_CLI_WORKER_UP_H
+#define PHAROS_CORE_CLI_WORKER_UP_H
+
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define WU_MAX 32
+
+struct wu_args {
+        const char *join_command;
+        char join_buf[1024]; /* the command when read from stdin ("-") */
+        const char *masters[WU_MAX];
+        size_t n_masters;
+        const char *runtime;        /* --container-runtime */
+        const char *labels[WU_MAX]; /* K=V */
+        size_t n_labels;
+        const char *taints[WU_MAX]; /* K[=V]:EFFECT */
+        size_t n_taints;
+        const char *registries[WU_MAX]; /* --insecure-registry */
+        size_t n_registries;
+        const char *image_repository; /* NULL: the default */
+        const char *env[WU_MAX];      /* K=V */
+        size_t n_env;
+        const char *address;     /* --address, NULL: detected */
+        int control_plane_proxy; /* keep the *_proxy variables for kubeadm and the kubelet */
+        int trust_hosts;
+        int help;
+};
+
+/* Parses argv (argv[0] = "worker", argv[1] = "up"). PERR_USAGE with err set on a bad line. */
+int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error *err);
+
+/* What the first master that answered told. */
+struct wu_master {
+        char endpoint[300]; /* HOST:PORT for kubeadm join */
+        char host[256];     /* the address alone */
+        char version[64];   /* "1.34.2" */
+};
+
+/* HOST, HOST:PORT, IPV6 or [IPV6]:PORT -> the host and "HOST:PORT" (6443 by default). */
+int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, size_t esize);
+
+/* Asks each master's /version in turn (TLS unchecked: only the version is read;
+ * the join checks the CA against the command's hash). PERR_FAIL when none answers. */
+int wu_probe_masters(const struct wu_args *a, struct wu_master *m, struct pharos_error *err);
+
+/* The local address the kernel uses toward host (IPv4 or IPv6 text), or PERR_FAIL. */
+int wu_route_source(const char *host, char *out, size_t size, struct pharos_error *err);
+
+/* The configuration of the run: this host (local transport, role worker) and the masters
+ * (role master; the run never connects to them), as JSON (YAML's subset). Malloc'd. */
+char *wu_config_text(const struct wu_args *a, const char *version, const char *address,
+                     const char *user);
+
+#endif
