@@ -137,9 +137,11 @@ for i in 1 2 3 5; do
 done
 expect_eq "$(members)" "host-1 host-3" "still two etcd members"
 
-# A worker reset on its own: its Node leaves the API, etcd stays as it is.
+# A worker reset on its own: its Node is drained and leaves the API, etcd
+# stays as it is.
 run "$PHAROS" reset -c "$dir/two.yml" -a "$(addr 2)" -y
 expect_rc 0 "reset of the worker"
+expect_contains "$out" "drained" "the worker drained first"
 expect_contains "$out" "Node deleted" "the worker's Node deleted"
 run on 1 "kubectl --kubeconfig /etc/kubernetes/admin.conf get node host-2"
 expect_rc 1 "no Node host-2"
