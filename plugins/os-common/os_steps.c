@@ -23,7 +23,7 @@ struct script_env {
         char names[MAX_REPOS][4][32];
         char text[8192]; /* joined lines (environment, removals) */
         char pin[256];
-        char count[16];
+        char count[24]; /* a size_t in decimal */
 };
 
 static void env_add(struct script_env *e, const char *name, const char *value)
