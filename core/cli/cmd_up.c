@@ -31,6 +31,7 @@ static int parse_args(int argc, char **argv, struct up_args *a)
                 {"trust-hosts", no_argument, NULL, 'T'},
                 {"retry-budget", required_argument, NULL, 'R'},
                 {"yes", no_argument, NULL, 'y'},
+                {"prune", no_argument, NULL, 'P'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
@@ -73,6 +74,9 @@ static int parse_args(int argc, char **argv, struct up_args *a)
                 }
                 case 'y':
                         break;
+                case 'P':
+                        a->opts.prune = 1;
+                        break;
                 case 'h':
                         cli_usage(&cmd_up, stdout);
                         return 1;
@@ -112,8 +116,9 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 rc = run_connect(&r, &err);
         if (rc == 0)
                 rc = run_facts(&r, &err);
-        if (rc == 0)
-                rc = state_check(&r, &err);
+        /* The stored state is checked once the plugins' validation passed:
+         * theirs explains a broken etcd better than a failing API request. */
+        r.after_validate = state_check;
         if (rc == 0)
                 rc = run_sequence(&r, "up", &err);
         int stored = 0;
@@ -148,7 +153,7 @@ const struct cli_command cmd_up = {
         .name = "up",
         .summary = "Bring the cluster to the shape cluster.yml describes",
         .usage = "usage: pharos up [-c FILE] [--plan] [--output text|json] [--concurrency N]\n"
-                 "                 [--trust-hosts] [--retry-budget SECONDS]\n"
+                 "                 [--trust-hosts] [--retry-budget SECONDS] [--prune]\n"
                  "\n"
                  "Validates cluster.yml (nothing is contacted when it is invalid), connects\n"
                  "to every host, gathers facts, then runs the steps of the loaded plugins\n"
@@ -166,6 +171,8 @@ const struct cli_command cmd_up = {
                  "                        failures (connection refused or reset, API 5xx or\n"
                  "                        429, a command exiting 75); default 600, 0: none\n"
                  "  -y, --yes             do not ask for confirmation\n"
+                 "      --prune           delete the Node objects of masters removed from\n"
+                 "                        cluster.yml (else the command to do it is printed)\n"
                  "\n"
                  "Exit status: 0 done, 1 failed on a host, 2 invalid cluster.yml or usage.\n",
         .run = run,

@@ -18,10 +18,9 @@ void cfg_plugin_rules(const cfg_node *root, const struct registry *reg, struct c
                 const char *name = pl->desc.name;
                 if (pl->desc.kind != PHAROS_KIND_NETWORK)
                         continue;
-                const char *provider =
-                        strncmp(name, NETWORK_PREFIX, strlen(NETWORK_PREFIX)) == 0
-                                ? name + strlen(NETWORK_PREFIX)
-                                : name;
+                const char *provider = strncmp(name, NETWORK_PREFIX, strlen(NETWORK_PREFIX)) == 0
+                                               ? name + strlen(NETWORK_PREFIX)
+                                               : name;
                 if (strcmp(provider, p->text) == 0)
                         return;
                 n_net++;

@@ -105,6 +105,8 @@ static const struct pharos_host table = {
         .kube_delete_stack = step_svc_kube_delete,
         .kube_request = step_svc_kube_request,
         .config_file = hs_config_file,
+        .https_request = step_svc_https,
+        .step_refuse = step_svc_refuse,
 };
 
 const struct pharos_host *host_services(void)

@@ -4,21 +4,8 @@
 
 #include "kube/kubeconfig.h"
 #include "run/kube_access.h"
-#include "ssh/ssh_bastion.h"
-#include "ssh/target_cfg.h"
+#include "run/tunnel.h"
 #include "util/log.h"
-
-/* A new tunnelled connection to the chosen master's API port. */
-static int open_api_socket(void *ud)
-{
-        struct run *r = ud;
-        struct pharos_error err = {0};
-        const char *address = r->hosts[r->kube_master].cfg->address;
-        int fd = bastion_tunnel(&r->kube_jump, &r->opts.tp, address, KUBE_API_PORT, &err);
-        if (fd < 0)
-                log_msg(PHAROS_LOG_DEBUG, address, "API tunnel: %s", err.msg);
-        return fd;
-}
 
 int kube_read_admin_conf(struct transport *tp, const char *address, struct kubeconfig *kc,
                          struct pharos_error *err)
@@ -46,18 +33,12 @@ static int try_master(struct run *r, size_t i, struct pharos_error *err)
                 return rc;
         /* TLS checks the master's own address: kubeadm always puts it in the SANs. */
         char server[300];
-        snprintf(server, sizeof(server),
-                 strchr(h->cfg->address, ':') ? "https://[%s]:%d" : "https://%s:%d",
-                 h->cfg->address, KUBE_API_PORT);
-        struct tp_target t;
-        tp_target_from_host(h->cfg, &t, &r->kube_jump_bastion);
-        /* Through the bastion when the master sits behind one, else through the master. */
-        r->kube_jump = t.bastion ? r->kube_jump_bastion : t;
-        r->kube_jump.bastion = NULL;
+        run_https_url(h->cfg->address, KUBE_API_PORT, server, sizeof(server));
+        run_tunnel_init(r, i, h->cfg->address, KUBE_API_PORT, &r->kube_tunnel);
         r->kube_master = i;
         struct kube_conn conn = {.server = server,
-                                 .open_socket = open_api_socket,
-                                 .socket_ud = r,
+                                 .open_socket = run_tunnel_open,
+                                 .socket_ud = &r->kube_tunnel,
                                  .ca_pem = kc.ca_pem,
                                  .cert_pem = kc.cert_pem,
                                  .key_pem = kc.key_pem};

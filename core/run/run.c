@@ -41,6 +41,7 @@ int run_init(struct run *r, const struct cluster_config *cfg, struct registry *r
                 r->hosts[i].cfg = &cfg->hosts[i];
                 r->hosts[i].index = i;
                 snprintf(r->hosts[i].index_text, sizeof(r->hosts[i].index_text), "%zu", i);
+                r->hosts[i].selected = 1;
         }
         if (cfg->name)
                 snprintf(r->cluster_name, sizeof(r->cluster_name), "%s", cfg->name);
@@ -60,10 +61,27 @@ void run_free(struct run *r)
         }
         run_kube_close(r);
         free(r->hosts);
+        free(r->selection);
         pthread_mutex_destroy(&r->out_mu);
         pthread_mutex_destroy(&r->kube_mu);
         tp_global_cleanup();
         memset(r, 0, sizeof(*r));
+}
+
+int run_select(struct run *r, const size_t *idx, size_t n, struct pharos_error *err)
+{
+        free(r->selection);
+        r->selection = calloc(1, n * 24 + 1);
+        if (!r->selection)
+                return perr_set(err, PERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < r->n_hosts; i++)
+                r->hosts[i].selected = 0;
+        size_t off = 0;
+        for (size_t k = 0; k < n; k++) {
+                r->hosts[idx[k]].selected = 1;
+                off += (size_t)sprintf(r->selection + off, "%s%zu", k ? "," : "", idx[k]);
+        }
+        return 0;
 }
 
 static void gen_kv(yajl_gen g, const char *k, const char *v)

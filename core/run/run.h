@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "kube/client.h"
 #include "plugin/registry.h"
+#include "run/tunnel.h"
 #include "ssh/transport.h"
 #include "util/error.h"
 
@@ -34,6 +35,7 @@ struct run_host {
         struct transport *tp;       /* open connection, NULL before connect */
         char *facts[FACT_COUNT];    /* malloc'd, NULL when unknown */
         unsigned changes;           /* steps that changed this host */
+        int selected;               /* steps run on it (every host unless the command selected) */
         int os_claimed;             /* a step of an OS plugin applied to the host */
         double retry_spent;         /* seconds of its retry budget used (run/retry.h) */
 };
@@ -43,6 +45,7 @@ struct run_opts {
         int plan;             /* only ask applies() and print what would run */
         int json;             /* progress as one JSON object per line */
         double retry_budget;  /* seconds of retrying per host; 0 = 600, <0 = no retries */
+        int prune;            /* delete what cluster.yml dropped (the "prune" fact) */
         struct tp_opts tp;    /* connection policy */
 };
 
@@ -58,11 +61,15 @@ struct run {
         unsigned long changes;   /* total over all steps and hosts */
         unsigned long would_run; /* --plan: steps that have work */
         const char *sequence;    /* the sequence running (the steps' "sequence" fact) */
+        char *selection;         /* "0,2": the selected hosts' indexes; NULL: every host */
+        /* Called once the validate phase passed, before anything changes
+         * (pharos up checks the stored cluster state there). NULL: nothing. */
+        int (*after_validate)(struct run *r, struct pharos_error *err);
         /* Kubernetes API access (run/kube_access.h), created on first use. */
         pthread_mutex_t kube_mu;
         struct kube_client *kube;
-        size_t kube_master; /* index of the master the client talks to */
-        struct tp_target kube_jump, kube_jump_bastion;
+        size_t kube_master;            /* index of the master the client talks to */
+        struct run_tunnel kube_tunnel; /* to that master's API port */
         /* Facts of the whole run beyond the hosts' own (worker up's join data),
          * borrowed from the caller; they may hold secrets and are never printed. */
         const struct tp_env *params;
@@ -73,6 +80,9 @@ struct run {
 int run_init(struct run *r, const struct cluster_config *cfg, struct registry *reg,
              const struct run_opts *opts, struct pharos_error *err);
 void run_free(struct run *r);
+
+/* Restricts the steps to the hosts idx[0..n) (pharos reset -a/-r/-l). */
+int run_select(struct run *r, const size_t *idx, size_t n, struct pharos_error *err);
 
 /* Connects to every host in parallel; err summarises the hosts that failed. */
 int run_connect(struct run *r, struct pharos_error *err);

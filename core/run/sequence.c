@@ -17,6 +17,8 @@ struct step_job {
         const char *phase;
         size_t *hosts; /* indexes into r->hosts */
         size_t n;
+        int refused;        /* a host's failure was a refusal (step_refuse) */
+        char refusal[1100]; /* the first refusal, whole: it says what to do instead */
 };
 
 static double now_s(void)
@@ -96,6 +98,8 @@ static int step_on_host(void *ud, size_t k, struct pharos_error *err)
                 perr_set(err, PERR_FAIL, "phase %s, host %s, step %s: %s%s%s%s", j->phase,
                          h->cfg->address, s->id, why, gave_up[0] ? " (" : "", gave_up,
                          gave_up[0] ? ")" : "");
+                if (ctx.refused && !__atomic_exchange_n(&j->refused, 1, __ATOMIC_SEQ_CST))
+                        snprintf(j->refusal, sizeof(j->refusal), "%s", err->msg);
                 run_event(r, j->phase, h->cfg->address, s->id, "failed", now_s() - t0, why);
                 step_ctx_release(&ctx);
                 break;
@@ -103,11 +107,16 @@ static int step_on_host(void *ud, size_t k, struct pharos_error *err)
         return rc;
 }
 
-/* The hosts a step runs on: every host, or the first master for ONCE steps. */
+/* The hosts a step runs on: every selected host, or the first selected master
+ * for ONCE steps. Validation reads only, and sees the whole cluster: what a
+ * change to some hosts does to the others is decided there. */
 static size_t step_hosts(const struct run *r, const struct pharos_step *s, size_t *out)
 {
         size_t n = 0;
+        int all = strcmp(s->phase, "validate") == 0;
         for (size_t i = 0; i < r->n_hosts; i++) {
+                if (!r->hosts[i].selected && !all)
+                        continue;
                 if (s->flags & PHAROS_STEP_ONCE) {
                         if (strcmp(r->hosts[i].cfg->role, "master") == 0) {
                                 out[n++] = i;
@@ -159,6 +168,16 @@ static int check_os_claimed(struct run *r, struct pharos_error *err)
         return 0;
 }
 
+/* The end of validation (before the first step that may change anything):
+ * hosts claimed when the sequence validates, then the command's own checks. */
+static int validated(struct run *r, const struct phase_sequence *seq, struct pharos_error *err)
+{
+        int rc = in_sequence(seq, "validate") ? check_os_claimed(r, err) : 0;
+        if (rc == 0 && r->after_validate)
+                rc = r->after_validate(r, err);
+        return rc;
+}
+
 int run_sequence(struct run *r, const char *name, struct pharos_error *err)
 {
         const struct phase_sequence *seq = NULL;
@@ -178,32 +197,34 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                 return perr_set(err, PERR_NOMEM, "out of memory");
         }
         const char *current = NULL;
-        int os_checked = !in_sequence(seq, "validate");
+        int checked = 0;
         for (size_t k = 0; k < r->reg->n_steps && rc == 0; k++) {
                 const struct reg_step *rs = &r->reg->steps[order[k]];
                 if (!in_sequence(seq, rs->step.phase))
                         continue;
-                if (!os_checked && strcmp(rs->step.phase, "validate") != 0) {
-                        os_checked = 1;
-                        if ((rc = check_os_claimed(r, err)) < 0)
+                if (!checked && strcmp(rs->step.phase, "validate") != 0) {
+                        checked = 1;
+                        if ((rc = validated(r, seq, err)) < 0)
                                 break;
                 }
                 if (!current || strcmp(current, rs->step.phase) != 0) {
                         current = rs->step.phase;
                         run_event(r, current, NULL, NULL, "start", run_elapsed(r), NULL);
                 }
-                struct step_job job = {r, rs, rs->step.phase, hosts,
-                                       step_hosts(r, &rs->step, hosts)};
+                struct step_job job = {
+                        r, rs, rs->step.phase, hosts, step_hosts(r, &rs->step, hosts), 0, ""};
                 unsigned conc = rs->step.flags & PHAROS_STEP_SERIAL ? 1 : r->opts.concurrency;
                 struct xr_report rep;
                 if (xr_run(job.n, conc, step_on_host, &job, &rep) < 0) {
                         char summary[900];
                         xr_summary(&rep, summary, sizeof(summary));
-                        rc = perr_set(err, PERR_FAIL, "%s", summary);
+                        /* A refusal comes before any change: a usage error, exit 2. */
+                        rc = job.refused ? perr_set(err, PERR_USAGE, "%s", job.refusal)
+                                         : perr_set(err, PERR_FAIL, "%s", summary);
                 }
         }
-        if (rc == 0 && !os_checked)
-                rc = check_os_claimed(r, err);
+        if (rc == 0 && !checked)
+                rc = validated(r, seq, err);
         free(hosts);
         free(order);
         return rc;

@@ -19,6 +19,7 @@ struct pharos_step_ctx {
         int changed;
         int ran;       /* run() was called and succeeded */
         int transient; /* the last service call failed in a way that may pass (run/retry.h) */
+        int refused;   /* the failure is a refusal (step_refuse): exit status 2 */
         struct tp_result res; /* buffers behind the last pharos_exec_result */
         char *file;           /* buffer behind the last step_read_file */
         char *response;       /* buffer behind the last kube_request */
@@ -46,6 +47,10 @@ void step_svc_reason(struct pharos_step_ctx *ctx, const char *fmt, ...)
 int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
                         size_t len);
 int step_svc_kube_delete(struct pharos_step_ctx *ctx, const char *stack);
+int step_svc_https(struct pharos_step_ctx *ctx, const struct pharos_https_request *req,
+                   long *status, const char **response);
+void step_svc_refuse(struct pharos_step_ctx *ctx, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 int step_svc_kube_request(struct pharos_step_ctx *ctx, const char *method, const char *path,
                           const char *body, long *status, const char **response);
 

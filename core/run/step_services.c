@@ -36,6 +36,10 @@ const char *step_svc_fact(struct pharos_step_ctx *ctx, const char *name)
                         return h->facts[f];
         if (!strcmp(name, "sequence"))
                 return ctx->run->sequence;
+        if (!strcmp(name, "prune"))
+                return ctx->run->opts.prune ? "1" : NULL;
+        if (!strcmp(name, "selected"))
+                return ctx->run->selection;
         for (size_t i = 0; i < ctx->run->n_params; i++)
                 if (!strcmp(name, ctx->run->params[i].name))
                         return ctx->run->params[i].value;
@@ -60,6 +64,15 @@ void step_svc_fail(struct pharos_step_ctx *ctx, const char *fmt, ...)
         va_start(ap, fmt);
         fail_v(ctx, fmt, ap);
         va_end(ap);
+}
+
+void step_svc_refuse(struct pharos_step_ctx *ctx, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fail_v(ctx, fmt, ap);
+        va_end(ap);
+        ctx->refused = 1;
 }
 
 void step_svc_changed(struct pharos_step_ctx *ctx, const char *fmt, ...)

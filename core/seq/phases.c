@@ -3,7 +3,8 @@
 /*
  * Mirrors the original's up order (validate, configure host, firewall,
  * etcd/control plane, kubelet, join, network, addons, store config) with
- * kubeadm-managed stacked etcd; reset runs the node removal, then the wipe.
+ * kubeadm-managed stacked etcd; reset validates (quorum), runs the node
+ * removal, then the wipe.
  */
 const char *const phase_names[] = {
         "validate",      "facts",         "prepare-host", "firewall",   "runtime",
@@ -27,7 +28,7 @@ static const char *const up_phases[] = {
 static const char *const worker_up_phases[] = {
         "validate", "facts", "prepare-host", "runtime", "kube-packages", "join", NULL,
 };
-static const char *const reset_phases[] = {"reset-node", "reset-host", NULL};
+static const char *const reset_phases[] = {"validate", "reset-node", "reset-host", NULL};
 
 const struct phase_sequence phase_sequences[] = {
         {"up", up_phases},

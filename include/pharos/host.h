@@ -147,6 +147,27 @@ struct pharos_env {
 };
 
 /*
+ * An HTTPS request made from a host of the cluster (host->https_request): the
+ * connection is an SSH tunnel opened on `via`, so services that listen only
+ * inside the cluster (etcd's client port) are reachable; TLS verifies the
+ * server against ca_file and authenticates with cert_file/key_file, all read
+ * (with sudo) from `via`. Strings are borrowed for the call only.
+ */
+struct pharos_https_request {
+        uint32_t struct_size;  /* sizeof(struct pharos_https_request) */
+        const char *via;       /* address of the cluster.yml host to leave from; NULL: the step's */
+        const char *address;   /* where to connect from there; also the name TLS checks */
+        uint32_t port;         /* e.g. 2379 */
+        const char *ca_file;   /* path on `via`: CA certificate(s) of the server, PEM */
+        const char *cert_file; /* path on `via`: client certificate, PEM; NULL: none */
+        const char *key_file;  /* path on `via`: its private key (never logged) */
+        const char *method;    /* "GET", "POST" ... */
+        const char *path;      /* "/v3/cluster/member/list" */
+        const char *body;      /* JSON request body, or NULL */
+        uint32_t timeout_ms;   /* the whole request; 0: 10 s */
+};
+
+/*
  * The host-services table. Owned by the core; valid for the whole run.
  * `self` arguments are the handle the plugin's init() received.
  */
@@ -203,7 +224,11 @@ struct pharos_host {
          */
         /* A fact about the step's host: "address", "role", "hostname",
          * "os.id", "os.id_like", "os.version_id", "arch", "user", "index"
-         * (position in cluster.yml), "sequence" ("up", "worker-up", "reset");
+         * (position in cluster.yml), "sequence" ("up", "worker-up", "reset"),
+         * "prune" ("1" with `pharos up --prune`: delete what cluster.yml dropped),
+         * "selected" (the cluster.yml indexes a `pharos reset -a/-r/-l` works on,
+         * comma-separated as "1,3"; NULL: every host — validation sees every
+         * host, later phases only the selected ones);
          * in `pharos worker up` also "worker_up.join_command" (a secret: the
          * token) and "worker_up.api_endpoint" (HOST:PORT of the first master
          * that answered). Core-owned string, or NULL if unknown. */
@@ -258,6 +283,18 @@ struct pharos_host {
          * that are relative are meant from this file's directory.
          */
         const char *(*config_file)(struct pharos_plugin *self);
+
+        /* ABI 1.2 */
+
+        /* Sends req (see struct pharos_https_request). Returns 0 when a response came:
+         * *status the HTTP status, *response the body (core-owned, as results); <0 with
+         * the step's error set when none did (no tunnel, unreadable certificates, TLS). */
+        int (*https_request)(struct pharos_step_ctx *ctx, const struct pharos_https_request *req,
+                             long *status, const char **response);
+        /* Like step_fail, but the step refuses what cluster.yml or the command asks for:
+         * the run stops with exit status 2. For steps that changed nothing (validate). */
+        void (*step_refuse)(struct pharos_step_ctx *ctx, const char *fmt, ...)
+                __attribute__((format(printf, 2, 3)));
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */

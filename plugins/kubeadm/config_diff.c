@@ -81,7 +81,11 @@ static struct span block(struct span s, const char *key, int indent)
 
 static int same(struct span a, struct span b)
 {
-        return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+        if (a.n != b.n)
+                return 0;
+        if (a.n == 0 || !a.p || !b.p)
+                return a.n == 0 || a.p == b.p;
+        return memcmp(a.p, b.p, a.n) == 0;
 }
 
 /* s without the lines of `cut` (a span inside s) compared with t without its `tcut`. */

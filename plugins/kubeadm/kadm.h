@@ -11,6 +11,8 @@
 
 #include <pharos/plugin.h>
 
+#include "etcd_plan.h"
+
 /* Where the plugin keeps what it renders on masters. */
 #define KADM_DIR    "/etc/kubernetes/pharos"
 #define KADM_CONFIG KADM_DIR "/kubeadm.yaml"
@@ -165,6 +167,23 @@ enum kadm_host_status {
         KADM_JOINED, /* kubelet.conf (and admin.conf on masters) present */
 };
 
+/* What the validate phase learnt about a master's etcd member. */
+struct kadm_etcd_probe {
+        int probed;
+        int in_cluster;     /* the master runs a control plane (admin.conf) */
+        int healthy;        /* its etcd answered /health with true */
+        char why[200];      /* why not, for messages */
+        char *members_json; /* its member list when healthy (malloc'd) */
+};
+
+/* Members the run removes, and the staying master whose etcd is asked to. */
+struct kadm_etcd_removal {
+        struct kadm_member *v; /* malloc'd */
+        size_t n;
+        char via[256];      /* cluster.yml address of that master */
+        char via_peer[256]; /* where its etcd listens */
+};
+
 struct kadm_state {
         const struct pharos_host *host;
         struct pharos_plugin *self;
@@ -174,14 +193,21 @@ struct kadm_state {
         struct kadm_join join;
         enum kadm_host_status *status;
         size_t n_status;
-        int nodes_read; /* the labels step listed the Nodes (once per run) */
-        void *nodes;    /* that list (a yajl_val), NULL if it could not be read */
+        int nodes_read;               /* the labels step listed the Nodes (once per run) */
+        void *nodes;                  /* that list (a yajl_val), NULL if it could not be read */
+        struct kadm_etcd_probe *etcd; /* by cluster.yml index, n_etcd entries */
+        size_t n_etcd;
+        struct kadm_etcd_removal removal;
 };
 
 extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,
         kadm_step_init, kadm_step_cp_token, kadm_step_join_masters, kadm_step_worker_token,
         kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure, kadm_step_kubelet_config,
-        kadm_step_worker_up_join;
+        kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
+        kadm_step_etcd_reset, kadm_step_reset;
+
+/* Frees what the etcd steps keep in st (kubeadm's fini). */
+void kadm_etcd_free(struct kadm_state *st);
 
 /* Helpers shared by the steps. */
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st);

@@ -2,7 +2,10 @@
  * kubeadm: the control plane. Renders the kubeadm configuration from
  * cluster.yml, runs `kubeadm init` on the first master, joins the other
  * masters one at a time and the workers in parallel, and puts the host
- * labels and taints on the Node objects.
+ * labels and taints on the Node objects. etcd follows the masters of
+ * cluster.yml: members of masters dropped from it (or reset) are removed
+ * under the quorum rules (step_etcd.c); `pharos reset` wipes what kubeadm
+ * left on a host (step_reset.c).
  *
  * Join data (bootstrap token, CA hash, certificate key) can only be made on
  * the first master, while a step runs on its own host: ONCE steps on the
@@ -91,6 +94,12 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 host->set_error(self, "out of memory");
                 return -1;
         }
+        /* The etcd steps need the tunnelled HTTPS and refusals of ABI 1.2. */
+        if (!PHAROS_HOST_HAS(host, step_refuse)) {
+                host->set_error(self, "needs a pharos core with plugin ABI 1.2 or later");
+                free(st);
+                return -1;
+        }
         st->host = host;
         st->self = self;
         pthread_mutex_init(&st->mu, NULL);
@@ -99,6 +108,8 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_init,         &kadm_step_cp_token,       &kadm_step_join_masters,
                 &kadm_step_worker_token, &kadm_step_join_workers,   &kadm_step_labels,
                 &kadm_step_reconfigure,  &kadm_step_kubelet_config, &kadm_step_worker_up_join,
+                &kadm_step_etcd_probe,   &kadm_step_etcd_check,     &kadm_step_etcd_remove,
+                &kadm_step_etcd_reset,   &kadm_step_reset,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {
@@ -120,6 +131,7 @@ static void kadm_fini(void *state)
         memset(&st->join, 0, sizeof(st->join));
         free(st->status);
         yajl_tree_free(st->nodes);
+        kadm_etcd_free(st);
         pthread_mutex_destroy(&st->mu);
         free(st);
 }

@@ -13,6 +13,7 @@
 #include <pharos/plugin.h>
 
 #include "custom_files.h"
+#include "refuse.h"
 
 #define STACK       "custom-network"
 #define MAX_OPTIONS 64
@@ -73,7 +74,7 @@ static const char *first_master(void)
         return NULL;
 }
 
-/* The manifests, rendered; NULL after step_fail. */
+/* The manifests, rendered; NULL after net_refuse(). */
 static char *manifests(struct pharos_step_ctx *ctx)
 {
         const struct pharos_config_node *sec = H->config_section(SELF);
@@ -86,13 +87,13 @@ static char *manifests(struct pharos_step_ctx *ctx)
                 snprintf(base, sizeof(base), "%s", dirname(copy));
         }
         if (!path) {
-                H->step_fail(ctx, "network.custom.manifest_path is required");
+                net_refuse(H, ctx, "network.custom.manifest_path is required");
                 return NULL;
         }
         char why[1024];
         struct custom_set set;
         if (custom_read(path, base, &set, why, sizeof(why)) < 0) {
-                H->step_fail(ctx, "network.custom.manifest_path: %s", why);
+                net_refuse(H, ctx, "network.custom.manifest_path: %s", why);
                 return NULL;
         }
         const char *master = first_master();
@@ -113,8 +114,8 @@ static char *manifests(struct pharos_step_ctx *ctx)
         const struct pharos_config_node *opts = H->config_get(sec, "options");
         for (size_t i = 0; i < H->config_len(opts); i++) {
                 if (n == sizeof(vars) / sizeof(vars[0])) {
-                        H->step_fail(ctx, "network.custom.options: more than %d values",
-                                     MAX_OPTIONS);
+                        net_refuse(H, ctx, "network.custom.options: more than %d values",
+                                   MAX_OPTIONS);
                         custom_free(&set);
                         return NULL;
                 }
@@ -126,7 +127,7 @@ static char *manifests(struct pharos_step_ctx *ctx)
         char *yaml = custom_render(&set, vars, n, why, sizeof(why));
         custom_free(&set);
         if (!yaml)
-                H->step_fail(ctx, "network.custom: %s", why);
+                net_refuse(H, ctx, "network.custom: %s", why);
         return yaml;
 }
 

@@ -1,8 +1,8 @@
 /*
  * What the OS-family plugins (os-ubuntu, os-debian, os-el) share: one
- * descriptor per family, the four steps built from it, and the pure helpers
- * the steps use (also unit-tested). Linked into each of those plugins as a
- * static library; not a plugin itself.
+ * descriptor per family, the five steps built from it (four for up, one for reset), and the pure
+ * helpers the steps use (also unit-tested). Linked into each of those plugins as a static library;
+ * not a plugin itself.
  */
 #ifndef PHAROS_OS_FAMILY_H
 #define PHAROS_OS_FAMILY_H
@@ -37,6 +37,7 @@ struct os_family {
         const char *prepare_id;
         const char *repo_id;
         const char *packages_id;
+        const char *reset_id;
         const char *packages_after[2];
 
         const struct pharos_host *host;
@@ -46,7 +47,7 @@ struct os_family {
 #define OS_FAMILY_STEP_IDS(prefix)                                                                 \
         .name = prefix, .validate_id = prefix ".validate", .prepare_id = prefix ".prepare",        \
         .repo_id = prefix ".kube-repo", .packages_id = prefix ".kube-packages",                    \
-        .packages_after = {prefix ".kube-repo", NULL}
+        .reset_id = prefix ".reset", .packages_after = {prefix ".kube-repo", NULL}
 
 /* Registers the family's steps; the plugin's init() calls it. */
 int os_family_init(struct os_family *fam, const struct pharos_host *host,

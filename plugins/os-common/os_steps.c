@@ -1,5 +1,5 @@
 /*
- * The four steps every OS family has. Each host script runs twice the same
+ * The steps every OS family has (four for up, one for reset). Each host script runs twice the same
  * way: with PHAROS_MODE=check from applies() (reads only, prints what it
  * would change) and with PHAROS_MODE=apply from run(); both print one
  * "pharos-change: WHAT" line per change, so --plan and the run agree and a
@@ -23,7 +23,7 @@ struct script_env {
         char names[MAX_REPOS][4][32];
         char text[8192]; /* joined lines (environment, removals) */
         char pin[256];
-        char count[16];
+        char count[24]; /* a size_t in decimal */
 };
 
 static void env_add(struct script_env *e, const char *name, const char *value)
@@ -338,9 +338,79 @@ static int packages_run(struct pharos_step_ctx *ctx, void *state)
         return packages_do(ctx, state, 1);
 }
 
+/* ---------------- reset-host ---------------- */
+
+/* Files the OS steps wrote for Kubernetes, one per line, into e->text. */
+static int reset_files(struct os_family *f, struct pharos_step_ctx *ctx, struct script_env *e)
+{
+        struct os_repo def, repos[MAX_REPOS];
+        size_t n = 0;
+        const char *version = kube_version(f);
+        char minor[32];
+        /* The default repository's file names do not depend on the minor. */
+        if (os_kube_minor(version, minor, sizeof(minor)) < 0)
+                snprintf(minor, sizeof(minor), "1.0");
+        if (os_default_repo(f->pkg, minor, &def) < 0) {
+                f->host->step_fail(ctx, "out of memory");
+                return -1;
+        }
+        if (host_repos(f, ctx, repos, &n) < 0) {
+                os_repo_free(&def);
+                return -1;
+        }
+        size_t off =
+                (size_t)snprintf(e->text, sizeof(e->text),
+                                 "/etc/modules-load.d/k8s.conf\n/etc/sysctl.d/k8s.conf\n%s",
+                                 f->pkg == OS_PKG_APT ? "/etc/apt/preferences.d/kubernetes\n" : "");
+        for (size_t i = 0; i <= n && off < sizeof(e->text); i++) {
+                const struct os_repo *r = i < n ? &repos[i] : &def;
+                off += (size_t)snprintf(e->text + off, sizeof(e->text) - off, "%s\n%s%s", r->file,
+                                        r->key_file, r->key_file[0] ? "\n" : "");
+        }
+        for (size_t i = 0; i < n; i++)
+                os_repo_free(&repos[i]);
+        os_repo_free(&def);
+        if (off >= sizeof(e->text)) {
+                f->host->step_fail(ctx, "too many repository files to remove");
+                return -1;
+        }
+        env_add(e, "PHAROS_REMOVE", e->text);
+        return 0;
+}
+
+static int reset_do(struct pharos_step_ctx *ctx, struct os_family *f, int do_apply)
+{
+        struct script_env *e = env_new(f, ctx);
+        if (!e)
+                return -1;
+        int rc = reset_files(f, ctx, e);
+        if (rc == 0) {
+                const char *scripts[] = {script_os_reset_sh};
+                rc = do_apply ? apply(f, ctx, scripts, 1, e) : check(f, ctx, scripts, 1, e);
+        }
+        free(e);
+        return rc;
+}
+
+static int reset_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        if (!claimed(state, ctx))
+                return 0;
+        return reset_do(ctx, state, 0);
+}
+
+static int reset_run(struct pharos_step_ctx *ctx, void *state)
+{
+        return reset_do(ctx, state, 1);
+}
+
+/* The packages go once the control plane and the runtime are gone. */
+static const char *const reset_after[] = {"?kubeadm.reset", "?runtime-containerd.reset",
+                                          "?runtime-docker.reset", "?runtime-crio.reset", NULL};
+
 /* ---------------- registration ---------------- */
 
-/* One step's own fields; the rest of struct pharos_step is the same for all four. */
+/* One step's own fields; the rest of struct pharos_step is the same for all. */
 struct step_def {
         const char *id;
         const char *phase;
@@ -366,6 +436,9 @@ int os_family_init(struct os_family *fam, const struct pharos_host *host,
                 {fam->packages_id, "kube-packages", fam->packages_after,
                  "kubelet, kubeadm and kubectl at the configured version, held", packages_applies,
                  packages_run},
+                {fam->reset_id, "reset-host", reset_after,
+                 "remove the kube packages, their repositories and the kernel settings",
+                 reset_applies, reset_run},
         };
         for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
                 const struct pharos_step step = {.struct_size = sizeof(struct pharos_step),

@@ -132,4 +132,24 @@ int rtc_configure(const struct rtc *rt, struct pharos_step_ctx *ctx, const struc
                   const struct rtc_managed *files, size_t n, const char *units, int apply,
                   int extra_changes);
 
+/* The files docker-repo.sh writes (apt list and key, dnf repo). */
+#define RTC_DOCKER_REPO_FILES                                                                      \
+        "/etc/apt/sources.list.d/docker.list /etc/apt/keyrings/docker.gpg "                        \
+        "/etc/yum.repos.d/docker-ce.repo"
+
+/* What `pharos reset` takes off a host for a runtime (space-separated words). */
+struct rtc_reset_spec {
+        const char *units;    /* systemd units stopped and disabled */
+        const char *packages; /* packages unheld and purged */
+        const char *remove;   /* files and directories pharos or the runtime wrote */
+};
+
+/*
+ * The reset-host step of a runtime with the plugin's embedded reset.sh:
+ * check mode returns 1 with the step reason when there is work; apply mode
+ * does it and records the change.
+ */
+int rtc_reset(const struct rtc *rt, struct pharos_step_ctx *ctx, const char *script,
+              const struct rtc_reset_spec *spec, int apply);
+
 #endif

@@ -243,3 +243,23 @@ int rtc_configure(const struct rtc *rt, struct pharos_step_ctx *ctx, const struc
                 rt->H->step_changed(ctx, "%s enabled and running", units);
         return 0;
 }
+
+int rtc_reset(const struct rtc *rt, struct pharos_step_ctx *ctx, const char *script,
+              const struct rtc_reset_spec *spec, int apply)
+{
+        const struct pharos_env env[] = {
+                {"UNITS", spec->units}, {"PACKAGES", spec->packages}, {"REMOVE", spec->remove}};
+        const char *out;
+        if (rtc_script(rt, ctx, script, env, 3, apply, &out) < 0)
+                return -1;
+        char what[256];
+        int n = rtc_report_lines(out, apply ? "changed:" : "todo:", what, sizeof(what));
+        if (!n)
+                return 0;
+        if (!apply) {
+                rt->H->step_reason(ctx, "%s", what);
+                return 1;
+        }
+        rt->H->step_changed(ctx, "%s%s", what, n > 1 ? " and more" : "");
+        return 0;
+}

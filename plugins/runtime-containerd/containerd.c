@@ -152,7 +152,30 @@ static int configure_run(struct pharos_step_ctx *ctx, void *state)
         return configure(ctx, 1) < 0 ? -1 : 0;
 }
 
+/* Docker's repository is containerd.io's; the state under /var/lib goes too. */
+static const struct rtc_reset_spec RESET = {
+        .units = CTD_UNITS,
+        .packages = "containerd.io",
+        .remove = "/etc/containerd /etc/systemd/system/containerd.service.d " CTD_PIN_FILE
+                  " /var/lib/containerd " RTC_DOCKER_REPO_FILES,
+};
+
+static int reset_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!rtc_host_runs(&RT, ctx))
+                return 0;
+        return rtc_reset(&RT, ctx, script_reset_sh, &RESET, 0);
+}
+
+static int reset_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        return rtc_reset(&RT, ctx, script_reset_sh, &RESET, 1);
+}
+
 static const char *const configure_after[] = {"runtime-containerd.install", NULL};
+static const char *const reset_after[] = {"?kubeadm.reset", NULL};
 
 static const struct pharos_step steps[] = {
         {.struct_size = sizeof(struct pharos_step),
@@ -168,6 +191,13 @@ static const struct pharos_step steps[] = {
          .description = "configure containerd for the kubelet and keep it running",
          .applies = configure_applies,
          .run = configure_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "runtime-containerd.reset",
+         .phase = "reset-host",
+         .after = reset_after,
+         .description = "stop and purge containerd, remove its configuration and repository",
+         .applies = reset_applies,
+         .run = reset_run},
 };
 
 static int containerd_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)

@@ -137,7 +137,30 @@ static int configure_run(struct pharos_step_ctx *ctx, void *state)
         return configure(ctx, 1) < 0 ? -1 : 0;
 }
 
+static const struct rtc_reset_spec RESET = {
+        .units = CRIO_UNITS,
+        .packages = "cri-o",
+        .remove = CRIO_CONF " " CRIO_REGISTRIES " /etc/systemd/system/crio.service.d " CRIO_PIN_FILE
+                            " /var/lib/containers /etc/apt/sources.list.d/cri-o.list"
+                            " /etc/apt/keyrings/cri-o-apt-keyring.gpg /etc/yum.repos.d/cri-o.repo",
+};
+
+static int reset_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!rtc_host_runs(&RT, ctx))
+                return 0;
+        return rtc_reset(&RT, ctx, script_reset_sh, &RESET, 0);
+}
+
+static int reset_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        return rtc_reset(&RT, ctx, script_reset_sh, &RESET, 1);
+}
+
 static const char *const configure_after[] = {"runtime-crio.install", NULL};
+static const char *const reset_after[] = {"?kubeadm.reset", NULL};
 
 static const struct pharos_step steps[] = {
         {.struct_size = sizeof(struct pharos_step),
@@ -153,6 +176,13 @@ static const struct pharos_step steps[] = {
          .description = "configure CRI-O for the kubelet and keep it running",
          .applies = configure_applies,
          .run = configure_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "runtime-crio.reset",
+         .phase = "reset-host",
+         .after = reset_after,
+         .description = "stop and purge CRI-O, remove its configuration and repository",
+         .applies = reset_applies,
+         .run = reset_run},
 };
 
 static int crio_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)

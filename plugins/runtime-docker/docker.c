@@ -134,7 +134,31 @@ static int configure_run(struct pharos_step_ctx *ctx, void *state)
         return configure(ctx, 1) < 0 ? -1 : 0;
 }
 
+/* containerd.io came along as Docker's dependency; cri-dockerd is pharos' own install. */
+static const struct rtc_reset_spec RESET = {
+        .units = DKR_UNITS " containerd.service",
+        .packages = "docker-ce docker-ce-cli containerd.io",
+        .remove = "/etc/docker /etc/systemd/system/docker.service.d " DKR_CRI_SERVICE
+                  " " DKR_CRI_SOCKET " " DKR_CRI_BIN " " DKR_PIN_FILE
+                  " /var/lib/docker /var/lib/containerd " RTC_DOCKER_REPO_FILES,
+};
+
+static int reset_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (!rtc_host_runs(&RT, ctx))
+                return 0;
+        return rtc_reset(&RT, ctx, script_reset_sh, &RESET, 0);
+}
+
+static int reset_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        return rtc_reset(&RT, ctx, script_reset_sh, &RESET, 1);
+}
+
 static const char *const configure_after[] = {"runtime-docker.install", NULL};
+static const char *const reset_after[] = {"?kubeadm.reset", NULL};
 
 static const struct pharos_step steps[] = {
         {.struct_size = sizeof(struct pharos_step),
@@ -150,6 +174,14 @@ static const struct pharos_step steps[] = {
          .description = "configure Docker and cri-dockerd for the kubelet and keep them running",
          .applies = configure_applies,
          .run = configure_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "runtime-docker.reset",
+         .phase = "reset-host",
+         .after = reset_after,
+         .description =
+                 "stop and purge Docker and cri-dockerd, remove their configuration and repository",
+         .applies = reset_applies,
+         .run = reset_run},
 };
 
 static int docker_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)

@@ -64,16 +64,14 @@ static void exhausted_budget_gives_up_with_reason(void **s)
         r.opts.retry_budget = 10;
         char why[160] = "";
         /* 9.5 + 0.2 + 1 s backoff > 10: no sleep, no retry. */
-        assert_int_equal(run_retry(&r, &h, "join", "kubeadm.join", 3, 0.2, "refused", why,
-                                   sizeof(why)),
-                         0);
+        assert_int_equal(
+                run_retry(&r, &h, "join", "kubeadm.join", 3, 0.2, "refused", why, sizeof(why)), 0);
         assert_non_null(strstr(why, "gave up after 3 attempts"));
         assert_non_null(strstr(why, "of the 10 s retry budget"));
         assert_true(h.retry_spent == 9.5);
         r.opts.retry_budget = -1;
-        assert_int_equal(run_retry(&r, &h, "join", "kubeadm.join", 1, 0, "refused", why,
-                                   sizeof(why)),
-                         0);
+        assert_int_equal(
+                run_retry(&r, &h, "join", "kubeadm.join", 1, 0, "refused", why, sizeof(why)), 0);
         assert_string_equal(why, "transient, retries disabled");
 }
 

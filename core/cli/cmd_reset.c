@@ -1,0 +1,163 @@
+/* pharos reset: take hosts out of the cluster and wipe what `up` put on them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/host_args.h"
+#include "cli/reset_nodes.h"
+#include "plugin/host_services.h"
+#include "run/run.h"
+#include "util/log.h"
+
+static int run_reset(struct cli_ctx *ctx, int argc, char **argv);
+
+const struct cli_command cmd_reset = {
+        .name = "reset",
+        .summary = "Remove hosts from the cluster and wipe what pharos installed on them",
+        .usage = "usage: pharos reset [-c FILE] [-a ADDRESS | -r ROLE | -l KEY=VALUE] [-y]\n"
+                 "\n"
+                 "Without a host filter the whole cluster is reset: every host of\n"
+                 "cluster.yml loses the control plane, the kubelet, the container runtime\n"
+                 "and the Kubernetes packages the plugins installed. With a filter only the\n"
+                 "selected hosts go: their Nodes are deleted through the API and a master's\n"
+                 "etcd member is removed (refused, before any change, when that would break\n"
+                 "etcd's quorum or leave no master), then the hosts are wiped.\n"
+                 "\n"
+                 "Options:\n" HOST_ARGS_HELP
+                 "  -y, --yes               do not ask for confirmation\n"
+                 "  -h, --help              this text\n"
+                 "\n"
+                 "Exit status: 0 done, 1 failed on a host or not confirmed, 2 usage, cluster.yml\n"
+                 "or a refused reset (nothing changed).\n" HOST_ARGS_ENV_HELP,
+        .flags = CLI_RAW_ARGS,
+        .run = run_reset,
+};
+
+/* Takes -y/--yes out of argv (host_args knows the rest). */
+static int strip_yes(int argc, char **argv, char **out, int *yes)
+{
+        int n = 0;
+        *yes = 0;
+        for (int i = 0; i < argc; i++) {
+                if (i > 0 && (!strcmp(argv[i], "-y") || !strcmp(argv[i], "--yes"))) {
+                        *yes = 1;
+                        continue;
+                }
+                out[n++] = argv[i];
+        }
+        out[n] = NULL;
+        return n;
+}
+
+/* Masters of cfg left when the selected hosts go. */
+static size_t masters_left(const struct cluster_config *cfg, const size_t *idx, size_t n)
+{
+        size_t left = 0;
+        for (size_t i = 0; i < cfg->n_hosts; i++) {
+                int chosen = 0;
+                for (size_t k = 0; k < n && !chosen; k++)
+                        chosen = idx[k] == i;
+                if (!chosen && !strcmp(cfg->hosts[i].role, "master"))
+                        left++;
+        }
+        return left;
+}
+
+static int confirm(const struct cluster_config *cfg, const size_t *idx, size_t n, int full)
+{
+        fprintf(stderr, "%s",
+                full ? "This destroys the cluster: every host of it is wiped:\n"
+                     : "These hosts leave the cluster and are wiped:\n");
+        for (size_t k = 0; k < n; k++)
+                fprintf(stderr, "  %s (%s)\n", cfg->hosts[idx[k]].address, cfg->hosts[idx[k]].role);
+        fprintf(stderr, "Continue? [y/N] ");
+        fflush(stderr);
+        char line[32] = "";
+        if (!fgets(line, sizeof(line), stdin))
+                return 0;
+        line[strcspn(line, "\r\n")] = '\0';
+        return !strcmp(line, "y") || !strcmp(line, "Y") || !strcmp(line, "yes");
+}
+
+static int reset(struct cli_ctx *ctx, struct cluster_config *cfg, const size_t *idx, size_t n,
+                 const struct host_args *a)
+{
+        struct run_opts opts = {.concurrency = a->concurrency, .tp = a->opts};
+        struct pharos_error err = {0};
+        struct run r;
+        host_services_set_config(cfg);
+        int rc = run_init(&r, cfg, &ctx->reg, &opts, &err);
+        if (rc == 0 && n < cfg->n_hosts)
+                rc = run_select(&r, idx, n, &err);
+        /* Every host is connected: the ones that stay carry the API and etcd requests. */
+        if (rc == 0)
+                rc = run_connect(&r, &err);
+        if (rc == 0)
+                rc = run_facts(&r, &err);
+        r.after_validate = reset_remove_nodes;
+        if (rc == 0)
+                rc = run_sequence(&r, "reset", &err);
+        if (rc < 0) {
+                log_error("%s", err.msg);
+                run_event(&r, "reset", NULL, NULL, "failed", run_elapsed(&r), err.msg);
+        } else {
+                char what[64];
+                snprintf(what, sizeof(what), "%zu host%s wiped", n, n == 1 ? "" : "s");
+                run_event(&r, "reset", NULL, NULL, "done", run_elapsed(&r), what);
+        }
+        run_free(&r);
+        host_services_set_config(NULL);
+        return perr_exit_code(rc);
+}
+
+static int run_reset(struct cli_ctx *ctx, int argc, char **argv)
+{
+        char **args = calloc((size_t)argc + 1, sizeof(*args));
+        if (!args) {
+                log_error("out of memory");
+                return 1;
+        }
+        int yes = 0;
+        int nargs = strip_yes(argc, argv, args, &yes);
+        struct host_args a;
+        struct pharos_error err = {0};
+        int rc = host_args_parse(nargs, args, &a, &err);
+        if (rc == 0 && !a.help && a.cmd_index < nargs)
+                rc = perr_set(&err, PERR_USAGE, "unexpected argument '%s'", args[a.cmd_index]);
+        free(args);
+        if (rc < 0)
+                return cli_usage_error(&cmd_reset, "%s", err.msg);
+        if (a.help) {
+                cli_usage(&cmd_reset, stdout);
+                return 0;
+        }
+        struct cluster_config *cfg = NULL;
+        size_t *idx = NULL, n = 0;
+        if (host_args_select(ctx, &a, &cfg, &idx, &n, &err) < 0) {
+                fprintf(stderr, "pharos reset: %s\n", err.msg);
+                return perr_exit_code(err.code ? err.code : PERR_USAGE);
+        }
+        int full = n == cfg->n_hosts;
+        if (!full && masters_left(cfg, idx, n) == 0) {
+                fprintf(stderr,
+                        "pharos reset: this would reset every master of %s and keep hosts that "
+                        "need one; reset the whole cluster (no -a/-r/-l), or keep a master. "
+                        "Nothing was changed.\n",
+                        a.config);
+                rc = 2;
+        } else if (!yes && !isatty(STDIN_FILENO)) {
+                fprintf(stderr, "pharos reset: no terminal to confirm on: give -y to reset "
+                                "without asking. Nothing was changed.\n");
+                rc = 2;
+        } else if (!yes && !confirm(cfg, idx, n, full)) {
+                fprintf(stderr, "pharos reset: not confirmed. Nothing was changed.\n");
+                rc = 1;
+        } else {
+                rc = reset(ctx, cfg, idx, n, &a);
+        }
+        free(idx);
+        cfg_free(cfg);
+        return rc;
+}

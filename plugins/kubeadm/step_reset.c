@@ -1,0 +1,67 @@
+/* pharos reset on a host: what kubeadm and the kubelet left there goes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kadm.h"
+#include "kubeadm_scripts.h"
+
+#define CHANGE_PREFIX "pharos-change: "
+
+/* The script's change lines, joined with "; " (or "" when none). */
+static void changes_of(const char *out, char *buf, size_t size)
+{
+        size_t off = 0;
+        buf[0] = '\0';
+        for (const char *p = strstr(out, CHANGE_PREFIX); p && off < size;
+             p = strstr(p, CHANGE_PREFIX)) {
+                p += strlen(CHANGE_PREFIX);
+                size_t len = strcspn(p, "\n");
+                off += (size_t)snprintf(buf + off, size - off, "%s%.*s", off ? "; " : "", (int)len,
+                                        p);
+                p += len;
+        }
+}
+
+static int reset_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int apply,
+                        char *changes, size_t size)
+{
+        const struct pharos_env env[] = {{"PHAROS_MODE", apply ? "apply" : "check"}};
+        struct pharos_exec_result res;
+        if (st->host->step_script(ctx, script_reset_sh, env, 1,
+                                  PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, &res) < 0)
+                return -1;
+        changes_of(res.out, changes, size);
+        return 0;
+}
+
+static int reset_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        struct kadm_state *st = state;
+        char changes[700];
+        if (reset_script(st, ctx, 0, changes, sizeof(changes)) < 0)
+                return -1;
+        if (changes[0])
+                st->host->step_reason(ctx, "%s", changes);
+        return changes[0] != '\0';
+}
+
+static int reset_run(struct pharos_step_ctx *ctx, void *state)
+{
+        struct kadm_state *st = state;
+        char changes[700];
+        if (reset_script(st, ctx, 1, changes, sizeof(changes)) < 0)
+                return -1;
+        if (changes[0])
+                st->host->step_changed(ctx, "%s", changes);
+        return 0;
+}
+
+/* After the members left etcd (reset-node), before the runtime and the packages go. */
+const struct pharos_step kadm_step_reset = {
+        .struct_size = sizeof(struct pharos_step),
+        .id = "kubeadm.reset",
+        .phase = "reset-host",
+        .description = "kubeadm reset, then the kubelet's, etcd's and the CNI's files",
+        .applies = reset_applies,
+        .run = reset_run,
+};
