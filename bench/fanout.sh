@@ -10,10 +10,14 @@
 #   wall, client CPU  /usr/bin/time (user+sys of the tool and every process it
 #                     waited for), peak RSS = largest single process (%M);
 #   sshd CPU          utime+stime+cutime+cstime of every host's listening sshd
-#                     from /proc/PID/stat, before and after the run. Each
-#                     connection's sshd processes (and the user's shell) are
-#                     waited for by their parents up to the listener, so after
-#                     the hosts go idle the listener's cutime/cstime hold them.
+#                     plus cutime+cstime of the host's init, from
+#                     /proc/PID/stat, before and after the run. A connection's
+#                     [priv] process is waited for by the listener, but it
+#                     exits before its unprivileged session process
+#                     ("sshd: user@notty", parent of the user's shell), which
+#                     is then reparented to the host's init and reaped there:
+#                     without the init's share about a fifth of the sshd side
+#                     went uncounted.
 # The key exchange each tool negotiates is read from a probe sshd on host-1
 # (same config, port 2222, LogLevel DEBUG1), outside the measured runs.
 # The floor is the smallest median sshd CPU of all rows spread over the cores.
@@ -148,6 +152,8 @@ probe_pid=$(ps -e -o pid=,args= | awk '/sshd -f \/etc\/ssh\/kex-probe_config/ &&
 mapfile -t LISTENERS < <(listeners)
 ((${#LISTENERS[@]} == N)) || { echo "found ${#LISTENERS[@]} sshd listeners for $N hosts" >&2; exit 1; }
 
+mapfile -t INITS < <(jq -r '.hosts[].pid' "$D/hosts.json")
+
 sshd_ticks() {
         local p s t=0 f
         for p in "${LISTENERS[@]}"; do
@@ -155,13 +161,24 @@ sshd_ticks() {
                 read -r -a f <<< "${s##*) }"
                 t=$((t + f[11] + f[12] + f[13] + f[14]))
         done
+        for p in "${INITS[@]}"; do
+                s=$(< "/proc/$p/stat")
+                read -r -a f <<< "${s##*) }"
+                t=$((t + f[13] + f[14]))
+        done
         echo "$t"
 }
 
-wait_sshd_idle() { # until no listener has a connection child left
-        local deadline=$((SECONDS + 60)) l
+# Until no listener has a connection child left and no init has a child
+# other than its listener and its idle sleep (orphaned sessions).
+wait_sshd_idle() {
+        local deadline=$((SECONDS + 60)) l i
         l=" ${LISTENERS[*]} "
-        while ps -e -o ppid= | awk -v l="$l" 'index(l, " " $1 " ") { f = 1 } END { exit !f }'; do
+        i=" ${INITS[*]} "
+        while ps -e -o pid=,ppid=,comm= | awk -v l="$l" -v i="$i" '
+                index(l, " " $2 " ") { f = 1 }
+                index(i, " " $2 " ") && !index(l, " " $1 " ") && $3 != "sleep" { f = 1 }
+                END { exit !f }'; do
                 ((SECONDS < deadline)) || { echo "sshd connections did not finish" >&2; exit 1; }
                 sleep 0.05
         done
