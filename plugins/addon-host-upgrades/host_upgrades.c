@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <pharos/plugin.h>
+#include <pharos/refuse.h>
 
 #include "addon-host-upgrades_scripts.h"
 #include "addon.h"
@@ -45,22 +46,22 @@ static const struct pharos_config_schema schema = {
 
 static struct addon addon = {.key = "host-upgrades"};
 
-/* The timer's settings from cluster.yml; <0 after step_fail naming the key. */
+/* The timer's settings from cluster.yml; <0 after pharos_refuse naming the key. */
 static int settings(struct pharos_step_ctx *ctx, char *calendar, size_t cal_size, char *window,
                     size_t win_size)
 {
         char why[256];
         const char *schedule = addon_str(&addon, "schedule", "0 3 * * *");
         if (hu_calendar(schedule, calendar, cal_size, why, sizeof(why)) < 0) {
-                addon.H->step_fail(ctx, "addons.host-upgrades.schedule: %s", why);
+                pharos_refuse(addon.H, ctx, "addons.host-upgrades.schedule: %s", why);
                 return -1;
         }
         const char *w = addon_str(&addon, "schedule_window", "0");
         if (hu_window(w, window, win_size) < 0) {
-                addon.H->step_fail(ctx,
-                                   "addons.host-upgrades.schedule_window: '%s' is not a duration "
-                                   "(e.g. 45m, 1h30m, 2h; at most 366d)",
-                                   w);
+                pharos_refuse(addon.H, ctx,
+                              "addons.host-upgrades.schedule_window: '%s' is not a duration "
+                              "(e.g. 45m, 1h30m, 2h; at most 366d)",
+                              w);
                 return -1;
         }
         return 0;
@@ -72,8 +73,9 @@ static int check(const struct addon *a, struct pharos_step_ctx *ctx)
         if (settings(ctx, calendar, sizeof(calendar), window, sizeof(window)) < 0)
                 return -1;
         if (addon_bool(a, "reboot", 0) && addon_bool(a, "drain", 1) && !addon_enabled(a, "kured")) {
-                a->H->step_fail(ctx, "addons.host-upgrades.drain: draining before a reboot is "
-                                     "kured's job: enable addons.kured, or set drain: false");
+                pharos_refuse(a->H, ctx,
+                              "addons.host-upgrades.drain: draining before a reboot is "
+                              "kured's job: enable addons.kured, or set drain: false");
                 return -1;
         }
         return 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <pharos/plugin.h>
+#include <pharos/refuse.h>
 
 #include "addon.h"
 #include "ingress_render.h"
@@ -165,9 +166,10 @@ static int ready(const struct addon *a, struct pharos_step_ctx *ctx)
 static int check(const struct addon *a, struct pharos_step_ctx *ctx)
 {
         if (addon_bool(a, "admission_webhook.enabled", 0) && !addon_enabled(a, "cert-manager")) {
-                a->H->step_fail(ctx, "addons.ingress-nginx.admission_webhook: its certificate "
-                                     "comes from cert-manager: enable addons.cert-manager, or "
-                                     "disable the webhook");
+                pharos_refuse(a->H, ctx,
+                              "addons.ingress-nginx.admission_webhook: its certificate "
+                              "comes from cert-manager: enable addons.cert-manager, or "
+                              "disable the webhook");
                 return -1;
         }
         return 0;

@@ -10,9 +10,9 @@
 #include <yajl/yajl_tree.h>
 
 #include <pharos/plugin.h>
+#include <pharos/refuse.h>
 
 #include "calico_render.h"
-#include "refuse.h"
 #include "network-calico_scripts.h"
 
 #define POOL_PATH "/apis/crd.projectcalico.org/v1/ippools/default-ipv4-ippool"
@@ -174,11 +174,11 @@ static int check_pool(struct pharos_step_ctx *ctx, const char *want)
         const char *have = cidr ? YAJL_GET_STRING(cidr) : NULL;
         int rc = 0;
         if (have && strcmp(have, want) != 0) {
-                net_refuse(H, ctx,
-                           "network.pod_network_cidr: Calico's default-ipv4-ippool has %s, "
-                           "cluster.yml says %s. Pods already hold addresses from the old "
-                           "range: keep it, or build a new cluster. Nothing was changed.",
-                           have, want);
+                pharos_refuse(H, ctx,
+                              "network.pod_network_cidr: Calico's default-ipv4-ippool has %s, "
+                              "cluster.yml says %s. Pods already hold addresses from the old "
+                              "range: keep it, or build a new cluster. Nothing was changed.",
+                              have, want);
                 rc = -1;
         }
         yajl_tree_free(v);

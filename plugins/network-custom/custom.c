@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include <pharos/plugin.h>
+#include <pharos/refuse.h>
 
 #include "custom_files.h"
-#include "refuse.h"
 
 #define STACK       "custom-network"
 #define MAX_OPTIONS 64
@@ -74,7 +74,7 @@ static const char *first_master(void)
         return NULL;
 }
 
-/* The manifests, rendered; NULL after net_refuse(). */
+/* The manifests, rendered; NULL after pharos_refuse(). */
 static char *manifests(struct pharos_step_ctx *ctx)
 {
         const struct pharos_config_node *sec = H->config_section(SELF);
@@ -87,13 +87,13 @@ static char *manifests(struct pharos_step_ctx *ctx)
                 snprintf(base, sizeof(base), "%s", dirname(copy));
         }
         if (!path) {
-                net_refuse(H, ctx, "network.custom.manifest_path is required");
+                pharos_refuse(H, ctx, "network.custom.manifest_path is required");
                 return NULL;
         }
         char why[1024];
         struct custom_set set;
         if (custom_read(path, base, &set, why, sizeof(why)) < 0) {
-                net_refuse(H, ctx, "network.custom.manifest_path: %s", why);
+                pharos_refuse(H, ctx, "network.custom.manifest_path: %s", why);
                 return NULL;
         }
         const char *master = first_master();
@@ -114,8 +114,8 @@ static char *manifests(struct pharos_step_ctx *ctx)
         const struct pharos_config_node *opts = H->config_get(sec, "options");
         for (size_t i = 0; i < H->config_len(opts); i++) {
                 if (n == sizeof(vars) / sizeof(vars[0])) {
-                        net_refuse(H, ctx, "network.custom.options: more than %d values",
-                                   MAX_OPTIONS);
+                        pharos_refuse(H, ctx, "network.custom.options: more than %d values",
+                                      MAX_OPTIONS);
                         custom_free(&set);
                         return NULL;
                 }
@@ -127,7 +127,7 @@ static char *manifests(struct pharos_step_ctx *ctx)
         char *yaml = custom_render(&set, vars, n, why, sizeof(why));
         custom_free(&set);
         if (!yaml)
-                net_refuse(H, ctx, "network.custom: %s", why);
+                pharos_refuse(H, ctx, "network.custom: %s", why);
         return yaml;
 }
 

@@ -5,7 +5,7 @@
 # that writes nothing, dependencies on disabled addons refused before any
 # change, one option changed (only that addon's objects written), two
 # addons disabled and another dropped from cluster.yml (their objects gone,
-# the others untouched).
+# the others untouched), and `pharos reset` removing the timer.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 version=1.34.2
@@ -190,14 +190,14 @@ expect_eq "$(journal_changes)" "$journal" "second up: no mutating command on a h
 # A dependency on an addon that is not enabled: refused while validating.
 write_cfg 'a["kured"]["enabled"] = False'
 up
-expect_rc 1 "host-upgrades draining without kured"
+expect_rc 2 "host-upgrades draining without kured"
 expect_contains "$err" "addons.host-upgrades.drain" "the key is named"
 expect_contains "$err" "addons.kured" "the missing addon is named"
 expect_eq "$(exists /apis/apps/v1/namespaces/kube-system/daemonsets/kured)" "200" "nothing removed"
 
 write_cfg 'a["cert-manager"]["enabled"] = False'
 up
-expect_rc 1 "ingress webhook without cert-manager"
+expect_rc 2 "ingress webhook without cert-manager"
 expect_contains "$err" "addons.ingress-nginx.admission_webhook" "the webhook key is named"
 expect_contains "$err" "addons.cert-manager" "cert-manager is named"
 expect_eq "$(exists /apis/apps/v1/namespaces/cert-manager/deployments/cert-manager)" "200" "cert-manager kept"
@@ -251,4 +251,18 @@ expect_rc 0 "up after removal"
 expect_eq "$(jq -r 'select(.status == "changed") | .step' <<<"$out")" "" "no step changed after removal"
 expect_eq "$(snapshot)" "$before" "no object written after removal"
 expect_eq "$(journal_changes)" "$journal" "no mutating command after removal"
+
+# host-upgrades leaves a timer on the hosts: `pharos reset` takes it away
+# with everything else.
+write_cfg 'a["metrics-server"]["enabled"] = False; a["helm"]["enabled"] = False'
+up
+expect_rc 0 "host-upgrades back"
+expect_eq "$(on 2 cat /etc/pharos/host-upgrades.env)" $'REBOOT=true\nDRAIN=true' "host-2 timer back"
+run "$PHAROS" --plugin-path "$dir/plugins" reset -c "$dir/cluster.yml" -y
+expect_rc 0 "full reset"
+expect_contains "$out" "addon-host-upgrades.reset" "the addon's reset step ran"
+for i in 1 2; do
+        run on "$i" test -e /etc/systemd/system/pharos-host-upgrades.timer -o -e /etc/pharos/host-upgrades.env
+        expect_rc 1 "host-$i: no timer after reset"
+done
 finish
