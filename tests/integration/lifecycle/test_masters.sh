@@ -6,7 +6,8 @@
 #   stopped and dropped from cluster.yml -> up removes its member (2 left, quorum
 #   warning, the `kubectl delete node` still to run) -> refusals, each exit 2
 #   with nothing changed: back to one master, half of the members, no healthy
-#   staying master, and the same rules for `pharos reset` -> a worker reset
+#   staying master -> a new master added (3 members) and removed again with
+#   --prune (Node deleted by pharos) -> the same rules for `pharos reset` -> a worker reset
 #   alone (Node deleted, etcd untouched) -> full `pharos reset` leaves the
 #   hosts as they were before the first up.
 # Commands for the hosts are single-quoted on purpose: they expand there.
@@ -124,6 +125,24 @@ for _ in $(seq 120); do
         sleep 0.5
 done
 expect_contains "$health" "is healthy" "etcd healthy again"
+for i in 1 2 3 5; do
+        expect_eq "$(changes "$i")" "$(cat "$dir/before-refusals-$i")" "host-$i unchanged by the up refusals"
+done
+
+# Back to three masters with a new one (the removed host is gone, as the seed
+# has it terminated), then that one stopped and removed with --prune: pharos
+# deletes its Node itself.
+cluster back 1:master 2:worker 3:master 5:master
+up back
+expect_rc 0 "up: a master added back"
+expect_eq "$(members)" "host-1 host-3 host-5" "three etcd members again"
+kill -9 "$(jq -r '.hosts[4].pid' "$dir/hosts.json")"
+up two --prune
+expect_rc 0 "up --prune: a stopped master removed"
+expect_eq "$(members)" "host-1 host-3" "two etcd members after --prune"
+run on 1 "kubectl --kubeconfig /etc/kubernetes/admin.conf get node host-5"
+expect_rc 1 "--prune deleted the Node"
+for i in 1 2 3; do changes "$i" >"$dir/before-refusals-$i"; done
 run "$PHAROS" reset -c "$dir/two.yml" -r master -y
 expect_rc 2 "reset of every master while workers stay"
 expect_contains "$err" "keep a master" "partial reset without master explained"
@@ -132,8 +151,8 @@ expect_rc 2 "reset back to one master"
 expect_contains "$err" "this reset leaves one master" "reset guard explained"
 run "$PHAROS" reset -c "$dir/two.yml" </dev/null
 expect_rc 2 "reset without -y and without a terminal"
-for i in 1 2 3 5; do
-        expect_eq "$(changes "$i")" "$(cat "$dir/before-refusals-$i")" "host-$i unchanged by the refusals"
+for i in 1 2 3; do
+        expect_eq "$(changes "$i")" "$(cat "$dir/before-refusals-$i")" "host-$i unchanged by the reset refusals"
 done
 expect_eq "$(members)" "host-1 host-3" "still two etcd members"
 
