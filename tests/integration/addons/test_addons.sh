@@ -5,7 +5,8 @@
 # that writes nothing, dependencies on disabled addons refused before any
 # change, one option changed (only that addon's objects written), two
 # addons disabled and another dropped from cluster.yml (their objects gone,
-# the others untouched), and `pharos reset` removing the timer.
+# the others untouched), every addon changed and then disabled, and
+# `pharos reset` removing host-upgrades' timer.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 version=1.34.2
@@ -214,9 +215,32 @@ expect_eq "$(api /api/v1/namespaces/ingress-nginx/configmaps/ingress-nginx-contr
 expect_eq "$(snapshot | grep -v ingress-nginx-controller | grep -v '^ConfigMap ingress-nginx ')" \
         "$(grep -v ingress-nginx-controller <<<"$before" | grep -v '^ConfigMap ingress-nginx ')" "nothing else written"
 
+# Every other addon changed at once: each one's step reports its own change
+# and nothing else is written (ingress-nginx keeps its new ConfigMap).
+changed_all='a["ingress-nginx"]["configmap"]["proxy-body-size"] = "8m"; a["cert-manager"]["issuers"][0]["spec"]["acme"]["email"] = "sre@example.com"; a["metrics-server"]["replicas"] = 2; a["kured"]["reboot_days"] = ["su"]; a["helm"]["charts"][0]["version"] = "6.7.2"; a["host-upgrades"]["schedule"] = "0 5 * * *"'
+write_cfg "$changed_all"
+up --output json
+expect_rc 0 "every addon changed"
+changed=$(jq -r 'select(.status == "changed") | .step' <<<"$out" | sort | uniq -c | awk '{ print $2 " x" $1 }')
+expect_eq "$changed" $'addon-cert-manager.apply x1\naddon-helm.apply x1\naddon-host-upgrades.host x2\naddon-kured.apply x1\naddon-metrics-server.apply x1' \
+        "each changed addon's step, nothing else"
+expect_eq "$(api /apis/cert-manager.io/v1/clusterissuers/letsencrypt | jq -r .spec.acme.email)" "sre@example.com" "issuer changed"
+expect_eq "$(api /apis/apps/v1/namespaces/kube-system/deployments/metrics-server | jq -r .spec.replicas)" "2" \
+        "metrics-server replicas changed"
+expect_contains "$(api /apis/apps/v1/namespaces/kube-system/daemonsets/kured | jq -c '.spec.template.spec.containers[0].args')" \
+        '"--reboot-days=su"' "kured reboot days changed"
+expect_eq "$(api /apis/helm.cattle.io/v1/namespaces/kube-system/helmcharts/podinfo | jq -r .spec.version)" "6.7.2" \
+        "chart version changed"
+for i in 1 2; do
+        expect_contains "$(on "$i" cat /etc/systemd/system/pharos-host-upgrades.timer)" \
+                'OnCalendar=*-*-* 05:00:00' "host-$i timer changed"
+done
+expect_eq "$(api /api/v1/namespaces/ingress-nginx/configmaps/ingress-nginx-controller | jq -cS .data)" \
+        '{"proxy-body-size":"8m","use-forwarded-headers":"true"}' "ingress untouched"
+
 # metrics-server and helm disabled, host-upgrades dropped from cluster.yml:
 # their objects gone (helm's charts before its controller), the rest untouched.
-write_cfg 'a["ingress-nginx"]["configmap"]["proxy-body-size"] = "8m"; a["metrics-server"]["enabled"] = False; a["helm"]["enabled"] = False; del a["host-upgrades"]'
+write_cfg "$changed_all"'; a["metrics-server"]["enabled"] = False; a["helm"]["enabled"] = False; del a["host-upgrades"]'
 before=$(snapshot)
 up --output json
 expect_rc 0 "metrics-server and helm disabled, host-upgrades removed"
@@ -252,12 +276,27 @@ expect_eq "$(jq -r 'select(.status == "changed") | .step' <<<"$out")" "" "no ste
 expect_eq "$(snapshot)" "$before" "no object written after removal"
 expect_eq "$(journal_changes)" "$journal" "no mutating command after removal"
 
+# The other three disabled too: every addon object gone.
+off='; a["metrics-server"]["enabled"] = False; a["helm"]["enabled"] = False; a["ingress-nginx"]["enabled"] = False; a["cert-manager"]["enabled"] = False; a["kured"]["enabled"] = False'
+write_cfg "$changed_all$off"'; del a["host-upgrades"]'
+up --output json
+expect_rc 0 "every addon disabled"
+expect_eq "$(jq -r 'select(.status == "changed") | .step' <<<"$out" | sort | tr '\n' ' ')" \
+        "addon-cert-manager.apply addon-ingress-nginx.apply addon-kured.apply " "only the three disabled addons changed"
+expect_eq "$(exists /apis/apps/v1/namespaces/ingress-nginx/deployments/ingress-nginx-controller)" "404" "ingress gone"
+expect_eq "$(exists /apis/apps/v1/namespaces/cert-manager/deployments/cert-manager)" "404" "cert-manager gone"
+expect_eq "$(exists /apis/apiextensions.k8s.io/v1/customresourcedefinitions/certificates.cert-manager.io)" "404" \
+        "cert-manager CRDs gone"
+expect_eq "$(exists /apis/apps/v1/namespaces/kube-system/daemonsets/kured)" "404" "kured gone"
+expect_eq "$(api /api/v1/namespaces/kube-system/configmaps | jq -r '[.items[].metadata.name | select(startswith("pharos-stack-"))] | map(select(test("ingress|cert-manager|kured|metrics|helm"))) | length')" \
+        "0" "no addon inventory left"
+
 # host-upgrades leaves a timer on the hosts: `pharos reset` takes it away
 # with everything else.
-write_cfg 'a["metrics-server"]["enabled"] = False; a["helm"]["enabled"] = False'
+write_cfg "$changed_all$off"'; a["host-upgrades"]["drain"] = False'
 up
 expect_rc 0 "host-upgrades back"
-expect_eq "$(on 2 cat /etc/pharos/host-upgrades.env)" $'REBOOT=true\nDRAIN=true' "host-2 timer back"
+expect_eq "$(on 2 cat /etc/pharos/host-upgrades.env)" $'REBOOT=true\nDRAIN=false' "host-2 timer back"
 run "$PHAROS" --plugin-path "$dir/plugins" reset -c "$dir/cluster.yml" -y
 expect_rc 0 "full reset"
 expect_contains "$out" "addon-host-upgrades.reset" "the addon's reset step ran"
