@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: any bytes through cfg_load_buffer(), with two plugins
- * owning sections so their schemas are exercised too. A document that
+ * owning sections so their schemas are exercised too (and a stand-in for
+ * the default network provider). A document that
  * loads must also serialise, and `config show`'s YAML must load again
  * with the same result; anything else is a bug and aborts.
  */
@@ -54,7 +55,12 @@ static int no_init(const struct pharos_host *h, struct pharos_plugin *self, void
         return 0;
 }
 
+/* The first one stands in for the default provider's plugin, as every real
+ * build has it: `config show` writes network.provider out, and a provider
+ * written in cluster.yml must be loaded. */
 static const struct pharos_plugin_desc descs[] = {
+        {PHAROS_PLUGIN_DESC_HEADER, .kind = PHAROS_KIND_NETWORK, .name = "network-weave",
+         .version = "1", .description = "stand-in for the default provider", .init = no_init},
         {PHAROS_PLUGIN_DESC_HEADER, .kind = PHAROS_KIND_NETWORK, .name = "network-fuzznet",
          .version = "1", .description = "fuzz", .config_section = "network.fuzznet",
          .config_schema = &net_schema, .init = no_init},
