@@ -17,7 +17,7 @@ class MirrorTest(unittest.TestCase):
         subprocess.run([os.path.join(BIN, "pharos-testbed-mirror"), "--state", cls.state, "--init-only"], check=True)
         cls.proc = subprocess.Popen([os.path.join(BIN, "pharos-testbed-mirror"), "--state", cls.state,
                                      "--listen", MIRROR + ":443"], stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
+        deadline = time.time() + 60  # beside other emulators on two cores
         while subprocess.run(["curl", "-fsS", "-o", "/dev/null", "--cacert", cls.state + "/ca.crt", "--resolve",
                               "pkgs.k8s.io:443:" + MIRROR, "https://pkgs.k8s.io/core:/stable:/v1.31/deb/Release.key"],
                              capture_output=True).returncode != 0:

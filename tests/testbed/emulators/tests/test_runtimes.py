@@ -28,19 +28,24 @@ class RuntimesTest(unittest.TestCase):
     def setUpClass(cls):
         cls.state = tempfile.mkdtemp(prefix="emu-runtimes-")
         subprocess.run([os.path.join(BIN, "pharos-testbed-mirror"), "--state", cls.state, "--init-only"], check=True)
+        cls.log = open(cls.state + "/mirror.log", "w+")
         cls.proc = subprocess.Popen([os.path.join(BIN, "pharos-testbed-mirror"), "--state", cls.state,
-                                     "--listen", MIRROR + ":443"], stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
+                                     "--listen", MIRROR + ":443"], stderr=cls.log)
+        # A minute: the suite runs beside other emulators on two cores.
+        deadline = time.time() + 60
         while cls.curl("https://registry.k8s.io/v2/", check=False).returncode != 0:
-            if time.time() > deadline:
+            if time.time() > deadline or cls.proc.poll() is not None:
+                cls.log.seek(0)
+                why = cls.log.read()[-2000:]
                 cls.tearDownClass()
-                raise RuntimeError("mirror did not start")
+                raise RuntimeError("mirror did not start: " + why)
             time.sleep(0.1)
 
     @classmethod
     def tearDownClass(cls):
         cls.proc.terminate()
         cls.proc.wait(timeout=10)
+        cls.log.close()
         subprocess.run(["rm", "-rf", cls.state])
 
     @classmethod
