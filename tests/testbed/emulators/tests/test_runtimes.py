@@ -9,7 +9,7 @@ import unittest
 
 from harness import BIN, FakeHost, address
 
-MIRROR = address(26, 1)
+MIRROR = address(27, 1)
 NAMES = subprocess.run([os.path.join(BIN, "pharos-testbed-mirror"), "--names"], capture_output=True,
                        text=True, check=True).stdout.split()
 CRI_DOCKERD = "0.3.17"
@@ -55,7 +55,7 @@ class RuntimesTest(unittest.TestCase):
                               capture_output=True, check=check)
 
     def host(self, os_name):
-        h = FakeHost("rt", address(26, 2), os_name)
+        h = FakeHost("rt", address(27, 2), os_name)
         self.addCleanup(h.cleanup)
         del h.env["PHAROS_TESTBED_OFFLINE_REPOS"]
         h.env["PHAROS_TESTBED_BIN"] = BIN
