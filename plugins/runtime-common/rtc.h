@@ -91,6 +91,21 @@ int rtc_script(const struct rtc *rt, struct pharos_step_ctx *ctx, const char *sc
  */
 int rtc_report_lines(const char *out, const char *prefix, char *buf, size_t n);
 
+/* One installation script of a runtime, with its environment. */
+struct rtc_install_script {
+        const char *script;
+        const struct pharos_env *env;
+        size_t n_env;
+};
+
+/*
+ * Runs the scripts in order. Check mode: 1 with the step's reason at the
+ * first one with work, else 0. Apply mode: 0, the step marked changed with
+ * the first change reported. <0 when a script could not run.
+ */
+int rtc_install(const struct rtc *rt, struct pharos_step_ctx *ctx,
+                const struct rtc_install_script *sc, size_t n, int apply);
+
 /* The embedded service.sh and prune.sh of the plugin (each plugin embeds its own copies). */
 struct rtc_scripts {
         const char *service;

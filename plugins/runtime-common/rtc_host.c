@@ -263,3 +263,26 @@ int rtc_reset(const struct rtc *rt, struct pharos_step_ctx *ctx, const char *scr
         rt->H->step_changed(ctx, "%s%s", what, n > 1 ? " and more" : "");
         return 0;
 }
+
+int rtc_install(const struct rtc *rt, struct pharos_step_ctx *ctx,
+                const struct rtc_install_script *sc, size_t n, int apply)
+{
+        char what[256], first[256] = "";
+        int changes = 0;
+        for (size_t i = 0; i < n; i++) {
+                const char *out;
+                if (rtc_script(rt, ctx, sc[i].script, sc[i].env, sc[i].n_env, apply, &out) < 0)
+                        return -1;
+                int k = rtc_report_lines(out, apply ? "changed:" : "todo:", what, sizeof(what));
+                if (k && !changes)
+                        snprintf(first, sizeof(first), "%s", what);
+                changes += k;
+                if (k && !apply) {
+                        rt->H->step_reason(ctx, "%s", first);
+                        return 1;
+                }
+        }
+        if (apply && changes)
+                rt->H->step_changed(ctx, "%s%s", first, changes > 1 ? " and more" : "");
+        return 0;
+}

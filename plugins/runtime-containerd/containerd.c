@@ -28,27 +28,11 @@ static int install(struct pharos_step_ctx *ctx, int apply)
 {
         const struct pharos_env pkg_env[] = {
                 {"PIN_FILE", CTD_PIN_FILE}, {"DEB_PINS", CTD_PINS}, {"RPM_PINS", CTD_PINS}};
-        const char *scripts[] = {script_docker_repo_sh, script_packages_sh};
-        const struct pharos_env *envs[] = {NULL, pkg_env};
-        const size_t n_envs[] = {0, 3};
-        char what[256], first[256] = "";
-        int changes = 0;
-        for (size_t i = 0; i < 2; i++) {
-                const char *out;
-                if (rtc_script(&RT, ctx, scripts[i], envs[i], n_envs[i], apply, &out) < 0)
-                        return -1;
-                int n = rtc_report_lines(out, apply ? "changed:" : "todo:", what, sizeof(what));
-                if (n && !changes)
-                        snprintf(first, sizeof(first), "%s", what);
-                changes += n;
-                if (n && !apply) {
-                        RT.H->step_reason(ctx, "%s", first);
-                        return 1;
-                }
-        }
-        if (apply && changes)
-                RT.H->step_changed(ctx, "%s%s", first, changes > 1 ? " and more" : "");
-        return 0;
+        const struct rtc_install_script sc[] = {
+                {script_docker_repo_sh, NULL, 0},
+                {script_packages_sh, pkg_env, 3},
+        };
+        return rtc_install(&RT, ctx, sc, sizeof(sc) / sizeof(sc[0]), apply);
 }
 
 static int install_applies(struct pharos_step_ctx *ctx, void *state)
