@@ -42,7 +42,7 @@ struct kbuf {
 };
 
 void kb_printf(struct kbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s as a double-quoted YAML scalar (JSON escapes), safe for any text. */
+/* Appends s as a double-quoted scalar, valid YAML and JSON, safe for any text. */
 void kb_quoted(struct kbuf *b, const char *s);
 void kb_free(struct kbuf *b);
 
@@ -146,6 +146,12 @@ unsigned kadm_config_changes(const char *old_text, const char *new_text);
 /* The document of `kind` in a kubeadm.yaml: its length, *start NULL when absent. */
 size_t kadm_config_document(const char *text, const char *kind, const char **start);
 
+/* Rewrites every `server:` of a kubeconfig's text that names neither server nor keep
+ * (may be NULL) to server, appending the result to out unless NULL. Returns how many
+ * lines that rewrites, -1 when out of memory. */
+int kadm_kubeconfig_retarget(const char *text, const char *server, const char *keep,
+                             struct kbuf *out);
+
 /* Shell word for s, single-quoted (malloc'd), NULL when out of memory. */
 char *kadm_shq(const char *s);
 /* n random bytes from the kernel, as lowercase hex or base64 (into out). */
@@ -204,7 +210,7 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_init, kadm_step_cp_token, kadm_step_join_masters, kadm_step_worker_token,
         kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure, kadm_step_kubelet_config,
         kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
-        kadm_step_etcd_reset, kadm_step_reset;
+        kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kadm.h"
 
@@ -17,6 +18,8 @@
 /* How long a removal is retried: etcd refuses it as unhealthy while a member
  * that just joined is not yet active, as kubeadm's backoff allows for. */
 #define REMOVE_RETRY_S 30
+/* How long an etcd answering unhealthy is asked again before it counts as such. */
+#define ELECTION_WAIT_S 15
 
 static void request_to(const char *via, const char *peer, const char *method, const char *path,
                        const char *body, uint32_t timeout_ms, struct pharos_https_request *q)
@@ -66,13 +69,24 @@ static int probe_run(struct pharos_step_ctx *ctx, void *state)
                 struct pharos_https_request q;
                 long status = 0;
                 const char *body = NULL;
-                request_to(NULL, peer, "GET", "/health", NULL, 5000, &q);
-                if (h->https_request(ctx, &q, &status, &body) < 0)
-                        snprintf(p.why, sizeof(p.why), "%s", "etcd does not answer");
-                else if (status != 200 || !strstr(body, "\"health\":\"true\""))
+                /* An etcd that answers unhealthy may be electing a leader (a stopped
+                 * master was the leader): that takes about an election timeout. */
+                time_t deadline = time(NULL) + ELECTION_WAIT_S;
+                for (;;) {
+                        request_to(NULL, peer, "GET", "/health", NULL, 5000, &q);
+                        if (h->https_request(ctx, &q, &status, &body) < 0) {
+                                snprintf(p.why, sizeof(p.why), "%s", "etcd does not answer");
+                                break;
+                        }
+                        if (status == 200 && strstr(body, "\"health\":\"true\"")) {
+                                p.healthy = 1;
+                                break;
+                        }
                         snprintf(p.why, sizeof(p.why), "etcd unhealthy (HTTP %ld)", status);
-                else
-                        p.healthy = 1;
+                        if (time(NULL) >= deadline)
+                                break;
+                        sleep(1);
+                }
                 if (p.healthy) {
                         request_to(NULL, peer, "POST", "/v3/cluster/member/list", "{}", 5000, &q);
                         if (h->https_request(ctx, &q, &status, &body) == 0 && status == 200)
@@ -299,7 +313,8 @@ static int after_removal(struct kadm_state *st, struct pharos_step_ctx *ctx,
         if (!h->step_fact(ctx, "prune")) {
                 h->log(st->self, PHAROS_LOG_WARN,
                        "etcd member %s removed; its Node stays in the API until you run: "
-                       "kubectl delete node %s (or re-run with pharos up --prune)",
+                       "kubectl delete node %s (or re-run with pharos up --prune). If the host "
+                       "still runs, shut it down first: its kubelet would register the Node again",
                        m->name, m->name);
                 return 0;
         }
@@ -314,7 +329,10 @@ static int after_removal(struct kadm_state *st, struct pharos_step_ctx *ctx,
                 return -1;
         }
         if (status != 404)
-                h->step_changed(ctx, "deleted Node %s", m->name);
+                h->step_changed(ctx,
+                                "deleted Node %s (shut the host down if it still runs, or "
+                                "its kubelet registers the Node again)",
+                                m->name);
         return 0;
 }
 

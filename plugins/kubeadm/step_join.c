@@ -243,7 +243,10 @@ const struct pharos_step kadm_step_cp_token = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.join-token",
         .phase = "control-plane",
-        .after = (const char *const[]){"kubeadm.init", NULL},
+        /* kubeadm prints the join command with admin.conf's server, and joining
+         * masters discover the API from cluster-info: both name the endpoint. */
+        .after = (const char *const[]){"kubeadm.init", "kubeadm.endpoint", "kubeadm.endpoint-info",
+                                       NULL},
         .flags = PHAROS_STEP_ONCE,
         .description = "make a bootstrap token and upload the certificates for joining masters",
         .applies = cp_token_applies,

@@ -52,7 +52,7 @@ void kb_quoted(struct kbuf *b, const char *s)
                 else if (*c == '\t')
                         kb_printf(b, "\\t");
                 else if (*c < 0x20 || *c == 0x7f)
-                        kb_printf(b, "\\x%02x", *c);
+                        kb_printf(b, "\\u%04x", *c);
                 else
                         kb_printf(b, "%c", *c);
         }

@@ -29,7 +29,7 @@ static const struct pharos_config_field weave_fields[] = {
         {.key = "known_peers",
          .type = PHAROS_CFG_LIST,
          .item = &string_item,
-         .help = "peer addresses (default: every host's private or public address)"},
+         .help = "peer addresses (default: weave lists the cluster's Nodes itself)"},
         {.key = "password",
          .type = PHAROS_CFG_STRING,
          .help = "file holding the encryption password (default: generated and kept)"},
@@ -153,7 +153,7 @@ static int weave_applies(struct pharos_step_ctx *ctx, void *state)
         return 1;
 }
 
-/* Joins a list of strings (or, when absent, every host's peer address). */
+/* Joins a list of strings with sep. */
 static int join_list(const struct pharos_config_node *list, const char *sep, struct buf *out)
 {
         for (size_t i = 0; i < H->config_len(list); i++) {
@@ -164,22 +164,15 @@ static int join_list(const struct pharos_config_node *list, const char *sep, str
         return 0;
 }
 
+/* known_peers, or nothing: weave-kube then asks the API for the Nodes
+ * (kube-utils) when it starts and reclaims a deleted Node's address space.
+ * The original listed every host here, so adding or removing a worker rolled
+ * weave on every node; left empty, the DaemonSet does not change with the
+ * hosts, nodes joined with `pharos worker up` are peers too, and removing a
+ * worker from cluster.yml writes nothing. */
 static int peers(struct buf *out)
 {
-        const struct pharos_config_node *known =
-                H->config_get(H->config_section(SELF), "known_peers");
-        if (H->config_len(known))
-                return join_list(known, " ", out);
-        const struct pharos_config_node *hosts = H->config_get(H->config_root(SELF), "hosts");
-        for (size_t i = 0; i < H->config_len(hosts); i++) {
-                const struct pharos_config_node *h = H->config_at(hosts, i);
-                const char *a = H->config_string(H->config_get(h, "private_address"));
-                if (!a)
-                        a = H->config_string(H->config_get(h, "address"));
-                if (!a || (i && put(out, " ", 1) < 0) || put(out, a, strlen(a)) < 0)
-                        return -1;
-        }
-        return 0;
+        return join_list(H->config_get(H->config_section(SELF), "known_peers"), " ", out);
 }
 
 /* The password: cluster.yml's file, the cluster's Secret, or new. Writes into pw. */

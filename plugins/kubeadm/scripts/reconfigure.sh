@@ -61,10 +61,18 @@ fi
 if [ "$SCHEDULER" = 1 ]; then
         kubeadm init phase control-plane scheduler --config "$CONFIG"
 fi
+if [ "$UPLOAD" = 1 ] || [ "$UPLOAD_KUBELET" = 1 ]; then
+        # Through this master's own API server: admin.conf names the
+        # control-plane endpoint, which may be the master this change removed
+        # (kubeadm.endpoint points the kubeconfigs at the new one afterwards).
+        local_conf=$(mktemp /etc/kubernetes/pharos/admin-local.XXXXXX)
+        trap 'rm -f "$local_conf"' EXIT
+        sed "s|^\([[:space:]]*server:\).*|\1 $api|" /etc/kubernetes/admin.conf >"$local_conf"
+fi
 if [ "$UPLOAD" = 1 ]; then
-        kubeadm init phase upload-config kubeadm --config "$CONFIG"
+        kubeadm init phase upload-config kubeadm --config "$CONFIG" --kubeconfig "$local_conf"
 fi
 if [ "$UPLOAD_KUBELET" = 1 ]; then
-        kubeadm init phase upload-config kubelet --config "$CONFIG"
+        kubeadm init phase upload-config kubelet --config "$CONFIG" --kubeconfig "$local_conf"
 fi
 rm -f "$PREVIOUS"

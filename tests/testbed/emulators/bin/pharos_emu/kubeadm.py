@@ -710,7 +710,7 @@ def cmd_init(argv):
             tuple(spec.get("groups") or ("system:bootstrappers:kubeadm:default-node-token",))))
     say("[bootstrap-token] Creating the \"cluster-info\" ConfigMap in the \"kube-public\" namespace")
     client.apply("/api/v1/namespaces/kube-public/configmaps", cluster_info(server))
-    addons(client, cluster, skip, version)
+    addons(client, cluster, skip, version, server)
     say("\nYour Kubernetes control-plane has initialized successfully!\n\nTo start using your cluster, you need to run "
         "the following as a regular user:\n\n  mkdir -p $HOME/.kube\n  sudo cp -i /etc/kubernetes/admin.conf "
         "$HOME/.kube/config\n  sudo chown $(id -u):$(id -g) $HOME/.kube/config\n")
@@ -748,7 +748,7 @@ def upload_kubelet_config(client, kc):
         "data": {"kubelet": yaml.safe_dump(kc, default_flow_style=False)}})
 
 
-def addons(client, cluster, skip, version):
+def addons(client, cluster, skip, version, server):
     if not ((cluster.get("dns") or {}).get("disabled") or "addon/coredns" in skip or "addon" in skip):
         labels = {"k8s-app": "kube-dns"}
         client.apply("/apis/apps/v1/namespaces/kube-system/deployments", {
@@ -770,6 +770,17 @@ def addons(client, cluster, skip, version):
         say("[addons] Applied essential addon: CoreDNS")
     if not ((cluster.get("proxy") or {}).get("disabled") or "addon/kube-proxy" in skip or "addon" in skip):
         labels = {"k8s-app": "kube-proxy"}
+        # as kubeadm writes it: kube-proxy reaches the API through the control-plane endpoint
+        client.apply("/api/v1/namespaces/kube-system/configmaps", {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": {"app": "kube-proxy"}},
+            "data": {"config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n",
+                     "kubeconfig.conf": (
+                         "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority: "
+                         "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt\n    server: %s\n  name: default\n"
+                         "contexts:\n- context:\n    cluster: default\n    namespace: default\n    user: default\n"
+                         "  name: default\ncurrent-context: default\nusers:\n- name: default\n  user:\n"
+                         "    tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token\n") % server}})
         client.apply("/apis/apps/v1/namespaces/kube-system/daemonsets", {
             "apiVersion": "apps/v1", "kind": "DaemonSet",
             "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": labels},
@@ -1267,9 +1278,8 @@ def cmd_token(argv):
             raise KubeadmError("failed to create or update bootstrap token with name bootstrap-token-%s: %s"
                                % (token.split(".")[0], e))
         if flags.get("print-join-command"):
-            cm = client.get("/api/v1/namespaces/kube-public/configmaps/cluster-info")
-            server = yaml.safe_load(cm["data"]["kubeconfig"])["clusters"][0]["cluster"]["server"]
-            cmd = join_command(server.split("://", 1)[1], token, flags.get("certificate-key"))
+            # as kubeadm does: the server of the kubeconfig it was given, not cluster-info's
+            cmd = join_command(client.server.split("://", 1)[1], token, flags.get("certificate-key"))
             say(cmd.replace(" \\\n\t", " ") + " ")
         else:
             say(token)
