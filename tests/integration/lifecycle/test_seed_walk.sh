@@ -10,7 +10,8 @@
 #   added -> a host joined with `pharos worker up` and the join command from
 #   `pharos exec` -> a worker dropped from cluster.yml (up writes nothing and
 #   lists it), drained, deleted -> each refusal (back to one, half of the
-#   members, no healthy staying master), nothing changed -> a running master
+#   members, no healthy staying master), nothing changed -> a master reset
+#   (its member removed, the host wiped) and joined again -> a running master
 #   dropped from cluster.yml -> `pharos reset` refusals, then the full reset
 #   leaves the hosts as before the first up.
 # Commands for the hosts are single-quoted on purpose: they expand there.
@@ -259,6 +260,22 @@ for i in 3 4 5 6 7; do
         expect_eq "$(changes "$i")" "$(cat "$dir/changes-$i")" "host-$i unchanged by the refusals"
 done
 expect_eq "$(members)" "host-4 host-5 host-6" "three etcd members still"
+
+step "a master reset, then added back"
+# `pharos reset -a` on a master: drained, Node deleted, etcd member removed
+# (under the same guards), host wiped; the same host then joins again.
+run "$PHAROS" reset -c "$dir/c6.yml" -a "$(addr 6)" -y
+expect_rc 0 "reset of host-6"
+expect_eq "$(members)" "host-4 host-5" "host-6's etcd member removed by the reset"
+expect_eq "$(nodes)" "host-3 host-4 host-5 host-7 host-8" "host-6's Node deleted by the reset"
+expect_eq "$(footprint 6 | grep -vxE 'conntrack|socat|ebtables|ethtool')" \
+        "$(grep -vxE 'conntrack|socat|ebtables|ethtool' "$dir/before-6")" "host-6 wiped"
+expect_eq "$(on 6 'ls -d /etc/kubernetes /var/lib/etcd /var/lib/kubelet 2>/dev/null || true')" "" \
+        "host-6: no kube files"
+up c6
+expect_rc 0 "up: host-6 joins again"
+expect_eq "$(members)" "host-4 host-5 host-6" "three etcd members again"
+expect_eq "$(nodes)" "host-3 host-4 host-5 host-6 host-7 host-8" "host-6's Node is back"
 
 step "a running master removed"
 # host-6 keeps running: its member goes all the same, and its etcd stops.
