@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -145,13 +146,41 @@ const struct pharos_step kadm_step_endpoint = {
         .run = endpoint_run,
 };
 
-/* ConfigMaps holding a kubeconfig: the one joining nodes discover, kube-proxy's. */
+/* ConfigMaps holding a kubeconfig: the one joining nodes discover, and kube-proxy's,
+ * whose pods read it when they start, so its DaemonSet is restarted after. */
 static const struct {
-        const char *path, *key;
+        const char *path, *key, *restart;
 } maps[] = {
-        {"/api/v1/namespaces/kube-public/configmaps/cluster-info", "kubeconfig"},
-        {"/api/v1/namespaces/kube-system/configmaps/kube-proxy", "kubeconfig.conf"},
+        {"/api/v1/namespaces/kube-public/configmaps/cluster-info", "kubeconfig", NULL},
+        {"/api/v1/namespaces/kube-system/configmaps/kube-proxy", "kubeconfig.conf",
+         "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy"},
 };
+
+/* A rolling restart, as `kubectl rollout restart` makes one: a new template annotation. */
+static int restart_daemonset(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path)
+{
+        char now[32], body[200];
+        time_t t = time(NULL);
+        struct tm tm;
+        strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        snprintf(body, sizeof(body),
+                 "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
+                 "{\"kubectl.kubernetes.io/restartedAt\":\"%s\"}}}}}",
+                 now);
+        long status = 0;
+        const char *resp = NULL;
+        if (st->host->kube_request(ctx, "PATCH", path, body, &status, &resp) < 0)
+                return -1;
+        if (status == 404)
+                return 0;
+        if (status < 200 || status > 299) {
+                st->host->step_fail(ctx, "PATCH %s: HTTP %ld: %.300s", path, status,
+                                    resp ? resp : "");
+                return -1;
+        }
+        st->host->step_changed(ctx, "restarted DaemonSet %s", strrchr(path, '/') + 1);
+        return 0;
+}
 
 /* Number of maps naming another server; with fix, patched. */
 static int maps_pass(struct kadm_state *st, struct pharos_step_ctx *ctx, int fix)
@@ -192,9 +221,13 @@ static int maps_pass(struct kadm_state *st, struct pharos_step_ctx *ctx, int fix
                                 st->host->step_fail(ctx, "PATCH %s: HTTP %ld: %.300s", maps[i].path,
                                                     status, resp ? resp : "");
                                 n = -2;
-                        } else
+                        } else {
                                 st->host->step_changed(ctx, "%s names %s",
                                                        strrchr(maps[i].path, '/') + 1, want);
+                                if (maps[i].restart &&
+                                    restart_daemonset(st, ctx, maps[i].restart) < 0)
+                                        n = -2;
+                        }
                 }
                 kb_free(&text);
                 kb_free(&body);

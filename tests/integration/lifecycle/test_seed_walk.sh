@@ -152,6 +152,9 @@ expect_eq "$(api /api/v1/namespaces/kube-public/configmaps/cluster-info | jq -r 
         sed -n 's/^ *server: //p')" "https://$(addr 4):6443" "cluster-info names the new endpoint"
 expect_eq "$(api /api/v1/namespaces/kube-system/configmaps/kube-proxy | jq -r '.data["kubeconfig.conf"]' |
         sed -n 's/^ *server: //p')" "https://$(addr 4):6443" "kube-proxy's kubeconfig too"
+expect_eq "$(api /apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy |
+        jq -r '.spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"] != null')" \
+        "true" "kube-proxy restarted to read it"
 expect_contains "$(api /api/v1/namespaces/kube-system/configmaps/kubeadm-config |
         jq -r .data.ClusterConfiguration)" "controlPlaneEndpoint: $(addr 4):6443" "kubeadm-config too"
 for i in 2 3 5; do heartbeat_after "$i" "$done_at"; done
