@@ -146,10 +146,10 @@ unsigned kadm_config_changes(const char *old_text, const char *new_text);
 /* The document of `kind` in a kubeadm.yaml: its length, *start NULL when absent. */
 size_t kadm_config_document(const char *text, const char *kind, const char **start);
 
-/* Rewrites every `server:` of a kubeconfig's text that names neither server nor keep
- * (may be NULL) to server, appending the result to out unless NULL. Returns how many
- * lines that rewrites, -1 when out of memory. */
-int kadm_kubeconfig_retarget(const char *text, const char *server, const char *keep,
+/* Rewrites every `server:` of a kubeconfig's text that names neither server nor one of
+ * keep (NULL-terminated, may be NULL) to server, appending the result to out unless NULL.
+ * Returns how many lines that rewrites, -1 when out of memory. */
+int kadm_kubeconfig_retarget(const char *text, const char *server, const char *const *keep,
                              struct kbuf *out);
 
 /* Shell word for s, single-quoted (malloc'd), NULL when out of memory. */
@@ -210,7 +210,8 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_init, kadm_step_cp_token, kadm_step_join_masters, kadm_step_worker_token,
         kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure, kadm_step_kubelet_config,
         kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
-        kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info;
+        kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info,
+        kadm_step_worker_up_endpoint;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);
@@ -238,5 +239,11 @@ int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct
 int kadm_kubelet_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* Input for the step's host; the step fails (returns <0) when it cannot be built. */
 int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in);
+/* The servers a host's kubeconfigs may name (step_endpoint.c): want (URL), and the
+ * NULL-terminated keep list; kubeconfigs naming anything else are rewritten to want,
+ * the kubelet restarted when its own was. Returns 0, or <0 with the step failed.
+ * With fix 0 only *stale is set (non-zero: some file names another server). */
+int kadm_retarget_host(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *want,
+                       const char *const *keep, int fix, unsigned *stale);
 
 #endif

@@ -104,13 +104,16 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
         st->self = self;
         pthread_mutex_init(&st->mu, NULL);
         const struct pharos_step *steps[] = {
-                &kadm_step_status,        &kadm_step_encryption_key, &kadm_step_config,
-                &kadm_step_init,          &kadm_step_cp_token,       &kadm_step_join_masters,
-                &kadm_step_worker_token,  &kadm_step_join_workers,   &kadm_step_labels,
-                &kadm_step_reconfigure,   &kadm_step_kubelet_config, &kadm_step_worker_up_join,
-                &kadm_step_etcd_probe,    &kadm_step_etcd_check,     &kadm_step_etcd_remove,
-                &kadm_step_etcd_reset,    &kadm_step_reset,          &kadm_step_endpoint,
-                &kadm_step_endpoint_info,
+                &kadm_step_status,         &kadm_step_encryption_key,
+                &kadm_step_config,         &kadm_step_init,
+                &kadm_step_cp_token,       &kadm_step_join_masters,
+                &kadm_step_worker_token,   &kadm_step_join_workers,
+                &kadm_step_labels,         &kadm_step_reconfigure,
+                &kadm_step_kubelet_config, &kadm_step_worker_up_join,
+                &kadm_step_etcd_probe,     &kadm_step_etcd_check,
+                &kadm_step_etcd_remove,    &kadm_step_etcd_reset,
+                &kadm_step_reset,          &kadm_step_endpoint,
+                &kadm_step_endpoint_info,  &kadm_step_worker_up_endpoint,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {

@@ -34,7 +34,15 @@ static int same(const char *v, size_t len, const char *s)
         return s && strlen(s) == len && memcmp(v, s, len) == 0;
 }
 
-int kadm_kubeconfig_retarget(const char *text, const char *server, const char *keep,
+static int kept(const char *v, size_t len, const char *const *keep)
+{
+        for (size_t i = 0; keep && keep[i]; i++)
+                if (same(v, len, keep[i]))
+                        return 1;
+        return 0;
+}
+
+int kadm_kubeconfig_retarget(const char *text, const char *server, const char *const *keep,
                              struct kbuf *out)
 {
         int differ = 0;
@@ -43,7 +51,7 @@ int kadm_kubeconfig_retarget(const char *text, const char *server, const char *k
                 size_t line_len = nl ? (size_t)(nl - line) : strlen(line);
                 size_t len = 0;
                 const char *v = server_value(line, line_len, &len);
-                int replace = v && !same(v, len, server) && !same(v, len, keep);
+                int replace = v && !same(v, len, server) && !kept(v, len, keep);
                 differ += replace;
                 if (out && replace)
                         kb_printf(out, "%.*sserver: %s%s", (int)(strstr(line, "server:") - line),

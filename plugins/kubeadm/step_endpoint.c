@@ -25,7 +25,7 @@ static const char *const host_files[] = {"/etc/kubernetes/kubelet.conf",
                                          "/etc/kubernetes/super-admin.conf"};
 #define N_HOST_FILES (sizeof(host_files) / sizeof(host_files[0]))
 
-/* "https://ENDPOINT" of cluster.yml, and on a master its own API server's URL. */
+/* "https://ENDPOINT" of cluster.yml, and on a master its own API server's URL ("" if not). */
 static int servers(struct kadm_state *st, struct pharos_step_ctx *ctx, char *want, size_t want_len,
                    char *own, size_t own_len)
 {
@@ -48,7 +48,7 @@ static int servers(struct kadm_state *st, struct pharos_step_ctx *ctx, char *wan
  * one command: each `server:` line as "FILE VALUE".
  */
 static int stale_files(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *want,
-                       const char *own, unsigned *mask)
+                       const char *const *keep, unsigned *mask)
 {
         struct pharos_exec_result res;
         if (st->host->step_exec(ctx,
@@ -70,7 +70,7 @@ static int stale_files(struct kadm_state *st, struct pharos_step_ctx *ctx, const
                                 st->host->step_fail(ctx, "out of memory");
                                 return -1;
                         }
-                        if (kadm_kubeconfig_retarget(entry, want, own[0] ? own : NULL, NULL) > 0)
+                        if (kadm_kubeconfig_retarget(entry, want, keep, NULL) > 0)
                                 *mask |= 1u << i;
                         free(entry);
                 }
@@ -81,7 +81,7 @@ static int stale_files(struct kadm_state *st, struct pharos_step_ctx *ctx, const
 
 /* Rewrites host file i's servers; 0, or <0 with the step failed. */
 static int retarget_file(struct kadm_state *st, struct pharos_step_ctx *ctx, size_t i,
-                         const char *want, const char *own)
+                         const char *want, const char *const *keep)
 {
         const char *data = NULL;
         size_t len = 0;
@@ -89,7 +89,7 @@ static int retarget_file(struct kadm_state *st, struct pharos_step_ctx *ctx, siz
                 return -1;
         char *text = strndup(data, len);
         struct kbuf b = {0};
-        int n = text ? kadm_kubeconfig_retarget(text, want, own[0] ? own : NULL, &b) : -1;
+        int n = text ? kadm_kubeconfig_retarget(text, want, keep, &b) : -1;
         free(text);
         int rc = 0;
         if (n < 0) {
@@ -102,38 +102,50 @@ static int retarget_file(struct kadm_state *st, struct pharos_step_ctx *ctx, siz
         return rc;
 }
 
+int kadm_retarget_host(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *want,
+                       const char *const *keep, int fix, unsigned *stale)
+{
+        if (stale_files(st, ctx, want, keep, stale) < 0)
+                return -1;
+        if (!fix) {
+                if (*stale)
+                        st->host->step_reason(ctx, "kubeconfigs name another API server than %s",
+                                              want);
+                return 0;
+        }
+        for (size_t i = 0; i < N_HOST_FILES; i++)
+                if ((*stale & (1u << i)) && retarget_file(st, ctx, i, want, keep) < 0)
+                        return -1;
+        /* The kubelet reads its kubeconfig when it starts. */
+        if ((*stale & 1u) && st->host->step_exec(ctx, "systemctl restart kubelet",
+                                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
+                return -1;
+        if (*stale)
+                st->host->step_changed(ctx, "kubeconfigs now name %s%s", want,
+                                       *stale & 1u ? ", kubelet restarted" : "");
+        return 0;
+}
+
+static int endpoint_pass(struct pharos_step_ctx *ctx, struct kadm_state *st, int fix)
+{
+        char want[300], own[300];
+        unsigned stale = 0;
+        if (servers(st, ctx, want, sizeof(want), own, sizeof(own)) < 0)
+                return -1;
+        const char *const keep[] = {own[0] ? own : NULL, NULL};
+        if (kadm_retarget_host(st, ctx, want, keep, fix, &stale) < 0)
+                return -1;
+        return stale != 0;
+}
+
 static int endpoint_applies(struct pharos_step_ctx *ctx, void *state)
 {
-        struct kadm_state *st = state;
-        char want[300], own[300];
-        unsigned stale;
-        if (servers(st, ctx, want, sizeof(want), own, sizeof(own)) < 0 ||
-            stale_files(st, ctx, want, own, &stale) < 0)
-                return -1;
-        if (stale)
-                st->host->step_reason(ctx, "kubeconfigs name another API server than %s", want);
-        return stale != 0;
+        return endpoint_pass(ctx, state, 0);
 }
 
 static int endpoint_run(struct pharos_step_ctx *ctx, void *state)
 {
-        struct kadm_state *st = state;
-        char want[300], own[300];
-        unsigned stale;
-        if (servers(st, ctx, want, sizeof(want), own, sizeof(own)) < 0 ||
-            stale_files(st, ctx, want, own, &stale) < 0)
-                return -1;
-        for (size_t i = 0; i < N_HOST_FILES; i++)
-                if ((stale & (1u << i)) && retarget_file(st, ctx, i, want, own) < 0)
-                        return -1;
-        /* The kubelet reads its kubeconfig when it starts. */
-        if ((stale & 1u) && st->host->step_exec(ctx, "systemctl restart kubelet",
-                                                PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
-                return -1;
-        if (stale)
-                st->host->step_changed(ctx, "kubeconfigs now name %s%s", want,
-                                       stale & 1u ? ", kubelet restarted" : "");
-        return 0;
+        return endpoint_pass(ctx, state, 1) < 0 ? -1 : 0;
 }
 
 const struct pharos_step kadm_step_endpoint = {

@@ -204,6 +204,17 @@ run "$PHAROS" ssh -c "$dir/access8.yml" -a "$(addr 8)" -- env -u PHAROS_PLUGIN_P
 expect_rc 0 "worker up on host-8"
 [[ "$out$err" != *"$(awk '{print $5}' <<<"$join" | cut -d. -f2)"* ]] || fail "the join token was printed"
 expect_eq "$(nodes)" "host-2 host-3 host-4 host-5 host-6 host-7 host-8" "host-8 joined"
+expect_eq "$(server_of 8 /etc/kubernetes/kubelet.conf)" "https://$(addr 4):6443" \
+        "host-8's kubelet on the endpoint, one of the masters given"
+# Run again with other masters: the kubelet moves to one of them.
+run "$PHAROS" ssh -c "$dir/access8.yml" -a "$(addr 8)" -- env -u PHAROS_PLUGIN_PATH \
+        /opt/pharos/pharos --plugin-path /opt/pharos/plugins worker up "'$join'" "$(addr 5)" \
+        --address "$(addr 8)"
+expect_rc 0 "worker up on host-8 with another master"
+expect_contains "$out" "kubeadm.worker-up-endpoint" "the kubelet is moved"
+expect_eq "$(server_of 8 /etc/kubernetes/kubelet.conf)" "https://$(addr 5):6443" \
+        "host-8's kubelet on the master given"
+heartbeat_after 8 "$(date -u +%FT%TZ)"
 
 step "a worker removed from cluster.yml"
 masters=(4 5 6)

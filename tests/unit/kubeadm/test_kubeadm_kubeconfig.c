@@ -51,12 +51,15 @@ static void same_server_is_no_change(void **unused)
 static void keeps_the_masters_own_server(void **unused)
 {
         (void)unused;
-        assert_int_equal(kadm_kubeconfig_retarget(kubelet_conf, "https://10.0.0.3:6443",
-                                                  "https://10.0.0.1:6443", NULL),
+        const char *const own[] = {"https://10.0.0.1:6443", NULL};
+        const char *const other[] = {"https://10.0.0.2:6443", "https://10.0.0.4:6443", NULL};
+        const char *const several[] = {"https://10.0.0.2:6443", "https://10.0.0.1:6443", NULL};
+        assert_int_equal(kadm_kubeconfig_retarget(kubelet_conf, "https://10.0.0.3:6443", own, NULL),
                          0);
-        assert_int_equal(kadm_kubeconfig_retarget(kubelet_conf, "https://10.0.0.3:6443",
-                                                  "https://10.0.0.2:6443", NULL),
-                         1);
+        assert_int_equal(
+                kadm_kubeconfig_retarget(kubelet_conf, "https://10.0.0.3:6443", other, NULL), 1);
+        assert_int_equal(
+                kadm_kubeconfig_retarget(kubelet_conf, "https://10.0.0.3:6443", several, NULL), 0);
 }
 
 static void quoted_values_several_clusters_no_final_newline(void **unused)
