@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/worker_up.h"
+#include "config/defaults.h"
 
 static int add(const char **list, size_t *n, const char *v, const char *what,
                struct pharos_error *err)
@@ -105,7 +106,7 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
                 {NULL, 0, NULL, 0},
         };
         memset(a, 0, sizeof(*a));
-        a->runtime = "containerd";
+        a->runtime = PHAROS_DEFAULT_CONTAINER_RUNTIME;
         if (argc < 2 || strcmp(argv[1], "up") != 0) {
                 if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
                         a->help = 1;

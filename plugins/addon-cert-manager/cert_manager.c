@@ -75,17 +75,11 @@ static const struct pharos_config_schema schema = {
 static char *render(const struct addon *a, struct pharos_step_ctx *ctx)
 {
         const struct pharos_host *H = a->H;
-        const struct pharos_config_node *extra = addon_opt(a, "extra_args");
-        struct cm_opts o = {
-                .repository = addon_str(a, "image_repository", CM_REPOSITORY),
-                .n_extra_args = H->config_len(extra),
-        };
-        const char **args = calloc(o.n_extra_args ? o.n_extra_args : 1, sizeof(*args));
+        struct cm_opts o = {.repository = addon_str(a, "image_repository", CM_REPOSITORY)};
+        const char **args = addon_strings(a, "extra_args", &o.n_extra_args);
         char bad[64] = "out of memory";
         char *yaml = NULL;
         if (args) {
-                for (size_t i = 0; i < o.n_extra_args; i++)
-                        args[i] = H->config_string(H->config_at(extra, i));
                 o.extra_args = args;
                 yaml = cm_render(&o, bad, sizeof(bad));
         }

@@ -91,6 +91,9 @@ const struct pharos_config_node *addon_opt(const struct addon *a, const char *pa
 const char *addon_str(const struct addon *a, const char *path, const char *def);
 /* The boolean at a dotted path of the section, or def. */
 int addon_bool(const struct addon *a, const char *path, int def);
+/* The strings of the list at a dotted path of the section, *n of them, in a malloc'd
+ * array the caller frees (the strings are the configuration's); NULL when out of memory. */
+const char **addon_strings(const struct addon *a, const char *path, size_t *n);
 
 /*
  * Appends node n as JSON. Scalars of maps listed as strings (labels,

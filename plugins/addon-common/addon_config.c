@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addon.h"
@@ -43,6 +44,16 @@ int addon_bool(const struct addon *a, const char *path, int def)
         int v = def;
         if (a->H->config_bool(addon_opt(a, path), &v) < 0)
                 return def;
+        return v;
+}
+
+const char **addon_strings(const struct addon *a, const char *path, size_t *n)
+{
+        const struct pharos_config_node *list = addon_opt(a, path);
+        *n = a->H->config_len(list);
+        const char **v = calloc(*n ? *n : 1, sizeof(*v));
+        for (size_t i = 0; v && i < *n; i++)
+                v[i] = a->H->config_string(a->H->config_at(list, i));
         return v;
 }
 

@@ -127,11 +127,7 @@ static char *render(const struct addon *a, struct pharos_step_ctx *ctx)
         };
         struct ingress_kv *cm = pairs(a, "configmap", &o.n_configmap);
         struct ingress_kv *sel = pairs(a, "node_selector", &o.n_node_selector);
-        const struct pharos_config_node *extra = addon_opt(a, "extra_args");
-        o.n_extra_args = H->config_len(extra);
-        const char **args = calloc(o.n_extra_args ? o.n_extra_args : 1, sizeof(*args));
-        for (size_t i = 0; args && i < o.n_extra_args; i++)
-                args[i] = H->config_string(H->config_at(extra, i));
+        const char **args = addon_strings(a, "extra_args", &o.n_extra_args);
         struct abuf tol;
         abuf_init(&tol);
         const struct pharos_config_node *t = addon_opt(a, "tolerations");

@@ -45,17 +45,6 @@ static const struct pharos_config_schema schema = {
         .fields = fields,
 };
 
-/* The strings of a list option (malloc'd array; items owned by the core). */
-static const char **strings(const struct addon *a, const char *key, size_t *n)
-{
-        const struct pharos_config_node *l = addon_opt(a, key);
-        *n = a->H->config_len(l);
-        const char **out = calloc(*n ? *n : 1, sizeof(*out));
-        for (size_t i = 0; out && i < *n; i++)
-                out[i] = a->H->config_string(a->H->config_at(l, i));
-        return out;
-}
-
 static char *render(const struct addon *a, struct pharos_step_ctx *ctx)
 {
         struct kured_opts o = {
@@ -65,8 +54,8 @@ static char *render(const struct addon *a, struct pharos_step_ctx *ctx)
                 .end_time = addon_str(a, "end_time", NULL),
                 .time_zone = addon_str(a, "time_zone", NULL),
         };
-        const char **d = strings(a, "reboot_days", &o.n_reboot_days);
-        const char **x = strings(a, "extra_args", &o.n_extra_args);
+        const char **d = addon_strings(a, "reboot_days", &o.n_reboot_days);
+        const char **x = addon_strings(a, "extra_args", &o.n_extra_args);
         char bad[64] = "out of memory";
         char *yaml = NULL;
         if (d && x) {

@@ -42,15 +42,12 @@ static const struct pharos_config_schema schema = {
 static char *render(const struct addon *a, struct pharos_step_ctx *ctx)
 {
         const struct pharos_host *H = a->H;
-        const struct pharos_config_node *extra = addon_opt(a, "extra_args");
-        size_t n = H->config_len(extra);
-        const char **args = calloc(n ? n : 1, sizeof(*args));
+        size_t n = 0;
+        const char **args = addon_strings(a, "extra_args", &n);
         if (!args) {
                 H->step_fail(ctx, "out of memory");
                 return NULL;
         }
-        for (size_t i = 0; i < n; i++)
-                args[i] = H->config_string(H->config_at(extra, i));
         int64_t replicas = 1;
         H->config_int(addon_opt(a, "replicas"), &replicas);
         const struct metrics_opts o = {

@@ -152,6 +152,9 @@ size_t kadm_config_document(const char *text, const char *kind, const char **sta
 int kadm_kubeconfig_retarget(const char *text, const char *server, const char *const *keep,
                              struct kbuf *out);
 
+/* "https://ADDRESS:6443" (IPv6 bracketed): a master's own API server. */
+void kadm_api_url(const char *address, char *buf, size_t size);
+
 /* Shell word for s, single-quoted (malloc'd), NULL when out of memory. */
 char *kadm_shq(const char *s);
 /* n random bytes from the kernel, as lowercase hex or base64 (into out). */

@@ -35,11 +35,8 @@ static int servers(struct kadm_state *st, struct pharos_step_ctx *ctx, char *wan
         snprintf(want, want_len, "https://%s", in.endpoint);
         kadm_input_free(&in);
         own[0] = '\0';
-        if (kadm_is_master(st, ctx)) {
-                const char *a = kadm_peer_address(st->host, st->host->step_host(ctx));
-                snprintf(own, own_len, strchr(a, ':') ? "https://[%s]:%d" : "https://%s:%d", a,
-                         KADM_API_PORT);
-        }
+        if (kadm_is_master(st, ctx))
+                kadm_api_url(kadm_peer_address(st->host, st->host->step_host(ctx)), own, own_len);
         return 0;
 }
 

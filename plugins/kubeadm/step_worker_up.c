@@ -75,9 +75,7 @@ static int wu_endpoint_pass(struct pharos_step_ctx *ctx, struct kadm_state *st, 
                 const char *role = h->config_string(h->config_get(hn, "role"));
                 if (!role || strcmp(role, "master") != 0)
                         continue;
-                const char *a = kadm_peer_address(h, hn);
-                snprintf(urls[n], sizeof(urls[n]),
-                         strchr(a, ':') ? "https://[%s]:%d" : "https://%s:%d", a, KADM_API_PORT);
+                kadm_api_url(kadm_peer_address(h, hn), urls[n], sizeof(urls[n]));
                 keep[n] = urls[n];
                 n++;
         }

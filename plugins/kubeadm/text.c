@@ -65,6 +65,12 @@ void kb_free(struct kbuf *b)
         *b = (struct kbuf){0};
 }
 
+void kadm_api_url(const char *address, char *buf, size_t size)
+{
+        snprintf(buf, size, strchr(address, ':') ? "https://[%s]:%d" : "https://%s:%d", address,
+                 KADM_API_PORT);
+}
+
 char *kadm_shq(const char *s)
 {
         size_t n = 3;
