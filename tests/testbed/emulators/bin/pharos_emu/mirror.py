@@ -6,7 +6,14 @@ store, so `curl -fsSL https://pkgs.k8s.io/.../Release.key | gpg --dearmor`
 runs unchanged. Each origin has its own OpenPGP key; the InRelease files are
 signed with it, and the apt emulator checks them with gpgv against the
 keyring the host configured.
+
+Real mode (--real ARTIFACTS_DIR, for the real tier's hosts with Debian's own
+apt): pkgs.k8s.io and download.docker.com serve the packages built by
+tests/testbed/real/artifacts with signed indexes, the registries serve its
+images with their blobs, and deb.debian.org / security.debian.org are
+proxied to Debian's archive.
 """
+import contextlib
 import http.server
 import os
 import re
@@ -15,8 +22,10 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 
-from . import catalog, registry
+from . import catalog, debproxy, netns, ocistore, realrepo, registry
+from .filebody import FileBody
 
 # Distribution mirrors as the hosts' own sources name them.
 DISTRO_HOSTS = ["deb.debian.org", "security.debian.org", "archive.ubuntu.com", "security.ubuntu.com",
@@ -70,7 +79,10 @@ class State:
                 self.sign(distro, suite)
         for repo in ROCKY_REPOS:
             self.sign("rocky", "9/" + repo)
-        # signing is done: leave no gpg-agent behind
+        self.stop_agents()
+
+    def stop_agents(self):
+        """Signing is done: leave no gpg-agent behind."""
         for origin in ORIGINS:
             subprocess.run(["gpgconf", "--homedir", self.file("gnupg-" + origin), "--kill", "all"],
                            capture_output=True)
@@ -215,10 +227,30 @@ def _github(hostname, path):
     return 404, "text/plain", b"Not Found\n", {}
 
 
-def route_full(state, hostname, path, query="", headers=None):
+class Real:
+    """What real mode serves: the artifacts' repositories and images."""
+
+    def __init__(self, state, artifacts):
+        self.repos = realrepo.Repos(state, artifacts)
+        self.store = ocistore.Store(os.path.join(artifacts, "oci"))
+        state.stop_agents()
+
+
+# The repositories' keys, which real mode hands out as the emulated mode does.
+KEY_PATH = re.compile(r"^(/core:/stable:/v[\d.]+/(deb|rpm)/(Release\.key|repodata/repomd\.xml\.key)|"
+                      r"/linux/[a-z]+/gpg)$")
+
+
+def route_full(state, hostname, path, query="", headers=None, real=None):
     """(status, content type, body, extra headers) for any mirrored hostname."""
     if hostname in registry.REGISTRIES:
-        return registry.route(hostname, path, headers or {})
+        return registry.route(hostname, path, headers or {}, real.store if real else None)
+    if real is not None and real.repos.serves(hostname):
+        answer = real.repos.route(hostname, path)
+        if answer is not None:
+            return answer
+        if not KEY_PATH.match(path):
+            return NOT_FOUND + ({},)
     if hostname in GITHUB_HOSTS:
         return _github(hostname, path)
     if hostname == "mirrors.rockylinux.org" and path == "/mirrorlist":
@@ -270,7 +302,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         hostname = (self.headers.get("Host") or "").split(":")[0]
         path, _, query = self.path.partition("?")
-        status, ctype, body, extra = route_full(self.server.state, hostname, path, query, self.headers)
+        real = self.server.real
+        if real is not None and debproxy.proxies(hostname, path):
+            debproxy.forward(self, hostname, self.path)
+            return
+        status, ctype, body, extra = route_full(self.server.state, hostname, path, query, self.headers, real)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -278,7 +314,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         if self.command == "GET":
-            self.wfile.write(body)
+            if isinstance(body, FileBody):
+                body.write_to(self.wfile)
+            else:
+                self.wfile.write(body)
 
     do_HEAD = do_GET
 
@@ -286,13 +325,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    real = None
 
 
 def main(argv):
     import argparse
     p = argparse.ArgumentParser(prog="pharos-testbed-mirror")
     p.add_argument("--state", help="directory for the CA, server certificate and signing keys")
-    p.add_argument("--listen", default="127.0.0.2:443")
+    p.add_argument("--listen", default="127.0.0.2:443", help="HTTPS address:port")
+    p.add_argument("--listen-http", metavar="ADDR:PORT", help="also plain HTTP there (apt's http:// sources)")
+    p.add_argument("--netns", metavar="PATH", help="listen inside this network namespace (e.g. /proc/PID/ns/net);"
+                                                    " fetches from Debian's archive still leave from the machine's")
+    p.add_argument("--real", metavar="ARTIFACTS_DIR", help="serve the real tier's packages and images "
+                                                           "(tests/testbed/real/artifacts/build.sh --print-dir)")
     p.add_argument("--init-only", action="store_true", help="create the state and exit")
     p.add_argument("--names", action="store_true", help="print the host names the mirror answers for and exit")
     a = p.parse_args(argv)
@@ -304,12 +349,18 @@ def main(argv):
     state = State(a.state)
     if a.init_only:
         return 0
-    addr, _, port = a.listen.rpartition(":")
+    real = Real(state, a.real) if a.real else None
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(state.file("server.crt"), state.file("server.key"))
-    srv = Server((addr, int(port)), Handler)
+    with netns.Inside(a.netns) if a.netns else contextlib.nullcontext():
+        srv = _server(a.listen)
+        plain = _server(a.listen_http) if a.listen_http else None
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    srv.state = state
+    for s in (srv, plain):
+        if s is not None:
+            s.state, s.real = state, real
+    if plain is not None:
+        threading.Thread(target=plain.serve_forever, daemon=True).start()
     ready = os.environ.get("PHAROS_TESTBED_READY_FILE")
     if ready:
         open(ready, "w").close()
@@ -318,6 +369,11 @@ def main(argv):
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _server(listen):
+    addr, _, port = listen.rpartition(":")
+    return Server((addr, int(port)), Handler)
 
 
 def fetch(url, hosts_file, cafile, timeout=10):

@@ -6,12 +6,17 @@ Docker-Content-Digest), 404 MANIFEST_UNKNOWN for any other tag and 404
 NAME_UNKNOWN for any other repository, so a test can check that every image a
 cluster references exists. Docker Hub and GHCR ask for an anonymous bearer
 token first, as the real ones do. No blobs: nothing is pulled or run.
+
+In real mode (the mirror's --real) a Store of built images answers instead,
+with their blobs: GET/HEAD /v2/<name>/blobs/<digest>, 404 BLOB_UNKNOWN for a
+digest the repository does not reference.
 """
 import hashlib
 import json
 import re
 
 from . import catalog
+from .filebody import FileBody
 
 REGISTRIES = ["registry.k8s.io", "registry-1.docker.io", "docker.io", "auth.docker.io", "ghcr.io", "quay.io"]
 
@@ -64,8 +69,8 @@ def _error(status, code, message):
     return status, "application/json", json.dumps({"errors": [{"code": code, "message": message}]}).encode(), {}
 
 
-def route(hostname, path, headers):
-    """(status, content type, body, extra headers) for a registry request."""
+def route(hostname, path, headers, store=None):
+    """(status, content type, body, extra headers) for a registry request; store: real mode's images."""
     if hostname in ("auth.docker.io",) or (hostname == "ghcr.io" and path == "/token"):
         if path != "/token":
             return _error(404, "NOT_FOUND", "not found")
@@ -79,6 +84,8 @@ def route(hostname, path, headers):
                                      "Docker-Distribution-API-Version": "registry/2.0"}
     if path in ("/v2", "/v2/"):
         return 200, "application/json", b"{}", {"Docker-Distribution-API-Version": "registry/2.0"}
+    if store is not None:
+        return _real(store, registry, path)
     m = re.match(r"^/v2/(.+)/manifests/([^/]+)$", path)
     if not m:
         return _error(404, "NOT_FOUND", "not found")
@@ -98,3 +105,25 @@ def route(hostname, path, headers):
         return _error(404, "MANIFEST_UNKNOWN", "manifest unknown")
     return 200, INDEX, body, {"Docker-Content-Digest": "sha256:" + hashlib.sha256(body).hexdigest(),
                               "Docker-Distribution-API-Version": "registry/2.0"}
+
+
+def _real(store, registry, path):
+    m = re.match(r"^/v2/(.+)/(manifests|blobs)/([^/]+)$", path)
+    if not m:
+        return _error(404, "NOT_FOUND", "not found")
+    name, kind, ref = m.groups()
+    if not store.knows(registry, name):
+        return _error(404, "NAME_UNKNOWN", "repository name not known to registry")
+    api = {"Docker-Distribution-API-Version": "registry/2.0"}
+    if kind == "manifests":
+        found = store.manifest(registry, name, ref)
+        if found is None:
+            return _error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+        digest, media_type = found
+        with open(store.path(digest), "rb") as f:
+            body = f.read()
+        return 200, media_type, body, dict(api, **{"Docker-Content-Digest": digest})
+    blob = store.blob(registry, name, ref)
+    if blob is None:
+        return _error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+    return 200, "application/octet-stream", FileBody(blob), dict(api, **{"Docker-Content-Digest": ref})
