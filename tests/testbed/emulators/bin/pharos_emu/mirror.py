@@ -236,7 +236,7 @@ class Real:
         state.stop_agents()
 
 
-# The repositories' keys, which real mode hands out as the emulated mode does.
+# The repositories' keys (origin = host name), at the URLs the install docs fetch them from.
 KEY_PATH = re.compile(r"^(/core:/stable:/v[\d.]+/(deb|rpm)/(Release\.key|repodata/repomd\.xml\.key)|"
                       r"/linux/[a-z]+/gpg)$")
 
@@ -249,8 +249,9 @@ def route_full(state, hostname, path, query="", headers=None, real=None):
         answer = real.repos.route(hostname, path)
         if answer is not None:
             return answer
-        if not KEY_PATH.match(path):
-            return NOT_FOUND + ({},)
+        if KEY_PATH.match(path):
+            return 200, "application/pgp-keys", state.key(hostname), {}
+        return NOT_FOUND + ({},)
     if hostname in GITHUB_HOSTS:
         return _github(hostname, path)
     if hostname == "mirrors.rockylinux.org" and path == "/mirrorlist":

@@ -105,7 +105,7 @@ class Store:
         os.makedirs(self.blobs, exist_ok=True)
         self.level = compresslevel
         self.refs = []          # (image name, index descriptor)
-        self.layers = {}        # id(tree) -> (descriptor, diff_id)
+        self.layers = {}        # tree -> (descriptor, diff_id); a tree is its own key (identity)
 
     def put(self, data, media_type):
         digest = hashlib.sha256(data).hexdigest()
@@ -118,8 +118,8 @@ class Store:
 
     def layer(self, tree):
         """(descriptor, diff_id) of a tree's gzip layer, made once per tree."""
-        if id(tree) in self.layers:
-            return self.layers[id(tree)]
+        if tree in self.layers:
+            return self.layers[tree]
         tmp = os.path.join(self.blobs, "layer.tmp")
         with open(tmp, "wb") as raw:
             zipped = _Hashing(raw)
@@ -131,7 +131,7 @@ class Store:
         os.rename(tmp, os.path.join(self.blobs, digest))
         result = ({"mediaType": LAYER, "digest": "sha256:" + digest, "size": zipped.size},
                   "sha256:" + plain.sha.hexdigest())
-        self.layers[id(tree)] = result
+        self.layers[tree] = result
         return result
 
     def image(self, name, trees, config):
