@@ -6,10 +6,11 @@ artifact key, and a second test run reuses the artifacts.
 """
 import os
 
-VERSIONS = {"KUBERNETES_VERSION": "1.37.2", "ETCD_VERSION": "3.7.0", "COREDNS_VERSION": "1.14.6",
-            "PAUSE_VERSION": "3.10.2", "CONTAINERD_VERSION": "2.4.2", "RUNC_VERSION": "1.3.3",
-            "CNI_PLUGINS_VERSION": "1.9.1", "CRI_TOOLS_VERSION": "1.37.0", "FLANNEL_VERSION": "0.28.10",
-            "FLANNEL_CNI_PLUGIN_VERSION": "1.9.1-flannel3"}
+# As tests/testbed/real/build/versions.env writes them (tags with their "v").
+VERSIONS = {"KUBERNETES_VERSION": "v1.37.2", "ETCD_VERSION": "v3.7.0", "COREDNS_VERSION": "v1.14.6",
+            "PAUSE_VERSION": "3.10.2", "CONTAINERD_VERSION": "v2.4.2", "RUNC_VERSION": "v1.5.2",
+            "CNI_PLUGINS_VERSION": "v1.10.0", "CRI_TOOLS_VERSION": "v1.37.0", "FLANNEL_VERSION": "v0.28.10",
+            "FLANNEL_CNI_PLUGINS_VERSION": "v0.9.1"}
 BIN = ["kubeadm", "kubelet", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl",
        "etcd", "etcdctl", "containerd", "containerd-shim-runc-v2", "ctr", "runc", "crictl", "coredns", "pause",
        "flanneld"]
@@ -18,9 +19,7 @@ MTIME = 1767225600  # 2026-01-01
 
 
 def make(root):
-    """Writes the fake binaries dir under root (once) and returns root."""
-    if os.path.exists(os.path.join(root, "stamp")):
-        return root
+    """Writes the fake binaries dir under root and returns root (same content, same mtimes: same key)."""
     for sub, names in (("bin", BIN), ("cni", CNI)):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
         for name in names:

@@ -155,7 +155,7 @@ class RealMirrorTest(unittest.TestCase):
         self.assertNotIn("W:", r.stderr)
         r = self.apt(root, "apt-cache", "policy", "kubeadm", "kubelet", "containerd.io", "cri-tools", "kubernetes-cni")
         for pkg, version in (("kubeadm", "1.37.2-1.1"), ("kubelet", "1.37.2-1.1"), ("containerd.io", "2.4.2-1"),
-                             ("cri-tools", "1.37.0-1.1"), ("kubernetes-cni", "1.9.1-1.1")):
+                             ("cri-tools", "1.37.0-1.1"), ("kubernetes-cni", "1.10.0-1.1")):
             self.assertRegex(r.stdout, r"%s:\n  Installed: \(none\)\n  Candidate: %s\n" % (re.escape(pkg), version))
         r = self.apt(root, "apt-get", "download", "kubeadm", "kubelet", "containerd.io")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -194,7 +194,7 @@ class RealMirrorTest(unittest.TestCase):
             "registry.k8s.io/kube-scheduler:v1.37.2", "registry.k8s.io/kube-proxy:v1.37.2",
             "registry.k8s.io/etcd:3.7.0-0", "registry.k8s.io/coredns/coredns:v1.14.6",
             "registry.k8s.io/pause:3.10.2", "docker.io/library/busybox:1.36",
-            "ghcr.io/flannel-io/flannel:v0.28.10", "ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3"]))
+            "ghcr.io/flannel-io/flannel:v0.28.10", "ghcr.io/flannel-io/flannel-cni-plugin:v0.9.1"]))
         files = {}
         for name in names:
             host, _, rest = name.partition("/")
@@ -238,7 +238,7 @@ class RealMirrorTest(unittest.TestCase):
         cfg, paths = files["ghcr.io/flannel-io/flannel:v0.28.10"]
         self.assertEqual(cfg["Entrypoint"], ["/opt/bin/flanneld"])
         self.assertTrue({"opt/bin/flanneld", "usr/sbin/iptables", "bin/cp"} <= paths)
-        cfg, paths = files["ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3"]
+        cfg, paths = files["ghcr.io/flannel-io/flannel-cni-plugin:v0.9.1"]
         self.assertTrue({"flannel", "bin/cp"} <= paths)
         for name, (cfg, _) in files.items():
             self.assertIn("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", cfg["Env"], name)

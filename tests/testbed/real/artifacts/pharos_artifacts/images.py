@@ -104,7 +104,10 @@ def build(store, b, apt):
             flannel.append(("opt/bin/install-conf", b.bin("install-conf"), None))
         store.image("ghcr.io/flannel-io/flannel:v" + v["FLANNEL_VERSION"], [base, iptables, busybox, _files(flannel)],
                     {"Env": [PATH], "Entrypoint": ["/opt/bin/flanneld"]})
-        store.image("ghcr.io/flannel-io/flannel-cni-plugin:v" + v["FLANNEL_CNI_PLUGIN_VERSION"],
+        # tagged by what it holds: flannel's plugin from containernetworking/plugins (see versions.env)
+        if "flannel" not in b.cni():
+            raise SystemExit("%s: missing cni/flannel" % b.root)
+        store.image("ghcr.io/flannel-io/flannel-cni-plugin:v" + v["FLANNEL_CNI_PLUGINS_VERSION"],
                     [base, busybox, _files([("flannel", b.cni()["flannel"], None)])], {"Env": [PATH]})
         store.finish()
     return store.refs
