@@ -16,6 +16,8 @@ packages=(
         pssh ansible time
         # host and cluster emulators of the testbed (tests/testbed/emulators)
         python3-yaml python3-cryptography curl gnupg etcd-server etcd-client
+        # the real tier's packages and images (tests/testbed/real/artifacts): rpmbuild, repodata
+        rpm createrepo-c
 )
 # The emulator tests drive a real kubectl: Debian's kubernetes-client unless one is installed.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)

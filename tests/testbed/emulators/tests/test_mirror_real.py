@@ -174,6 +174,33 @@ class RealMirrorTest(unittest.TestCase):
                      "lib/systemd/system/containerd.service", "etc/containerd/config.toml"):
             self.assertIn("./" + path + "\n", ctd)
 
+    def test_rpm_repositories(self):
+        """What dnf reads: repomd.xml signed with the key of gpgkey=, primary.xml naming each rpm and its sha256."""
+        for base, key, package in (
+                ("https://pkgs.k8s.io/core:/stable:/v1.37/rpm", "https://pkgs.k8s.io/core:/stable:/v1.37/rpm/"
+                 "repodata/repomd.xml.key", "kubeadm-1.37.2-150500.1.1.x86_64.rpm"),
+                ("https://download.docker.com/linux/centos/9/x86_64/stable",
+                 "https://download.docker.com/linux/centos/gpg", "containerd.io-2.4.2-3.1.el9.x86_64.rpm")):
+            keyring = os.path.join(self.tmp, "rpm-key.gpg")
+            subprocess.run(["gpg", "--dearmor", "--yes", "-o", keyring], input=self.curl(key).stdout, check=True)
+            repomd = self.curl(base + "/repodata/repomd.xml").stdout
+            files = {"repomd.xml": repomd, "repomd.xml.asc": self.curl(base + "/repodata/repomd.xml.asc").stdout}
+            for name, data in files.items():
+                with open(os.path.join(self.tmp, name), "wb") as f:
+                    f.write(data)
+            r = subprocess.run(["gpgv", "--keyring", keyring, os.path.join(self.tmp, "repomd.xml.asc"),
+                                os.path.join(self.tmp, "repomd.xml")], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            primary = re.search(rb'<data type="primary">.*?<location href="([^"]+)"', repomd, re.S).group(1)
+            xml = gzip.decompress(self.curl(base + "/" + primary.decode()).stdout).decode()
+            m = re.search(r'<checksum type="sha256" pkgid="YES">(\w+)</checksum>(?:(?!</package>).)*'
+                          r'<location href="([^"]+/%s)"' % re.escape(package), xml, re.S)
+            self.assertIsNotNone(m, xml)
+            rpm = self.curl(base + "/" + m.group(2)).stdout
+            self.assertEqual(hashlib.sha256(rpm).hexdigest(), m.group(1))
+        repo = self.curl("https://download.docker.com/linux/centos/docker-ce.repo").stdout.decode()
+        self.assertIn("baseurl=https://download.docker.com/linux/centos/$releasever/$basearch/stable\n", repo)
+
     def test_debian_archive_through_the_mirror(self):
         """Plain HTTP on port 80, fetched by the mirror from the machine's network namespace."""
         self.assertEqual(os.readlink("/proc/%d/ns/net" % self.mirror.pid), os.readlink("/proc/self/ns/net"))

@@ -10,14 +10,23 @@ import sys
 import tempfile
 import time
 
-from . import aptrepo, debian, debs, images, oci
+from . import aptrepo, debian, debs, images, oci, rpms
 from .binaries import Binaries
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_SH = os.path.join(HERE, "..", "build", "build.sh")
 CATALOG = os.path.join(HERE, "..", "..", "emulators", "bin", "pharos_emu", "catalog.py")
-# The Debian suites download.docker.com's containerd.io is served for.
+# The Debian suites download.docker.com's containerd.io is served for, and the EL distributions.
 DOCKER_SUITES = ["bookworm", "trixie"]
+DOCKER_EL = ["centos", "rhel"]
+# download.docker.com/linux/<distro>/docker-ce.repo, as Docker's install docs fetch it with dnf config-manager
+DOCKER_REPO_FILE = """[docker-ce-stable]
+name=Docker CE Stable - $basearch
+baseurl=https://download.docker.com/linux/%(d)s/$releasever/$basearch/stable
+enabled=1
+gpgcheck=1
+gpgkey=https://download.docker.com/linux/%(d)s/gpg
+"""
 
 
 def cache_root():
@@ -83,6 +92,28 @@ def build_apt(b, www, work):
                                ("Architectures", "amd64"), ("Components", "stable")])
 
 
+def build_rpm(b, www, work):
+    k8s_minor = ".".join(b.versions["KUBERNETES_VERSION"].split(".")[:2])
+    repo = os.path.join(www, "pkgs.k8s.io", "core:", "stable:", "v" + k8s_minor, "rpm")
+    os.makedirs(os.path.join(repo, "x86_64"))
+    for rpm in rpms.kubernetes(b):
+        rpm.build(os.path.join(repo, "x86_64"), work)
+    rpms.createrepo(repo)
+    built = None
+    for distro in DOCKER_EL:
+        base = os.path.join(www, "download.docker.com", "linux", distro)
+        stable = os.path.join(base, "9", "x86_64", "stable")
+        os.makedirs(os.path.join(stable, "Packages"))
+        rpm = rpms.containerd_io(b)
+        if built is None:
+            built = rpm.build(os.path.join(stable, "Packages"), work)
+        else:
+            os.link(built, os.path.join(stable, "Packages", rpm.filename()))
+        rpms.createrepo(stable)
+        with open(os.path.join(base, "docker-ce.repo"), "w") as f:
+            f.write(DOCKER_REPO_FILE % {"d": distro})
+
+
 def du(path):
     total = 0
     for dirpath, _, files in os.walk(path):
@@ -101,6 +132,7 @@ def build(b, dest):
         os.makedirs(work)
         www = os.path.join(tmp, "www")
         build_apt(b, www, work)
+        build_rpm(b, www, work)
         t_debs = time.time() - start
         store = oci.Store(os.path.join(tmp, "oci"))
         refs = images.build(store, b, debian.Apt(cache_root()))
