@@ -296,6 +296,14 @@ def route(state, hostname, path):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 120  # an idle keep-alive connection ends, and its thread with it
+
+    def setup(self):
+        # the TLS handshake in the request's thread: a client that stalls in it holds up no other
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
+        super().setup()
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s %s\n" % (self.headers.get("Host", "-"), fmt % args))
@@ -356,7 +364,7 @@ def main(argv):
     with netns.Inside(a.netns) if a.netns else contextlib.nullcontext():
         srv = _server(a.listen)
         plain = _server(a.listen_http) if a.listen_http else None
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     for s in (srv, plain):
         if s is not None:
             s.state, s.real = state, real
