@@ -314,5 +314,96 @@ class RealMirrorTest(unittest.TestCase):
         self.assertLess(time.time() - start, 10)
 
 
+REAL_BUILD = os.path.join(os.path.dirname(EMU), "real", "build", "build.sh")
+CONTAINERD_CONFIG = """version = 3
+root = "{t}/root"
+state = "{t}/state"
+[grpc]
+  address = "{t}/containerd.sock"
+"""
+# Inside the test's namespace, with a private mount namespace: the names resolve to the
+# mirror and the mirror's CA is trusted, as on a real-tier host; then containerd runs.
+CONTAINERD_SCRIPT = """set -e
+mount --bind "$1/hosts" /etc/hosts
+mount --bind "$1/ca-bundle.crt" /etc/ssl/certs/ca-certificates.crt
+"$2/containerd" --config "$1/config.toml" >"$1/containerd.log" 2>&1 &
+ctd=$!
+i=0
+until [ -S "$1/containerd.sock" ]; do i=$((i + 1)); [ $i -lt 300 ] || exit 1; sleep 0.1; done
+shift 2
+rc=0
+"$@" || rc=$?
+kill "$ctd"
+wait "$ctd" || true
+exit "$rc"
+"""
+
+
+class RealContainerdPull(unittest.TestCase):
+    """The real images pulled by the real containerd (and crictl) from the mirror, when
+    tests/testbed/real/build/build.sh has built the binaries."""
+
+    def setUp(self):
+        r = subprocess.run([REAL_BUILD, "--print-dir"], capture_output=True, text=True) \
+            if os.path.exists(REAL_BUILD) else None
+        if r is None or r.returncode != 0:
+            self.skipTest("SKIPPED LOUDLY: the real binaries are not built (tests/testbed/real/build/build.sh), "
+                          "so the real containerd cannot pull the real images")
+        self.bin = r.stdout.strip()
+        self.tmp = tempfile.mkdtemp(prefix="emu-ctd-pull-")
+        start = time.time()
+        self.artifacts, self.build_log = build(self.bin)
+        self.build_seconds = time.time() - start
+        self.holder = subprocess.Popen(["unshare", "--net", "--", "sleep", "3600"])
+        self.ns = "/proc/%d/ns/net" % self.holder.pid
+        while not os.path.exists(self.ns) or os.readlink(self.ns) == os.readlink("/proc/self/ns/net"):
+            time.sleep(0.05)
+        subprocess.run(["nsenter", "--net=" + self.ns, "ip", "link", "set", "lo", "up"], check=True)
+        state = os.path.join(self.tmp, "state")
+        self.mirror = subprocess.Popen([os.path.join(BIN, "pharos-testbed-mirror"), "--state", state, "--listen",
+                                        "127.0.0.1:443", "--netns", self.ns, "--real", self.artifacts],
+                                       stderr=subprocess.DEVNULL)
+        while not os.path.exists(os.path.join(state, "ca.crt")) or subprocess.run(
+                ["nsenter", "--net=" + self.ns, "curl", "-fsS", "-o", "/dev/null", "--cacert", state + "/ca.crt",
+                 "--resolve", "registry.k8s.io:443:127.0.0.1", "https://registry.k8s.io/v2/"]).returncode:
+            self.assertIsNone(self.mirror.poll(), "mirror exited")
+            time.sleep(0.2)
+        with open(os.path.join(self.tmp, "hosts"), "w") as f:
+            f.write("127.0.0.1 localhost %s\n" % " ".join(NAMES))
+        with open(os.path.join(self.tmp, "ca-bundle.crt"), "w") as f:
+            f.write(open(os.path.join(state, "ca.crt")).read())
+        with open(os.path.join(self.tmp, "config.toml"), "w") as f:
+            f.write(CONTAINERD_CONFIG.format(t=self.tmp))
+
+    def tearDown(self):
+        for p in (self.mirror, self.holder):
+            p.terminate()
+            p.wait(timeout=10)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_ctr_and_crictl_pull(self):
+        with open(os.path.join(self.artifacts, "oci", "index.json")) as f:
+            images = {m["annotations"]["io.containerd.image.name"]: m["digest"] for m in json.load(f)["manifests"]}
+        sock = os.path.join(self.tmp, "containerd.sock")
+        ctr = "%s/bin/ctr --address %s" % (self.bin, sock)
+        steps = ["%s images pull --snapshotter native %s >/dev/null" % (ctr, name) for name in sorted(images)]
+        steps.append("%s/bin/crictl --runtime-endpoint unix://%s pull registry.k8s.io/pause:%s >/dev/null"
+                     % (self.bin, sock, "3.10.2"))
+        steps.append("%s images ls" % ctr)
+        start = time.time()
+        r = subprocess.run(["nsenter", "--net=" + self.ns, "unshare", "--mount", "sh", "-c",
+                            CONTAINERD_SCRIPT, "sh", self.tmp, os.path.join(self.bin, "bin"), "sh", "-c",
+                            " && ".join(steps)], capture_output=True, text=True, timeout=900)
+        log = open(os.path.join(self.tmp, "containerd.log")).read() if os.path.exists(
+            os.path.join(self.tmp, "containerd.log")) else ""
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + log[-3000:])
+        for name, digest in images.items():
+            self.assertRegex(r.stdout, r"(?m)^%s\s+application/vnd\.oci\.image\.index\.v1\+json\s+%s\s"
+                             % (re.escape(name), re.escape(digest)))
+        print("\nreal images: artifacts %.0f s (%s), all pulled by containerd in %.0f s"
+              % (self.build_seconds, self.build_log.strip().splitlines()[-1] if self.build_log.strip() else "",
+                 time.time() - start), file=sys.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
