@@ -320,6 +320,13 @@ root = "{t}/root"
 state = "{t}/state"
 [grpc]
   address = "{t}/containerd.sock"
+# the native snapshotter unpacks into plain directories (no overlay mounts on the test's tmp)
+[plugins."io.containerd.transfer.v1.local"]
+  [[plugins."io.containerd.transfer.v1.local".unpack_config]]
+    platform = "linux/amd64"
+    snapshotter = "native"
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "native"
 """
 # Inside the test's namespace, with a private mount namespace: the names resolve to the
 # mirror and the mirror's CA is trusted, as on a real-tier host; then containerd runs.
@@ -365,7 +372,8 @@ class RealContainerdPull(unittest.TestCase):
                                        stderr=subprocess.DEVNULL)
         while not os.path.exists(os.path.join(state, "ca.crt")) or subprocess.run(
                 ["nsenter", "--net=" + self.ns, "curl", "-fsS", "-o", "/dev/null", "--cacert", state + "/ca.crt",
-                 "--resolve", "registry.k8s.io:443:127.0.0.1", "https://registry.k8s.io/v2/"]).returncode:
+                 "--resolve", "registry.k8s.io:443:127.0.0.1", "https://registry.k8s.io/v2/"],
+                capture_output=True).returncode:
             self.assertIsNone(self.mirror.poll(), "mirror exited")
             time.sleep(0.2)
         with open(os.path.join(self.tmp, "hosts"), "w") as f:

@@ -115,11 +115,13 @@ def build_rpm(b, www, work):
 
 
 def du(path):
-    total = 0
+    """Bytes on disk, each hard link (a package served for two suites) once."""
+    seen = {}
     for dirpath, _, files in os.walk(path):
         for n in files:
-            total += os.lstat(os.path.join(dirpath, n)).st_size
-    return total
+            st = os.lstat(os.path.join(dirpath, n))
+            seen[(st.st_dev, st.st_ino)] = st.st_size
+    return sum(seen.values())
 
 
 def build(b, dest):
