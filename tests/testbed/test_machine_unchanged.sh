@@ -33,7 +33,8 @@ snapshot() {
         ip rule show
         ip netns list
         findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS | sort
-        find /proc/sys -type f -perm -200 -print0 | xargs -0 grep -H . 2> /dev/null |
+        # (grep fails on the write-only ones)
+        find /proc/sys -type f -perm -200 -print0 | { xargs -0 grep -H . 2> /dev/null || true; } |
                 grep -v '^/proc/sys/kernel/ns_last_pid:'
 }
 
@@ -60,14 +61,14 @@ if [[ $tier == real ]]; then
         gw=10.250.$(jq -r .block "$D/hosts.json").1
         tb_ssh "$D" "$a1" "sudo -n sh -ec '
                 echo evil > /usr/lib/os-release; echo evil >> /etc/ssl/certs/ca-certificates.crt
-                echo nameserver 10.9.9.9 > /etc/resolv.conf; touch /usr/lib/evil; useradd evil
-                ip link add evil0 type dummy; ip addr add 10.9.9.9/32 dev evil0; ip link set evil0 up
+                echo nameserver 10.9.9.9 > /etc/resolv.conf; touch /usr/lib/evil
+                ip link add evil0 type veth peer name evil1; ip addr add 10.9.9.9/32 dev evil0; ip link set evil0 up
                 ip route add 10.8.0.0/16 via $gw; nft add table inet evil
                 mount -t tmpfs evil /mnt; touch /mnt/evil
                 sysctl -q -w net.ipv4.ip_forward=1 net.core.somaxconn=1 kernel.domainname=evil \
-                        vm.overcommit_memory=1 kernel.panic=10'" 2> /dev/null
+                        vm.overcommit_memory=1 kernel.panic=10'"
         expect_eq "host-1 sees its writes" \
-                "$(tb_ssh "$D" "$a1" 'sysctl -n vm.overcommit_memory net.ipv4.ip_forward; ls /mnt; ip -br link show evil0 | cut -d" " -f1')" \
+                "$(tb_ssh "$D" "$a1" 'cat /proc/sys/vm/overcommit_memory /proc/sys/net/ipv4/ip_forward; ls /mnt; ip -br link show evil0 | cut -d@ -f1')" \
                 $'1\n1\nevil\nevil0'
         # and what they do not: the kernel's global settings, /sys, sysrq.
         for w in 'sysctl -w vm.swappiness=1' 'sysctl -w kernel.pid_max=99999' 'echo 3 > /proc/sys/vm/drop_caches' \

@@ -89,12 +89,16 @@ done
 
 # --- API file systems ----------------------------------------------------------
 # /proc of the host's pid namespace. The kernel's global knobs stay read-only
-# (/proc/sys, sysrq-trigger, irq ...); /proc/sys/net belongs to the host's
-# network namespace and is writable, as are the few global sysctls the
-# kubelet insists on setting, which are shadowed by files of the host (see
-# the tier's README: their writes never reach the kernel).
+# (/proc/sys, sysrq-trigger, irq ...). Writable: the sysctls of the host's own
+# namespaces (network: net/; uts: hostname, domainname; ipc: shm, msg, sem,
+# mqueue) and the few global ones the kubelet insists on setting, which are
+# shadowed by files of the host (see the tier's README: their writes never
+# reach the kernel).
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
-mount --bind "$root/proc/sys/net" "$root/proc/sys/net"
+for p in net kernel/hostname kernel/domainname kernel/shmmax kernel/shmall kernel/shmmni \
+        kernel/shm_rmid_forced kernel/msgmax kernel/msgmnb kernel/msgmni kernel/sem fs/mqueue; do
+        [[ -e "$root/proc/sys/$p" ]] && mount --bind "$root/proc/sys/$p" "$root/proc/sys/$p"
+done
 mount --rbind "$root/proc/sys" "$root/proc/sys"
 mount -o remount,bind,ro "$root/proc/sys"
 for p in sysrq-trigger irq bus fs acpi scsi; do

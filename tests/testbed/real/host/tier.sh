@@ -28,7 +28,21 @@ real_gateway() { echo "10.250.$1.1"; }
 in_netns() { # PID CMD...: CMD in the network namespace of PID (the machine's files)
         local pid=$1
         shift
+        # Never the machine's own: that is where a PID that has not yet
+        # unshared (or a wrong one) would put interfaces and routes.
+        [[ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ]] ||
+                die "process $pid is in the machine's network namespace"
         nsenter --net="/proc/$pid/ns/net" -- "$@"
+}
+
+# Waits until process PID has left the machine's network namespace.
+real_wait_netns() { # PID
+        local i
+        for ((i = 0; i < 500; i++)); do
+                [[ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]] && return 0
+                sleep 0.01
+        done
+        die "process $1 did not enter a network namespace of its own"
 }
 
 # The v1 hierarchies of the machine: "MOUNTPOINT KEY", KEY as /proc/PID/cgroup
@@ -87,6 +101,7 @@ real_start_switch() { # STATE BLOCK
         gw=$(real_gateway "$2")
         setsid unshare --net sleep infinity < /dev/null > /dev/null 2>&1 &
         echo "$! $(proc_start $!)" > "$st/switch.start"
+        real_wait_netns "$!"
         in_netns "$!" sh -c "ip link set lo up && ip link add br0 type bridge &&
                 ip addr add $gw/24 dev br0 && ip link set br0 up"
 }
