@@ -35,6 +35,8 @@ for name in host-1 host-2; do
                 tb_ssh "$D" "$addr" 'systemctl --failed --no-legend' >&2 || true
                 fail "$name: systemctl is-system-running says '$state'"
         fi
+        tb_ssh "$D" "$addr" 'grep -q "^[0-9]* [0-9]* [0-9:]* / / .* shared:" /proc/self/mountinfo' ||
+                fail "/ of $name is not a shared mount"
         expect_eq "eth0 of $name" "$(tb_ssh "$D" "$addr" 'ip -4 -o addr show dev eth0' | awk '{ print $4 }')" "$priv/24"
         expect_eq "default route of $name" "$(tb_ssh "$D" "$addr" 'ip route show default' | awk '{ print $3 }')" \
                 "10.250.$block.1"

@@ -158,6 +158,11 @@ cd "$root"
 pivot_root . .
 umount -l .
 cd /
+# Shared within the host, as systemd makes it on a machine of its own (the
+# kubelet and runc rely on it for mount propagation into pods). The peer
+# groups are new ones of this namespace (every mount was made private first),
+# so nothing propagates to the machine.
+mount --make-rshared /
 # Capabilities whose effect is machine-wide (clock, raw I/O and debugfs,
 # process accounting, audit and LSM configuration) leave the bounding set.
 exec setpriv --bounding-set "$HOST_CAPS_DROP" -- \
