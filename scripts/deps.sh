@@ -12,6 +12,8 @@ packages=(
         clang clang-format clang-tidy cppcheck shellcheck libclang-rt-14-dev
         # sandbox testbed hosts (tests/testbed)
         openssh-server openssh-client sudo util-linux procps openssl iproute2
+        # real-tier hosts: their Debian root file system (tests/testbed/real/host)
+        debootstrap
         # fan-out benchmark comparisons (bench/fanout.sh)
         pssh ansible time
         # host and cluster emulators of the testbed (tests/testbed/emulators)

@@ -1,9 +1,13 @@
 #!/bin/bash
 # shellcheck disable=SC2016 # remote commands are single-quoted on purpose
 # A start/stop cycle whose hosts rewrite every file the testbed shadows leaves
-# the machine's own files as they were.
+# the machine's own files as they were; with --tier real, hosts that also
+# change their network, mounts and sysctls leave the machine's network
+# namespace, mount table and kernel settings as they were.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+tier=emulated
+[[ ${1:-} == --tier ]] && tier=${2:-}
 
 shadowed=(/usr/lib/os-release /etc/hostname /etc/hosts /etc/passwd /etc/group /etc/shadow
         /etc/sudoers /etc/ssh/sshd_config /etc/profile)
@@ -19,11 +23,30 @@ snapshot() {
         ls -d /home/pharos /var/lib/pharos-testbed /var/log/pharos-testbed \
                 /usr/local/lib/pharos-testbed /etc/sudoers.d/pharos-testbed 2>&1 || true
         getent passwd pharos || true
+        sha256sum /etc/resolv.conf /etc/ssl/certs/ca-certificates.crt
+        # The machine's network namespace, mount table and writable kernel
+        # settings (kernel.ns_last_pid moves with every fork).
+        ip -d link show
+        ip addr show
+        ip route show table all
+        ip -6 route show table all
+        ip rule show
+        ip netns list
+        findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS | sort
+        # (grep fails on the write-only ones)
+        find /proc/sys -type f -perm -200 -print0 | { xargs -0 grep -H . 2> /dev/null || true; } |
+                grep -v '^/proc/sys/kernel/ns_last_pid:'
 }
 
 before=$(snapshot)
 D=$WORK/tb
-tb_start "$D" --hosts 2 --os centos-7,ubuntu-24.04
+if [[ $tier == real ]]; then
+        rootfs=$("$(dirname "$0")/real/host/rootfs.sh")
+        touch "$WORK/marker"
+        tb_start "$D" --tier real --hosts 2
+else
+        tb_start "$D" --hosts 2 --os centos-7,ubuntu-24.04
+fi
 a1=$(host_field "$D" host-1 address)
 tb_ssh "$D" "$a1" 'sudo -n sh -c "
         echo evil > /etc/os-release; echo evil > /etc/hostname; echo 10.0.0.1 evil >> /etc/hosts
@@ -31,7 +54,30 @@ tb_ssh "$D" "$a1" 'sudo -n sh -c "
         echo \"evil ALL=(ALL) ALL\" > /etc/sudoers.d/evil; echo PermitRootLogin yes >> /etc/ssh/sshd_config
         echo >> /etc/sudoers; echo >> /etc/profile; echo evil > /etc/ssh/ssh_host_rsa_key; hostname evil"'
 expect_eq "host-1 sees its writes" "$(tb_ssh "$D" "$a1" 'cat /etc/os-release; hostname')" $'evil\nevil'
-if tb_ssh "$D" "$a1" 'sudo -n sh -c "echo evil > /usr/lib/os-release"' 2> /dev/null; then
+if [[ $tier == real ]]; then
+        # What the host's own namespaces allow: its root, network, mounts,
+        # hostname, namespaced sysctls and the global ones the kubelet sets
+        # (shadowed by files of the host).
+        gw=10.250.$(jq -r .block "$D/hosts.json").1
+        tb_ssh "$D" "$a1" "sudo -n sh -ec '
+                echo evil > /usr/lib/os-release; echo evil >> /etc/ssl/certs/ca-certificates.crt
+                echo nameserver 10.9.9.9 > /etc/resolv.conf; touch /usr/lib/evil
+                ip link add evil0 type veth peer name evil1; ip addr add 10.9.9.9/32 dev evil0; ip link set evil0 up
+                ip route add 10.8.0.0/16 via $gw; nft add table inet evil
+                mount -t tmpfs evil /mnt; touch /mnt/evil
+                sysctl -q -w net.ipv4.ip_forward=1 net.core.somaxconn=1 kernel.domainname=evil \
+                        vm.overcommit_memory=1 kernel.panic=10'"
+        expect_eq "host-1 sees its writes" \
+                "$(tb_ssh "$D" "$a1" 'cat /proc/sys/vm/overcommit_memory /proc/sys/net/ipv4/ip_forward; ls /mnt; ip -br link show evil0 | cut -d@ -f1')" \
+                $'1\n1\nevil\nevil0'
+        # and what they do not: the kernel's global settings, /sys, sysrq.
+        for w in 'sysctl -w vm.swappiness=1' 'sysctl -w kernel.pid_max=99999' 'echo 3 > /proc/sys/vm/drop_caches' \
+                'echo 1 > /sys/kernel/mm/ksm/run' 'echo h > /proc/sysrq-trigger'; do
+                if tb_ssh "$D" "$a1" "sudo -n sh -c '$w'" > /dev/null 2>&1; then
+                        fail "host-1 could: $w"
+                fi
+        done
+elif tb_ssh "$D" "$a1" 'sudo -n sh -c "echo evil > /usr/lib/os-release"' 2> /dev/null; then
         fail "a host wrote the machine's /usr/lib/os-release"
 fi
 "$TESTBED" stop --dir "$D"
@@ -39,6 +85,10 @@ TB_DIRS=()
 after=$(snapshot)
 if [[ "$before" != "$after" ]]; then
         diff <(echo "$before") <(echo "$after") >&2 || true
-        fail "the machine's files changed"
+        fail "the machine changed"
+fi
+if [[ $tier == real ]] && find "$rootfs" -newer "$WORK/marker" | grep -q .; then
+        find "$rootfs" -newer "$WORK/marker" | head >&2
+        fail "the hosts wrote into the cached root file system"
 fi
 echo "ok"
