@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds the real tier's programs from their official Go modules into
+#   ${PHAROS_TESTBED_CACHE:-$HOME/.cache/pharos-testbed}/bin/<key>/{bin,cni}
+# where <key> is the Kubernetes version and a hash of everything that decides
+# the binaries. The directory appears whole or not at all: it is built under
+# another name and renamed at the end. A second run with the same pins does
+# nothing.
+#   build.sh              build (or say it is already built)
+#   build.sh --print-dir  print the directory; exit 1 if it is not built
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${PHAROS_TESTBED_CACHE:-$HOME/.cache/pharos-testbed}
+
+# shellcheck source=versions.env
+. "$here/versions.env"
+# shellcheck source=components.sh
+. "$here/components.sh"
+
+# The files that decide what gets built; README.md and the scripts that only
+# drive or check the build are left out, so editing them rebuilds nothing.
+key_inputs() {
+	(cd "$here" && find . -name go.mod -o -name go.sum -o -name '*.go' -o -name '*.c' |
+		LC_ALL=C sort && echo ./versions.env ./components.sh)
+}
+
+cache_key() {
+	local hash
+	hash=$(cd "$here" && key_inputs | xargs sha256sum | sha256sum | cut -c1-12)
+	echo "$KUBERNETES_VERSION-$hash"
+}
+
+dir="$cache/bin/$(cache_key)"
+
+case "${1:-}" in
+--print-dir)
+	if [ -f "$dir/stamp" ]; then
+		echo "$dir"
+		exit 0
+	fi
+	echo "build: not built yet: $dir" >&2
+	exit 1
+	;;
+"") ;;
+*)
+	echo "usage: $0 [--print-dir]" >&2
+	exit 2
+	;;
+esac
+
+if [ -f "$dir/stamp" ]; then
+	echo "build: already built, nothing to do: $dir"
+	exit 0
+fi
+
+# runc links libseccomp statically; flannel and the pause binary need a C
+# compiler too. Installed only when missing, so a prepared machine needs no
+# network for this.
+debs="gcc libc6-dev pkg-config libseccomp-dev"
+missing=""
+for p in $debs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=" $p"
+	fi
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "build: missing Debian packages:$missing (install them as root)" >&2
+		exit 1
+	fi
+	echo "build: installing Debian packages:$missing"
+	# shellcheck disable=SC2086 # one word per package
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+	PATH=/usr/local/go/bin:$PATH
+fi
+# Never rewrite go.mod (CI must build what is committed) and never fetch
+# another Go toolchain; GOCACHE stays the default so builds share it.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly" GOTOOLCHAIN=local
+
+mkdir -p "$cache/bin"
+exec 9>"$cache/bin/.lock"
+flock 9
+# Another run may have finished while this one waited for the lock.
+if [ -f "$dir/stamp" ]; then
+	echo "build: already built, nothing to do: $dir"
+	exit 0
+fi
+# Holding the lock, any half-built directory is a run that was killed.
+rm -rf "$cache/bin/.partial-"*
+partial="$cache/bin/.partial-${dir##*/}"
+trap 'rm -rf "$partial"' EXIT
+mkdir -p "$partial/bin" "$partial/cni"
+
+echo "build: $(go version) into $dir"
+for c in $(components); do
+	started=$SECONDS
+	echo "build: [${SECONDS}s] ${c//_/-} ..."
+	"build_$c" "$partial"
+	echo "build: [${SECONDS}s] ${c//_/-} done in $((SECONDS - started))s"
+done
+
+cp "$here/versions.env" "$partial/"
+(cd "$partial" && sha256sum bin/* cni/* >SHA256SUMS)
+size=$(du -sh "$partial" | cut -f1)
+printf 'built %s in %ss with %s, %s\n' "$(date -u +%FT%TZ)" "$SECONDS" "$(go version)" "$size" >"$partial/stamp"
+# A directory without a stamp is not a build; make room for the rename.
+rm -rf "$dir"
+mv "$partial" "$dir"
+trap - EXIT
+echo "build: [${SECONDS}s] all built ($size): $dir"
