@@ -145,8 +145,13 @@ real_boot_host() { # STATE BLOCK NAME INDEX
 
 real_start() { # DIR STATE BLOCK N MASTERS NOPW
         local dir=$1 st=$2 k=$3 n=$4 masters=$5 nopw=$6
-        local rootfs emu gw i name role sudo_ok maps=() names pw
+        local rootfs artifacts emu gw i name role sudo_ok maps=() names pw
         rootfs=$("$REAL_DIR/rootfs.sh") || die "no root file system for the hosts"
+        # The real programs, and the packages and images made of them, that
+        # the mirror serves (both cached: nothing is done when up to date).
+        "$SRC/real/build/build.sh" >&2 || die "building the real tier's programs failed"
+        artifacts=$("$SRC/real/artifacts/build.sh" | tail -1) ||
+                die "packaging the real tier's programs failed"
         gw=$(real_gateway "$k")
         echo real > "$st/tier"
         rm -f "$dir/id_ed25519" "$dir/id_ed25519.pub"
@@ -158,7 +163,8 @@ real_start() { # DIR STATE BLOCK N MASTERS NOPW
         emu=${TESTBED_EMULATORS:-$SRC/emulators/bin}
         names=""
         if [[ -x "$emu/pharos-testbed-mirror" ]]; then
-                start_mirror "$st" "$emu" "$gw" nsenter --net="/proc/$(real_switch_pid "$st")/ns/net" --
+                start_mirror "$st" "$emu" "$gw" --netns "/proc/$(real_switch_pid "$st")/ns/net" \
+                        --listen-http "$gw:80" --real "$artifacts"
                 names=$("$emu/pharos-testbed-mirror" --names)
         fi
 
