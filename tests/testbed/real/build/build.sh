@@ -92,7 +92,19 @@ fi
 rm -rf "$cache/bin/.partial-"*
 partial="$cache/bin/.partial-${dir##*/}"
 trap 'rm -rf "$partial"' EXIT
+# Turn the signals into an exit, so the EXIT trap runs for them too.
+trap 'exit 1' INT TERM HUP
 mkdir -p "$partial/bin" "$partial/cni"
+
+bad=0
+while read -r folder module want; do
+	got=$(cd "$here/$folder" && go list -m -f '{{.Version}}' "$module")
+	if [ "$got" != "$want" ]; then
+		echo "build: $folder/go.mod has $module $got, versions.env says $want; run update-modules.sh" >&2
+		bad=1
+	fi
+done < <(pins)
+[ "$bad" = 0 ] || exit 1
 
 echo "build: $(go version) into $dir"
 for c in $(components); do

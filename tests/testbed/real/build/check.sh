@@ -56,7 +56,7 @@ expect etcdutl "etcdutl version: $e" "$b/etcdutl" version
 cv="github.com/containerd/containerd/v2 $CONTAINERD_VERSION"
 expect containerd "containerd $cv" "$b/containerd" --version
 expect ctr "ctr $cv" "$b/ctr" --version
-expect containerd-shim-runc-v2 "containerd-shim-runc-v2 $cv" "$b/containerd-shim-runc-v2" -v
+expect containerd-shim-runc-v2 "Version:  $CONTAINERD_VERSION" "$b/containerd-shim-runc-v2" -v
 
 expect runc "runc version ${RUNC_VERSION#v}" "$b/runc" --version
 # Built without seccomp, runc would still run but could not apply the

@@ -12,15 +12,23 @@ go_build() {
 	(cd "$here/$dir" && CGO_ENABLED=$cgo go build -trimpath "$@")
 }
 
-# The module that carries a pin in versions.env must resolve to that version in
-# the folder's go.mod, or the cache key would name one release and hold another.
-require_version() {
-	local dir=$1 module=$2 want=$3 got
-	got=$(cd "$here/$dir" && go list -m -f '{{.Version}}' "$module")
-	if [ "$got" != "$want" ]; then
-		echo "build: $dir/go.mod has $module $got, versions.env says $want; run update-modules.sh" >&2
-		return 1
-	fi
+# Which go.mod requires which pinned module: "folder module version" lines.
+# build.sh checks them all before building, or the cache key would name one
+# release and hold another.
+pins() {
+	cat <<EOF
+kubernetes k8s.io/kubernetes $KUBERNETES_VERSION
+etcd go.etcd.io/etcd/server/v3 $ETCD_VERSION
+etcd go.etcd.io/etcd/etcdctl/v3 $ETCD_VERSION
+etcd go.etcd.io/etcd/etcdutl/v3 $ETCD_VERSION
+containerd github.com/containerd/containerd/v2 $CONTAINERD_VERSION
+runc github.com/opencontainers/runc $RUNC_VERSION
+cni github.com/containernetworking/plugins $CNI_PLUGINS_VERSION
+flannel-cni github.com/containernetworking/plugins $FLANNEL_CNI_PLUGINS_VERSION
+flannel github.com/flannel-io/flannel $FLANNEL_VERSION
+cri-tools sigs.k8s.io/cri-tools $CRI_TOOLS_VERSION
+coredns github.com/coredns/coredns $COREDNS_VERSION
+EOF
 }
 
 # Kubernetes' hack/lib/version.sh stamps both version packages. A module zip
@@ -28,7 +36,6 @@ require_version() {
 # binaries reproducible. Upstream links these static (CGO_ENABLED=0), stripped.
 build_kubernetes() {
 	local v=$KUBERNETES_VERSION minor ld="-s -w" p
-	require_version kubernetes k8s.io/kubernetes "$v"
 	minor=${v#v1.}
 	minor=${minor%%.*}
 	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -47,9 +54,6 @@ build_kubernetes() {
 # it, which is the case of a module zip. The etcd image carries all three.
 build_etcd() {
 	local ld="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=GitNotFound"
-	require_version etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
-	require_version etcd go.etcd.io/etcd/etcdctl/v3 "$ETCD_VERSION"
-	require_version etcd go.etcd.io/etcd/etcdutl/v3 "$ETCD_VERSION"
 	go_build etcd 0 -ldflags "$ld" -o "$1/bin/etcd" go.etcd.io/etcd/server/v3
 	go_build etcd 0 -ldflags "$ld" -o "$1/bin/etcdctl" go.etcd.io/etcd/etcdctl/v3
 	go_build etcd 0 -ldflags "$ld" -o "$1/bin/etcdutl" go.etcd.io/etcd/etcdutl/v3
@@ -60,7 +64,6 @@ build_etcd() {
 # does. Revision comes from git upstream and is left empty here.
 build_containerd() {
 	local pkg=github.com/containerd/containerd/v2 tags="urfave_cli_no_docs no_btrfs osusergo netgo static_build" ld
-	require_version containerd "$pkg" "$CONTAINERD_VERSION"
 	ld="-s -w -X $pkg/version.Version=$CONTAINERD_VERSION -X $pkg/version.Package=$pkg"
 	go_build containerd 0 -tags "$tags" -ldflags "$ld" -o "$1/bin/" "$pkg/cmd/containerd" "$pkg/cmd/ctr"
 	go_build containerd 0 -tags "$tags no_grpc" -ldflags "$ld" -o "$1/bin/" "$pkg/cmd/containerd-shim-runc-v2"
@@ -71,7 +74,6 @@ build_containerd() {
 # does not package, is left out as runc's README allows (RUNC_BUILDTAGS=-libpathrs).
 # The version comes from runc's embedded VERSION file.
 build_runc() {
-	require_version runc github.com/opencontainers/runc "$RUNC_VERSION"
 	go_build runc 1 -buildmode=pie -tags "seccomp urfave_cli_no_docs netgo osusergo" \
 		-ldflags "-s -w -linkmode external -extldflags -static-pie" \
 		-o "$1/bin/runc" github.com/opencontainers/runc
@@ -81,7 +83,6 @@ build_runc() {
 # the tag, static; pure Go, so CGO_ENABLED=0 gives the same static binaries.
 build_cni() {
 	local m=github.com/containernetworking/plugins
-	require_version cni "$m" "$CNI_PLUGINS_VERSION"
 	go_build cni 0 -ldflags "-s -w -X $m/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION" \
 		-o "$1/cni/" "$m/plugins/main/bridge" "$m/plugins/ipam/host-local" \
 		"$m/plugins/main/loopback" "$m/plugins/meta/portmap"
@@ -91,7 +92,6 @@ build_cni() {
 # to the bridge plugin; see versions.env for where it comes from.
 build_flannel_cni() {
 	local m=github.com/containernetworking/plugins
-	require_version flannel-cni "$m" "$FLANNEL_CNI_PLUGINS_VERSION"
 	go_build flannel-cni 0 -ldflags "-s -w -X $m/pkg/utils/buildversion.BuildVersion=$FLANNEL_CNI_PLUGINS_VERSION" \
 		-o "$1/cni/flannel" "$m/plugins/meta/flannel"
 }
@@ -99,7 +99,6 @@ build_flannel_cni() {
 # flannel's Makefile for amd64: cgo (its UDP backend has C), static. netgo and
 # osusergo keep glibc's resolver, which a static binary cannot load, out.
 build_flannel() {
-	require_version flannel github.com/flannel-io/flannel "$FLANNEL_VERSION"
 	go_build flannel 1 -tags "netgo osusergo" \
 		-ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=$FLANNEL_VERSION -extldflags -static" \
 		-o "$1/bin/flanneld" github.com/flannel-io/flannel
@@ -107,7 +106,6 @@ build_flannel() {
 
 # cri-tools' Makefile: static, the version without its "v".
 build_cri_tools() {
-	require_version cri-tools sigs.k8s.io/cri-tools "$CRI_TOOLS_VERSION"
 	go_build cri-tools 0 -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${CRI_TOOLS_VERSION#v}" \
 		-o "$1/bin/crictl" sigs.k8s.io/cri-tools/cmd/crictl
 }
@@ -116,7 +114,6 @@ build_cri_tools() {
 # plugin.cfg generated into core/plugin. Its version is a constant in
 # coremain; GitCommit comes from git upstream and is left empty here.
 build_coredns() {
-	require_version coredns github.com/coredns/coredns "$COREDNS_VERSION"
 	go_build coredns 0 -tags grpcnotrace -ldflags "-s -w" -o "$1/bin/coredns" github.com/coredns/coredns
 }
 
