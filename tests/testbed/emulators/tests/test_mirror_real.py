@@ -408,6 +408,25 @@ class RealContainerdPull(unittest.TestCase):
         for name, digest in images.items():
             self.assertRegex(r.stdout, r"(?m)^%s\s+application/vnd\.oci\.image\.index\.v1\+json\s+%s\s"
                              % (re.escape(name), re.escape(digest)))
+        snapshots = os.path.join(self.tmp, "root", "io.containerd.snapshotter.v1.native", "snapshots")
+        tops = {}
+        for n in os.listdir(snapshots):
+            for probe in ("coredns", "usr/local/bin/kube-proxy"):
+                if os.path.isfile(os.path.join(snapshots, n, probe)):
+                    tops[probe] = os.path.join(snapshots, n)
+        # CoreDNS binds port 53 as nonroot through the file capability the layer carries
+        self.assertEqual(os.getxattr(os.path.join(tops["coredns"], "coredns"), "security.capability"),
+                         bytes([1, 0, 0, 2, 0, 4] + [0] * 14))
+        # kube-proxy's iptables as unpacked, in a network namespace of the test's own: the wrapper picks nft
+        proxy = tops["usr/local/bin/kube-proxy"]
+        os.makedirs(os.path.join(proxy, "dev"), exist_ok=True)
+        r = subprocess.run(["unshare", "--net", "--mount", "sh", "-c", 'mount --rbind /dev "$0/dev" && '
+                            'chroot "$0" iptables -t mangle -N KUBE-IPTABLES-HINT && chroot "$0" iptables-save',
+                            proxy], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(":KUBE-IPTABLES-HINT - [0:0]", r.stdout)
+        with open(os.path.join(proxy, "var/lib/iptables-wrapper/mode")) as f:
+            self.assertEqual(f.read(), "nft\n")
         print("\nreal images: artifacts %.0f s (%s), all pulled by containerd in %.0f s"
               % (self.build_seconds, self.build_log.strip().splitlines()[-1] if self.build_log.strip() else "",
                  time.time() - start), file=sys.stderr)
