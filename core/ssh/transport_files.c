@@ -20,7 +20,7 @@ static int valid_env_name(const char *n)
 int tp_script(struct transport *t, const char *script, const struct tp_env *env, size_t n_env,
               int sudo, const struct tp_cmd *io, struct tp_result *res, struct pharos_error *err)
 {
-        size_t cap = 64;
+        size_t cap = 160;
         for (size_t i = 0; i < n_env; i++) {
                 if (!valid_env_name(env[i].name))
                         return perr_set(err, PERR_USAGE,
@@ -31,9 +31,13 @@ int tp_script(struct transport *t, const char *script, const struct tp_env *env,
         char *line = malloc(cap);
         if (!line)
                 return perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
-        /* $PATH is expanded by the login shell before sudo and env reset the
-         * environment, so the host's own PATH (with its tools) is kept. */
-        snprintf(line, cap, "%senv -i PATH=\"$PATH\"", sudo && !t->is_root ? "sudo -n " : "");
+        /* $PATH is expanded after sudo, so a script gets root's PATH (sudo's
+         * secure_path) as `sudo CMD` would; a non-root login's PATH on
+         * Debian and Ubuntu lacks the sbin directories (modprobe, sysctl,
+         * iptables), which are appended for hosts whose sudo keeps the
+         * caller's PATH. */
+        snprintf(line, cap, "%s'exec env -i PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" \"$@\"' sh",
+                 sudo && !t->is_root ? "sudo -n sh -c " : "sh -c ");
         for (size_t i = 0; i < n_env; i++) {
                 char kv[8192];
                 snprintf(kv, sizeof(kv), "%s=%s", env[i].name, env[i].value);

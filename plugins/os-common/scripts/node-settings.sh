@@ -17,8 +17,21 @@ need() {
 }
 
 modules="overlay br_netfilter"
-loaded=$(lsmod | awk 'NR > 1 { print $1 }')
+# A kernel built without module support has no /proc/modules (lsmod fails):
+# what the modules provide must then be built in, and there is nothing to
+# load or to list for systemd-modules-load.
+modular=yes
+if lsmod_out=$(lsmod 2>/dev/null); then
+        loaded=$(printf '%s\n' "$lsmod_out" | awk 'NR > 1 { print $1 }')
+else
+        modular=no
+        grep -qw overlay /proc/filesystems ||
+                { echo "the kernel has no overlay file system and cannot load modules" >&2 && exit 1; }
+        [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] ||
+                { echo "the kernel has no br_netfilter and cannot load modules" >&2 && exit 1; }
+fi
 for m in $modules; do
+        [ "$modular" = yes ] || break
         if printf '%s\n' "$loaded" | grep -qx "$m"; then
                 continue
         fi
@@ -34,7 +47,7 @@ done
 modules_conf=/etc/modules-load.d/k8s.conf
 modules_want="overlay
 br_netfilter"
-if [ "$(cat "$modules_conf" 2>/dev/null || true)" != "$modules_want" ]; then
+if [ "$modular" = yes ] && [ "$(cat "$modules_conf" 2>/dev/null || true)" != "$modules_want" ]; then
         if need "persist kernel modules in $modules_conf"; then
                 mkdir -p /etc/modules-load.d
                 printf '%s\n' "$modules_want" >"$modules_conf"
