@@ -37,14 +37,18 @@ class KubeadmConfigTest(unittest.TestCase):
     def setUpClass(cls):
         cls.h = FakeHost("cfg", address(23, 1))
         cls.h.prepare_kubernetes()
+        cls.h37 = FakeHost("cfg37", address(23, 3))
+        cls.h37.prepare_kubernetes("1.37")
 
     @classmethod
     def tearDownClass(cls):
         cls.h.cleanup()
+        cls.h37.cleanup()
 
-    def validate(self, text):
-        self.h.write("/root/k.yaml", text)
-        return self.h.run("kubeadm config validate --config /root/k.yaml", check=False)
+    def validate(self, text, h=None):
+        h = h or self.h
+        h.write("/root/k.yaml", text)
+        return h.run("kubeadm config validate --config /root/k.yaml", check=False)
 
     def test_valid_v1beta4_and_v1beta3(self):
         r = self.validate(GOOD)
@@ -112,6 +116,17 @@ class KubeadmConfigTest(unittest.TestCase):
         r = self.h.run("kubeadm init --kubernetes-version v1.33.0", check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("is at least one minor release higher than the kubeadm minor release (33 > 31)", r.stderr)
+
+    def test_images_of_the_minor(self):
+        """DefaultEtcdVersion, CoreDNSVersion and PauseVersion of kubeadm v1.37.2's constants.go."""
+        out = self.h37.run("kubeadm config images list").stdout.split()
+        self.assertIn("registry.k8s.io/kube-apiserver:v1.37.2", out)
+        self.assertIn("registry.k8s.io/etcd:3.7.0-0", out)
+        self.assertIn("registry.k8s.io/coredns/coredns:v1.14.6", out)
+        self.assertIn("registry.k8s.io/pause:3.10.2", out)
+        # images.GetDNSImage: another repository takes "coredns" without the extra path
+        out = self.h37.run("kubeadm config images list --image-repository mirror.example.com/k8s").stdout.split()
+        self.assertIn("mirror.example.com/k8s/coredns:v1.14.6", out)
 
     def test_phases_on_a_running_node(self):
         """What a changed config needs: manifests regenerated, an existing apiserver

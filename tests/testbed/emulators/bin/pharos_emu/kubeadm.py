@@ -23,7 +23,7 @@ import urllib.request
 
 import yaml
 
-from . import containers, etcd, host, hosttools, kubeadm_config, kubeclient, pkgdb, pki
+from . import catalog, containers, etcd, host, hosttools, kubeadm_config, kubeclient, pkgdb, pki
 
 PKI = "/etc/kubernetes/pki"
 MANIFESTS = "/etc/kubernetes/manifests"
@@ -52,6 +52,15 @@ def kubeadm_version():
 def minor(v):
     parts = v.lstrip("v").split(".")
     return int(parts[0]), int(parts[1])
+
+
+def image_pins():
+    """This kubeadm's etcd, CoreDNS and pause tags (its constants.go)."""
+    m = "%d.%d" % minor(kubeadm_version())
+    pins = catalog.KUBEADM_IMAGES.get(m)
+    if pins is None:
+        raise KubeadmError("the emulator does not know the image pins of kubeadm %s" % m)
+    return pins
 
 
 def duration_seconds(d, default):
@@ -269,7 +278,8 @@ def etcd_manifest(name, addr, cluster, initial_cluster, state):
     if state:
         args["initial-cluster-state"] = state
     args.update(extra_args(local))
-    image = "%s/etcd:%s" % (cluster.get("imageRepository") or "registry.k8s.io", local.get("imageTag") or "3.5.15-0")
+    image = "%s/etcd:%s" % (local.get("imageRepository") or cluster.get("imageRepository") or "registry.k8s.io",
+                            local.get("imageTag") or image_pins()["etcd"])
     return static_pod("etcd", "etcd", image, ["etcd"] + ["--%s=%s" % kv for kv in sorted(args.items())],
                       {"kubeadm.kubernetes.io/etcd.advertise-client-urls": "https://%s:2379" % addr},
                       [host_path_volume("etcd-certs", PKI + "/etcd"), host_path_volume("etcd-data", data_dir)])
@@ -366,7 +376,10 @@ def kubelet_config(by_kind, cluster):
 def start_kubelet(kc, node_reg, name, addr):
     say("[kubelet-start] Writing kubelet environment file with flags to file \"/var/lib/kubelet/kubeadm-flags.env\"")
     cri = (node_reg or {}).get("criSocket") or "unix:///var/run/containerd/containerd.sock"
-    args = {"container-runtime-endpoint": cri, "pod-infra-container-image": "registry.k8s.io/pause:3.10"}
+    args = {"container-runtime-endpoint": cri}
+    # kubeadm 1.35 stopped passing it (the kubelet dropped the flag): cmd/kubeadm/app/phases/kubelet/flags.go
+    if minor(kubeadm_version()) < (1, 35):
+        args["pod-infra-container-image"] = "registry.k8s.io/pause:" + image_pins()["pause"]
     if name != host.hostname().lower():
         args["hostname-override"] = name
     args.update(extra_args({"extraArgs": (node_reg or {}).get("kubeletExtraArgs")}))
@@ -748,6 +761,15 @@ def upload_kubelet_config(client, kc):
         "data": {"kubelet": yaml.safe_dump(kc, default_flow_style=False)}})
 
 
+def dns_image(cluster):
+    """images.GetDNSImage (cmd/kubeadm/app/images/images.go)."""
+    dns = cluster.get("dns") or {}
+    repo = dns.get("imageRepository") or cluster.get("imageRepository") or "registry.k8s.io"
+    if repo == "registry.k8s.io":
+        repo += "/coredns"
+    return "%s/coredns:%s" % (repo, dns.get("imageTag") or image_pins()["coredns"])
+
+
 def addons(client, cluster, skip, version, server):
     if not ((cluster.get("dns") or {}).get("disabled") or "addon/coredns" in skip or "addon" in skip):
         labels = {"k8s-app": "kube-dns"}
@@ -761,7 +783,7 @@ def addons(client, cluster, skip, version, server):
                                                            {"key": "node-role.kubernetes.io/control-plane",
                                                             "effect": "NoSchedule"}],
                                            "containers": [{"name": "coredns",
-                                                           "image": "registry.k8s.io/coredns/coredns:v1.11.3"}]}}}})
+                                                           "image": dns_image(cluster)}]}}}})
         client.apply("/api/v1/namespaces/kube-system/services", {
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": labels},
@@ -789,7 +811,9 @@ def addons(client, cluster, skip, version, server):
                                   "spec": {"priorityClassName": "system-node-critical", "hostNetwork": True,
                                            "tolerations": [{"operator": "Exists"}],
                                            "containers": [{"name": "kube-proxy",
-                                                           "image": "registry.k8s.io/kube-proxy:" + version}]}}}})
+                                                           "image": "%s/kube-proxy:%s" % (
+                                                               cluster.get("imageRepository") or "registry.k8s.io",
+                                                               version)}]}}}})
         say("[addons] Applied essential addon: kube-proxy")
 
 
@@ -1325,7 +1349,9 @@ def cmd_config(argv):
         repo = flags.get("image-repository") or cluster.get("imageRepository") or "registry.k8s.io"
         images = ["%s/%s:%s" % (repo, c, v) for c in ("kube-apiserver", "kube-controller-manager",
                                                       "kube-scheduler", "kube-proxy")]
-        images += ["%s/coredns/coredns:v1.11.3" % repo, "%s/pause:3.10" % repo, "%s/etcd:3.5.15-0" % repo]
+        pins = image_pins()
+        images += [dns_image(dict(cluster, imageRepository=repo)), "%s/pause:%s" % (repo, pins["pause"]),
+                   "%s/etcd:%s" % (repo, pins["etcd"])]
         if argv[1] == "pull":
             cri = flags.get("cri-socket") or "unix:///var/run/containerd/containerd.sock"
             if not containers.runtime_up(cri):
