@@ -17,6 +17,9 @@
 
 static const struct pharos_config_node *tree;
 
+/* A certificate key as kubeadm wants it: 32 bytes, hex. */
+#define KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
 static const struct pharos_config_node *root_of(struct pharos_plugin *self)
 {
         (void)self;
@@ -114,8 +117,9 @@ static char *render(const char *version, size_t i, struct kadm_input *in)
         return b.p;
 }
 
-/* Runs the emulator's strict decoder (kubeadm's field and kind checks) on text. */
-static void validate(const char *text)
+/* Runs the emulator's `kubeadm config validate` (kubeadm's field, kind and value checks) on
+ * text as the kubeadm of `version` does; returns its exit status. */
+static int validate_status(const char *text, const char *version)
 {
         char path[] = "/tmp/kadm-render-XXXXXX";
         int fd = mkstemp(path);
@@ -126,12 +130,19 @@ static void validate(const char *text)
         snprintf(cmd, sizeof(cmd),
                  "python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
                  "from pharos_emu import kubeadm_config as k; "
-                 "k.validate(open(sys.argv[2]).read(), strict=True)' '%s' '%s'",
-                 EMULATORS_DIR, path);
+                 "k.validate(open(sys.argv[2]).read(), strict=True, version=sys.argv[3])' "
+                 "'%s' '%s' '%s'",
+                 EMULATORS_DIR, path, version);
         int rc = system(cmd);
+        unlink(path);
+        return rc;
+}
+
+static void validate(const char *text, const char *version)
+{
+        int rc = validate_status(text, version);
         if (rc != 0)
                 fprintf(stderr, "rejected:\n%s\n", text);
-        unlink(path);
         assert_int_equal(rc, 0);
 }
 
@@ -169,7 +180,7 @@ static void test_v1beta4_every_option(void **unused)
         (void)unused;
         struct kadm_input in;
         char *t = render("1.31.0", 0, &in);
-        validate(t);
+        validate(t, "1.31.0");
         assert_non_null(strstr(t, "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration"));
         expect_yaml(t, "InitConfiguration", "d[\"localAPIEndpoint\"]",
                     "{\"advertiseAddress\": \"10.0.0.1\", \"bindPort\": 6443}");
@@ -241,7 +252,7 @@ static void test_v1beta3_maps(void **unused)
         (void)unused;
         struct kadm_input in;
         char *t = render("1.30.14", 1, &in);
-        validate(t);
+        validate(t, "1.30.14");
         assert_non_null(strstr(t, "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration"));
         expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"kubeletExtraArgs\"]",
                     "{\"cloud-provider\": \"external\", \"max-pods\": \"200\", "
@@ -267,7 +278,7 @@ static void test_defaults(void **unused)
                 kadm_input_fill(&fake_host, tree, host_at(1), "w-1", &in, why, sizeof(why)), 0);
         struct kbuf b = {0};
         kadm_render_kubeadm(&in, &b);
-        validate(b.p);
+        validate(b.p, "1.34.2");
         expect_yaml(b.p, "ClusterConfiguration", "d[\"controlPlaneEndpoint\"]",
                     "\"192.0.2.7:6443\"");
         expect_yaml(b.p, "ClusterConfiguration", "d[\"networking\"]",
@@ -287,18 +298,22 @@ static void test_defaults(void **unused)
         kb_free(&b);
         /* A join configuration for this worker, with the token quoted. */
         kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff", NULL, &b);
-        validate(b.p);
+        validate(b.p, "1.34.2");
         expect_yaml(b.p, "JoinConfiguration", "d[\"discovery\"][\"bootstrapToken\"]",
                     "{\"apiServerEndpoint\": \"192.0.2.7:6443\", \"caCertHashes\": "
                     "[\"sha256:00ff\"], \"token\": \"abcdef.0123456789abcdef\"}");
         expect_yaml(b.p, "JoinConfiguration", "\"controlPlane\" in d", "false");
         kb_free(&b);
+        kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff", KEY, &b);
+        validate(b.p, "1.34.2");
+        expect_yaml(b.p, "JoinConfiguration", "d[\"controlPlane\"]",
+                    "{\"certificateKey\": \"" KEY "\", \"localAPIEndpoint\": "
+                    "{\"advertiseAddress\": \"192.0.2.8\", \"bindPort\": 6443}}");
+        kb_free(&b);
+        /* kubeadm's ValidateCertificateKey: a hex AES-256 key, 32 bytes. */
         kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff",
                          "00112233", &b);
-        validate(b.p);
-        expect_yaml(b.p, "JoinConfiguration", "d[\"controlPlane\"]",
-                    "{\"certificateKey\": \"00112233\", \"localAPIEndpoint\": "
-                    "{\"advertiseAddress\": \"192.0.2.8\", \"bindPort\": 6443}}");
+        assert_int_not_equal(validate_status(b.p, "1.34.2"), 0);
         kb_free(&b);
         kadm_input_free(&in);
         cfg_free(cfg);
