@@ -186,6 +186,24 @@ def preflight(checks, ignore):
                            % "\n".join(errors), "preflight")
 
 
+CGROUP_V1 = ("cgroups v1 support is deprecated and will be removed in a future release. Please migrate to cgroups v2. "
+             "To explicitly enable cgroups v1 support for kubelet v1.35 or newer, you must set the kubelet "
+             "configuration option 'FailCgroupV1' to 'false'. You must also explicitly skip this validation. For "
+             "more information, see https://git.k8s.io/enhancements/keps/sig-node/5573-remove-cgroup-v1")
+
+
+def system_verification(kubelet_version):
+    """SystemVerification's cgroups part (k8s.io/system-validators v1.12.1 CgroupsValidator, which
+    kubeadm 1.37 runs with `kubelet --version`): on cgroup v1 an error for a kubelet of 1.35 or
+    later (isCgroupsV1DisabledInKubelet), a warning before."""
+    if not hosttools.validator_cgroup_v1():
+        return []
+    if minor(kubelet_version) >= (1, 35):
+        say("[preflight] The system verification failed. Printing the output from the verification:")
+        return [("SystemVerification", CGROUP_V1, True)]
+    return [("SystemVerification", CGROUP_V1, False)]
+
+
 def common_checks(node_reg, k8s_version, ports, addr):
     checks = []
     if os.geteuid() != 0:
@@ -208,6 +226,7 @@ def common_checks(node_reg, k8s_version, ports, addr):
         elif minor(k8s_version)[1] - minor(kv)[1] > 3:
             checks.append(("KubeletVersion", "Kubelet version \"%s\" is lower than kubeadm can support. Please upgrade "
                            "kubelet" % kv, True))
+        checks += system_verification(kv)
     from . import systemd
     d = systemd.loaded("kubelet.service")
     if d is not None and systemd.is_enabled("kubelet.service", d) != "enabled":
