@@ -117,8 +117,9 @@ const char *kadm_cri_socket(const char *runtime);
 /* Whether kubeadm.k8s.io/v1beta4 is the API for version "MAJOR.MINOR.PATCH". */
 int kadm_is_v1beta4(const char *version);
 
-/* Renderers: append to b. */
-void kadm_render_kubeadm(const struct kadm_input *in, struct kbuf *b);
+/* Renderers: append to b. The kubeadm.yaml kept on masters has no cert_key (NULL);
+ * the copy given to `kubeadm init` and its upload-certs phase has the key. */
+void kadm_render_kubeadm(const struct kadm_input *in, const char *cert_key, struct kbuf *b);
 /* A JoinConfiguration; cert_key non-NULL for a control-plane join. */
 void kadm_render_join(const struct kadm_input *in, const char *api_endpoint, const char *token,
                       const char *ca_hash, const char *cert_key, struct kbuf *b);

@@ -194,7 +194,7 @@ static void cluster_configuration(struct kbuf *b, const struct kadm_input *in)
         }
 }
 
-void kadm_render_kubeadm(const struct kadm_input *in, struct kbuf *b)
+void kadm_render_kubeadm(const struct kadm_input *in, const char *cert_key, struct kbuf *b)
 {
         kb_printf(b, "# Written by pharos (kubeadm plugin); changes are overwritten.\n");
         kb_printf(b, "apiVersion: %s\nkind: InitConfiguration\n", api_group(in));
@@ -202,6 +202,9 @@ void kadm_render_kubeadm(const struct kadm_input *in, struct kbuf *b)
         key_quoted(b, 2, "advertiseAddress", in->advertise_address);
         kb_printf(b, "  bindPort: %d\n", KADM_API_PORT);
         node_registration(b, in);
+        /* kubeadm refuses --certificate-key next to --config: the key is read from here. */
+        if (cert_key)
+                key_quoted(b, 0, "certificateKey", cert_key);
         kb_printf(b, "---\n");
         cluster_configuration(b, in);
         kb_printf(b,

@@ -109,7 +109,7 @@ static char *render(const char *version, size_t i, struct kadm_input *in)
         assert_int_equal(
                 kadm_input_fill(&fake_host, tree, host_at(i), "Node-1", in, why, sizeof(why)), 0);
         struct kbuf b = {0};
-        kadm_render_kubeadm(in, &b);
+        kadm_render_kubeadm(in, NULL, &b);
         assert_false(b.oom);
         kadm_input_free(in);
         cfg_free(cfg);
@@ -277,7 +277,7 @@ static void test_defaults(void **unused)
         assert_int_equal(
                 kadm_input_fill(&fake_host, tree, host_at(1), "w-1", &in, why, sizeof(why)), 0);
         struct kbuf b = {0};
-        kadm_render_kubeadm(&in, &b);
+        kadm_render_kubeadm(&in, NULL, &b);
         validate(b.p, "1.34.2");
         expect_yaml(b.p, "ClusterConfiguration", "d[\"controlPlaneEndpoint\"]",
                     "\"192.0.2.7:6443\"");
@@ -314,6 +314,29 @@ static void test_defaults(void **unused)
         kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff",
                          "00112233", &b);
         assert_int_not_equal(validate_status(b.p, "1.34.2"), 0);
+        kb_free(&b);
+        kadm_input_free(&in);
+        cfg_free(cfg);
+        tree = NULL;
+}
+
+/* kubeadm refuses --certificate-key next to --config: the copy of kubeadm.yaml given
+ * to `kubeadm init` and its upload-certs phase carries the key, the kept one never. */
+static void test_certificate_key_in_the_file(void **unused)
+{
+        (void)unused;
+        struct cluster_config *cfg = load("hosts:\n  - {address: 192.0.2.7, role: master}\n");
+        struct kadm_input in;
+        char why[200];
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(0), "m-1", &in, why, sizeof(why)), 0);
+        struct kbuf b = {0};
+        kadm_render_kubeadm(&in, KEY, &b);
+        validate(b.p, "1.37.2");
+        expect_yaml(b.p, "InitConfiguration", "d[\"certificateKey\"]", "\"" KEY "\"");
+        kb_free(&b);
+        kadm_render_kubeadm(&in, NULL, &b);
+        expect_yaml(b.p, "InitConfiguration", "\"certificateKey\" in d", "false");
         kb_free(&b);
         kadm_input_free(&in);
         cfg_free(cfg);
@@ -373,6 +396,7 @@ int main(void)
                 cmocka_unit_test(test_v1beta4_every_option),
                 cmocka_unit_test(test_v1beta3_maps),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_certificate_key_in_the_file),
                 cmocka_unit_test(test_unknown_runtime_fails),
                 cmocka_unit_test(test_encryption_key_round_trip),
                 cmocka_unit_test(test_versions_and_quoting),
