@@ -112,6 +112,10 @@ static void node_registration(struct kbuf *b, const struct kadm_input *in)
         key_quoted(b, 2, "criSocket", in->cri_socket);
         taints(b, 2, in);
         extra_args(b, 2, "kubeletExtraArgs", &in->kubelet_args, in->v1beta4);
+        /* k8s.io/system-validators fails the check on cgroup v1 for a kubelet of 1.35 or
+         * later, whatever the kubelet is told: it asks for the check to be skipped. */
+        if (in->skip_system_check)
+                kb_printf(b, "  ignorePreflightErrors:\n  - SystemVerification\n");
 }
 
 static void volume(struct kbuf *b, const char *name, const char *path, int read_only,
@@ -210,6 +214,8 @@ void kadm_render_kubeadm(const struct kadm_input *in, const char *cert_key, stru
         kb_printf(b,
                   "---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n");
         kb_printf(b, "cgroupDriver: systemd\n");
+        if (in->allow_cgroup_v1)
+                kb_printf(b, "failCgroupV1: false\n");
         kb_printf(b, "readOnlyPort: %d\n", in->read_only_port ? 10255 : 0);
         kb_printf(b, "cpuCFSQuota: %s\n", in->cpu_cfs_quota ? "true" : "false");
         if (in->cpu_cfs_quota_period)

@@ -343,6 +343,83 @@ static void test_certificate_key_in_the_file(void **unused)
         tree = NULL;
 }
 
+/* Renders host i of a two-host cluster.yml (master, worker) at `version` with the
+ * given cgroup facts. */
+static char *render_cgroups(const char *version, size_t i, int node_v1, int any_v1, int worker_up,
+                            int join)
+{
+        char yml[512];
+        snprintf(yml, sizeof(yml),
+                 "hosts:\n  - {address: 192.0.2.7, role: master}\n"
+                 "  - {address: 192.0.2.8, role: worker}\nkubernetes: {version: %s}\n",
+                 version);
+        struct cluster_config *cfg = load(yml);
+        struct kadm_input in;
+        char why[200];
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(i), "n-1", &in, why, sizeof(why)), 0);
+        assert_int_equal(kadm_input_cgroups(&in, node_v1, any_v1, worker_up), 0);
+        struct kbuf b = {0};
+        if (join)
+                kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff",
+                                 NULL, &b);
+        else
+                kadm_render_kubeadm(&in, NULL, &b);
+        assert_false(b.oom);
+        validate(b.p, version);
+        kadm_input_free(&in);
+        cfg_free(cfg);
+        tree = NULL;
+        return b.p;
+}
+
+/* The kubelet refuses cgroup v1 from 1.35 on unless failCgroupV1 is false, and kubeadm's
+ * SystemVerification fails there: both only where a host has cgroup v1. */
+static void test_cgroup_v1(void **unused)
+{
+        (void)unused;
+        assert_false(kadm_kubelet_fails_cgroup_v1("1.34.2"));
+        assert_true(kadm_kubelet_fails_cgroup_v1("1.35.0"));
+        assert_true(kadm_kubelet_fails_cgroup_v1("1.37.2"));
+        char *t = render_cgroups("1.37.2", 0, 1, 1, 0, 0);
+        expect_yaml(t, "KubeletConfiguration", "d[\"failCgroupV1\"]", "false");
+        expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"ignorePreflightErrors\"]",
+                    "[\"SystemVerification\"]");
+        free(t);
+        /* A cgroup v2 master of a cluster with a cgroup v1 worker: the kubelet configuration
+         * is the cluster's, the preflight check stays. */
+        t = render_cgroups("1.37.2", 0, 0, 1, 0, 0);
+        expect_yaml(t, "KubeletConfiguration", "d[\"failCgroupV1\"]", "false");
+        expect_yaml(t, "InitConfiguration", "\"ignorePreflightErrors\" in d[\"nodeRegistration\"]",
+                    "false");
+        free(t);
+        t = render_cgroups("1.37.2", 0, 0, 0, 0, 0);
+        expect_yaml(t, "KubeletConfiguration", "\"failCgroupV1\" in d", "false");
+        free(t);
+        /* Before 1.35 the kubelet runs there and kubeadm only warns. */
+        t = render_cgroups("1.34.2", 0, 1, 1, 0, 0);
+        expect_yaml(t, "KubeletConfiguration", "\"failCgroupV1\" in d", "false");
+        expect_yaml(t, "InitConfiguration", "\"ignorePreflightErrors\" in d[\"nodeRegistration\"]",
+                    "false");
+        free(t);
+        /* The worker joins: the check is skipped there; in `pharos worker up` its kubelet
+         * is also told, since the cluster's kubelet configuration is not this run's. */
+        t = render_cgroups("1.37.2", 1, 1, 1, 0, 1);
+        expect_yaml(t, "JoinConfiguration", "d[\"nodeRegistration\"][\"ignorePreflightErrors\"]",
+                    "[\"SystemVerification\"]");
+        expect_yaml(t, "JoinConfiguration",
+                    "[a for a in d[\"nodeRegistration\"][\"kubeletExtraArgs\"] "
+                    "if a[\"name\"] == \"fail-cgroupv1\"]",
+                    "[]");
+        free(t);
+        t = render_cgroups("1.37.2", 1, 1, 1, 1, 1);
+        expect_yaml(t, "JoinConfiguration",
+                    "[a for a in d[\"nodeRegistration\"][\"kubeletExtraArgs\"] "
+                    "if a[\"name\"] == \"fail-cgroupv1\"]",
+                    "[{\"name\": \"fail-cgroupv1\", \"value\": \"false\"}]");
+        free(t);
+}
+
 static void test_unknown_runtime_fails(void **unused)
 {
         (void)unused;
@@ -397,6 +474,7 @@ int main(void)
                 cmocka_unit_test(test_v1beta3_maps),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_certificate_key_in_the_file),
+                cmocka_unit_test(test_cgroup_v1),
                 cmocka_unit_test(test_unknown_runtime_fails),
                 cmocka_unit_test(test_encryption_key_round_trip),
                 cmocka_unit_test(test_versions_and_quoting),
