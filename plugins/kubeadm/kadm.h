@@ -67,7 +67,7 @@ struct kadm_copy {
 };
 
 struct kadm_input {
-        const char *version;  /* "1.34.2" */
+        const char *version;  /* "1.37.2" */
         int v1beta4;          /* kubeadm.k8s.io/v1beta4 (1.31 and later) */
         const char *endpoint; /* controlPlaneEndpoint host:port */
         const char **sans;

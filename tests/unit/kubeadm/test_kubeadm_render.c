@@ -278,7 +278,7 @@ static void test_defaults(void **unused)
                 kadm_input_fill(&fake_host, tree, host_at(1), "w-1", &in, why, sizeof(why)), 0);
         struct kbuf b = {0};
         kadm_render_kubeadm(&in, NULL, &b);
-        validate(b.p, "1.34.2");
+        validate(b.p, "1.37.2");
         expect_yaml(b.p, "ClusterConfiguration", "d[\"controlPlaneEndpoint\"]",
                     "\"192.0.2.7:6443\"");
         expect_yaml(b.p, "ClusterConfiguration", "d[\"networking\"]",
@@ -298,14 +298,14 @@ static void test_defaults(void **unused)
         kb_free(&b);
         /* A join configuration for this worker, with the token quoted. */
         kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff", NULL, &b);
-        validate(b.p, "1.34.2");
+        validate(b.p, "1.37.2");
         expect_yaml(b.p, "JoinConfiguration", "d[\"discovery\"][\"bootstrapToken\"]",
                     "{\"apiServerEndpoint\": \"192.0.2.7:6443\", \"caCertHashes\": "
                     "[\"sha256:00ff\"], \"token\": \"abcdef.0123456789abcdef\"}");
         expect_yaml(b.p, "JoinConfiguration", "\"controlPlane\" in d", "false");
         kb_free(&b);
         kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff", KEY, &b);
-        validate(b.p, "1.34.2");
+        validate(b.p, "1.37.2");
         expect_yaml(b.p, "JoinConfiguration", "d[\"controlPlane\"]",
                     "{\"certificateKey\": \"" KEY "\", \"localAPIEndpoint\": "
                     "{\"advertiseAddress\": \"192.0.2.8\", \"bindPort\": 6443}}");
@@ -313,7 +313,7 @@ static void test_defaults(void **unused)
         /* kubeadm's ValidateCertificateKey: a hex AES-256 key, 32 bytes. */
         kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff",
                          "00112233", &b);
-        assert_int_not_equal(validate_status(b.p, "1.34.2"), 0);
+        assert_int_not_equal(validate_status(b.p, "1.37.2"), 0);
         kb_free(&b);
         kadm_input_free(&in);
         cfg_free(cfg);
@@ -458,7 +458,7 @@ static void test_versions_and_quoting(void **unused)
         (void)unused;
         assert_false(kadm_is_v1beta4("1.30.14"));
         assert_true(kadm_is_v1beta4("1.31.0"));
-        assert_true(kadm_is_v1beta4("1.34.2"));
+        assert_true(kadm_is_v1beta4("1.37.2"));
         char *q = kadm_shq("it's $HOME");
         assert_string_equal(q, "'it'\\''s $HOME'");
         free(q);
