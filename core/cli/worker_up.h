@@ -40,7 +40,7 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
 struct wu_master {
         char endpoint[300]; /* HOST:PORT for kubeadm join */
         char host[256];     /* the address alone */
-        char version[64];   /* "1.34.2" */
+        char version[64];   /* "1.37.2" */
 };
 
 /* HOST, HOST:PORT, IPV6 or [IPV6]:PORT -> the host and "HOST:PORT" (6443 by default). */

@@ -118,7 +118,7 @@ int cfg_check_version(const char *v, char *why, size_t n)
                         break;
                 p++;
         }
-        snprintf(why, n, "is not a version MAJOR.MINOR.PATCH (e.g. 1.34.2)");
+        snprintf(why, n, "is not a version MAJOR.MINOR.PATCH (e.g. 1.37.2)");
         return -1;
 }
 

@@ -10,8 +10,8 @@
 #include "ssh/target_cfg.h"
 #include "util/log.h"
 
-static const char *const fact_names[FACT_COUNT] = {"hostname", "os.id", "os.id_like",
-                                                   "os.version_id", "arch"};
+static const char *const fact_names[FACT_COUNT] = {"hostname",      "os.id", "os.id_like",
+                                                   "os.version_id", "arch",  "cgroup.fs"};
 
 const char *run_fact_name(enum run_fact f)
 {
@@ -169,10 +169,12 @@ int run_connect(struct run *r, struct pharos_error *err)
         return all_hosts(r, connect_job, "connect", err);
 }
 
-/* One round trip gathers every fact; sudo is checked separately for its clear error. */
+/* One round trip gathers every fact; sudo is checked separately for its clear error.
+ * The cgroup file system is what the kubelet asks to tell cgroup v2 (cgroup2fs) from v1. */
 static const char facts_cmd[] =
         "hostname; uname -m; . /etc/os-release 2>/dev/null; "
-        "printf '%s\\n%s\\n%s\\n' \"${ID:-}\" \"${ID_LIKE:-}\" \"${VERSION_ID:-}\"";
+        "printf '%s\\n%s\\n%s\\n' \"${ID:-}\" \"${ID_LIKE:-}\" \"${VERSION_ID:-}\"; "
+        "stat -f -c %T /sys/fs/cgroup 2>/dev/null || echo";
 
 static int facts_job(void *ud, size_t i, struct pharos_error *err)
 {
@@ -194,11 +196,12 @@ static int facts_job(void *ud, size_t i, struct pharos_error *err)
                 rc = perr_set(err, PERR_FAIL, "%s: gathering facts exited %d: %.200s",
                               h->cfg->address, res.status, res.err ? res.err : "");
         if (rc == 0) {
-                /* Lines: hostname, arch, ID, ID_LIKE, VERSION_ID. */
-                static const enum run_fact order[] = {FACT_HOSTNAME, FACT_ARCH, FACT_OS_ID,
-                                                      FACT_OS_ID_LIKE, FACT_OS_VERSION_ID};
+                /* Lines: hostname, arch, ID, ID_LIKE, VERSION_ID, cgroup file system. */
+                static const enum run_fact order[] = {FACT_HOSTNAME,      FACT_ARCH,
+                                                      FACT_OS_ID,         FACT_OS_ID_LIKE,
+                                                      FACT_OS_VERSION_ID, FACT_CGROUP_FS};
                 char *rest = res.out;
-                for (size_t k = 0; k < 5; k++) {
+                for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
                         const char *line = rest ? strsep(&rest, "\n") : "";
                         h->facts[order[k]] = strdup(line);
                 }

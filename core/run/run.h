@@ -25,6 +25,7 @@ enum run_fact {
         FACT_OS_ID_LIKE,
         FACT_OS_VERSION_ID,
         FACT_ARCH,
+        FACT_CGROUP_FS,
         FACT_COUNT,
 };
 

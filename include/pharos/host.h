@@ -223,7 +223,9 @@ struct pharos_host {
          * the first master); errors name the phase, host and step.
          */
         /* A fact about the step's host: "address", "role", "hostname",
-         * "os.id", "os.id_like", "os.version_id", "arch", "user", "index"
+         * "os.id", "os.id_like", "os.version_id", "arch",
+         * "cgroup.fs" (the type of /sys/fs/cgroup as `stat -f -c %T` names it:
+         * "cgroup2fs" on a cgroup v2 host, "tmpfs" on cgroup v1), "user", "index"
          * (position in cluster.yml), "sequence" ("up", "worker-up", "reset"),
          * "prune" ("1" with `pharos up --prune`: delete what cluster.yml dropped),
          * "selected" (the cluster.yml indexes a `pharos reset -a/-r/-l` works on,

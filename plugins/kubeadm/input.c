@@ -254,6 +254,27 @@ const char *kadm_cri_socket(const char *runtime)
         return NULL;
 }
 
+int kadm_kubelet_fails_cgroup_v1(const char *version)
+{
+        unsigned major = 0, minor = 0;
+        if (sscanf(version, "%u.%u", &major, &minor) != 2)
+                return 1;
+        return major > 1 || minor >= 35;
+}
+
+int kadm_input_cgroups(struct kadm_input *in, int node_v1, int any_v1, int worker_up)
+{
+        if (!kadm_kubelet_fails_cgroup_v1(in->version))
+                return 0;
+        in->allow_cgroup_v1 = any_v1;
+        in->skip_system_check = node_v1;
+        char why[32];
+        struct ctx c = {NULL, in, why, sizeof(why), 0};
+        if (node_v1 && worker_up)
+                kv_add(&c, &in->kubelet_args, "fail-cgroupv1", "false");
+        return c.failed ? -1 : 0;
+}
+
 int kadm_is_v1beta4(const char *version)
 {
         unsigned major = 0, minor = 0;

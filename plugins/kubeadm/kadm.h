@@ -67,7 +67,7 @@ struct kadm_copy {
 };
 
 struct kadm_input {
-        const char *version;  /* "1.34.2" */
+        const char *version;  /* "1.37.2" */
         int v1beta4;          /* kubeadm.k8s.io/v1beta4 (1.31 and later) */
         const char *endpoint; /* controlPlaneEndpoint host:port */
         const char **sans;
@@ -97,6 +97,10 @@ struct kadm_input {
         const char **etcd_endpoints;
         size_t n_etcd_endpoints;
 
+        /* cgroup v1 hosts, which the kubelet refuses from 1.35 on (kadm_input_cgroups). */
+        int allow_cgroup_v1;   /* KubeletConfiguration failCgroupV1: false (cluster-wide) */
+        int skip_system_check; /* nodeRegistration.ignorePreflightErrors: SystemVerification */
+
         struct kadm_copy copies[KADM_MAX_FILES];
         size_t n_copies;
         char *owned[64]; /* strings built here, freed with the input */
@@ -114,11 +118,20 @@ const char *kadm_peer_address(const struct pharos_host *h,
                               const struct pharos_config_node *hostnode);
 /* The CRI socket of a container_runtime name, or NULL when unknown. */
 const char *kadm_cri_socket(const char *runtime);
+/* Whether the kubelet of version "MAJOR.MINOR.PATCH" refuses a cgroup v1 host by default
+ * (its failCgroupV1 defaults to true from 1.35 on). */
+int kadm_kubelet_fails_cgroup_v1(const char *version);
+/* What cgroup v1 hosts change in the input: node_v1, the node is one; any_v1, some host of
+ * the cluster is; worker_up, the node joins with `pharos worker up` (its kubelet then gets
+ * --fail-cgroupv1=false: the cluster's kubelet configuration is not this run's).
+ * Returns 0, -1 when out of memory. */
+int kadm_input_cgroups(struct kadm_input *in, int node_v1, int any_v1, int worker_up);
 /* Whether kubeadm.k8s.io/v1beta4 is the API for version "MAJOR.MINOR.PATCH". */
 int kadm_is_v1beta4(const char *version);
 
-/* Renderers: append to b. */
-void kadm_render_kubeadm(const struct kadm_input *in, struct kbuf *b);
+/* Renderers: append to b. The kubeadm.yaml kept on masters has no cert_key (NULL);
+ * the copy given to `kubeadm init` and its upload-certs phase has the key. */
+void kadm_render_kubeadm(const struct kadm_input *in, const char *cert_key, struct kbuf *b);
 /* A JoinConfiguration; cert_key non-NULL for a control-plane join. */
 void kadm_render_join(const struct kadm_input *in, const char *api_endpoint, const char *token,
                       const char *ca_hash, const char *cert_key, struct kbuf *b);
@@ -207,6 +220,9 @@ struct kadm_state {
         struct kadm_etcd_probe *etcd; /* by cluster.yml index, n_etcd entries */
         size_t n_etcd;
         struct kadm_etcd_removal removal;
+        unsigned char *cgroup_v1; /* by cluster.yml index, n_cgroup entries: 1 on cgroup v1 */
+        size_t n_cgroup;
+        int cgroup_warned; /* the cgroup v1 warning was printed in this run */
 };
 
 extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,
@@ -214,7 +230,7 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure, kadm_step_kubelet_config,
         kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
         kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info,
-        kadm_step_worker_up_endpoint;
+        kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);
@@ -240,6 +256,9 @@ int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct ka
  * the step's host, appended to b; and the kubelet's drop-in with the same variables. */
 int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kbuf *b);
 int kadm_kubelet_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* Whether the step's host (node) or any host of the run (any) has cgroup v1, as the
+ * kubeadm.cgroups step recorded. */
+void kadm_cgroup_v1(struct kadm_state *st, struct pharos_step_ctx *ctx, int *node, int *any);
 /* Input for the step's host; the step fails (returns <0) when it cannot be built. */
 int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in);
 /* The servers a host's kubeconfigs may name (step_endpoint.c): want (URL), and the

@@ -84,6 +84,13 @@ int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct ka
                 st->host->step_fail(ctx, "kubeadm configuration: %s", why);
                 return -1;
         }
+        int node_v1, any_v1;
+        kadm_cgroup_v1(st, ctx, &node_v1, &any_v1);
+        if (kadm_input_cgroups(in, node_v1, any_v1, kadm_worker_up(st, ctx)) < 0) {
+                kadm_input_free(in);
+                st->host->step_fail(ctx, "out of memory");
+                return -1;
+        }
         return 0;
 }
 
@@ -114,6 +121,7 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_etcd_remove,    &kadm_step_etcd_reset,
                 &kadm_step_reset,          &kadm_step_endpoint,
                 &kadm_step_endpoint_info,  &kadm_step_worker_up_endpoint,
+                &kadm_step_cgroups,        &kadm_step_cgroups_warning,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {
@@ -134,6 +142,7 @@ static void kadm_fini(void *state)
         memset(st->enc_key, 0, sizeof(st->enc_key));
         memset(&st->join, 0, sizeof(st->join));
         free(st->status);
+        free(st->cgroup_v1);
         yajl_tree_free(st->nodes);
         kadm_etcd_free(st);
         pthread_mutex_destroy(&st->mu);

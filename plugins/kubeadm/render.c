@@ -112,6 +112,10 @@ static void node_registration(struct kbuf *b, const struct kadm_input *in)
         key_quoted(b, 2, "criSocket", in->cri_socket);
         taints(b, 2, in);
         extra_args(b, 2, "kubeletExtraArgs", &in->kubelet_args, in->v1beta4);
+        /* k8s.io/system-validators fails the check on cgroup v1 for a kubelet of 1.35 or
+         * later, whatever the kubelet is told: it asks for the check to be skipped. */
+        if (in->skip_system_check)
+                kb_printf(b, "  ignorePreflightErrors:\n  - SystemVerification\n");
 }
 
 static void volume(struct kbuf *b, const char *name, const char *path, int read_only,
@@ -194,7 +198,7 @@ static void cluster_configuration(struct kbuf *b, const struct kadm_input *in)
         }
 }
 
-void kadm_render_kubeadm(const struct kadm_input *in, struct kbuf *b)
+void kadm_render_kubeadm(const struct kadm_input *in, const char *cert_key, struct kbuf *b)
 {
         kb_printf(b, "# Written by pharos (kubeadm plugin); changes are overwritten.\n");
         kb_printf(b, "apiVersion: %s\nkind: InitConfiguration\n", api_group(in));
@@ -202,11 +206,16 @@ void kadm_render_kubeadm(const struct kadm_input *in, struct kbuf *b)
         key_quoted(b, 2, "advertiseAddress", in->advertise_address);
         kb_printf(b, "  bindPort: %d\n", KADM_API_PORT);
         node_registration(b, in);
+        /* kubeadm refuses --certificate-key next to --config: the key is read from here. */
+        if (cert_key)
+                key_quoted(b, 0, "certificateKey", cert_key);
         kb_printf(b, "---\n");
         cluster_configuration(b, in);
         kb_printf(b,
                   "---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n");
         kb_printf(b, "cgroupDriver: systemd\n");
+        if (in->allow_cgroup_v1)
+                kb_printf(b, "failCgroupV1: false\n");
         kb_printf(b, "readOnlyPort: %d\n", in->read_only_port ? 10255 : 0);
         kb_printf(b, "cpuCFSQuota: %s\n", in->cpu_cfs_quota ? "true" : "false");
         if (in->cpu_cfs_quota_period)

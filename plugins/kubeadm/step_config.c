@@ -60,7 +60,7 @@ static int render_all(struct kadm_state *st, struct pharos_step_ctx *ctx, struct
         struct kadm_input in;
         if (kadm_input_for(st, ctx, &in) < 0)
                 return -1;
-        kadm_render_kubeadm(&in, add(fs, KADM_CONFIG));
+        kadm_render_kubeadm(&in, NULL, add(fs, KADM_CONFIG));
         pthread_mutex_lock(&st->mu);
         if (st->enc_key[0])
                 kadm_render_encryption(st->enc_key, add(fs, KADM_ENCRYPTION));

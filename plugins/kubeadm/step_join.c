@@ -8,6 +8,8 @@
 /* The join configuration holds the token: it goes over stdin into a root-only
  * file and is removed by the command that uses it. */
 #define KADM_JOIN_FILE KADM_DIR "/join.yaml"
+/* kubeadm.yaml with the certificate key, for kubeadm_keyed(). */
+#define KADM_KEYED_FILE KADM_DIR "/kubeadm-keyed.yaml"
 
 static void set_status(struct kadm_state *st, long idx, enum kadm_host_status s)
 {
@@ -95,6 +97,51 @@ static int init_applies(struct pharos_step_ctx *ctx, void *state)
         return !has;
 }
 
+/*
+ * Runs `kubeadm ARGS --config FILE` where FILE is the step host's kubeadm.yaml with
+ * certificateKey set: kubeadm refuses --certificate-key next to --config, and a key
+ * on a command line shows in /proc and in sudo's log. The copy is root-only and
+ * removed by the command that reads it. prefix: words put before kubeadm (proxy).
+ */
+static int kubeadm_keyed(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *key,
+                         const char *prefix, const char *args)
+{
+        struct kadm_input in;
+        if (kadm_input_for(st, ctx, &in) < 0)
+                return -1;
+        struct kbuf b = {0};
+        kadm_render_kubeadm(&in, key, &b);
+        kadm_input_free(&in);
+        int rc = b.oom ? -1 : 0;
+        if (rc < 0)
+                st->host->step_fail(ctx, "out of memory");
+        if (rc == 0)
+                rc = st->host->step_upload(ctx, KADM_KEYED_FILE, b.p, b.len, 0600, NULL);
+        if (b.p)
+                memset(b.p, 0, b.len);
+        kb_free(&b);
+        if (rc < 0)
+                return -1;
+        struct kbuf cmd = {0};
+        kb_printf(&cmd,
+                  "rc=0; %skubeadm %s --config " KADM_KEYED_FILE " || rc=$?; rm -f " KADM_KEYED_FILE
+                  "; exit $rc",
+                  prefix, args);
+        if (cmd.oom) {
+                kb_free(&cmd);
+                st->host->step_fail(ctx, "out of memory");
+                return -1;
+        }
+        /* A proxy URL may carry credentials: then the command is not shown. The output
+         * holds the bootstrap token (kubeadm prints the join command). */
+        rc = st->host->step_exec(ctx, cmd.p,
+                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET |
+                                         (*prefix ? PHAROS_EXEC_SECRET : 0),
+                                 NULL);
+        kb_free(&cmd);
+        return rc;
+}
+
 static int init_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
@@ -103,30 +150,17 @@ static int init_run(struct pharos_step_ctx *ctx, void *state)
                 st->host->step_fail(ctx, "cannot read random bytes for the certificate key");
                 return -1;
         }
-        if (reset_leftovers(st, ctx) < 0) {
-                memset(key, 0, sizeof(key));
-                return -1;
-        }
-        struct kbuf cmd = {0};
-        int rc = kadm_kubelet_proxy(st, ctx);
+        struct kbuf proxy = {0};
+        int rc = reset_leftovers(st, ctx);
         if (rc == 0)
-                rc = kadm_proxy_prefix(st, ctx, &cmd);
-        kb_printf(&cmd,
-                  "kubeadm init --config " KADM_CONFIG " --upload-certs --certificate-key %s "
-                  "--skip-token-print --skip-certificate-key-print",
-                  key);
-        if (rc == 0 && cmd.oom) {
-                st->host->step_fail(ctx, "out of memory");
-                rc = -1;
-        }
+                rc = kadm_kubelet_proxy(st, ctx);
         if (rc == 0)
-                rc = st->host->step_exec(ctx, cmd.p,
-                                         PHAROS_EXEC_SUDO | PHAROS_EXEC_SECRET | PHAROS_EXEC_CHECK |
-                                                 PHAROS_EXEC_QUIET,
-                                         NULL);
-        if (cmd.p)
-                memset(cmd.p, 0, cmd.len);
-        kb_free(&cmd);
+                rc = kadm_proxy_prefix(st, ctx, &proxy);
+        if (rc == 0)
+                rc = kubeadm_keyed(st, ctx, key, proxy.p ? proxy.p : "",
+                                   "init --upload-certs --skip-token-print "
+                                   "--skip-certificate-key-print");
+        kb_free(&proxy);
         if (rc < 0) {
                 memset(key, 0, sizeof(key));
                 return -1;
@@ -197,17 +231,15 @@ static int make_join(struct kadm_state *st, struct pharos_step_ctx *ctx, int con
                 st->host->step_changed(ctx, "created a bootstrap token");
         }
         if (control_plane && !have_key) {
-                char key[80], cmd[256];
+                char key[80];
                 if (kadm_random_hex(32, key, sizeof(key)) < 0) {
                         st->host->step_fail(ctx,
                                             "cannot read random bytes for the certificate key");
                         return -1;
                 }
-                snprintf(cmd, sizeof(cmd),
-                         "kubeadm init phase upload-certs --upload-certs --certificate-key %s",
-                         key);
-                int rc = st->host->step_exec(ctx, cmd, secret, NULL);
-                memset(cmd, 0, sizeof(cmd));
+                int rc = kubeadm_keyed(st, ctx, key, "",
+                                       "init phase upload-certs --upload-certs "
+                                       "--skip-certificate-key-print");
                 if (rc < 0) {
                         memset(key, 0, sizeof(key));
                         return -1;

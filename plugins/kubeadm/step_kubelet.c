@@ -20,7 +20,7 @@ static int kubelet_sum(struct kadm_state *st, struct pharos_step_ctx *ctx, char 
         if (kadm_input_for(st, ctx, &in) < 0)
                 return -1;
         struct kbuf b = {0};
-        kadm_render_kubeadm(&in, &b);
+        kadm_render_kubeadm(&in, NULL, &b);
         kadm_input_free(&in);
         if (b.oom) {
                 kb_free(&b);

@@ -62,7 +62,7 @@ void os_supported_list(const struct os_family *fam, char *buf, size_t n);
 /* 1 for the CPU architectures Kubernetes packages exist for (uname -m). */
 int os_arch_supported(const char *arch);
 
-/* "1.34" from "1.34.2"; -1 when version is not MAJOR.MINOR.PATCH. */
+/* "1.37" from "1.37.2"; -1 when version is not MAJOR.MINOR.PATCH. */
 int os_kube_minor(const char *version, char *out, size_t n);
 
 /* A package repository file the kube-repo step keeps on a host. */

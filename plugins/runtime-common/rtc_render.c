@@ -147,11 +147,15 @@ void rtc_render_proxy_dropin(struct rtc_buf *b, const char *http_proxy, const ch
 
 void rtc_pause_image(const char *repo, const char *kube_version, char *out, size_t n)
 {
-        /* kubeadm's PauseVersion per minor (cmd/kubeadm/app/constants). */
-        int major = 1, minor = 34;
+        /* kubeadm's PauseVersion per minor (cmd/kubeadm/app/constants/constants.go of
+         * v1.30.14, v1.31.14, v1.33.6, v1.34.2, v1.35.4, v1.36.3, v1.37.2). */
+        int major = 1, minor = 37;
         if (kube_version)
                 sscanf(kube_version[0] == 'v' ? kube_version + 1 : kube_version, "%d.%d", &major,
                        &minor);
-        const char *tag = minor >= 34 ? "3.10.1" : minor >= 31 ? "3.10" : "3.9";
+        const char *tag = minor >= 36   ? "3.10.2"
+                          : minor >= 34 ? "3.10.1"
+                          : minor >= 31 ? "3.10"
+                                        : "3.9";
         snprintf(out, n, "%s/pause:%s", repo && *repo ? repo : "registry.k8s.io", tag);
 }

@@ -15,7 +15,7 @@ void crio_render_conf(struct rtc_buf *b, const char *pause_image);
 /* containers-registries.conf(5) entries marking registries insecure; empty for none. */
 void crio_render_registries(struct rtc_buf *b, const struct rtc_registry *regs, size_t n);
 
-/* "v1.34" (CRI-O's minor follows Kubernetes') from "1.34.2"; -1 if not a version. */
+/* "v1.37" (CRI-O's minor follows Kubernetes') from "1.37.2"; -1 if not a version. */
 int crio_minor(const char *kube_version, char *out, size_t n);
 
 #endif

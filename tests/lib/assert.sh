@@ -41,6 +41,14 @@ expect_contains() {
         esac
 }
 
+# expect_not_contains HAYSTACK NEEDLE WHAT
+expect_not_contains() {
+        checks=$((checks + 1))
+        case "$1" in
+        *"$2"*) fail "$3: [$2] found" ;;
+        esac
+}
+
 finish() {
         echo "$((checks - failures)) passed, $failures failed"
         [ "$failures" -eq 0 ]

@@ -75,10 +75,10 @@ static void kube_minor(void **state)
 {
         (void)state;
         char m[16];
-        assert_int_equal(os_kube_minor("1.34.2", m, sizeof(m)), 0);
-        assert_string_equal(m, "1.34");
-        assert_int_equal(os_kube_minor("1.34", m, sizeof(m)), -1);
-        assert_int_equal(os_kube_minor("1.34.2x", m, sizeof(m)), -1);
+        assert_int_equal(os_kube_minor("1.37.2", m, sizeof(m)), 0);
+        assert_string_equal(m, "1.37");
+        assert_int_equal(os_kube_minor("1.37", m, sizeof(m)), -1);
+        assert_int_equal(os_kube_minor("1.37.2x", m, sizeof(m)), -1);
         assert_int_equal(os_kube_minor(NULL, m, sizeof(m)), -1);
 }
 
@@ -96,16 +96,16 @@ static void default_repos(void **state)
                 "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] "
                 "https://pkgs.k8s.io/core:/stable:/v1.33/deb/ /");
         os_repo_free(&r);
-        assert_int_equal(os_default_repo(OS_PKG_DNF, "1.34", &r), 0);
+        assert_int_equal(os_default_repo(OS_PKG_DNF, "1.37", &r), 0);
         assert_string_equal(r.file, "/etc/yum.repos.d/kubernetes.repo");
         assert_string_equal(r.key_url, "");
         assert_string_equal(r.contents,
                             "[kubernetes]\n"
                             "name=Kubernetes\n"
-                            "baseurl=https://pkgs.k8s.io/core:/stable:/v1.34/rpm/\n"
+                            "baseurl=https://pkgs.k8s.io/core:/stable:/v1.37/rpm/\n"
                             "enabled=1\n"
                             "gpgcheck=1\n"
-                            "gpgkey=https://pkgs.k8s.io/core:/stable:/v1.34/rpm/repodata/"
+                            "gpgkey=https://pkgs.k8s.io/core:/stable:/v1.37/rpm/repodata/"
                             "repomd.xml.key\n"
                             "exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni");
         os_repo_free(&r);
@@ -153,10 +153,10 @@ static void apt_pin(void **state)
 {
         (void)state;
         char pin[128];
-        assert_int_equal(os_apt_pin("1.34.2", pin, sizeof(pin)), 0);
-        assert_string_equal(pin, "Package: kubelet kubeadm kubectl\nPin: version 1.34.2-*\n"
+        assert_int_equal(os_apt_pin("1.37.2", pin, sizeof(pin)), 0);
+        assert_string_equal(pin, "Package: kubelet kubeadm kubectl\nPin: version 1.37.2-*\n"
                                  "Pin-Priority: 1001");
-        assert_int_equal(os_apt_pin("1.34.2", pin, 10), -1);
+        assert_int_equal(os_apt_pin("1.37.2", pin, 10), -1);
 }
 
 static void environment(void **state)

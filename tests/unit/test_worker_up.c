@@ -102,7 +102,7 @@ static void control_plane_proxy(void **s)
         assert_int_equal(parse(&a, &err, "--control-plane-proxy", "-e", "HTTPS_PROXY=http://p:3128",
                                JOIN, "10.0.0.1", NULL),
                          0);
-        char *text = wu_config_text(&a, "1.34.2", "10.0.0.9", "ops");
+        char *text = wu_config_text(&a, "1.37.2", "10.0.0.9", "ops");
         char msg[128];
         yajl_val doc = json_parse(text, msg, sizeof(msg));
         assert_non_null(doc);
@@ -151,7 +151,7 @@ static void config_of_one_local_worker(void **s)
                                "--insecure-registry", "reg:5000", JOIN, "10.0.0.1", "10.0.0.2:6443",
                                NULL),
                          0);
-        char *text = wu_config_text(&a, "1.34.2", "10.0.0.9", "ops");
+        char *text = wu_config_text(&a, "1.37.2", "10.0.0.9", "ops");
         assert_non_null(text);
         char msg[128];
         yajl_val doc = json_parse(text, msg, sizeof(msg));
@@ -174,7 +174,7 @@ static void config_of_one_local_worker(void **s)
         assert_string_equal(json_get_str(taints->u.array.values[1], "value"), "yes");
         assert_string_equal(json_get_str(hosts->u.array.values[1], "role"), "master");
         assert_string_equal(json_get_str(hosts->u.array.values[2], "address"), "10.0.0.2");
-        assert_string_equal(json_get_str(doc, "kubernetes.version"), "1.34.2");
+        assert_string_equal(json_get_str(doc, "kubernetes.version"), "1.37.2");
         yajl_val args = json_get(doc, "kubelet.extra_args");
         assert_int_equal(args->u.array.len, 1);
         assert_string_equal(YAJL_GET_STRING(args->u.array.values[0]),

@@ -28,7 +28,7 @@ if [ "$(cat "$pin_file" 2>/dev/null || true)" != "$pin" ]; then
         fi
 fi
 
-# One query for all three: "kubelet 1.34.2-1.1" per installed package.
+# One query for all three: "kubelet 1.37.2-1.1" per installed package.
 # shellcheck disable=SC2086 # one word per package
 versions=$(dpkg-query -W -f='${Package} ${Version}\n' $packages 2>/dev/null || true)
 outdated=""

@@ -16,7 +16,7 @@ need() {
         [ "$mode" = apply ]
 }
 
-# One query for all three: "kubelet 1.34.2" per installed package.
+# One query for all three: "kubelet 1.37.2" per installed package.
 # shellcheck disable=SC2086 # one word per package
 versions=$(rpm -q --qf '%{NAME} %{VERSION}\n' $packages 2>/dev/null || true)
 outdated=""

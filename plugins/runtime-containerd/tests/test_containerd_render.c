@@ -108,6 +108,12 @@ static void pause_image_follows_kubeadm(void **state)
 {
         (void)state;
         char img[200];
+        rtc_pause_image(NULL, "1.37.2", img, sizeof(img));
+        assert_string_equal(img, "registry.k8s.io/pause:3.10.2");
+        rtc_pause_image(NULL, "1.36.3", img, sizeof(img));
+        assert_string_equal(img, "registry.k8s.io/pause:3.10.2");
+        rtc_pause_image(NULL, "1.35.4", img, sizeof(img));
+        assert_string_equal(img, "registry.k8s.io/pause:3.10.1");
         rtc_pause_image(NULL, "1.34.2", img, sizeof(img));
         assert_string_equal(img, "registry.k8s.io/pause:3.10.1");
         rtc_pause_image("my.reg/k8s", "v1.31.0", img, sizeof(img));

@@ -1,5 +1,5 @@
 #!/bin/sh
-# CRI-O's package repository for one minor (MINOR, e.g. v1.34, following the
+# CRI-O's package repository for one minor (MINOR, e.g. v1.37, following the
 # Kubernetes minor), set up as https://github.com/cri-o/packaging describes.
 # MODE=check prints "todo: WHY"; MODE=apply prints "changed: WHAT".
 set -eu

@@ -49,8 +49,8 @@ static void minor_follows_kubernetes(void **state)
 {
         (void)state;
         char m[16];
-        assert_int_equal(crio_minor("1.34.2", m, sizeof(m)), 0);
-        assert_string_equal(m, "v1.34");
+        assert_int_equal(crio_minor("1.37.2", m, sizeof(m)), 0);
+        assert_string_equal(m, "v1.37");
         assert_int_equal(crio_minor("v1.31.0", m, sizeof(m)), 0);
         assert_string_equal(m, "v1.31");
         assert_int_equal(crio_minor("latest", m, sizeof(m)), -1);

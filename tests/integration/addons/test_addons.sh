@@ -9,7 +9,7 @@
 # `pharos reset` removing host-upgrades' timer.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
-version=1.34.2
+version=1.37.2
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/assert.sh
 . "$here/../../lib/assert.sh"

@@ -118,6 +118,37 @@ done
 expect_eq "$leaks" "0" "no secret in the output"
 run on "$w" test -e /etc/kubernetes/pharos/join.yaml
 expect_rc 1 "join configuration removed after the join"
+# kubeadm refuses --certificate-key next to --config: the key went in a file, removed after use,
+# and never on a command line (the emulators' journal records every kubeadm argv).
+run on 1 test -e /etc/kubernetes/pharos/kubeadm-keyed.yaml
+expect_rc 1 "keyed kubeadm configuration removed after init"
+argvs=$(for ((i = 1; i <= n; i++)); do
+        on "$i" cat /var/log/pharos-testbed/journal.jsonl | jq -c 'select(.tool == "kubeadm") | .argv'
+done)
+expect_not_contains "$argvs" '"--certificate-key' "no certificate key on a kubeadm command line"
+expect_contains "$argvs" '["kubeadm","init","--upload-certs","--skip-token-print","--skip-certificate-key-print","--config","/etc/kubernetes/pharos/kubeadm-keyed.yaml"]' \
+        "init reads the key from the file"
+# What pharos writes is what kubeadm's own strict check accepts.
+run on 1 kubeadm config validate --config /etc/kubernetes/pharos/kubeadm.yaml
+expect_rc 0 "kubeadm config validate accepts kubeadm.yaml"
+
+# cgroup v1 hosts (the hosts have this machine's /sys/fs/cgroup): from 1.35 on the kubelet
+# is told to run there and kubeadm to skip SystemVerification, and the user is told once.
+kubelet_cfg=$(on 1 cat /var/lib/kubelet/config.yaml)
+if [[ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]]; then
+        expect_eq "$(grep -c 'cgroup v1 on' <<<"$first_out$first_err")" "1" "one cgroup v1 warning"
+        if [[ "$(printf '%s\n' "$version" 1.35.0 | sort -V | head -1)" == 1.35.0 ]]; then
+                expect_contains "$kubelet_cfg" "failCgroupV1: false" "the kubelet may run on cgroup v1"
+                expect_contains "$(on 1 cat /etc/kubernetes/pharos/kubeadm.yaml)" \
+                        "ignorePreflightErrors:
+  - SystemVerification" "kubeadm skips SystemVerification"
+        else
+                expect_not_contains "$kubelet_cfg" "failCgroupV1" "nothing to allow before 1.35"
+        fi
+else
+        expect_not_contains "$first_out$first_err" "cgroup v1" "no cgroup v1 warning on cgroup v2"
+        expect_not_contains "$kubelet_cfg" "failCgroupV1" "nothing to allow on cgroup v2"
+fi
 
 journal_changes() {
         local total=0 c

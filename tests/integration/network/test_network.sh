@@ -29,7 +29,7 @@ addr() { jq -r ".hosts[$1].address" "$dir/tb/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir/tb" --host "host-$1" -- "${@:2}"; }
 pids=()
 for i in 1 2; do
-        on "$i" sh -s 1.34 "$(addr $((i - 1)))" <"$here/../kubeadm/prepare_host.sh" &
+        on "$i" sh -s 1.37 "$(addr $((i - 1)))" <"$here/../kubeadm/prepare_host.sh" &
         pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
@@ -37,7 +37,7 @@ for p in "${pids[@]}"; do wait "$p"; done
 cfg=$dir/cluster.yml
 write_cfg() { # NETWORK-YAML (indented under network:)
         cat "$dir/tb/cluster.yml"
-        printf 'kubernetes:\n  version: 1.34.2\nnetwork:\n%s\n' "$1"
+        printf 'kubernetes:\n  version: 1.37.2\nnetwork:\n%s\n' "$1"
 }
 calico() { # IPIP_MODE [POD_CIDR]
         write_cfg "  provider: calico
@@ -208,7 +208,7 @@ cm=$(api /api/v1/namespaces/kube-system/configmaps/my-net-config)
 expect_eq "$(jq -r '.data | [.pods, .services, .master, .mode, .script] | join(" ")' <<<"$cm")" \
         "10.32.0.0/12 10.96.0.0/12 $(addr 0) vxlan echo \${HOME}" "variables filled in"
 expect_eq "$(api /apis/apps/v1/namespaces/kube-system/daemonsets/my-net-agent | jq -r '.spec.template.spec.containers[0].image')" \
-        "example.com/my-net/agent:1.34.2" "kube_version filled in"
+        "example.com/my-net/agent:1.37.2" "kube_version filled in"
 expect_eq "$(objects calico)" "$before" "calico stack left alone"
 up
 expect_rc 0 "custom re-run"

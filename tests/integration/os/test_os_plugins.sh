@@ -23,9 +23,9 @@ mkdir "$dir/plugins"
 cp "$PLUGINS"/os-ubuntu.so "$PLUGINS"/os-debian.so "$PLUGINS"/os-el.so "$dir/plugins/"
 "$TESTBED" start --hosts 3 --dir "$dir" --os ubuntu-24.04,debian-12,rocky-9 >/dev/null
 
-# First the previous minor, then the default (1.34.2): host-1 through the
+# First the previous minor, then the default (1.37.2): host-1 through the
 # default repository, the others through their own.
-version=1.33.6
+version=1.36.3
 journal=/var/log/pharos-testbed/journal.jsonl
 
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
@@ -74,7 +74,7 @@ for h in host-1 host-2; do
                 "$version $version $version " "kube packages at $version on $h"
         expect_eq "$(on "$h" 'apt-mark showhold | sort | tr "\n" " "')" "kubeadm kubectl kubelet " "held on $h"
         expect_contains "$(on "$h" 'cat /etc/apt/sources.list.d/kubernetes.list')" \
-                "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.33/deb/ /" \
+                "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.36/deb/ /" \
                 "pkgs.k8s.io source on $h"
         expect_eq "$(on "$h" 'test -s /etc/apt/keyrings/kubernetes-apt-keyring.gpg && echo yes')" yes "keyring on $h"
         expect_eq "$(on "$h" 'dpkg-query -W -f="\${db:Status-Abbrev}" conntrack socat')" "ii ii " "essentials on $h"
@@ -114,17 +114,17 @@ done
 # default repository on host-1.
 mirror_deb='    repositories:
       - name: k8s-mirror
-        contents: "deb [signed-by=/etc/apt/keyrings/k8s-mirror.gpg] https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /"
-        key_url: https://pkgs.k8s.io/core:/stable:/v1.34/deb/Release.key'
+        contents: "deb [signed-by=/etc/apt/keyrings/k8s-mirror.gpg] https://pkgs.k8s.io/core:/stable:/v1.37/deb/ /"
+        key_url: https://pkgs.k8s.io/core:/stable:/v1.37/deb/Release.key'
 mirror_rpm='    repositories:
       - name: k8s-mirror
         contents: |
           [k8s-mirror]
           name=Kubernetes mirror
-          baseurl=https://pkgs.k8s.io/core:/stable:/v1.34/rpm/
+          baseurl=https://pkgs.k8s.io/core:/stable:/v1.37/rpm/
           enabled=1
           gpgcheck=1
-          gpgkey=https://pkgs.k8s.io/core:/stable:/v1.34/rpm/repodata/repomd.xml.key
+          gpgkey=https://pkgs.k8s.io/core:/stable:/v1.37/rpm/repodata/repomd.xml.key
           exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni'
 {
         echo "hosts:"
@@ -136,11 +136,11 @@ up "$dir/mirror.yml"
 expect_rc 0 "up with repositories"
 for h in host-1 host-2; do
         expect_eq "$(on "$h" "dpkg-query -W -f='\${Version}\n' kubelet kubeadm kubectl | sed 's/-[^-]*\$//' | tr '\n' ' '")" \
-                "1.34.2 1.34.2 1.34.2 " "upgraded on $h"
+                "1.37.2 1.37.2 1.37.2 " "upgraded on $h"
         expect_eq "$(on "$h" 'apt-mark showhold | sort | tr "\n" " "')" "kubeadm kubectl kubelet " "still held on $h"
 done
-expect_eq "$(on host-3 "rpm -q --qf '%{VERSION} ' kubelet kubeadm kubectl")" "1.34.2 1.34.2 1.34.2 " "upgraded on host-3"
-expect_contains "$(on host-1 'cat /etc/apt/sources.list.d/kubernetes.list')" "https://pkgs.k8s.io/core:/stable:/v1.34/deb/ /" \
+expect_eq "$(on host-3 "rpm -q --qf '%{VERSION} ' kubelet kubeadm kubectl")" "1.37.2 1.37.2 1.37.2 " "upgraded on host-3"
+expect_contains "$(on host-1 'cat /etc/apt/sources.list.d/kubernetes.list')" "https://pkgs.k8s.io/core:/stable:/v1.37/deb/ /" \
         "default source follows the minor on host-1"
 expect_eq "$(on host-2 'ls /etc/apt/sources.list.d/ | grep -E "kubernetes|k8s" | tr "\n" " "')" "k8s-mirror.list " "default source replaced on host-2"
 expect_eq "$(on host-2 'test -s /etc/apt/keyrings/k8s-mirror.gpg && echo yes')" yes "mirror keyring on host-2"

@@ -33,7 +33,7 @@ expect_eq "$(steps 0)" "runtime-containerd.configure runtime-containerd.install 
 expect_eq "$(steps 1)" "runtime-docker.configure runtime-docker.install " "docker host"
 expect_eq "$(steps 2)" "runtime-crio.configure runtime-crio.install " "crio host"
 expect_eq "$(reason runtime-docker.install)" "Docker's apt repository is not configured" "docker on Ubuntu"
-expect_eq "$(reason runtime-crio.install)" "the CRI-O v1.34 dnf repository is not configured" "CRI-O for the Kubernetes minor"
+expect_eq "$(reason runtime-crio.install)" "the CRI-O v1.37 dnf repository is not configured" "CRI-O for the Kubernetes minor"
 expect_eq "$(reason runtime-docker.configure)" "/etc/docker/daemon.json is not as configured" "docker configure"
 expect_eq "$(reason runtime-crio.configure)" "/etc/crio/crio.conf.d/10-pharos.conf is not as configured" "crio configure"
 for h in host-1 host-2 host-3; do

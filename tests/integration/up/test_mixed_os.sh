@@ -54,7 +54,7 @@ expect_eq "$(on "$dir/tb" host-4 systemctl is-active docker.service cri-docker.s
         sort -u)" "active" "Docker and cri-dockerd run"
 expect_eq "$(on "$dir/tb" host-4 rpm -q --qf '%{VERSION}' docker-ce)" "28.5.1" "docker-ce pinned (dnf)"
 # shellcheck disable=SC2016 # dpkg-query's format
-expect_eq "$(on "$dir/tb" host-5 dpkg-query -W -f '${Version}' cri-o)" "1.34.1-1.1" "cri-o for the minor (apt)"
+expect_eq "$(on "$dir/tb" host-5 dpkg-query -W -f '${Version}' cri-o)" "1.37.0-1.1" "cri-o for the minor (apt)"
 pki=/etc/kubernetes/pki/etcd
 members=$(on "$dir/tb" host-1 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/healthcheck-client.crt" \
         --key "$pki/healthcheck-client.key" -X POST -d '{}' \

@@ -24,7 +24,7 @@ static const char *const shape = "# Written by pharos (kubeadm plugin); changes 
                                  "---\n"
                                  "apiVersion: kubeadm.k8s.io/v1beta4\n"
                                  "kind: ClusterConfiguration\n"
-                                 "kubernetesVersion: \"v1.34.2\"\n"
+                                 "kubernetesVersion: \"v1.37.2\"\n"
                                  "controlPlaneEndpoint: \"%s\"\n"
                                  "networking:\n"
                                  "  podSubnet: \"10.32.0.0/12\"\n"

@@ -17,6 +17,9 @@
 
 static const struct pharos_config_node *tree;
 
+/* A certificate key as kubeadm wants it: 32 bytes, hex. */
+#define KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
 static const struct pharos_config_node *root_of(struct pharos_plugin *self)
 {
         (void)self;
@@ -106,7 +109,7 @@ static char *render(const char *version, size_t i, struct kadm_input *in)
         assert_int_equal(
                 kadm_input_fill(&fake_host, tree, host_at(i), "Node-1", in, why, sizeof(why)), 0);
         struct kbuf b = {0};
-        kadm_render_kubeadm(in, &b);
+        kadm_render_kubeadm(in, NULL, &b);
         assert_false(b.oom);
         kadm_input_free(in);
         cfg_free(cfg);
@@ -114,8 +117,9 @@ static char *render(const char *version, size_t i, struct kadm_input *in)
         return b.p;
 }
 
-/* Runs the emulator's strict decoder (kubeadm's field and kind checks) on text. */
-static void validate(const char *text)
+/* Runs the emulator's `kubeadm config validate` (kubeadm's field, kind and value checks) on
+ * text as the kubeadm of `version` does; returns its exit status. */
+static int validate_status(const char *text, const char *version)
 {
         char path[] = "/tmp/kadm-render-XXXXXX";
         int fd = mkstemp(path);
@@ -126,12 +130,19 @@ static void validate(const char *text)
         snprintf(cmd, sizeof(cmd),
                  "python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
                  "from pharos_emu import kubeadm_config as k; "
-                 "k.validate(open(sys.argv[2]).read(), strict=True)' '%s' '%s'",
-                 EMULATORS_DIR, path);
+                 "k.validate(open(sys.argv[2]).read(), strict=True, version=sys.argv[3])' "
+                 "'%s' '%s' '%s'",
+                 EMULATORS_DIR, path, version);
         int rc = system(cmd);
+        unlink(path);
+        return rc;
+}
+
+static void validate(const char *text, const char *version)
+{
+        int rc = validate_status(text, version);
         if (rc != 0)
                 fprintf(stderr, "rejected:\n%s\n", text);
-        unlink(path);
         assert_int_equal(rc, 0);
 }
 
@@ -169,7 +180,7 @@ static void test_v1beta4_every_option(void **unused)
         (void)unused;
         struct kadm_input in;
         char *t = render("1.31.0", 0, &in);
-        validate(t);
+        validate(t, "1.31.0");
         assert_non_null(strstr(t, "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration"));
         expect_yaml(t, "InitConfiguration", "d[\"localAPIEndpoint\"]",
                     "{\"advertiseAddress\": \"10.0.0.1\", \"bindPort\": 6443}");
@@ -241,7 +252,7 @@ static void test_v1beta3_maps(void **unused)
         (void)unused;
         struct kadm_input in;
         char *t = render("1.30.14", 1, &in);
-        validate(t);
+        validate(t, "1.30.14");
         assert_non_null(strstr(t, "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration"));
         expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"kubeletExtraArgs\"]",
                     "{\"cloud-provider\": \"external\", \"max-pods\": \"200\", "
@@ -266,8 +277,8 @@ static void test_defaults(void **unused)
         assert_int_equal(
                 kadm_input_fill(&fake_host, tree, host_at(1), "w-1", &in, why, sizeof(why)), 0);
         struct kbuf b = {0};
-        kadm_render_kubeadm(&in, &b);
-        validate(b.p);
+        kadm_render_kubeadm(&in, NULL, &b);
+        validate(b.p, "1.37.2");
         expect_yaml(b.p, "ClusterConfiguration", "d[\"controlPlaneEndpoint\"]",
                     "\"192.0.2.7:6443\"");
         expect_yaml(b.p, "ClusterConfiguration", "d[\"networking\"]",
@@ -287,22 +298,126 @@ static void test_defaults(void **unused)
         kb_free(&b);
         /* A join configuration for this worker, with the token quoted. */
         kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff", NULL, &b);
-        validate(b.p);
+        validate(b.p, "1.37.2");
         expect_yaml(b.p, "JoinConfiguration", "d[\"discovery\"][\"bootstrapToken\"]",
                     "{\"apiServerEndpoint\": \"192.0.2.7:6443\", \"caCertHashes\": "
                     "[\"sha256:00ff\"], \"token\": \"abcdef.0123456789abcdef\"}");
         expect_yaml(b.p, "JoinConfiguration", "\"controlPlane\" in d", "false");
         kb_free(&b);
+        kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff", KEY, &b);
+        validate(b.p, "1.37.2");
+        expect_yaml(b.p, "JoinConfiguration", "d[\"controlPlane\"]",
+                    "{\"certificateKey\": \"" KEY "\", \"localAPIEndpoint\": "
+                    "{\"advertiseAddress\": \"192.0.2.8\", \"bindPort\": 6443}}");
+        kb_free(&b);
+        /* kubeadm's ValidateCertificateKey: a hex AES-256 key, 32 bytes. */
         kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff",
                          "00112233", &b);
-        validate(b.p);
-        expect_yaml(b.p, "JoinConfiguration", "d[\"controlPlane\"]",
-                    "{\"certificateKey\": \"00112233\", \"localAPIEndpoint\": "
-                    "{\"advertiseAddress\": \"192.0.2.8\", \"bindPort\": 6443}}");
+        assert_int_not_equal(validate_status(b.p, "1.37.2"), 0);
         kb_free(&b);
         kadm_input_free(&in);
         cfg_free(cfg);
         tree = NULL;
+}
+
+/* kubeadm refuses --certificate-key next to --config: the copy of kubeadm.yaml given
+ * to `kubeadm init` and its upload-certs phase carries the key, the kept one never. */
+static void test_certificate_key_in_the_file(void **unused)
+{
+        (void)unused;
+        struct cluster_config *cfg = load("hosts:\n  - {address: 192.0.2.7, role: master}\n");
+        struct kadm_input in;
+        char why[200];
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(0), "m-1", &in, why, sizeof(why)), 0);
+        struct kbuf b = {0};
+        kadm_render_kubeadm(&in, KEY, &b);
+        validate(b.p, "1.37.2");
+        expect_yaml(b.p, "InitConfiguration", "d[\"certificateKey\"]", "\"" KEY "\"");
+        kb_free(&b);
+        kadm_render_kubeadm(&in, NULL, &b);
+        expect_yaml(b.p, "InitConfiguration", "\"certificateKey\" in d", "false");
+        kb_free(&b);
+        kadm_input_free(&in);
+        cfg_free(cfg);
+        tree = NULL;
+}
+
+/* Renders host i of a two-host cluster.yml (master, worker) at `version` with the
+ * given cgroup facts. */
+static char *render_cgroups(const char *version, size_t i, int node_v1, int any_v1, int worker_up,
+                            int join)
+{
+        char yml[512];
+        snprintf(yml, sizeof(yml),
+                 "hosts:\n  - {address: 192.0.2.7, role: master}\n"
+                 "  - {address: 192.0.2.8, role: worker}\nkubernetes: {version: %s}\n",
+                 version);
+        struct cluster_config *cfg = load(yml);
+        struct kadm_input in;
+        char why[200];
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(i), "n-1", &in, why, sizeof(why)), 0);
+        assert_int_equal(kadm_input_cgroups(&in, node_v1, any_v1, worker_up), 0);
+        struct kbuf b = {0};
+        if (join)
+                kadm_render_join(&in, "192.0.2.7:6443", "abcdef.0123456789abcdef", "sha256:00ff",
+                                 NULL, &b);
+        else
+                kadm_render_kubeadm(&in, NULL, &b);
+        assert_false(b.oom);
+        validate(b.p, version);
+        kadm_input_free(&in);
+        cfg_free(cfg);
+        tree = NULL;
+        return b.p;
+}
+
+/* The kubelet refuses cgroup v1 from 1.35 on unless failCgroupV1 is false, and kubeadm's
+ * SystemVerification fails there: both only where a host has cgroup v1. */
+static void test_cgroup_v1(void **unused)
+{
+        (void)unused;
+        assert_false(kadm_kubelet_fails_cgroup_v1("1.34.2"));
+        assert_true(kadm_kubelet_fails_cgroup_v1("1.35.0"));
+        assert_true(kadm_kubelet_fails_cgroup_v1("1.37.2"));
+        char *t = render_cgroups("1.37.2", 0, 1, 1, 0, 0);
+        expect_yaml(t, "KubeletConfiguration", "d[\"failCgroupV1\"]", "false");
+        expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"ignorePreflightErrors\"]",
+                    "[\"SystemVerification\"]");
+        free(t);
+        /* A cgroup v2 master of a cluster with a cgroup v1 worker: the kubelet configuration
+         * is the cluster's, the preflight check stays. */
+        t = render_cgroups("1.37.2", 0, 0, 1, 0, 0);
+        expect_yaml(t, "KubeletConfiguration", "d[\"failCgroupV1\"]", "false");
+        expect_yaml(t, "InitConfiguration", "\"ignorePreflightErrors\" in d[\"nodeRegistration\"]",
+                    "false");
+        free(t);
+        t = render_cgroups("1.37.2", 0, 0, 0, 0, 0);
+        expect_yaml(t, "KubeletConfiguration", "\"failCgroupV1\" in d", "false");
+        free(t);
+        /* Before 1.35 the kubelet runs there and kubeadm only warns. */
+        t = render_cgroups("1.34.2", 0, 1, 1, 0, 0);
+        expect_yaml(t, "KubeletConfiguration", "\"failCgroupV1\" in d", "false");
+        expect_yaml(t, "InitConfiguration", "\"ignorePreflightErrors\" in d[\"nodeRegistration\"]",
+                    "false");
+        free(t);
+        /* The worker joins: the check is skipped there; in `pharos worker up` its kubelet
+         * is also told, since the cluster's kubelet configuration is not this run's. */
+        t = render_cgroups("1.37.2", 1, 1, 1, 0, 1);
+        expect_yaml(t, "JoinConfiguration", "d[\"nodeRegistration\"][\"ignorePreflightErrors\"]",
+                    "[\"SystemVerification\"]");
+        expect_yaml(t, "JoinConfiguration",
+                    "[a for a in d[\"nodeRegistration\"][\"kubeletExtraArgs\"] "
+                    "if a[\"name\"] == \"fail-cgroupv1\"]",
+                    "[]");
+        free(t);
+        t = render_cgroups("1.37.2", 1, 1, 1, 1, 1);
+        expect_yaml(t, "JoinConfiguration",
+                    "[a for a in d[\"nodeRegistration\"][\"kubeletExtraArgs\"] "
+                    "if a[\"name\"] == \"fail-cgroupv1\"]",
+                    "[{\"name\": \"fail-cgroupv1\", \"value\": \"false\"}]");
+        free(t);
 }
 
 static void test_unknown_runtime_fails(void **unused)
@@ -343,7 +458,7 @@ static void test_versions_and_quoting(void **unused)
         (void)unused;
         assert_false(kadm_is_v1beta4("1.30.14"));
         assert_true(kadm_is_v1beta4("1.31.0"));
-        assert_true(kadm_is_v1beta4("1.34.2"));
+        assert_true(kadm_is_v1beta4("1.37.2"));
         char *q = kadm_shq("it's $HOME");
         assert_string_equal(q, "'it'\\''s $HOME'");
         free(q);
@@ -358,6 +473,8 @@ int main(void)
                 cmocka_unit_test(test_v1beta4_every_option),
                 cmocka_unit_test(test_v1beta3_maps),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_certificate_key_in_the_file),
+                cmocka_unit_test(test_cgroup_v1),
                 cmocka_unit_test(test_unknown_runtime_fails),
                 cmocka_unit_test(test_encryption_key_round_trip),
                 cmocka_unit_test(test_versions_and_quoting),

@@ -51,12 +51,24 @@ class EtcdMembershipTest(unittest.TestCase):
         cp1, cp2 = self.host("cp1", CP1), self.host("cp2", CP2)
         for h in (cp1, cp2):
             h.prepare_kubernetes()
-        cp1.write("/root/kubeadm.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
-                  "controlPlaneEndpoint: %s:6443\n" % CP1)
-        cp1.run("kubeadm init --config /root/kubeadm.yaml", timeout=180)
-        # the certificates are shared later, as pharos does it for masters added to a running cluster
-        up = cp1.run("kubeadm init phase upload-certs --upload-certs").stdout
-        key = re.search(r"Using certificate key:\n([0-9a-f]{64})", up).group(1)
+        # pharos' way: the certificate key in the file (kubeadm refuses --certificate-key next to
+        # --config), neither it nor the token printed
+        first_key = "0123456789abcdef" * 4
+        cp1.write("/root/kubeadm.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+                  "certificateKey: %s\n---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+                  "controlPlaneEndpoint: %s:6443\n" % (first_key, CP1))
+        init = cp1.run("kubeadm init --config /root/kubeadm.yaml --upload-certs --skip-token-print "
+                       "--skip-certificate-key-print", timeout=180)
+        self.assertNotIn(first_key, init.stdout + init.stderr)
+        self.assertIn("--token <value withheld>", init.stdout)
+        self.assertIn("--certificate-key <value withheld>", init.stdout)
+        # the certificates are shared again later, as pharos does it for masters added to a running cluster
+        key = "fedcba9876543210" * 4
+        cp1.write("/root/upload.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+                  "certificateKey: %s\n" % key)
+        up = cp1.run("kubeadm init phase upload-certs --upload-certs --skip-certificate-key-print "
+                     "--config /root/upload.yaml")
+        self.assertNotIn(key, up.stdout + up.stderr)
         cmd = cp1.run("kubeadm token create --print-join-command --certificate-key " + key).stdout
         join = re.match(r"kubeadm join (\S+) --token (\S+) --discovery-token-ca-cert-hash (\S+) --control-plane "
                         r"--certificate-key (\S+)", cmd)
@@ -75,8 +87,10 @@ class EtcdMembershipTest(unittest.TestCase):
         self.assertIn("message authentication failed", bad_key.stderr)
         cp2.run("kubeadm reset -f")
 
-        cp2.run("kubeadm join %s --token %s --discovery-token-ca-cert-hash %s --control-plane --certificate-key %s"
-                % (endpoint, token, ca_hash, key), timeout=180)
+        cp2.write("/root/join.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n"
+                  "  bootstrapToken:\n    apiServerEndpoint: %s\n    token: %s\n    caCertHashes: [%s]\n"
+                  "controlPlane:\n  certificateKey: %s\n" % (endpoint, token, ca_hash, key))
+        cp2.run("kubeadm join --config /root/join.yaml", timeout=180)
         self.assertEqual(self.members(cp1), ["cp1", "cp2"])
         self.assertEqual(self.members(cp2), ["cp1", "cp2"])
         # both API servers serve one cluster from the shared etcd

@@ -1,4 +1,7 @@
-"""kubeadm's configuration checks and preflight, without starting a cluster."""
+"""kubeadm's configuration checks, flag rules and preflight, without starting a cluster.
+
+Expected messages are kubeadm's (v1.37.2 unless a test says otherwise): cmd/kubeadm/app/
+apis/kubeadm/validation/validation.go, app/util/config/{common,initconfiguration}.go."""
 import os
 import shutil
 import unittest
@@ -37,14 +40,18 @@ class KubeadmConfigTest(unittest.TestCase):
     def setUpClass(cls):
         cls.h = FakeHost("cfg", address(23, 1))
         cls.h.prepare_kubernetes()
+        cls.h37 = FakeHost("cfg37", address(23, 3))
+        cls.h37.prepare_kubernetes("1.37")
 
     @classmethod
     def tearDownClass(cls):
         cls.h.cleanup()
+        cls.h37.cleanup()
 
-    def validate(self, text):
-        self.h.write("/root/k.yaml", text)
-        return self.h.run("kubeadm config validate --config /root/k.yaml", check=False)
+    def validate(self, text, h=None):
+        h = h or self.h
+        h.write("/root/k.yaml", text)
+        return h.run("kubeadm config validate --config /root/k.yaml", check=False)
 
     def test_valid_v1beta4_and_v1beta3(self):
         r = self.validate(GOOD)
@@ -59,11 +66,11 @@ class KubeadmConfigTest(unittest.TestCase):
         self.assertIn('error unmarshaling configuration schema.GroupVersionKind{Group:"kubeadm.k8s.io", '
                       'Version:"v1beta4", Kind:"ClusterConfiguration"}: strict decoding error: '
                       'unknown field "networking.podSubnett"', r.stderr)
-        # init refuses the same file before touching the host
-        r = self.h.run("kubeadm init --config /root/k.yaml", check=False)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn('unknown field "networking.podSubnett"', r.stderr)
-        self.assertFalse(os.path.exists(self.h.path("/etc/kubernetes/pki/ca.crt")))
+        # init, join and their phases load the file with strictErrors=false: a warning, the field ignored
+        self.addCleanup(shutil.rmtree, self.h.path("/etc/kubernetes"), True)
+        r = self.h.run("kubeadm init phase control-plane scheduler --config /root/k.yaml")
+        self.assertIn('strict decoding error: unknown field "networking.podSubnett"', r.stderr)
+        self.assertTrue(os.path.exists(self.h.path("/etc/kubernetes/manifests/kube-scheduler.yaml")))
 
     def test_wrong_types(self):
         r = self.validate(GOOD.replace("maxPods: 100", "maxPods: \"100\""))
@@ -79,19 +86,104 @@ class KubeadmConfigTest(unittest.TestCase):
     def test_unknown_kind_and_old_version(self):
         r = self.validate("apiVersion: kubeadm.k8s.io/v1beta4\nkind: MasterConfiguration\n")
         self.assertEqual(r.returncode, 1)
-        self.assertIn('no kind "MasterConfiguration" is registered for version "kubeadm.k8s.io/v1beta4"', r.stderr)
+        self.assertIn('unknown configuration APIs: []schema.GroupVersionKind{schema.GroupVersionKind{'
+                      'Group:"kubeadm.k8s.io", Version:"v1beta4", Kind:"MasterConfiguration"}}', r.stderr)
         r = self.validate("apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n")
         self.assertEqual(r.returncode, 1)
-        self.assertIn('your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta2"', r.stderr)
+        self.assertIn('your configuration file uses an old API spec: "kubeadm.k8s.io/v1beta2" (kind: '
+                      '"ClusterConfiguration"). Please use kubeadm v1.22 instead', r.stderr)
+        # v1beta3 is deprecated from kubeadm 1.31 on and gone in 1.37
+        v1beta3 = "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n"
+        r = self.validate(v1beta3)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('your configuration file uses a deprecated API spec: "kubeadm.k8s.io/v1beta3"', r.stderr)
+        r = self.validate(v1beta3, self.h37)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('old API spec: "kubeadm.k8s.io/v1beta3" (kind: "ClusterConfiguration"). Please use kubeadm '
+                      'v1.36 instead', r.stderr)
+        r = self.validate("apiVersion: kubeadm.k8s.io/v1\nkind: ClusterConfiguration\n", self.h37)
+        self.assertIn('experimental API spec: "kubeadm.k8s.io/v1" (kind: "ClusterConfiguration") is not allowed',
+                      r.stderr)
         r = self.validate(GOOD.replace("mode: ipvs", "mode: userspace"))
         self.assertEqual(r.returncode, 1)
         self.assertIn('KubeProxyConfiguration.Mode: Unsupported value: "userspace"', r.stderr)
 
     def test_config_mixed_with_flags(self):
+        """ValidateMixedArguments: with --config, only isAllowedFlag's flags and skip-*."""
         self.h.write("/root/k.yaml", GOOD)
-        r = self.h.run("kubeadm init --config /root/k.yaml --pod-network-cidr 10.0.0.0/16", check=False)
+        key = "ab" * 32
+        for cmd, bad in (
+                ("init --config /root/k.yaml --pod-network-cidr 10.0.0.0/16", "[pod-network-cidr]"),
+                # the key belongs in InitConfiguration.certificateKey
+                ("init --config /root/k.yaml --upload-certs --skip-token-print --certificate-key " + key,
+                 "[certificate-key]"),
+                ("init --config /root/k.yaml --patches /p --certificate-key " + key, "[certificate-key patches]"),
+                ("init phase upload-certs --config /root/k.yaml --upload-certs --certificate-key " + key,
+                 "[certificate-key]"),
+                ("init phase control-plane apiserver --config /root/k.yaml --kubernetes-version v1.31.0",
+                 "[kubernetes-version]"),
+                # JoinConfiguration.controlPlane holds both
+                ("join --config /root/j.yaml --control-plane --certificate-key " + key,
+                 "[certificate-key control-plane]"),
+                ("token create --config /root/k.yaml --ttl 1h", "[ttl]"),
+                ("reset --config /root/r.yaml --force", "[force]")):
+            r = self.h.run("kubeadm " + cmd, check=False)
+            self.assertEqual(r.returncode, 1, cmd)
+            self.assertIn("can not mix '--config' with arguments %s" % bad, r.stderr, cmd)
+        # what it lets through (the phase then fails for want of a cluster)
+        r = self.h.run("kubeadm init phase upload-certs --config /root/k.yaml --upload-certs "
+                       "--skip-certificate-key-print --kubeconfig /root/none.conf", check=False)
+        self.assertNotIn("can not mix", r.stderr)
+        self.assertIn("/root/none.conf", r.stderr)
+        # a phase has only the flags it inherits from init
+        r = self.h.run("kubeadm init phase upload-certs --pod-network-cidr 10.0.0.0/16", check=False)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("can not mix '--config' with arguments [pod-network-cidr]", r.stderr)
+        self.assertIn("unknown flag: --pod-network-cidr", r.stderr)
+
+    def test_certificate_key(self):
+        """ValidateCertificateKey: hex, constants.CertificateKeySize (32) bytes, in the file or the flag."""
+        for key, why in (("00112233", "invalid certificate key size 4, the key must be an AES key of size 32"),
+                         ("xy" * 32, "certificate key decoding error: encoding/hex: invalid byte: U+0078 'x'"),
+                         ("abc", "certificate key decoding error: encoding/hex: odd length hex string")):
+            r = self.validate("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\ncertificateKey: '%s'\n"
+                              % key)
+            self.assertEqual(r.returncode, 1, key)
+            self.assertIn('certificateKey: Invalid value: "%s": %s' % (key, why), r.stderr)
+        r = self.validate("apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n"
+                          "  bootstrapToken: {apiServerEndpoint: '10.0.0.1:6443', token: abcdef.0123456789abcdef,\n"
+                          "    caCertHashes: ['sha256:00']}\ncontrolPlane:\n  certificateKey: '00112233'\n")
+        self.assertIn('controlPlane.certificateKey: Invalid value: "00112233": invalid certificate key size 4',
+                      r.stderr)
+        r = self.validate("apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\ncertificateKey: %s\n"
+                          % ("AB" * 32))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.h.run("kubeadm init phase upload-certs --upload-certs --certificate-key 00112233", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('certificateKey: Invalid value: "00112233": invalid certificate key size 4', r.stderr)
+
+    def test_values(self):
+        """What ValidateClusterConfiguration and ValidateNodeRegistrationOptions refuse."""
+        for change, why in (
+                (("serviceSubnet: 10.96.0.0/12", "serviceSubnet: 10.0.0.0/8"),
+                 'networking.serviceSubnet: Invalid value: "10.0.0.0/8": specified service subnet is too large; for '
+                 '32-bit addresses, the mask must be >= 12'),
+                (("podSubnet: 10.244.0.0/16", "podSubnet: 10.244.0.0/26"),
+                 'networking.podSubnet: Invalid value: "10.244.0.0/26": the size of pod subnet with mask 26 is '
+                 'smaller than the size of node subnet with mask 24'),
+                (("podSubnet: 10.244.0.0/16", "podSubnet: 10.0.0.0/6"),
+                 'networking.podSubnet: Invalid value: "8.0.0.0/6": pod subnet mask (6) and node-mask (24) '
+                 'difference is greater than 16'),
+                (("  kubeletExtraArgs:", "  name: Node_1\n  kubeletExtraArgs:"),
+                 'nodeRegistration.name: Invalid value: "Node_1": a lowercase RFC 1123 subdomain'),
+                (("  kubeletExtraArgs:", "  criSocket: npipe:////./pipe/x\n  kubeletExtraArgs:"),
+                 'nodeRegistration.criSocket: Invalid value: "npipe:////./pipe/x": only URL scheme "unix" is '
+                 'supported, got "npipe"'),
+                (("networking:", "imageRepository: Mirror/K8s\nnetworking:"),
+                 'imageRepository: Invalid value: "Mirror/K8s": invalid image repository format')):
+            text = GOOD.replace("networking:\n", "networking:\n  serviceSubnet: 10.96.0.0/12\n").replace(*change)
+            r = self.validate(text)
+            self.assertEqual(r.returncode, 1, change)
+            self.assertIn(why, r.stderr)
 
     def test_preflight(self):
         self.h.run("sysctl -w net.ipv4.ip_forward=0")
@@ -112,6 +204,17 @@ class KubeadmConfigTest(unittest.TestCase):
         r = self.h.run("kubeadm init --kubernetes-version v1.33.0", check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("is at least one minor release higher than the kubeadm minor release (33 > 31)", r.stderr)
+
+    def test_images_of_the_minor(self):
+        """DefaultEtcdVersion, CoreDNSVersion and PauseVersion of kubeadm v1.37.2's constants.go."""
+        out = self.h37.run("kubeadm config images list").stdout.split()
+        self.assertIn("registry.k8s.io/kube-apiserver:v1.37.2", out)
+        self.assertIn("registry.k8s.io/etcd:3.7.0-0", out)
+        self.assertIn("registry.k8s.io/coredns/coredns:v1.14.6", out)
+        self.assertIn("registry.k8s.io/pause:3.10.2", out)
+        # images.GetDNSImage: another repository takes "coredns" without the extra path
+        out = self.h37.run("kubeadm config images list --image-repository mirror.example.com/k8s").stdout.split()
+        self.assertIn("mirror.example.com/k8s/coredns:v1.14.6", out)
 
     def test_phases_on_a_running_node(self):
         """What a changed config needs: manifests regenerated, an existing apiserver

@@ -9,11 +9,27 @@ import re
 PKGROOT = "/var/lib/pharos-testbed/pkgroot"
 
 # Latest patch release per Kubernetes minor on pkgs.k8s.io (enough for tests).
-K8S_PATCHES = {"1.28": 15, "1.29": 15, "1.30": 14, "1.31": 14, "1.32": 10, "1.33": 6, "1.34": 2}
+K8S_PATCHES = {"1.28": 15, "1.29": 15, "1.30": 14, "1.31": 14, "1.32": 10, "1.33": 6, "1.34": 2, "1.35": 4,
+               "1.36": 3, "1.37": 2}
 CRI_TOOLS = {"1.28": "1.28.0", "1.29": "1.29.0", "1.30": "1.30.1", "1.31": "1.31.1", "1.32": "1.32.0",
-             "1.33": "1.33.0", "1.34": "1.34.0"}
+             "1.33": "1.33.0", "1.34": "1.34.0", "1.35": "1.35.0", "1.36": "1.36.0", "1.37": "1.37.0"}
 CNI = {"1.28": "1.2.0", "1.29": "1.3.0", "1.30": "1.4.0", "1.31": "1.5.1", "1.32": "1.6.0",
-       "1.33": "1.6.0", "1.34": "1.7.1"}
+       "1.33": "1.6.0", "1.34": "1.7.1", "1.35": "1.7.1", "1.36": "1.7.1", "1.37": "1.10.0"}
+
+# kubeadm's image pins per minor: DefaultEtcdVersion, CoreDNSVersion, PauseVersion in
+# cmd/kubeadm/app/constants/constants.go of k8s.io/kubernetes v1.29.6, v1.30.14, v1.31.14,
+# v1.32.13, v1.33.6, v1.34.2, v1.35.4, v1.36.3 and v1.37.2 (the Go module proxy's copies).
+KUBEADM_IMAGES = {
+    "1.29": {"etcd": "3.5.12-0", "coredns": "v1.11.1", "pause": "3.9"},
+    "1.30": {"etcd": "3.5.15-0", "coredns": "v1.11.3", "pause": "3.9"},
+    "1.31": {"etcd": "3.5.24-0", "coredns": "v1.11.3", "pause": "3.10"},
+    "1.32": {"etcd": "3.5.24-0", "coredns": "v1.11.3", "pause": "3.10"},
+    "1.33": {"etcd": "3.5.24-0", "coredns": "v1.12.0", "pause": "3.10"},
+    "1.34": {"etcd": "3.6.5-0", "coredns": "v1.12.1", "pause": "3.10.1"},
+    "1.35": {"etcd": "3.6.6-0", "coredns": "v1.13.1", "pause": "3.10.1"},
+    "1.36": {"etcd": "3.6.8-0", "coredns": "v1.14.2", "pause": "3.10.2"},
+    "1.37": {"etcd": "3.7.0-0", "coredns": "v1.14.6", "pause": "3.10.2"},
+}
 
 KUBELET_UNIT = """[Unit]
 Description=kubelet: The Kubernetes Node Agent
@@ -209,7 +225,8 @@ def docker_repo(family, distro=None, os_release=None):
 
 
 # Latest patch release per CRI-O minor (it follows the Kubernetes minors).
-CRIO_PATCHES = {"1.28": 4, "1.29": 6, "1.30": 8, "1.31": 6, "1.32": 4, "1.33": 2, "1.34": 1}
+CRIO_PATCHES = {"1.28": 4, "1.29": 6, "1.30": 8, "1.31": 6, "1.32": 4, "1.33": 2, "1.34": 1, "1.35": 2, "1.36": 1,
+                "1.37": 0}
 
 CRIO_UNIT = """[Unit]
 Description=Container Runtime Interface for OCI (CRI-O)

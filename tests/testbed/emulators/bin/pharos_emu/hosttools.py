@@ -1,10 +1,11 @@
-"""modprobe, sysctl, swapoff/swapon, firewall-cmd, hostnamectl, containerd, crictl, ctr."""
+"""modprobe, sysctl, swapoff/swapon, firewall-cmd, hostnamectl, containerd, crictl, ctr; the host's cgroups."""
 import glob
 import json
 import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -161,6 +162,45 @@ def sysctl(journal, argv):
             continue
         print(vals[k] if values_only else "%s = %s" % (k, vals[k]))
     return rc
+
+
+# ---------------- cgroups ----------------
+# The hosts share the machine's /sys/fs/cgroup and report what it really is. Only the
+# emulator tests set PHAROS_TESTBED_CGROUP_FS ("cgroup2fs" or "tmpfs") to try both kinds.
+CGROUP_FS_OVERRIDE = "PHAROS_TESTBED_CGROUP_FS"
+
+
+def kubelet_cgroup_v1():
+    """libcontainer's !IsCgroup2UnifiedMode(), which the kubelet asks: /sys/fs/cgroup is not cgroup2."""
+    fs = os.environ.get(CGROUP_FS_OVERRIDE)
+    if fs is None:
+        fs = subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_output=True,
+                            text=True).stdout.strip()
+    return fs != "cgroup2fs"
+
+
+def validator_cgroup_v1():
+    """k8s.io/system-validators' getUnifiedMountpoint (cgroup_validator_linux.go), which kubeadm's
+    SystemVerification asks: the mount at /sys/fs/cgroup decides, a tmpfs there is v1 when it holds a
+    memory hierarchy; without one, the first cgroup2 mount anywhere means v2."""
+    fs = os.environ.get(CGROUP_FS_OVERRIDE)
+    if fs is not None:
+        return fs != "cgroup2fs"
+    v1 = False
+    with open("/proc/mounts") as f:
+        for line in f:
+            fields = line.split()
+            if "cgroup" not in line or len(fields) < 3:
+                continue
+            if fields[1] == "/sys/fs/cgroup":
+                if fields[2] == "tmpfs":
+                    return os.path.isdir("/sys/fs/cgroup/memory")
+                return fields[2] != "cgroup2"
+            if fields[2] == "cgroup2":
+                return False
+            if fields[2] == "cgroup":
+                v1 = True
+    return v1
 
 
 # ---------------- swap ----------------

@@ -23,7 +23,7 @@ import urllib.request
 
 import yaml
 
-from . import containers, etcd, host, hosttools, kubeadm_config, kubeclient, pkgdb, pki
+from . import catalog, containers, etcd, host, hosttools, kubeadm_config, kubeclient, pkgdb, pki
 
 PKI = "/etc/kubernetes/pki"
 MANIFESTS = "/etc/kubernetes/manifests"
@@ -52,6 +52,15 @@ def kubeadm_version():
 def minor(v):
     parts = v.lstrip("v").split(".")
     return int(parts[0]), int(parts[1])
+
+
+def image_pins():
+    """This kubeadm's etcd, CoreDNS and pause tags (its constants.go)."""
+    m = "%d.%d" % minor(kubeadm_version())
+    pins = catalog.KUBEADM_IMAGES.get(m)
+    if pins is None:
+        raise KubeadmError("the emulator does not know the image pins of kubeadm %s" % m)
+    return pins
 
 
 def duration_seconds(d, default):
@@ -94,20 +103,48 @@ def parse_flags(argv, spec):
     return flags, pos
 
 
-COMMON = {"v": "str", "rootfs": "str", "help": "bool"}
+COMMON = {"v": "str", "vmodule": "str", "rootfs": "str", "help": "bool"}
+
+# validation.isAllowedFlag (cmd/kubeadm/app/apis/kubeadm/validation/validation.go): the
+# only flags ValidateMixedArguments lets init, join, their phases, reset, token create and
+# upgrade take next to --config, besides every skip-* flag.
+CONFIG_MIXABLE = {"config", "ignore-preflight-errors", "dry-run", "kubeconfig", "node-name", "kubeconfig-dir",
+                  "upload-certs", "print-manifest", "allow-missing-template-keys", "output", "show-managed-fields",
+                  "print-join-command", "rootfs", "v", "log-file", "yes"}
 
 
-def load_config(path):
+def check_mix(flags):
+    """ValidateMixedArguments: pflag visits the flags set in lexical order."""
+    if "config" in flags:
+        bad = sorted(k for k in flags if k not in CONFIG_MIXABLE and not k.startswith("skip-") and k != "help")
+        if bad:
+            raise KubeadmError("can not mix '--config' with arguments [%s]" % " ".join(bad))
+
+
+def warn(msg):
+    sys.stderr.write("W%s kubeadm] %s\n" % (time.strftime("%m%d %H:%M:%S"), msg))
+
+
+def load_config(path, strict=False, allow_experimental=False):
+    """The file as init, join and the phases load it (strict: `kubeadm config validate`)."""
     text = host.read(path) if path.startswith("/") else open(path).read() if os.path.exists(path) else None
     if text is None:
         raise KubeadmError('unable to read config from "%s" : open %s: no such file or directory' % (path, path))
     try:
-        by_kind, warnings = kubeadm_config.validate(text, strict=True)
+        by_kind, warnings = kubeadm_config.validate(text, strict=strict, version=kubeadm_version(),
+                                                    allow_experimental=allow_experimental)
     except kubeadm_config.ConfigError as e:
         raise KubeadmError(str(e))
     for w in warnings:
-        sys.stderr.write("W%s kubeadm] %s\n" % (time.strftime("%m%d %H:%M:%S"), w))
+        warn(w)
     return by_kind
+
+
+def check_key(key, path="certificateKey"):
+    """A --certificate-key value goes through the same validation as the file's."""
+    errs = kubeadm_config.certificate_key_errors(key, path)
+    if errs:
+        raise KubeadmError(errs[0])
 
 
 def extra_args(component):
@@ -149,6 +186,24 @@ def preflight(checks, ignore):
                            % "\n".join(errors), "preflight")
 
 
+CGROUP_V1 = ("cgroups v1 support is deprecated and will be removed in a future release. Please migrate to cgroups v2. "
+             "To explicitly enable cgroups v1 support for kubelet v1.35 or newer, you must set the kubelet "
+             "configuration option 'FailCgroupV1' to 'false'. You must also explicitly skip this validation. For "
+             "more information, see https://git.k8s.io/enhancements/keps/sig-node/5573-remove-cgroup-v1")
+
+
+def system_verification(kubelet_version):
+    """SystemVerification's cgroups part (k8s.io/system-validators v1.12.1 CgroupsValidator, which
+    kubeadm 1.37 runs with `kubelet --version`): on cgroup v1 an error for a kubelet of 1.35 or
+    later (isCgroupsV1DisabledInKubelet), a warning before."""
+    if not hosttools.validator_cgroup_v1():
+        return []
+    if minor(kubelet_version) >= (1, 35):
+        say("[preflight] The system verification failed. Printing the output from the verification:")
+        return [("SystemVerification", CGROUP_V1, True)]
+    return [("SystemVerification", CGROUP_V1, False)]
+
+
 def common_checks(node_reg, k8s_version, ports, addr):
     checks = []
     if os.geteuid() != 0:
@@ -171,6 +226,7 @@ def common_checks(node_reg, k8s_version, ports, addr):
         elif minor(k8s_version)[1] - minor(kv)[1] > 3:
             checks.append(("KubeletVersion", "Kubelet version \"%s\" is lower than kubeadm can support. Please upgrade "
                            "kubelet" % kv, True))
+        checks += system_verification(kv)
     from . import systemd
     d = systemd.loaded("kubelet.service")
     if d is not None and systemd.is_enabled("kubelet.service", d) != "enabled":
@@ -269,7 +325,8 @@ def etcd_manifest(name, addr, cluster, initial_cluster, state):
     if state:
         args["initial-cluster-state"] = state
     args.update(extra_args(local))
-    image = "%s/etcd:%s" % (cluster.get("imageRepository") or "registry.k8s.io", local.get("imageTag") or "3.5.15-0")
+    image = "%s/etcd:%s" % (local.get("imageRepository") or cluster.get("imageRepository") or "registry.k8s.io",
+                            local.get("imageTag") or image_pins()["etcd"])
     return static_pod("etcd", "etcd", image, ["etcd"] + ["--%s=%s" % kv for kv in sorted(args.items())],
                       {"kubeadm.kubernetes.io/etcd.advertise-client-urls": "https://%s:2379" % addr},
                       [host_path_volume("etcd-certs", PKI + "/etcd"), host_path_volume("etcd-data", data_dir)])
@@ -366,7 +423,10 @@ def kubelet_config(by_kind, cluster):
 def start_kubelet(kc, node_reg, name, addr):
     say("[kubelet-start] Writing kubelet environment file with flags to file \"/var/lib/kubelet/kubeadm-flags.env\"")
     cri = (node_reg or {}).get("criSocket") or "unix:///var/run/containerd/containerd.sock"
-    args = {"container-runtime-endpoint": cri, "pod-infra-container-image": "registry.k8s.io/pause:3.10"}
+    args = {"container-runtime-endpoint": cri}
+    # kubeadm 1.35 stopped passing it (the kubelet dropped the flag): cmd/kubeadm/app/phases/kubelet/flags.go
+    if minor(kubeadm_version()) < (1, 35):
+        args["pod-infra-container-image"] = "registry.k8s.io/pause:" + image_pins()["pause"]
     if name != host.hostname().lower():
         args["hostname-override"] = name
     args.update(extra_args({"extraArgs": (node_reg or {}).get("kubeletExtraArgs")}))
@@ -507,11 +567,16 @@ def cluster_info(server):
             "data": {"kubeconfig": kubeconfig}}
 
 
-def join_command(server_ep, token, key=None):
+WITHHELD = "<value withheld>"
+
+
+def join_command(server_ep, token, key=None, hide_token=False, hide_key=False):
+    """cmd/kubeadm/app/cmd/util/join.go: --skip-token-print and --skip-certificate-key-print withhold them."""
     ca_hash = pki.ca_cert_hash(host.read(PKI + "/ca.crt"))
-    cmd = "kubeadm join %s --token %s \\\n\t--discovery-token-ca-cert-hash %s" % (server_ep, token, ca_hash)
+    cmd = "kubeadm join %s --token %s \\\n\t--discovery-token-ca-cert-hash %s" % (
+        server_ep, WITHHELD if hide_token else token, ca_hash)
     if key:
-        cmd += " \\\n\t--control-plane --certificate-key %s" % key
+        cmd += " \\\n\t--control-plane --certificate-key %s" % (WITHHELD if hide_key else key)
     return cmd
 
 
@@ -532,7 +597,7 @@ def decrypt(key_hex, data):
                            "control-plane-prepare/download-certs")
 
 
-def upload_certs(client, key):
+def upload_certs(client, key, show_key=True):
     say("[upload-certs] Storing the certificates in Secret \"kubeadm-certs\" in the \"kube-system\" Namespace")
     data = {}
     for f in CERT_SECRET_FILES:
@@ -547,7 +612,8 @@ def upload_certs(client, key):
     secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
               "metadata": {"name": "kubeadm-certs", "namespace": "kube-system"}, "data": data}
     client.apply("/api/v1/namespaces/kube-system/secrets", secret)
-    say("[upload-certs] Using certificate key:\n" + key)
+    if show_key:
+        say("[upload-certs] Using certificate key:\n" + key)
 
 
 # ---------------- init ----------------
@@ -559,20 +625,12 @@ INIT_FLAGS = dict(COMMON, **{
     "skip-certificate-key-print": "bool", "dry-run": "bool", "apiserver-cert-extra-sans": "list",
     "image-repository": "str", "service-dns-domain": "str", "patches": "str", "feature-gates": "str",
     "cert-dir": "str"})
-CONFIG_MIXABLE = {"config", "ignore-preflight-errors", "upload-certs", "certificate-key", "skip-phases",
-                  "skip-token-print", "skip-certificate-key-print", "dry-run", "v", "rootfs", "patches"}
-
-
-def check_mix(flags):
-    if "config" in flags:
-        bad = sorted(k for k in flags if k not in CONFIG_MIXABLE)
-        if bad:
-            raise KubeadmError("can not mix '--config' with arguments %s" % ("[" + " ".join(bad) + "]"))
-
-
 def init_config(flags):
     by_kind = load_config(flags["config"]) if flags.get("config") else {}
     init = dict(by_kind.get("InitConfiguration") or {})
+    if "certificate-key" in flags:
+        check_key(flags["certificate-key"])
+        init["certificateKey"] = flags["certificate-key"]
     cluster = json.loads(json.dumps(by_kind.get("ClusterConfiguration") or {}))
     if "pod-network-cidr" in flags:
         cluster.setdefault("networking", {})["podSubnet"] = flags["pod-network-cidr"]
@@ -691,8 +749,8 @@ def cmd_init(argv):
     upload_kubelet_config(client, kc)
     key = None
     if flags.get("upload-certs") and "upload-certs" not in skip:
-        key = flags.get("certificate-key") or init.get("certificateKey") or secrets.token_hex(32)
-        upload_certs(client, key)
+        key = init.get("certificateKey") or secrets.token_hex(32)
+        upload_certs(client, key, not flags.get("skip-certificate-key-print"))
     else:
         say("[upload-certs] Skipping phase. Please see --upload-certs")
     if "mark-control-plane" not in skip:
@@ -714,11 +772,12 @@ def cmd_init(argv):
     say("\nYour Kubernetes control-plane has initialized successfully!\n\nTo start using your cluster, you need to run "
         "the following as a regular user:\n\n  mkdir -p $HOME/.kube\n  sudo cp -i /etc/kubernetes/admin.conf "
         "$HOME/.kube/config\n  sudo chown $(id -u):$(id -g) $HOME/.kube/config\n")
+    hide_token, hide_key = flags.get("skip-token-print"), flags.get("skip-certificate-key-print")
     if cluster.get("controlPlaneEndpoint") and key:
         say("You can now join any number of control-plane nodes running the following command on each as root:\n\n  "
-            + join_command(endpoint, tokens[0], key) + "\n")
+            + join_command(endpoint, tokens[0], key, hide_token, hide_key) + "\n")
     say("Then you can join any number of worker nodes by running the following on each as root:\n\n"
-        + join_command(endpoint, tokens[0]))
+        + join_command(endpoint, tokens[0], hide_token=hide_token))
     return 0
 
 
@@ -748,6 +807,15 @@ def upload_kubelet_config(client, kc):
         "data": {"kubelet": yaml.safe_dump(kc, default_flow_style=False)}})
 
 
+def dns_image(cluster):
+    """images.GetDNSImage (cmd/kubeadm/app/images/images.go)."""
+    dns = cluster.get("dns") or {}
+    repo = dns.get("imageRepository") or cluster.get("imageRepository") or "registry.k8s.io"
+    if repo == "registry.k8s.io":
+        repo += "/coredns"
+    return "%s/coredns:%s" % (repo, dns.get("imageTag") or image_pins()["coredns"])
+
+
 def addons(client, cluster, skip, version, server):
     if not ((cluster.get("dns") or {}).get("disabled") or "addon/coredns" in skip or "addon" in skip):
         labels = {"k8s-app": "kube-dns"}
@@ -761,7 +829,7 @@ def addons(client, cluster, skip, version, server):
                                                            {"key": "node-role.kubernetes.io/control-plane",
                                                             "effect": "NoSchedule"}],
                                            "containers": [{"name": "coredns",
-                                                           "image": "registry.k8s.io/coredns/coredns:v1.11.3"}]}}}})
+                                                           "image": dns_image(cluster)}]}}}})
         client.apply("/api/v1/namespaces/kube-system/services", {
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": labels},
@@ -789,33 +857,61 @@ def addons(client, cluster, skip, version, server):
                                   "spec": {"priorityClassName": "system-node-critical", "hostNetwork": True,
                                            "tolerations": [{"operator": "Exists"}],
                                            "containers": [{"name": "kube-proxy",
-                                                           "image": "registry.k8s.io/kube-proxy:" + version}]}}}})
+                                                           "image": "%s/kube-proxy:%s" % (
+                                                               cluster.get("imageRepository") or "registry.k8s.io",
+                                                               version)}]}}}})
         say("[addons] Applied essential addon: kube-proxy")
 
 
-PHASE_FLAGS = dict(COMMON, **{"config": "str", "kubeconfig": "str", "kubernetes-version": "str",
-                              "cert-dir": "str", "dry-run": "bool"})
 PHASE_COMPONENTS = {"apiserver": "kube-apiserver", "controller-manager": "kube-controller-manager",
                     "scheduler": "kube-scheduler"}
 
 
+def phase_flags(phase, sub):
+    """The flags a phase subcommand inherits from init (its InheritFlags in
+    cmd/kubeadm/app/cmd/phases/init/{certs,controlplane,uploadconfig,uploadcerts}.go)."""
+    if phase == "certs":
+        spec = {"cert-dir": "str", "config": "str", "kubernetes-version": "str", "dry-run": "bool"}
+        if sub in ("all", "apiserver"):
+            spec.update({"apiserver-advertise-address": "str", "control-plane-endpoint": "str",
+                         "apiserver-cert-extra-sans": "list", "service-dns-domain": "str", "service-cidr": "str"})
+    elif phase == "control-plane":
+        spec = {"config": "str", "cert-dir": "str", "kubernetes-version": "str", "image-repository": "str",
+                "patches": "str", "dry-run": "bool"}
+        if sub in ("all", "apiserver"):
+            spec.update({"apiserver-advertise-address": "str", "control-plane-endpoint": "str",
+                         "apiserver-bind-port": "str", "apiserver-extra-args": "str", "feature-gates": "str",
+                         "service-cidr": "str"})
+        if sub in ("all", "controller-manager"):
+            spec.update({"controller-manager-extra-args": "str", "pod-network-cidr": "str"})
+        if sub in ("all", "scheduler"):
+            spec["scheduler-extra-args"] = "str"
+    elif phase == "upload-config":
+        spec = {"config": "str", "cri-socket": "str", "kubeconfig": "str", "dry-run": "bool"}
+    else:  # upload-certs
+        spec = {"config": "str", "kubeconfig": "str", "upload-certs": "bool", "certificate-key": "str",
+                "skip-certificate-key-print": "bool", "dry-run": "bool"}
+    return dict(COMMON, **spec)
+
+
 def phase_setup(argv, subs, phase):
     """Flags and the node's view of the config for `kubeadm init phase PHASE SUB`."""
-    if not argv or argv[0] not in subs:
+    if subs is not None and (not argv or argv[0] not in subs):
         raise KubeadmError("unknown command \"%s\" for \"kubeadm init phase %s\"" % (argv[0] if argv else "",
                                                                                    phase))
-    flags, pos = parse_flags(argv[1:], PHASE_FLAGS)
+    sub = argv[0] if subs is not None else None
+    flags, pos = parse_flags(argv[1:] if sub else argv, phase_flags(phase, sub))
     if pos:
-        raise KubeadmError("unknown command \"%s\" for \"kubeadm init phase %s %s\"" % (pos[0], phase, argv[0]))
+        raise KubeadmError("unknown command \"%s\" for \"kubeadm init phase %s%s\"" % (
+            pos[0], phase, " " + sub if sub else ""))
+    check_mix(flags)
     by_kind, init, cluster, node_reg, ep = init_config(flags)
-    if "kubernetes-version" in flags:
-        cluster["kubernetesVersion"] = flags["kubernetes-version"]
     version = resolve_version(cluster)
     cluster["kubernetesVersion"] = version
     addr = ep.get("advertiseAddress") or host.address()
     port = int(ep.get("bindPort") or 6443)
     name = (node_reg.get("name") or host.hostname()).lower()
-    return argv[0], flags, by_kind, cluster, node_reg, addr, port, name, version
+    return sub, flags, by_kind, init, cluster, node_reg, addr, port, name, version
 
 
 def cert_sans(pem):
@@ -827,7 +923,7 @@ def cert_sans(pem):
 
 
 def phase_control_plane(argv):
-    sub, flags, by_kind, cluster, node_reg, addr, port, name, version = phase_setup(
+    sub, flags, by_kind, init, cluster, node_reg, addr, port, name, version = phase_setup(
         argv, ["all"] + list(PHASE_COMPONENTS), "control-plane")
     say("[control-plane] Using manifest folder \"%s\"" % MANIFESTS)
     for short, comp in PHASE_COMPONENTS.items():
@@ -842,7 +938,8 @@ def phase_control_plane(argv):
 
 
 def phase_certs(argv):
-    sub, flags, by_kind, cluster, node_reg, addr, port, name, version = phase_setup(argv, ["apiserver"], "certs")
+    sub, flags, by_kind, init, cluster, node_reg, addr, port, name, version = phase_setup(argv, ["apiserver"],
+                                                                                          "certs")
     net = cluster.get("networking") or {}
     want = apiserver_sans(name, addr, cluster.get("controlPlaneEndpoint") or "",
                           (cluster.get("apiServer") or {}).get("certSANs"),
@@ -871,7 +968,7 @@ def phase_certs(argv):
 
 
 def phase_upload_config(argv):
-    sub, flags, by_kind, cluster, node_reg, addr, port, name, version = phase_setup(
+    sub, flags, by_kind, init, cluster, node_reg, addr, port, name, version = phase_setup(
         argv, ["all", "kubeadm", "kubelet"], "upload-config")
     client = kubeclient.Client.from_kubeconfig(flags.get("kubeconfig") or "/etc/kubernetes/admin.conf")
     try:
@@ -891,20 +988,16 @@ def cmd_init_phase(argv):
     if not argv or argv[0] != "upload-certs":
         raise KubeadmError("the emulator supports only these phases of 'kubeadm init phase': upload-certs, %s"
                            % ", ".join(sorted(phases)))
-    flags, _ = parse_flags(argv[1:], dict(COMMON, **{"upload-certs": "bool", "certificate-key": "str",
-                                                     "config": "str", "kubeconfig": "str",
-                                                     "skip-certificate-key-print": "bool"}))
+    sub, flags, by_kind, init, cluster, node_reg, addr, port, name, version = phase_setup(argv[1:], None,
+                                                                                          "upload-certs")
     if not flags.get("upload-certs"):
         say("[upload-certs] Skipping phase. Please see --upload-certs")
         return 0
-    if flags.get("config"):
-        load_config(flags["config"])
     client = kubeclient.Client.from_kubeconfig(flags.get("kubeconfig") or "/etc/kubernetes/admin.conf")
-    key = flags.get("certificate-key") or secrets.token_hex(32)
-    if not re.match(r"^[0-9a-f]{64}$", key):
-        raise KubeadmError("error decoding certificate key: encoding/hex: invalid byte", "upload-certs")
+    # the key of the file (InitConfiguration.certificateKey) or of --certificate-key, else a new one
+    key = init.get("certificateKey") or secrets.token_hex(32)
     try:
-        upload_certs(client, key)
+        upload_certs(client, key, not flags.get("skip-certificate-key-print"))
     except kubeclient.APIError as e:
         raise KubeadmError("error uploading certs: %s" % e, "upload-certs")
     return 0
@@ -965,7 +1058,7 @@ def cmd_join(argv):
     by_kind = load_config(flags["config"]) if flags.get("config") else {}
     jc = by_kind.get("JoinConfiguration") or {}
     if flags.get("config") and not jc:
-        raise KubeadmError("no JoinConfiguration kind was found in the YAML file")
+        raise KubeadmError("no JoinConfiguration found in the supplied config")
     disc = (jc.get("discovery") or {}).get("bootstrapToken") or {}
     endpoint = pos[0] if pos else disc.get("apiServerEndpoint")
     token = flags.get("discovery-token") or flags.get("token") or disc.get("token")
@@ -994,6 +1087,8 @@ def cmd_join(argv):
     addr = ep.get("advertiseAddress") or host.address()
     port = int(flags.get("apiserver-bind-port") or ep.get("bindPort") or 6443)
     name = (node_reg.get("name") or host.hostname()).lower()
+    if "certificate-key" in flags:
+        check_key(flags["certificate-key"], "controlPlane.certificateKey")
     key = flags.get("certificate-key") or cp.get("certificateKey")
     ignore = flags.get("ignore-preflight-errors", []) + list(node_reg.get("ignorePreflightErrors") or [])
     ports = [port, 10259, 10257, 10250, 2379, 2380] if control_plane else [10250]
@@ -1173,6 +1268,7 @@ def cmd_reset(argv):
                                                  "cri-socket": "str", "cert-dir": "str", "kubeconfig": "str",
                                                  "skip-phases": "list", "cleanup-tmp-dir": "bool", "dry-run": "bool",
                                                  "config": "str"}))
+    check_mix(flags)
     if flags.get("config"):
         load_config(flags["config"])
     say("W%s kubeadm] [reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be "
@@ -1263,6 +1359,8 @@ def cmd_token(argv):
     if sub == "generate":
         say(new_token())
         return 0
+    if sub == "create":
+        check_mix(flags)
     client = kubeclient.Client.from_kubeconfig(flags.get("kubeconfig") or "/etc/kubernetes/admin.conf")
     if sub == "create":
         token = pos[0] if pos else new_token()
@@ -1308,10 +1406,11 @@ def cmd_token(argv):
 # ---------------- config / version / certs ----------------
 def cmd_config(argv):
     if argv and argv[0] == "validate":
-        flags, _ = parse_flags(argv[1:], dict(COMMON, **{"config": "str", "allow-experimental-api": "bool"}))
+        flags, _ = parse_flags(argv[1:], dict(COMMON, **{"config": "str", "allow-experimental-api": "bool",
+                                                         "allow-deprecated-api": "bool"}))
         if not flags.get("config"):
             raise KubeadmError("the --config flag is mandatory")
-        load_config(flags["config"])
+        load_config(flags["config"], strict=True, allow_experimental=flags.get("allow-experimental-api"))
         say("ok")
         return 0
     if argv and argv[0] == "images" and len(argv) > 1:
@@ -1325,7 +1424,9 @@ def cmd_config(argv):
         repo = flags.get("image-repository") or cluster.get("imageRepository") or "registry.k8s.io"
         images = ["%s/%s:%s" % (repo, c, v) for c in ("kube-apiserver", "kube-controller-manager",
                                                       "kube-scheduler", "kube-proxy")]
-        images += ["%s/coredns/coredns:v1.11.3" % repo, "%s/pause:3.10" % repo, "%s/etcd:3.5.15-0" % repo]
+        pins = image_pins()
+        images += [dns_image(dict(cluster, imageRepository=repo)), "%s/pause:%s" % (repo, pins["pause"]),
+                   "%s/etcd:%s" % (repo, pins["etcd"])]
         if argv[1] == "pull":
             cri = flags.get("cri-socket") or "unix:///var/run/containerd/containerd.sock"
             if not containers.runtime_up(cri):
@@ -1365,8 +1466,11 @@ def cmd_version(argv):
 def cmd_upgrade(argv, journal):
     if argv[:3] != ["node", "phase", "kubelet-config"]:
         raise KubeadmError("the emulator supports only 'kubeadm upgrade node phase kubelet-config'")
-    flags, pos = parse_flags(argv[3:], dict(COMMON, **{"kubeconfig": "str", "dry-run": "bool",
+    flags, pos = parse_flags(argv[3:], dict(COMMON, **{"config": "str", "kubeconfig": "str", "dry-run": "bool",
                                                        "patches": "str"}))
+    check_mix(flags)
+    if flags.get("config"):
+        load_config(flags["config"])
     if pos:
         raise KubeadmError('unknown command "%s" for "kubeadm upgrade node phase kubelet-config"' % pos[0])
     # Like kubeadm: the admin credentials on a control-plane node, the kubelet's elsewhere.

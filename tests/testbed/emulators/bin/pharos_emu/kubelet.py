@@ -20,7 +20,7 @@ from . import containers, host, hosttools, kubeadm_config, kubeclient, pkgdb, pk
 
 BOOL_FLAGS = {"fail-swap-on", "rotate-certificates", "register-node", "exit-on-lock-contention",
               "enable-server", "cgroups-per-qos", "protect-kernel-defaults", "serialize-image-pulls",
-              "enable-controller-attach-detach", "make-iptables-util-chains", "version", "help"}
+              "enable-controller-attach-detach", "make-iptables-util-chains", "fail-cgroupv1", "version", "help"}
 VALUE_FLAGS = {"config", "kubeconfig", "bootstrap-kubeconfig", "container-runtime-endpoint", "node-ip",
                "hostname-override", "node-labels", "register-with-taints", "pod-infra-container-image",
                "cgroup-driver", "max-pods", "cluster-dns", "cluster-domain", "v", "resolv-conf", "root-dir",
@@ -99,8 +99,25 @@ class Kubelet:
         self.registered = False
         self.last_status = 0
 
+    def minor(self):
+        return tuple(int(x) for x in self.version.lstrip("v").split(".")[:2])
+
     # ----- checks a real kubelet makes before it does anything -----
+    def validate(self):
+        """ValidateKubeletConfiguration's cgroup v1 rule (pkg/kubelet/apis/config/validation/validation_linux.go);
+        failCgroupV1 defaults to true from 1.35 on (pkg/kubelet/apis/config/v1beta1/defaults.go)."""
+        if "pod-infra-container-image" in self.flags and self.minor() >= (1, 35):
+            fail("unknown flag: --pod-infra-container-image")  # gone from the kubelet in 1.35
+        default = "true" if self.minor() >= (1, 35) else "false"
+        fail_v1 = self.flags.get("fail-cgroupv1", str(self.config.get("failCgroupV1", default)).lower())
+        if fail_v1 == "true" and hosttools.kubelet_cgroup_v1():
+            why = ("unsupported and will be removed in a future release" if self.minor() >= (1, 35)
+                   else "in maintenance mode")
+            fail("\"command failed\" err=\"failed to validate kubelet configuration, error: kubelet is configured to "
+                 "not run on a host using cgroup v1. cgroup v1 support is %s, path: &{...}\"" % why)
+
     def preflight(self):
+        self.validate()
         fail_swap = self.flags.get("fail-swap-on", str(self.config.get("failSwapOn", True)).lower())
         if fail_swap == "true" and hosttools.swap_active():
             fail("\"Failed to run kubelet\" err=\"failed to run Kubelet: running with swap on is not supported, "

@@ -21,9 +21,9 @@ from .filebody import FileBody
 REGISTRIES = ["registry.k8s.io", "registry-1.docker.io", "docker.io", "auth.docker.io", "ghcr.io", "quay.io"]
 
 # kubeadm's etcd, CoreDNS and pause tags over the minors the package catalog carries.
-ETCD = ["3.5.9-0", "3.5.10-0", "3.5.12-0", "3.5.15-0", "3.5.16-0", "3.5.21-0", "3.5.24-0", "3.6.4-0", "3.6.5-0"]
-COREDNS = ["v1.10.1", "v1.11.1", "v1.11.3", "v1.12.0", "v1.12.1"]
-PAUSE = ["3.9", "3.10", "3.10.1"]
+ETCD = sorted({p["etcd"] for p in catalog.KUBEADM_IMAGES.values()})
+COREDNS = sorted({p["coredns"] for p in catalog.KUBEADM_IMAGES.values()})
+PAUSE = sorted({p["pause"] for p in catalog.KUBEADM_IMAGES.values()})
 
 
 def _images():

@@ -224,7 +224,7 @@ def crio_config():
 
 def crio(journal, argv):
     pkgdb.require_installed("cri-o", "crio")
-    version = (pkgdb.installed_version("cri-o") or "1.34.0").split("-")[0]
+    version = (pkgdb.installed_version("cri-o") or "1.37.0").split("-")[0]
     if argv[:1] in (["--version"], ["version"], ["-v"]):
         print("crio version %s" % version)
         return 0
