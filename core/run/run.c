@@ -11,7 +11,8 @@
 #include "util/log.h"
 
 static const char *const fact_names[FACT_COUNT] = {"hostname",      "os.id", "os.id_like",
-                                                   "os.version_id", "arch",  "cgroup.fs"};
+                                                   "os.version_id", "arch",  "cgroup.fs",
+                                                   "cap.bounding"};
 
 const char *run_fact_name(enum run_fact f)
 {
@@ -174,7 +175,8 @@ int run_connect(struct run *r, struct pharos_error *err)
 static const char facts_cmd[] =
         "hostname; uname -m; . /etc/os-release 2>/dev/null; "
         "printf '%s\\n%s\\n%s\\n' \"${ID:-}\" \"${ID_LIKE:-}\" \"${VERSION_ID:-}\"; "
-        "stat -f -c %T /sys/fs/cgroup 2>/dev/null || echo";
+        "stat -f -c %T /sys/fs/cgroup 2>/dev/null || echo; "
+        "sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status";
 
 static int facts_job(void *ud, size_t i, struct pharos_error *err)
 {
@@ -196,10 +198,12 @@ static int facts_job(void *ud, size_t i, struct pharos_error *err)
                 rc = perr_set(err, PERR_FAIL, "%s: gathering facts exited %d: %.200s",
                               h->cfg->address, res.status, res.err ? res.err : "");
         if (rc == 0) {
-                /* Lines: hostname, arch, ID, ID_LIKE, VERSION_ID, cgroup file system. */
+                /* Lines: hostname, arch, ID, ID_LIKE, VERSION_ID, cgroup file system,
+                 * capability bounding set. */
                 static const enum run_fact order[] = {FACT_HOSTNAME,      FACT_ARCH,
                                                       FACT_OS_ID,         FACT_OS_ID_LIKE,
-                                                      FACT_OS_VERSION_ID, FACT_CGROUP_FS};
+                                                      FACT_OS_VERSION_ID, FACT_CGROUP_FS,
+                                                      FACT_CAP_BOUNDING};
                 char *rest = res.out;
                 for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
                         const char *line = rest ? strsep(&rest, "\n") : "";

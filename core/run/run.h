@@ -26,6 +26,7 @@ enum run_fact {
         FACT_OS_VERSION_ID,
         FACT_ARCH,
         FACT_CGROUP_FS,
+        FACT_CAP_BOUNDING,
         FACT_COUNT,
 };
 

@@ -225,7 +225,9 @@ struct pharos_host {
         /* A fact about the step's host: "address", "role", "hostname",
          * "os.id", "os.id_like", "os.version_id", "arch",
          * "cgroup.fs" (the type of /sys/fs/cgroup as `stat -f -c %T` names it:
-         * "cgroup2fs" on a cgroup v2 host, "tmpfs" on cgroup v1), "user", "index"
+         * "cgroup2fs" on a cgroup v2 host, "tmpfs" on cgroup v1), "cap.bounding" (the login's capability
+         * bounding set, hex as /proc/self/status's CapBnd: what even root can
+         * hold there; a container host may lack some), "user", "index"
          * (position in cluster.yml), "sequence" ("up", "worker-up", "reset"),
          * "prune" ("1" with `pharos up --prune`: delete what cluster.yml dropped),
          * "selected" (the cluster.yml indexes a `pharos reset -a/-r/-l` works on,

@@ -16,7 +16,7 @@
 #include "runtime-containerd_scripts.h"
 
 /* containerd.io from download.docker.com; the same upstream version on every family. */
-#define CTD_PINS     "containerd.io=1.7.22-*"
+#define CTD_PINS     "containerd.io=2.4.2-*"
 #define CTD_PIN_FILE "/etc/apt/preferences.d/pharos-containerd"
 #define CTD_UNITS    "containerd.service"
 
@@ -49,6 +49,19 @@ static int install_run(struct pharos_step_ctx *ctx, void *state)
         return install(ctx, 1);
 }
 
+#define CAP_SYS_RESOURCE_BIT 24
+
+/* Whether the host's capability bounding set lacks CAP_SYS_RESOURCE (a
+ * container host): root there cannot lower an oom_score_adj either. */
+static int oom_restricted(struct pharos_step_ctx *ctx)
+{
+        const char *capbnd = RT.H->step_fact(ctx, "cap.bounding");
+        if (!capbnd || !*capbnd)
+                return 0;
+        unsigned long long set = strtoull(capbnd, NULL, 16);
+        return !(set & (1ULL << CAP_SYS_RESOURCE_BIT));
+}
+
 /* Renders every file and keeps it (or removes stale ones) in shape. */
 static int configure(struct pharos_step_ctx *ctx, int apply)
 {
@@ -69,7 +82,14 @@ static int configure(struct pharos_step_ctx *ctx, int apply)
                 RT.H->step_fail(ctx, "out of memory");
                 goto out;
         }
-        ctd_render_config(&config, image);
+        int restrict_oom = oom_restricted(ctx);
+        if (restrict_oom && apply)
+                RT.H->log(RT.self, PHAROS_LOG_WARN,
+                          "%s lacks CAP_SYS_RESOURCE (a container?): containerd keeps "
+                          "containers' oom_score_adj at or above its own "
+                          "(restrict_oom_score_adj), as no process there may lower it",
+                          RT.H->step_fact(ctx, "address"));
+        ctd_render_config(&config, image, restrict_oom);
         rtc_host_proxy_dropin(&RT, ctx, &dropin);
         files[n++] = (struct rtc_managed){{CTD_CONFIG, config.s, 0644}, .restart = CTD_UNITS};
         files[n++] = (struct rtc_managed){{CTD_DROPIN, dropin.len ? dropin.s : NULL, 0644},

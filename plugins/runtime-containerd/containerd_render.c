@@ -2,14 +2,20 @@
 
 #define CRI "plugins.\"io.containerd.grpc.v1.cri\""
 
-void ctd_render_config(struct rtc_buf *b, const char *sandbox_image)
+void ctd_render_config(struct rtc_buf *b, const char *sandbox_image, int restrict_oom)
 {
         rtc_buf_printf(b, "# Written by pharos: containerd as the kubelet's CRI runtime.\n"
                           "version = 2\n\n"
                           "[" CRI "]\n"
                           "  sandbox_image = \"");
         rtc_buf_quoted(b, sandbox_image);
-        rtc_buf_printf(b, "\"\n\n"
+        rtc_buf_printf(b, "\"\n");
+        /* The kubelet asks for negative scores (-997 for node-critical pods),
+         * which runc cannot set without CAP_SYS_RESOURCE: containerd then
+         * keeps every container's score at or above its own. */
+        if (restrict_oom)
+                rtc_buf_printf(b, "  restrict_oom_score_adj = true\n");
+        rtc_buf_printf(b, "\n"
                           "  [" CRI ".containerd]\n"
                           "    default_runtime_name = \"runc\"\n\n"
                           "    [" CRI ".containerd.runtimes.runc]\n"

@@ -12,8 +12,9 @@
 /* First line of every hosts.toml pharos writes, so stale ones can be found again. */
 #define CTD_HOSTS_MARKER "# Written by pharos from container_runtime.insecure_registries"
 
-/* config.toml: the CRI plugin with runc under systemd cgroups, the sandbox image, certs.d. */
-void ctd_render_config(struct rtc_buf *b, const char *sandbox_image);
+/* config.toml: the CRI plugin with runc under systemd cgroups, the sandbox image, certs.d;
+ * restrict_oom when no process on the host may lower its oom_score_adj. */
+void ctd_render_config(struct rtc_buf *b, const char *sandbox_image, int restrict_oom);
 
 /* certs.d/<host>/hosts.toml letting containerd pull from an insecure registry. */
 void ctd_render_hosts(struct rtc_buf *b, const struct rtc_registry *reg);

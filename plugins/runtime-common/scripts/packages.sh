@@ -75,6 +75,16 @@ Pin-Priority: 1001
                         # shellcheck disable=SC2086
                         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
                                 --allow-downgrades --allow-change-held-packages $missing
+                        # apt installs its candidate when no version matches a
+                        # pin: that is a failure, not the pinned install.
+                        for p in $DEB_PINS; do
+                                name=${p%%=*}
+                                have=$(dpkg-query -W -f='${Version}' "$name" 2>/dev/null || true)
+                                matches "$have" "${p#*=}" && continue
+                                echo "$name ${p#*=} is not available from the configured repositories" \
+                                        "(installed: ${have:-nothing})" >&2
+                                exit 1
+                        done
                         echo "changed: installed$missing"
                 fi
         fi

@@ -14,8 +14,9 @@ static void config_has_systemd_cgroup_and_sandbox(void **state)
         (void)state;
         struct rtc_buf b;
         rtc_buf_init(&b);
-        ctd_render_config(&b, "registry.k8s.io/pause:3.10.1");
+        ctd_render_config(&b, "registry.k8s.io/pause:3.10.1", 0);
         assert_true(b.ok);
+        assert_null(strstr(b.s, "restrict_oom_score_adj"));
         assert_non_null(strstr(b.s, "version = 2\n"));
         assert_non_null(strstr(b.s, "        SystemdCgroup = true\n"));
         assert_non_null(strstr(b.s, "  sandbox_image = \"registry.k8s.io/pause:3.10.1\"\n"));
@@ -31,8 +32,25 @@ static void config_quotes_the_image(void **state)
         (void)state;
         struct rtc_buf b;
         rtc_buf_init(&b);
-        ctd_render_config(&b, "reg\"x\\/pause:1");
+        ctd_render_config(&b, "reg\"x\\/pause:1", 0);
         assert_non_null(strstr(b.s, "sandbox_image = \"reg\\\"x\\\\/pause:1\"\n"));
+        rtc_buf_free(&b);
+}
+
+/* A host without CAP_SYS_RESOURCE: the key sits in the CRI plugin's table. */
+static void config_restricts_oom_score_adj(void **state)
+{
+        (void)state;
+        struct rtc_buf b;
+        rtc_buf_init(&b);
+        ctd_render_config(&b, "registry.k8s.io/pause:3.10.2", 1);
+        const char *cri = strstr(b.s, "[plugins.\"io.containerd.grpc.v1.cri\"]\n");
+        const char *key = strstr(b.s, "\n  restrict_oom_score_adj = true\n");
+        const char *next = strstr(b.s, "[plugins.\"io.containerd.grpc.v1.cri\".containerd]");
+        assert_non_null(cri);
+        assert_non_null(key);
+        assert_non_null(next);
+        assert_true(cri < key && key < next);
         rtc_buf_free(&b);
 }
 
@@ -127,6 +145,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(config_has_systemd_cgroup_and_sandbox),
                 cmocka_unit_test(config_quotes_the_image),
+                cmocka_unit_test(config_restricts_oom_score_adj),
                 cmocka_unit_test(hosts_without_scheme_tries_https_then_http),
                 cmocka_unit_test(hosts_with_scheme_uses_only_it),
                 cmocka_unit_test(registry_names_are_checked),

@@ -54,7 +54,7 @@ run on "$dir/tb" host-1 systemctl is-active containerd
 expect_eq "$out" "active" "containerd running"
 run on "$dir/tb" host-1 systemctl is-enabled containerd
 expect_eq "$out" "enabled" "containerd enabled"
-expect_contains "$(pkg_version "$dir/tb" host-1 containerd.io)" "1.7.22-" "pinned containerd.io"
+expect_contains "$(pkg_version "$dir/tb" host-1 containerd.io)" "2.4.2-" "pinned containerd.io"
 expect_contains "$(pkg_held "$dir/tb" host-1)" "containerd.io" "held"
 run on "$dir/tb" host-2 test -e /etc/containerd/config.toml
 expect_rc 1 "the docker host is left alone"

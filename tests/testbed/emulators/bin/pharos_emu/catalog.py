@@ -205,7 +205,7 @@ def docker_repo(family, distro=None, os_release=None):
     osr = os_release or {}
     out = []
     if family == "deb":
-        out.append(Pkg("containerd.io", "1.7.22-1", ["containerd", "ctr"], unit))
+        out.append(Pkg("containerd.io", "2.4.2-1", ["containerd", "ctr"], unit))
         # 5:28.5.1-1~ubuntu.24.04~noble, 5:28.5.1-1~debian.12~bookworm
         suffix = "~%s.%s~%s" % (distro or "debian", osr.get("VERSION_ID", "12"),
                                 osr.get("VERSION_CODENAME", "bookworm"))
@@ -215,7 +215,7 @@ def docker_repo(family, distro=None, os_release=None):
             out.append(Pkg("docker-ce", rel, ["dockerd"], engine, ["containerd.io", "docker-ce-cli", "iptables"],
                            ["docker"]))
         return out
-    out.append(Pkg("containerd.io", "1.7.22-3.1.el9", ["containerd", "ctr"], unit))
+    out.append(Pkg("containerd.io", "2.4.2-3.1.el9", ["containerd", "ctr"], unit))
     for v in DOCKER_ENGINE:
         rel = "%s-1.el9" % v
         out.append(Pkg("docker-ce-cli", rel, ["docker"]))
