@@ -14,9 +14,10 @@ build: deps
 test:
 	scripts/test.sh
 
-# The main job on the local sandbox testbed.
+# The main job on the local sandbox testbed; REAL=1 on the real tier
+# (the real Kubernetes programs, built on first use).
 demo:
-	scripts/demo.sh
+	REAL="$(REAL)" scripts/demo.sh
 
 lint: build
 	scripts/lint.sh build

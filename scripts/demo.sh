@@ -3,6 +3,9 @@
 # what it needs, builds pharos, starts 5 sandbox hosts (3 masters, 2
 # workers), runs `pharos up` twice (the second run changes nothing), and
 # shows the nodes through `pharos kubeconfig` and kubectl.
+# REAL=1: the same on the real tier (tests/testbed/real: Debian hosts with
+# systemd, the real kubeadm, kubelet, containerd, control plane and flannel;
+# the first run builds them, see the README for how long that takes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -19,8 +22,28 @@ trap stop EXIT
 echo "==> pharos version"
 "$pharos" version
 echo
-echo "==> starting 5 sandbox hosts in $dir"
-tests/testbed/testbed start --hosts 5 --masters 3 --dir "$dir"
+if [[ ${REAL:-} == 1 ]]; then
+        echo "==> starting 5 real-tier hosts in $dir"
+        tests/testbed/testbed start --tier real --hosts 5 --masters 3 --dir "$dir"
+        # The tier's pod network: flannel through network-custom.
+        # shellcheck source=../tests/testbed/real/build/versions.env
+        . tests/testbed/real/build/versions.env
+        cat >>"$dir/cluster.yml" <<EOF
+network:
+  provider: custom
+  pod_network_cidr: 10.244.0.0/16
+  custom:
+    manifest_path: $PWD/tests/testbed/real/network
+    options:
+      backend: host-gw
+      flannel_image: ghcr.io/flannel-io/flannel:$FLANNEL_VERSION
+      cni_plugin_image: ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGINS_VERSION
+      busybox_image: docker.io/library/busybox:1.36
+EOF
+else
+        echo "==> starting 5 sandbox hosts in $dir"
+        tests/testbed/testbed start --hosts 5 --masters 3 --dir "$dir"
+fi
 echo
 echo "==> pharos up -c $dir/cluster.yml"
 "$pharos" up -c "$dir/cluster.yml"
