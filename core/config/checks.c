@@ -83,9 +83,8 @@ int cfg_check_cidr(const char *v, char *why, size_t n)
 int cfg_check_service_cidr(const char *v, char *why, size_t n)
 {
         struct cfg_cidr c;
-        if (cfg_check_cidr(v, why, n) < 0)
-                return -1;
-        cfg_cidr_parse(v, &c);
+        if (cfg_cidr_parse(v, &c) < 0)
+                return cfg_check_cidr(v, why, n);
         int bits = c.family == 4 ? 32 : 128, host = bits - c.prefix;
         /* kube-apiserver's and kubeadm's limit (MaximumBitsForServiceSubnet), and kubeadm's
          * MinimumAddressesInServiceSubnet (10): kubeadm init refuses either. */
@@ -107,9 +106,8 @@ int cfg_check_service_cidr(const char *v, char *why, size_t n)
 int cfg_check_pod_cidr(const char *v, char *why, size_t n)
 {
         struct cfg_cidr c;
-        if (cfg_check_cidr(v, why, n) < 0)
-                return -1;
-        cfg_cidr_parse(v, &c);
+        if (cfg_cidr_parse(v, &c) < 0)
+                return cfg_check_cidr(v, why, n);
         /* kubeadm's ValidatePodSubnetNodeMask: the controller manager gives each node a /24
          * (/64 for IPv6) of the range, which may be at most 16 bits wider than that. */
         int node = c.family == 4 ? 24 : 64;
