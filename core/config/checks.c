@@ -80,6 +80,51 @@ int cfg_check_cidr(const char *v, char *why, size_t n)
         return -1;
 }
 
+int cfg_check_service_cidr(const char *v, char *why, size_t n)
+{
+        struct cfg_cidr c;
+        if (cfg_cidr_parse(v, &c) < 0)
+                return cfg_check_cidr(v, why, n);
+        int bits = c.family == 4 ? 32 : 128, host = bits - c.prefix;
+        /* kube-apiserver's and kubeadm's limit (MaximumBitsForServiceSubnet), and kubeadm's
+         * MinimumAddressesInServiceSubnet (10): kubeadm init refuses either. */
+        if (host > 20) {
+                snprintf(why, n,
+                         "is too large: a service range has at most 20 host bits (/%d or longer)",
+                         bits - 20);
+                return -1;
+        }
+        if (host < 4) {
+                snprintf(why, n,
+                         "is too small: kubeadm wants at least 10 addresses (/%d or shorter)",
+                         bits - 4);
+                return -1;
+        }
+        return 0;
+}
+
+int cfg_check_pod_cidr(const char *v, char *why, size_t n)
+{
+        struct cfg_cidr c;
+        if (cfg_cidr_parse(v, &c) < 0)
+                return cfg_check_cidr(v, why, n);
+        /* kubeadm's ValidatePodSubnetNodeMask: the controller manager gives each node a /24
+         * (/64 for IPv6) of the range, which may be at most 16 bits wider than that. */
+        int node = c.family == 4 ? 24 : 64;
+        if (c.prefix > node) {
+                snprintf(why, n, "is too small: each node takes a /%d of it", node);
+                return -1;
+        }
+        if (node - c.prefix > 16) {
+                snprintf(why, n,
+                         "is too large: kubeadm wants it at most 16 bits wider than the /%d each "
+                         "node takes (/%d or longer)",
+                         node, node - 16);
+                return -1;
+        }
+        return 0;
+}
+
 static long port_number(const char *s, const char **end)
 {
         long v = 0;

@@ -14,6 +14,9 @@ int cfg_cidr_parse(const char *v, struct cfg_cidr *out);
 /* True when the two networks share an address. */
 int cfg_cidr_overlap(const struct cfg_cidr *a, const struct cfg_cidr *b);
 
+/* A CIDR kubeadm takes as networking.serviceSubnet / podSubnet (sizes it refuses). */
+int cfg_check_service_cidr(const char *v, char *why, size_t n);
+int cfg_check_pod_cidr(const char *v, char *why, size_t n);
 int cfg_check_port_spec(const char *v, char *why, size_t n);
 int cfg_check_version(const char *v, char *why, size_t n);
 int cfg_check_url(const char *v, char *why, size_t n);

@@ -63,17 +63,17 @@ static int warn(struct pharos_step_ctx *ctx, void *state)
         struct kadm_state *st = state;
         const struct pharos_host *h = st->host;
         const struct pharos_config_node *hosts = kadm_hosts(st);
-        const char *version =
-                h->config_string(h->config_get(h->config_get(h->config_root(st->self), "kubernetes"),
-                                               "version"));
+        const char *version = h->config_string(
+                h->config_get(h->config_get(h->config_root(st->self), "kubernetes"), "version"));
         struct kbuf names = {0};
         pthread_mutex_lock(&st->mu);
         int first = !st->cgroup_warned;
         st->cgroup_warned = 1;
         for (size_t i = 0; first && i < st->n_cgroup; i++)
                 if (st->cgroup_v1[i])
-                        kb_printf(&names, "%s%s", names.len ? ", " : "",
-                                  h->config_string(h->config_get(h->config_at(hosts, i), "address")));
+                        kb_printf(
+                                &names, "%s%s", names.len ? ", " : "",
+                                h->config_string(h->config_get(h->config_at(hosts, i), "address")));
         pthread_mutex_unlock(&st->mu);
         if (names.oom) {
                 kb_free(&names);
@@ -84,9 +84,10 @@ static int warn(struct pharos_step_ctx *ctx, void *state)
                 return 0;
         if (version && kadm_kubelet_fails_cgroup_v1(version))
                 h->log(st->self, PHAROS_LOG_WARN,
-                       "cgroup v1 on %s: deprecated, and the kubelet of Kubernetes %s refuses it by "
-                       "default. pharos %s and has kubeadm skip its SystemVerification preflight check "
-                       "there (that check also covers the kernel and OS). Move these hosts to cgroup v2 "
+                       "cgroup v1 on %s: deprecated, and the kubelet of Kubernetes %s "
+                       "refuses it by default. pharos %s and has kubeadm skip its "
+                       "SystemVerification preflight check there (that check also covers "
+                       "the kernel and OS). Move these hosts to cgroup v2 "
                        "(systemd.unified_cgroup_hierarchy=1) before the kubelet drops cgroup v1.",
                        names.p, version,
                        kadm_worker_up(st, ctx)
@@ -94,9 +95,9 @@ static int warn(struct pharos_step_ctx *ctx, void *state)
                                : "sets failCgroupV1: false in the cluster's kubelet configuration");
         else
                 h->log(st->self, PHAROS_LOG_WARN,
-                       "cgroup v1 on %s: deprecated; the kubelet refuses it by default from Kubernetes "
-                       "1.35 on (pharos then allows it in the kubelet configuration). Move these hosts "
-                       "to cgroup v2.",
+                       "cgroup v1 on %s: deprecated; the kubelet refuses it by default from "
+                       "Kubernetes 1.35 on (pharos then allows it in the kubelet "
+                       "configuration). Move these hosts to cgroup v2.",
                        names.p);
         kb_free(&names);
         return 0;
