@@ -48,7 +48,7 @@ expect_rc 0 "first up"
 expect_contains "$out" "$addr1" "progress names the host"
 run on "$dir/tb" host-1 grep -c "^        SystemdCgroup = true$" /etc/containerd/config.toml
 expect_eq "$out" "1" "SystemdCgroup in config.toml"
-run on "$dir/tb" host-1 grep -c 'sandbox_image = "registry.k8s.io/pause:3.10.1"' /etc/containerd/config.toml
+run on "$dir/tb" host-1 grep -c 'sandbox_image = "registry.k8s.io/pause:3.10.2"' /etc/containerd/config.toml
 expect_eq "$out" "1" "kubeadm's pause image"
 run on "$dir/tb" host-1 systemctl is-active containerd
 expect_eq "$out" "active" "containerd running"
