@@ -68,6 +68,14 @@ static void kv_add(struct ctx *c, struct kadm_kvs *kvs, const char *key, const c
         kvs->v[kvs->n++] = (struct kadm_kv){key, value};
 }
 
+static int has_key(const struct kadm_kvs *kvs, const char *key)
+{
+        for (size_t i = 0; i < kvs->n; i++)
+                if (!strcmp(kvs->v[i].key, key))
+                        return 1;
+        return 0;
+}
+
 /* A string map of cluster.yml (kubelet.feature_gates ...). */
 static void kv_map(struct ctx *c, struct kadm_kvs *kvs, const struct pharos_config_node *map)
 {
@@ -334,6 +342,12 @@ static void cluster_wide(struct ctx *c, const struct pharos_config_node *root)
         in->cpu_cfs_quota = flag(c, root, "kubelet.cpu_cfs_quota", 1);
         in->cpu_cfs_quota_period = str(c, root, "kubelet.cpu_cfs_quota_period");
         kv_map(c, &in->feature_gates, get(c, root, "kubelet.feature_gates"));
+        /* Before 1.36 the kubelet refuses a cpuCFSQuotaPeriod unless its alpha gate is on
+         * (pkg/kubelet/apis/config/validation/validation.go; GA and on from 1.36). */
+        unsigned major = 0, minor = 0;
+        if (in->cpu_cfs_quota_period && sscanf(in->version, "%u.%u", &major, &minor) == 2 &&
+            major == 1 && minor < 36 && !has_key(&in->feature_gates, "CustomCPUCFSQuotaPeriod"))
+                kv_add(c, &in->feature_gates, "CustomCPUCFSQuotaPeriod", "true");
         kv_map(c, &in->system_reserved, get(c, root, "kubelet.system_reserved"));
         kv_map(c, &in->kube_reserved, get(c, root, "kubelet.kube_reserved"));
 

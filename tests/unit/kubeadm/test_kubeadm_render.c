@@ -238,12 +238,29 @@ static void test_v1beta4_every_option(void **unused)
                 t, "KubeletConfiguration",
                 "[d[k] for k in (\"cgroupDriver\", \"readOnlyPort\", \"cpuCFSQuota\", "
                 "\"cpuCFSQuotaPeriod\", \"featureGates\", \"systemReserved\", \"kubeReserved\")]",
-                "[\"systemd\", 10255, false, \"50ms\", {\"Foo\": false, \"SidecarContainers\": "
-                "true}, {\"cpu\": \"100m\", \"memory\": \"1Gi\"}, {\"cpu\": \"200m\"}]");
+                "[\"systemd\", 10255, false, \"50ms\", {\"CustomCPUCFSQuotaPeriod\": true, "
+                "\"Foo\": false, \"SidecarContainers\": true}, {\"cpu\": \"100m\", "
+                "\"memory\": \"1Gi\"}, {\"cpu\": \"200m\"}]");
         expect_yaml(t, "KubeProxyConfiguration",
                     "[d[\"mode\"], d[\"clusterCIDR\"], d[\"conntrack\"]]",
                     "[\"ipvs\", \"10.200.0.0/16\", {\"maxPerCore\": 0, "
                     "\"tcpEstablishedTimeout\": \"24h\"}]");
+        free(t);
+}
+
+/* The kubelet refuses a cpuCFSQuotaPeriod without its CustomCPUCFSQuotaPeriod gate before
+ * 1.36 (alpha, off); from 1.36 the gate is GA and on. */
+static void test_cpu_cfs_quota_period_gate(void **unused)
+{
+        (void)unused;
+        struct kadm_input in;
+        char *t = render("1.37.2", 0, &in);
+        expect_yaml(t, "KubeletConfiguration", "sorted(d[\"featureGates\"])",
+                    "[\"Foo\", \"SidecarContainers\"]");
+        free(t);
+        t = render("1.35.4", 0, &in);
+        expect_yaml(t, "KubeletConfiguration", "d[\"featureGates\"][\"CustomCPUCFSQuotaPeriod\"]",
+                    "true");
         free(t);
 }
 
@@ -471,6 +488,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_v1beta4_every_option),
+                cmocka_unit_test(test_cpu_cfs_quota_period_gate),
                 cmocka_unit_test(test_v1beta3_maps),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_certificate_key_in_the_file),

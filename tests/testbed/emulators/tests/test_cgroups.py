@@ -1,4 +1,5 @@
-"""cgroup v1 hosts: the kubelet's refusal from 1.35 on and kubeadm's SystemVerification.
+"""cgroup v1 hosts: the kubelet's refusal from 1.35 on and kubeadm's SystemVerification;
+and the kubelet's other version-dependent configuration checks.
 
 The hosts report what the machine has; PHAROS_TESTBED_CGROUP_FS makes each case run on
 any machine. Rules: pkg/kubelet/apis/config/validation/validation_linux.go and
@@ -61,6 +62,20 @@ class CgroupsTest(unittest.TestCase):
         r = self.kubelet(self.h37, "failCgroupV1: false\n", V1, "--pod-infra-container-image registry.k8s.io/p")
         self.assertEqual(r.returncode, 1)
         self.assertIn("unknown flag: --pod-infra-container-image", r.stderr)
+
+    def test_kubelet_cpu_cfs_quota_period(self):
+        """validation.go: another period than 100ms needs CustomCPUCFSQuotaPeriod, alpha (off)
+        before 1.36 and GA (on) from then (pkg/features/kube_features.go)."""
+        r = self.kubelet(self.h31, "cpuCFSQuotaPeriod: 50ms\n", V2)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cpuCFSQuotaPeriod (--cpu-cfs-quota-period) 50ms requires feature gate "
+                      "CustomCPUCFSQuotaPeriod", r.stderr)
+        r = self.kubelet(self.h31, "cpuCFSQuotaPeriod: 50ms\nfeatureGates:\n  CustomCPUCFSQuotaPeriod: true\n", V2)
+        self.assertIn("validate CRI v1 runtime API", r.stderr)
+        r = self.kubelet(self.h37, "cpuCFSQuotaPeriod: 50ms\n", V2)
+        self.assertIn("validate CRI v1 runtime API", r.stderr)
+        r = self.kubelet(self.h37, "cpuCFSQuotaPeriod: 2s\n", V2)
+        self.assertIn("cpuCFSQuotaPeriod (--cpu-cfs-quota-period) 2s must be between 1ms and 1sec", r.stderr)
 
     def preflight(self, h, env, ignore=""):
         """kubeadm init stopped by a failing check of its own, to read the SystemVerification line."""

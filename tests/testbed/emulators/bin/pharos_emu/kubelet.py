@@ -31,7 +31,7 @@ VALUE_FLAGS = {"config", "kubeconfig", "bootstrap-kubeconfig", "container-runtim
                "image-gc-low-threshold", "seccomp-default", "tls-cert-file", "tls-private-key-file",
                "authorization-mode", "client-ca-file", "anonymous-auth", "kubelet-cgroups", "system-cgroups",
                "runtime-cgroups", "pod-cidr", "allowed-unsafe-sysctls", "topology-manager-policy",
-               "cpu-manager-policy", "reserved-cpus", "log-file-max-size", "logtostderr"}
+               "cpu-manager-policy", "reserved-cpus", "log-file-max-size", "logtostderr", "cpu-cfs-quota-period"}
 
 
 CNI_IMAGES = re.compile(r"/(calico|weave|cilium|flannel|kube-router|kube-ovn|antrea)[-/](?:node|kube|cilium|"
@@ -45,6 +45,12 @@ def now():
 def fail(msg):
     sys.stderr.write("E%s kubelet] %s\n" % (time.strftime("%m%d %H:%M:%S"), msg))
     sys.exit(1)
+
+
+def duration(text):
+    """Seconds of a Go duration ("50ms", "1m30s")."""
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text))
 
 
 def parse_flags(argv):
@@ -108,6 +114,19 @@ class Kubelet:
         failCgroupV1 defaults to true from 1.35 on (pkg/kubelet/apis/config/v1beta1/defaults.go)."""
         if "pod-infra-container-image" in self.flags and self.minor() >= (1, 35):
             fail("unknown flag: --pod-infra-container-image")  # gone from the kubelet in 1.35
+        # validation.go: a cpuCFSQuotaPeriod other than 100ms needs the CustomCPUCFSQuotaPeriod gate,
+        # alpha and off until 1.36, GA and on from then (pkg/features/kube_features.go)
+        period = self.flags.get("cpu-cfs-quota-period") or self.config.get("cpuCFSQuotaPeriod")
+        gates = dict(self.config.get("featureGates") or {})
+        gate = gates.get("CustomCPUCFSQuotaPeriod", self.minor() >= (1, 36))
+        if period and not gate and duration(period) != 0.1:
+            fail("\"command failed\" err=\"failed to validate kubelet configuration, error: invalid configuration: "
+                 "cpuCFSQuotaPeriod (--cpu-cfs-quota-period) %s requires feature gate CustomCPUCFSQuotaPeriod, "
+                 "path: &{...}\"" % period)
+        if period and gate and not 0.001 <= duration(period) <= 1:
+            fail("\"command failed\" err=\"failed to validate kubelet configuration, error: invalid configuration: "
+                 "cpuCFSQuotaPeriod (--cpu-cfs-quota-period) %s must be between 1ms and 1sec, inclusive, "
+                 "path: &{...}\"" % period)
         default = "true" if self.minor() >= (1, 35) else "false"
         fail_v1 = self.flags.get("fail-cgroupv1", str(self.config.get("failCgroupV1", default)).lower())
         if fail_v1 == "true" and hosttools.kubelet_cgroup_v1():
