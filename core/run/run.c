@@ -10,9 +10,8 @@
 #include "ssh/target_cfg.h"
 #include "util/log.h"
 
-static const char *const fact_names[FACT_COUNT] = {"hostname",      "os.id", "os.id_like",
-                                                   "os.version_id", "arch",  "cgroup.fs",
-                                                   "cap.bounding"};
+static const char *const fact_names[FACT_COUNT] = {
+        "hostname", "os.id", "os.id_like", "os.version_id", "arch", "cgroup.fs", "cap.bounding"};
 
 const char *run_fact_name(enum run_fact f)
 {
@@ -200,10 +199,9 @@ static int facts_job(void *ud, size_t i, struct pharos_error *err)
         if (rc == 0) {
                 /* Lines: hostname, arch, ID, ID_LIKE, VERSION_ID, cgroup file system,
                  * capability bounding set. */
-                static const enum run_fact order[] = {FACT_HOSTNAME,      FACT_ARCH,
-                                                      FACT_OS_ID,         FACT_OS_ID_LIKE,
-                                                      FACT_OS_VERSION_ID, FACT_CGROUP_FS,
-                                                      FACT_CAP_BOUNDING};
+                static const enum run_fact order[] = {
+                        FACT_HOSTNAME,      FACT_ARCH,      FACT_OS_ID,       FACT_OS_ID_LIKE,
+                        FACT_OS_VERSION_ID, FACT_CGROUP_FS, FACT_CAP_BOUNDING};
                 char *rest = res.out;
                 for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
                         const char *line = rest ? strsep(&rest, "\n") : "";

@@ -36,7 +36,8 @@ int tp_script(struct transport *t, const char *script, const struct tp_env *env,
          * Debian and Ubuntu lacks the sbin directories (modprobe, sysctl,
          * iptables), which are appended for hosts whose sudo keeps the
          * caller's PATH. */
-        snprintf(line, cap, "%s'exec env -i PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" \"$@\"' sh",
+        snprintf(line, cap,
+                 "%s'exec env -i PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" \"$@\"' sh",
                  sudo && !t->is_root ? "sudo -n sh -c " : "sh -c ");
         for (size_t i = 0; i < n_env; i++) {
                 char kv[8192];

@@ -225,17 +225,15 @@ struct pharos_host {
         /* A fact about the step's host: "address", "role", "hostname",
          * "os.id", "os.id_like", "os.version_id", "arch",
          * "cgroup.fs" (the type of /sys/fs/cgroup as `stat -f -c %T` names it:
-         * "cgroup2fs" on a cgroup v2 host, "tmpfs" on cgroup v1), "cap.bounding" (the login's capability
-         * bounding set, hex as /proc/self/status's CapBnd: what even root can
-         * hold there; a container host may lack some), "user", "index"
-         * (position in cluster.yml), "sequence" ("up", "worker-up", "reset"),
-         * "prune" ("1" with `pharos up --prune`: delete what cluster.yml dropped),
-         * "selected" (the cluster.yml indexes a `pharos reset -a/-r/-l` works on,
-         * comma-separated as "1,3"; NULL: every host — validation sees every
-         * host, later phases only the selected ones);
-         * in `pharos worker up` also "worker_up.join_command" (a secret: the
-         * token) and "worker_up.api_endpoint" (HOST:PORT of the first master
-         * that answered). Core-owned string, or NULL if unknown. */
+         * "cgroup2fs" on a cgroup v2 host, "tmpfs" on cgroup v1), "cap.bounding" (the login's
+         * capability bounding set, hex as /proc/self/status's CapBnd: what even root can hold
+         * there; a container host may lack some), "user", "index" (position in cluster.yml),
+         * "sequence" ("up", "worker-up", "reset"), "prune" ("1" with `pharos up --prune`: delete
+         * what cluster.yml dropped), "selected" (the cluster.yml indexes a `pharos reset -a/-r/-l`
+         * works on, comma-separated as "1,3"; NULL: every host — validation sees every host, later
+         * phases only the selected ones); in `pharos worker up` also "worker_up.join_command" (a
+         * secret: the token) and "worker_up.api_endpoint" (HOST:PORT of the first master that
+         * answered). Core-owned string, or NULL if unknown. */
         const char *(*step_fact)(struct pharos_step_ctx *ctx, const char *name);
         /* The step's host entry of cluster.yml (see config.h). */
         const struct pharos_config_node *(*step_host)(struct pharos_step_ctx *ctx);
