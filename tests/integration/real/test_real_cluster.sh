@@ -73,7 +73,10 @@ expect_eq "$(k get node host-2 -o jsonpath='{.status.nodeInfo.kubeletVersion} {.
         "v1.37.2 containerd://2.4.2" "the worker's kubelet and runtime"
 
 step "a Deployment on the worker, its Service from a pod on the master"
-k create deployment web --image=docker.io/library/busybox:1.36 -- busybox httpd -f -v -p 8080 -h /etc >/dev/null
+# busybox's httpd logs nothing to stdout: the line before it is what
+# kubectl logs must show.
+k create deployment web --image=docker.io/library/busybox:1.36 -- \
+        sh -c 'echo "web: serving /etc on 8080"; exec busybox httpd -f -p 8080 -h /etc' >/dev/null
 k expose deployment web --port 80 --target-port 8080 >/dev/null
 run k rollout status deployment/web --timeout=180s
 expect_rc 0 "web rolled out"
@@ -93,7 +96,7 @@ run k exec client -- timeout 20 wget -q -O- http://web.default.svc.cluster.local
 expect_rc 0 "wget through the Service"
 expect_eq "$out" "$web" "answered by the pod on the worker"
 run k logs "$web"
-expect_contains "$out" "GET /hostname" "kubectl logs of the pod on the worker"
+expect_contains "$out" "web: serving /etc on 8080" "kubectl logs of the pod on the worker"
 run k exec "$web" -- hostname
 expect_eq "$out" "$web" "kubectl exec in the pod on the worker"
 

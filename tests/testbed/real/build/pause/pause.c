@@ -15,31 +15,31 @@
 
 int main(int argc, char **argv)
 {
-	sigset_t wanted;
+        sigset_t wanted;
 
-	if (argc == 2 && strcmp(argv[1], "-v") == 0) {
-		printf("pharos pause %s\n", PAUSE_VERSION);
-		return 0;
-	}
-	/*
-	 * As PID 1 of a namespace, a signal left at its default action is
-	 * dropped; a blocked one stays pending, so sigwaitinfo() sees it.
-	 */
-	sigemptyset(&wanted);
-	sigaddset(&wanted, SIGINT);
-	sigaddset(&wanted, SIGTERM);
-	sigaddset(&wanted, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &wanted, NULL) != 0) {
-		perror("pause: sigprocmask");
-		return 1;
-	}
-	for (;;) {
-		int sig = sigwaitinfo(&wanted, NULL);
+        if (argc == 2 && strcmp(argv[1], "-v") == 0) {
+                printf("pharos pause %s\n", PAUSE_VERSION);
+                return 0;
+        }
+        /*
+         * As PID 1 of a namespace, a signal left at its default action is
+         * dropped; a blocked one stays pending, so sigwaitinfo() sees it.
+         */
+        sigemptyset(&wanted);
+        sigaddset(&wanted, SIGINT);
+        sigaddset(&wanted, SIGTERM);
+        sigaddset(&wanted, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &wanted, NULL) != 0) {
+                perror("pause: sigprocmask");
+                return 1;
+        }
+        for (;;) {
+                int sig = sigwaitinfo(&wanted, NULL);
 
-		if (sig == SIGINT || sig == SIGTERM)
-			return 0;
-		/* One SIGCHLD may stand for several children that ended. */
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-	}
+                if (sig == SIGINT || sig == SIGTERM)
+                        return 0;
+                /* One SIGCHLD may stand for several children that ended. */
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ;
+        }
 }
