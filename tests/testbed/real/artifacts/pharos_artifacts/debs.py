@@ -100,6 +100,17 @@ fi
 """
 
 
+
+def stage_file(dest, mode, content):
+    """Writes one packaged file into a staging tree: CONTENT is bytes, or the path of a file to copy."""
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    if isinstance(content, bytes):
+        with open(dest, "wb") as f:
+            f.write(content)
+    else:
+        shutil.copyfile(content, dest)
+    os.chmod(dest, mode)
+
 class Deb:
     def __init__(self, name, version, section, maintainer, homepage, summary, description=None):
         self.name, self.version = name, version
@@ -128,13 +139,7 @@ class Deb:
         size = 0
         for path, mode, content in self.files:
             dest = os.path.join(stage, path)
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            if isinstance(content, bytes):
-                with open(dest, "wb") as f:
-                    f.write(content)
-            else:
-                shutil.copyfile(content, dest)
-            os.chmod(dest, mode)
+            stage_file(dest, mode, content)
             size += max(1, math.ceil(os.path.getsize(dest) / 1024))
         control = self.fields + [("Installed-Size", str(size))] + self.relations + self.tail
         with open(os.path.join(stage, "DEBIAN", "control"), "w") as f:

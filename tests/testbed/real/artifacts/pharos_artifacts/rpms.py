@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 
-from .debs import CONTAINERD_CONFIG, CONTAINERD_UNIT, K8S_MAINTAINER, KUBEADM_DROPIN, KUBELET_UNIT
+from .debs import CONTAINERD_CONFIG, CONTAINERD_UNIT, K8S_MAINTAINER, KUBEADM_DROPIN, KUBELET_UNIT, stage_file
 from .oci import MTIME
 
 K8S_RELEASE = "150500.1.1"
@@ -48,14 +48,7 @@ class Rpm:
         lines += ["", "%description", "%{summary}.", "", "%install", "cp -a %s/. %%{buildroot}/" % stage, "",
                   "%files"]
         for path, mode, content, config in self.files:
-            dest = stage + path
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            if isinstance(content, bytes):
-                with open(dest, "wb") as f:
-                    f.write(content)
-            else:
-                shutil.copyfile(content, dest)
-            os.chmod(dest, mode)
+            stage_file(stage + path, mode, content)
             lines.append("%s%%attr(%04o,root,root) %s" % ("%config(noreplace) " if config else "", mode, path))
         for d in self.dirs:
             os.makedirs(stage + d, exist_ok=True)
