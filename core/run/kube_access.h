@@ -14,6 +14,10 @@
 #define KUBE_API_PORT 6443
 /* Where kubeadm leaves the admin kubeconfig on a master. */
 #define KUBE_ADMIN_CONF "/etc/kubernetes/admin.conf"
+/* The stacked etcd member's data: with admin.conf, what makes a master one that
+ * runs a control plane (the kubeadm plugin's rule too): an init that failed
+ * before etcd first ran leaves admin.conf only. */
+#define KUBE_ETCD_MEMBER_DIR "/var/lib/etcd/member"
 
 struct kubeconfig;
 

@@ -13,14 +13,17 @@
 
 #define STATE_PATH "/api/v1/namespaces/kube-system/configmaps/pharos-config"
 
-/* True when some master already has a control plane (kubeadm wrote admin.conf). */
+/* True when some master already has a control plane (kubeadm wrote admin.conf,
+ * etcd has data). */
 static int control_plane_exists(struct run *r)
 {
         for (size_t i = 0; i < r->n_hosts; i++) {
                 struct run_host *h = &r->hosts[i];
                 if (strcmp(h->cfg->role, "master") != 0 || !h->tp)
                         continue;
-                struct tp_cmd c = {.cmd = "test -f " KUBE_ADMIN_CONF, .sudo = 1};
+                struct tp_cmd c = {.cmd = "test -f " KUBE_ADMIN_CONF
+                                          " && test -d " KUBE_ETCD_MEMBER_DIR,
+                                   .sudo = 1};
                 struct tp_result res = {0};
                 struct pharos_error e = {0};
                 int found = tp_exec(h->tp, &c, &res, &e) == 0 && res.status == 0;

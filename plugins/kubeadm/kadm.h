@@ -27,8 +27,11 @@
 #define KADM_TOKEN_WEBHOOK KADM_DIR "/token-webhook.yaml"
 #define KADM_ADMIN_CONF    "/etc/kubernetes/admin.conf"
 #define KADM_KUBELET_CONF  "/etc/kubernetes/kubelet.conf"
-#define KADM_API_PORT      6443
-#define KADM_MAX_FILES     12
+/* Where the stacked etcd member keeps its data (kubeadm's default, never changed
+ * by pharos): etcd creates member/ when it first starts. */
+#define KADM_ETCD_MEMBER_DIR "/var/lib/etcd/member"
+#define KADM_API_PORT        6443
+#define KADM_MAX_FILES       12
 /* Node annotations listing the labels and taints (key:effect) pharos put
  * there, comma-separated: what it may remove when cluster.yml drops them. */
 #define KADM_MANAGED_LABELS "pharos.kontena.io/labels"
@@ -243,6 +246,11 @@ long kadm_host_index(struct kadm_state *st, struct pharos_step_ctx *ctx);
 int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* 1 when `path` exists on the step's host, 0 when not, <0 on error. */
 int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path);
+/* 1 if the step's master runs a control plane: admin.conf AND data in its etcd
+ * member. A kubeadm init or control-plane join that failed before etcd first
+ * ran leaves admin.conf only; such a master is set up again (reset, init or
+ * join), not taken for one with a stopped etcd. 0 if not, -1 failed. */
+int kadm_control_plane_exists(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* 1 when the run is `pharos worker up` (the "sequence" fact). */
 int kadm_worker_up(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* "kubeadm join EP --token T --discovery-token-ca-cert-hash H" (anywhere in text) -> j.

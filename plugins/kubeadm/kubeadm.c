@@ -76,6 +76,12 @@ int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *
         return res.status == 0;
 }
 
+int kadm_control_plane_exists(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        int admin = kadm_exists(st, ctx, KADM_ADMIN_CONF);
+        return admin == 1 ? kadm_exists(st, ctx, KADM_ETCD_MEMBER_DIR) : admin;
+}
+
 int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in)
 {
         char why[256];

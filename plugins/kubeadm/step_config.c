@@ -299,7 +299,7 @@ static int status_probe(struct pharos_step_ctx *ctx, void *state)
         int kubelet = kadm_exists(st, ctx, KADM_KUBELET_CONF);
         if (kubelet < 0)
                 return -1;
-        int admin = kadm_is_master(st, ctx) ? kadm_exists(st, ctx, KADM_ADMIN_CONF) : 1;
+        int admin = kadm_is_master(st, ctx) ? kadm_control_plane_exists(st, ctx) : 1;
         if (admin < 0)
                 return -1;
         pthread_mutex_lock(&st->mu);

@@ -60,7 +60,7 @@ static int probe_run(struct pharos_step_ctx *ctx, void *state)
         struct kadm_state *st = state;
         const struct pharos_host *h = st->host;
         struct kadm_etcd_probe p = {.probed = 1};
-        int in = kadm_exists(st, ctx, KADM_ADMIN_CONF);
+        int in = kadm_control_plane_exists(st, ctx);
         if (in < 0)
                 return -1;
         p.in_cluster = in;

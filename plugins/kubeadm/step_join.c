@@ -88,12 +88,12 @@ static int reset_leftovers(struct kadm_state *st, struct pharos_step_ctx *ctx)
 static int init_applies(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
-        int has = kadm_exists(st, ctx, KADM_ADMIN_CONF);
+        int has = kadm_control_plane_exists(st, ctx);
         if (has < 0)
                 return -1;
         if (!has)
-                st->host->step_reason(ctx,
-                                      "no " KADM_ADMIN_CONF ": the control plane is not set up");
+                st->host->step_reason(ctx, "no " KADM_ADMIN_CONF " or no etcd data: the control "
+                                           "plane is not set up");
         return !has;
 }
 

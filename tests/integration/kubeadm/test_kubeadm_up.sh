@@ -51,13 +51,18 @@ up() { run "$PHAROS" --plugin-path "$dir/plugins" up -c "$dir/cluster.yml" "$@";
 # The last host looks like an interrupted join: the run must reset and repair it.
 on "$n" sh -c 'mkdir -p /etc/kubernetes/pki && echo partial >/etc/kubernetes/pki/ca.crt &&
         echo partial >/etc/kubernetes/bootstrap-kubelet.conf'
+# The first master looks like a kubeadm init that failed after writing its
+# kubeconfigs but before etcd ever ran (seen with the real kubelet refusing to
+# start): admin.conf without etcd data is no control plane to keep.
+on 1 sh -c 'mkdir -p /etc/kubernetes/pki && echo partial >/etc/kubernetes/pki/ca.crt &&
+        echo partial >/etc/kubernetes/admin.conf'
 
 up --plan
 expect_rc 0 "plan on fresh hosts"
 expect_contains "$out" "kubeadm.init" "plan shows init"
 expect_contains "$out" "no /etc/kubernetes/admin.conf" "plan says why"
-run on 1 test -e /etc/kubernetes/admin.conf
-expect_rc 1 "plan initialised nothing"
+run on 1 cat /etc/kubernetes/admin.conf
+expect_eq "$out" "partial" "plan initialised nothing"
 
 up
 expect_rc 0 "first up"
@@ -65,6 +70,8 @@ first_out=$out first_err=$err
 expect_contains "$out" "kubeadm init" "init ran"
 run on "$n" cat /etc/kubernetes/bootstrap-kubelet.conf
 expect_rc 1 "the interrupted join's leftovers were reset"
+run on 1 cat /etc/kubernetes/admin.conf
+expect_contains "$out" "client-key-data" "the failed init's admin.conf replaced by a new init's"
 
 # The API as the admin, straight to the first master (the test's own view).
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
