@@ -34,6 +34,9 @@ static inline int pharos_dns1123_subdomain_check(const char *name, char *why, si
                 bad = "it is empty";
         else if (len > PHAROS_DNS1123_SUBDOMAIN_MAX)
                 bad = "it is longer than 253 characters";
+        for (size_t i = 0; !bad && i < len; i++)
+                if (!pharos_is_lower_alnum(name[i]) && name[i] != '-' && name[i] != '.')
+                        bad = "only a-z, 0-9, '-' and '.' are allowed";
         for (size_t i = 0, label = 0; !bad && i <= len; i++) {
                 char c = name[i];
                 if (c == '.' || c == '\0') {
@@ -42,9 +45,7 @@ static inline int pharos_dns1123_subdomain_check(const char *name, char *why, si
                         label = 0;
                         continue;
                 }
-                if (!pharos_is_lower_alnum(c) && c != '-')
-                        bad = "only a-z, 0-9, '-' and '.' are allowed";
-                else if (label == 0 && c == '-')
+                if (label == 0 && c == '-')
                         bad = "a dot-separated part starts with '-'";
                 else if (++label > PHAROS_DNS1123_LABEL_MAX)
                         bad = "a dot-separated part is longer than 63 characters";
@@ -64,7 +65,9 @@ static inline int pharos_dns1123_subdomain_check(const char *name, char *why, si
 static inline int pharos_node_name_of_host(const char *hostname, char *out, size_t n, char *why,
                                            size_t why_n)
 {
-        size_t len = hostname ? strlen(hostname) : 0;
+        if (!hostname)
+                hostname = "";
+        size_t len = strlen(hostname);
         if (len >= n) {
                 if (why && why_n)
                         snprintf(why, why_n,
