@@ -39,7 +39,7 @@ api() {
 }
 nodes() { api /api/v1/nodes | jq -r '[.items[].metadata.name] | sort | join(" ")'; }
 admin_writes() {
-        on 1 "cat /var/log/pharos-testbed/api-audit.jsonl 2>/dev/null || true" |
+        on 1 sh -c 'cat /var/log/pharos-testbed/api-audit.jsonl 2>/dev/null || true' |
                 jq -c 'select(.user == "kubernetes-admin")' | wc -l
 }
 api /api/v1/namespaces -X POST -H 'Content-Type: application/json' \
