@@ -206,6 +206,11 @@ static int registry_domain(const char *s, size_t len)
                 size_t plen = len - host - 1;
                 if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") < plen)
                         return 0;
+                long port = 0;
+                for (size_t i = 0; i < plen; i++)
+                        port = port * 10 + (colon[1 + i] - '0');
+                if (port < 1 || port > 65535)
+                        return 0;
         }
         for (size_t i = 0, start = 0; i <= host; i++)
                 if (i == host || s[i] == '.') {

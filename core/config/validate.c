@@ -45,7 +45,12 @@ static struct mark push_key(struct vctx *v, const char *key)
 {
         struct mark m = {v->slen, v->dlen};
         append(v->spath, &v->slen, sizeof(v->spath), "%s%s", v->slen ? "." : "", key);
+        size_t start = v->dlen + (v->dlen ? 1 : 0);
         append(v->dpath, &v->dlen, sizeof(v->dpath), "%s%s", v->dlen ? "." : "", key);
+        /* A key is shown in messages: a line break in it must not start a new one. */
+        for (size_t i = start; i < v->dlen; i++)
+                if ((unsigned char)v->dpath[i] < 0x20 || v->dpath[i] == 0x7f)
+                        v->dpath[i] = '?';
         return m;
 }
 
@@ -245,9 +250,9 @@ static void check_string_map(struct vctx *v, cfg_node *n, const struct cfg_extra
         }
         for (size_t i = 0; i < n->len; i++) {
                 cfg_node *val = n->items[i];
-                struct mark m = push_key(v, n->keys[i]->text);
                 if (check_format(v, n->keys[i], cfg_check_text) == 0 && x)
                         check_format(v, n->keys[i], x->key_check);
+                struct mark m = push_key(v, n->keys[i]->text);
                 if (val->kind != PHAROS_CONFIG_SCALAR || cfg_scalar_is_null(val))
                         expected(v, val, "a value (string, number or boolean)");
                 else if (check_format(v, val, cfg_check_text) == 0 && x)

@@ -49,7 +49,7 @@ expect_eq "$(nodes)" "host-1 host-2" "nodes after up"
 writes=$(admin_writes)
 
 # The worker now reports a path as its name.
-on 2 hostname ../namespaces/prod
+on 2 python3 -c 'import socket; socket.sethostname("../namespaces/prod")'
 run pharos reset -c "$dir/cluster.yml" -a "$(addr 1)" -y
 [[ $rc -ne 0 ]] || fail "reset of a host with a hostile hostname succeeded"
 expect_contains "$err" "$(addr 1): facts: hostname '../namespaces/prod' is not a valid Node name" \
@@ -69,7 +69,7 @@ expect_eq "$(api /api/v1/nodes/host-2 | jq -r '.spec.unschedulable // false')" "
         "host-2 not cordoned"
 
 # Its real name back, the reset goes through: nothing was left half done.
-on 2 hostname host-2
+on 2 python3 -c 'import socket; socket.sethostname("host-2")'
 run pharos reset -c "$dir/cluster.yml" -a "$(addr 1)" -y
 expect_rc 0 "reset once the hostname is a Node name again"
 expect_eq "$(nodes)" "host-1" "host-2's Node deleted by the reset"
