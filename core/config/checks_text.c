@@ -37,16 +37,15 @@ int cfg_check_text(const char *v, char *why, size_t n)
                 const char *what = NULL;
                 if (c == '\n' || c == '\r')
                         what = "a line break";
-                else if (c < 0x20 || c == 0x7f)
-                        what = "a control character";
-                /* U+0080-U+009F (C1 controls, NEL among them) and U+2028/U+2029. */
-                else if (c == 0xc2 && d >= 0x80 && d <= 0x9f)
+                /* C0, DEL and U+0080-U+009F (C1 controls, NEL among them). */
+                else if (c < 0x20 || c == 0x7f || (c == 0xc2 && d >= 0x80 && d <= 0x9f))
                         what = "a control character";
                 else if (c == 0xe2 && d == 0x80 && (v[i + 2] == '\xa8' || v[i + 2] == '\xa9'))
                         what = "a Unicode line separator";
                 if (what) {
-                        snprintf(why, n, "holds %s (at byte %zu), which no file it goes to can carry",
-                                 what, i + 1);
+                        snprintf(why, n,
+                                 "holds %s (at byte %zu), which no file it goes to can carry", what,
+                                 i + 1);
                         return -1;
                 }
         }
@@ -58,18 +57,20 @@ int cfg_check_user(const char *v, char *why, size_t n)
         /* POSIX portable user names, as useradd and OpenSSH's valid_ruser accept them. */
         if (*v && *v != '-' && strlen(v) <= 32 && only(v, "._-"))
                 return 0;
-        snprintf(why, n, "is not a user name (a-z, A-Z, 0-9, '.', '_', '-'; at most 32; no "
-                         "leading '-')");
+        snprintf(why, n,
+                 "is not a user name (a-z, A-Z, 0-9, '.', '_', '-'; at most 32; no "
+                 "leading '-')");
         return -1;
 }
 
 int cfg_check_interface(const char *v, char *why, size_t n)
 {
         /* The kernel's dev_valid_name: at most 15 bytes, no '/', ':' or space. */
-        if (*v && strlen(v) <= 15 && strcmp(v, ".") && strcmp(v, "..") && only(v, "._-@"))
+        if (*v && strlen(v) <= 15 && strcmp(v, ".") != 0 && strcmp(v, "..") != 0 && only(v, "._-@"))
                 return 0;
-        snprintf(why, n, "is not a network interface name (at most 15 of a-z, A-Z, 0-9, '.', "
-                         "'_', '-', '@')");
+        snprintf(why, n,
+                 "is not a network interface name (at most 15 of a-z, A-Z, 0-9, '.', "
+                 "'_', '-', '@')");
         return -1;
 }
 
@@ -77,8 +78,9 @@ int cfg_check_file_name(const char *v, char *why, size_t n)
 {
         if (*v && *v != '.' && *v != '-' && strlen(v) <= 64 && only(v, "._-"))
                 return 0;
-        snprintf(why, n, "is not a file name (at most 64 of a-z, A-Z, 0-9, '.', '_', '-'; not "
-                         "starting with '.' or '-')");
+        snprintf(why, n,
+                 "is not a file name (at most 64 of a-z, A-Z, 0-9, '.', '_', '-'; not "
+                 "starting with '.' or '-')");
         return -1;
 }
 
@@ -88,8 +90,9 @@ int cfg_check_abs_path(const char *v, char *why, size_t n)
         int dotdot = strstr(v, "/../") || (len >= 3 && !strcmp(v + len - 3, "/.."));
         if (*v == '/' && !dotdot && only(v, "/._-+@"))
                 return 0;
-        snprintf(why, n, "is not an absolute path (/ and a-z, A-Z, 0-9, '.', '_', '-', '+', '@'; "
-                         "no '..')");
+        snprintf(why, n,
+                 "is not an absolute path (/ and a-z, A-Z, 0-9, '.', '_', '-', '+', '@'; "
+                 "no '..')");
         return -1;
 }
 
@@ -138,8 +141,9 @@ int cfg_check_label_key(const char *v, char *why, size_t n)
         }
         if (ok)
                 return 0;
-        snprintf(why, n, "is not a Kubernetes label key ([DNS subdomain/]name; the name at most "
-                         "63 of a-z, A-Z, 0-9, '-', '_', '.', alphanumeric at both ends)");
+        snprintf(why, n,
+                 "is not a Kubernetes label key ([DNS subdomain/]name; the name at most "
+                 "63 of a-z, A-Z, 0-9, '-', '_', '.', alphanumeric at both ends)");
         return -1;
 }
 
@@ -147,8 +151,9 @@ int cfg_check_label_value(const char *v, char *why, size_t n)
 {
         if (!*v || label_name(v, strlen(v)))
                 return 0;
-        snprintf(why, n, "is not a Kubernetes label value (empty, or at most 63 of a-z, A-Z, "
-                         "0-9, '-', '_', '.', alphanumeric at both ends)");
+        snprintf(why, n,
+                 "is not a Kubernetes label value (empty, or at most 63 of a-z, A-Z, "
+                 "0-9, '-', '_', '.', alphanumeric at both ends)");
         return -1;
 }
 
@@ -156,8 +161,9 @@ int cfg_check_dns_subdomain(const char *v, char *why, size_t n)
 {
         if (pharos_dns1123_subdomain_check(v, NULL, 0) == 0)
                 return 0;
-        snprintf(why, n, "is not a Kubernetes object name (RFC 1123 subdomain: a-z, 0-9, '-', "
-                         "'.')");
+        snprintf(why, n,
+                 "is not a Kubernetes object name (RFC 1123 subdomain: a-z, 0-9, '-', "
+                 "'.')");
         return -1;
 }
 
@@ -240,8 +246,9 @@ int cfg_check_image_repository(const char *v, char *why, size_t n)
         }
         if (ok)
                 return 0;
-        snprintf(why, n, "is not an image repository (REGISTRY[:PORT]/PATH, the path in lower "
-                         "case: a-z, 0-9 and single '.', '_', '__' or '-' between them)");
+        snprintf(why, n,
+                 "is not an image repository (REGISTRY[:PORT]/PATH, the path in lower "
+                 "case: a-z, 0-9 and single '.', '_', '__' or '-' between them)");
         return -1;
 }
 
@@ -258,8 +265,9 @@ int cfg_check_registry(const char *v, char *why, size_t n)
         struct cfg_cidr c;
         if ((p == v && cfg_cidr_parse(v, &c) == 0) || registry_domain(p, len))
                 return 0;
-        snprintf(why, n, "is not a registry (HOST[:PORT], optionally with http:// or https://, "
-                         "or a network in CIDR notation)");
+        snprintf(why, n,
+                 "is not a registry (HOST[:PORT], optionally with http:// or https://, "
+                 "or a network in CIDR notation)");
         return -1;
 }
 
@@ -277,8 +285,9 @@ int cfg_check_flag_arg(const char *v, char *why, size_t n)
                                 return 0;
                 }
         }
-        snprintf(why, n, "is not a command-line flag (--name or --name=value, the name of a-z, "
-                         "A-Z, 0-9, '-', '_', '.', ':')");
+        snprintf(why, n,
+                 "is not a command-line flag (--name or --name=value, the name of a-z, "
+                 "A-Z, 0-9, '-', '_', '.', ':')");
         return -1;
 }
 

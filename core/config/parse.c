@@ -309,8 +309,7 @@ static int on_event(struct pctx *c, yaml_event_t *ev)
                 if (!n && c->budget.nodes < 0)
                         return fatal(c, m, "alias expansion exceeds 200000 values (alias bomb?)");
                 if (!n && c->budget.bytes < 0)
-                        return fatal(c, m,
-                                     "alias expansion exceeds 16 MiB of text (alias bomb?)");
+                        return fatal(c, m, "alias expansion exceeds 16 MiB of text (alias bomb?)");
                 if (!n)
                         return PERR_NOMEM;
                 return place(c, n, m);
@@ -361,7 +360,8 @@ static int on_event(struct pctx *c, yaml_event_t *ev)
 
 int cfg_parse(const char *buf, size_t len, cfg_node **root, struct cfg_diags *d)
 {
-        struct pctx c = {.buf = buf, .len = len, .d = d, .budget = {CFG_MAX_NODES, CFG_MAX_TEXT_BYTES}};
+        struct pctx c = {
+                .buf = buf, .len = len, .d = d, .budget = {CFG_MAX_NODES, CFG_MAX_TEXT_BYTES}};
         yaml_parser_t p;
         int rc = 0, done = 0;
         *root = NULL;

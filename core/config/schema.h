@@ -35,9 +35,9 @@ struct cfg_extra {
         const char *const *enums; /* NULL-terminated allowed values, or NULL */
         long long min, max;       /* integer range when max > min */
         unsigned flags;           /* enum cfg_extra_flags */
-        cfg_format_check check;     /* the value's format (each value of a string map) */
+        cfg_format_check check;   /* the value's format (each value of a string map) */
         cfg_format_check key_check; /* CFG_X_STRING_MAP: the format of each key */
-        const char *plugin_prefix; /* CFG_X_PLUGIN_SECTIONS: "network" -> "network-<key>" */
+        const char *plugin_prefix;  /* CFG_X_PLUGIN_SECTIONS: "network" -> "network-<key>" */
 };
 
 /* The document root: a mapping of struct cfg_doc. */

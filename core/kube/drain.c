@@ -141,7 +141,9 @@ static char *eviction_body(const struct drain_pod *p)
         yajl_gen_map_close(g);
         const unsigned char *buf = NULL;
         size_t len = 0;
-        char *body = yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok ? strndup((const char *)buf, len) : NULL;
+        char *body = yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok
+                             ? strndup((const char *)buf, len)
+                             : NULL;
         yajl_gen_free(g);
         return body;
 }

@@ -29,10 +29,12 @@ static const char *plain_word(const char *v, const char *extra)
 int run_facts_check(char *const facts[FACT_COUNT], char *why, size_t n)
 {
         static const char *const names[FACT_COUNT] = {
-                [FACT_HOSTNAME] = "hostname",       [FACT_OS_ID] = "os-release ID",
+                [FACT_HOSTNAME] = "hostname",
+                [FACT_OS_ID] = "os-release ID",
                 [FACT_OS_ID_LIKE] = "os-release ID_LIKE",
                 [FACT_OS_VERSION_ID] = "os-release VERSION_ID",
-                [FACT_ARCH] = "architecture",       [FACT_CGROUP_FS] = "cgroup file system",
+                [FACT_ARCH] = "architecture",
+                [FACT_CGROUP_FS] = "cgroup file system",
                 [FACT_CAP_BOUNDING] = "capability bounding set",
         };
         for (int f = 0; f < FACT_COUNT; f++) {

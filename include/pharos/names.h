@@ -13,23 +13,18 @@
 
 /* The longest DNS-1123 subdomain (a Node name), and the longest label in it. */
 #define PHAROS_DNS1123_SUBDOMAIN_MAX 253
-#define PHAROS_DNS1123_LABEL_MAX 63
+#define PHAROS_DNS1123_LABEL_MAX     63
 
 static inline int pharos_is_lower_alnum(char c)
 {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/*
- * 0 when name is a DNS-1123 subdomain (Kubernetes' IsDNS1123Subdomain, the
- * rule for Node names): at most 253 characters of dot-separated labels of
- * a-z, 0-9 and '-', each 1-63 long, starting and ending alphanumeric. Else -1
- * with the reason ("is not a valid Node name: ...") in why (n bytes).
- */
-static inline int pharos_dns1123_subdomain_check(const char *name, char *why, size_t n)
+/* pharos_dns1123_subdomain_check on the first len bytes of name. */
+static inline int pharos_dns1123_subdomain_check_len(const char *name, size_t len, char *why,
+                                                     size_t n)
 {
         const char *bad = NULL;
-        size_t len = name ? strlen(name) : 0;
         if (len == 0)
                 bad = "it is empty";
         else if (len > PHAROS_DNS1123_SUBDOMAIN_MAX)
@@ -38,7 +33,7 @@ static inline int pharos_dns1123_subdomain_check(const char *name, char *why, si
                 if (!pharos_is_lower_alnum(name[i]) && name[i] != '-' && name[i] != '.')
                         bad = "only a-z, 0-9, '-' and '.' are allowed";
         for (size_t i = 0, label = 0; !bad && i <= len; i++) {
-                char c = name[i];
+                char c = i < len ? name[i] : '\0';
                 if (c == '.' || c == '\0') {
                         if (label == 0 || name[i - 1] == '-')
                                 bad = "a dot-separated part is empty or ends with '-'";
@@ -55,6 +50,19 @@ static inline int pharos_dns1123_subdomain_check(const char *name, char *why, si
         if (why && n)
                 snprintf(why, n, "is not a valid Node name (RFC 1123 subdomain): %s", bad);
         return -1;
+}
+
+/*
+ * 0 when name is a DNS-1123 subdomain (Kubernetes' IsDNS1123Subdomain, the
+ * rule for Node names): at most 253 characters of dot-separated labels of
+ * a-z, 0-9 and '-', each 1-63 long, starting and ending alphanumeric. Else -1
+ * with the reason ("is not a valid Node name: ...") in why (n bytes).
+ * NULL counts as empty.
+ */
+static inline int pharos_dns1123_subdomain_check(const char *name, char *why, size_t n)
+{
+        return pharos_dns1123_subdomain_check_len(name ? name : "", name ? strlen(name) : 0, why,
+                                                  n);
 }
 
 /*
@@ -79,7 +87,7 @@ static inline int pharos_node_name_of_host(const char *hostname, char *out, size
                 char c = hostname[i];
                 out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
         }
-        if (pharos_dns1123_subdomain_check(out, why, why_n) == 0)
+        if (pharos_dns1123_subdomain_check_len(out, len, why, why_n) == 0)
                 return 0;
         out[0] = '\0';
         return -1;

@@ -34,12 +34,11 @@ static void refuses(check_fn f, const char *const *values)
 static void text(void **s)
 {
         (void)s;
-        static const char *const good[] = {"plain", "http://u:p%40ss@proxy:3128", "caf\xc3\xa9",
-                                           "\xe2\x80\xa7", "", NULL};
-        static const char *const bad[] = {"a\nb",         "a\rb",         "a\tb",
-                                          "a\x1b[31m",    "a\x7f",        "a\xc2\x85",
-                                          "a\xc2\x9b",    "a\xe2\x80\xa8", "a\xe2\x80\xa9",
-                                          NULL};
+        static const char *const good[] = {
+                "plain", "http://u:p%40ss@proxy:3128", "caf\xc3\xa9", "\xe2\x80\xa7", "", NULL};
+        static const char *const bad[] = {
+                "a\nb",      "a\rb",      "a\tb",          "a\x1b[31m",     "a\x7f",
+                "a\xc2\x85", "a\xc2\x9b", "a\xe2\x80\xa8", "a\xe2\x80\xa9", NULL};
         accepts(cfg_check_text, good);
         refuses(cfg_check_text, bad);
         char big[CFG_MAX_TEXT + 2];
@@ -56,9 +55,10 @@ static void users_and_names(void **s)
 {
         (void)s;
         static const char *const users[] = {"root", "ubuntu", "ops.admin", "a_b-c", NULL};
-        static const char *const bad_users[] = {"%r",    "x;id", "$(id)", "`id`", "-oX",  "a b",
-                                                "ad'min", "",    "a/b",   "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu",
-                                                NULL};
+        static const char *const bad_users[] = {
+                "%r",  "x;id",   "$(id)", "`id`", "-oX",
+                "a b", "ad'min", "",      "a/b",  "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu",
+                NULL};
         accepts(cfg_check_user, users);
         refuses(cfg_check_user, bad_users);
         static const char *const files[] = {"kubernetes", "docker-ce.x86_64", NULL};
@@ -66,8 +66,8 @@ static void users_and_names(void **s)
         accepts(cfg_check_file_name, files);
         refuses(cfg_check_file_name, bad_files);
         static const char *const paths[] = {"/var/log/kube-audit.json", "/a/..b/c", NULL};
-        static const char *const bad_paths[] = {"var/log", "/var/../etc", "/var/..", "/a b",
-                                                "/a;b", NULL};
+        static const char *const bad_paths[] = {"var/log", "/var/../etc", "/var/..",
+                                                "/a b",    "/a;b",        NULL};
         accepts(cfg_check_abs_path, paths);
         refuses(cfg_check_abs_path, bad_paths);
         static const char *const ifs[] = {"eth0", "enp0s3", "bond0.100", "veth@if2", NULL};
@@ -88,8 +88,14 @@ static void labels(void **s)
         (void)s;
         static const char *const keys[] = {"zone", "node-role.kubernetes.io/worker",
                                            "example.com/a_b.c", NULL};
-        static const char *const bad_keys[] = {"../namespaces/prod", "example.com/../x", "/x",
-                                               "Example.com/x", "-x", "x/", "a b", NULL};
+        static const char *const bad_keys[] = {"../namespaces/prod",
+                                               "example.com/../x",
+                                               "/x",
+                                               "Example.com/x",
+                                               "-x",
+                                               "x/",
+                                               "a b",
+                                               NULL};
         accepts(cfg_check_label_key, keys);
         refuses(cfg_check_label_key, bad_keys);
         static const char *const values[] = {"", "ssd", "a-b_c.D1", NULL};
@@ -123,8 +129,8 @@ static void images_and_registries(void **s)
         refuses(cfg_check_image_repository, bad_repos);
         static const char *const regs[] = {"registry.local:5000", "http://10.0.0.1:5000/",
                                            "10.0.0.0/8", "https://reg.example.com", NULL};
-        static const char *const bad_regs[] = {"reg.example.com:5000;rm -rf /", "reg%2F.x",
-                                               "http://10.0.0.0/8", "a b", "", NULL};
+        static const char *const bad_regs[] = {
+                "reg.example.com:5000;rm -rf /", "reg%2F.x", "http://10.0.0.0/8", "a b", "", NULL};
         accepts(cfg_check_registry, regs);
         refuses(cfg_check_registry, bad_regs);
 }
@@ -134,14 +140,30 @@ static void flags_and_words(void **s)
         (void)s;
         static const char *const flags[] = {"--max-pods=150", "--v=2", "--rotate-certificates",
                                             "-v=9", NULL};
-        static const char *const bad_flags[] = {"max-pods", "--v;id=9", "---x", "--=1",
-                                                "--a b=1", NULL};
+        static const char *const bad_flags[] = {"max-pods", "--v;id=9", "---x",
+                                                "--=1",     "--a b=1",  NULL};
         accepts(cfg_check_flag_arg, flags);
         refuses(cfg_check_flag_arg, bad_flags);
         static const char *const words[] = {"GracefulNodeShutdown", "true", "100Mi", NULL};
         static const char *const bad_words[] = {"Gate%n", "Gate'", "a,--b", "a b", "", NULL};
         accepts(cfg_check_key_word, words);
         refuses(cfg_check_key_word, bad_words);
+}
+
+static void urls(void **s)
+{
+        (void)s;
+        static const char *const good[] = {"https://auth.example.com/token",
+                                           "http://10.0.0.1:8080/a?b=c%20d", NULL};
+        static const char *const bad[] = {"https://a.example.com/\"x",
+                                          "https://a b",
+                                          "https://a/`id`",
+                                          "https://a/<x>",
+                                          "ftp://a",
+                                          "https://",
+                                          NULL};
+        accepts(cfg_check_url, good);
+        refuses(cfg_check_url, bad);
 }
 
 int main(void)
@@ -152,6 +174,7 @@ int main(void)
                 cmocka_unit_test(labels),
                 cmocka_unit_test(images_and_registries),
                 cmocka_unit_test(flags_and_words),
+                cmocka_unit_test(urls),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,9 +27,27 @@ static void hostile_node_names(void **s)
 {
         (void)s;
         static const char *const bad[] = {
-                "../namespaces/prod", "..", "a/b", "a?watch=1", "a#b", "a%2Fb", "a b",
-                "node\nX-Injected: 1", "Node1", "-node", "node-", "a..b", ".a", "a.", "",
-                "n$(id)", "n;id", "n'x", "n\"x", "n\xc3\xa9", "n\xe2\x80\xa8",
+                "../namespaces/prod",
+                "..",
+                "a/b",
+                "a?watch=1",
+                "a#b",
+                "a%2Fb",
+                "a b",
+                "node\nX-Injected: 1",
+                "Node1",
+                "-node",
+                "node-",
+                "a..b",
+                ".a",
+                "a.",
+                "",
+                "n$(id)",
+                "n;id",
+                "n'x",
+                "n\"x",
+                "n\xc3\xa9",
+                "n\xe2\x80\xa8",
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 char path[320] = "untouched";

@@ -38,9 +38,9 @@ static void hostile_names_refused(void **s)
         snprintf(mark, sizeof(mark), "/tmp/pharos-proxy-test-%d", (int)getpid());
         unlink(mark);
         char user[160];
-        static const char *const forms[] = {"x$(touch %s)", "x`touch %s`", "x;touch %s",
-                                            "x|touch %s",   "x&&touch %s", "x\ntouch %s",
-                                            "x' ; touch %s #", "-oProxyCommand=touch %s"};
+        static const char *const forms[] = {
+                "x$(touch %s)", "x`touch %s`", "x;touch %s",      "x|touch %s",
+                "x&&touch %s",  "x\ntouch %s", "x' ; touch %s #", "-oProxyCommand=touch %s"};
         for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
                 snprintf(user, sizeof(user), forms[i], mark);
                 pid_t pid = 0;
@@ -52,8 +52,7 @@ static void hostile_names_refused(void **s)
         }
         pid_t pid = 0;
         struct pharos_error err = {0};
-        assert_int_equal(sock_proxy_command("nc %h %p", "h$(id)", 22, "u", &pid, &err),
-                         PERR_USAGE);
+        assert_int_equal(sock_proxy_command("nc %h %p", "h$(id)", 22, "u", &pid, &err), PERR_USAGE);
         struct stat st;
         assert_int_equal(stat(mark, &st), -1);
 }

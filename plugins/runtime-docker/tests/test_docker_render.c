@@ -37,9 +37,10 @@ static void cri_units(void **state)
         struct rtc_buf b;
         rtc_buf_init(&b);
         assert_int_equal(dkr_render_cri_service(&b, "registry.k8s.io/pause:3.10.1"), 0);
-        assert_non_null(strstr(b.s, "ExecStart=/usr/local/bin/cri-dockerd --container-runtime-"
-                                    "endpoint fd:// --network-plugin=cni "
-                                    "\"--pod-infra-container-image=registry.k8s.io/pause:3.10.1\"\n"));
+        assert_non_null(strstr(b.s,
+                               "ExecStart=/usr/local/bin/cri-dockerd --container-runtime-"
+                               "endpoint fd:// --network-plugin=cni "
+                               "\"--pod-infra-container-image=registry.k8s.io/pause:3.10.1\"\n"));
         assert_non_null(strstr(b.s, "Requires=cri-docker.socket\n"));
         rtc_buf_free(&b);
         rtc_buf_init(&b);
@@ -55,8 +56,8 @@ static void cri_service_hostile_image(void **state)
         (void)state;
         struct rtc_buf b;
         rtc_buf_init(&b);
-        assert_int_equal(dkr_render_cri_service(&b, "r.example\nExecStartPre=/bin/sh -c id/pause:3"),
-                         -1);
+        assert_int_equal(
+                dkr_render_cri_service(&b, "r.example\nExecStartPre=/bin/sh -c id/pause:3"), -1);
         assert_int_equal(b.len, 0);
         assert_int_equal(dkr_render_cri_service(&b, "r.example/%h/$HOME \"x\\/pause:3"), 0);
         assert_non_null(strstr(b.s, " \"--pod-infra-container-image=r.example/%%h/$$HOME "
