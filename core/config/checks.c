@@ -174,7 +174,10 @@ int cfg_check_url(const char *v, char *why, size_t n)
         if (plain &&
             ((strncmp(v, "https://", 8) == 0 && v[8]) || (strncmp(v, "http://", 7) == 0 && v[7])))
                 return 0;
-        snprintf(why, n, "is not an http:// or https:// URL");
+        snprintf(why, n,
+                 plain ? "is not an http:// or https:// URL"
+                       : "is not a URL: it holds a space, quote, '\\', '<', '>', '`', "
+                         "'{', '}', '|' or '^'");
         return -1;
 }
 
