@@ -45,7 +45,7 @@ static const char *const full_yml =
         "hosts:\n"
         "  - {address: 192.0.2.1, private_address: 10.0.0.1, role: master,\n"
         "     container_runtime: crio,\n"
-        "     taints: [{key: dedicated, value: 'a \"b\"', effect: NoSchedule}]}\n"
+        "     taints: [{key: dedicated, value: a-b.c, effect: NoSchedule}]}\n"
         "  - {address: 192.0.2.2, role: master, container_runtime: docker}\n"
         "  - {address: 192.0.2.3, role: worker}\n"
         "api: {endpoint: api.example.com, sans: [extra.example.com, 192.0.2.100]}\n"
@@ -188,8 +188,8 @@ static void test_v1beta4_every_option(void **unused)
                     "\"unix:///var/run/crio/crio.sock\"");
         expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"name\"]", "\"node-1\"");
         expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"taints\"]",
-                    "[{\"effect\": \"NoSchedule\", \"key\": \"dedicated\", \"value\": \"a "
-                    "\\\"b\\\"\"}]");
+                    "[{\"effect\": \"NoSchedule\", \"key\": \"dedicated\", \"value\": "
+                    "\"a-b.c\"}]");
         expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"kubeletExtraArgs\"]",
                     "[{\"name\": \"node-ip\", \"value\": \"10.0.0.1\"}, "
                     "{\"name\": \"cloud-provider\", \"value\": \"external\"}, "
