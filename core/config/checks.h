@@ -44,5 +44,6 @@ int cfg_check_image_repository(const char *v, char *why, size_t n);
 int cfg_check_registry(const char *v, char *why, size_t n);
 int cfg_check_flag_arg(const char *v, char *why, size_t n);
 int cfg_check_key_word(const char *v, char *why, size_t n);
+int cfg_check_san(const char *v, char *why, size_t n);
 
 #endif

@@ -10,6 +10,7 @@
 #include <pharos/names.h>
 
 #include "config/checks.h"
+#include "config/schema.h"
 
 static int is_alnum(char c)
 {
@@ -296,5 +297,18 @@ int cfg_check_key_word(const char *v, char *why, size_t n)
         if (*v && strlen(v) <= 128 && only(v, "-_.:/"))
                 return 0;
         snprintf(why, n, "is not a name (a-z, A-Z, 0-9, '-', '_', '.', ':', '/')");
+        return -1;
+}
+
+int cfg_check_san(const char *v, char *why, size_t n)
+{
+        /* kubeadm's ValidateCertSANs: an IP, a DNS name or a wildcard DNS name. */
+        const char *name = strncmp(v, "*.", 2) == 0 ? v + 2 : v;
+        char ignored[128];
+        if (cfg_check_host_address(name, ignored, sizeof(ignored)) == 0)
+                return 0;
+        snprintf(why, n,
+                 "is not an IP address, a DNS name or a wildcard DNS name (*.NAME; a-z, "
+                 "0-9, '-', '.')");
         return -1;
 }

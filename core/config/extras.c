@@ -50,7 +50,7 @@ static const struct cfg_extra extras[] = {
         {"hosts.*.repositories.*.name", .check = cfg_check_file_name},
         {"hosts.*.repositories.*.contents", .flags = CFG_X_MULTILINE},
         {"hosts.*.repositories.*.key_url", .check = cfg_check_url},
-        {"api.sans.*", .check = cfg_check_host_address},
+        {"api.sans.*", .check = cfg_check_san},
         {"api.endpoint", .check = cfg_check_host_address},
         {"network", .flags = CFG_X_PLUGIN_SECTIONS, .plugin_prefix = "network"},
         {"network.provider", .def = PHAROS_DEFAULT_NETWORK_PROVIDER,

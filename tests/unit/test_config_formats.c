@@ -166,6 +166,17 @@ static void urls(void **s)
         refuses(cfg_check_url, bad);
 }
 
+static void sans(void **s)
+{
+        (void)s;
+        static const char *const good[] = {"api.example.com", "*.example.com", "192.0.2.1",
+                                           "2001:db8::1", NULL};
+        static const char *const bad[] = {"*",   "*.",  "a.*.com", "API.example.com",
+                                          "a b", "a/b", NULL};
+        accepts(cfg_check_san, good);
+        refuses(cfg_check_san, bad);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -175,6 +186,7 @@ int main(void)
                 cmocka_unit_test(images_and_registries),
                 cmocka_unit_test(flags_and_words),
                 cmocka_unit_test(urls),
+                cmocka_unit_test(sans),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
