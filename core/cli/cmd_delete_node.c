@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/cluster_api.h"
 #include "kube/drain.h"
+#include "kube/kube_path.h"
 
 extern const struct cli_command cmd_delete_node;
 
@@ -46,6 +47,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 return cli_usage_error(&cmd_delete_node, "unexpected argument '%s'", argv[optind]);
         struct cluster_api api;
         struct pharos_error err = {0};
+        char path[320];
+        /* Refused before any host or the API is reached. */
+        if (kube_path_node(path, sizeof(path), node, NULL, &err) < 0)
+                return cli_usage_error(&cmd_delete_node, "%s", err.msg);
         int existed = 0;
         int rc = cluster_api_open(ctx, config, &tp, &api, &err);
         if (rc == 0)

@@ -8,6 +8,7 @@
 #include "cli/cluster_api.h"
 #include "cli/duration.h"
 #include "kube/drain.h"
+#include "kube/kube_path.h"
 
 extern const struct cli_command cmd_drain;
 
@@ -70,6 +71,11 @@ static int parse_args(int argc, char **argv, struct drain_args *a)
         a->node = argv[optind++];
         if (optind < argc)
                 return cli_usage_error(&cmd_drain, "unexpected argument '%s'", argv[optind]);
+        char path[320];
+        struct pharos_error err = {0};
+        /* Refused before any host or the API is reached. */
+        if (kube_path_node(path, sizeof(path), a->node, NULL, &err) < 0)
+                return cli_usage_error(&cmd_drain, "%s", err.msg);
         return 0;
 }
 

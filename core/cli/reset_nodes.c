@@ -3,6 +3,7 @@
 
 #include "cli/reset_nodes.h"
 #include "kube/drain.h"
+#include "kube/kube_path.h"
 #include "run/kube_access.h"
 #include "util/log.h"
 
@@ -33,7 +34,8 @@ static int remove_node(struct run *r, struct kube_client *kc, const char *node,
                                         .progress_ud = &p};
         /* A host that never joined has no Node to drain. */
         char path[320];
-        snprintf(path, sizeof(path), "/api/v1/nodes/%s", node);
+        if (kube_path_node(path, sizeof(path), node, NULL, err) < 0)
+                return PERR_FAIL;
         struct kube_response resp = {0};
         if (kube_request(kc, "GET", path, NULL, NULL, &resp, err) < 0)
                 return PERR_FAIL;

@@ -169,9 +169,15 @@ int cfg_check_version(const char *v, char *why, size_t n)
 
 int cfg_check_url(const char *v, char *why, size_t n)
 {
-        if ((strncmp(v, "https://", 8) == 0 && v[8]) || (strncmp(v, "http://", 7) == 0 && v[7]))
+        /* RFC 3986 has no place for spaces, quotes, '\\', '<>', '`', '{}', '|' or '^'. */
+        int plain = v[strcspn(v, " \t\"'\\<>`{}|^")] == '\0';
+        if (plain &&
+            ((strncmp(v, "https://", 8) == 0 && v[8]) || (strncmp(v, "http://", 7) == 0 && v[7])))
                 return 0;
-        snprintf(why, n, "is not an http:// or https:// URL");
+        snprintf(why, n,
+                 plain ? "is not an http:// or https:// URL"
+                       : "is not a URL: it holds a space, quote, '\\', '<', '>', '`', "
+                         "'{', '}', '|' or '^'");
         return -1;
 }
 

@@ -42,9 +42,12 @@ void cfg_node_free(cfg_node *n)
         free(n);
 }
 
-cfg_node *cfg_node_copy(const cfg_node *n, long *budget)
+cfg_node *cfg_node_copy(const cfg_node *n, struct cfg_budget *b)
 {
-        if (--*budget < 0)
+        if (--b->nodes < 0)
+                return NULL;
+        /* Charged before the copy is made, so a refused copy allocates nothing. */
+        if (n->text && (b->bytes -= (long)strlen(n->text)) < 0)
                 return NULL;
         cfg_node *c = cfg_node_new(n->kind, n->line, n->col);
         if (!c)
@@ -56,8 +59,8 @@ cfg_node *cfg_node_copy(const cfg_node *n, long *budget)
         if (n->text && !(c->text = strdup(n->text)))
                 goto fail;
         for (size_t i = 0; i < n->len; i++) {
-                cfg_node *k = NULL, *v = cfg_node_copy(n->items[i], budget);
-                if (v && n->kind == PHAROS_CONFIG_MAP && !(k = cfg_node_copy(n->keys[i], budget))) {
+                cfg_node *k = NULL, *v = cfg_node_copy(n->items[i], b);
+                if (v && n->kind == PHAROS_CONFIG_MAP && !(k = cfg_node_copy(n->keys[i], b))) {
                         cfg_node_free(v);
                         v = NULL;
                 }

@@ -43,8 +43,17 @@ cfg_node *cfg_node_new(int kind, int line, int col);
 cfg_node *cfg_node_scalar(const char *text, int line, int col);
 /* Frees n and everything under it. NULL is fine. */
 void cfg_node_free(cfg_node *n);
-/* Deep copy; *budget is decremented per node and the copy fails (NULL) below 0. */
-cfg_node *cfg_node_copy(const cfg_node *n, long *budget);
+/*
+ * What a document may still grow by. Nodes alone do not bound memory: one
+ * large anchored scalar copied by many aliases is few nodes and many bytes.
+ */
+struct cfg_budget {
+        long nodes; /* values (scalars, lists, maps) */
+        long bytes; /* scalar text */
+};
+
+/* Deep copy, charged to *b; fails (NULL) once either count would go below 0. */
+cfg_node *cfg_node_copy(const cfg_node *n, struct cfg_budget *b);
 
 /* Appends to a list (key NULL) or a map; takes ownership. Returns 0 or PERR_NOMEM. */
 int cfg_node_append(cfg_node *parent, cfg_node *key, cfg_node *value);

@@ -28,7 +28,7 @@ struct pctx {
         size_t n_anchors, cap_anchors;
         /* Pairs dropped as duplicate keys live until the end: anchors may point into them. */
         cfg_node *dropped;
-        long budget;
+        struct cfg_budget budget;
         int docs;
 };
 
@@ -274,13 +274,17 @@ static int on_event(struct pctx *c, yaml_event_t *ev)
                                      "a second YAML document; cluster.yml must hold exactly one");
                 return 0;
         case YAML_SCALAR_EVENT: {
-                if (--c->budget < 0)
+                if (--c->budget.nodes < 0)
                         return fatal(c, m, "document too large: more than 200000 values");
                 int is_key = c->depth > 0 &&
                              c->stack[c->depth - 1].node->kind == PHAROS_CONFIG_MAP &&
                              !c->stack[c->depth - 1].key;
                 if ((rc = scalar_value(c, ev, is_key, &n)) < 0)
                         return rc;
+                if ((c->budget.bytes -= (long)strlen(n->text)) < 0) {
+                        cfg_node_free(n);
+                        return fatal(c, m, "document too large: more than 16 MiB of text");
+                }
                 if (take_anchor(c, ev->data.scalar.anchor, n) < 0) {
                         cfg_node_free(n);
                         return PERR_NOMEM;
@@ -302,15 +306,19 @@ static int on_event(struct pctx *c, yaml_event_t *ev)
                         return -1;
                 }
                 n = cfg_node_copy(a->node, &c->budget);
-                if (!n)
+                if (!n && c->budget.nodes < 0)
                         return fatal(c, m, "alias expansion exceeds 200000 values (alias bomb?)");
+                if (!n && c->budget.bytes < 0)
+                        return fatal(c, m, "alias expansion exceeds 16 MiB of text (alias bomb?)");
+                if (!n)
+                        return PERR_NOMEM;
                 return place(c, n, m);
         }
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT: {
                 if (c->depth >= CFG_MAX_DEPTH)
                         return fatal(c, m, "nesting deeper than 64 levels");
-                if (--c->budget < 0)
+                if (--c->budget.nodes < 0)
                         return fatal(c, m, "document too large: more than 200000 values");
                 int map = ev->type == YAML_MAPPING_START_EVENT;
                 if (c->depth > 0 && c->stack[c->depth - 1].node->kind == PHAROS_CONFIG_MAP &&
@@ -352,7 +360,8 @@ static int on_event(struct pctx *c, yaml_event_t *ev)
 
 int cfg_parse(const char *buf, size_t len, cfg_node **root, struct cfg_diags *d)
 {
-        struct pctx c = {.buf = buf, .len = len, .d = d, .budget = CFG_MAX_NODES};
+        struct pctx c = {
+                .buf = buf, .len = len, .d = d, .budget = {CFG_MAX_NODES, CFG_MAX_TEXT_BYTES}};
         yaml_parser_t p;
         int rc = 0, done = 0;
         *root = NULL;

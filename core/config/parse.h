@@ -1,7 +1,8 @@
 /*
  * cluster.yml text -> positioned tree (libyaml events). Guards against
- * hostile input: nesting depth, total node count (which also bounds alias
- * expansion, so "billion laughs" documents stop early) and one document.
+ * hostile input: nesting depth, total node count and total scalar bytes
+ * (which also bound alias expansion, so "billion laughs" documents and
+ * aliases of one huge scalar stop early) and one document.
  * ${VAR} references in values are expanded here (envsubst.h).
  */
 #ifndef PHAROS_CORE_CONFIG_PARSE_H
@@ -14,6 +15,8 @@
 
 #define CFG_MAX_DEPTH 64
 #define CFG_MAX_NODES 200000L
+/* Four times the largest file: room for ${VAR} values and a few aliases. */
+#define CFG_MAX_TEXT_BYTES (16L << 20)
 
 /*
  * Parses buf (len bytes, need not be NUL-terminated) into *root, which is

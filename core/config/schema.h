@@ -22,6 +22,8 @@ enum cfg_extra_flags {
         CFG_X_STRING_MAP = 1u << 1, /* (ignored by libcyaml) a map of scalar values */
         /* A map whose other keys are sections owned by plugins named plugin_prefix-KEY. */
         CFG_X_PLUGIN_SECTIONS = 1u << 2,
+        /* Text of several lines (a file's contents): exempt from the one-line rule. */
+        CFG_X_MULTILINE = 1u << 3,
 };
 
 /* Returns 0 if value is acceptable, else -1 with a reason ("not a CIDR") in why. */
@@ -33,8 +35,9 @@ struct cfg_extra {
         const char *const *enums; /* NULL-terminated allowed values, or NULL */
         long long min, max;       /* integer range when max > min */
         unsigned flags;           /* enum cfg_extra_flags */
-        cfg_format_check check;
-        const char *plugin_prefix; /* CFG_X_PLUGIN_SECTIONS: "network" -> "network-<key>" */
+        cfg_format_check check;   /* the value's format (each value of a string map) */
+        cfg_format_check key_check; /* CFG_X_STRING_MAP: the format of each key */
+        const char *plugin_prefix;  /* CFG_X_PLUGIN_SECTIONS: "network" -> "network-<key>" */
 };
 
 /* The document root: a mapping of struct cfg_doc. */

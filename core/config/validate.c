@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/checks.h"
 #include "config/parse.h"
 #include "config/schema.h"
 #include "config/suggest.h"
@@ -44,7 +45,12 @@ static struct mark push_key(struct vctx *v, const char *key)
 {
         struct mark m = {v->slen, v->dlen};
         append(v->spath, &v->slen, sizeof(v->spath), "%s%s", v->slen ? "." : "", key);
+        size_t start = v->dlen + (v->dlen ? 1 : 0);
         append(v->dpath, &v->dlen, sizeof(v->dpath), "%s%s", v->dlen ? "." : "", key);
+        /* A key is shown in messages: a line break in it must not start a new one. */
+        for (size_t i = start; i < v->dlen; i++)
+                if ((unsigned char)v->dpath[i] < 0x20 || v->dpath[i] == 0x7f)
+                        v->dpath[i] = '?';
         return m;
 }
 
@@ -206,24 +212,37 @@ static void expand_home(cfg_node *n)
         }
 }
 
+/* Applies a format check to a scalar; on failure reports it and untypes the node. */
+static int check_format(struct vctx *v, cfg_node *n, cfg_format_check check)
+{
+        char why[256];
+        if (!check || check(n->text, why, sizeof(why)) == 0)
+                return 0;
+        char buf[64];
+        verr(v, n, "%s %s", describe(n, buf, sizeof(buf)), why);
+        n->type = CFG_T_UNTYPED;
+        return -1;
+}
+
 static void check_string(struct vctx *v, cfg_node *n, const struct cfg_extra *x)
 {
-        if (check_scalar(v, n, CFG_T_STRING, 0, 0) < 0 || !x)
+        if (check_scalar(v, n, CFG_T_STRING, 0, 0) < 0)
+                return;
+        /* Every string goes somewhere a line break would start something new. */
+        if (!(x && (x->flags & CFG_X_MULTILINE)) && check_format(v, n, cfg_check_text) < 0)
+                return;
+        if (!x)
                 return;
         if (x->enums && check_enum(v, n, x->enums) < 0)
                 return;
-        char why[256];
-        if (x->check && x->check(n->text, why, sizeof(why)) < 0) {
-                char buf[64];
-                verr(v, n, "%s %s", describe(n, buf, sizeof(buf)), why);
-                n->type = CFG_T_UNTYPED;
+        if (check_format(v, n, x->check) < 0)
                 return;
-        }
         if (x->flags & CFG_X_PATH)
                 expand_home(n);
 }
 
-static void check_string_map(struct vctx *v, cfg_node *n)
+/* x: the side-table entry with the map's key and value formats, or NULL. */
+static void check_string_map(struct vctx *v, cfg_node *n, const struct cfg_extra *x)
 {
         if (n->kind != PHAROS_CONFIG_MAP) {
                 expected(v, n, "a mapping of names to values");
@@ -231,9 +250,13 @@ static void check_string_map(struct vctx *v, cfg_node *n)
         }
         for (size_t i = 0; i < n->len; i++) {
                 cfg_node *val = n->items[i];
+                if (check_format(v, n->keys[i], cfg_check_text) == 0 && x)
+                        check_format(v, n->keys[i], x->key_check);
                 struct mark m = push_key(v, n->keys[i]->text);
                 if (val->kind != PHAROS_CONFIG_SCALAR || cfg_scalar_is_null(val))
                         expected(v, val, "a value (string, number or boolean)");
+                else if (check_format(v, val, cfg_check_text) == 0 && x)
+                        check_format(v, val, x->check);
                 pop(v, m);
         }
 }
@@ -435,7 +458,8 @@ static void check_pfield(struct vctx *v, cfg_node *n, const struct pharos_config
         }
         switch (f->type) {
         case PHAROS_CFG_STRING:
-                if (check_scalar(v, n, CFG_T_STRING, 0, 0) == 0 && f->enum_values)
+                if (check_scalar(v, n, CFG_T_STRING, 0, 0) == 0 &&
+                    check_format(v, n, cfg_check_text) == 0 && f->enum_values)
                         check_enum(v, n, f->enum_values);
                 break;
         case PHAROS_CFG_INT:
@@ -463,7 +487,7 @@ static void check_pfield(struct vctx *v, cfg_node *n, const struct pharos_config
                 }
                 break;
         case PHAROS_CFG_STRING_MAP:
-                check_string_map(v, n);
+                check_string_map(v, n, NULL);
                 break;
         case PHAROS_CFG_ANY:
                 break;
@@ -680,7 +704,7 @@ static void check_value(struct vctx *v, cfg_node *n, const cyaml_schema_value_t 
                 break;
         case CYAML_IGNORE:
                 if (x && (x->flags & CFG_X_STRING_MAP)) {
-                        check_string_map(v, n);
+                        check_string_map(v, n, x);
                 } else if (x && (x->flags & CFG_X_PLUGIN_SECTIONS)) {
                         if (n->kind != PHAROS_CONFIG_MAP) {
                                 expected(v, n, "a mapping");

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <yajl/yajl_gen.h>
 
 #include "kube/drain.h"
 #include "kube/json.h"
+#include "kube/kube_path.h"
 #include "util/clock.h"
 
 static void progress(const struct drain_opts *o, const char *fmt, ...)
@@ -71,13 +73,15 @@ int kube_node_cordon(struct kube_client *kc, const char *node, int unschedulable
                      struct pharos_error *err)
 {
         char path[512];
-        snprintf(path, sizeof(path), "/api/v1/nodes/%s", node);
+        int rc = kube_path_node(path, sizeof(path), node, NULL, err);
+        if (rc < 0)
+                return rc;
         /* null removes the field, as `kubectl uncordon` leaves the node. */
         const char *body = unschedulable ? "{\"spec\":{\"unschedulable\":true}}"
                                          : "{\"spec\":{\"unschedulable\":null}}";
         struct kube_response resp;
-        int rc = request_ok(kc, "PATCH", path, "application/strategic-merge-patch+json", body, 404,
-                            &resp, err);
+        rc = request_ok(kc, "PATCH", path, "application/strategic-merge-patch+json", body, 404,
+                        &resp, err);
         if (rc < 0)
                 return rc;
         if (resp.status == 404)
@@ -89,8 +93,10 @@ int kube_node_cordon(struct kube_client *kc, const char *node, int unschedulable
 static int list_pods(struct kube_client *kc, const char *node, yajl_val *out,
                      struct pharos_error *err)
 {
-        char path[512];
-        snprintf(path, sizeof(path), "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s", node);
+        char path[512], value[300];
+        if (kube_path_escape(node, value, sizeof(value)) < 0)
+                return perr_set(err, PERR_FAIL, "node %s: name too long", node);
+        snprintf(path, sizeof(path), "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s", value);
         struct kube_response resp;
         int rc = request_ok(kc, "GET", path, NULL, NULL, 0, &resp, err);
         if (rc < 0)
@@ -103,6 +109,45 @@ static int list_pods(struct kube_client *kc, const char *node, yajl_val *out,
 
 enum { POD_PENDING, POD_EVICTED, POD_GONE };
 
+/* "/api/v1/namespaces/NS/pods/NAME" + suffix, both names percent-encoded. */
+static int pod_path(const struct drain_pod *p, const char *suffix, char *out, size_t n,
+                    struct pharos_error *err)
+{
+        char ns[300], name[300];
+        if (kube_path_escape(p->ns, ns, sizeof(ns)) < 0 ||
+            kube_path_escape(p->name, name, sizeof(name)) < 0)
+                return perr_set(err, PERR_FAIL, "pod %s/%s: name too long", p->ns, p->name);
+        snprintf(out, n, "/api/v1/namespaces/%s/pods/%s%s", ns, name, suffix);
+        return 0;
+}
+
+/* The Eviction object for p (JSON, malloc'd), or NULL when out of memory. */
+static char *eviction_body(const struct drain_pod *p)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        if (!g)
+                return NULL;
+        static const char *const keys[] = {"apiVersion", "kind", "metadata", "name", "namespace"};
+        const char *values[] = {"policy/v1", "Eviction", NULL, p->name, p->ns};
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < 5; i++) {
+                yajl_gen_string(g, (const unsigned char *)keys[i], strlen(keys[i]));
+                if (!values[i])
+                        yajl_gen_map_open(g);
+                else
+                        yajl_gen_string(g, (const unsigned char *)values[i], strlen(values[i]));
+        }
+        yajl_gen_map_close(g);
+        yajl_gen_map_close(g);
+        const unsigned char *buf = NULL;
+        size_t len = 0;
+        char *body = yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok
+                             ? strndup((const char *)buf, len)
+                             : NULL;
+        yajl_gen_free(g);
+        return body;
+}
+
 /*
  * Asks for one eviction: 0 when it was accepted (or the pod is already gone),
  * 1 when a disruption budget refused it for now (429), <0 on any other error.
@@ -110,14 +155,16 @@ enum { POD_PENDING, POD_EVICTED, POD_GONE };
 static int evict(struct kube_client *kc, const struct drain_pod *p, const struct drain_opts *o,
                  struct pharos_error *err)
 {
-        char path[700], body[700];
-        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/eviction", p->ns, p->name);
-        snprintf(body, sizeof(body),
-                 "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":"
-                 "{\"name\":\"%s\",\"namespace\":\"%s\"}}",
-                 p->name, p->ns);
+        char path[700];
+        int rc = pod_path(p, "/eviction", path, sizeof(path), err);
+        if (rc < 0)
+                return rc;
+        char *body = eviction_body(p);
+        if (!body)
+                return perr_set(err, PERR_NOMEM, "out of memory");
         struct kube_response resp;
-        int rc = kube_request(kc, "POST", path, NULL, body, &resp, err);
+        rc = kube_request(kc, "POST", path, NULL, body, &resp, err);
+        free(body);
         if (rc < 0)
                 return rc;
         char msg[700];
@@ -141,9 +188,11 @@ static int evict(struct kube_client *kc, const struct drain_pod *p, const struct
 static int pod_gone(struct kube_client *kc, const struct drain_pod *p, struct pharos_error *err)
 {
         char path[700];
-        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", p->ns, p->name);
+        int rc = pod_path(p, "", path, sizeof(path), err);
+        if (rc < 0)
+                return rc;
         struct kube_response resp;
-        int rc = request_ok(kc, "GET", path, NULL, NULL, 404, &resp, err);
+        rc = request_ok(kc, "GET", path, NULL, NULL, 404, &resp, err);
         if (rc < 0)
                 return rc;
         if (resp.status == 404) {
@@ -284,9 +333,11 @@ int kube_node_delete(struct kube_client *kc, const char *node, int *existed,
                      struct pharos_error *err)
 {
         char path[512];
-        snprintf(path, sizeof(path), "/api/v1/nodes/%s", node);
+        int rc = kube_path_node(path, sizeof(path), node, NULL, err);
+        if (rc < 0)
+                return rc;
         struct kube_response resp;
-        int rc = request_ok(kc, "DELETE", path, NULL, NULL, 404, &resp, err);
+        rc = request_ok(kc, "DELETE", path, NULL, NULL, 404, &resp, err);
         if (rc < 0)
                 return rc;
         if (existed)

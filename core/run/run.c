@@ -4,6 +4,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "exec/executor.h"
+#include "run/facts_check.h"
 #include "run/kube_access.h"
 #include "run/retry.h"
 #include "run/run.h"
@@ -207,6 +208,9 @@ static int facts_job(void *ud, size_t i, struct pharos_error *err)
                         const char *line = rest ? strsep(&rest, "\n") : "";
                         h->facts[order[k]] = strdup(line);
                 }
+                char why[300];
+                if (run_facts_check(h->facts, why, sizeof(why)) < 0)
+                        rc = perr_set(err, PERR_FAIL, "%s: facts: %s", h->cfg->address, why);
         }
         tp_result_free(&res);
         if (rc == 0) {

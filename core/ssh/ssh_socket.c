@@ -77,7 +77,24 @@ int sock_tcp_connect(const char *host, int port, int timeout_ms, struct pharos_e
         return fd;
 }
 
-/* Expands %h %p %r %% into out. */
+/*
+ * A value substituted into the command line /bin/sh runs must not be shell
+ * syntax: a user or host name is not quoted (the command may quote %h
+ * itself), so it is refused unless it is plain, as OpenSSH 9.6 refuses such
+ * names for %r and %h (CVE-2023-51385).
+ */
+static int plain_word(const char *s)
+{
+        if (!*s || *s == '-')
+                return 0;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || strchr("._@:+-", *s)))
+                        return 0;
+        return 1;
+}
+
+/* Expands %h %p %r %% into out: -1 for a bad command, -2 for a name that is not plain. */
 static int expand_proxy(const char *cmd, const char *host, int port, const char *user, char *out,
                         size_t cap)
 {
@@ -97,6 +114,8 @@ static int expand_proxy(const char *cmd, const char *host, int port, const char 
                                 sub = "%";
                         else
                                 return -1;
+                        if ((*p == 'h' || *p == 'r') && !plain_word(sub ? sub : ""))
+                                return -2;
                 }
                 size_t len = sub ? strlen(sub) : 1;
                 if (n + len + 1 > cap)
@@ -112,7 +131,14 @@ int sock_proxy_command(const char *cmd, const char *host, int port, const char *
                        struct pharos_error *err)
 {
         char line[4096];
-        if (expand_proxy(cmd, host, port, user, line, sizeof(line)) < 0)
+        int rc = expand_proxy(cmd, host, port, user, line, sizeof(line));
+        if (rc == -2)
+                return perr_set(err, PERR_USAGE,
+                                "%s: ssh_proxy_command: the user or host name put in for %%r or "
+                                "%%h is not plain (a-z, A-Z, 0-9, '.', '_', '@', ':', '+', '-'; "
+                                "no leading '-'), and /bin/sh would run it",
+                                host);
+        if (rc < 0)
                 return perr_set(err, PERR_USAGE, "%s: bad ssh_proxy_command '%s'", host, cmd);
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

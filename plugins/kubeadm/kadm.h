@@ -264,6 +264,9 @@ int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct ka
  * the step's host, appended to b; and the kubelet's drop-in with the same variables. */
 int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kbuf *b);
 int kadm_kubelet_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* One Environment= line of the kubelet's proxy drop-in, quoted for systemd;
+ * -1 (nothing written) when the value holds a control character. */
+int kadm_render_proxy_env(struct kbuf *b, const char *k, const char *v);
 /* Whether the step's host (node) or any host of the run (any) has cgroup v1, as the
  * kubeadm.cgroups step recorded. */
 void kadm_cgroup_v1(struct kadm_state *st, struct pharos_step_ctx *ctx, int *node, int *any);

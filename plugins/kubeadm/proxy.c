@@ -31,37 +31,47 @@ static int use_proxy(struct kadm_state *st)
         return on;
 }
 
-/* Calls fn for each proxy variable of the step's host when use_proxy is on. */
-static void each_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx,
-                       void (*fn)(struct kbuf *b, const char *k, const char *v), struct kbuf *b)
+/*
+ * Calls fn for each proxy variable of the step's host when use_proxy is on.
+ * -1 (the step failed, naming the variable) when fn cannot write one.
+ */
+static int each_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx,
+                      int (*fn)(struct kbuf *b, const char *k, const char *v), struct kbuf *b)
 {
         if (!use_proxy(st))
-                return;
+                return 0;
         const struct pharos_host *h = st->host;
         const struct pharos_config_node *env = h->config_get(h->step_host(ctx), "environment");
         for (size_t i = 0; i < h->config_len(env); i++) {
                 const char *k = h->config_key_at(env, i);
                 const char *v = h->config_string(h->config_at(env, i));
-                if (k && v && is_proxy_var(k))
-                        fn(b, k, v);
+                if (k && v && is_proxy_var(k) && fn(b, k, v) < 0) {
+                        h->step_fail(ctx, "environment: %s cannot go into a systemd unit", k);
+                        return -1;
+                }
         }
+        return 0;
 }
 
-static void env_word(struct kbuf *b, const char *k, const char *v)
+static int env_word(struct kbuf *b, const char *k, const char *v)
 {
         char *q = kadm_shq(v);
         if (!q) {
                 b->oom = 1;
-                return;
+                return 0;
         }
         kb_printf(b, "%s=%s ", k, q);
         free(q);
+        return 0;
 }
 
 int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kbuf *b)
 {
         struct kbuf words = {0};
-        each_proxy(st, ctx, env_word, &words);
+        if (each_proxy(st, ctx, env_word, &words) < 0) {
+                kb_free(&words);
+                return -1;
+        }
         if (words.len)
                 kb_printf(b, "env %s", words.p);
         kb_free(&words);
@@ -70,17 +80,13 @@ int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct
         return b->oom ? -1 : 0;
 }
 
-/* /etc/environment's rules (the OS plugins check them) keep quotes and
- * backslashes out of the values, so they fit a quoted systemd assignment. */
-static void dropin_line(struct kbuf *b, const char *k, const char *v)
-{
-        kb_printf(b, "Environment=\"%s=%s\"\n", k, v);
-}
-
 int kadm_kubelet_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
         struct kbuf lines = {0};
-        each_proxy(st, ctx, dropin_line, &lines);
+        if (each_proxy(st, ctx, kadm_render_proxy_env, &lines) < 0) {
+                kb_free(&lines);
+                return -1;
+        }
         if (!lines.len) {
                 kb_free(&lines);
                 return 0;

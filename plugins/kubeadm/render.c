@@ -2,6 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include <pharos/systemd_quote.h>
+
 #include "kadm.h"
 
 static const char *api_group(const struct kadm_input *in)
@@ -311,4 +315,17 @@ void kadm_render_webhook_kubeconfig(const char *cluster, const char *server, con
         kb_printf(b, "\n    user: ");
         kb_quoted(b, user);
         kb_printf(b, "\ncurrent-context: webhook\n");
+}
+
+/* A proxy URL's credentials may hold '%' (percent-encoded): systemd would take
+ * it for a specifier, so the whole assignment goes through its quoting. */
+int kadm_render_proxy_env(struct kbuf *b, const char *k, const char *v)
+{
+        char kv[4096], word[8200];
+        int n = snprintf(kv, sizeof(kv), "%s=%s", k, v);
+        if (n < 0 || (size_t)n >= sizeof(kv) ||
+            pharos_systemd_quote(kv, PHAROS_SYSTEMD_ENV, word, sizeof(word)) < 0)
+                return -1;
+        kb_printf(b, "Environment=%s\n", word);
+        return 0;
 }

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pharos/names.h>
+
 #include "kadm.h"
 
 #define KADM_PKI "/etc/kubernetes/pki"
@@ -318,7 +320,12 @@ static int after_removal(struct kadm_state *st, struct pharos_step_ctx *ctx,
                        m->name, m->name);
                 return 0;
         }
-        char path[300];
+        char path[300], why[160];
+        /* etcd members are named by the hosts that joined: checked like any Node name. */
+        if (pharos_dns1123_subdomain_check(m->name, why, sizeof(why)) < 0) {
+                h->step_fail(ctx, "etcd member '%.64s' %s: its Node is left alone", m->name, why);
+                return -1;
+        }
         snprintf(path, sizeof(path), "/api/v1/nodes/%s", m->name);
         long status = 0;
         const char *resp = NULL;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pharos/names.h>
 #include <yajl/yajl_tree.h>
 
 #include "kadm.h"
@@ -271,15 +272,12 @@ static int node_patch(struct kadm_state *st, struct pharos_step_ctx *ctx, yajl_v
 static int node_path(struct kadm_state *st, struct pharos_step_ctx *ctx, char *path, size_t len)
 {
         const char *name = st->host->step_fact(ctx, "hostname");
-        if (!name || !*name || strpbrk(name, "/?#%")) {
-                st->host->step_fail(ctx, "the host's name is unknown or not a Node name");
+        char node[PHAROS_DNS1123_SUBDOMAIN_MAX + 1], why[160];
+        if (pharos_node_name_of_host(name, node, sizeof(node), why, sizeof(why)) < 0) {
+                st->host->step_fail(ctx, "the host's name '%.64s' %s", name ? name : "", why);
                 return -1;
         }
-        int n = snprintf(path, len, "/api/v1/nodes/%s", name);
-        /* kubeadm names the Node after the hostname in lower case. */
-        for (char *p = path + (n - (int)strlen(name)); *p; p++)
-                if (*p >= 'A' && *p <= 'Z')
-                        *p = (char)(*p - 'A' + 'a');
+        snprintf(path, len, "/api/v1/nodes/%s", node);
         return 0;
 }
 

@@ -81,7 +81,10 @@ static int configure(struct pharos_step_ctx *ctx, int apply)
         }
         dkr_render_daemon_json(&daemon, regs, n_reg);
         rtc_host_proxy_dropin(&RT, ctx, &dropin);
-        dkr_render_cri_service(&service, image);
+        if (dkr_render_cri_service(&service, image) < 0) {
+                RT.H->step_fail(ctx, "image_repository: '%s' cannot go into a unit file", image);
+                goto out;
+        }
         dkr_render_cri_socket(&socket);
         if (!daemon.ok || !dropin.ok || !service.ok || !socket.ok) {
                 RT.H->step_fail(ctx, "out of memory");

@@ -1,3 +1,7 @@
+#include <stdio.h>
+
+#include <pharos/systemd_quote.h>
+
 #include "docker_render.h"
 
 void dkr_render_daemon_json(struct rtc_buf *b, const char *const *insecure, size_t n)
@@ -16,8 +20,13 @@ void dkr_render_daemon_json(struct rtc_buf *b, const char *const *insecure, size
         rtc_buf_printf(b, "]\n}\n");
 }
 
-void dkr_render_cri_service(struct rtc_buf *b, const char *pause_image)
+int dkr_render_cri_service(struct rtc_buf *b, const char *pause_image)
 {
+        char flag[512], arg[1100];
+        int n = snprintf(flag, sizeof(flag), "--pod-infra-container-image=%s", pause_image);
+        if (n < 0 || (size_t)n >= sizeof(flag) ||
+            pharos_systemd_quote(flag, PHAROS_SYSTEMD_EXEC, arg, sizeof(arg)) < 0)
+                return -1;
         rtc_buf_printf(b,
                        "# Written by pharos (upstream's packaging/systemd/cri-docker.service).\n"
                        "[Unit]\n"
@@ -29,7 +38,7 @@ void dkr_render_cri_service(struct rtc_buf *b, const char *pause_image)
                        "[Service]\n"
                        "Type=notify\n"
                        "ExecStart=" DKR_CRI_BIN " --container-runtime-endpoint fd:// "
-                       "--network-plugin=cni --pod-infra-container-image=%s\n"
+                       "--network-plugin=cni %s\n"
                        "ExecReload=/bin/kill -s HUP $MAINPID\n"
                        "TimeoutSec=0\n"
                        "RestartSec=2\n"
@@ -44,7 +53,8 @@ void dkr_render_cri_service(struct rtc_buf *b, const char *pause_image)
                        "KillMode=process\n\n"
                        "[Install]\n"
                        "WantedBy=multi-user.target\n",
-                       pause_image);
+                       arg);
+        return 0;
 }
 
 void dkr_render_cri_socket(struct rtc_buf *b)

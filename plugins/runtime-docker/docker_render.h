@@ -14,8 +14,12 @@
 /* daemon.json: systemd cgroups, overlay2, bounded json-file logs, insecure registries. */
 void dkr_render_daemon_json(struct rtc_buf *b, const char *const *insecure, size_t n);
 
-/* cri-dockerd's units, as upstream packages them, running DKR_CRI_BIN for the kubelet. */
-void dkr_render_cri_service(struct rtc_buf *b, const char *pause_image);
+/*
+ * cri-dockerd's units, as upstream packages them, running DKR_CRI_BIN for the
+ * kubelet. The pause image is quoted for ExecStart=; -1 (nothing written)
+ * when it cannot be (a control character, or longer than 480 bytes).
+ */
+int dkr_render_cri_service(struct rtc_buf *b, const char *pause_image);
 void dkr_render_cri_socket(struct rtc_buf *b);
 
 #endif

@@ -13,6 +13,7 @@
 #include "config/defaults.h"
 #include "config/envsubst.h"
 #include "config/load.h"
+#include "config/parse.h"
 #include "config/schema.h"
 #include "config/suggest.h"
 #include "plugin/host_services.h"
@@ -315,6 +316,36 @@ static void many_errors_are_capped(void **s)
         free(text);
 }
 
+/* Aliases of one big scalar: few values, many bytes. The text budget refuses the copy
+ * that would pass 16 MiB, before it is made. */
+static void alias_text_budget(void **s)
+{
+        (void)s;
+        size_t scalar = 64 * 1024, aliases = 300;
+        size_t cap = scalar + aliases * 4 + 64;
+        char *doc = malloc(cap);
+        assert_non_null(doc);
+        size_t n = (size_t)snprintf(doc, cap, "big: &a ");
+        memset(doc + n, 'x', scalar);
+        n += scalar;
+        n += (size_t)snprintf(doc + n, cap - n, "\ncopies: [");
+        for (size_t i = 0; i < aliases; i++)
+                n += (size_t)snprintf(doc + n, cap - n, "%s*a", i ? "," : "");
+        n += (size_t)snprintf(doc + n, cap - n, "]\n");
+        struct cfg_diags d = {0};
+        cfg_node *root = NULL;
+        assert_int_equal(cfg_parse(doc, n, &root, &d), -1);
+        assert_null(root);
+        assert_int_equal(d.n, 1);
+        /* 16 MiB is 256 scalars of 64 KiB; with the keys' 9 bytes the scalar and 254
+         * copies fit, the 255th alias does not. */
+        assert_int_equal(d.v[0].line, 2);
+        assert_int_equal(d.v[0].col, 10 + 3 * 254);
+        assert_string_equal(d.v[0].msg, "alias expansion exceeds 16 MiB of text (alias bomb?)");
+        cfg_diag_free(&d);
+        free(doc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -326,6 +357,7 @@ int main(void)
                 cmocka_unit_test(substitution),
                 cmocka_unit_test(suggestions),
                 cmocka_unit_test(many_errors_are_capped),
+                cmocka_unit_test(alias_text_budget),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

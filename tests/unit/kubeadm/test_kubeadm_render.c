@@ -45,7 +45,7 @@ static const char *const full_yml =
         "hosts:\n"
         "  - {address: 192.0.2.1, private_address: 10.0.0.1, role: master,\n"
         "     container_runtime: crio,\n"
-        "     taints: [{key: dedicated, value: 'a \"b\"', effect: NoSchedule}]}\n"
+        "     taints: [{key: dedicated, value: a-b.c, effect: NoSchedule}]}\n"
         "  - {address: 192.0.2.2, role: master, container_runtime: docker}\n"
         "  - {address: 192.0.2.3, role: worker}\n"
         "api: {endpoint: api.example.com, sans: [extra.example.com, 192.0.2.100]}\n"
@@ -188,8 +188,8 @@ static void test_v1beta4_every_option(void **unused)
                     "\"unix:///var/run/crio/crio.sock\"");
         expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"name\"]", "\"node-1\"");
         expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"taints\"]",
-                    "[{\"effect\": \"NoSchedule\", \"key\": \"dedicated\", \"value\": \"a "
-                    "\\\"b\\\"\"}]");
+                    "[{\"effect\": \"NoSchedule\", \"key\": \"dedicated\", \"value\": "
+                    "\"a-b.c\"}]");
         expect_yaml(t, "InitConfiguration", "d[\"nodeRegistration\"][\"kubeletExtraArgs\"]",
                     "[{\"name\": \"node-ip\", \"value\": \"10.0.0.1\"}, "
                     "{\"name\": \"cloud-provider\", \"value\": \"external\"}, "
@@ -484,6 +484,22 @@ static void test_versions_and_quoting(void **unused)
         assert_int_equal(strspn(hex, "0123456789abcdef"), 64);
 }
 
+/* The kubelet's proxy drop-in: '%' is a systemd specifier, a line break a new setting. */
+static void test_proxy_dropin_quoting(void **unused)
+{
+        (void)unused;
+        struct kbuf b = {0};
+        assert_int_equal(kadm_render_proxy_env(&b, "https_proxy", "http://u:p%40ss@proxy:3128"), 0);
+        assert_string_equal(b.p, "Environment=\"https_proxy=http://u:p%%40ss@proxy:3128\"\n");
+        kb_free(&b);
+        assert_int_equal(kadm_render_proxy_env(&b, "no_proxy", "a\"b\\c"), 0);
+        assert_string_equal(b.p, "Environment=\"no_proxy=a\\\"b\\\\c\"\n");
+        kb_free(&b);
+        assert_int_equal(kadm_render_proxy_env(&b, "http_proxy", "x\nExecStartPre=/bin/id"), -1);
+        assert_int_equal(b.len, 0);
+        kb_free(&b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -496,6 +512,7 @@ int main(void)
                 cmocka_unit_test(test_unknown_runtime_fails),
                 cmocka_unit_test(test_encryption_key_round_trip),
                 cmocka_unit_test(test_versions_and_quoting),
+                cmocka_unit_test(test_proxy_dropin_quoting),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
