@@ -7,7 +7,16 @@
 # worker; its Service reached by DNS name from a pod on the master; kubectl
 # logs and exec; a second up changes nothing (no mutating API request in the
 # real kube-apiserver's audit log, no file, package or service changed on the
-# hosts).
+# hosts). Then the seed's lifecycle, on the same cluster: two masters
+# added (3 real etcd members); refusals (back to one master, half of the
+# members: nothing changed); the first master killed and dropped from
+# cluster.yml (its member removed, the control-plane endpoint moves, the
+# worker's kubelet follows, the printed `kubectl delete node`, then "no
+# changes"); a host joined with `pharos worker up` run on itself with the
+# join command from `pharos exec`; the worker dropped from cluster.yml, then
+# `pharos drain` (the real eviction moves the web pod) and `pharos
+# delete-node`; a reset refusal, then the full `pharos reset`: no kube
+# package, file, unit or container left on the hosts.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
@@ -33,14 +42,36 @@ export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/pharos_known_hosts
 unset PHAROS_PLUGIN_PATH
 pharos() { "$PHAROS" --plugin-path "$PLUGINS" "$@"; }
 on() { "$TESTBED" exec --dir "$dir/tb" --host "$1" -- "${@:2}"; }
-k() { on host-1 kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+# The master kubectl runs on: the first one until it is killed.
+M=host-1
+k() { on "$M" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
 t0=$SECONDS
 step() { echo "== [$((SECONDS - t0))s] $*"; }
 
 step "testbed start --tier real (builds what is not cached)"
-"$TESTBED" start --tier real --hosts 2 --masters 1 --dir "$dir/tb"
-cp "$dir/tb/cluster.yml" "$dir/cluster.yml"
-cat >> "$dir/cluster.yml" <<EOF
+"$TESTBED" start --tier real --hosts 5 --masters 1 --dir "$dir/tb"
+addr() { jq -r ".hosts[$(($1 - 1))].address" "$dir/tb/hosts.json"; }
+paddr() { jq -r ".hosts[$(($1 - 1))].private_address" "$dir/tb/hosts.json"; }
+# cluster NAME N:ROLE...: writes $dir/NAME.yml with those hosts.
+cluster() {
+        local name=$1 spec
+        shift
+        {
+                echo "hosts:"
+                for spec in "$@"; do
+                        printf '  - address: %s\n    private_address: %s\n    user: pharos\n' \
+                                "$(addr "${spec%%:*}")" "$(paddr "${spec%%:*}")"
+                        printf '    ssh_key_path: "%s"\n    role: %s\n' "$dir/tb/id_ed25519" "${spec#*:}"
+                done
+                cat "$dir/rest.yml"
+        } >"$dir/$name.yml"
+}
+# pharos runs on host-5 for `pharos worker up`: its libraries come from
+# Debian's archive, as a package's dependencies would, while the first up runs.
+on host-5 sh -c 'apt-get update -q && apt-get install -y -q libcurl4 libcyaml1 libyajl2' \
+        >"$dir/host-5-apt.log" 2>&1 &
+apt5=$!
+cat > "$dir/rest.yml" <<EOF
 network:
   provider: custom
   pod_network_cidr: 10.244.0.0/16
@@ -55,6 +86,7 @@ audit:
   file:
     path: /var/log/kubernetes/audit.json
 EOF
+cluster cluster 1:master 2:worker
 
 step "pharos up"
 run pharos up -c "$dir/cluster.yml"
@@ -128,6 +160,144 @@ reads=$(on host-1 tail -n +"$((audit_lines + 1))" /var/log/kubernetes/audit.json
 expect_eq "$writes" "" "mutating API requests by pharos in the second up"
 checks=$((checks + 1))
 [[ $reads -gt 0 ]] || fail "the audit log shows no request by pharos at all: the check above would prove nothing"
+
+members() {
+        k -n kube-system exec "etcd-$M" -- etcdctl --endpoints https://127.0.0.1:2379 \
+                --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt \
+                --key /etc/kubernetes/pki/etcd/healthcheck-client.key member list -w json |
+                jq -r '[.members[].name] | sort | join(" ")'
+}
+# wait_ready "host-1=True ..." WHAT: the Nodes and their Ready condition.
+wait_ready() {
+        local got=""
+        for _ in $(seq 90); do
+                got=$(k get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}' \
+                        2>/dev/null || true)
+                [[ $got == "$1" ]] && break
+                sleep 2
+        done
+        expect_eq "$got" "$1" "$2"
+}
+server_of() { on "$1" sed -n 's/^ *server: //p' "$2"; }
+# Waits until host NAME's kubelet renews its Lease after the epoch second T.
+lease_after() {
+        local renewed=0
+        for _ in $(seq 60); do
+                renewed=$(date -d "$(k -n kube-node-lease get lease "$1" -o jsonpath='{.spec.renewTime}')" +%s \
+                        2>/dev/null || echo 0)
+                ((renewed > $2)) && break
+                sleep 2
+        done
+        checks=$((checks + 1))
+        ((renewed > $2)) || fail "$1's kubelet did not renew its Lease after the endpoint moved"
+}
+
+step "two masters added"
+cluster c2 1:master 2:worker 3:master 4:master
+run pharos up -c "$dir/c2.yml"
+expect_rc 0 "up: two masters added"
+printf '%s\n' "$out" | tail -2
+expect_eq "$(members)" "host-1 host-3 host-4" "three real etcd members"
+wait_ready "host-1=True host-2=True host-3=True host-4=True " "four Nodes Ready"
+
+step "refusals change nothing"
+for i in 1 2 3 4; do footprint "host-$i" >"$dir/before-$i"; done
+cluster one 1:master 2:worker
+run pharos up -c "$dir/one.yml"
+expect_rc 2 "back to one master"
+expect_contains "$err" "leaves one master, but etcd has 3 members" "back to one explained"
+cluster half 1:master 2:worker 5:master
+run pharos up -c "$dir/half.yml"
+expect_rc 2 "half of the members"
+expect_contains "$err" "would remove 2 of the 3 etcd members" "majority explained"
+for i in 1 2 3 4; do
+        expect_eq "$(footprint "host-$i")" "$(cat "$dir/before-$i")" "host-$i unchanged by the refusals"
+done
+expect_eq "$(members)" "host-1 host-3 host-4" "three members still"
+
+step "the first master killed and dropped from cluster.yml"
+kill -9 "$(jq -r '.hosts[0].pid' "$dir/tb/hosts.json")"
+M=host-3
+cluster c3 2:worker 3:master 4:master
+run pharos up -c "$dir/c3.yml"
+expect_rc 0 "up: the killed first master removed"
+moved=$(date +%s)
+printf '%s\n' "$out" | tail -2
+expect_eq "$(members)" "host-3 host-4" "two etcd members left"
+expect_contains "$err" "2 masters" "quorum warning"
+expect_contains "$out" "removed etcd member host-1" "removal reported"
+expect_contains "$out$err" "kubectl delete node host-1" "the command still to run"
+expect_eq "$(server_of host-2 /etc/kubernetes/kubelet.conf)" "https://$(paddr 3):6443" \
+        "the worker's kubelet follows the endpoint"
+expect_eq "$(k -n kube-public get configmap cluster-info -o jsonpath='{.data.kubeconfig}' |
+        sed -n 's/^ *server: //p')" "https://$(paddr 3):6443" "cluster-info names the new endpoint"
+lease_after host-2 "$moved"
+run k delete node host-1
+expect_rc 0 "the printed command deletes the Node"
+wait_ready "host-2=True host-3=True host-4=True " "three Nodes Ready"
+run pharos up -c "$dir/c3.yml"
+expect_rc 0 "up again"
+expect_contains "$out" "no changes" "the moved endpoint is settled"
+
+step "host-5 joined with pharos worker up, run on itself"
+wait "$apt5" || fail "pharos' libraries on host-5: $(tail -5 "$dir/host-5-apt.log")"
+root5=$(jq -r '.hosts[4].root' "$dir/tb/hosts.json")
+mkdir -p "$root5/opt/pharos/plugins"
+cp "$PHAROS" "$root5/opt/pharos/pharos"
+cp "$PLUGINS"/*.so "$root5/opt/pharos/plugins/"
+run pharos exec -c "$dir/c3.yml" -r master -f -- sudo kubeadm token create --print-join-command
+expect_rc 0 "the join command from pharos exec"
+join=$(tail -1 <<<"$out")
+expect_contains "$join" "kubeadm join $(paddr 3):6443 --token" "the join command names the endpoint"
+token=$(awk '{print $5}' <<<"$join")
+run on host-5 /opt/pharos/pharos --plugin-path /opt/pharos/plugins worker up - "$(paddr 3)" "$(paddr 4)" <<<"$join"
+expect_rc 0 "worker up on host-5"
+printf '%s\n' "$out" | tail -2
+expect_not_contains "$out$err" "${token#*.}" "the token's secret in worker up's output"
+wait_ready "host-2=True host-3=True host-4=True host-5=True " "host-5 Ready"
+
+step "the worker dropped from cluster.yml, drained and deleted"
+cluster c4 3:master 4:master
+run pharos up -c "$dir/c4.yml"
+expect_rc 0 "up: host-2 dropped"
+expect_contains "$out" "not in cluster.yml" "host-2 listed"
+expect_contains "$out" "pharos drain host-2 -c $dir/c4.yml" "with the drain command"
+expect_contains "$out" "pharos delete-node host-2 -c $dir/c4.yml" "and the delete-node command"
+expect_eq "$(k get nodes -o jsonpath='{.items[*].metadata.name}')" "host-2 host-3 host-4 host-5" "up deleted no Node"
+run pharos drain host-2 -c "$dir/c4.yml" --ignore-daemonsets --delete-local-data --timeout 180s
+expect_rc 0 "drain host-2"
+expect_eq "$(k get node host-2 -o jsonpath='{.spec.unschedulable}')" "true" "host-2 cordoned"
+run k rollout status deployment/web --timeout=180s
+expect_rc 0 "web available again after the eviction"
+web=$(k get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
+expect_eq "$(k get pod "$web" -o jsonpath='{.spec.nodeName} {.status.phase}')" "host-5 Running" \
+        "the evicted pod runs on the worker-up node"
+run k exec "$web" -- hostname
+expect_eq "$out" "$web" "kubectl exec on the worker-up node"
+on host-2 systemctl stop kubelet
+run pharos delete-node host-2 -c "$dir/c4.yml"
+expect_rc 0 "delete-node host-2"
+expect_eq "$(k get nodes -o jsonpath='{.items[*].metadata.name}')" "host-3 host-4 host-5" "host-2's Node gone"
+expect_eq "$(members)" "host-3 host-4" "etcd untouched by workers"
+
+step "pharos reset"
+run pharos reset -c "$dir/c4.yml" -a "$(addr 4)" -y
+expect_rc 2 "reset back to one master"
+expect_contains "$err" "this reset leaves one master" "explained"
+expect_eq "$(members)" "host-3 host-4" "two members still"
+run pharos reset -c "$dir/c4.yml" -y
+expect_rc 0 "full reset"
+printf '%s\n' "$out" | tail -2
+for i in 3 4; do
+        # shellcheck disable=SC2016 # expanded by the host's shell
+        expect_eq "$(on "host-$i" sh -c 'dpkg-query -W -f="\${Package} \${Status}\n" kubelet kubeadm kubectl \
+                kubernetes-cni containerd.io 2>/dev/null | grep " installed$" || true')" "" "host-$i: no kube package"
+        expect_eq "$(on "host-$i" sh -c 'ls -d /etc/kubernetes /var/lib/etcd /var/lib/kubelet /etc/containerd \
+                /etc/cni/net.d 2>/dev/null || true')" "" "host-$i: no kube files"
+        expect_eq "$(on "host-$i" sh -c 'systemctl list-unit-files --no-legend kubelet.service containerd.service;
+                pgrep -l -x "kubelet|containerd|containerd-shim-runc-v2|etcd|kube-apiserver|kube-proxy" || true')" "" \
+                "host-$i: no kubelet or runtime unit, nothing of the cluster running"
+done
 
 step "done: $checks checks, $failures failed"
 [[ $failures -eq 0 ]]
