@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "kube/client.h"
+#include "kube/kubeconfig.h"
 #include "run/run.h"
 #include "run/tunnel.h"
 
@@ -18,10 +19,13 @@ struct run_lock {
         pthread_mutex_t mu;   /* tp, kube and the Lease fields */
         pthread_cond_t wake;  /* ends the renewal thread's wait early */
         pthread_t renewer;
-        int renewing;             /* the renewal thread runs */
-        int stopping;             /* asks it to end */
+        int renewing;            /* the renewal thread runs */
+        int stopping;            /* asks it to end */
+        struct kubeconfig admin; /* admin credentials (a secret), read once */
+        int have_admin;
         struct kube_client *kube; /* the lock's own API client, NULL before */
-        struct run_tunnel tunnel; /* its way to the master's API port */
+        size_t api_master;        /* the master it talks to */
+        struct run_tunnel tunnel; /* its way to that master's API port */
         int lease_held;
         char lease_rv[64];    /* resourceVersion of the Lease as last written */
         long transitions;     /* spec.leaseTransitions */
@@ -39,7 +43,8 @@ int lease_take(struct run_lock *l, struct pharos_error *err);
 /* Renews the Lease (with l->mu held). PERR_FAIL when another run took it. */
 int lease_renew(struct run_lock *l, struct pharos_error *err);
 
-/* Gives the Lease up (holderIdentity cleared) and frees the client. */
+/* Gives the Lease up (holderIdentity cleared), frees the client and wipes the
+ * credentials. */
 void lease_release(struct run_lock *l);
 
 #endif

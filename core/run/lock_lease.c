@@ -40,30 +40,63 @@ static time_t parse_time(const char *s)
         return timegm(&tm);
 }
 
-/* The lock's own API client over its own tunnel: the run's client is shared by
- * the steps under r->kube_mu, and a renewal must not wait behind a long step. */
+/* A client to master i's API with the admin credentials the lock keeps. */
+static int connect_master(struct run_lock *l, size_t i, struct pharos_error *err)
+{
+        kube_client_free(l->kube);
+        l->kube = NULL;
+        const char *addr = l->r->hosts[i].cfg->address;
+        char server[300];
+        run_https_url(addr, KUBE_API_PORT, server, sizeof(server));
+        run_tunnel_init(l->r, i, addr, KUBE_API_PORT, &l->tunnel);
+        struct kube_conn conn = {.server = server,
+                                 .open_socket = run_tunnel_open,
+                                 .socket_ud = &l->tunnel,
+                                 .ca_pem = l->admin.ca_pem,
+                                 .cert_pem = l->admin.cert_pem,
+                                 .key_pem = l->admin.key_pem,
+                                 .timeout_ms = 10000};
+        l->api_master = i;
+        return kube_client_new(&conn, &l->kube, err);
+}
+
+/*
+ * The lock's own API client over its own tunnel: the run's client is shared by
+ * the steps under r->kube_mu, and a renewal must not wait behind a long step.
+ * admin.conf is read through the run's connections, so only from the main
+ * thread between steps (run_lock_take, the phase hook).
+ */
 static int lease_client(struct run_lock *l, struct pharos_error *err)
 {
         if (l->kube)
                 return 0;
-        const char *addr = l->r->hosts[l->master].cfg->address;
-        struct kubeconfig kc;
-        int rc = kube_read_admin_conf(l->tp, addr, &kc, err);
-        if (rc < 0)
-                return rc;
-        char server[300];
-        run_https_url(addr, KUBE_API_PORT, server, sizeof(server));
-        run_tunnel_init(l->r, l->master, addr, KUBE_API_PORT, &l->tunnel);
-        struct kube_conn conn = {.server = server,
-                                 .open_socket = run_tunnel_open,
-                                 .socket_ud = &l->tunnel,
-                                 .ca_pem = kc.ca_pem,
-                                 .cert_pem = kc.cert_pem,
-                                 .key_pem = kc.key_pem,
-                                 .timeout_ms = 10000};
-        rc = kube_client_new(&conn, &l->kube, err);
-        kubeconfig_free(&kc);
-        return rc;
+        if (!l->have_admin) {
+                int rc = PERR_FAIL;
+                for (size_t i = 0; i < l->r->n_hosts && rc < 0; i++) {
+                        const struct run_host *h = &l->r->hosts[i];
+                        if (h->tp && !strcmp(h->cfg->role, "master"))
+                                rc = kube_read_admin_conf(h->tp, h->cfg->address, &l->admin, err);
+                }
+                if (rc < 0)
+                        return rc;
+                l->have_admin = 1;
+        }
+        return connect_master(l, l->master, err);
+}
+
+/* After a request got no answer: the next master of cluster.yml (every
+ * admin.conf is signed by the same CA), so a master that went away (reset)
+ * does not keep the Lease from being renewed or released. */
+static int next_master(struct run_lock *l)
+{
+        size_t n = l->r->n_hosts;
+        for (size_t k = 1; k < n; k++) {
+                size_t i = (l->api_master + k) % n;
+                struct pharos_error e = {0};
+                if (!strcmp(l->r->hosts[i].cfg->role, "master") && connect_master(l, i, &e) == 0)
+                        return 1;
+        }
+        return 0;
 }
 
 static void gen_str(yajl_gen g, const char *k, const char *v)
@@ -120,8 +153,13 @@ static long send_lease(struct run_lock *l, int holding, const char *rv, struct p
         yajl_gen_get_buf(g, &buf, &len);
         struct kube_response resp = {0};
         long status = 0;
-        if (kube_request(l->kube, rv ? "PUT" : "POST", rv ? LEASE_PATH : LEASE_COLLECTION, NULL,
-                         (const char *)buf, &resp, err) == 0) {
+        int sent = kube_request(l->kube, rv ? "PUT" : "POST", rv ? LEASE_PATH : LEASE_COLLECTION,
+                                NULL, (const char *)buf, &resp, err) == 0;
+        for (size_t tries = 1; !sent && tries < l->r->n_hosts && next_master(l); tries++)
+                sent = kube_request(l->kube, rv ? "PUT" : "POST",
+                                    rv ? LEASE_PATH : LEASE_COLLECTION, NULL, (const char *)buf,
+                                    &resp, err) == 0;
+        if (sent) {
                 status = resp.status;
                 char msg[128];
                 yajl_val obj = status == 200 || status == 201
@@ -152,7 +190,10 @@ static void get_lease(struct run_lock *l, struct lease_seen *s, struct pharos_er
 {
         memset(s, 0, sizeof(*s));
         struct kube_response resp = {0};
-        if (kube_request(l->kube, "GET", LEASE_PATH, NULL, NULL, &resp, err) == 0)
+        int sent = kube_request(l->kube, "GET", LEASE_PATH, NULL, NULL, &resp, err) == 0;
+        for (size_t tries = 1; !sent && tries < l->r->n_hosts && next_master(l); tries++)
+                sent = kube_request(l->kube, "GET", LEASE_PATH, NULL, NULL, &resp, err) == 0;
+        if (sent)
                 s->status = resp.status;
         char msg[128];
         yajl_val obj = s->status == 200 ? json_parse(resp.body, msg, sizeof(msg)) : NULL;
@@ -267,4 +308,7 @@ void lease_release(struct run_lock *l)
         }
         kube_client_free(l->kube);
         l->kube = NULL;
+        if (l->have_admin)
+                kubeconfig_free(&l->admin);
+        l->have_admin = 0;
 }
