@@ -140,13 +140,16 @@ static int api_exists(struct run_lock *l)
 /* Takes the Lease once the API exists (phase_hook; also right after the host lock). */
 static int follow_api(struct run *r, const char *phase, struct pharos_error *err)
 {
-        (void)phase;
         struct run_lock *l = r->lock;
         if (!l)
                 return 0;
         pthread_mutex_lock(&l->mu);
         int rc = 0;
-        if (!l->lease_held && api_exists(l)) {
+        /* Another run holds the cluster now: no further phase of this one starts. */
+        if (l->lost[0])
+                rc = perr_set(err, PERR_FAIL, "the cluster lock was lost (%s); stopping before %s",
+                              l->lost, phase ? phase : "the run");
+        else if (!l->lease_held && api_exists(l)) {
                 rc = lease_take(l, err);
                 /* An API that exists but does not answer yet is the control
                  * plane coming up or down; the host lock still holds. */
@@ -176,13 +179,19 @@ static void *renew_loop(void *arg)
                 struct pharos_error err = {0};
                 char out[512];
                 int st = host_script(l, "renew", out, sizeof(out), &err);
-                if (st != 0)
+                if (st == 3 || st == 4) {
+                        snprintf(l->lost, sizeof(l->lost), "taken by %.200s", holder_of(out));
+                        log_error("renewing the cluster lock on %s: %s", tp_name(l->tp), l->lost);
+                } else if (st != 0) {
                         log_msg(PHAROS_LOG_WARN, tp_name(l->tp), "renewing the cluster lock: %s",
-                                st == 3 || st == 4 ? holder_of(out) : err.msg);
+                                err.msg);
+                }
                 /* An API that went away (reset wipes it) is no other holder. */
                 int lr = l->lease_held ? lease_renew(l, &err) : 0;
+                if (lr == PERR_FAIL)
+                        snprintf(l->lost, sizeof(l->lost), "%.300s", err.msg);
                 if (lr < 0)
-                        log_msg(lr == PERR_TRANSIENT ? PHAROS_LOG_DEBUG : PHAROS_LOG_WARN,
+                        log_msg(lr == PERR_TRANSIENT ? PHAROS_LOG_DEBUG : PHAROS_LOG_ERROR,
                                 tp_name(l->tp), "%s", err.msg);
         }
         pthread_mutex_unlock(&l->mu);
@@ -231,11 +240,13 @@ int run_lock_take(struct run *r, double timeout_s, struct pharos_error *err)
         }
         r->lock = l;
         r->phase_hook = follow_api;
-        rc = follow_api(r, NULL, err);
-        if (rc == 0 && pthread_create(&l->renewer, NULL, renew_loop, l) == 0)
+        /* Renewing first: waiting for the Lease may outlast the host lock's TTL. */
+        if (pthread_create(&l->renewer, NULL, renew_loop, l) == 0)
                 l->renewing = 1;
-        else if (rc == 0)
+        else
                 rc = perr_set(err, PERR_FAIL, "cannot start the cluster lock's renewal");
+        if (rc == 0)
+                rc = follow_api(r, NULL, err);
         if (rc < 0)
                 run_lock_release(r);
         return rc;

@@ -21,6 +21,7 @@ struct run_lock {
         pthread_t renewer;
         int renewing;            /* the renewal thread runs */
         int stopping;            /* asks it to end */
+        char lost[400];          /* why a renewal found another holder, "" while held */
         struct kubeconfig admin; /* admin credentials (a secret), read once */
         int have_admin;
         struct kube_client *kube; /* the lock's own API client, NULL before */

@@ -270,7 +270,11 @@ int lease_take(struct run_lock *l, struct pharos_error *err)
                         run_event(l->r, "lock", addr, "lease", "waiting", now,
                                   s.holder[0] ? s.holder : s.holder_id);
                 }
-                if (run_sleep(POLL_S))
+                /* The host lock goes on being renewed meanwhile. */
+                pthread_mutex_unlock(&l->mu);
+                int stop = run_sleep(POLL_S);
+                pthread_mutex_lock(&l->mu);
+                if (stop)
                         return perr_set(err, PERR_FAIL, "%s while waiting for the cluster lock",
                                         run_interrupt_reason());
         }

@@ -84,14 +84,15 @@ for ((i = 0; i < 300; i++)); do
 done
 kill -INT "$pharos_pid"
 up_wait
+events=$out
 expect_eq "$rc" "130" "run 2 ends with SIGINT's status"
 [[ "$out" == *'"phase":"up"'*'"status":"done"'* ]] && fail "run 2 finished before the interrupt"
 run on "$dir/tb" host-1 test -e /etc/kubernetes/pki/ca.crt
 expect_rc 0 "run 2 was interrupted inside kubeadm init's work"
-expect_eq "$(jq -r 'select(.phase == "up") | .status' <<<"$out")" "interrupted" "run 2's final event"
-expect_contains "$(jq -r 'select(.phase == "up") | .detail' <<<"$out")" "interrupted by SIGINT" \
+expect_eq "$(jq -r 'select(.phase == "up") | .status' <<<"$events")" "interrupted" "run 2's final event"
+expect_contains "$(jq -r 'select(.phase == "up") | .detail' <<<"$events")" "interrupted by SIGINT" \
         "run 2's final event says why"
-expect_eq "$(jq -r 'select(.phase == "join" and .status == "start") | .phase' <<<"$out")" "" \
+expect_eq "$(jq -r 'select(.phase == "join" and .status == "start") | .phase' <<<"$events")" "" \
         "no phase started after the interrupt"
 run on "$dir/tb" host-1 test -e /run/pharos/cluster.lock
 expect_rc 1 "run 2 released the cluster lock"
