@@ -6,7 +6,8 @@
 # kube-system/pharos-lock and is killed (SIGKILL): E waits for D's lock to
 # expire, then runs, and releases both locks. F's state write is refused
 # (HTTP 409) after someone else changed the stored state during F; the
-# ConfigMap keeps the other writer's version; G stores the state.
+# ConfigMap keeps the other writer's version; G stores the state. `reset`,
+# started while H holds the lock, gives up naming H.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 here=$(dirname "$0")
@@ -136,4 +137,14 @@ run "$PHAROS" up -c "$cfg"
 expect_rc 0 "G stores the state"
 expect_contains "$(kubectl --kubeconfig "$dir/kubeconfig" -n kube-system get configmap pharos-config \
         -o jsonpath='{.data.cluster\.yml}')" "lock-test" "G's state is stored"
+
+# reset takes the same lock: while H runs, it gives up naming H and changes nothing.
+start_up H
+wait_event H '.phase == "facts" and .status == "start"'
+run "$PHAROS" reset -c "$cfg" -y --lock-timeout 2
+expect_rc 1 "reset fails while H holds the lock"
+expect_contains "$err" "pid ${pids[H]}," "reset names the holder"
+wait_up H
+expect_rc 0 "H runs undisturbed"
+expect_eq "$(final detail)" "no changes" "H finds the cluster as G left it"
 finish
