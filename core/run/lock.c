@@ -97,6 +97,7 @@ static const char *holder_of(const char *out)
 static int host_take(struct run_lock *l, struct pharos_error *err)
 {
         const char *addr = l->r->hosts[l->master].cfg->address;
+        double t0 = run_elapsed(l->r);
         int announced = 0;
         for (;;) {
                 char out[512];
@@ -110,12 +111,12 @@ static int host_take(struct run_lock *l, struct pharos_error *err)
                         out[n - 1] = '\0';
                 long left = strtol(out + 5, NULL, 10);
                 double now = run_elapsed(l->r);
-                if (now >= l->deadline)
+                if (now - t0 >= l->timeout_s)
                         return perr_set(err, PERR_FAIL,
                                         "the cluster is locked by another pharos run (%s; lock "
                                         "on %s, expires in %ld s unless renewed); gave up after "
                                         "waiting %.0f s (--lock-timeout)",
-                                        holder_of(out), addr, left, now);
+                                        holder_of(out), addr, left, now - t0);
                 if (!announced) {
                         announced = 1;
                         run_event(l->r, "lock", addr, "host-lock", "waiting", now, holder_of(out));
@@ -227,7 +228,7 @@ int run_lock_take(struct run *r, double timeout_s, struct pharos_error *err)
         pthread_cond_init(&l->wake, &ca);
         pthread_condattr_destroy(&ca);
         identity(l);
-        l->deadline = run_elapsed(r) + timeout_s;
+        l->timeout_s = timeout_s;
         /* A connection of its own: a transport is not shared between threads. */
         struct tp_target t, bastion;
         tp_target_from_host(r->hosts[master].cfg, &t, &bastion);

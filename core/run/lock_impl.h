@@ -15,7 +15,7 @@ struct run_lock {
         struct transport *tp; /* a connection of the lock's own to it */
         char token[128];      /* this run's identity: host:pid:random */
         char holder[256];     /* "host H, pid P, user U, started T", one line */
-        double deadline;      /* run_elapsed() after which waiting fails */
+        double timeout_s;     /* how long one wait for another run may last */
         pthread_mutex_t mu;   /* tp, kube and the Lease fields */
         pthread_cond_t wake;  /* ends the renewal thread's wait early */
         pthread_t renewer;
@@ -36,7 +36,7 @@ struct run_lock {
 /* "2026-12-03T22:50:00.000000Z": the MicroTime of a Lease. */
 void lock_micro_time(char *buf, size_t size);
 
-/* Takes the Lease, waiting (until l->deadline) while another run holds it.
+/* Takes the Lease, waiting (up to l->timeout_s) while another run holds it.
  * Called with l->mu held. Returns 0, PERR_FAIL naming the holder (or the
  * interrupt), or PERR_TRANSIENT when the API does not answer. */
 int lease_take(struct run_lock *l, struct pharos_error *err);

@@ -225,7 +225,7 @@ int lease_take(struct run_lock *l, struct pharos_error *err)
          * run saw: a Lease whose resourceVersion stood still for its whole
          * duration is not being renewed, whatever the clocks say. */
         char seen_rv[64] = "";
-        double seen_at = 0;
+        double t0 = run_elapsed(l->r), seen_at = 0;
         int announced = 0;
         const char *addr = l->r->hosts[l->master].cfg->address;
         for (;;) {
@@ -259,12 +259,12 @@ int lease_take(struct run_lock *l, struct pharos_error *err)
                                                 addr, LEASE_PATH, st);
                         continue;
                 }
-                if (now >= l->deadline)
+                if (now - t0 >= l->timeout_s)
                         return perr_set(err, PERR_FAIL,
                                         "the cluster is locked by another pharos run (%s; Lease "
-                                        "kube-system/" LEASE_NAME ", renewed every %ld s or "
-                                        "expiring); gave up after waiting %.0f s (--lock-timeout)",
-                                        s.holder[0] ? s.holder : s.holder_id, dur / 3, now);
+                                        "kube-system/" LEASE_NAME ", expires %ld s after its last "
+                                        "renewal); gave up after waiting %.0f s (--lock-timeout)",
+                                        s.holder[0] ? s.holder : s.holder_id, dur, now - t0);
                 if (!announced) {
                         announced = 1;
                         run_event(l->r, "lock", addr, "lease", "waiting", now,
