@@ -8,6 +8,8 @@
 #include "cli/host_args.h"
 #include "cli/reset_nodes.h"
 #include "plugin/host_services.h"
+#include "run/interrupt.h"
+#include "run/lock.h"
 #include "run/run.h"
 #include "util/log.h"
 
@@ -27,16 +29,23 @@ const struct cli_command cmd_reset = {
                  "\n"
                  "Options:\n" HOST_ARGS_HELP
                  "  -y, --yes               do not ask for confirmation\n"
+                 "      --lock-timeout S    seconds to wait while another pharos run holds the\n"
+                 "                          cluster's lock (default 300, 0: do not wait)\n"
                  "  -h, --help              this text\n"
                  "\n"
-                 "Exit status: 0 done, 1 failed on a host or not confirmed, 2 usage, cluster.yml\n"
-                 "or a refused reset (nothing changed).\n" HOST_ARGS_ENV_HELP,
+                 "SIGINT or SIGTERM: no new step starts, running commands finish, the cluster\n"
+                 "lock is released, exit 130; a second one stops at once.\n"
+                 "\n"
+                 "Exit status: 0 done, 1 failed on a host, not confirmed or another run holds\n"
+                 "the lock, 2 usage, cluster.yml or a refused reset (nothing changed),\n"
+                 "130 interrupted.\n" HOST_ARGS_ENV_HELP,
         .flags = CLI_RAW_ARGS,
         .run = run_reset,
 };
 
-/* Takes -y/--yes out of argv (host_args knows the rest). */
-static int strip_yes(int argc, char **argv, char **out, int *yes)
+/* Takes -y/--yes and --lock-timeout out of argv (host_args knows the rest).
+ * Returns the arguments left, or -1 after a usage error. */
+static int strip_own(int argc, char **argv, char **out, int *yes, double *lock_timeout)
 {
         int n = 0;
         *yes = 0;
@@ -45,7 +54,18 @@ static int strip_yes(int argc, char **argv, char **out, int *yes)
                         *yes = 1;
                         continue;
                 }
-                out[n++] = argv[i];
+                const char *v = NULL;
+                if (i > 0 && !strcmp(argv[i], "--lock-timeout"))
+                        v = i + 1 < argc ? argv[++i] : "";
+                else if (i > 0 && !strncmp(argv[i], "--lock-timeout=", 15))
+                        v = argv[i] + 15;
+                if (v && run_lock_parse_timeout(v, lock_timeout) < 0) {
+                        cli_usage_error(&cmd_reset,
+                                        "--lock-timeout needs 0..86400 seconds, not '%s'", v);
+                        return -1;
+                }
+                if (!v)
+                        out[n++] = argv[i];
         }
         out[n] = NULL;
         return n;
@@ -82,8 +102,10 @@ static int confirm(const struct cluster_config *cfg, const size_t *idx, size_t n
 }
 
 static int reset(struct cli_ctx *ctx, struct cluster_config *cfg, const size_t *idx, size_t n,
-                 const struct host_args *a)
+                 const struct host_args *a, double lock_timeout)
 {
+        if (run_signals_start() < 0)
+                log_warn("cannot handle SIGINT and SIGTERM: an interrupt stops pharos at once");
         struct run_opts opts = {.concurrency = a->concurrency, .tp = a->opts};
         struct pharos_error err = {0};
         struct run r;
@@ -95,11 +117,20 @@ static int reset(struct cli_ctx *ctx, struct cluster_config *cfg, const size_t *
         if (rc == 0)
                 rc = run_connect(&r, &err);
         if (rc == 0)
+                rc = run_lock_take(&r, lock_timeout, &err);
+        if (rc == 0)
                 rc = run_facts(&r, &err);
         r.after_validate = reset_remove_nodes;
         if (rc == 0)
                 rc = run_sequence(&r, "reset", &err);
-        if (rc < 0) {
+        run_lock_release(&r);
+        if (run_interrupted()) {
+                char what[1100];
+                snprintf(what, sizeof(what), "%s%s%.1000s", run_interrupt_reason(),
+                         rc < 0 ? ": " : "", rc < 0 ? err.msg : "");
+                log_error("%s", what);
+                run_event(&r, "reset", NULL, NULL, "interrupted", run_elapsed(&r), what);
+        } else if (rc < 0) {
                 log_error("%s", err.msg);
                 run_event(&r, "reset", NULL, NULL, "failed", run_elapsed(&r), err.msg);
         } else {
@@ -109,7 +140,7 @@ static int reset(struct cli_ctx *ctx, struct cluster_config *cfg, const size_t *
         }
         run_free(&r);
         host_services_set_config(NULL);
-        return perr_exit_code(rc);
+        return run_interrupted() ? RUN_INTERRUPTED_EXIT : perr_exit_code(rc);
 }
 
 static int run_reset(struct cli_ctx *ctx, int argc, char **argv)
@@ -120,7 +151,12 @@ static int run_reset(struct cli_ctx *ctx, int argc, char **argv)
                 return 1;
         }
         int yes = 0;
-        int nargs = strip_yes(argc, argv, args, &yes);
+        double lock_timeout = RUN_LOCK_TIMEOUT_DEFAULT_S;
+        int nargs = strip_own(argc, argv, args, &yes, &lock_timeout);
+        if (nargs < 0) {
+                free(args);
+                return 2;
+        }
         struct host_args a;
         struct pharos_error err = {0};
         int rc = host_args_parse(nargs, args, &a, &err);
@@ -155,7 +191,7 @@ static int run_reset(struct cli_ctx *ctx, int argc, char **argv)
                 fprintf(stderr, "pharos reset: not confirmed. Nothing was changed.\n");
                 rc = 1;
         } else {
-                rc = reset(ctx, cfg, idx, n, &a);
+                rc = reset(ctx, cfg, idx, n, &a, lock_timeout);
         }
         free(idx);
         cfg_free(cfg);

@@ -7,6 +7,8 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "plugin/host_services.h"
+#include "run/interrupt.h"
+#include "run/lock.h"
 #include "run/run.h"
 #include "run/stale_nodes.h"
 #include "run/state.h"
@@ -18,6 +20,7 @@ struct up_args {
         const char *config;
         const char *output;
         struct run_opts opts;
+        double lock_timeout; /* seconds to wait for another run's cluster lock */
 };
 
 static int parse_args(int argc, char **argv, struct up_args *a)
@@ -32,6 +35,7 @@ static int parse_args(int argc, char **argv, struct up_args *a)
                 {"retry-budget", required_argument, NULL, 'R'},
                 {"yes", no_argument, NULL, 'y'},
                 {"prune", no_argument, NULL, 'P'},
+                {"lock-timeout", required_argument, NULL, 'L'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
@@ -77,6 +81,12 @@ static int parse_args(int argc, char **argv, struct up_args *a)
                 case 'P':
                         a->opts.prune = 1;
                         break;
+                case 'L':
+                        if (run_lock_parse_timeout(optarg, &a->lock_timeout) < 0)
+                                return cli_usage_error(
+                                        &cmd_up, "--lock-timeout needs 0..86400 seconds, not '%s'",
+                                        optarg);
+                        break;
                 case 'h':
                         cli_usage(&cmd_up, stdout);
                         return 1;
@@ -96,7 +106,9 @@ static int parse_args(int argc, char **argv, struct up_args *a)
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
-        struct up_args a = {.config = "cluster.yml", .output = "text"};
+        struct up_args a = {.config = "cluster.yml",
+                            .output = "text",
+                            .lock_timeout = RUN_LOCK_TIMEOUT_DEFAULT_S};
         int rc = parse_args(argc, argv, &a);
         if (rc)
                 return rc == 1 ? 0 : rc;
@@ -110,10 +122,15 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 return perr_exit_code(err.code);
         }
         host_services_set_config(cfg);
+        /* A plan changes nothing: it neither takes the lock nor needs a clean stop. */
+        if (!a.opts.plan && run_signals_start() < 0)
+                log_warn("cannot handle SIGINT and SIGTERM: an interrupt stops pharos at once");
         struct run r;
         rc = run_init(&r, cfg, &ctx->reg, &a.opts, &err);
         if (rc == 0)
                 rc = run_connect(&r, &err);
+        if (rc == 0 && !a.opts.plan)
+                rc = run_lock_take(&r, a.lock_timeout, &err);
         if (rc == 0)
                 rc = run_facts(&r, &err);
         /* The stored state is checked once the plugins' validation passed:
@@ -128,7 +145,16 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 r.changes++;
         if (rc == 0 && !a.opts.plan)
                 run_report_stale_nodes(&r, a.config);
-        if (rc < 0) {
+        run_lock_release(&r);
+        if (run_interrupted()) {
+                char what[1200];
+                snprintf(what, sizeof(what), "%s after %lu change%s%s%.1000s",
+                         run_interrupt_reason(), r.changes, r.changes == 1 ? "" : "s",
+                         rc < 0 ? ": " : "", rc < 0 ? err.msg : "");
+                log_error("%s; the next `pharos up` goes on from here", what);
+                run_event(&r, "up", NULL, NULL, "interrupted", run_elapsed(&r), what);
+                rc = 0;
+        } else if (rc < 0) {
                 log_error("%s", err.msg);
                 run_event(&r, "up", NULL, NULL, "failed", run_elapsed(&r), err.msg);
         } else if (a.opts.plan) {
@@ -146,7 +172,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         run_free(&r);
         host_services_set_config(NULL);
         cfg_free(cfg);
-        return perr_exit_code(rc);
+        return run_interrupted() ? RUN_INTERRUPTED_EXIT : perr_exit_code(rc);
 }
 
 const struct cli_command cmd_up = {
@@ -172,8 +198,15 @@ const struct cli_command cmd_up = {
                  "                        429, a command exiting 75); default 600, 0: none\n"
                  "  -y, --yes             do not ask for confirmation\n"
                  "      --prune           delete the Node objects of masters removed from\n"
-                 "                        cluster.yml (else the command to do it is printed)\n"
+                 "                        cluster.yml (else the command to do it is "
+                 "printed)\n" RUN_LOCK_TIMEOUT_HELP "\n"
+                 "One run at a time per cluster: `up` and `reset` hold a lock on the first\n"
+                 "master (and the Lease kube-system/pharos-lock once the API exists); a run\n"
+                 "killed without releasing it leaves a lock that expires after 30 s.\n"
+                 "SIGINT or SIGTERM: no new step starts, running commands finish, the lock\n"
+                 "is released, exit 130 (the next `up` goes on); a second one stops at once.\n"
                  "\n"
-                 "Exit status: 0 done, 1 failed on a host, 2 invalid cluster.yml or usage.\n",
+                 "Exit status: 0 done, 1 failed on a host (or another run holds the lock),\n"
+                 "2 invalid cluster.yml or usage, 130 interrupted.\n",
         .run = run,
 };

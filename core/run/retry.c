@@ -1,6 +1,6 @@
 #include <stdio.h>
-#include <time.h>
 
+#include "run/interrupt.h"
 #include "run/retry.h"
 #include "util/log.h"
 
@@ -53,8 +53,10 @@ int run_retry(struct run *r, struct run_host *h, const char *phase, const char *
         snprintf(detail, sizeof(detail), "attempt %u failed, next in %.0fs: %.300s", attempt, delay,
                  why);
         run_event(r, phase, h->cfg->address, step, "retry", attempt_s, detail);
-        struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0)
-                ;
+        /* An interrupt ends the wait and the retries: no new attempt starts. */
+        if (run_sleep(delay)) {
+                snprintf(gave_up, gave_up_size, "%s", run_interrupt_reason());
+                return 0;
+        }
         return 1;
 }

@@ -42,6 +42,8 @@ struct run_host {
         double retry_spent;         /* seconds of its retry budget used (run/retry.h) */
 };
 
+struct run_lock;
+
 struct run_opts {
         unsigned concurrency; /* hosts worked on at once; 0 = 30 */
         int plan;             /* only ask applies() and print what would run */
@@ -67,6 +69,14 @@ struct run {
         /* Called once the validate phase passed, before anything changes
          * (pharos up checks the stored cluster state there). NULL: nothing. */
         int (*after_validate)(struct run *r, struct pharos_error *err);
+        /* Called when a phase is about to start its first step (the cluster
+         * lock follows the API there, run/lock.h). NULL: nothing. */
+        int (*phase_hook)(struct run *r, const char *phase, struct pharos_error *err);
+        struct run_lock *lock; /* the cluster lock the run holds, NULL: none */
+        /* The stored state as state_check read it (run/state.h): the write
+         * at the end is refused if someone else changed it meanwhile. */
+        int state_read;    /* state_check looked at the API */
+        char state_rv[64]; /* its resourceVersion then, "" when there was none */
         /* Kubernetes API access (run/kube_access.h), created on first use. */
         pthread_mutex_t kube_mu;
         struct kube_client *kube;

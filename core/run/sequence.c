@@ -4,6 +4,7 @@
 
 #include "exec/executor.h"
 #include "plugin/step_order.h"
+#include "run/interrupt.h"
 #include "run/retry.h"
 #include "run/run.h"
 #include "run/step_ctx.h"
@@ -69,6 +70,12 @@ static int step_on_host(void *ud, size_t k, struct pharos_error *err)
         int changed = 0, rc;
         char gave_up[160] = "";
         for (unsigned attempt = 1;; attempt++) {
+                /* Once interrupted, no step starts on another host, nor again. */
+                if (run_interrupted()) {
+                        rc = perr_set(err, PERR_FAIL, "phase %s, host %s, step %s: not started: %s",
+                                      j->phase, h->cfg->address, s->id, run_interrupt_reason());
+                        break;
+                }
                 struct pharos_step_ctx ctx = {.run = r, .host = h, .rs = j->rs};
                 double ta = now_s();
                 rc = step_attempt(j, h, &ctx);
@@ -202,6 +209,11 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                 const struct reg_step *rs = &r->reg->steps[order[k]];
                 if (!in_sequence(seq, rs->step.phase))
                         continue;
+                if (run_interrupted()) {
+                        rc = perr_set(err, PERR_FAIL, "%s before step %s", run_interrupt_reason(),
+                                      rs->step.id);
+                        break;
+                }
                 if (!checked && strcmp(rs->step.phase, "validate") != 0) {
                         checked = 1;
                         if ((rc = validated(r, seq, err)) < 0)
@@ -209,6 +221,8 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                 }
                 if (!current || strcmp(current, rs->step.phase) != 0) {
                         current = rs->step.phase;
+                        if (r->phase_hook && (rc = r->phase_hook(r, current, err)) < 0)
+                                break;
                         run_event(r, current, NULL, NULL, "start", run_elapsed(r), NULL);
                 }
                 struct step_job job = {

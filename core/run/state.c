@@ -96,8 +96,15 @@ int state_check(struct run *r, struct pharos_error *err)
                 return 0;
         yajl_val cm = NULL;
         int rc = fetch(r, &cm, err);
-        if (rc < 0 || !cm)
+        if (rc < 0)
                 return rc;
+        /* The version this run decides on: the write at the end must find it
+         * unchanged, or it would overwrite what another writer decided. */
+        r->state_read = 1;
+        const char *rv = json_get_str(cm, "metadata.resourceVersion");
+        snprintf(r->state_rv, sizeof(r->state_rv), "%s", rv ? rv : "");
+        if (!cm)
+                return 0;
         const struct cfg_network *net = &r->cfg->doc->network;
         const char *v;
         /* Without a name in cluster.yml the cluster keeps the one it was given. */
@@ -220,6 +227,10 @@ int state_store(struct run *r, int *written, struct pharos_error *err)
         char *b = json_canonical(want);
         int same = a && b && strcmp(a, b) == 0;
         free(a);
+        /* Written only over the version state_check read ("" when there was
+         * none, or no API to read it from then): a create then fails if the
+         * ConfigMap appeared meanwhile, an update if it changed. */
+        const char *expect = r->state_read ? r->state_rv : "";
         if (!same) {
                 yajl_gen g = yajl_gen_alloc(NULL);
                 yajl_gen_map_open(g);
@@ -229,6 +240,8 @@ int state_store(struct run *r, int *written, struct pharos_error *err)
                 yajl_gen_map_open(g);
                 kv(g, "name", "pharos-config");
                 kv(g, "namespace", "kube-system");
+                if (expect[0])
+                        kv(g, "resourceVersion", expect);
                 yajl_gen_map_close(g);
                 yajl_gen_string(g, (const unsigned char *)"data", 4);
                 json_emit(g, want, 0);
@@ -240,11 +253,20 @@ int state_store(struct run *r, int *written, struct pharos_error *err)
                 struct kube_response resp = {0};
                 rc = run_kube(r, &kc, err);
                 if (rc == 0)
-                        rc = kube_request(kc, have ? "PUT" : "POST",
-                                          have ? STATE_PATH
-                                               : "/api/v1/namespaces/kube-system/configmaps",
+                        rc = kube_request(kc, expect[0] ? "PUT" : "POST",
+                                          expect[0] ? STATE_PATH
+                                                    : "/api/v1/namespaces/kube-system/configmaps",
                                           NULL, (const char *)buf, &resp, err);
-                if (rc == 0 && resp.status != 200 && resp.status != 201)
+                const char *now_rv = json_get_str(have, "metadata.resourceVersion");
+                if (rc == 0 && resp.status == 409)
+                        rc = perr_set(err, PERR_FAIL,
+                                      "the stored cluster state (kube-system/pharos-config) was "
+                                      "changed by someone else during this run (resourceVersion "
+                                      "%s when the run checked it, %s now); it was not "
+                                      "overwritten. Run `pharos up` again: it checks cluster.yml "
+                                      "against the new state",
+                                      expect[0] ? expect : "none", now_rv ? now_rv : "unknown");
+                else if (rc == 0 && resp.status != 200 && resp.status != 201)
                         rc = perr_set(err, PERR_FAIL, "storing the cluster state: HTTP %ld: %.200s",
                                       resp.status, resp.body ? resp.body : "");
                 kube_response_free(&resp);

@@ -18,7 +18,9 @@
  */
 int state_check(struct run *r, struct pharos_error *err);
 
-/* Stores the state if the cluster has an API now. *written tells whether it wrote. */
+/* Stores the state if the cluster has an API now. *written tells whether it wrote.
+ * The write is conditional on the resourceVersion state_check saw: when someone
+ * else changed the state meanwhile (HTTP 409) it fails and overwrites nothing. */
 int state_store(struct run *r, int *written, struct pharos_error *err);
 
 #endif

@@ -68,12 +68,15 @@ api() {
 nodes() { api /api/v1/nodes | jq -r '[.items[].metadata.name] | sort | join(" ")'; }
 # Every call that changed host-N's state, one argv per line.
 changes() { on "$1" "jq -c 'select(.changed) | .argv' $journal 2>/dev/null || true"; }
-# Requests that changed the API as pharos makes them (the admin), on the masters given.
+# Requests that changed the API as pharos makes them (the admin), on the masters
+# given, but for the run's own lock (the Lease kube-system/pharos-lock every run takes).
 api_writes() {
         local i
         for i in "$@"; do
                 on "$i" "cat /var/log/pharos-testbed/api-audit.jsonl 2>/dev/null || true" |
-                        jq -r 'select(.user == "kubernetes-admin") | "\(.method) \(.path)"'
+                        jq -r 'select(.user == "kubernetes-admin") |
+                                select(.path | test("^/apis/coordination.k8s.io/v1/namespaces/kube-system/leases(/pharos-lock)?([?]|$)") | not) |
+                                "\(.method) \(.path)"'
         done
 }
 # What the first up may leave behind, to compare after the reset.
