@@ -71,7 +71,7 @@ static int accept_ours(struct relay *r)
                 struct pollfd p = {.fd = r->listener, .events = POLLIN};
                 if (poll(&p, 1, (int)left) != 1)
                         continue;
-                struct sockaddr_in peer;
+                struct sockaddr_in peer = {0};
                 socklen_t len = sizeof(peer);
                 int c = accept4(r->listener, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
                 if (c < 0)
