@@ -43,7 +43,7 @@ struct body {
         char *data;
         size_t len;
 };
-#define BODY_MAX (1024 * 1024)
+#define BODY_MAX ((size_t)1024 * 1024)
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
