@@ -138,6 +138,11 @@ static int cmd_check(struct cli_ctx *ctx, int argc, char **argv)
         /* The loaded set is needed to check references into other plugins' steps. */
         cli_load_plugins(ctx);
         registry_init(&scratch);
+        /* Checking the steps a plugin registers means running it: say so first. */
+        printf("%s: loading it into this pharos and running its init() to see what it "
+               "registers\n",
+               path);
+        fflush(stdout);
         if (loader_load_file(&scratch, path, &err) < 0) {
                 printf("%s\n", err.msg);
                 goto out;
@@ -225,11 +230,14 @@ const struct cli_command cmd_plugins = {
                  "\n"
                  "list    the loaded plugins: name, kind, version, ABI, steps, commands and\n"
                  "        origin (builtin or the .so path)\n"
-                 "check   validate a plugin file without registering it (exit 0, or 1 and why)\n"
+                 "check   validate a plugin file without registering it (exit 0, or 1 and why);\n"
+                 "        this loads FILE and runs its init(), so its code runs as you\n"
                  "steps   the registered steps per sequence and phase, in execution order\n"
                  "\n"
                  "Plugins are searched in: --plugin-path DIR, PHAROS_PLUGIN_PATH (colon list),\n"
                  "the plugins built into pharos, then the installed plugin directory. The\n"
-                 "first plugin of a name wins; world-writable files and directories are refused.\n",
+                 "first plugin of a name wins. A plugin file or directory, or a directory above\n"
+                 "it, that is writable by group or others or owned by another user than root\n"
+                 "or you is refused.\n",
         .run = run,
 };

@@ -7,8 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "cli/ca_pin.h"
 #include "cli/worker_up.h"
 #include "kube/json.h"
+#include "kube/yaml_json.h"
 
 int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, size_t esize)
 {
@@ -34,56 +38,166 @@ int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, siz
         return host[0] && n > 0 && (size_t)n < esize ? 0 : -1;
 }
 
+/* A response body, kept whole up to a cap no honest answer comes near. */
+struct body {
+        char *data;
+        size_t len;
+};
+#define BODY_MAX ((size_t)1024 * 1024)
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
-        char *buf = ud;
-        size_t have = strlen(buf), n = size * nmemb;
-        size_t room = 4095 - have;
-        memcpy(buf + have, data, n < room ? n : room);
-        buf[have + (n < room ? n : room)] = '\0';
+        struct body *b = ud;
+        size_t n = size * nmemb;
+        if (b->len + n > BODY_MAX)
+                return 0;
+        char *grown = realloc(b->data, b->len + n + 1);
+        if (!grown)
+                return 0;
+        memcpy(grown + b->len, data, n);
+        b->data = grown;
+        b->len += n;
+        b->data[b->len] = '\0';
         return n;
 }
 
-/* GET https://ENDPOINT/version: the version without its "v", or -1 with why set. */
-static int version_of(const char *endpoint, char *version, size_t size, char *why, size_t wsize)
+/*
+ * GET https://ENDPOINT/PATH: the body (malloc'd) of a 200 answer, or NULL with why set.
+ * With ca_pem the server must prove itself with a certificate that CA signed,
+ * for the name or address it was asked by; without, nothing is checked.
+ */
+static char *get(const char *endpoint, const char *path, const char *ca_pem, char *why,
+                 size_t wsize)
 {
         CURL *c = curl_easy_init();
         if (!c)
-                return snprintf(why, wsize, "out of memory"), -1;
-        char url[400], body[4096] = "";
-        snprintf(url, sizeof(url), "https://%s/version", endpoint);
+                return snprintf(why, wsize, "out of memory"), NULL;
+        char url[400];
+        struct body b = {0};
+        snprintf(url, sizeof(url), "https://%s%s", endpoint, path);
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-        /* Nothing is trusted from this answer but a version number: the join
-         * itself pins the cluster CA by the hash in the join command. */
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+        if (ca_pem) {
+                /* The pinned CA alone: not the machine's bundle, whose CAs the cluster never used.
+                 */
+                struct curl_blob ca = {
+                        .data = (void *)ca_pem, .len = strlen(ca_pem), .flags = CURL_BLOB_COPY};
+                curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+                curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+                curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+                curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+                curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        } else {
+                curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+                curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)&b);
         CURLcode rc = curl_easy_perform(c);
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_cleanup(c);
+        if (rc == CURLE_OK && status == 200 && b.data)
+                return b.data;
+        free(b.data);
         if (rc != CURLE_OK)
-                return snprintf(why, wsize, "%.200s: %.90s", endpoint, curl_easy_strerror(rc)), -1;
+                snprintf(why, wsize, "%.200s: %.90s", endpoint, curl_easy_strerror(rc));
+        else
+                snprintf(why, wsize, "%.200s: %s answered HTTP %ld", endpoint, path, status);
+        return NULL;
+}
+
+#define CLUSTER_INFO "/api/v1/namespaces/kube-public/configmaps/cluster-info"
+
+/* The CA PEM bundle of a cluster-info ConfigMap (malloc'd), or NULL with why set. */
+static char *cluster_ca(const char *endpoint, const char *configmap, char *why, size_t wsize)
+{
         char msg[128];
-        yajl_val doc = status == 200 ? json_parse(body, msg, sizeof(msg)) : NULL;
+        char *pem = NULL;
+        struct json_docs docs = {0};
+        struct pharos_error err = {0};
+        yajl_val cm = json_parse(configmap, msg, sizeof(msg)), kc = NULL;
+        const char *text = json_get_str(cm, "data.kubeconfig");
+        if (text && yaml_to_json(text, strlen(text), "cluster-info", &docs, &err) == 0 &&
+            docs.n == 1)
+                kc = json_parse(docs.json[0], msg, sizeof(msg));
+        yajl_val clusters = json_get(kc, "clusters");
+        const char *b64 = YAJL_IS_ARRAY(clusters) && clusters->u.array.len > 0
+                                  ? json_get_str(clusters->u.array.values[0],
+                                                 "cluster.certificate-authority-data")
+                                  : NULL;
+        size_t n = b64 ? strlen(b64) : 0;
+        if (n > 0 && n % 4 == 0 && (pem = malloc(n / 4 * 3 + 1))) {
+                int got = EVP_DecodeBlock((unsigned char *)pem, (const unsigned char *)b64, (int)n);
+                /* EVP_DecodeBlock counts the padding as zero bytes. */
+                for (size_t i = n; got > 0 && i > 0 && b64[i - 1] == '='; i--)
+                        got--;
+                if (got > 0) {
+                        pem[got] = '\0';
+                } else {
+                        free(pem);
+                        pem = NULL;
+                }
+        }
+        if (!pem)
+                snprintf(why, wsize, "%.200s: the cluster-info ConfigMap holds no cluster CA",
+                         endpoint);
+        yajl_tree_free(kc);
+        yajl_tree_free(cm);
+        json_docs_free(&docs);
+        return pem;
+}
+
+/*
+ * As kubeadm's token discovery does: the CA from the cluster-info ConfigMap
+ * (read without checking the server, as nothing is known yet), trusted only
+ * if its key is pinned by the join command; then /version over TLS checked
+ * against that CA. The version without its "v", or -1 with why set.
+ */
+static int version_of(const char *endpoint, const struct ca_pins *pins, char *version, size_t size,
+                      char *why, size_t wsize)
+{
+        char *info = get(endpoint, CLUSTER_INFO, NULL, why, wsize);
+        char *bundle = info ? cluster_ca(endpoint, info, why, wsize) : NULL;
+        free(info);
+        if (!bundle)
+                return -1;
+        char seen[300];
+        char *ca = ca_pins_select(bundle, strlen(bundle), pins, seen, sizeof(seen));
+        free(bundle);
+        if (!ca)
+                return snprintf(why, wsize,
+                                "%.200s: the cluster CA is not the one the join command pins "
+                                "(--discovery-token-ca-cert-hash %s; the master's CA: %.160s)",
+                                endpoint, pins->pin[0], seen[0] ? seen : "none readable"),
+                       -1;
+        char *body = get(endpoint, "/version", ca, why, wsize);
+        free(ca);
+        if (!body)
+                return -1;
+        char msg[128];
+        yajl_val doc = json_parse(body, msg, sizeof(msg));
+        free(body);
         const char *v = json_get_str(doc, "gitVersion");
         int ok = v && v[0];
         if (ok)
                 snprintf(version, size, "%s", v[0] == 'v' ? v + 1 : v);
         else
-                snprintf(why, wsize, "%.200s: /version answered HTTP %ld without a version",
-                         endpoint, status);
+                snprintf(why, wsize, "%.200s: /version answered without a version", endpoint);
         yajl_tree_free(doc);
         return ok ? 0 : -1;
 }
 
 int wu_probe_masters(const struct wu_args *a, struct wu_master *m, struct pharos_error *err)
 {
+        struct ca_pins pins;
+        int rc = ca_pins_parse(a->join_command, &pins, err);
+        if (rc < 0)
+                return rc;
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        char why[800] = "";
+        char why[1200] = "";
         for (size_t i = 0; i < a->n_masters; i++) {
                 size_t used = strlen(why);
                 if (wu_split_master(a->masters[i], m->host, sizeof(m->host), m->endpoint,
@@ -92,8 +206,9 @@ int wu_probe_masters(const struct wu_args *a, struct wu_master *m, struct pharos
                                  used ? "; " : "", a->masters[i]);
                         continue;
                 }
-                char one[300];
-                if (version_of(m->endpoint, m->version, sizeof(m->version), one, sizeof(one)) == 0)
+                char one[600];
+                if (version_of(m->endpoint, &pins, m->version, sizeof(m->version), one,
+                               sizeof(one)) == 0)
                         return 0;
                 snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "", one);
         }

@@ -46,8 +46,8 @@ struct wu_master {
 /* HOST, HOST:PORT, IPV6 or [IPV6]:PORT -> the host and "HOST:PORT" (6443 by default). */
 int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, size_t esize);
 
-/* Asks each master's /version in turn (TLS unchecked: only the version is read;
- * the join checks the CA against the command's hash). PERR_FAIL when none answers. */
+/* Asks each master's /version in turn, over TLS checked against the CA the join
+ * command pins (ca_pin.h). PERR_FAIL when none answers with a pinned CA. */
 int wu_probe_masters(const struct wu_args *a, struct wu_master *m, struct pharos_error *err);
 
 /* The local address the kernel uses toward host (IPv4 or IPv6 text), or PERR_FAIL. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/ca_pin.h"
 #include "cli/worker_up.h"
 #include "config/defaults.h"
 
@@ -185,6 +186,9 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
                                 "JOIN_COMMAND must be the line `kubeadm token create "
                                 "--print-join-command` prints (kubeadm join ENDPOINT --token ... "
                                 "--discovery-token-ca-cert-hash ...)");
+        struct ca_pins pins;
+        if ((rc = ca_pins_parse(a->join_command, &pins, err)) < 0)
+                return rc;
         while (optind < argc)
                 if ((rc = add(a->masters, &a->n_masters, argv[optind++], "masters", err)) < 0)
                         return rc;

@@ -104,15 +104,15 @@ static curl_socket_t open_tunnel(void *ud, curlsocktype purpose, struct curl_soc
         (void)purpose;
         int fd = kc->open_socket(kc->socket_ud);
         struct sockaddr_in relay;
-        if (fd < 0 || relay_start(fd, &relay) < 0)
+        int s = fd < 0 ? -1 : relay_start(fd, &relay);
+        if (s < 0)
                 return CURL_SOCKET_BAD;
         addr->family = AF_INET;
         addr->socktype = SOCK_STREAM;
         addr->protocol = IPPROTO_TCP;
         addr->addrlen = sizeof(relay);
         memcpy(&addr->addr, &relay, sizeof(relay));
-        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-        return s < 0 ? CURL_SOCKET_BAD : s;
+        return s;
 }
 
 static void set_blob(CURL *c, CURLoption opt, char *pem)

@@ -1,9 +1,11 @@
+#define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kube/relay.h"
@@ -14,6 +16,7 @@
 struct relay {
         int listener;
         int tunnel;
+        struct sockaddr_in client; /* the only address a connection is accepted from */
 };
 
 static int write_all(int fd, const char *p, size_t n)
@@ -53,13 +56,39 @@ static void pump(int a, int b)
         }
 }
 
+static long long now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The connection from r->client, or -1 when none came in time; others are closed. */
+static int accept_ours(struct relay *r)
+{
+        long long deadline = now_ms() + RELAY_ACCEPT_MS;
+        for (long long left; (left = deadline - now_ms()) > 0;) {
+                struct pollfd p = {.fd = r->listener, .events = POLLIN};
+                if (poll(&p, 1, (int)left) != 1)
+                        continue;
+                struct sockaddr_in peer = {0};
+                socklen_t len = sizeof(peer);
+                int c = accept4(r->listener, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+                if (c < 0)
+                        continue;
+                if (len == sizeof(peer) && peer.sin_family == AF_INET &&
+                    peer.sin_port == r->client.sin_port &&
+                    peer.sin_addr.s_addr == r->client.sin_addr.s_addr)
+                        return c;
+                close(c);
+        }
+        return -1;
+}
+
 static void *relay_main(void *arg)
 {
         struct relay *r = arg;
-        struct pollfd p = {.fd = r->listener, .events = POLLIN};
-        int client = -1;
-        if (poll(&p, 1, RELAY_ACCEPT_MS) == 1)
-                client = accept(r->listener, NULL, NULL);
+        int client = accept_ours(r);
         close(r->listener);
         if (client >= 0) {
                 pump(client, r->tunnel);
@@ -70,16 +99,30 @@ static void *relay_main(void *arg)
         return NULL;
 }
 
-int relay_start(int tunnel_fd, struct sockaddr_in *addr)
+/* A TCP socket on 127.0.0.1 port 0 (the kernel picks a free one); its address in *addr. */
+static int bound_loopback(struct sockaddr_in *addr)
 {
-        struct relay *r = malloc(sizeof(*r));
-        int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
         socklen_t len = sizeof(*addr);
         memset(addr, 0, sizeof(*addr));
         addr->sin_family = AF_INET;
         addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (!r || l < 0 || bind(l, (struct sockaddr *)addr, sizeof(*addr)) < 0 ||
-            listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)addr, &len) < 0)
+        if (fd >= 0 && (bind(fd, (struct sockaddr *)addr, sizeof(*addr)) < 0 ||
+                        getsockname(fd, (struct sockaddr *)addr, &len) < 0)) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+                return -1;
+        }
+        return fd;
+}
+
+int relay_start(int tunnel_fd, struct sockaddr_in *addr)
+{
+        struct relay *r = calloc(1, sizeof(*r));
+        int l = bound_loopback(addr);
+        int c = r ? bound_loopback(&r->client) : -1;
+        if (!r || l < 0 || c < 0 || listen(l, 4) < 0)
                 goto fail;
         r->listener = l;
         r->tunnel = tunnel_fd;
@@ -90,14 +133,16 @@ int relay_start(int tunnel_fd, struct sockaddr_in *addr)
         int rc = pthread_create(&t, &attr, relay_main, r);
         pthread_attr_destroy(&attr);
         if (rc == 0)
-                return 0;
+                return c;
         errno = rc;
 fail:;
         int saved = errno;
         if (l >= 0)
                 close(l);
+        if (c >= 0)
+                close(c);
         close(tunnel_fd);
         free(r);
-        errno = saved;
+        errno = saved ? saved : ENOMEM;
         return -1;
 }

@@ -9,6 +9,7 @@
 #include "plugin/builtin.h"
 #include "plugin/host_services.h"
 #include "plugin/loader.h"
+#include "plugin/path_trust.h"
 #include "util/log.h"
 
 static int valid_name(const char *s)
@@ -92,25 +93,17 @@ static int add_plugin(struct registry *r, const struct pharos_plugin_desc *d, co
         return 0;
 }
 
-static int world_writable(const char *path, int *is_dir)
-{
-        struct stat st;
-        if (stat(path, &st) < 0)
-                return -1;
-        *is_dir = S_ISDIR(st.st_mode);
-        return (st.st_mode & S_IWOTH) != 0;
-}
-
 int loader_load_file(struct registry *r, const char *path, struct pharos_error *err)
 {
         struct stat st;
-        if (stat(path, &st) < 0)
-                return perr_set(err, PERR_FAIL, "%s: rejected: cannot read it", path);
-        if (!S_ISREG(st.st_mode))
+        char real[PATH_MAX];
+        if (plugin_path_trusted(path, real, sizeof(real), err) < 0)
+                return PERR_FAIL;
+        if (stat(real, &st) < 0 || !S_ISREG(st.st_mode))
                 return perr_set(err, PERR_FAIL, "%s: rejected: not a regular file", path);
-        if (st.st_mode & S_IWOTH)
-                return perr_set(err, PERR_FAIL, "%s: rejected: the file is world-writable", path);
-        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        /* The checked absolute path: a name without '/' would send dlopen searching
+         * LD_LIBRARY_PATH and the system library directories instead. */
+        void *dl = dlopen(real, RTLD_NOW | RTLD_LOCAL);
         if (!dl)
                 return perr_set(err, PERR_FAIL, "%s: rejected: cannot load: %s", path, dlerror());
         /* POSIX guarantees dlsym for functions, so the entry point is one. */
@@ -200,20 +193,20 @@ static void load_dir(struct registry *r, const char *dir, size_t *rejected)
 
 static void load_entry(struct registry *r, const char *path, struct seen *seen, size_t *rejected)
 {
-        int is_dir = 0;
-        int ww = world_writable(path, &is_dir);
-        if (ww < 0) {
+        struct stat st;
+        if (stat(path, &st) < 0) {
                 log_debug("plugin path %s: does not exist, skipped", path);
                 return;
         }
         if (seen_before(seen, path))
                 return;
-        if (ww) {
-                log_warn("%s: refused: world-writable %s", path, is_dir ? "directory" : "file");
-                (*rejected)++;
+        char real[PATH_MAX];
+        struct pharos_error trust = {0};
+        if (plugin_path_trusted(path, real, sizeof(real), &trust) < 0) {
+                report(PERR_FAIL, &trust, rejected);
                 return;
         }
-        if (is_dir) {
+        if (S_ISDIR(st.st_mode)) {
                 load_dir(r, path, rejected);
         } else {
                 struct pharos_error err = {0};

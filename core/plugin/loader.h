@@ -5,8 +5,9 @@
  * ignored): --plugin-path entries, PHAROS_PLUGIN_PATH (colon list), the
  * plugins built into the binary, the installed plugin directory. A path entry
  * is a directory (every *.so in it, in byte order of the names) or a .so file.
- * World-writable files and directories are refused. Modules are opened with
- * RTLD_NOW | RTLD_LOCAL and never closed once accepted.
+ * Files and directories others could change are refused (path_trust.h).
+ * Modules are opened by their absolute path with RTLD_NOW | RTLD_LOCAL and
+ * never closed once accepted.
  */
 #ifndef PHAROS_CORE_LOADER_H
 #define PHAROS_CORE_LOADER_H
@@ -40,7 +41,8 @@ size_t loader_load_all(struct registry *r, const struct loader_opts *o);
 int loader_accept_desc(const struct pharos_plugin_desc *d, const char *origin,
                        struct pharos_plugin_desc *out, struct pharos_error *err);
 
-/* Opens one .so file, validates it and runs its init() into r. */
+/* Opens one .so file (refused unless path_trust.h trusts it), validates it and
+ * runs its init() into r. */
 int loader_load_file(struct registry *r, const char *path, struct pharos_error *err);
 
 #endif

@@ -60,8 +60,7 @@ void kh_fingerprint(const unsigned char *blob, size_t len, char out[KH_FP_LEN])
         snprintf(out, KH_FP_LEN, "SHA256:%s", b64);
 }
 
-/* The key type named by a wire-format blob's first field. */
-static int blob_type(const unsigned char *blob, size_t len, char *type, size_t cap)
+int kh_key_type(const unsigned char *blob, size_t len, char *type, size_t cap)
 {
         if (len < 4)
                 return -1;
@@ -194,7 +193,7 @@ int kh_check(const char *path, const char *host, int port, const unsigned char *
              struct kh_found *found, struct pharos_error *err)
 {
         char name[512], type[64];
-        if (blob_type(blob, len, type, sizeof(type)) < 0)
+        if (kh_key_type(blob, len, type, sizeof(type)) < 0)
                 return perr_set(err, PERR_FAIL, "%s: malformed host key", host);
         host_name(host, port, name, sizeof(name));
         FILE *f = fopen(path, "r");
@@ -204,18 +203,30 @@ int kh_check(const char *path, const char *host, int port, const unsigned char *
                 return perr_set(err, PERR_FAIL, "%s: %s", path, strerror(errno));
         }
         int status = KH_UNKNOWN, lineno = 0;
+        struct kh_found other = {0};
         char *line = NULL;
         size_t cap = 0;
         while (getline(&line, &cap, f) > 0) {
                 struct kh_line l;
                 lineno++;
                 int kind = parse_line(line, &l);
-                if (kind < 0 || strcmp(l.type, type) != 0 || !hosts_field_matches(l.hosts, name))
+                if (kind < 0 || !hosts_field_matches(l.hosts, name))
                         continue;
                 size_t klen = 0;
                 unsigned char *k = b64_decode(l.key_b64, strlen(l.key_b64), &klen);
                 if (!k)
                         continue;
+                if (strcmp(l.type, type) != 0) {
+                        /* A host known by one type that now shows only another
+                         * is a changed host, or a MITM without the real key. */
+                        if (kind == 0 && other.line == 0) {
+                                other.line = lineno;
+                                snprintf(other.type, sizeof(other.type), "%s", l.type);
+                                kh_fingerprint(k, klen, other.fingerprint);
+                        }
+                        free(k);
+                        continue;
+                }
                 int same = klen == len && memcmp(k, blob, len) == 0;
                 if (kind == KH_LINE_REVOKED) {
                         free(k);
@@ -233,6 +244,7 @@ int kh_check(const char *path, const char *host, int port, const unsigned char *
                 } else if (status == KH_UNKNOWN) {
                         if (found) {
                                 found->line = lineno;
+                                snprintf(found->type, sizeof(found->type), "%s", l.type);
                                 kh_fingerprint(k, klen, found->fingerprint);
                         }
                         status = KH_CHANGED;
@@ -241,6 +253,11 @@ int kh_check(const char *path, const char *host, int port, const unsigned char *
         }
         free(line);
         fclose(f);
+        if (status == KH_UNKNOWN && other.line > 0) {
+                if (found)
+                        *found = other;
+                status = KH_OTHER_TYPE;
+        }
         return status;
 }
 
@@ -261,7 +278,7 @@ static int format_entry(const char *host, int port, const unsigned char *blob, s
                         char **out)
 {
         char name[512], type[64];
-        if (blob_type(blob, len, type, sizeof(type)) < 0)
+        if (kh_key_type(blob, len, type, sizeof(type)) < 0)
                 return -1;
         host_name(host, port, name, sizeof(name));
         size_t cap = (len + 2) / 3 * 4 + 1;

@@ -16,20 +16,27 @@
 #include "util/error.h"
 
 enum kh_status {
-        KH_MATCH = 0,   /* a line for the host has exactly this key */
-        KH_UNKNOWN = 1, /* no line for the host with a key of this type */
-        KH_CHANGED = 2, /* a line for the host has another key of this type */
-        KH_REVOKED = 3, /* an @revoked line for the host has exactly this key */
+        KH_MATCH = 0,      /* a line for the host has exactly this key */
+        KH_UNKNOWN = 1,    /* no line for the host with a key of this type */
+        KH_CHANGED = 2,    /* a line for the host has another key of this type */
+        KH_REVOKED = 3,    /* an @revoked line for the host has exactly this key */
+        KH_OTHER_TYPE = 4, /* no line with this type, but the host is recorded
+                            * with a key of another type: OpenSSH's changed key */
 };
 
 /* "SHA256:" + unpadded base64 of the key blob's SHA-256, as ssh-keygen -l prints. */
 #define KH_FP_LEN 64
 void kh_fingerprint(const unsigned char *blob, size_t len, char out[KH_FP_LEN]);
 
-/* What kh_check found on a KH_CHANGED line (line and fingerprint) or an
- * @revoked one (line). */
+/* Copies the key type a wire-format blob names in its first field into
+ * type. Returns 0, or -1 for a malformed blob or a name longer than cap. */
+int kh_key_type(const unsigned char *blob, size_t len, char *type, size_t cap);
+
+/* What kh_check found on a KH_CHANGED or KH_OTHER_TYPE line (line, type and
+ * fingerprint) or an @revoked one (line). */
 struct kh_found {
         int line;                    /* 1-based line number in the file */
+        char type[64];               /* of the recorded key ("" for @revoked) */
         char fingerprint[KH_FP_LEN]; /* of the recorded key */
 };
 

@@ -16,6 +16,8 @@
 static pthread_mutex_t pass_lock = PTHREAD_MUTEX_INITIALIZER;
 static char pass_key[4096];
 static char *pass_value;
+static char *prompt_tty(const char *key_path);
+static char *(*pass_prompt)(const char *key_path) = prompt_tty;
 
 int ssh_key_is_encrypted(const char *key_path)
 {
@@ -93,29 +95,42 @@ static char *prompt_tty(const char *key_path)
         return p;
 }
 
-/* The passphrase for key_path, or NULL with err set. Owned by this file. */
-static const char *passphrase(const char *host, const char *key_path, struct pharos_error *err)
+void ssh_auth_set_prompt(char *(*prompt)(const char *key_path))
+{
+        pthread_mutex_lock(&pass_lock);
+        pass_prompt = prompt ? prompt : prompt_tty;
+        pthread_mutex_unlock(&pass_lock);
+}
+
+int ssh_key_passphrase(const char *host, const char *key_path, char *buf, size_t cap,
+                       struct pharos_error *err)
 {
         const char *env = getenv("PHAROS_SSH_KEY_PASSPHRASE");
-        if (env)
-                return env;
+        if (env) {
+                snprintf(buf, cap, "%s", env);
+                return 0;
+        }
+        /* Copied under the lock: another thread asking for another key frees the
+         * remembered one. */
         pthread_mutex_lock(&pass_lock);
         if (!pass_value || strcmp(pass_key, key_path) != 0) {
                 if (pass_value) {
                         OPENSSL_cleanse(pass_value, strlen(pass_value));
                         free(pass_value);
                 }
-                pass_value = prompt_tty(key_path);
+                pass_value = pass_prompt(key_path);
                 snprintf(pass_key, sizeof(pass_key), "%s", key_path);
         }
-        const char *p = pass_value;
+        int ok = pass_value != NULL;
+        if (ok)
+                snprintf(buf, cap, "%s", pass_value);
         pthread_mutex_unlock(&pass_lock);
-        if (!p)
-                perr_set(err, PERR_FAIL,
-                         "%s: key %s is passphrase-protected: set PHAROS_SSH_KEY_PASSPHRASE or run "
-                         "on a terminal",
-                         host, key_path);
-        return p;
+        if (!ok)
+                return perr_set(err, PERR_FAIL,
+                                "%s: key %s is passphrase-protected: set PHAROS_SSH_KEY_PASSPHRASE "
+                                "or run on a terminal",
+                                host, key_path);
+        return 0;
 }
 
 static int try_agent(LIBSSH2_SESSION *s, const char *user, char *why, size_t cap)
@@ -158,12 +173,13 @@ int ssh_auth(LIBSSH2_SESSION *s, const char *host, const char *user, const char 
 {
         char key_why[512] = "", agent_why[256] = "";
         if (key_path && access(key_path, R_OK) == 0) {
-                const char *pass = NULL;
+                char pass[1024] = "";
                 int enc = ssh_key_is_encrypted(key_path);
-                if (enc && !(pass = passphrase(host, key_path, err)))
+                if (enc && ssh_key_passphrase(host, key_path, pass, sizeof(pass), err) < 0)
                         return PERR_FAIL;
                 int rc = libssh2_userauth_publickey_fromfile_ex(s, user, (unsigned)strlen(user),
-                                                                NULL, key_path, pass);
+                                                                NULL, key_path, enc ? pass : NULL);
+                OPENSSL_cleanse(pass, sizeof(pass));
                 if (rc == 0)
                         return 0;
                 if (rc == LIBSSH2_ERROR_TIMEOUT || rc == LIBSSH2_ERROR_SOCKET_RECV ||

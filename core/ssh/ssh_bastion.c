@@ -203,7 +203,11 @@ static struct hub *hub_get(const struct tp_target *b, const struct tp_opts *o,
         for (struct hub **pp = &hubs; *pp; pp = &(*pp)->next) {
                 if (strcmp((*pp)->key, key) != 0)
                         continue;
-                if (!(*pp)->broken)
+                /* the pump thread sets broken under the hub's lock */
+                pthread_mutex_lock(&(*pp)->mu);
+                int broken = (*pp)->broken;
+                pthread_mutex_unlock(&(*pp)->mu);
+                if (!broken)
                         return *pp;
                 struct hub *dead = *pp;
                 *pp = dead->next;
@@ -251,43 +255,50 @@ static LIBSSH2_CHANNEL *open_channel(struct hub *h, const char *host, int port, 
         return ch;
 }
 
+/*
+ * hubs_mu is held from finding the hub to handing its tunnel to the pump: a
+ * hub is freed only under hubs_mu (replaced when broken, or at cleanup), so
+ * this thread never touches a hub another thread is freeing.
+ */
 int bastion_tunnel(const struct tp_target *bastion, const struct tp_opts *o, const char *host,
                    int port, struct pharos_error *err)
 {
         int timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
         LIBSSH2_CHANNEL *ch = NULL;
         struct hub *h = NULL;
+        pthread_mutex_lock(&hubs_mu);
         /* A bastion session found broken is replaced once. */
-        for (int attempt = 0; attempt < 2 && !ch; attempt++) {
-                pthread_mutex_lock(&hubs_mu);
+        for (int attempt = 0; attempt < 2; attempt++) {
                 h = hub_get(bastion, o, err);
-                if (h) {
-                        pthread_mutex_lock(&h->mu);
-                        ch = open_channel(h, host, port, timeout_ms);
-                        if (!ch)
-                                pthread_mutex_unlock(&h->mu);
-                }
-                int retry = h && !ch && h->broken;
-                pthread_mutex_unlock(&hubs_mu);
-                if (!h)
+                if (!h) {
+                        pthread_mutex_unlock(&hubs_mu);
                         return PERR_FAIL;
-                if (!ch && !retry)
+                }
+                pthread_mutex_lock(&h->mu);
+                ch = open_channel(h, host, port, timeout_ms);
+                if (ch)
                         break;
-        }
-        if (!ch) {
-                char *msg = NULL;
-                libssh2_session_last_error(h->conn.s, &msg, NULL, 0);
-                return perr_set(err, PERR_FAIL,
-                                "%s: bastion %s cannot open a tunnel to port %d: %s", host,
-                                bastion->address, port, msg && *msg ? msg : "refused");
+                if (!h->broken || attempt == 1) {
+                        char *msg = NULL;
+                        libssh2_session_last_error(h->conn.s, &msg, NULL, 0);
+                        perr_set(err, PERR_FAIL,
+                                 "%s: bastion %s cannot open a tunnel to port %d: %s", host,
+                                 bastion->address, port, msg && *msg ? msg : "refused");
+                        pthread_mutex_unlock(&h->mu);
+                        pthread_mutex_unlock(&hubs_mu);
+                        return PERR_FAIL;
+                }
+                pthread_mutex_unlock(&h->mu);
         }
         int sv[2];
         struct tun *t = calloc(1, sizeof(*t));
         if (!t || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                int e = t ? errno : ENOMEM;
                 free(t);
                 libssh2_channel_free(ch);
                 pthread_mutex_unlock(&h->mu);
-                return perr_set(err, PERR_FAIL, "%s: socketpair: %s", host, strerror(errno));
+                pthread_mutex_unlock(&hubs_mu);
+                return perr_set(err, PERR_FAIL, "%s: socketpair: %s", host, strerror(e));
         }
         fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
         t->ch = ch;
@@ -296,6 +307,7 @@ int bastion_tunnel(const struct tp_target *bastion, const struct tp_opts *o, con
         h->tuns = t;
         pthread_mutex_unlock(&h->mu);
         wake(h);
+        pthread_mutex_unlock(&hubs_mu);
         return sv[0];
 }
 

@@ -91,6 +91,14 @@ int hostkey_verify(LIBSSH2_SESSION *s, const char *kh_path, const char *host, in
                         found.fingerprint, fp, kh_path);
                 return 0;
         }
+        char kind[64] = "";
+        kh_key_type(blob, len, kind, sizeof(kind));
+        if (st == KH_OTHER_TYPE)
+                return perr_set(err, PERR_FAIL,
+                                "%s: host key changed: %s line %d has a %s key %s, the host now "
+                                "presents only a %s key %s (possible man-in-the-middle; if the "
+                                "change is expected, re-run with --trust-hosts)",
+                                host, kh_path, found.line, found.type, found.fingerprint, kind, fp);
         return perr_set(err, PERR_FAIL,
                         "%s: host key changed: %s line %d has %s, the host now presents %s "
                         "(possible man-in-the-middle; if the change is expected, re-run with "

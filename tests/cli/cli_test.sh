@@ -65,6 +65,17 @@ expect_rc 2 "bad --output"
 run "$PHAROS" plugins check "$FIXTURES/good/good.so"
 expect_rc 0 "check good"
 expect_contains "$out" "ok: plugin 'good' (other) version 0.0.1, ABI 1.$minor, 1 steps, 1 commands" "check good message"
+expect_contains "$out" "$FIXTURES/good/good.so: loading it into this pharos and running its init() to see what it registers" "check says it runs init()"
+run "$PHAROS" plugins --help
+expect_contains "$out" "this loads FILE and runs its init()" "plugins --help says check runs init()"
+# a file others could change is refused before it is loaded
+gw=$(mktemp -d)
+cp "$FIXTURES/good/good.so" "$gw/good.so"
+chmod 0664 "$gw/good.so"
+run "$PHAROS" plugins check "$gw/good.so"
+expect_rc 1 "check a group-writable file"
+expect_contains "$out" "$gw/good.so: refused: the file is writable by group or others (mode 0664)" "refusal names the file"
+rm -rf "$gw"
 check_bad() {
         run "$PHAROS" plugins check "$FIXTURES/$1/$1.so"
         expect_rc 1 "check $1"

@@ -10,7 +10,7 @@ export PHAROS_NO_SYSTEM_PLUGINS=1
 unset PHAROS_PLUGIN_PATH
 dir=$(mktemp -d)
 trap 'rm -rf "$dir" "$_tmp_out" "$_tmp_err"' EXIT
-join='kubeadm join 127.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00'
+join='kubeadm join 127.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:0000000000000000000000000000000000000000000000000000000000000000'
 
 run "$PHAROS" drain --help
 expect_rc 0 "drain --help"

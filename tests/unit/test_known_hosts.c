@@ -108,8 +108,8 @@ static void patterns(void **s)
         assert_int_equal(check("10.0.0.5", 22, 7, NULL), KH_UNKNOWN);
         assert_int_equal(check("WEB1.example.com", 22, 7, NULL), KH_MATCH);
         assert_int_equal(check("web3.example.com", 22, 7, NULL), KH_UNKNOWN);
-        /* a key of another type does not make an ed25519 key "changed" */
-        assert_int_equal(check("10.0.0.6", 22, 7, NULL), KH_UNKNOWN);
+        /* a host known only by another type: not new, a changed key (as OpenSSH) */
+        assert_int_equal(check("10.0.0.6", 22, 7, NULL), KH_OTHER_TYPE);
         struct kh_found found = {0};
         assert_int_equal(check("10.1.2.3", 22, 9, &found), KH_CHANGED);
         assert_int_equal(found.line, 4);
@@ -189,6 +189,31 @@ static void revoked_key_refused(void **s)
         assert_string_equal(types, "");
 }
 
+static void other_type_is_a_changed_key(void **s)
+{
+        (void)s;
+        struct kh_found found = {0};
+        /* recorded as ECDSA only, presenting ed25519: a changed host key */
+        write_file("10.0.0.2 ssh-ed25519 " KEY9 "\n"
+                   "10.0.0.1 ecdsa-sha2-nistp256 " KEY7 "\n");
+        assert_int_equal(check("10.0.0.1", 22, 7, &found), KH_OTHER_TYPE);
+        assert_int_equal(found.line, 2);
+        assert_string_equal(found.type, "ecdsa-sha2-nistp256");
+        /* a line of the presented type decides, whatever other types say */
+        write_file("10.0.0.1 ecdsa-sha2-nistp256 " KEY9 "\n"
+                   "10.0.0.1 ssh-ed25519 " KEY7 "\n");
+        assert_int_equal(check("10.0.0.1", 22, 7, NULL), KH_MATCH);
+        assert_int_equal(check("10.0.0.1", 22, 9, &found), KH_CHANGED);
+        assert_int_equal(found.line, 2);
+        /* an @revoked line of another type vouches for nothing and changes nothing */
+        write_file("@revoked 10.0.0.1 ecdsa-sha2-nistp256 " KEY9 "\n");
+        assert_int_equal(check("10.0.0.1", 22, 7, NULL), KH_UNKNOWN);
+        /* hashed names count too */
+        write_file(HASHED_10_1_2_3 " ecdsa-sha2-nistp256 " KEY9 "\n");
+        assert_int_equal(check("10.1.2.3", 22, 7, NULL), KH_OTHER_TYPE);
+        assert_int_equal(check("10.1.2.4", 22, 7, NULL), KH_UNKNOWN);
+}
+
 static void known_types_in_file_order(void **s)
 {
         (void)s;
@@ -224,6 +249,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(replace_drops_every_line_of_the_host, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(revoked_key_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(other_type_is_a_changed_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(known_types_in_file_order, setup, teardown),
                 cmocka_unit_test(default_path_from_env),
         };

@@ -209,41 +209,95 @@ static void env_path_and_bad_ones_do_not_stop_others(void **s)
         registry_free(&r);
 }
 
-static void world_writable_refused(void **s)
+/* Loads DIR as a --plugin-path entry: the rejected count, msgbuf the warnings. */
+static size_t load_dir_entry(const char *dir, size_t *n_plugins)
+{
+        struct registry r;
+        struct loader_opts o = {.paths = (const char *[]){dir}, .n_paths = 1};
+        registry_init(&r);
+        size_t rejected = load_all_captured(&r, &o);
+        *n_plugins = r.n_plugins;
+        registry_free(&r);
+        return rejected;
+}
+
+static void writable_or_foreign_refused(void **s)
 {
         (void)s;
-        char dir[] = "/tmp/pharos-ww-XXXXXX";
-        assert_non_null(mkdtemp(dir));
-        char so[300], cmd[700];
+        char top[] = "/tmp/pharos-ww-XXXXXX";
+        assert_non_null(mkdtemp(top));
+        char dir[300], so[320], cmd[700], expect[800];
+        size_t n = 0;
+        snprintf(dir, sizeof(dir), "%s/plugins", top);
         snprintf(so, sizeof(so), "%s/good.so", dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
         snprintf(cmd, sizeof(cmd), "cp %s %s", FX("good"), so);
         assert_int_equal(system(cmd), 0);
 
-        struct registry r;
-        struct loader_opts o = {.paths = (const char *[]){dir}, .n_paths = 1};
-        chmod(so, 0666);
-        registry_init(&r);
-        assert_int_equal(load_all_captured(&r, &o), 1);
-        assert_int_equal(r.n_plugins, 0);
-        char expect[512];
-        snprintf(expect, sizeof(expect), "warning: %s: rejected: the file is world-writable\n", so);
-        assert_string_equal(msgbuf, expect);
-        registry_free(&r);
-
+        /* the file, writable by others or by its group */
+        const mode_t file_modes[] = {0666, 0664};
+        for (size_t i = 0; i < 2; i++) {
+                chmod(so, file_modes[i]);
+                assert_int_equal(load_dir_entry(dir, &n), 1);
+                assert_int_equal(n, 0);
+                snprintf(expect, sizeof(expect),
+                         "warning: %s: refused: the file is writable by group or others "
+                         "(mode %04o)\n",
+                         so, (unsigned)file_modes[i]);
+                assert_string_equal(msgbuf, expect);
+        }
         chmod(so, 0644);
-        chmod(dir, 0777);
-        registry_init(&r);
-        assert_int_equal(load_all_captured(&r, &o), 1);
-        snprintf(expect, sizeof(expect), "warning: %s: refused: world-writable directory\n", dir);
-        assert_string_equal(msgbuf, expect);
-        registry_free(&r);
 
+        /* the directory, or one above it, writable by others or its group */
+        chmod(dir, 0775);
+        assert_int_equal(load_dir_entry(dir, &n), 1);
+        snprintf(expect, sizeof(expect),
+                 "warning: %s: refused: the directory is writable by group or others (mode "
+                 "0775)\n",
+                 dir);
+        assert_string_equal(msgbuf, expect);
         chmod(dir, 0755);
+        chmod(top, 0777);
+        assert_int_equal(load_dir_entry(dir, &n), 1);
+        snprintf(expect, sizeof(expect),
+                 "warning: %s: refused: directory %s above it is writable by group or others "
+                 "(mode 0777)\n",
+                 dir, top);
+        assert_string_equal(msgbuf, expect);
+        /* the sticky bit on a root-owned directory (as /tmp) keeps its entries theirs */
+        chmod(top, 01777);
+        assert_int_equal(load_dir_entry(dir, &n), 0);
+        assert_int_equal(n, 1);
+        chmod(top, 0700);
+
+        /* owned by someone else than root or the user running pharos */
+        assert_int_equal(chown(so, 4242, 4242), 0);
+        assert_int_equal(load_dir_entry(dir, &n), 1);
+        snprintf(expect, sizeof(expect),
+                 "warning: %s: refused: the file is owned by uid 4242, not by root or the user "
+                 "running pharos (uid %u)\n",
+                 so, (unsigned)geteuid());
+        assert_string_equal(msgbuf, expect);
+        assert_int_equal(chown(so, geteuid(), getegid()), 0);
+        assert_int_equal(chown(top, 4242, 4242), 0);
+        assert_int_equal(load_dir_entry(dir, &n), 1);
+        assert_non_null(strstr(msgbuf, "above it is owned by uid 4242"));
+        assert_int_equal(chown(top, geteuid(), getegid()), 0);
+
+        /* a bare file name is that file in the current directory, never a library search */
+        char cwd[300];
+        assert_non_null(getcwd(cwd, sizeof(cwd)));
+        assert_int_equal(chdir(dir), 0);
+        struct registry r;
+        struct pharos_error err = {0};
         registry_init(&r);
-        assert_int_equal(load_all_captured(&r, &o), 0);
+        int rc = loader_load_file(&r, "good.so", &err);
+        assert_int_equal(chdir(cwd), 0);
+        assert_int_equal(rc, 0);
         assert_int_equal(r.n_plugins, 1);
         registry_free(&r);
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
         assert_int_equal(system(cmd), 0);
 }
 
@@ -289,7 +343,7 @@ int main(void)
                 cmocka_unit_test(not_a_library),
                 cmocka_unit_test(duplicate_name_first_wins),
                 cmocka_unit_test(env_path_and_bad_ones_do_not_stop_others),
-                cmocka_unit_test(world_writable_refused),
+                cmocka_unit_test(writable_or_foreign_refused),
                 cmocka_unit_test(step_cycle_reported_with_path),
                 cmocka_unit_test(unknown_after_reported),
         };

@@ -10,12 +10,42 @@
 
 #include <cmocka.h>
 
+#include "cli/ca_pin.h"
 #include "cli/worker_up.h"
 #include "kube/json.h"
 
 #define JOIN                                                                                       \
         "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef "                              \
-        "--discovery-token-ca-cert-hash sha256:00ff"
+        "--discovery-token-ca-cert-hash "                                                          \
+        "sha256:15cb0850aafe86aaf8349848f1d37f5d8faba1910fd64f8c667caef480a3f494"
+
+/* Two self-signed CAs; the pins were computed with kubeadm's documented
+ * pipeline: openssl x509 -pubkey | openssl pkey -pubin -outform der | sha256sum */
+#define CA_PEM                                                                                     \
+        "-----BEGIN CERTIFICATE-----\n"                                                            \
+        "MIIBgTCCASegAwIBAgIUNUBWttkvkZNAmdJdIN8lDk2o6P8wCgYIKoZIzj0EAwIw\n"                       \
+        "FTETMBEGA1UEAwwKa3ViZXJuZXRlczAgFw0yNjEyMDMyMjU5MTlaGA8yMTI2MTEw\n"                       \
+        "OTIyNTkxOVowFTETMBEGA1UEAwwKa3ViZXJuZXRlczBZMBMGByqGSM49AgEGCCqG\n"                       \
+        "SM49AwEHA0IABKHerNg2qOVRjqic2V9cmGhX+6+fyt4iGIOM7beBsK4KcUqmvRoe\n"                       \
+        "y/qxIzx0vVYWMG4dFQiLIG00l7AvGpn0EZWjUzBRMB0GA1UdDgQWBBSy8x4o7/Pc\n"                       \
+        "+nwV60m5lTgW8esdvTAfBgNVHSMEGDAWgBSy8x4o7/Pc+nwV60m5lTgW8esdvTAP\n"                       \
+        "BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIGzo88Y60jv4kZVBXiJH\n"                       \
+        "TFy0zW+uQ2npbZvpifB1n1rsAiEAuUMWCIUNiLOhX+NKvZ6UTk30ktwcZ6arLqa1\n"                       \
+        "Iod9lew=\n"                                                                               \
+        "-----END CERTIFICATE-----\n"
+#define CA_PIN "sha256:15cb0850aafe86aaf8349848f1d37f5d8faba1910fd64f8c667caef480a3f494"
+#define OTHER_PEM                                                                                  \
+        "-----BEGIN CERTIFICATE-----\n"                                                            \
+        "MIIBdjCCAR2gAwIBAgIUCC+Mkx4lD2c8Kgm9Os5NNSISoR0wCgYIKoZIzj0EAwIw\n"                       \
+        "EDEOMAwGA1UEAwwFb3RoZXIwIBcNMjYxMjAzMjI1OTI1WhgPMjEyNjExMDkyMjU5\n"                       \
+        "MjVaMBAxDjAMBgNVBAMMBW90aGVyMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n"                       \
+        "VJ3WQ+9tloLJ8GgKZf8mpOVIVG5czZPfDwhebMSRCRVtDylf+Q5GwsnVeg7GrMtP\n"                       \
+        "0Qrs3dIOS9NjoQvaTEzFjaNTMFEwHQYDVR0OBBYEFH0YNUA8dqzUxTX93plavSiY\n"                       \
+        "3DNlMB8GA1UdIwQYMBaAFH0YNUA8dqzUxTX93plavSiY3DNlMA8GA1UdEwEB/wQF\n"                       \
+        "MAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIgDbsuiJDhHlTlcAH/lclfhsi68GXPAS13\n"                       \
+        "pPUtvJBZVMkCIBPyPstojgcADoV8E3zZbkDTMzIWFDj32iNIJSXiMxZ3\n"                               \
+        "-----END CERTIFICATE-----\n"
+#define OTHER_PIN "sha256:af2b50c7549294e1a8fcdf8a6c3d848b545dbf96e4b05472146ba36e65582eed"
 
 static int parse(struct wu_args *a, struct pharos_error *err, ...)
 {
@@ -189,10 +219,73 @@ static void config_of_one_local_worker(void **s)
         free(text);
 }
 
+static void ca_pins_of_the_join_command(void **s)
+{
+        (void)s;
+        struct ca_pins p;
+        struct pharos_error err = {0};
+        assert_int_equal(ca_pins_parse(JOIN, &p, &err), 0);
+        assert_int_equal(p.n, 1);
+        assert_string_equal(p.pin[0], CA_PIN);
+        /* several, the --flag=value form, the line continuations kubeadm init prints, any case */
+        assert_int_equal(ca_pins_parse("kubeadm join m:6443 --token a.b \\\n\t"
+                                       "--discovery-token-ca-cert-hash SHA256:15CB0850AAFE86AAF834"
+                                       "9848F1D37F5D8FABA1910FD64F8C667CAEF480A3F494 "
+                                       "--discovery-token-ca-cert-hash=" OTHER_PIN,
+                                       &p, &err),
+                         0);
+        assert_int_equal(p.n, 2);
+        assert_string_equal(p.pin[0], CA_PIN);
+        assert_string_equal(p.pin[1], OTHER_PIN);
+        /* what kubeadm's pubkeypin refuses, refused before any master is asked */
+        struct wu_args a;
+        assert_int_equal(parse(&a, &err,
+                               "kubeadm join m:6443 --token a.b --discovery-token-ca-cert-hash "
+                               "sha256:00ff",
+                               "m", NULL),
+                         PERR_USAGE);
+        assert_non_null(strstr(err.msg, "'sha256:00ff' is not sha256:<64 hex digits>"));
+        assert_int_equal(ca_pins_parse("kubeadm join m --token a.b --discovery-token-ca-cert-hash "
+                                       "md5:15cb0850aafe86aaf8349848f1d37f5d8faba1910fd64f8c667caef"
+                                       "480a3f4",
+                                       &p, &err),
+                         PERR_USAGE);
+        assert_int_equal(ca_pins_parse("kubeadm join m --token a.b --discovery-token-ca-cert-hash "
+                                       "sha256:15cb0850aafe86aaf8349848f1d37f5d8faba1910fd64f8c667"
+                                       "caef480a3f49x",
+                                       &p, &err),
+                         PERR_USAGE);
+        assert_int_equal(ca_pins_parse("kubeadm join m --token a.b --discovery-token-ca-cert-hash",
+                                       &p, &err),
+                         PERR_USAGE);
+        assert_non_null(strstr(err.msg, "no --discovery-token-ca-cert-hash value"));
+}
+
+static void only_pinned_cas_are_trusted(void **s)
+{
+        (void)s;
+        struct ca_pins p = {.n = 1};
+        char seen[300];
+        snprintf(p.pin[0], sizeof(p.pin[0]), "%s", CA_PIN);
+        /* a bundle: only the pinned certificate is kept */
+        const char *bundle = OTHER_PEM CA_PEM;
+        char *ca = ca_pins_select(bundle, strlen(bundle), &p, seen, sizeof(seen));
+        assert_non_null(ca);
+        assert_string_equal(ca, CA_PEM);
+        free(ca);
+        /* no pinned certificate: nothing trusted, and what was seen is said */
+        assert_null(ca_pins_select(OTHER_PEM, strlen(OTHER_PEM), &p, seen, sizeof(seen)));
+        assert_string_equal(seen, OTHER_PIN);
+        assert_null(ca_pins_select("garbage", 7, &p, seen, sizeof(seen)));
+        assert_string_equal(seen, "");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(options_anywhere),
+                cmocka_unit_test(ca_pins_of_the_join_command),
+                cmocka_unit_test(only_pinned_cas_are_trusted),
                 cmocka_unit_test(usage_errors),
                 cmocka_unit_test(join_command_from_stdin),
                 cmocka_unit_test(kubelet_labels_allowed),

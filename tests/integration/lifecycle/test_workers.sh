@@ -103,6 +103,13 @@ opts=(--address "$(addr 3)" --label tier=batch --taint dedicated=batch:NoSchedul
         --insecure-registry registry.example:5000 --image-repository registry.example/k8s
         --control-plane-proxy -e HTTPS_PROXY=http://proxy.invalid:3128
         -e "NO_PROXY=pkgs.k8s.io,download.docker.com,127.0.0.0/8")
+# A join command pinning another CA: the master is refused before anything is done here.
+bad_pin=sha256:$(printf '0%.0s' $(seq 64))
+wu worker up "'${join% --discovery-token-ca-cert-hash *} --discovery-token-ca-cert-hash $bad_pin'" "$(addr 0)" "${opts[@]}"
+expect_rc 1 "worker up with a master whose CA is not pinned"
+expect_contains "$err" "$(addr 0):6443: the cluster CA is not the one the join command pins" "CA pin refused"
+run on 4 test -e /etc/kubernetes/kubelet.conf
+expect_rc 1 "nothing joined without the pinned CA"
 wu -v worker up "'$join'" "$dead" "$(addr 0)" "${opts[@]}"
 expect_rc 0 "worker up"
 expect_contains "$out" "master $(addr 0):6443 answers" "the first master that answers"

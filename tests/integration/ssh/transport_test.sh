@@ -57,6 +57,21 @@ expect_rc 0 "--trust-hosts accepts the new key"
 expect_eq "$(cat "$work/known_hosts")" "$(grep "^$h1 " "$tb/known_hosts")" "--trust-hosts replaced the line"
 cp "$tb/known_hosts" "$work/known_hosts"
 
+# a host recorded with an ECDSA key that now presents only ed25519: a changed
+# key, not a new one (the MITM who lacks the recorded key offers another type)
+ssh-keygen -q -t ecdsa -N '' -f "$work/other-ecdsa" </dev/null
+echo "$h1 $(cut -d' ' -f1,2 "$work/other-ecdsa.pub")" >"$work/known_hosts"
+ecdsa_fp=$(ssh-keygen -lf "$work/other-ecdsa.pub" | awk '{ print $2 }')
+run probe --key "$key" "$h1" exec 'echo should-not-run'
+expect_rc 255 "a key of another type refused"
+expect_eq "$out" "" "nothing ran on a key of another type"
+expect_contains "$err" "$h1: host key changed: $work/known_hosts line 1 has a ecdsa-sha2-nistp256 key $ecdsa_fp, the host now presents only a ssh-ed25519 key $real_fp" "type change named with both keys"
+expect_eq "$(cat "$work/known_hosts")" "$h1 $(cut -d' ' -f1,2 "$work/other-ecdsa.pub")" "a key of another type is not recorded"
+run probe --key "$key" --trust-hosts "$h1" exec 'echo replaced'
+expect_rc 0 "--trust-hosts accepts a key of another type"
+expect_eq "$(cat "$work/known_hosts")" "$(grep "^$h1 " "$tb/known_hosts")" "--trust-hosts replaced the other type's line"
+cp "$tb/known_hosts" "$work/known_hosts"
+
 # a revoked host key is refused, --trust-hosts or not
 echo "@revoked * $(awk -v h="$h1" '$1 == h { print $2, $3 }' "$tb/known_hosts")" >>"$work/known_hosts"
 run probe --key "$key" --trust-hosts "$h1" exec 'echo should-not-run'
