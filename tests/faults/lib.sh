@@ -30,15 +30,21 @@ fault_sshd_stop() {
 }
 heal_sshd_stop() { "$TESTBED" sshd-start --dir "$1" --host "$2"; }
 
-# fault_cut TB HOST: the host's SSH sessions are killed mid-command (the
-# per-connection sshd processes, children of the listener); sshd keeps listening.
+# fault_cut TB HOST: the host's SSH sessions are killed mid-command: every
+# process under the listening sshd (the privileged monitor alone would leave
+# the session's network child holding the connection); sshd keeps listening.
 fault_cut() {
         local init listener p
         init=$(tb_init "$1" "$2")
         listener=$(ps -e -o pid=,ppid=,comm= | awk -v p="$init" '$2 == p && $3 == "sshd" {print $1}')
-        for p in $(ps -e -o pid=,ppid= | awk -v l="${listener:-none}" '$2 == l {print $1}'); do
+        for p in $(descendants "${listener:-none}"); do
                 kill -KILL "$p" 2>/dev/null || true
         done
+}
+descendants() { # PID: every process below PID
+        ps -e -o pid=,ppid= | awk -v r="$1" '{ kids[$2] = kids[$2] " " $1 }
+                END { n = split(kids[r], q, " "); for (i = 1; i <= n; i++) { print q[i];
+                        m = split(kids[q[i]], c, " "); for (j = 1; j <= m; j++) q[++n] = c[j] } }'
 }
 heal_cut() { :; }
 

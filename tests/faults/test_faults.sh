@@ -221,8 +221,9 @@ fi
 if selected host-kill; then
         fresh host-kill
         r2=$(tb_root "$tb" host-2)
-        case_run host-kill host_kill host-2 "inside os-ubuntu.prepare (apt)" \
-                wait_host grep -q '"apt-get"' "$r2/var/log/pharos-testbed/journal.jsonl"
+        # The pin is the first thing the step writes, before apt installs the packages.
+        case_run host-kill host_kill host-2 "inside os-ubuntu.kube-packages" \
+                wait_host test -e "$r2/etc/apt/preferences.d/kubernetes"
 fi
 if selected conn-cut; then
         fresh conn-cut
