@@ -130,6 +130,7 @@ snapshot() {
                 sort >"$out/keys"
         etcdctl_on "$tb" "$1" get /registry/configmaps/kube-system/pharos-config --print-value-only |
                 jq -S '.data' >"$out/state" 2>/dev/null || : >"$out/state"
+        [[ -s "$out/members" ]]
 }
 
 # lost BEFORE AFTER: prints what BEFORE has that AFTER lacks (members, keys,

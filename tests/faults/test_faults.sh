@@ -37,7 +37,7 @@ export PHAROS_PLUGIN_PATH=$work/plugins
 # A run that neither finishes nor fails within this is a hang, itself a failure.
 RUN_LIMIT=${FAULT_RUN_LIMIT:-420}
 rows=()
-injected=0 survived=0 repaired=0
+injected=0 survived=0 repaired=0 n_runs=0
 
 log() { echo "[${SECONDS}s] $*"; }
 
@@ -116,92 +116,153 @@ up_ok() { # WHAT: a plain up that must succeed
         [[ "$rc" == 0 ]]
 }
 
-# case_run NAME FAULT HOST POINT TRIGGER... : the fault run, then heal, repair,
-# "no changes"; one table row. TRIGGER is a command that returns once the
-# injection point is reached (wait_event/wait_host ...). NAMED is the host the
-# failure must name ("" = any host: the API is reached through any master).
-# MASTERS (the masters to snapshot) and BEFORE (a snapshot, or "") are set by the caller.
-case_run() {
-        local name=$1 fault=$2 host=$3 point=$4 named verdict why="" out_named="-" lost_now="" t0=$SECONDS
-        shift 4
+# fault_run FAULT HOST TRIGGER...: one `up` with FAULT injected on HOST once
+# TRIGGER (wait_event/wait_host ...) returns, then the fault healed. Sets
+# f_why (why the run did not survive; empty if it did) and f_named (what the
+# failure named). NAMED is the host the failure must name (unset: HOST; "": any
+# host, as the API is reached through any master). BEFORE is a snapshot
+# taken before the run (or empty: no cluster yet); MASTERS the masters to snapshot.
+fault_run() {
+        local fault=$1 host=$2 named failed_ev h s lost_now
+        shift 2
         named=${NAMED-$(tb_addr "$tb" "$host")}
-        log "case $name: $fault on $host at $point"
+        f_why="" f_named="-"
         injected=$((injected + 1))
         up_bg
         if "$@"; then
                 "fault_$fault" "$tb" "$host"
         else
-                why="injection point never reached"
+                f_why="injection point never reached"
         fi
         up_end
-        local failed_ev
         failed_ev=$(jq -c 'select(.status == "failed" and .host != null and .step != null)
                 | {host, step, phase}' "$ev" 2>/dev/null | head -1)
-        if [[ -z "$why" && "$rc" == 0 ]]; then
-                out_named="rode it out"
-        elif [[ -z "$why" && "$rc" == 124 ]]; then
-                why="run hung past ${RUN_LIMIT}s"
-        elif [[ -z "$why" ]]; then
-                local h s
-                h=$(jq -r '.host // empty' <<<"$failed_ev")
-                s=$(jq -r '.step // empty' <<<"$failed_ev")
-                if [[ -z "$h" ]]; then
-                        why="exit $rc without a failed event naming host and step"
-                elif [[ -n "$named" && "$h" != "$named" ]]; then
-                        why="failed event names $h, not $named"
-                elif ! grep -qF "$h" "$er" || ! grep -qF "$s" "$er"; then
-                        why="stderr does not name $h and $s"
-                else
-                        out_named="exit $rc, $h $s ($(jq -r .phase <<<"$failed_ev"))"
-                fi
+        h=$(jq -r '.host // empty' <<<"$failed_ev")
+        s=$(jq -r '.step // empty' <<<"$failed_ev")
+        if [[ -n "$f_why" ]]; then
+                :
+        elif [[ "$rc" == 0 ]]; then
+                f_named="rode it out"
+        elif [[ "$rc" == 124 ]]; then
+                f_why="run hung past ${RUN_LIMIT}s"
+        elif [[ -z "$h" ]]; then
+                f_why="exit $rc without a failed event naming host and step"
+        elif [[ -n "$named" && "$h" != "$named" ]]; then
+                f_why="failed event names $h, not $named"
+        elif ! grep -qF "$h" "$er" || ! grep -qF "$s" "$er"; then
+                f_why="stderr does not name $h and $s"
+        else
+                f_named="exit $rc: $h $s ($(jq -r .phase <<<"$failed_ev"))"
         fi
         "heal_$fault" "$tb" "$host"
         if [[ -n "$BEFORE" ]]; then
-                snapshot "$tb" "$work/after-fault" "${MASTERS[@]}"
-                lost_now=$(lost "$BEFORE" "$work/after-fault")
-                if [[ -s "$BEFORE/state" ]] && ! cmp -s "$BEFORE/state" "$work/after-fault/state" && [[ "$rc" != 0 ]]; then
-                        lost_now+=" state: a failed run changed the stored state"
+                if snapshot "$tb" "$work/after-fault" "${MASTERS[@]}"; then
+                        lost_now=$(lost "$BEFORE" "$work/after-fault")
+                        if [[ "$rc" != 0 ]] && ! cmp -s "$BEFORE/state" "$work/after-fault/state"; then
+                                lost_now+=" state: a failed run changed the stored state"
+                        fi
+                else
+                        lost_now="etcd does not answer after the fault is healed"
                 fi
-                [[ -n "$lost_now" ]] && why="${why:+$why; }lost: $(echo "$lost_now" | head -3 | tr '\n' ' ')"
+                [[ -n "$lost_now" ]] && f_why="${f_why:+$f_why; }lost: $(head -3 <<<"$lost_now" | tr '\n' ' ')"
         fi
-        local ok_survived=0 ok_repaired=0
-        [[ -z "$why" ]] && ok_survived=1
-        cp "$ev" "$work/$name.events"
-        cp "$er" "$work/$name.stderr"
-        if [[ -n "${FAULT_KEEP:-}" ]]; then cp "$ev" "$er" "$FAULT_KEEP/" && mv "$FAULT_KEEP/events" "$FAULT_KEEP/$name.events" && mv "$FAULT_KEEP/stderr" "$FAULT_KEEP/$name.stderr"; fi
+        n_runs=$((n_runs + 1))
+        cp "$ev" "$work/run-$n_runs.events"
+        cp "$er" "$work/run-$n_runs.stderr"
+        if [[ -n "${FAULT_KEEP:-}" ]]; then
+                cp "$ev" "$FAULT_KEEP/run-$n_runs.events"
+                cp "$er" "$FAULT_KEEP/run-$n_runs.stderr"
+        fi
+        [[ -z "$f_why" ]] && survived=$((survived + 1))
+        return 0
+}
+
+# repair: the next `up` must succeed and lose nothing of BEFORE, the one after
+# must say "no changes". Sets r_why (empty when repaired).
+repair() {
+        local verdict lost_now
+        r_why=""
         run "$PHAROS" up -c "$cfg" --output json
         if [[ "$rc" != 0 ]]; then
-                why="${why:+$why; }repair run exit $rc: $(tail -2 <<<"$err" | tr '\n' ' ')"
-        else
-                if [[ -n "$BEFORE" ]]; then
-                        snapshot "$tb" "$work/after-repair" "${MASTERS[@]}"
-                        lost_now=$(lost "$BEFORE" "$work/after-repair")
-                        [[ -n "$lost_now" ]] && why="${why:+$why; }lost after repair: $(head -3 <<<"$lost_now" | tr '\n' ' ')"
-                fi
-                run "$PHAROS" up -c "$cfg" --output json
-                verdict=$(jq -r 'select(.phase == "up") | .detail' <<<"$out")
-                if [[ "$rc" == 0 && "$verdict" == "no changes" ]]; then
-                        [[ -z "$lost_now" ]] && ok_repaired=1
-                else
-                        why="${why:+$why; }run after the repair: exit $rc, \"$verdict\""
-                fi
+                r_why="repair run exit $rc: $(tail -1 <<<"$err")"
+                return 0
         fi
-        survived=$((survived + ok_survived))
-        repaired=$((repaired + ok_repaired))
+        if [[ -n "$BEFORE" ]]; then
+                snapshot "$tb" "$work/after-repair" "${MASTERS[@]}" || true
+                lost_now=$(lost "$BEFORE" "$work/after-repair")
+                [[ -n "$lost_now" ]] && r_why="lost after the repair: $(head -3 <<<"$lost_now" | tr '\n' ' ')"
+        fi
+        run "$PHAROS" up -c "$cfg" --output json
+        verdict=$(jq -r 'select(.phase == "up") | .detail' <<<"$out")
+        if [[ "$rc" != 0 || "$verdict" != "no changes" ]]; then
+                r_why="${r_why:+$r_why; }the run after the repair: exit $rc, \"$verdict\""
+        fi
+        return 0
+}
+
+# row NAME FAULT HOST POINT FAILURE SURVIVE_WHY REPAIR_WHY: one line of the table.
+row() {
+        local sw=$6 rw=$7 verdict=ok why
+        why="$sw${sw:+${rw:+; }}$rw"
         checks=$((checks + 1))
-        if ((ok_survived && ok_repaired)); then
-                verdict=ok
-        else
+        if [[ -n "$why" ]]; then
                 verdict=FAILED
-                fail "case $name: $why"
-                echo "--- $name events:" >&2
-                cat "$work/$name.events" >&2
-                echo "--- $name stderr:" >&2
-                tail -20 "$work/$name.stderr" >&2
+                fail "case $1 ($4): $why"
+                echo "--- events of run $n_runs:" >&2
+                cat "$work/run-$n_runs.events" >&2
+                echo "--- stderr of run $n_runs:" >&2
+                tail -20 "$work/run-$n_runs.stderr" >&2
         fi
-        rows+=("$(printf '%-14s %-10s %-7s %-30s %-44s %-8s %-8s %s' "$name" "$fault" "$host" "$point" "$out_named" \
-                "$( ((ok_survived)) && echo yes || echo no)" "$( ((ok_repaired)) && echo yes || echo no)" \
-                "$verdict $((SECONDS - t0))s${why:+: $why}")")
+        [[ -z "$rw" ]] && repaired=$((repaired + 1))
+        rows+=("$(printf '%-12s %-12s %-7s %-34s %-62s %-3s %-3s %s' "$1" "$2" "$3" "$4" "$5" \
+                "$([[ -z "$sw" ]] && echo yes || echo no)" "$([[ -z "$rw" ]] && echo yes || echo no)" "$verdict${why:+: $why}")")
+}
+
+# case_run NAME FAULT HOST POINT TRIGGER...: one fault run, then the repair.
+case_run() {
+        local name=$1 fault=$2 host=$3 point=$4 t0=$SECONDS
+        shift 4
+        log "case $name: $fault on $host, $point"
+        fault_run "$fault" "$host" "$@"
+        local sw=$f_why
+        repair
+        row "$name" "$fault" "$host" "$point" "$f_named" "$sw" "$r_why"
+        log "case $name: ${sw:-survived}; ${r_why:-repaired} ($((SECONDS - t0))s)"
+}
+
+# at POINT: returns once the running `up` reaches POINT: PHASE (its start) or
+# PHASE@HOST:PATH (inside its steps: once PATH exists on HOST, the work under way).
+at() {
+        local phase=${1%%@*} where
+        wait_event ".phase == \"$phase\" and .status == \"start\"" || return 1
+        [[ "$1" == *@* ]] || return 0
+        where=${1#*@}
+        wait_host test -e "$(tb_root "$tb" "${where%%:*}")${where#*:}"
+}
+point_name() { [[ "$1" == *@* ]] && echo "inside $1" || echo "boundary: $1"; }
+
+# walk NAME FAULT HOST POINT...: FAULT at each POINT in turn, one `up` each;
+# each run must get to its point, past where the previous one failed (the
+# repair of that fault), and the final `up` must repair everything.
+walk() {
+        local name=$1 fault=$2 host=$3 i t0=$SECONDS
+        shift 3
+        local points=("$@") whys=() names=()
+        for ((i = 0; i < ${#points[@]}; i++)); do
+                log "walk $name: $fault on $host, $(point_name "${points[i]}")"
+                fault_run "$fault" "$host" at "${points[i]}"
+                whys[i]=$f_why names[i]=$f_named
+                if ((i > 0)); then
+                        local rep=""
+                        [[ "$f_why" == "injection point never reached" ]] && rep="the next up did not get to ${points[i]}"
+                        row "$name" "$fault" "$host" "$(point_name "${points[i - 1]}")" "${names[i - 1]}" "${whys[i - 1]}" "$rep"
+                fi
+                if snapshot "$tb" "$work/before" "${MASTERS[@]}" 2>/dev/null; then BEFORE=$work/before; else BEFORE=""; fi
+        done
+        repair
+        i=$((${#points[@]} - 1))
+        row "$name" "$fault" "$host" "$(point_name "${points[i]}")" "${names[i]}" "${whys[i]}" "$r_why"
+        log "walk $name: ${r_why:-repaired} ($((SECONDS - t0))s)"
 }
 
 selected() { [[ -z "${FAULT_CASES:-}" || " $FAULT_CASES " == *" $1 "* ]]; }
@@ -213,23 +274,22 @@ fresh() { # NAME
         hosts_cfg host-1:master host-2:worker
         BEFORE=""
 }
+# Paths that show a step's work under way: the package pin is the first thing
+# os-ubuntu.kube-packages writes (apt installs after it); kubeadm init writes its
+# CA first and then waits for the control plane; kubeadm join writes the CA
+# from cluster-info before the kubelet's TLS bootstrap.
+PIN=/etc/apt/preferences.d/kubernetes CA=/etc/kubernetes/pki/ca.crt
 if selected sshd-stop; then
         fresh sshd-stop
-        case_run sshd-stop sshd_stop host-2 "boundary: kube-packages" \
-                wait_event '.phase == "kube-packages" and .status == "start"'
+        walk sshd-stop sshd_stop host-2 prepare-host runtime kube-packages join labels
 fi
 if selected host-kill; then
         fresh host-kill
-        r2=$(tb_root "$tb" host-2)
-        # The pin is the first thing the step writes, before apt installs the packages.
-        case_run host-kill host_kill host-2 "inside os-ubuntu.kube-packages" \
-                wait_host test -e "$r2/etc/apt/preferences.d/kubernetes"
+        walk host-kill host_kill host-2 runtime "kube-packages@host-2:$PIN" join "join@host-2:$CA" labels
 fi
 if selected conn-cut; then
         fresh conn-cut
-        r1=$(tb_root "$tb" host-1)
-        case_run conn-cut cut host-1 "inside kubeadm.init" \
-                wait_host test -e "$r1/etc/kubernetes/pki/ca.crt"
+        walk conn-cut cut host-1 prepare-host "kube-packages@host-1:$PIN" "control-plane@host-1:$CA" network labels
 fi
 
 # --- faults on a running cluster (host-1 master, host-2 worker; host-3 and host-4 added) ---
@@ -238,37 +298,36 @@ if selected api-503 || selected api-timeout || selected etcd-leader; then
         hosts_cfg host-1:master host-2:worker
         log "baseline: 1 master + 1 worker"
         up_ok "baseline up"
+        snapshot "$tb" "$work/before" "${MASTERS[@]}" && BEFORE=$work/before
         NAMED=""
         if selected api-503; then
-                # A label on the worker gives the labels phase an API write to make.
+                # host-3 joins as a worker (a token, its Node) and a label on host-2
+                # gives the labels phase an API write to make.
+                hosts_cfg host-1:master host-2:worker host-3:worker
                 cfg_edit "$cfg" 'd["hosts"][1]["labels"] = {"faults.example/case": "api-503"}'
-                snapshot "$tb" "$work/before" "${MASTERS[@]}" && BEFORE=$work/before
-                case_run api-503 api_503 host-1 "boundary: labels" \
-                        wait_event '.phase == "labels" and .status == "start"'
+                walk api-503 api_503 host-1 join network labels
         fi
         if selected api-timeout; then
                 cfg_edit "$cfg" 'd["hosts"][1]["labels"] = {"faults.example/case": "api-timeout"}'
-                snapshot "$tb" "$work/before" "${MASTERS[@]}" && BEFORE=$work/before
-                case_run api-timeout api_timeout host-1 "boundary: network" \
-                        wait_event '.phase == "network" and .status == "start"'
+                walk api-timeout api_timeout host-1 network labels
         fi
         unset NAMED
         if selected etcd-leader; then
                 # host-4 joins as a master; the leader (host-1, the only member) stops
                 # once kubeadm join has added host-4's member (its etcd manifest appears).
-                hosts_cfg host-1:master host-2:worker host-4:master
+                cfg_edit "$cfg" "d['hosts'].append({'address': '$(tb_addr "$tb" host-4)', 'user': 'pharos',
+                        'ssh_key_path': '$tb/id_ed25519', 'role': 'master'})"
                 snapshot "$tb" "$work/before" "${MASTERS[@]}" && BEFORE=$work/before
                 MASTERS=(host-1 host-4)
-                r4=$(tb_root "$tb" host-4)
                 NAMED=$(tb_addr "$tb" host-4)
                 case_run etcd-leader etcd_stop host-1 "inside kubeadm join of host-4" \
-                        wait_host test -e "$r4/etc/kubernetes/manifests/etcd.yaml"
+                        at "join@host-4:/etc/kubernetes/manifests/etcd.yaml"
                 unset NAMED
         fi
 fi
 
 echo
-printf '%-14s %-10s %-7s %-30s %-44s %-8s %-8s %s\n' case fault host "injected at" "failure" survived repaired verdict
+printf '%-12s %-12s %-7s %-34s %-62s %-3s %-3s %s\n' case fault host "injected at" "failure" "surv" "rep" verdict
 printf '%s\n' "${rows[@]}"
 echo "faults injected: $injected, survived: $survived, repaired: $repaired"
 finish
