@@ -8,15 +8,11 @@ tb_root() { jq -r --arg n "$2" '.hosts[] | select(.name == $n) | .root' "$1/host
 tb_init() { jq -r --arg n "$2" '.hosts[] | select(.name == $n) | .pid' "$1/hosts.json"; }
 
 # host_pids TB HOST: every process of the host but its init (same pid namespace).
+# One ps, not a readlink per process: under load the fault must land where it is aimed.
 host_pids() {
-        local init ns p
+        local init
         init=$(tb_init "$1" "$2")
-        ns=$(readlink "/proc/$init/ns/pid")
-        for p in /proc/[0-9]*; do
-                p=${p#/proc/}
-                [[ "$p" == "$init" ]] && continue
-                [[ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" == "$ns" ]] && echo "$p"
-        done
+        ps -e -o pid=,pidns= | awk -v i="$init" '{ ns[$1] = $2 } END { for (p in ns) if (p != i && ns[p] == ns[i]) print p }'
 }
 
 # --- faults -------------------------------------------------------------------
