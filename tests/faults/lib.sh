@@ -56,6 +56,9 @@ fault_host_kill() {
 # as systemd's multi-user target would.
 heal_host_kill() {
         local u
+        # A reboot starts with an empty /run (a tmpfs): no unit runtime state, pid
+        # files or sockets of the processes that died; host-init's own dirs stay.
+        on "$1" "$2" find /run -mindepth 1 -maxdepth 1 ! -name sshd ! -name lock ! -name sudo -exec rm -rf {} +
         "$TESTBED" sshd-start --dir "$1" --host "$2"
         for u in $(on "$1" "$2" systemctl list-unit-files | awk '$2 == "enabled" {print $1}'); do
                 on "$1" "$2" systemctl start "$u" >/dev/null 2>&1 || true
