@@ -75,10 +75,12 @@ heal_api_timeout() { heal_api "$1" "$2"; }
 # fault_api TB HOST CODE DELAY: the API server on HOST answers pharos (the
 # cluster admin) with CODE after DELAY seconds until healed.
 fault_api() {
-        on "$1" "$2" sh -c 'mkdir -p /var/lib/pharos-testbed && cat >/var/lib/pharos-testbed/apiserver-fault.json' \
-                <<<"{\"code\": $3, \"delay\": $4, \"user\": \"kubernetes-admin\"}"
+        local f
+        f=$(tb_root "$1" "$2")/var/lib/pharos-testbed/apiserver-fault.json
+        printf '{"code": %s, "delay": %s, "user": "kubernetes-admin"}\n' "$3" "$4" >"$f.tmp"
+        mv "$f.tmp" "$f"
 }
-heal_api() { on "$1" "$2" rm -f /var/lib/pharos-testbed/apiserver-fault.json; }
+heal_api() { rm -f "$(tb_root "$1" "$2")/var/lib/pharos-testbed/apiserver-fault.json"; }
 
 # etcd_pid TB HOST: the host's etcd process.
 etcd_pid() {

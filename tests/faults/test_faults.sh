@@ -76,7 +76,8 @@ up_bg() {
 wait_event() {
         local i
         for ((i = 0; i < RUN_LIMIT * 10; i++)); do
-                jq -e "select($1)" "$ev" >/dev/null 2>&1 && return 0
+                # Not `jq -e select(...)`: on a still empty file that exits 0.
+                jq -R -n -e "[inputs | fromjson? | select($1)] | length > 0" "$ev" >/dev/null 2>&1 && return 0
                 kill -0 "$pharos_pid" 2>/dev/null || return 1
                 sleep 0.1
         done
@@ -130,7 +131,11 @@ fault_run() {
         injected=$((injected + 1))
         up_bg
         if "$@"; then
+                # pharos waits where it is while the fault lands (its commands on the
+                # hosts go on), so a boundary is the boundary even under load.
+                kill -STOP "$pharos_pid"
                 "fault_$fault" "$tb" "$host"
+                kill -CONT "$pharos_pid"
         else
                 f_why="injection point never reached"
         fi
