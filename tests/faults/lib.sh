@@ -72,12 +72,16 @@ heal_api_503() { heal_api "$1" "$2"; }
 fault_api_timeout() { fault_api "$1" "$2" 504 3; }
 heal_api_timeout() { heal_api "$1" "$2"; }
 
-# fault_api TB HOST CODE DELAY: the API server on HOST answers pharos (the
-# cluster admin) with CODE after DELAY seconds until healed.
+# fault_api_state TB HOST: only the stored state (kube-system/pharos-config) answers 503.
+fault_api_state() { fault_api "$1" "$2" 503 0 /api/v1/namespaces/kube-system/configmaps/pharos-config; }
+heal_api_state() { heal_api "$1" "$2"; }
+
+# fault_api TB HOST CODE DELAY [PATH]: the API server on HOST answers pharos (the
+# cluster admin) with CODE after DELAY seconds until healed (only under PATH if given).
 fault_api() {
         local f
         f=$(tb_root "$1" "$2")/var/lib/pharos-testbed/apiserver-fault.json
-        printf '{"code": %s, "delay": %s, "user": "kubernetes-admin"}\n' "$3" "$4" >"$f.tmp"
+        printf '{"code": %s, "delay": %s, "user": "kubernetes-admin", "path": "%s"}\n' "$3" "$4" "${5:-}" >"$f.tmp"
         mv "$f.tmp" "$f"
 }
 heal_api() { rm -f "$(tb_root "$1" "$2")/var/lib/pharos-testbed/apiserver-fault.json"; }

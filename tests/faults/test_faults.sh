@@ -159,7 +159,7 @@ fault_run() {
         else
                 f_named="exit $rc: $h $s ($(jq -r .phase <<<"$failed_ev"))"
         fi
-        "heal_$fault" "$tb" "$host"
+        [[ "$f_why" == "injection point never reached" ]] || "heal_$fault" "$tb" "$host"
         if [[ -n "$BEFORE" ]]; then
                 if snapshot "$tb" "$work/after-fault" "${MASTERS[@]}"; then
                         lost_now=$(lost "$BEFORE" "$work/after-fault")
@@ -253,6 +253,7 @@ walk() {
         local name=$1 fault=$2 host=$3 i t0=$SECONDS
         shift 3
         local points=("$@") whys=() names=()
+        if snapshot "$tb" "$work/before" "${MASTERS[@]}" 2>/dev/null; then BEFORE=$work/before; else BEFORE=""; fi
         for ((i = 0; i < ${#points[@]}; i++)); do
                 log "walk $name: $fault on $host, $(point_name "${points[i]}")"
                 fault_run "$fault" "$host" at "${points[i]}"
@@ -298,7 +299,7 @@ if selected conn-cut; then
 fi
 
 # --- faults on a running cluster (host-1 master, host-2 worker; host-3 and host-4 added) ---
-if selected api-503 || selected api-timeout || selected etcd-leader; then
+if selected api-503 || selected api-timeout || selected api-state || selected etcd-leader; then
         testbed 4 running
         hosts_cfg host-1:master host-2:worker
         log "baseline: 1 master + 1 worker"
@@ -315,6 +316,10 @@ if selected api-503 || selected api-timeout || selected etcd-leader; then
         if selected api-timeout; then
                 cfg_edit "$cfg" 'd["hosts"][1]["labels"] = {"faults.example/case": "api-timeout"}'
                 walk api-timeout api_timeout host-1 network labels
+        fi
+        if selected api-state; then
+                # Only storing the state fails, after every phase went well.
+                walk api-state api_state host-1 labels
         fi
         unset NAMED
         if selected etcd-leader; then

@@ -252,6 +252,11 @@ class KubectlTest(unittest.TestCase):
             with open(fault, "w") as f:
                 json.dump({"code": 500, "user": "someone-else"}, f)
             self.kubectl("get", "--raw", "/api/v1/namespaces/default")
+            with open(fault, "w") as f:
+                json.dump({"code": 500, "path": "/api/v1/namespaces/kube-system/"}, f)
+            self.kubectl("get", "--raw", "/api/v1/namespaces/default")
+            r = self.kubectl("get", "--raw", "/api/v1/namespaces/kube-system/configmaps", check=False)
+            self.assertIn("Internal error occurred: etcdserver: request timed out", r.stderr)
         finally:
             os.unlink(fault)
         self.kubectl("get", "--raw", "/api/v1/namespaces/default")

@@ -158,8 +158,8 @@ class Store:
 
 AUDIT_LOG = "/var/log/pharos-testbed/api-audit.jsonl"
 # Tests inject API failures through this file (tests/faults): {"code": 500|503|504,
-# "delay": seconds before answering, "user": only this client, "count": answers
-# left, absent = until the file goes}.
+# "delay": seconds before answering, "user": only this client, "path": only paths
+# starting so, "count": answers left, absent = until the file goes}.
 FAULT_FILE = "/var/lib/pharos-testbed/apiserver-fault.json"
 
 
@@ -202,7 +202,7 @@ class API:
         # CRDs change rarely; a master sees another master's new CRD within a second, as with informers
         self.crd_cache = None
 
-    def take_fault(self, user):
+    def take_fault(self, user, path):
         """The injected fault this request gets, or None; a counted fault
         spends one answer."""
         with self.fault_lock:
@@ -211,7 +211,7 @@ class API:
                     fault = json.load(f)
             except (OSError, ValueError):
                 return None
-            if fault.get("user") not in (None, user):
+            if fault.get("user") not in (None, user) or not path.startswith(fault.get("path", "")):
                 return None
             count = fault.get("count")
             if count is not None:
@@ -1007,7 +1007,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             user, groups = self.user()
             self.audit_user = user
-            fault = api.take_fault(user)
+            fault = api.take_fault(user, url.path)
             if fault:
                 time.sleep(float(fault.get("delay", 0)))
                 raise injected_error(int(fault.get("code", 503)))
