@@ -142,9 +142,15 @@ snapshot() {
 # certificate files or contents, stored state); nothing when nothing was lost.
 lost() {
         local b=$1 a=$2 f
-        for f in members keys pki; do
+        for f in members keys; do
                 comm -23 <(sort "$b/$f") <(sort "$a/$f") | sed "s|^|$f: |"
         done
+        # Every certificate and key stays; the authorities and the service account
+        # key keep their content (leaf certificates may be re-issued: a master
+        # added puts its address in the API server's SANs).
+        comm -23 <(awk '{print $2}' "$b/pki" | sort) <(awk '{print $2}' "$a/pki" | sort) | sed 's|^|pki gone: |'
+        comm -23 <(grep -E ':(etcd/)?(ca|front-proxy-ca|sa)\.(crt|key|pub)$' "$b/pki" | sort) <(sort "$a/pki") |
+                sed 's|^|pki changed: |'
         if [[ -s "$b/state" ]] && ! cmp -s "$b/state" "$a/state"; then
                 jq -e 'length > 0' "$a/state" >/dev/null 2>&1 || echo "state: the stored pharos-config is gone"
         fi
