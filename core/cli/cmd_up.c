@@ -104,6 +104,19 @@ static int parse_args(int argc, char **argv, struct up_args *a)
         return 0;
 }
 
+/* The state is stored through a master's API after the last phase: a failure
+ * there names that master and the step, as a step's failure does, so the
+ * operator knows where to look and that a re-run stores it. */
+static void store_failed(struct run *r, struct pharos_error *err)
+{
+        const char *host = r->kube ? r->hosts[r->kube_master].cfg->address : NULL;
+        run_event(r, "store-state", host, "state.store", "failed", 0, err->msg);
+        struct pharos_error named;
+        perr_set(&named, err->code, "phase store-state, host %s, step state.store: %s",
+                 host ? host : "(none reachable)", err->msg);
+        *err = named;
+}
+
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
         struct up_args a = {.config = "cluster.yml",
@@ -139,8 +152,8 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         if (rc == 0)
                 rc = run_sequence(&r, "up", &err);
         int stored = 0;
-        if (rc == 0 && !a.opts.plan)
-                rc = state_store(&r, &stored, &err);
+        if (rc == 0 && !a.opts.plan && (rc = state_store(&r, &stored, &err)) < 0)
+                store_failed(&r, &err);
         if (stored)
                 r.changes++;
         if (rc == 0 && !a.opts.plan)

@@ -231,6 +231,36 @@ class KubectlTest(unittest.TestCase):
                             "cluster-info"], capture_output=True, text=True, timeout=10)
         self.assertIn("jws-kubeconfig-", r.stdout)
 
+    def test_7b_injected_faults(self):
+        fault = self.h.path("/var/lib/pharos-testbed/apiserver-fault.json")
+        try:
+            with open(fault, "w") as f:
+                json.dump({"code": 503, "count": 2, "user": "kubernetes-admin"}, f)
+            for _ in range(2):
+                r = self.kubectl("get", "--raw", "/api/v1/namespaces/default", check=False)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("the server is currently unable to handle the request", r.stderr)
+            self.kubectl("get", "--raw", "/api/v1/namespaces/default")
+            with open(fault, "w") as f:
+                json.dump({"code": 504, "delay": 1, "user": "kubernetes-admin"}, f)
+            t0 = time.time()
+            r = self.kubectl("get", "--raw", "/api/v1/namespaces/default", check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertGreaterEqual(time.time() - t0, 1)
+            self.assertIn("Timeout: request did not complete within requested timeout", r.stderr)
+            # another client (the kubelet, the controllers) is not the one the fault names
+            with open(fault, "w") as f:
+                json.dump({"code": 500, "user": "someone-else"}, f)
+            self.kubectl("get", "--raw", "/api/v1/namespaces/default")
+            with open(fault, "w") as f:
+                json.dump({"code": 500, "path": "/api/v1/namespaces/kube-system/"}, f)
+            self.kubectl("get", "--raw", "/api/v1/namespaces/default")
+            r = self.kubectl("get", "--raw", "/api/v1/namespaces/kube-system/configmaps", check=False)
+            self.assertIn("Internal error occurred: etcdserver: request timed out", r.stderr)
+        finally:
+            os.unlink(fault)
+        self.kubectl("get", "--raw", "/api/v1/namespaces/default")
+
     def test_8_kubelet_stop_marks_node_not_ready(self):
         self.h.write("/etc/cni/net.d/10-test.conflist", '{"cniVersion":"1.0.0","name":"t","plugins":[]}')
         self.h.run("systemctl restart kubelet")

@@ -157,6 +157,25 @@ class Store:
 
 
 AUDIT_LOG = "/var/log/pharos-testbed/api-audit.jsonl"
+# Tests inject API failures through this file (tests/faults): {"code": 500|503|504,
+# "delay": seconds before answering, "user": only this client, "path": only paths
+# starting so, "count": answers left, absent = until the file goes}.
+FAULT_FILE = "/var/lib/pharos-testbed/apiserver-fault.json"
+
+
+def injected_error(code):
+    """The Status a kube-apiserver answers with for these codes, as
+    k8s.io/apimachinery/pkg/api/errors builds them: NewInternalError (etcd
+    failing under a request), NewServiceUnavailable, and the NewTimeoutError
+    of the apiserver's request timeout filter."""
+    if code == 500:
+        cause = "etcdserver: request timed out"
+        return APIError(500, "InternalError", "Internal error occurred: %s" % cause,
+                        {"causes": [{"message": cause}]})
+    if code == 504:
+        return APIError(504, "Timeout", "Timeout: request did not complete within requested timeout - "
+                        "context deadline exceeded", {})
+    return APIError(503, "ServiceUnavailable", "the server is currently unable to handle the request", {})
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -178,8 +197,30 @@ class API:
         self.port = int(opts.get("secure-port", "6443"))
         self.audit_path = audit_path(opts["tls-cert-file"])
         self.audit_lock = threading.Lock()
+        self.fault_path = self.audit_path[:-len(AUDIT_LOG)] + FAULT_FILE
+        self.fault_lock = threading.Lock()
         # CRDs change rarely; a master sees another master's new CRD within a second, as with informers
         self.crd_cache = None
+
+    def take_fault(self, user, path):
+        """The injected fault this request gets, or None; a counted fault
+        spends one answer."""
+        with self.fault_lock:
+            try:
+                with open(self.fault_path) as f:
+                    fault = json.load(f)
+            except (OSError, ValueError):
+                return None
+            if fault.get("user") not in (None, user) or not path.startswith(fault.get("path", "")):
+                return None
+            count = fault.get("count")
+            if count is not None:
+                if count <= 0:
+                    return None
+                fault["count"] = count - 1
+                with open(self.fault_path, "w") as f:
+                    json.dump(fault, f)
+            return fault
 
     # ---------- type registry ----------
     def all_resources(self):
@@ -966,6 +1007,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             user, groups = self.user()
             self.audit_user = user
+            fault = api.take_fault(user, url.path)
+            if fault:
+                time.sleep(float(fault.get("delay", 0)))
+                raise injected_error(int(fault.get("code", 503)))
             if url.path in ("/healthz", "/livez", "/readyz") or url.path.startswith(("/healthz/", "/livez/", "/readyz/")):
                 try:
                     api.store.etcd.get("/registry/health")
