@@ -1,8 +1,10 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/redact.h"
 
 static int level_max = PHAROS_LOG_INFO;
 static int color = -1;
@@ -47,6 +49,8 @@ void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
                 n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
         if (n >= (int)sizeof(line))
                 n = (int)sizeof(line) - 1;
+        redact_str(line, sizeof(line));
+        n = (int)strlen(line);
         fprintf(stderr, "%.*s%s\n", n, line, color && col[level][0] ? "\033[0m" : "");
 }
 
