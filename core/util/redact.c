@@ -65,6 +65,19 @@ static size_t random_run(const char *s)
         return n >= 40 && digit && (upper || hex) ? n : 0;
 }
 
+/* Digests (host key fingerprints, the CA hash of a join command) and SSH public
+ * keys (wire format, so "AAAA") look random and are no secrets: they are shown. */
+static int public_run(const char *in, const char *s)
+{
+        static const char *const tags[] = {"sha1:", "sha256:", "sha384:", "sha512:", "md5:"};
+        for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+                size_t n = strlen(tags[i]);
+                if ((size_t)(s - in) >= n && strncasecmp(s - n, tags[i], n) == 0)
+                        return 1;
+        }
+        return strncmp(s, "AAAA", 4) == 0;
+}
+
 /* After "://": the length of "user:" when a password follows up to '@', else 0;
  * *pw_len gets the password's length. */
 static size_t url_user(const char *s, size_t *pw_len)
@@ -107,7 +120,7 @@ static size_t keyed_value(const char *s, int after_word, size_t *val_len)
                         continue;
                 while (*p == ' ' || *p == '\t' || *p == '"' || *p == '\'')
                         p++;
-                size_t v = strcspn(p, " \t\r\n\"',;}");
+                size_t v = strcspn(p, " \t\r\n\"'`,;)]}");
                 /* Short values are words of a message ("password: cannot read"), not secrets. */
                 if (v < 8)
                         continue;
@@ -131,7 +144,7 @@ size_t redact_copy(const char *in, char *out, size_t cap)
                 } else if (!after_word && (n = bootstrap_token(s))) {
                         put(&o, REDACTED, strlen(REDACTED));
                         s += n;
-                } else if (!after_word && (n = random_run(s))) {
+                } else if (!after_word && !public_run(in, s) && (n = random_run(s))) {
                         put(&o, REDACTED, strlen(REDACTED));
                         s += n;
                 } else if (!strncmp(s, "://", 3) && (n = url_user(s + 3, &v))) {
