@@ -29,8 +29,8 @@ static void close_fd(int *fd)
 }
 
 int local_run(const char *name, const char *cmdline, const char *shown, const void *in,
-              size_t in_len, int timeout_ms,
-              tp_sink sink, void *ud, int *status, struct pharos_error *err)
+              size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status,
+              struct pharos_error *err)
 {
         int pin[2], pout[2], perr[2];
         if (pipe2(pin, O_CLOEXEC) < 0)

@@ -84,9 +84,8 @@ static int pump_output(struct run *r, tp_sink sink, void *ud, int *moved)
 }
 
 int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const char *shown,
-             const void *in,
-             size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status, int *started,
-             int *rc_out, struct pharos_error *err)
+             const void *in, size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status,
+             int *started, int *rc_out, struct pharos_error *err)
 {
         struct run r = {.c = c,
                         .deadline = timeout_ms > 0 ? pharos_now_ms() + timeout_ms : 0,

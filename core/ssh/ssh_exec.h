@@ -13,8 +13,7 @@
  * hold a secret).
  */
 int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const char *shown,
-             const void *in,
-             size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status, int *started,
-             int *rc_out, struct pharos_error *err);
+             const void *in, size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status,
+             int *started, int *rc_out, struct pharos_error *err);
 
 #endif

@@ -154,8 +154,8 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
         int timeout = cmd->timeout_ms > 0 ? cmd->timeout_ms : t->opts.command_timeout_ms;
         int rc;
         if (t->target.local) {
-                rc = local_run(t->name, cmdline, shown, cmd->in, cmd->in_len, timeout, tap_sink, &tap,
-                               &res->status, err);
+                rc = local_run(t->name, cmdline, shown, cmd->in, cmd->in_len, timeout, tap_sink,
+                               &tap, &res->status, err);
         } else {
                 int started = 0, lrc = 0;
                 /* An earlier reconnect failed and left no session: connect again first. */
@@ -164,8 +164,8 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                                 return PERR_FAIL;
                         t->connected = 1;
                 }
-                rc = sshx_run(&t->conn, t->name, cmdline, shown, cmd->in, cmd->in_len, timeout, tap_sink,
-                              &tap, &res->status, &started, &lrc, err);
+                rc = sshx_run(&t->conn, t->name, cmdline, shown, cmd->in, cmd->in_len, timeout,
+                              tap_sink, &tap, &res->status, &started, &lrc, err);
                 /* The command never reached the host: reconnect once and retry. */
                 if (rc < 0 && !started && sshc_is_broken(lrc)) {
                         sshc_close(&t->conn);
@@ -174,8 +174,8 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                         if (crc < 0)
                                 return crc;
                         t->connected = 1;
-                        rc = sshx_run(&t->conn, t->name, cmdline, shown, cmd->in, cmd->in_len, timeout,
-                                      tap_sink, &tap, &res->status, &started, &lrc, err);
+                        rc = sshx_run(&t->conn, t->name, cmdline, shown, cmd->in, cmd->in_len,
+                                      timeout, tap_sink, &tap, &res->status, &started, &lrc, err);
                 }
         }
         if (tap.lines) {

@@ -23,8 +23,8 @@ static char *put_quoted(char *p, const char *s)
         *p++ = '\'';
         for (; *s; s++) {
                 if (*s == '\'') {
-                        memcpy(p, "'\\''", 4);
-                        p += 4;
+                        for (const char *e = "'\\''"; *e; e++)
+                                *p++ = *e;
                 } else {
                         *p++ = *s;
                 }
@@ -71,11 +71,12 @@ int tp_script(struct transport *t, const char *script, const struct tp_env *env,
          * Debian and Ubuntu lacks the sbin directories (modprobe, sysctl,
          * iptables), which are appended for hosts whose sudo keeps the
          * caller's PATH. */
-        const char *line =
-                sudo && !t->is_root
-                        ? "sudo -n sh -c 'exec env -i PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" "
-                          "sh -s'"
-                        : "sh -c 'exec env -i PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" sh -s'";
+        const char *line = sudo && !t->is_root
+                                   ? "sudo -n sh -c 'exec env -i "
+                                     "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" "
+                                     "sh -s'"
+                                   : "sh -c 'exec env -i "
+                                     "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" sh -s'";
         struct tp_cmd c = io ? *io : (struct tp_cmd){0};
         c.cmd = line;
         c.in = in;

@@ -1,6 +1,5 @@
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -46,12 +45,10 @@ void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
         if (prefix && n < (int)sizeof(line))
                 n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s] ", prefix);
         if (n < (int)sizeof(line))
-                n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-        if (n >= (int)sizeof(line))
-                n = (int)sizeof(line) - 1;
+                vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+        /* Hosts' output and errors reach the log: what looks like a secret is masked. */
         redact_str(line, sizeof(line));
-        n = (int)strlen(line);
-        fprintf(stderr, "%.*s%s\n", n, line, color && col[level][0] ? "\033[0m" : "");
+        fprintf(stderr, "%s%s\n", line, color && col[level][0] ? "\033[0m" : "");
 }
 
 void log_msg(int level, const char *prefix, const char *fmt, ...)

@@ -141,10 +141,8 @@ size_t redact_copy(const char *in, char *out, size_t cap)
                         static const char mask[] = "-----BEGIN PRIVATE KEY----- " REDACTED;
                         put(&o, mask, sizeof(mask) - 1);
                         s += n;
-                } else if (!after_word && (n = bootstrap_token(s))) {
-                        put(&o, REDACTED, strlen(REDACTED));
-                        s += n;
-                } else if (!after_word && !public_run(in, s) && (n = random_run(s))) {
+                } else if (!after_word && ((n = bootstrap_token(s)) ||
+                                           (!public_run(in, s) && (n = random_run(s))))) {
                         put(&o, REDACTED, strlen(REDACTED));
                         s += n;
                 } else if (!strncmp(s, "://", 3) && (n = url_user(s + 3, &v))) {

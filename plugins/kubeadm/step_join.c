@@ -349,12 +349,11 @@ int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct ka
         struct pharos_env env[KADM_PROXY_VARS];
         size_t n_env = rc == 0 ? kadm_proxy_env(st, ctx, env) : 0;
         if (rc == 0)
-                rc = st->host->step_script(ctx,
-                                           "rc=0; kubeadm join --config " KADM_JOIN_FILE
-                                           " || rc=$?; rm -f " KADM_JOIN_FILE "; exit $rc\n",
-                                           env, n_env,
-                                           PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET,
-                                           NULL);
+                rc = st->host->step_script(
+                        ctx,
+                        "rc=0; kubeadm join --config " KADM_JOIN_FILE
+                        " || rc=$?; rm -f " KADM_JOIN_FILE "; exit $rc\n",
+                        env, n_env, PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET, NULL);
         if (rc < 0)
                 return -1;
         st->host->step_changed(ctx, "joined the cluster%s",

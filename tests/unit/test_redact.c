@@ -84,9 +84,11 @@ static void random_looking_runs(void **s)
         /* paths and names are no secrets */
         const char *path = "GET /apis/apps/v1/namespaces/kube-system/deployments/coredns";
         assert_string_equal(masked(path), path);
-        const char *fp = "host key changed: line 1 has SHA256:QFZ0E2ZlqtPmNj+5ZeyAK4BV/zqw65QA4bSV5XuLGxw";
+        const char *fp =
+                "host key changed: line 1 has SHA256:QFZ0E2ZlqtPmNj+5ZeyAK4BV/zqw65QA4bSV5XuLGxw";
         assert_string_equal(masked(fp), fp);
-        const char *pub = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        const char *pub =
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
         assert_string_equal(masked(pub), pub);
         const char *msg = "[127.0.0.11] kubeadm.join-masters: joined the cluster as a "
                           "control-plane node";
@@ -108,7 +110,8 @@ static void error_messages_are_masked(void **s)
 {
         (void)s;
         struct pharos_error err = {0};
-        perr_set(&err, PERR_FAIL, "h1: `kubeadm join --token %s` failed", "abcdef.0123456789abcdef");
+        perr_set(&err, PERR_FAIL, "h1: `kubeadm join --token %s` failed",
+                 "abcdef.0123456789abcdef");
         assert_string_equal(err.msg, "h1: `kubeadm join --token <redacted>` failed");
         char buf[64] = "proxy http://u:secretpw@p:1";
         redact_str(buf, sizeof(buf));
