@@ -18,6 +18,11 @@ for name, values in sorted(needles.items()):
         if where:
             found += 1
             print("LEAK: %s in %s" % (name, ", ".join(where)))
+            # the line it is on, the secret itself masked, to find who wrote it
+            b = blobs[where[0]]
+            at = b.index(v.encode())
+            line = b[b.rfind(b"\n", 0, at) + 1:b.find(b"\n", at) % (len(b) + 1)]
+            print("  " + line.replace(v.encode(), b"<SECRET>")[:400].decode(errors="replace"))
             break
 print("%d secrets (%d needles) looked for in %d files, %d found" %
       (len(needles), sum(len(v) for v in needles.values()), len(blobs), found))
