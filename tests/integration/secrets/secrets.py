@@ -3,9 +3,10 @@
 needles to look for in output: every private key under /etc/kubernetes and
 /var/lib/kubelet (PEM files and kubeconfigs' client-key-data), the secrets
 encryption key, the bootstrap tokens, the certificate keys the sampler caught,
-the weave password, and the given literal secrets.
+the weave password, and the literal secrets of a file (NAME=VALUE lines: on
+this script's command line the sampler would find them).
 
-    secrets.py HOSTS_JSON SAMPLED_FILES_JSON SECRETS_JSON ADMIN_PEM [NAME=VALUE...]
+    secrets.py HOSTS_JSON SAMPLED_FILES_JSON SECRETS_JSON ADMIN_PEM [LITERALS_FILE]
 
 Writes {name: [needle...]} to SECRETS_JSON, merging what it already holds.
 Private keys give several needles (lines of their base64 body) so that a part
@@ -20,7 +21,7 @@ import sys
 import urllib.request
 
 hosts_json, sampled, out, admin_pem = sys.argv[1:5]
-literals = sys.argv[5:]
+literals = open(sys.argv[5]).read().splitlines() if len(sys.argv) > 5 else []
 try:
     with open(out) as f:
         needles = json.load(f)

@@ -43,9 +43,10 @@ proxy_pw=PxPw-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # The package mirror and the cluster stay direct: the hosts' addresses one by one, as
 # the emulators are Python, whose no_proxy knows no CIDR (Go's, in kubeadm, does).
 no_proxy=pkgs.k8s.io,download.docker.com,127.0.0.0/8,localhost$(jq -r '.hosts[].address' "$dir/hosts.json" | sed 's/^/,/' | tr -d '\n')
-python3 - "$dir/cluster.yml" "$proxy_pw" "$(addr 6)" "$no_proxy" <<'PY'
-import sys, yaml
-path, pw, sixth, no_proxy = sys.argv[1:]
+PROXY_PW=$proxy_pw python3 - "$dir/cluster.yml" "$(addr 6)" "$no_proxy" <<'PY'
+import os, sys, yaml
+path, sixth, no_proxy = sys.argv[1:]
+pw = os.environ["PROXY_PW"]
 d = yaml.safe_load(open(path))
 d["hosts"] = [h for h in d["hosts"] if h["address"] != sixth]
 proxy = "http://pharos:%s@proxy.invalid:3128" % pw
@@ -122,8 +123,8 @@ expect_rc 0 "worker up"
 expect_contains "$out$err" "kubeadm.worker-up-join" "joined by the worker-up step"
 
 # What the cluster holds now, before drain and reset take it apart.
-python3 "$here/secrets.py" "$dir/hosts.json" "$dir/none" "$dir/secrets.json" "$dir/admin.pem" \
-        "proxy password=$proxy_pw"
+echo "proxy password=$proxy_pw" >"$dir/literals"
+python3 "$here/secrets.py" "$dir/hosts.json" "$dir/none" "$dir/secrets.json" "$dir/admin.pem" "$dir/literals"
 
 step "drain host-5, -v"
 pharos_run drain -v drain host-5 -c "$dir/cluster.yml" --ignore-daemonsets --delete-local-data --timeout 60s
