@@ -10,6 +10,7 @@
 #include "run/run.h"
 #include "ssh/target_cfg.h"
 #include "util/log.h"
+#include "util/redact.h"
 
 static const char *const fact_names[FACT_COUNT] = {
         "hostname", "os.id", "os.id_like", "os.version_id", "arch", "cgroup.fs", "cap.bounding"};
@@ -97,6 +98,12 @@ static void gen_kv(yajl_gen g, const char *k, const char *v)
 void run_event(struct run *r, const char *phase, const char *host, const char *step,
                const char *status, double seconds, const char *detail)
 {
+        /* Details quote hosts' output and errors: what looks like a secret is masked. */
+        char masked[2048];
+        if (detail) {
+                redact_copy(detail, masked, sizeof(masked));
+                detail = masked;
+        }
         pthread_mutex_lock(&r->out_mu);
         if (r->opts.json) {
                 yajl_gen g = yajl_gen_alloc(NULL);

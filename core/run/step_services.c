@@ -138,7 +138,11 @@ int step_svc_exec(struct pharos_step_ctx *ctx, const char *cmd, uint32_t flags,
                   struct pharos_exec_result *res)
 {
         struct pharos_error err = {0};
-        struct tp_cmd c = {.cmd = cmd, .sudo = (flags & PHAROS_EXEC_SUDO) != 0, .capture = 1};
+        struct tp_cmd c = {.cmd = cmd,
+                           .sudo = (flags & PHAROS_EXEC_SUDO) != 0,
+                           .capture = 1,
+                           .quiet = (flags & PHAROS_EXEC_QUIET) != 0,
+                           .secret = (flags & PHAROS_EXEC_SECRET) != 0};
         tp_result_free(&ctx->res);
         if (!(flags & PHAROS_EXEC_SECRET))
                 log_msg(PHAROS_LOG_DEBUG, ctx->host->cfg->address, "$ %s%s", c.sudo ? "sudo " : "",
@@ -153,7 +157,9 @@ int step_svc_script(struct pharos_step_ctx *ctx, const char *script, const struc
                     size_t n_env, uint32_t flags, struct pharos_exec_result *res)
 {
         struct pharos_error err = {0};
-        struct tp_cmd io = {.capture = 1};
+        struct tp_cmd io = {.capture = 1,
+                            .quiet = (flags & PHAROS_EXEC_QUIET) != 0,
+                            .secret = (flags & PHAROS_EXEC_SECRET) != 0};
         struct tp_env *tenv = calloc(n_env ? n_env : 1, sizeof(*tenv));
         if (!tenv) {
                 snprintf(ctx->error, sizeof(ctx->error), "out of memory");

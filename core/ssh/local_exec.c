@@ -28,8 +28,9 @@ static void close_fd(int *fd)
         *fd = -1;
 }
 
-int local_run(const char *name, const char *cmdline, const void *in, size_t in_len, int timeout_ms,
-              tp_sink sink, void *ud, int *status, struct pharos_error *err)
+int local_run(const char *name, const char *cmdline, const char *shown, const void *in,
+              size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status,
+              struct pharos_error *err)
 {
         int pin[2], pout[2], perr[2];
         if (pipe2(pin, O_CLOEXEC) < 0)
@@ -76,7 +77,7 @@ int local_run(const char *name, const char *cmdline, const void *in, size_t in_l
                                 kill(-pid, SIGKILL);
                                 rc = perr_set(err, PERR_FAIL,
                                               "%s: command timed out after %d s: %s", name,
-                                              timeout_ms / 1000, cmdline);
+                                              timeout_ms / 1000, shown);
                                 break;
                         }
                         wait_ms = (int)left;

@@ -5,9 +5,11 @@
 #include "ssh/transport.h"
 
 /* Runs `/bin/sh -c cmdline`, feeding `in` then EOF. Returns 0 with *status,
- * or <0 with err set (name prefixes messages). A timeout kills the command. */
-int local_run(const char *name, const char *cmdline, const void *in, size_t in_len, int timeout_ms,
-              tp_sink sink, void *ud, int *status, struct pharos_error *err);
+ * or <0 with err set (name prefixes messages, which call the command `shown`:
+ * cmdline may hold a secret). A timeout kills the command. */
+int local_run(const char *name, const char *cmdline, const char *shown, const void *in,
+              size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status,
+              struct pharos_error *err);
 
 /* Runs the user's shell (or `sh -c cmd`) on the inherited terminal. */
 int local_interactive(const char *cmd, struct pharos_error *err);

@@ -83,9 +83,9 @@ static int pump_output(struct run *r, tp_sink sink, void *ud, int *moved)
         return 0;
 }
 
-int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const void *in,
-             size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status, int *started,
-             int *rc_out, struct pharos_error *err)
+int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const char *shown,
+             const void *in, size_t in_len, int timeout_ms, tp_sink sink, void *ud, int *status,
+             int *started, int *rc_out, struct pharos_error *err)
 {
         struct run r = {.c = c,
                         .deadline = timeout_ms > 0 ? pharos_now_ms() + timeout_ms : 0,
@@ -149,7 +149,7 @@ int sshx_run(struct ssh_conn *c, const char *name, const char *cmdline, const vo
                 }
                 if (!moved && wait_io(&r) < 0) {
                         rc = perr_set(err, PERR_FAIL, "%s: command timed out after %d s: %s", name,
-                                      timeout_ms / 1000, cmdline);
+                                      timeout_ms / 1000, shown);
                         goto free_ch;
                 }
         }

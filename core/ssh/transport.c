@@ -145,7 +145,7 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
 {
         struct tap tap = {.cmd = cmd, .res = res, .name = t->name};
         struct linebuf lines[2];
-        if (!cmd->sink && log_get_level() >= PHAROS_LOG_DEBUG) {
+        if (!cmd->sink && !cmd->quiet && !cmd->secret && log_get_level() >= PHAROS_LOG_DEBUG) {
                 linebuf_init(&lines[0]);
                 linebuf_init(&lines[1]);
                 tap.lines = lines;
@@ -154,8 +154,8 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
         int timeout = cmd->timeout_ms > 0 ? cmd->timeout_ms : t->opts.command_timeout_ms;
         int rc;
         if (t->target.local) {
-                rc = local_run(t->name, cmdline, cmd->in, cmd->in_len, timeout, tap_sink, &tap,
-                               &res->status, err);
+                rc = local_run(t->name, cmdline, shown, cmd->in, cmd->in_len, timeout, tap_sink,
+                               &tap, &res->status, err);
         } else {
                 int started = 0, lrc = 0;
                 /* An earlier reconnect failed and left no session: connect again first. */
@@ -164,8 +164,8 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                                 return PERR_FAIL;
                         t->connected = 1;
                 }
-                rc = sshx_run(&t->conn, t->name, cmdline, cmd->in, cmd->in_len, timeout, tap_sink,
-                              &tap, &res->status, &started, &lrc, err);
+                rc = sshx_run(&t->conn, t->name, cmdline, shown, cmd->in, cmd->in_len, timeout,
+                              tap_sink, &tap, &res->status, &started, &lrc, err);
                 /* The command never reached the host: reconnect once and retry. */
                 if (rc < 0 && !started && sshc_is_broken(lrc)) {
                         sshc_close(&t->conn);
@@ -174,8 +174,8 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                         if (crc < 0)
                                 return crc;
                         t->connected = 1;
-                        rc = sshx_run(&t->conn, t->name, cmdline, cmd->in, cmd->in_len, timeout,
-                                      tap_sink, &tap, &res->status, &started, &lrc, err);
+                        rc = sshx_run(&t->conn, t->name, cmdline, shown, cmd->in, cmd->in_len,
+                                      timeout, tap_sink, &tap, &res->status, &started, &lrc, err);
                 }
         }
         if (tap.lines) {
@@ -202,8 +202,9 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
 int tp_exec(struct transport *t, const struct tp_cmd *cmd, struct tp_result *res,
             struct pharos_error *err)
 {
+        const char *shown = cmd->secret ? "a command (hidden: it holds a secret)" : cmd->cmd;
         if (!cmd->sudo || t->is_root)
-                return tp_run_line(t, cmd->cmd, cmd->cmd, 0, cmd, res, err);
+                return tp_run_line(t, cmd->cmd, shown, 0, cmd, res, err);
         char *q = shq_word(cmd->cmd);
         char *line = q ? malloc(strlen(q) + 32) : NULL;
         if (!line) {
@@ -212,7 +213,7 @@ int tp_exec(struct transport *t, const struct tp_cmd *cmd, struct tp_result *res
         }
         sprintf(line, "sudo -n -- sh -c %s", q);
         free(q);
-        int rc = tp_run_line(t, line, cmd->cmd, 1, cmd, res, err);
+        int rc = tp_run_line(t, line, shown, 1, cmd, res, err);
         free(line);
         return rc;
 }

@@ -58,6 +58,8 @@ struct tp_cmd {
                            line with the host as prefix */
         void *ud;
         int capture; /* collect stdout and stderr into the result */
+        int quiet;   /* never log the output: it may hold a secret (a key, a token) */
+        int secret;  /* quiet, and messages never quote the command text */
 };
 
 /* What a finished command left. out/err are malloc'd when captured (and
@@ -88,7 +90,9 @@ struct tp_env {
 };
 
 /* Feeds `script` to `sh -s` on stdin under `env -i`, with only PATH and the
- * given variables set. Output and status as tp_exec. */
+ * given variables set. The variables travel on stdin ahead of the script,
+ * never on a command line (where /proc and sudo's log would show them), and
+ * have no size limit. Output and status as tp_exec. */
 int tp_script(struct transport *t, const char *script, const struct tp_env *env, size_t n_env,
               int sudo, const struct tp_cmd *io, struct tp_result *res, struct pharos_error *err);
 
@@ -99,7 +103,8 @@ int tp_upload(struct transport *t, const char *path, const void *data, size_t le
               const char *owner, struct pharos_error *err);
 
 /* Reads a whole file (through sudo unless the user is root) into *data
- * (malloc'd, NUL-terminated; caller frees). Returns 0 or <0 with err set. */
+ * (malloc'd, NUL-terminated; caller frees). The content is never logged: the
+ * files read are keys and kubeconfigs. Returns 0 or <0 with err set. */
 int tp_read_file(struct transport *t, const char *path, char **data, size_t *len,
                  struct pharos_error *err);
 

@@ -17,41 +17,73 @@ static int valid_env_name(const char *n)
         return 1;
 }
 
+/* Writes s as one single-quoted shell word at p; returns the end. */
+static char *put_quoted(char *p, const char *s)
+{
+        *p++ = '\'';
+        for (; *s; s++) {
+                if (*s == '\'') {
+                        for (const char *e = "'\\''"; *e; e++)
+                                *p++ = *e;
+                } else {
+                        *p++ = *s;
+                }
+        }
+        *p++ = '\'';
+        return p;
+}
+
 int tp_script(struct transport *t, const char *script, const struct tp_env *env, size_t n_env,
               int sudo, const struct tp_cmd *io, struct tp_result *res, struct pharos_error *err)
 {
-        size_t cap = 160;
+        size_t script_len = strlen(script), cap = script_len + 1;
         for (size_t i = 0; i < n_env; i++) {
                 if (!valid_env_name(env[i].name))
                         return perr_set(err, PERR_USAGE,
                                         "%s: invalid environment variable name '%s'", t->name,
                                         env[i].name ? env[i].name : "");
-                cap += (strlen(env[i].name) + strlen(env[i].value)) * 4 + 8;
+                cap += strlen(env[i].name) * 2 + strlen(env[i].value) * 4 + 16;
         }
-        char *line = malloc(cap);
-        if (!line)
+        /* The variables are assignments ahead of the script on stdin: on a
+         * command line, /proc/PID/cmdline and sudo's log would show their values
+         * (proxy passwords), and ARG_MAX would bound their size. */
+        char *in = malloc(cap);
+        if (!in)
                 return perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
+        char *p = in;
+        for (size_t i = 0; i < n_env; i++) {
+                size_t n = strlen(env[i].name);
+                memcpy(p, env[i].name, n);
+                p += n;
+                *p++ = '=';
+                p = put_quoted(p, env[i].value);
+                memcpy(p, "; export ", 9);
+                p += 9;
+                memcpy(p, env[i].name, n);
+                p += n;
+                *p++ = '\n';
+        }
+        memcpy(p, script, script_len);
+        p += script_len;
+        *p = '\0';
         /* $PATH is expanded after sudo, so a script gets root's PATH (sudo's
          * secure_path) as `sudo CMD` would; a non-root login's PATH on
          * Debian and Ubuntu lacks the sbin directories (modprobe, sysctl,
          * iptables), which are appended for hosts whose sudo keeps the
          * caller's PATH. */
-        snprintf(line, cap,
-                 "%s'exec env -i PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" \"$@\"' sh",
-                 sudo && !t->is_root ? "sudo -n sh -c " : "sh -c ");
-        for (size_t i = 0; i < n_env; i++) {
-                char kv[8192];
-                snprintf(kv, sizeof(kv), "%s=%s", env[i].name, env[i].value);
-                strcat(line, " ");
-                shq_append(line, cap, kv);
-        }
-        strcat(line, " sh -s");
+        const char *line = sudo && !t->is_root
+                                   ? "sudo -n sh -c 'exec env -i "
+                                     "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" "
+                                     "sh -s'"
+                                   : "sh -c 'exec env -i "
+                                     "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin\" sh -s'";
         struct tp_cmd c = io ? *io : (struct tp_cmd){0};
         c.cmd = line;
-        c.in = script;
-        c.in_len = strlen(script);
+        c.in = in;
+        c.in_len = (size_t)(p - in);
         int rc = tp_run_line(t, line, "a script", sudo && !t->is_root, &c, res, err);
-        free(line);
+        memset(in, 0, c.in_len);
+        free(in);
         return rc;
 }
 
@@ -114,7 +146,7 @@ int tp_read_file(struct transport *t, const char *path, char **data, size_t *len
         }
         sprintf(cmd, "cat -- %s", qp);
         free(qp);
-        struct tp_cmd c = {.cmd = cmd, .sudo = 1, .capture = 1};
+        struct tp_cmd c = {.cmd = cmd, .sudo = 1, .capture = 1, .quiet = 1};
         struct tp_result r;
         int rc = tp_exec(t, &c, &r, err);
         free(cmd);

@@ -1,4 +1,5 @@
 #include "util/error.h"
+#include "util/redact.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@ int perr_set(struct pharos_error *err, int code, const char *fmt, ...)
                 err->code = code;
                 vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
                 va_end(ap);
+                redact_str(err->msg, sizeof(err->msg));
         }
         return code;
 }

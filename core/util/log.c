@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/redact.h"
 
 static int level_max = PHAROS_LOG_INFO;
 static int color = -1;
@@ -44,10 +45,10 @@ void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
         if (prefix && n < (int)sizeof(line))
                 n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s] ", prefix);
         if (n < (int)sizeof(line))
-                n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-        if (n >= (int)sizeof(line))
-                n = (int)sizeof(line) - 1;
-        fprintf(stderr, "%.*s%s\n", n, line, color && col[level][0] ? "\033[0m" : "");
+                vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+        /* Hosts' output and errors reach the log: what looks like a secret is masked. */
+        redact_str(line, sizeof(line));
+        fprintf(stderr, "%s%s\n", line, color && col[level][0] ? "\033[0m" : "");
 }
 
 void log_msg(int level, const char *prefix, const char *fmt, ...)

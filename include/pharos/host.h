@@ -122,8 +122,8 @@ struct pharos_command {
 enum pharos_exec_flags {
         PHAROS_EXEC_SUDO = 1u << 0,   /* run as root (sudo -n unless the user is root) */
         PHAROS_EXEC_CHECK = 1u << 1,  /* a non-zero exit fails the step, quoting stderr's tail */
-        PHAROS_EXEC_SECRET = 1u << 2, /* never show the command text (it holds a secret) */
-        PHAROS_EXEC_QUIET = 1u << 3,  /* don't stream the output to the log at -v */
+        PHAROS_EXEC_SECRET = 1u << 2, /* never show the command text nor its output (a secret) */
+        PHAROS_EXEC_QUIET = 1u << 3,  /* never log the output, even at -v (it may hold a secret) */
 };
 
 /* Exit status (sysexits' EX_TEMPFAIL) by which a host command says its failure
@@ -242,14 +242,17 @@ struct pharos_host {
          * the step's error is then set. */
         int (*step_exec)(struct pharos_step_ctx *ctx, const char *cmd, uint32_t flags,
                          struct pharos_exec_result *res);
-        /* Feeds script to `sh -s` under `env -i`, with PATH and env[0..n_env) only. */
+        /* Feeds script to `sh -s` under `env -i`, with PATH and env[0..n_env) only. The
+         * variables travel on stdin ahead of the script, never on a command line (so a
+         * secret may be one), whatever their size. */
         int (*step_script)(struct pharos_step_ctx *ctx, const char *script,
                            const struct pharos_env *env, size_t n_env, uint32_t flags,
                            struct pharos_exec_result *res);
         /* Writes a file atomically with mode and owner ("user[:group]" or NULL). */
         int (*step_upload)(struct pharos_step_ctx *ctx, const char *path, const void *data,
                            size_t len, uint32_t mode, const char *owner);
-        /* Reads a file into *data (core-owned, as a result buffer). <0 if unreadable. */
+        /* Reads a file into *data (core-owned, as a result buffer). <0 if unreadable.
+         * The content is never logged (keys and kubeconfigs are read this way). */
         int (*step_read_file)(struct pharos_step_ctx *ctx, const char *path, const char **data,
                               size_t *len);
         /* Records that the step changed something (shown in progress and summary). */

@@ -260,9 +260,12 @@ int kadm_parse_join(const char *text, struct kadm_join *j);
  * join left, renders the JoinConfiguration into a root-only file, runs kubeadm join. */
 int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_join *j,
                    int master);
-/* control_plane.use_proxy: "env http_proxy=... " (possibly empty) for kubeadm commands on
- * the step's host, appended to b; and the kubelet's drop-in with the same variables. */
-int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kbuf *b);
+/* control_plane.use_proxy: the step host's proxy variables for kubeadm commands, as
+ * script variables (a proxy URL may carry a password, so never on a command line):
+ * fills env (KADM_PROXY_VARS entries; strings owned by the core's config) and returns
+ * how many, 0 when off. And the kubelet's drop-in with the same variables. */
+#define KADM_PROXY_VARS 8
+size_t kadm_proxy_env(struct kadm_state *st, struct pharos_step_ctx *ctx, struct pharos_env *env);
 int kadm_kubelet_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* One Environment= line of the kubelet's proxy drop-in, quoted for systemd;
  * -1 (nothing written) when the value holds a control character. */

@@ -53,31 +53,20 @@ static int each_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx,
         return 0;
 }
 
-static int env_word(struct kbuf *b, const char *k, const char *v)
+size_t kadm_proxy_env(struct kadm_state *st, struct pharos_step_ctx *ctx, struct pharos_env *env)
 {
-        char *q = kadm_shq(v);
-        if (!q) {
-                b->oom = 1;
+        if (!use_proxy(st))
                 return 0;
+        const struct pharos_host *h = st->host;
+        const struct pharos_config_node *vars = h->config_get(h->step_host(ctx), "environment");
+        size_t n = 0;
+        for (size_t i = 0; i < h->config_len(vars) && n < KADM_PROXY_VARS; i++) {
+                const char *k = h->config_key_at(vars, i);
+                const char *v = h->config_string(h->config_at(vars, i));
+                if (k && v && is_proxy_var(k))
+                        env[n++] = (struct pharos_env){k, v};
         }
-        kb_printf(b, "%s=%s ", k, q);
-        free(q);
-        return 0;
-}
-
-int kadm_proxy_prefix(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kbuf *b)
-{
-        struct kbuf words = {0};
-        if (each_proxy(st, ctx, env_word, &words) < 0) {
-                kb_free(&words);
-                return -1;
-        }
-        if (words.len)
-                kb_printf(b, "env %s", words.p);
-        kb_free(&words);
-        if (b->oom)
-                st->host->step_fail(ctx, "out of memory");
-        return b->oom ? -1 : 0;
+        return n;
 }
 
 int kadm_kubelet_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx)

@@ -101,10 +101,11 @@ static int init_applies(struct pharos_step_ctx *ctx, void *state)
  * Runs `kubeadm ARGS --config FILE` where FILE is the step host's kubeadm.yaml with
  * certificateKey set: kubeadm refuses --certificate-key next to --config, and a key
  * on a command line shows in /proc and in sudo's log. The copy is root-only and
- * removed by the command that reads it. prefix: words put before kubeadm (proxy).
+ * removed by the command that reads it. The proxy variables (control_plane.use_proxy)
+ * are script variables: a proxy URL may carry a password.
  */
 static int kubeadm_keyed(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *key,
-                         const char *prefix, const char *args)
+                         int with_proxy, const char *args)
 {
         struct kadm_input in;
         if (kadm_input_for(st, ctx, &in) < 0)
@@ -122,23 +123,22 @@ static int kubeadm_keyed(struct kadm_state *st, struct pharos_step_ctx *ctx, con
         kb_free(&b);
         if (rc < 0)
                 return -1;
-        struct kbuf cmd = {0};
-        kb_printf(&cmd,
-                  "rc=0; %skubeadm %s --config " KADM_KEYED_FILE " || rc=$?; rm -f " KADM_KEYED_FILE
-                  "; exit $rc",
-                  prefix, args);
-        if (cmd.oom) {
-                kb_free(&cmd);
+        struct kbuf script = {0};
+        kb_printf(&script,
+                  "rc=0; kubeadm %s --config " KADM_KEYED_FILE " || rc=$?; rm -f " KADM_KEYED_FILE
+                  "; exit $rc\n",
+                  args);
+        if (script.oom) {
+                kb_free(&script);
                 st->host->step_fail(ctx, "out of memory");
                 return -1;
         }
-        /* A proxy URL may carry credentials: then the command is not shown. The output
-         * holds the bootstrap token (kubeadm prints the join command). */
-        rc = st->host->step_exec(ctx, cmd.p,
-                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET |
-                                         (*prefix ? PHAROS_EXEC_SECRET : 0),
-                                 NULL);
-        kb_free(&cmd);
+        struct pharos_env env[KADM_PROXY_VARS];
+        size_t n_env = with_proxy ? kadm_proxy_env(st, ctx, env) : 0;
+        /* The output holds the bootstrap token (kubeadm prints the join command). */
+        rc = st->host->step_script(ctx, script.p, env, n_env,
+                                   PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET, NULL);
+        kb_free(&script);
         return rc;
 }
 
@@ -150,17 +150,13 @@ static int init_run(struct pharos_step_ctx *ctx, void *state)
                 st->host->step_fail(ctx, "cannot read random bytes for the certificate key");
                 return -1;
         }
-        struct kbuf proxy = {0};
         int rc = reset_leftovers(st, ctx);
         if (rc == 0)
                 rc = kadm_kubelet_proxy(st, ctx);
         if (rc == 0)
-                rc = kadm_proxy_prefix(st, ctx, &proxy);
-        if (rc == 0)
-                rc = kubeadm_keyed(st, ctx, key, proxy.p ? proxy.p : "",
+                rc = kubeadm_keyed(st, ctx, key, 1,
                                    "init --upload-certs --skip-token-print "
                                    "--skip-certificate-key-print");
-        kb_free(&proxy);
         if (rc < 0) {
                 memset(key, 0, sizeof(key));
                 return -1;
@@ -237,7 +233,7 @@ static int make_join(struct kadm_state *st, struct pharos_step_ctx *ctx, int con
                                             "cannot read random bytes for the certificate key");
                         return -1;
                 }
-                int rc = kubeadm_keyed(st, ctx, key, "",
+                int rc = kubeadm_keyed(st, ctx, key, 0,
                                        "init phase upload-certs --upload-certs "
                                        "--skip-certificate-key-print");
                 if (rc < 0) {
@@ -347,27 +343,17 @@ int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct ka
         if (b.p)
                 memset(b.p, 0, b.len);
         kb_free(&b);
-        struct kbuf cmd = {0}, proxy = {0};
         if (rc == 0)
                 rc = kadm_kubelet_proxy(st, ctx);
+        /* A proxy URL may carry a password: the proxy variables are script variables. */
+        struct pharos_env env[KADM_PROXY_VARS];
+        size_t n_env = rc == 0 ? kadm_proxy_env(st, ctx, env) : 0;
         if (rc == 0)
-                rc = kadm_proxy_prefix(st, ctx, &proxy);
-        kb_printf(&cmd,
-                  "rc=0; %skubeadm join --config " KADM_JOIN_FILE " || rc=$?; rm -f " KADM_JOIN_FILE
-                  "; exit $rc",
-                  proxy.p ? proxy.p : "");
-        if (rc == 0 && cmd.oom) {
-                st->host->step_fail(ctx, "out of memory");
-                rc = -1;
-        }
-        /* A proxy URL may carry credentials: then the command is not shown. */
-        if (rc == 0)
-                rc = st->host->step_exec(ctx, cmd.p,
-                                         PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET |
-                                                 (proxy.len ? PHAROS_EXEC_SECRET : 0),
-                                         NULL);
-        kb_free(&proxy);
-        kb_free(&cmd);
+                rc = st->host->step_script(
+                        ctx,
+                        "rc=0; kubeadm join --config " KADM_JOIN_FILE
+                        " || rc=$?; rm -f " KADM_JOIN_FILE "; exit $rc\n",
+                        env, n_env, PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET, NULL);
         if (rc < 0)
                 return -1;
         st->host->step_changed(ctx, "joined the cluster%s",

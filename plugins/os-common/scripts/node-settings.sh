@@ -92,9 +92,11 @@ if [ -n "$env_lines" ]; then
         # Lines of the managed keys are replaced in place, new keys appended,
         # every other line kept.
         have=$(cat /etc/environment 2>/dev/null || true)
-        want=$({ [ -z "$have" ] || printf '%s\n' "$have"; } | awk -v want="$env_lines" '
+        # The lines go to awk in its environment: they may hold a proxy password,
+        # which an argument would show in /proc/PID/cmdline.
+        want=$({ [ -z "$have" ] || printf '%s\n' "$have"; } | want_lines=$env_lines awk '
                 BEGIN {
-                        n = split(want, lines, "\n")
+                        n = split(ENVIRON["want_lines"], lines, "\n")
                         for (i = 1; i <= n; i++) {
                                 k = lines[i]
                                 sub(/=.*/, "", k)

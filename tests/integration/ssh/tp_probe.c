@@ -1,6 +1,6 @@
 /*
  * Drives the transport directly, for the integration tests:
- *   tp_probe [OPTIONS] ADDRESS ACTION ARGS...
+ *   tp_probe [OPTIONS] ADDRESS ACTION ARGS...   (--debug: log at debug level)
  * ACTION: exec CMD | logged CMD | upload LOCAL REMOTE MODE [OWNER] | read REMOTE |
  *         script FILE [NAME=VALUE...] | repeat N CMD | drop-then CMD | lost CMD
  * exec prints the command's stdout and stderr unchanged and exits with its
@@ -74,6 +74,8 @@ int main(int argc, char **argv)
                         sudo = 1;
                 else if (strcmp(a, "--local") == 0)
                         t.local = 1;
+                else if (strcmp(a, "--debug") == 0)
+                        log_set_level(PHAROS_LOG_DEBUG);
                 else {
                         fprintf(stderr, "tp_probe: unknown option %s\n", a);
                         return 254;

@@ -169,6 +169,18 @@ expect_eq "$err" "[$h1] one
 printf '%s\n' 'echo "A=$A"' 'echo "B=$B"' 'echo "HOME=${HOME:-unset} LEAK=${LEAK:-unset}"' 'id -un' >"$work/script"
 run env LEAK=1 setsid -w "$TP_PROBE" --user pharos --key "$key" --sudo "$h1" script "$work/script" A=1 "B=it's \$x"
 expect_eq "$out" $'A=1\nB=it\'s $x\nHOME=unset LEAK=unset\nroot' "script environment"
+# script variables travel on stdin (issue 13): whole at any size, and never on a
+# command line, where /proc/PID/cmdline (sudo's own, while it waits) would show them
+big=$(head -c 20000 /dev/zero | tr '\0' x)
+printf '%s\n' 'echo "${#BIG} $BIG_END"' \
+        'cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\0" " " | grep -c "pw-in-a-va[r]" || true' >"$work/script-big"
+run probe --key "$key" --sudo "$h1" script "$work/script-big" "BIG=$big" BIG_END=end \
+        "PROXY=http://u:pw-in-a-var@proxy.example:3128"
+expect_eq "$out" $'20000 end\n0' "script variables: 20 KB whole, none on a command line"
+# a file read is never logged, even at debug level: the files read are keys
+run probe --debug --key "$key" "$h1" read /etc/hostname
+expect_eq "$out" "host-1" "file read"
+expect_not_contains "$err" "host-1" "file contents not logged"
 
 # one session for every command of a host
 run probe --key "$key" "$h1" repeat 3 'echo "$SSH_CLIENT"'

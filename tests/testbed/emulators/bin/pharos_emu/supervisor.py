@@ -114,7 +114,7 @@ def received_sockets(ctl_paths):
 
 def main():
     global child
-    spec = json.loads(sys.argv[1])
+    spec = json.loads(os.environ.pop("PHAROS_TESTBED_UNIT_SPEC"))
     unit = spec["unit"]
     signal.signal(signal.SIGTERM, on_term)
     if "socket" in spec:

@@ -298,7 +298,10 @@ def _spawn(unit, spec):
         os.unlink(ready)
     log = open(os.path.join(logdir, unit + ".log"), "ab")
     sup = os.path.join(os.path.dirname(os.path.abspath(__file__)), "supervisor.py")
-    subprocess.Popen([sys.executable, sup, json.dumps(spec)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+    # The unit's Environment= reaches the supervisor in its environment, as systemd hands
+    # it to a service: never on a command line, where /proc/PID/cmdline shows it.
+    subprocess.Popen([sys.executable, sup, unit], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                     env=dict(os.environ, PHAROS_TESTBED_UNIT_SPEC=json.dumps(spec)),
                      start_new_session=True, close_fds=True)
     log.close()
     deadline = time.time() + 10
