@@ -2,7 +2,8 @@
 # Takes a container runtime off a host for `pharos reset` (embedded in the
 # runtime plugins): its UNITS stopped and disabled, its PACKAGES released
 # from their hold and purged, then the files pharos wrote for it (REMOVE, one
-# path per word: configuration, drop-ins, its package repository and pins).
+# path per word: configuration, drop-ins, its package repository and pins;
+# of a mount point, only what it holds).
 # MODE=check prints "todo: WHY"; MODE=apply prints "changed: WHAT".
 set -eu
 : "${MODE:?}"
@@ -67,7 +68,17 @@ fi
 
 removed=""
 for f in $REMOVE; do
-        if [ -e "$f" ] || [ -L "$f" ]; then
+        if [ -d "$f" ] && [ ! -L "$f" ] && mountpoint -q "$f" 2>/dev/null; then
+                # A file system of its own (say, a disk for the runtime's data):
+                # rm cannot take the mount point away, so its contents go.
+                [ -n "$(ls -A "$f")" ] || continue
+                if [ "$MODE" = check ]; then
+                        echo "todo: $f has contents"
+                else
+                        find "$f" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
+                        removed="$removed $f/*"
+                fi
+        elif [ -e "$f" ] || [ -L "$f" ]; then
                 if [ "$MODE" = check ]; then
                         echo "todo: $f exists"
                 else
