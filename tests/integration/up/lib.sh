@@ -48,7 +48,7 @@ cluster_images() {
                                 /etc/systemd/system/cri-docker.service 2>/dev/null || true' |
                                 sed -n -e 's/.*sandbox_image = "\([^"]*\)".*/\1/p' \
                                         -e 's/^pause_image = "\([^"]*\)".*/\1/p' \
-                                        -e 's/.*--pod-infra-container-image=\([^ ]*\).*/\1/p'
+                                        -e 's/.*--pod-infra-container-image=\([^ "]*\).*/\1/p'
                 done
         } | sort -u
 }
