@@ -13,6 +13,17 @@
 #include "cli/worker_up.h"
 #include "kube/json.h"
 #include "kube/yaml_json.h"
+#include "run/interrupt.h"
+#include "run/retry.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+/*
+ * How long the masters are asked again while they answer as an API server
+ * that is (re)starting does. kubeadm's own discovery waits 5 minutes; the
+ * probe runs before anything on this host changes, so it may give up sooner.
+ */
+#define PROBE_BUDGET_MS 120000LL
 
 int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, size_t esize)
 {
@@ -62,12 +73,35 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 /*
- * GET https://ENDPOINT/PATH: the body (malloc'd) of a 200 answer, or NULL with why set.
+ * What an API server says while it starts or restarts: nothing listens yet,
+ * the connection drops, anonymous requests are forbidden until its RBAC
+ * roles are bootstrapped, or it is overloaded. Worth asking again.
+ */
+static int transient_failure(CURLcode rc, long status)
+{
+        switch (rc) {
+        case CURLE_OK:
+                return status == 403 || status == 429 || status >= 500;
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/*
+ * GET https://ENDPOINT/PATH: the body (malloc'd) of a 200 answer, or NULL with why set
+ * and *transient telling whether asking again may help.
  * With ca_pem the server must prove itself with a certificate that CA signed,
  * for the name or address it was asked by; without, nothing is checked.
  */
 static char *get(const char *endpoint, const char *path, const char *ca_pem, char *why,
-                 size_t wsize)
+                 size_t wsize, int *transient)
 {
         CURL *c = curl_easy_init();
         if (!c)
@@ -102,6 +136,7 @@ static char *get(const char *endpoint, const char *path, const char *ca_pem, cha
         if (rc == CURLE_OK && status == 200 && b.data)
                 return b.data;
         free(b.data);
+        *transient = transient_failure(rc, status);
         if (rc != CURLE_OK)
                 snprintf(why, wsize, "%.200s: %.90s", endpoint, curl_easy_strerror(rc));
         else
@@ -157,9 +192,10 @@ static char *cluster_ca(const char *endpoint, const char *configmap, char *why, 
  * against that CA. The version without its "v", or -1 with why set.
  */
 static int version_of(const char *endpoint, const struct ca_pins *pins, char *version, size_t size,
-                      char *why, size_t wsize)
+                      char *why, size_t wsize, int *transient)
 {
-        char *info = get(endpoint, CLUSTER_INFO, NULL, why, wsize);
+        *transient = 0;
+        char *info = get(endpoint, CLUSTER_INFO, NULL, why, wsize, transient);
         char *bundle = info ? cluster_ca(endpoint, info, why, wsize) : NULL;
         free(info);
         if (!bundle)
@@ -173,7 +209,7 @@ static int version_of(const char *endpoint, const struct ca_pins *pins, char *ve
                                 "(--discovery-token-ca-cert-hash %s; the master's CA: %.160s)",
                                 endpoint, pins->pin[0], seen[0] ? seen : "none readable"),
                        -1;
-        char *body = get(endpoint, "/version", ca, why, wsize);
+        char *body = get(endpoint, "/version", ca, why, wsize, transient);
         free(ca);
         if (!body)
                 return -1;
@@ -197,20 +233,33 @@ int wu_probe_masters(const struct wu_args *a, struct wu_master *m, struct pharos
         if (rc < 0)
                 return rc;
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        char why[1200] = "";
-        for (size_t i = 0; i < a->n_masters; i++) {
-                size_t used = strlen(why);
-                if (wu_split_master(a->masters[i], m->host, sizeof(m->host), m->endpoint,
-                                    sizeof(m->endpoint)) < 0) {
-                        snprintf(why + used, sizeof(why) - used, "%s'%s' is not an address",
-                                 used ? "; " : "", a->masters[i]);
-                        continue;
+        long long deadline = pharos_now_ms() + PROBE_BUDGET_MS;
+        char why[1200];
+        for (unsigned round = 1;; round++) {
+                int again = 0;
+                why[0] = '\0';
+                for (size_t i = 0; i < a->n_masters; i++) {
+                        size_t used = strlen(why);
+                        if (wu_split_master(a->masters[i], m->host, sizeof(m->host), m->endpoint,
+                                            sizeof(m->endpoint)) < 0) {
+                                snprintf(why + used, sizeof(why) - used, "%s'%s' is not an address",
+                                         used ? "; " : "", a->masters[i]);
+                                continue;
+                        }
+                        char one[600];
+                        int transient;
+                        if (version_of(m->endpoint, &pins, m->version, sizeof(m->version), one,
+                                       sizeof(one), &transient) == 0)
+                                return 0;
+                        again |= transient;
+                        snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "", one);
                 }
-                char one[600];
-                if (version_of(m->endpoint, &pins, m->version, sizeof(m->version), one,
-                               sizeof(one)) == 0)
-                        return 0;
-                snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "", one);
+                double delay = retry_delay(round);
+                if (!again || pharos_now_ms() + (long long)(delay * 1000) > deadline)
+                        break;
+                log_warn("no master's API answers yet (%s); asking again in %.0f s", why, delay);
+                if (run_sleep(delay))
+                        return perr_set(err, PERR_FAIL, "%s", run_interrupt_reason());
         }
         return perr_set(err, PERR_FAIL, "no master's API answers: %s", why);
 }

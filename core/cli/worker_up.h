@@ -47,7 +47,9 @@ struct wu_master {
 int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, size_t esize);
 
 /* Asks each master's /version in turn, over TLS checked against the CA the join
- * command pins (ca_pin.h). PERR_FAIL when none answers with a pinned CA. */
+ * command pins (ca_pin.h), and again in rounds for up to 2 minutes while some
+ * master fails as a starting API server does (refused, 403, 5xx). PERR_FAIL
+ * when none answers with a pinned CA. */
 int wu_probe_masters(const struct wu_args *a, struct wu_master *m, struct pharos_error *err);
 
 /* The local address the kernel uses toward host (IPv4 or IPv6 text), or PERR_FAIL. */

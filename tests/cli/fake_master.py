@@ -5,15 +5,20 @@ init publishes it in kube-public, its kubeconfig holding the cluster CA) and
 /version. Every path asked is appended to LOG, so a test can see what a
 client asked before it gave up.
 
+With FAIL_FIRST=N, the first N requests get 403 Forbidden, as a starting
+kube-apiserver answers anonymous requests before its RBAC roles exist.
+
 usage: fake_master.py CERT KEY CLUSTER_CA|- PORT_FILE LOG
 """
 import base64
 import http.server
 import json
+import os
 import ssl
 import sys
 
 cert, key, cluster_ca, port_file, log = sys.argv[1:6]
+failing = int(os.environ.get("FAIL_FIRST", "0"))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -29,9 +34,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        global failing
         with open(log, "a") as f:
             f.write(self.path + "\n")
-        if self.path == "/api/v1/namespaces/kube-public/configmaps/cluster-info" and cluster_ca != "-":
+        if failing > 0:
+            failing -= 1
+            self.answer(403, {"kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
+                              "message": "forbidden: User \"system:anonymous\" cannot get path \"%s\""
+                              % self.path})
+        elif self.path == "/api/v1/namespaces/kube-public/configmaps/cluster-info" and cluster_ca != "-":
             with open(cluster_ca, "rb") as f:
                 ca = base64.b64encode(f.read()).decode()
             kubeconfig = ("apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: %s\n"

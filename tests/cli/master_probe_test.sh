@@ -3,7 +3,8 @@
 # (--discovery-token-ca-cert-hash): against fake masters on loopback, a CA that
 # is not pinned, a pinned CA copied by a server that can't prove it holds a
 # certificate of it, and no cluster-info are all refused before /version; a
-# master with the pinned CA answers. Every case stops before this machine is
+# master with the pinned CA answers, after a while if it starts as an API server
+# does (403s, nothing listening). Every case stops before this machine is
 # touched (refused, or a bad --address the configuration refuses).
 set -euo pipefail
 : "${PHAROS:?}"
@@ -80,6 +81,17 @@ expect_contains "$out" "==> master 127.0.0.1:$good answers: Kubernetes 1.37.2" "
 expect_rc 2 "then the configuration refuses the address"
 expect_eq "$(cat "$dir/good.log")" "/api/v1/namespaces/kube-public/configmaps/cluster-info
 /version" "cluster-info, then /version"
+# a master that starts: 403 to anonymous requests until its RBAC roles exist, and a
+# second master given whose port nothing listens on; both are asked again
+FAIL_FIRST=3 master starting apiserver "$dir/cluster.crt"
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+run "$PHAROS" worker up "$join" "127.0.0.1:$closed" "127.0.0.1:$port" --address "not an address"
+expect_contains "$err" "no master's API answers yet (127.0.0.1:$closed: Couldn't connect to server; 127.0.0.1:$port: /api/v1/namespaces/kube-public/configmaps/cluster-info answered HTTP 403); asking again in 1 s" "says it waits, and for what"
+expect_contains "$err" "asking again in 4 s" "backs off"
+expect_contains "$out" "==> master 127.0.0.1:$port answers: Kubernetes 1.37.2" "the started master answers"
+expect_eq "$(grep -c cluster-info "$dir/starting.log")" "4" "asked until it answered"
+expect_rc 2 "then the configuration refuses the address"
+
 # one pin of several is enough (a CA being rotated)
 run "$PHAROS" worker up "$join --discovery-token-ca-cert-hash $(pin mitm)" "127.0.0.1:$(cat "$dir/other.port")" \
         "127.0.0.1:$good" --address "not an address"
