@@ -31,6 +31,7 @@ import yaml
 from . import etcd as etcdmod
 from . import patch as patchmod
 from . import resources
+from . import k8s_proto
 from . import labelsel
 
 SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
@@ -381,6 +382,7 @@ class API:
             spec.setdefault("schedulerName", "default-scheduler")
             spec.setdefault("serviceAccountName", "default")
             spec.setdefault("terminationGracePeriodSeconds", 30)
+            self.container_defaults(spec)
             obj.setdefault("status", {}).setdefault("phase", "Pending")
         elif res.kind in ("Deployment", "ReplicaSet", "StatefulSet"):
             spec = obj.setdefault("spec", {})
@@ -388,8 +390,14 @@ class API:
             spec.setdefault("revisionHistoryLimit", 10)
             if res.kind == "Deployment":
                 spec.setdefault("progressDeadlineSeconds", 600)
-                spec.setdefault("strategy", {"type": "RollingUpdate",
-                                             "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+                # apps/v1 SetDefaults_Deployment: kubectl sends "strategy": {}
+                strategy = spec.get("strategy") or {}
+                strategy.setdefault("type", "RollingUpdate")
+                if strategy["type"] == "RollingUpdate":
+                    ru = strategy.setdefault("rollingUpdate", {})
+                    ru.setdefault("maxSurge", "25%")
+                    ru.setdefault("maxUnavailable", "25%")
+                spec["strategy"] = strategy
             self.pod_template_defaults(spec)
         elif res.kind == "DaemonSet":
             spec = obj.setdefault("spec", {})
@@ -427,6 +435,20 @@ class API:
         tspec.setdefault("dnsPolicy", "ClusterFirst")
         tspec.setdefault("schedulerName", "default-scheduler")
         tspec.setdefault("terminationGracePeriodSeconds", 30)
+        API.container_defaults(tspec)
+
+    @staticmethod
+    def container_defaults(pod_spec):
+        """core/v1 SetDefaults_Container and SetDefaults_ContainerPort."""
+        for c in (pod_spec.get("containers") or []) + (pod_spec.get("initContainers") or []):
+            image = c.get("image") or ""
+            tag = image.rsplit("/", 1)[-1]
+            latest = "@" not in tag and (":" not in tag or tag.endswith(":latest"))
+            c.setdefault("imagePullPolicy", "Always" if latest else "IfNotPresent")
+            c.setdefault("terminationMessagePath", "/dev/termination-log")
+            c.setdefault("terminationMessagePolicy", "File")
+            for port in c.get("ports") or []:
+                port.setdefault("protocol", "TCP")
 
     def validate(self, res, obj):
         name = obj["metadata"]["name"]
@@ -905,6 +927,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def parsed_body(self):
         raw = self.body()
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            # kubectl's typed clients (create deployment, create pdb...) send protobuf
+            try:
+                return k8s_proto.decode(raw)
+            except (k8s_proto.ProtoError, ValueError) as e:
+                raise APIError(400, "BadRequest", "the body of the request was in an unknown format: %s" % e)
         try:
             return yaml.safe_load(raw) if raw else None
         except yaml.YAMLError as e:
