@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -23,6 +24,16 @@ void log_set_color(int on)
         color = on;
 }
 
+/* Threads log at once (a warning per host while connecting): the terminal is
+ * asked once, not by each of them racing to write the answer. */
+static pthread_once_t color_once = PTHREAD_ONCE_INIT;
+
+static void detect_color(void)
+{
+        if (color < 0)
+                color = isatty(STDERR_FILENO);
+}
+
 void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
 {
         static const char *const tag[] = {"error: ", "warning: ", "", ""};
@@ -30,8 +41,7 @@ void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
 
         if (level > level_max)
                 return;
-        if (color < 0)
-                color = isatty(STDERR_FILENO);
+        pthread_once(&color_once, detect_color);
         if (level < 0)
                 level = 0;
         if (level > PHAROS_LOG_DEBUG)
