@@ -2,7 +2,9 @@
 # kubelet, kubeadm and kubectl at PHAROS_KUBE_VERSION from the repository the
 # kube-repo step configured: pinned with apt preferences (PHAROS_APT_PIN),
 # held with apt-mark as the kubeadm install docs do, kubelet enabled.
-# cri-tools and kubernetes-cni come along as their dependencies.
+# kubernetes-cni comes along as the kubelet's dependency; cri-tools (crictl,
+# which kubeadm's troubleshooting uses) is installed from the same repository,
+# as kubeadm stopped depending on it in 1.32.
 # PHAROS_MODE=check|apply; one "pharos-change: ..." line per change.
 set -eu
 mode=${PHAROS_MODE:?}
@@ -38,8 +40,10 @@ for p in $packages; do
         *) outdated="$outdated $p" ;;
         esac
 done
+updated=""
 if [ -n "$outdated" ] && need "install$outdated $version"; then
         apt-get update -q >&2
+        updated=yes
         # shellcheck disable=SC2086 # one word per package
         apt-get install -y -q --allow-change-held-packages $packages >&2
         for p in $packages; do
@@ -52,6 +56,12 @@ if [ -n "$outdated" ] && need "install$outdated $version"; then
                         ;;
                 esac
         done
+fi
+
+if ! dpkg-query -W -f='${Status}\n' cri-tools 2>/dev/null | grep -q ' installed$' &&
+        need "install cri-tools"; then
+        [ -n "$updated" ] || apt-get update -q >&2
+        apt-get install -y -q cri-tools >&2
 fi
 
 held=$(apt-mark showhold 2>/dev/null || true)

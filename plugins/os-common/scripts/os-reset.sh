@@ -11,7 +11,7 @@ set -eu
 mode=${PHAROS_MODE:?}
 pkg=${PHAROS_PKG:?}
 remove=${PHAROS_REMOVE-}
-# cri-tools and kubernetes-cni came as the others' dependencies.
+# kubernetes-cni came as the kubelet's dependency, cri-tools with the others.
 packages="kubelet kubeadm kubectl cri-tools kubernetes-cni"
 
 need() {

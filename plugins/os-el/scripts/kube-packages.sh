@@ -2,8 +2,9 @@
 # kubelet, kubeadm and kubectl at PHAROS_KUBE_VERSION, as the kubeadm install
 # docs install them on RHEL-family hosts: the repository's exclude= is their
 # hold, lifted for this one install with --disableexcludes
-# (PHAROS_DISABLE_EXCLUDES), kubelet enabled. cri-tools and kubernetes-cni
-# come along as their dependencies.
+# (PHAROS_DISABLE_EXCLUDES), kubelet enabled. kubernetes-cni comes along as
+# the kubelet's dependency; cri-tools (crictl) is installed from the same
+# repository, as kubeadm stopped depending on it in 1.32.
 # PHAROS_MODE=check|apply; one "pharos-change: ..." line per change.
 set -eu
 mode=${PHAROS_MODE:?}
@@ -26,6 +27,10 @@ done
 if [ -n "$outdated" ] && need "install$outdated $version"; then
         dnf install -y -q --disableexcludes="$disable" \
                 "kubelet-$version" "kubeadm-$version" "kubectl-$version" >&2
+fi
+
+if ! rpm -q cri-tools >/dev/null 2>&1 && need "install cri-tools"; then
+        dnf install -y -q --disableexcludes="$disable" cri-tools >&2
 fi
 
 if ! systemctl is-enabled -q kubelet 2>/dev/null && need "enable kubelet"; then

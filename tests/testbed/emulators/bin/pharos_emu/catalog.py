@@ -120,9 +120,11 @@ def _k8s(minor, family):
         rel = v + ("-1.1" if family == "deb" else "-150500.1.1")
         out.append(Pkg("kubelet", rel, ["kubelet"], {unit_dir + "/kubelet.service": KUBELET_UNIT},
                        ["kubernetes-cni", "conntrack" if family == "deb" else "conntrack-tools"]))
+        # kubeadm needs no crictl from 1.32 on, and its packages stopped depending on
+        # cri-tools then (kubernetes/release#3626)
         out.append(Pkg("kubeadm", rel, ["kubeadm"],
                        {unit_dir + "/kubelet.service.d/10-kubeadm.conf": KUBEADM_DROPIN % dropin_env},
-                       ["cri-tools"]))
+                       ["cri-tools"] if tuple(map(int, minor.split("."))) < (1, 32) else []))
         out.append(Pkg("kubectl", rel, ["kubectl"]))
     suffix = "-1.1" if family == "deb" else "-150500.1.1"
     out.append(Pkg("cri-tools", CRI_TOOLS[minor] + suffix, ["crictl"]))
