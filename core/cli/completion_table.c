@@ -13,6 +13,15 @@ static struct ct_entry *find(struct ct_list *l, const char *key)
         return NULL;
 }
 
+/* The global options are offered after every command already. */
+static int is_global(const char *name)
+{
+        for (const struct cli_option *o = cli_global_options; o->long_name; o++)
+                if (!strcmp(name, o->long_name) || (o->short_name && !strcmp(name, o->short_name)))
+                        return 1;
+        return 0;
+}
+
 /* Adds word to key's words unless it is there already. */
 static int add(struct ct_list *l, const char *key, const char *word)
 {
@@ -78,6 +87,8 @@ static void option_line(void *ud, const char *const *names, size_t n, const char
         for (size_t i = 0; i < n; i++) {
                 char key[256];
                 snprintf(key, sizeof(key), "%s|%s", s->path, names[i]);
+                if (is_global(names[i]))
+                        continue;
                 if (add(&s->t->opts, s->path, names[i]) < 0 ||
                     (*kind && add(&s->t->args, key, kind) < 0))
                         s->err = -1;
@@ -124,8 +135,6 @@ static int add_plugin_command(struct completion_table *t, const struct pharos_co
                 p += n;
                 p += *p == ' ';
         }
-        if (add(&t->opts, path, "--help") < 0)
-                return -1;
         for (uint32_t i = 0; i < c->n_params; i++) {
                 const struct pharos_param *prm = &c->params[i];
                 if (!(prm->flags & PHAROS_PARAM_OPTION))
