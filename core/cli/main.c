@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 {
         struct cli_ctx ctx = {0};
         struct pharos_error err = {0};
-        int rc = 2, i = 1, verbose_only = 0;
+        int rc = 2, i = 1, saw_v = 0;
         char sysdir[PATH_MAX];
 
         registry_init(&ctx.reg);
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
                         argv[i] = "version";
                         break;
                 }
-                verbose_only |= strcmp(argv[i], "-v") == 0;
+                saw_v |= strcmp(argv[i], "-v") == 0;
                 int t = cli_take_global(&ctx, argc, argv, &i, &err);
                 if (t < 0) {
                         fprintf(stderr, "pharos: %s\n", err.msg);
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
                 }
         }
         /* The original pharos printed its version for -v; here it is --verbose. */
-        if (i >= argc && verbose_only) {
+        if (i >= argc && saw_v) {
                 fprintf(stderr, "pharos: -v means --verbose and needs a command; for the version "
                                 "run 'pharos --version' or 'pharos version'\n");
                 goto out;
