@@ -30,6 +30,7 @@ function(pharos_plugin name)
     set_property(GLOBAL APPEND PROPERTY PHAROS_BUILTIN_PLUGINS ${name})
   else()
     pharos_install_plugin(${name})
+    set_property(GLOBAL APPEND PROPERTY PHAROS_MODULE_PLUGINS pharos-plugin-${name})
   endif()
 endfunction()
 

@@ -9,6 +9,8 @@ void cli_load_plugins(struct cli_ctx *ctx)
         if (ctx->plugins_loaded)
                 return;
         ctx->plugins_loaded = 1;
+        ctx->lopts.paths = ctx->plugin_paths;
+        ctx->lopts.n_paths = ctx->n_plugin_paths;
         ctx->plugins_rejected = loader_load_all(&ctx->reg, &ctx->lopts);
 }
 

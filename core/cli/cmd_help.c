@@ -6,6 +6,19 @@
 
 extern const struct cli_command cmd_help;
 
+const char cli_about[] =
+        "pharos turns SSH-reachable Linux machines into a Kubernetes cluster and keeps\n"
+        "it in the shape cluster.yml describes.\n";
+
+const char cli_environment[] =
+        "Environment:\n"
+        "  PHAROS_PLUGIN_PATH     colon-separated plugin directories, searched after\n"
+        "                         --plugin-path and before the installed plugins\n";
+
+const char cli_exit_status[] =
+        "Exit status: 0 success, 1 failure on hosts, 2 usage or configuration\n"
+        "error, 130 interrupted.\n";
+
 static int run(struct cli_ctx *ctx, int argc, char **argv)
 {
         if (argc > 1 && cli_is_help(argv[1])) {
@@ -28,10 +41,7 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 }
                 return cli_usage_error(&cmd_help, "unknown command '%s'", argv[1]);
         }
-        printf("usage: pharos [--plugin-path DIR]... [-v] [--no-color] COMMAND [ARGS]...\n\n"
-               "pharos turns SSH-reachable Linux machines into a Kubernetes cluster and keeps\n"
-               "it in the shape cluster.yml describes.\n\n"
-               "Commands:\n");
+        printf("usage: pharos [GLOBAL OPTIONS] COMMAND [ARGS]...\n\n%s\nCommands:\n", cli_about);
         for (const struct cli_command *const *c = cli_commands; *c; c++)
                 printf("  %-22s %s\n", (*c)->name, (*c)->summary);
         cli_load_plugins(ctx);
@@ -43,12 +53,10 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                                rc->cmd.summary ? rc->cmd.summary : "", rc->owner->desc.name);
                 }
         }
-        printf("\nGlobal options:\n"
-               "  --plugin-path DIR      load plugins from DIR first (repeatable)\n"
-               "  -v, --verbose          show debug output (commands run, plugin search)\n"
-               "  --no-color, --color    turn coloured output off or on\n"
-               "\nEnvironment: PHAROS_PLUGIN_PATH (colon-separated plugin directories).\n"
-               "Run 'pharos COMMAND --help' for a command's options.\n");
+        putchar('\n');
+        cli_print_global_options(stdout);
+        printf("\n%s\n%s\nRun 'pharos COMMAND --help' for a command's options.\n", cli_environment,
+               cli_exit_status);
         return 0;
 }
 

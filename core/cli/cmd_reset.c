@@ -159,7 +159,7 @@ static int run_reset(struct cli_ctx *ctx, int argc, char **argv)
         }
         struct host_args a;
         struct pharos_error err = {0};
-        int rc = host_args_parse(nargs, args, &a, &err);
+        int rc = host_args_parse(ctx, nargs, args, &a, &err);
         if (rc == 0 && !a.help && a.cmd_index < nargs)
                 rc = perr_set(&err, PERR_USAGE, "unexpected argument '%s'", args[a.cmd_index]);
         free(args);

@@ -67,7 +67,7 @@ static int run_ssh(struct cli_ctx *ctx, int argc, char **argv)
 {
         struct host_args a;
         struct pharos_error err = {0};
-        if (host_args_parse(argc, argv, &a, &err) < 0)
+        if (host_args_parse(ctx, argc, argv, &a, &err) < 0)
                 return cli_usage_error(&cmd_ssh, "%s", err.msg);
         if (a.help) {
                 cli_usage(&cmd_ssh, stdout);

@@ -101,7 +101,8 @@ static int apply(struct host_args *a, int k, const char *v, struct pharos_error 
         }
 }
 
-int host_args_parse(int argc, char **argv, struct host_args *a, struct pharos_error *err)
+int host_args_parse(struct cli_ctx *ctx, int argc, char **argv, struct host_args *a,
+                    struct pharos_error *err)
 {
         memset(a, 0, sizeof(*a));
         a->config = "cluster.yml";
@@ -116,6 +117,13 @@ int host_args_parse(int argc, char **argv, struct host_args *a, struct pharos_er
                 if (cli_is_help(argv[i])) {
                         a->help = 1;
                         continue;
+                }
+                if (ctx) {
+                        int g = cli_take_global(ctx, argc, argv, &i, err);
+                        if (g < 0)
+                                return PERR_USAGE;
+                        if (g > 0)
+                                continue;
                 }
                 const char *v = NULL, *word = argv[i];
                 int k = 0, r = 0;

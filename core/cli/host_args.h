@@ -37,8 +37,10 @@ struct host_args {
         "  PHAROS_SSH_KEY_PASSPHRASE   passphrase of ssh_key_path (else asked on the terminal)\n"  \
         "  SSH_AUTH_SOCK               ssh-agent, tried after ssh_key_path\n"
 
-/* Parses argv[1..]. Returns 0, or PERR_USAGE with err set. */
-int host_args_parse(int argc, char **argv, struct host_args *a, struct pharos_error *err);
+/* Parses argv[1..], taking global options among the options into ctx (none
+ * when ctx is NULL). Returns 0, or PERR_USAGE with err set. */
+int host_args_parse(struct cli_ctx *ctx, int argc, char **argv, struct host_args *a,
+                    struct pharos_error *err);
 
 /*
  * Loads cluster.yml (with the plugins' schemas) and selects the hosts.

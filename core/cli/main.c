@@ -7,7 +7,6 @@
 
 #include "cli/cli.h"
 #include "cli/plugin_cmd.h"
-#include "util/log.h"
 
 #if !defined(PHAROS_SYSTEM_PLUGIN_DIR) || !defined(PHAROS_PLUGIN_REL_DIR)
 #error "PHAROS_SYSTEM_PLUGIN_DIR and PHAROS_PLUGIN_REL_DIR must be defined by the build"
@@ -45,69 +44,64 @@ static const struct cli_command *find_command(const char *name)
         return NULL;
 }
 
-/* Takes a global option at argv[*i]; returns 1 if it was one, -1 on error. */
-static int take_global(int argc, char **argv, int *i, const char ***paths, size_t *n_paths)
+/*
+ * Takes the global options among argv[1..argc-1] out of argv, as kubectl does
+ * after its command; "--" and everything after it stay. Returns the new argc,
+ * or -1 with err set.
+ */
+static int take_globals_after(struct cli_ctx *ctx, int argc, char **argv, struct pharos_error *err)
 {
-        const char *a = argv[*i];
-        const char *val = NULL;
-        if (strcmp(a, "--plugin-path") == 0) {
-                if (*i + 1 >= argc) {
-                        fprintf(stderr, "pharos: --plugin-path needs a directory\n");
-                        return -1;
+        int k = 1;
+        for (int j = 1; j < argc; j++) {
+                if (strcmp(argv[j], "--") == 0) {
+                        while (j < argc)
+                                argv[k++] = argv[j++];
+                        break;
                 }
-                val = argv[++*i];
-        } else if (strncmp(a, "--plugin-path=", 14) == 0) {
-                val = a + 14;
-        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "--debug") == 0) {
-                log_set_level(PHAROS_LOG_DEBUG);
-                return 1;
-        } else if (strcmp(a, "--no-color") == 0) {
-                log_set_color(0);
-                return 1;
-        } else if (strcmp(a, "--color") == 0) {
-                log_set_color(1);
-                return 1;
-        } else {
-                return 0;
+                int t = cli_take_global(ctx, argc, argv, &j, err);
+                if (t < 0)
+                        return -1;
+                if (t == 0)
+                        argv[k++] = argv[j];
         }
-        const char **grown = realloc(*paths, (*n_paths + 1) * sizeof(*grown));
-        if (!grown)
-                return -1;
-        *paths = grown;
-        (*paths)[(*n_paths)++] = val;
-        return 1;
+        argv[k] = NULL;
+        return k;
 }
 
 int main(int argc, char **argv)
 {
         struct cli_ctx ctx = {0};
-        const char **paths = NULL;
-        size_t n_paths = 0;
-        int rc = 2, i = 1;
+        struct pharos_error err = {0};
+        int rc = 2, i = 1, saw_v = 0;
         char sysdir[PATH_MAX];
 
         registry_init(&ctx.reg);
         /* Global options before the command. */
         for (; i < argc && argv[i][0] == '-'; i++) {
-                if (strcmp(argv[i], "-v") == 0) {
-                        log_set_level(PHAROS_LOG_DEBUG);
-                        continue;
-                }
                 if (cli_is_help(argv[i]))
                         break;
                 if (strcmp(argv[i], "--version") == 0) {
                         argv[i] = "version";
                         break;
                 }
-                int t = take_global(argc, argv, &i, &paths, &n_paths);
-                if (t < 0)
+                saw_v |= strcmp(argv[i], "-v") == 0;
+                int t = cli_take_global(&ctx, argc, argv, &i, &err);
+                if (t < 0) {
+                        fprintf(stderr, "pharos: %s\n", err.msg);
                         goto out;
+                }
                 if (t == 0) {
                         fprintf(stderr,
                                 "pharos: unknown option '%s'\nRun 'pharos --help' for usage.\n",
                                 argv[i]);
                         goto out;
                 }
+        }
+        /* The original pharos printed its version for -v; here it is --verbose. */
+        if (i >= argc && saw_v) {
+                fprintf(stderr, "pharos: -v means --verbose and needs a command; for the version "
+                                "run 'pharos --version' or 'pharos version'\n");
+                goto out;
         }
         const struct cli_command *cmd =
                 i < argc && !cli_is_help(argv[i]) ? find_command(argv[i]) : &cmd_help;
@@ -118,27 +112,14 @@ int main(int argc, char **argv)
                 cargc = 1;
                 cargv = help_argv;
         }
-        /* Global options after the command name, unless it wants its arguments raw. */
-        if (cmd && !(cmd->flags & CLI_RAW_ARGS)) {
-                int k = 1;
-                for (int j = 1; j < cargc; j++) {
-                        if (strcmp(cargv[j], "--") == 0) {
-                                while (j < cargc)
-                                        cargv[k++] = cargv[j++];
-                                break;
-                        }
-                        int t = take_global(cargc, cargv, &j, &paths, &n_paths);
-                        if (t < 0)
-                                goto out;
-                        if (t == 0)
-                                cargv[k++] = cargv[j];
+        if (!cmd || !(cmd->flags & CLI_RAW_ARGS)) {
+                cargc = take_globals_after(&ctx, cargc, cargv, &err);
+                if (cargc < 0) {
+                        fprintf(stderr, "pharos: %s\n", err.msg);
+                        goto out;
                 }
-                cargc = k;
-                cargv[k] = NULL;
         }
         ctx.lopts = (struct loader_opts){
-                .paths = paths,
-                .n_paths = n_paths,
                 .env_path = getenv("PHAROS_PLUGIN_PATH"),
                 .builtins = 1,
                 .system_dir = getenv("PHAROS_NO_SYSTEM_PLUGINS")
@@ -162,6 +143,6 @@ int main(int argc, char **argv)
         rc = 2;
 out:
         registry_free(&ctx.reg);
-        free(paths);
+        free(ctx.plugin_paths);
         return rc;
 }

@@ -119,13 +119,43 @@ int loader_load_file(struct registry *r, const char *path, struct pharos_error *
         return add_plugin(r, describe(), path, dl, err);
 }
 
-static void report(int rc, const struct pharos_error *err, size_t *rejected)
+/*
+ * What one search-path entry (or the built-in set) left out. Duplicates are
+ * expected when a build tree is searched before an installed copy, so they are
+ * counted and said once per entry; each is named only at -v.
+ */
+struct tally {
+        size_t rejected;
+        size_t dups;
+        char first_dup[sizeof(((struct pharos_error *)0)->msg)];
+};
+
+static void report(int rc, const struct pharos_error *err, struct tally *t)
 {
         if (rc == 0)
                 return;
+        if (rc > 0) {
+                log_debug("%s", err->msg);
+                if (t->dups++ == 0)
+                        snprintf(t->first_dup, sizeof(t->first_dup), "%s", err->msg);
+                return;
+        }
         log_warn("%s", err->msg);
-        if (rc < 0)
-                (*rejected)++;
+        t->rejected++;
+}
+
+/* Says the duplicates of one entry in one line (`what`: "plugins from DIR");
+ * its rejections join the total. */
+static void tally_close(struct tally *t, const char *what, size_t *rejected)
+{
+        if (t->dups == 1)
+                log_warn("%s", t->first_dup);
+        else if (t->dups > 1)
+                log_warn("%zu %s ignored: already loaded from earlier in the search path (-v "
+                         "names them)",
+                         t->dups, what);
+        *rejected += t->rejected;
+        *t = (struct tally){0};
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -157,7 +187,7 @@ static int seen_before(struct seen *s, const char *path)
         return 0;
 }
 
-static void load_dir(struct registry *r, const char *dir, size_t *rejected)
+static void load_dir(struct registry *r, const char *dir, struct tally *t)
 {
         DIR *d = opendir(dir);
         if (!d) {
@@ -185,7 +215,7 @@ static void load_dir(struct registry *r, const char *dir, size_t *rejected)
                 char path[PATH_MAX];
                 struct pharos_error err = {0};
                 snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-                report(loader_load_file(r, path, &err), &err, rejected);
+                report(loader_load_file(r, path, &err), &err, t);
                 free(names[i]);
         }
         free(names);
@@ -201,17 +231,17 @@ static void load_entry(struct registry *r, const char *path, struct seen *seen, 
         if (seen_before(seen, path))
                 return;
         char real[PATH_MAX];
-        struct pharos_error trust = {0};
-        if (plugin_path_trusted(path, real, sizeof(real), &trust) < 0) {
-                report(PERR_FAIL, &trust, rejected);
-                return;
-        }
-        if (S_ISDIR(st.st_mode)) {
-                load_dir(r, path, rejected);
-        } else {
-                struct pharos_error err = {0};
-                report(loader_load_file(r, path, &err), &err, rejected);
-        }
+        struct tally t = {0};
+        struct pharos_error err = {0};
+        if (plugin_path_trusted(path, real, sizeof(real), &err) < 0)
+                report(PERR_FAIL, &err, &t);
+        else if (S_ISDIR(st.st_mode))
+                load_dir(r, path, &t);
+        else
+                report(loader_load_file(r, path, &err), &err, &t);
+        char what[PATH_MAX + 16];
+        snprintf(what, sizeof(what), "plugins from %s", path);
+        tally_close(&t, what, rejected);
 }
 
 size_t loader_load_all(struct registry *r, const struct loader_opts *o)
@@ -229,10 +259,12 @@ size_t loader_load_all(struct registry *r, const struct loader_opts *o)
                 free(copy);
         }
         if (o->builtins) {
+                struct tally t = {0};
                 for (const pharos_describe_fn *f = pharos_builtin_plugins; *f; f++) {
                         struct pharos_error err = {0};
-                        report(add_plugin(r, (*f)(), "builtin", NULL, &err), &err, &rejected);
+                        report(add_plugin(r, (*f)(), "builtin", NULL, &err), &err, &t);
                 }
+                tally_close(&t, "built-in plugins", &rejected);
         }
         if (o->system_dir)
                 load_entry(r, o->system_dir, &seen, &rejected);

@@ -28,8 +28,9 @@ struct loader_opts {
 };
 
 /*
- * Loads every plugin the options point at into r. Each rejected file or
- * duplicate is logged in one line and does not stop the others.
+ * Loads every plugin the options point at into r. Each rejected file is
+ * logged in one line and does not stop the others. Duplicates are said in one
+ * line per search-path entry (how many, and where), each named at debug level.
  * Returns the number of rejected plugins.
  */
 size_t loader_load_all(struct registry *r, const struct loader_opts *o);

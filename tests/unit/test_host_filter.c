@@ -3,12 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "cli/host_args.h"
 #include "cli/host_filter.h"
+#include "util/log.h"
 
 static struct cfg_kv gpu[] = {{"gpu", "yes"}, {"zone", "a"}};
 static struct cfg_kv zone_a[] = {{"zone", "a"}};
@@ -24,7 +26,7 @@ static size_t select_args(int argc, char **argv, size_t *idx)
 {
         struct host_args a;
         struct pharos_error err = {0};
-        assert_int_equal(host_args_parse(argc, argv, &a, &err), 0);
+        assert_int_equal(host_args_parse(NULL, argc, argv, &a, &err), 0);
         return hf_select(&a.filter, hosts, N, idx);
 }
 
@@ -72,18 +74,50 @@ static void options_stop_at_the_command(void **s)
         struct pharos_error err = {0};
         char **argv = ARGV("-r", "master", "-f", "sudo", "kubeadm", "token", "create",
                            "--print-join-command");
-        assert_int_equal(host_args_parse(9, argv, &a, &err), 0);
+        assert_int_equal(host_args_parse(NULL, 9, argv, &a, &err), 0);
         assert_int_equal(a.cmd_index, 4);
         assert_string_equal(a.filter.role, "master");
         assert_true(a.filter.first);
         assert_string_equal(a.config, "cluster.yml");
 
         char **dd = ARGV("-c", "x.yml", "--concurrency", "7", "--trust-hosts", "--", "-v");
-        assert_int_equal(host_args_parse(8, dd, &a, &err), 0);
+        assert_int_equal(host_args_parse(NULL, 8, dd, &a, &err), 0);
         assert_int_equal(a.cmd_index, 7);
         assert_string_equal(a.config, "x.yml");
         assert_int_equal(a.concurrency, 7);
         assert_true(a.opts.trust_hosts);
+}
+
+/* Global options among exec's own are taken; after the remote command's first
+ * word, or after "--", they belong to the remote command. */
+static void global_options_among_the_options(void **s)
+{
+        (void)s;
+        struct host_args a;
+        struct pharos_error err = {0};
+        struct cli_ctx ctx = {0};
+        log_set_level(PHAROS_LOG_INFO);
+        char **argv = ARGV("-v", "-r", "master", "--plugin-path", "/p", "ls", "-v", "--color");
+        assert_int_equal(host_args_parse(&ctx, 9, argv, &a, &err), 0);
+        assert_int_equal(log_get_level(), PHAROS_LOG_DEBUG);
+        assert_int_equal(ctx.n_plugin_paths, 1);
+        assert_string_equal(ctx.plugin_paths[0], "/p");
+        assert_int_equal(a.cmd_index, 6);
+        assert_string_equal(argv[7], "-v");
+        assert_string_equal(a.filter.role, "master");
+        free(ctx.plugin_paths);
+
+        log_set_level(PHAROS_LOG_INFO);
+        char **dd = ARGV("-c", "x.yml", "--", "-v");
+        assert_int_equal(host_args_parse(&ctx, 5, dd, &a, &err), 0);
+        assert_int_equal(a.cmd_index, 4);
+        assert_int_equal(log_get_level(), PHAROS_LOG_INFO);
+
+        assert_int_equal(host_args_parse(&ctx, 2, ARGV("--plugin-path"), &a, &err), PERR_USAGE);
+        assert_string_equal(err.msg, "--plugin-path needs a directory");
+        /* without a ctx (a caller that takes none) -v is nobody's option */
+        assert_int_equal(host_args_parse(NULL, 2, ARGV("-v"), &a, &err), PERR_USAGE);
+        assert_string_equal(err.msg, "unknown option '-v'");
 }
 
 static void bad_options(void **s)
@@ -91,12 +125,13 @@ static void bad_options(void **s)
         (void)s;
         struct host_args a;
         struct pharos_error err = {0};
-        assert_int_equal(host_args_parse(3, ARGV("-l", "novalue"), &a, &err), PERR_USAGE);
+        assert_int_equal(host_args_parse(NULL, 3, ARGV("-l", "novalue"), &a, &err), PERR_USAGE);
         assert_string_equal(err.msg, "label filter 'novalue' is not KEY=VALUE");
-        assert_int_equal(host_args_parse(2, ARGV("-r"), &a, &err), PERR_USAGE);
+        assert_int_equal(host_args_parse(NULL, 2, ARGV("-r"), &a, &err), PERR_USAGE);
         assert_string_equal(err.msg, "-r needs a value");
-        assert_int_equal(host_args_parse(3, ARGV("--concurrency", "0"), &a, &err), PERR_USAGE);
-        assert_int_equal(host_args_parse(2, ARGV("--bogus"), &a, &err), PERR_USAGE);
+        assert_int_equal(host_args_parse(NULL, 3, ARGV("--concurrency", "0"), &a, &err),
+                         PERR_USAGE);
+        assert_int_equal(host_args_parse(NULL, 2, ARGV("--bogus"), &a, &err), PERR_USAGE);
         assert_string_equal(err.msg, "unknown option '--bogus'");
 }
 
@@ -120,6 +155,7 @@ int main(void)
                 cmocka_unit_test(by_labels_all_must_match),
                 cmocka_unit_test(by_address_any_matches),
                 cmocka_unit_test(options_stop_at_the_command),
+                cmocka_unit_test(global_options_among_the_options),
                 cmocka_unit_test(bad_options),
                 cmocka_unit_test(describe),
         };

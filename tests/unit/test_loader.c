@@ -13,6 +13,7 @@
 
 #include "plugin/loader.h"
 #include "plugin/step_order.h"
+#include "util/log.h"
 
 #define FX(v) FIXTURE_DIR "/" v "/" v ".so"
 
@@ -187,6 +188,46 @@ static void duplicate_name_first_wins(void **s)
         registry_free(&r);
 }
 
+/* A build tree searched before an installed copy: every plugin twice. The
+ * second copies are said once, with how many and where; -v names each. */
+static void duplicates_of_an_entry_said_once(void **s)
+{
+        (void)s;
+        char top[] = "/tmp/pharos-dups-XXXXXX";
+        assert_non_null(mkdtemp(top));
+        char cmd[1024], expect[512];
+        snprintf(cmd, sizeof(cmd), "cp %s %s %s %s", FX("good"), FX("os-fixture"),
+                 FX("network-testnet"), top);
+        assert_int_equal(system(cmd), 0);
+        struct registry r;
+        const char *paths[] = {FIXTURE_DIR "/good", FIXTURE_DIR "/os-fixture",
+                               FIXTURE_DIR "/network-testnet", top};
+        struct loader_opts o = {.paths = paths, .n_paths = 4};
+        registry_init(&r);
+        assert_int_equal(load_all_captured(&r, &o), 0);
+        assert_int_equal(r.n_plugins, 3);
+        snprintf(expect, sizeof(expect),
+                 "warning: 3 plugins from %s ignored: already loaded from earlier in the search "
+                 "path (-v names them)\n",
+                 top);
+        assert_string_equal(msgbuf, expect);
+        registry_free(&r);
+
+        log_set_level(PHAROS_LOG_DEBUG);
+        registry_init(&r);
+        load_all_captured(&r, &o);
+        log_set_level(PHAROS_LOG_INFO);
+        snprintf(expect, sizeof(expect),
+                 "plugin 'os-fixture' from %s/os-fixture.so ignored: already loaded from " FX(
+                         "os-fixture") "\n",
+                 top);
+        assert_non_null(strstr(msgbuf, expect));
+        assert_non_null(strstr(msgbuf, "warning: 3 plugins from "));
+        registry_free(&r);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+        assert_int_equal(system(cmd), 0);
+}
+
 static void env_path_and_bad_ones_do_not_stop_others(void **s)
 {
         (void)s;
@@ -342,6 +383,7 @@ int main(void)
                 cmocka_unit_test(init_fails),
                 cmocka_unit_test(not_a_library),
                 cmocka_unit_test(duplicate_name_first_wins),
+                cmocka_unit_test(duplicates_of_an_entry_said_once),
                 cmocka_unit_test(env_path_and_bad_ones_do_not_stop_others),
                 cmocka_unit_test(writable_or_foreign_refused),
                 cmocka_unit_test(step_cycle_reported_with_path),

@@ -216,6 +216,18 @@ class KubectlTest(unittest.TestCase):
         self.assertTrue(self.wait_ready("True"), "node did not become Ready")
         pods = self.get_json("pods", "-n", "kube-system")
         self.assertIn("etcd-cp1", [p["metadata"]["name"] for p in pods["items"]])
+        # server-side printing: upstream's node columns, the priority-1 ones only at -o wide
+        self.assertEqual(self.kubectl("get", "nodes").stdout.split("\n")[0].split(),
+                         ["NAME", "STATUS", "ROLES", "AGE", "VERSION"])
+        wide = self.kubectl("get", "nodes", "-o", "wide").stdout.splitlines()
+        self.assertEqual(wide[0].split(), ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP",
+                                           "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"])
+        info = node["status"]["nodeInfo"]
+        row = wide[1]
+        self.assertEqual(row.split()[:3] + row.split()[4:7],
+                         ["cp1", "Ready", "control-plane", "v1.31.14", address(21, 1), "<none>"])
+        for cell in (info["osImage"], info["kernelVersion"], info["containerRuntimeVersion"]):
+            self.assertIn(cell, row)
 
     def wait_ready(self, want, timeout=30):
         deadline = time.time() + timeout

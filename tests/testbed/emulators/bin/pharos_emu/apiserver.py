@@ -859,27 +859,75 @@ def age(ts):
     return "%dh" % (s // 3600)
 
 
+def node_roles(o):
+    """Roles as upstream's findNodeRoles reads them: node-role.kubernetes.io/<role>
+    label keys and the value of kubernetes.io/role, sorted and unique."""
+    roles = set()
+    for k, v in (o["metadata"].get("labels") or {}).items():
+        if k.startswith("node-role.kubernetes.io/") and len(k) > len("node-role.kubernetes.io/"):
+            roles.add(k[len("node-role.kubernetes.io/"):])
+        elif k == "kubernetes.io/role" and v:
+            roles.add(v)
+    return ",".join(sorted(roles)) or "<none>"
+
+
+def node_address(o, kind):
+    for a in o.get("status", {}).get("addresses") or []:
+        if a.get("type") == kind:
+            return a.get("address", "")
+    return "<none>"
+
+
+def node_info(o, key):
+    return o.get("status", {}).get("nodeInfo", {}).get(key) or "<unknown>"
+
+
+AGE_COLUMN = ("Age", 0, "CreationTimestamp is a timestamp representing the server time when this object was "
+              "created.", lambda o: age(o["metadata"].get("creationTimestamp")))
+
+# Columns after Name, as k8s.io/kubernetes pkg/printers/internalversion/printers.go
+# defines them (name, priority, description, cell). The API server prints with
+# Wide set, so priority-1 columns are always sent and kubectl shows them at -o wide.
+TABLE_COLUMNS = {
+    "Node": [
+        ("Status", 0, "The status of the node", lambda o: node_status(o)),
+        ("Roles", 0, "The roles of the node", node_roles),
+        AGE_COLUMN,
+        ("Version", 0, "Kubelet Version reported by the node.",
+         lambda o: o.get("status", {}).get("nodeInfo", {}).get("kubeletVersion", "")),
+        ("Internal-IP", 1, "List of addresses reachable to the node.", lambda o: node_address(o, "InternalIP")),
+        ("External-IP", 1, "List of addresses reachable to the node.", lambda o: node_address(o, "ExternalIP")),
+        ("OS-Image", 1, "OS Image reported by the node from /etc/os-release.", lambda o: node_info(o, "osImage")),
+        ("Kernel-Version", 1, "Kernel Version reported by the node from 'uname -r'.",
+         lambda o: node_info(o, "kernelVersion")),
+        ("Container-Runtime", 1, "ContainerRuntime Version reported by the node through runtime remote API.",
+         lambda o: node_info(o, "containerRuntimeVersion")),
+    ],
+    # The emulator's own pod columns: upstream's Ready, Restarts, IP ... are not emulated.
+    "Pod": [
+        ("Status", 0, "The aggregate status of the containers in this pod.",
+         lambda o: "Terminating" if o["metadata"].get("deletionTimestamp") else o.get("status", {}).get("phase", "")),
+        ("Node", 0, "Specifies the node the pod is scheduled on.",
+         lambda o: o.get("spec", {}).get("nodeName", "<none>")),
+        AGE_COLUMN,
+    ],
+    "Namespace": [
+        ("Status", 0, "The status of the namespace", lambda o: o.get("status", {}).get("phase", "")),
+        AGE_COLUMN,
+    ],
+}
+
+
 def table(res, items, rv):
     """Server-side printing (meta.k8s.io Table) for kubectl get."""
-    cols = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
-    extra = []
-    if res.kind == "Node":
-        extra = [("Status", lambda o: node_status(o)), ("Roles", lambda o: ",".join(sorted(
-            k.split("/", 1)[1] for k in (o["metadata"].get("labels") or {})
-            if k.startswith("node-role.kubernetes.io/"))) or "<none>"),
-            ("Version", lambda o: o.get("status", {}).get("nodeInfo", {}).get("kubeletVersion", ""))]
-    elif res.kind == "Pod":
-        extra = [("Status", lambda o: "Terminating" if o["metadata"].get("deletionTimestamp")
-                  else o.get("status", {}).get("phase", "")),
-                 ("Node", lambda o: o.get("spec", {}).get("nodeName", "<none>"))]
-    elif res.kind == "Namespace":
-        extra = [("Status", lambda o: o.get("status", {}).get("phase", ""))]
-    for name, _ in extra:
-        cols.append({"name": name, "type": "string", "format": "", "description": name, "priority": 0})
-    cols.append({"name": "Age", "type": "string", "format": "", "description": "Age", "priority": 0})
+    extra = TABLE_COLUMNS.get(res.kind, [AGE_COLUMN])
+    cols = [{"name": "Name", "type": "string", "format": "name", "priority": 0,
+             "description": "Name must be unique within a namespace."}]
+    cols += [{"name": name, "type": "string", "format": "", "description": desc, "priority": prio}
+             for name, prio, desc, _ in extra]
     rows = []
     for o in items:
-        cells = [o["metadata"]["name"]] + [f(o) for _, f in extra] + [age(o["metadata"].get("creationTimestamp"))]
+        cells = [o["metadata"]["name"]] + [cell(o) for _, _, _, cell in extra]
         rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata",
                                                  "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}})
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(rv)},
