@@ -96,7 +96,7 @@ static void typed_hosts_and_defaults(void **s)
         assert_string_equal(d->kubelet.system_reserved[1].value, "50Mi");
         assert_true(d->kubelet.cpu_cfs_quota);
         assert_string_equal(d->image_repository, PHAROS_DEFAULT_IMAGE_REPOSITORY);
-        assert_string_equal(d->pod_security_policy.default_policy, "00-pharos-privileged");
+        assert_null(d->pod_security);
         cfg_free(cfg);
 }
 
