@@ -100,6 +100,17 @@ struct kadm_input {
         const char **etcd_endpoints;
         size_t n_etcd_endpoints;
 
+        /* pod_security (Pod Security Admission): the API server reads the defaults and
+         * exemptions from admission_path, NULL without pod_security. The API server
+         * reads the file only when it starts: the name carries a checksum of the content,
+         * so a change is a changed flag, which kubeadm.reconfigure applies. psa: enforce,
+         * enforce-version, audit, audit-version, warn, warn-version; exempt: namespaces,
+         * usernames, runtime classes. */
+        const char *admission_path;
+        const char *psa[6];
+        const char **exempt[3];
+        size_t n_exempt[3];
+
         /* cgroup v1 hosts, which the kubelet refuses from 1.35 on (kadm_input_cgroups). */
         int allow_cgroup_v1;   /* KubeletConfiguration failCgroupV1: false (cluster-wide) */
         int skip_system_check; /* nodeRegistration.ignorePreflightErrors: SystemVerification */
@@ -140,6 +151,8 @@ void kadm_render_join(const struct kadm_input *in, const char *api_endpoint, con
                       const char *ca_hash, const char *cert_key, struct kbuf *b);
 void kadm_render_encryption(const char *key_b64, struct kbuf *b);
 void kadm_render_audit_policy(struct kbuf *b);
+/* The API server's AdmissionConfiguration with the PodSecurity plugin's defaults. */
+void kadm_render_admission(const struct kadm_input *in, struct kbuf *b);
 /* A kubeconfig naming a remote service (audit or token webhook). */
 void kadm_render_webhook_kubeconfig(const char *cluster, const char *server, const char *ca_path,
                                     const char *user, const char *cert_path, const char *key_path,
