@@ -160,6 +160,12 @@ void kadm_render_webhook_kubeconfig(const char *cluster, const char *server, con
 /* The aescbc key of an EncryptionConfiguration this plugin wrote, or NULL (malloc'd). */
 char *kadm_parse_encryption_key(const char *text);
 
+/* The merge patch that gives the CoreDNS Deployment (its JSON) `want` replicas: 1 with
+ * it appended to patch and the difference in why, 0 when it has them, -1 (why set) when
+ * the JSON cannot be read. */
+int kadm_dns_replicas_patch(const char *deployment_json, long want, struct kbuf *patch, char *why,
+                            size_t why_len);
+
 /* Parts of a kubeadm.yaml that differ between two renderings (config_diff.c). */
 enum kadm_change {
         KADM_CH_CLUSTER = 1u << 0,    /* anything in the ClusterConfiguration */
@@ -246,7 +252,8 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure, kadm_step_kubelet_config,
         kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
         kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info,
-        kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning;
+        kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning,
+        kadm_step_dns_replicas;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);
