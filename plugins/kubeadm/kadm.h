@@ -127,7 +127,8 @@ int kadm_input_fill(const struct pharos_host *h, const struct pharos_config_node
                     const struct pharos_config_node *hostnode, const char *hostname,
                     struct kadm_input *in, char *why, size_t why_len);
 void kadm_input_free(struct kadm_input *in);
-/* The host's peer address: private_address, else address. */
+/* The host's peer address: private_address (cluster.yml's, or its private_interface's
+ * learnt with the facts), else address. */
 const char *kadm_peer_address(const struct pharos_host *h,
                               const struct pharos_config_node *hostnode);
 /* The CRI socket of a container_runtime name, or NULL when unknown. */
