@@ -61,7 +61,8 @@ static const struct cfg_extra extras[] = {
         {"network.pod_network_cidr", .def = PHAROS_DEFAULT_POD_NETWORK_CIDR,
          .check = cfg_check_pod_cidr},
         {"network.dns_replicas", .min = 1, .max = 1000},
-        {"network.node_local_dns_cache", .def = "true"},
+        /* The original's default was true; pharos refuses true (config/retired.c). */
+        {"network.node_local_dns_cache", .def = "false"},
         {"network.firewalld.enabled", .def = "false"},
         {"network.firewalld.open_ports", .def = OPEN_PORTS},
         {"network.firewalld.open_ports.*.port", .check = cfg_check_port_spec},

@@ -23,6 +23,10 @@ static const struct retired table[] = {
         {"pod_security_policy", NULL,
          "PodSecurityPolicy was removed in Kubernetes 1.25; use pod_security (Pod Security "
          "Admission), e.g. pod_security: {enforce: baseline}"},
+        {"network.node_local_dns_cache", "true",
+         "node-local-dns (the original's default) is not supported: pods query CoreDNS through "
+         "the kube-dns Service; remove the key or set it to false, and size CoreDNS with "
+         "network.dns_replicas"},
         {"hosts.*.container_runtime", "custom_docker",
          "'custom_docker' (a Docker Engine pharos does not install) is no longer supported: "
          "Kubernetes 1.24 dropped the kubelet's Docker support; use container_runtime: docker "

@@ -1,6 +1,7 @@
 /*
  * Keys and values of the original's cluster.yml that pharos refuses: what
- * Kubernetes or the original dropped, and what pharos does not do. The
+ * Kubernetes or the original dropped, and what pharos does not do
+ * (node-local-dns). The
  * validator reports them with what to use instead, rather than "unknown key"
  * or, worse, accepting them and doing nothing.
  */

@@ -82,7 +82,7 @@ static void typed_hosts_and_defaults(void **s)
         assert_string_equal(d->network.service_cidr, "10.96.0.0/12");
         assert_string_equal(d->network.pod_network_cidr, "10.32.0.0/12");
         assert_int_equal(d->network.dns_replicas, 2);
-        assert_true(d->network.node_local_dns_cache);
+        assert_false(d->network.node_local_dns_cache);
         assert_false(d->network.firewalld.enabled);
         assert_int_equal(d->network.firewalld.n_open_ports, 6);
         assert_string_equal(d->network.firewalld.open_ports[5].port, "30000-32767");
