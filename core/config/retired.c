@@ -44,3 +44,12 @@ const char *cfg_retired(const char *path, const char *value)
         }
         return NULL;
 }
+
+const char *cfg_retired_at(size_t i, const char **path, const char **value)
+{
+        if (i >= sizeof(table) / sizeof(table[0]))
+                return NULL;
+        *path = table[i].path;
+        *value = table[i].value;
+        return table[i].why;
+}

@@ -8,6 +8,8 @@
 #ifndef PHAROS_CORE_CONFIG_RETIRED_H
 #define PHAROS_CORE_CONFIG_RETIRED_H
 
+#include <stddef.h>
+
 /*
  * What replaced the key at schema path `path` ("network.trusted_subnets",
  * '*' for a list item), or NULL when it is not refused. With value non-NULL,
@@ -15,5 +17,9 @@
  * The text is static.
  */
 const char *cfg_retired(const char *path, const char *value);
+
+/* Entry i of the table: its why, with *path and *value (NULL: the whole key) set;
+ * NULL past the end. For the key reference. */
+const char *cfg_retired_at(size_t i, const char **path, const char **value);
 
 #endif
