@@ -28,7 +28,7 @@ int run_parse_ipv4(const char *ip_output, char *out, size_t n)
 int run_private_interface(struct run *r, struct run_host *h, struct pharos_error *err)
 {
         const char *iface = h->cfg->private_interface;
-        if (!iface)
+        if (!iface || r->skip_private_interface)
                 return 0;
         /* Validation keeps the name to [A-Za-z0-9._@-]: it cannot end the quotes. */
         char cmd[128];
