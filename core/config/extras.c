@@ -111,7 +111,6 @@ static const struct cfg_extra extras[] = {
          * privileged allows. */
         {"pod_security.exemptions.namespaces", .def = "[kube-system]"},
         {"pod_security.exemptions.namespaces.*", .check = cfg_check_dns_label},
-        {"pod_security.exemptions.usernames.*", .check = cfg_check_key_word},
         {"pod_security.exemptions.runtime_classes.*", .check = cfg_check_dns_subdomain},
         {"admission_plugins.*.name", .check = cfg_check_key_word},
         {"admission_plugins.*.enabled", .def = "true"},
