@@ -261,6 +261,8 @@ for ((i = 1; i <= masters; i++)); do
         a=$(admission_file "$i")
         [[ -n $a && $a != "$admission" ]] || fail "host-$i API server flag names the new admission file ($a)"
         expect_contains "$(on "$i" cat "$a")" 'enforce: "restricted"' "host-$i has the changed PodSecurity level"
+        expect_eq "$(on "$i" find /etc/kubernetes/pharos -name 'admission-*.yaml')" "$a" \
+                "host-$i keeps only the admission file in use"
 done
 expect_contains "$out" "applied the changed kubeadm configuration: API server certificate, API server, kubeadm-config, kubelet-config" \
         "reconfigured"
