@@ -1,4 +1,5 @@
-/* pharos config validate|show: check cluster.yml and print the effective configuration. */
+/* pharos config validate|show|keys: check cluster.yml, print the effective configuration, list
+ * the keys. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/emit.h"
+#include "config/keys.h"
 #include "plugin/host_services.h"
 
 extern const struct cli_command cmd_config;
@@ -115,6 +117,15 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                         cli_usage(&cmd_config, stdout);
                         return 0;
                 }
+        if (strcmp(argv[1], "keys") == 0) {
+                if (argc > 2)
+                        return cli_usage_error(&cmd_config, "keys: unexpected argument '%s'",
+                                               argv[2]);
+                /* The loaded plugins' sections are keys too. */
+                cli_load_plugins(ctx);
+                cfg_keys_print(stdout, &ctx->reg);
+                return 0;
+        }
         int is_show = strcmp(argv[1], "show") == 0;
         if (!is_show && strcmp(argv[1], "validate") != 0)
                 return cli_usage_error(&cmd_config, "unknown subcommand '%s'", argv[1]);
@@ -148,11 +159,14 @@ const struct cli_command cmd_config = {
         .summary = "Validate cluster.yml or print the effective configuration",
         .usage = "usage: pharos config validate [-c FILE]\n"
                  "       pharos config show [-c FILE] [--output yaml|json]\n"
+                 "       pharos config keys\n"
                  "\n"
                  "validate  check FILE against the schema of pharos and of the loaded plugins\n"
                  "          without contacting any host; print a summary (exit 0) or every\n"
                  "          problem as FILE:LINE:COL: error: MESSAGE (exit 2)\n"
                  "show      print the configuration pharos would use, every default filled in\n"
+                 "keys      list every key cluster.yml takes (the loaded plugins' sections too)\n"
+                 "          with its type, default and allowed values\n"
                  "\n"
                  "-c, --config FILE   the configuration (default ./cluster.yml; - reads stdin)\n"
                  "-o, --output FMT    yaml (default) or json\n"

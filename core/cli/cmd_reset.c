@@ -111,6 +111,7 @@ static int reset(struct cli_ctx *ctx, struct cluster_config *cfg, const size_t *
         struct run r;
         host_services_set_config(cfg);
         int rc = run_init(&r, cfg, &ctx->reg, &opts, &err);
+        r.skip_private_interface = 1;
         if (rc == 0 && n < cfg->n_hosts)
                 rc = run_select(&r, idx, n, &err);
         /* Every host is connected: the ones that stay carry the API and etcd requests. */

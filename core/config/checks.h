@@ -40,6 +40,9 @@ int cfg_check_env_value(const char *v, char *why, size_t n);
 int cfg_check_label_key(const char *v, char *why, size_t n);
 int cfg_check_label_value(const char *v, char *why, size_t n);
 int cfg_check_dns_subdomain(const char *v, char *why, size_t n);
+int cfg_check_dns_label(const char *v, char *why, size_t n);
+/* Pod Security Admission's version: "latest" or "vMAJOR.MINOR". */
+int cfg_check_psa_version(const char *v, char *why, size_t n);
 int cfg_check_image_repository(const char *v, char *why, size_t n);
 int cfg_check_registry(const char *v, char *why, size_t n);
 int cfg_check_flag_arg(const char *v, char *why, size_t n);

@@ -168,6 +168,34 @@ int cfg_check_dns_subdomain(const char *v, char *why, size_t n)
         return -1;
 }
 
+int cfg_check_dns_label(const char *v, char *why, size_t n)
+{
+        if (!strchr(v, '.') && pharos_dns1123_subdomain_check(v, NULL, 0) == 0)
+                return 0;
+        snprintf(why, n,
+                 "is not a namespace name (RFC 1123 label: at most 63 of a-z, 0-9, '-', "
+                 "alphanumeric at both ends)");
+        return -1;
+}
+
+/* digits, then stop: the length of a run of 1 to 3 digits at s, else 0. */
+static size_t number(const char *s, char stop)
+{
+        size_t i = strspn(s, "0123456789");
+        return i >= 1 && i <= 3 && s[i] == stop ? i : 0;
+}
+
+int cfg_check_psa_version(const char *v, char *why, size_t n)
+{
+        size_t major = v[0] == 'v' ? number(v + 1, '.') : 0;
+        if (strcmp(v, "latest") == 0 || (major && number(v + 2 + major, '\0')))
+                return 0;
+        snprintf(why, n,
+                 "is not a Pod Security Standards version ('latest' or vMAJOR.MINOR, e.g. "
+                 "v1.35)");
+        return -1;
+}
+
 /* The distribution/reference grammar: domain-component = [a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?. */
 static int domain_component(const char *s, size_t len)
 {

@@ -140,8 +140,23 @@ struct cfg_control_plane {
         size_t n_feature_gates;
 };
 
-struct cfg_pod_security_policy {
-        char *default_policy;
+/* Who Pod Security Admission leaves alone, whatever the levels. */
+struct cfg_psa_exemptions {
+        char **namespaces;
+        size_t n_namespaces;
+        char **usernames;
+        size_t n_usernames;
+        char **runtime_classes;
+        size_t n_runtime_classes;
+};
+
+/* Pod Security Admission's cluster-wide defaults: levels privileged, baseline or
+ * restricted; versions "latest" or "vMAJOR.MINOR" of the Pod Security Standards. */
+struct cfg_pod_security {
+        char *enforce, *enforce_version;
+        char *audit, *audit_version;
+        char *warn, *warn_version;
+        struct cfg_psa_exemptions exemptions;
 };
 
 struct cfg_admission_plugin {
@@ -179,7 +194,7 @@ struct cfg_doc {
         struct cfg_kube_proxy kube_proxy;
         struct cfg_kubelet kubelet;
         struct cfg_control_plane control_plane;
-        struct cfg_pod_security_policy pod_security_policy;
+        struct cfg_pod_security *pod_security; /* may be NULL: Kubernetes' defaults */
         struct cfg_admission_plugin *admission_plugins;
         size_t n_admission_plugins;
         struct cfg_container_runtime_opts container_runtime;

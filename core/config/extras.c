@@ -9,6 +9,7 @@ static const char *const roles[] = {"master", "worker", NULL};
 static const char *const port_roles[] = {"master", "worker", "*", NULL};
 static const char *const effects[] = {"NoSchedule", "PreferNoSchedule", "NoExecute", NULL};
 static const char *const protocols[] = {"tcp", "udp", NULL};
+static const char *const psa_levels[] = {"privileged", "baseline", "restricted", NULL};
 static const char *const proxy_modes[] = {"userspace", "iptables", "ipvs", "nftables", NULL};
 static const char *const cloud_providers[] = {
         "aws",     "azure",  "cloudstack", "gce",    "openstack", "ovirt", "photon",
@@ -60,7 +61,8 @@ static const struct cfg_extra extras[] = {
         {"network.pod_network_cidr", .def = PHAROS_DEFAULT_POD_NETWORK_CIDR,
          .check = cfg_check_pod_cidr},
         {"network.dns_replicas", .min = 1, .max = 1000},
-        {"network.node_local_dns_cache", .def = "true"},
+        /* The original's default was true; pharos refuses true (config/retired.c). */
+        {"network.node_local_dns_cache", .def = "false"},
         {"network.firewalld.enabled", .def = "false"},
         {"network.firewalld.open_ports", .def = OPEN_PORTS},
         {"network.firewalld.open_ports.*.port", .check = cfg_check_port_spec},
@@ -99,8 +101,17 @@ static const struct cfg_extra extras[] = {
         {"control_plane.use_proxy", .def = "false"},
         {"control_plane.feature_gates", .flags = CFG_X_STRING_MAP, .key_check = cfg_check_key_word,
          .check = cfg_check_key_word},
-        {"pod_security_policy.default_policy", .def = "00-pharos-privileged",
-         .check = cfg_check_dns_subdomain},
+        {"pod_security.enforce", .def = "privileged", .enums = psa_levels},
+        {"pod_security.enforce_version", .def = "latest", .check = cfg_check_psa_version},
+        {"pod_security.audit", .def = "privileged", .enums = psa_levels},
+        {"pod_security.audit_version", .def = "latest", .check = cfg_check_psa_version},
+        {"pod_security.warn", .def = "privileged", .enums = psa_levels},
+        {"pod_security.warn_version", .def = "latest", .check = cfg_check_psa_version},
+        /* The network plugins' pods in kube-system need privileges no level but
+         * privileged allows. */
+        {"pod_security.exemptions.namespaces", .def = "[kube-system]"},
+        {"pod_security.exemptions.namespaces.*", .check = cfg_check_dns_label},
+        {"pod_security.exemptions.runtime_classes.*", .check = cfg_check_dns_subdomain},
         {"admission_plugins.*.name", .check = cfg_check_key_word},
         {"admission_plugins.*.enabled", .def = "true"},
         {"container_runtime.insecure_registries.*", .check = cfg_check_registry},

@@ -210,8 +210,22 @@ static const cyaml_schema_field_t control_plane_fields[] = {
         CYAML_FIELD_END,
 };
 
-static const cyaml_schema_field_t psp_fields[] = {
-        OSTR("default_policy", struct cfg_pod_security_policy, default_policy),
+static const cyaml_schema_field_t psa_exemption_fields[] = {
+        OSEQ("namespaces", struct cfg_psa_exemptions, namespaces, n_namespaces, &string_entry),
+        OSEQ("usernames", struct cfg_psa_exemptions, usernames, n_usernames, &string_entry),
+        OSEQ("runtime_classes", struct cfg_psa_exemptions, runtime_classes, n_runtime_classes,
+             &string_entry),
+        CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t pod_security_fields[] = {
+        OSTR("enforce", struct cfg_pod_security, enforce),
+        OSTR("enforce_version", struct cfg_pod_security, enforce_version),
+        OSTR("audit", struct cfg_pod_security, audit),
+        OSTR("audit_version", struct cfg_pod_security, audit_version),
+        OSTR("warn", struct cfg_pod_security, warn),
+        OSTR("warn_version", struct cfg_pod_security, warn_version),
+        OMAP("exemptions", struct cfg_pod_security, exemptions, psa_exemption_fields),
         CYAML_FIELD_END,
 };
 
@@ -249,7 +263,7 @@ static const cyaml_schema_field_t root_fields[] = {
         OMAP("kube_proxy", struct cfg_doc, kube_proxy, kube_proxy_fields),
         OMAP("kubelet", struct cfg_doc, kubelet, kubelet_fields),
         OMAP("control_plane", struct cfg_doc, control_plane, control_plane_fields),
-        OMAP("pod_security_policy", struct cfg_doc, pod_security_policy, psp_fields),
+        OMAP_PTR("pod_security", struct cfg_doc, pod_security, pod_security_fields),
         OSEQ("admission_plugins", struct cfg_doc, admission_plugins, n_admission_plugins,
              &admission_plugin_entry),
         OMAP("container_runtime", struct cfg_doc, container_runtime, container_runtime_fields),

@@ -10,6 +10,7 @@
 
 #include "config/checks.h"
 #include "config/parse.h"
+#include "config/retired.h"
 #include "config/schema.h"
 #include "config/suggest.h"
 #include "config/validate.h"
@@ -224,6 +225,30 @@ static int check_format(struct vctx *v, cfg_node *n, cfg_format_check check)
         return -1;
 }
 
+/* A value the original had and pharos refuses, reported with what to use instead. */
+static int check_retired_value(struct vctx *v, cfg_node *n)
+{
+        const char *why = cfg_retired(v->spath, n->text);
+        if (!why)
+                return 0;
+        verr(v, n, "%s", why);
+        n->type = CFG_T_UNTYPED;
+        return -1;
+}
+
+/* A key the original had and pharos refuses: 1 (reported) when key is one. */
+static int retired_key(struct vctx *v, const cfg_node *key)
+{
+        char path[1100];
+        snprintf(path, sizeof(path), "%s%s%s", v->spath, v->slen ? "." : "", key->text);
+        const char *why = cfg_retired(path, NULL);
+        if (!why)
+                return 0;
+        cfg_error(v->d, key->line, key->col, "%s%s%s: %s", v->dpath, v->dlen ? "." : "", key->text,
+                  why);
+        return 1;
+}
+
 static void check_string(struct vctx *v, cfg_node *n, const struct cfg_extra *x)
 {
         if (check_scalar(v, n, CFG_T_STRING, 0, 0) < 0)
@@ -231,7 +256,7 @@ static void check_string(struct vctx *v, cfg_node *n, const struct cfg_extra *x)
         /* Every string goes somewhere a line break would start something new. */
         if (!(x && (x->flags & CFG_X_MULTILINE)) && check_format(v, n, cfg_check_text) < 0)
                 return;
-        if (!x)
+        if (check_retired_value(v, n) < 0 || !x)
                 return;
         if (x->enums && check_enum(v, n, x->enums) < 0)
                 return;
@@ -616,6 +641,8 @@ static void check_map(struct vctx *v, cfg_node *n, const cyaml_schema_field_t *f
                         if (strcmp(fields[k].key, key) == 0)
                                 f = &fields[k];
                 if (!f) {
+                        if (retired_key(v, n->keys[i]))
+                                continue;
                         if (x && (x->flags & CFG_X_PLUGIN_SECTIONS))
                                 check_plugin_section(v, n, i, x, cands, nf, NULL);
                         else
@@ -675,7 +702,8 @@ static void check_value(struct vctx *v, cfg_node *n, const cyaml_schema_value_t 
                 break;
         }
         case CYAML_BOOL:
-                check_scalar(v, n, CFG_T_BOOL, 0, 0);
+                if (check_scalar(v, n, CFG_T_BOOL, 0, 0) == 0)
+                        check_retired_value(v, n);
                 break;
         case CYAML_FLOAT:
                 check_scalar(v, n, CFG_T_DOUBLE, 0, 0);

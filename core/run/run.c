@@ -6,6 +6,7 @@
 #include "exec/executor.h"
 #include "run/facts_check.h"
 #include "run/kube_access.h"
+#include "run/private_interface.h"
 #include "run/retry.h"
 #include "run/run.h"
 #include "ssh/target_cfg.h"
@@ -230,6 +231,8 @@ static int facts_job(void *ud, size_t i, struct pharos_error *err)
                                       h->cfg->address, sres.status);
                 tp_result_free(&sres);
         }
+        if (rc == 0)
+                rc = run_private_interface(r, h, err);
         run_event(r, "facts", h->cfg->address, "gather", rc < 0 ? "failed" : "ok", 0,
                   rc < 0 ? err->msg : h->facts[FACT_OS_ID]);
         return rc;

@@ -65,7 +65,10 @@ struct run {
         unsigned long changes;   /* total over all steps and hosts */
         unsigned long would_run; /* --plan: steps that have work */
         const char *sequence;    /* the sequence running (the steps' "sequence" fact) */
-        char *selection;         /* "0,2": the selected hosts' indexes; NULL: every host */
+        /* hosts[].private_interface is not looked up with the facts: reset uses no
+         * private address, and a host that lost the interface must still be reset. */
+        int skip_private_interface;
+        char *selection; /* "0,2": the selected hosts' indexes; NULL: every host */
         /* Called once the validate phase passed, before anything changes
          * (pharos up checks the stored cluster state there). NULL: nothing. */
         int (*after_validate)(struct run *r, struct pharos_error *err);

@@ -1,4 +1,5 @@
 /* cluster.yml -> struct kadm_input: every key the kubeadm configuration uses. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,37 @@ static void authentication(struct ctx *c, const struct pharos_config_node *root)
         }
 }
 
+static void pod_security(struct ctx *c, const struct pharos_config_node *root)
+{
+        static const char *const levels[] = {"enforce", "enforce_version", "audit", "audit_version",
+                                             "warn",    "warn_version"};
+        static const char *const exempt[] = {"exemptions.namespaces", "exemptions.usernames",
+                                             "exemptions.runtime_classes"};
+        struct kadm_input *in = c->in;
+        const struct pharos_config_node *ps = c->h->config_get(root, "pod_security");
+        if (!ps)
+                return;
+        for (size_t i = 0; i < 6; i++)
+                in->psa[i] = str(c, ps, levels[i]);
+        for (size_t i = 0; i < 3; i++) {
+                const struct pharos_config_node *list = get(c, ps, exempt[i]);
+                for (size_t k = 0; k < c->h->config_len(list); k++)
+                        str_add(c, &in->exempt[i], &in->n_exempt[i],
+                                c->h->config_string(c->h->config_at(list, k)));
+        }
+        struct kbuf text = {0}, path = {0};
+        kadm_render_admission(in, &text);
+        uint32_t sum = 2166136261u; /* FNV-1a */
+        for (size_t i = 0; i < text.len; i++)
+                sum = (sum ^ (unsigned char)text.p[i]) * 16777619u;
+        if (text.oom)
+                oom(c);
+        kb_free(&text);
+        kb_printf(&path, KADM_DIR "/admission-%08x.yaml", (unsigned)sum);
+        in->admission_path = own(c, &path);
+        kv_add(c, &in->apiserver_args, "admission-control-config-file", in->admission_path);
+}
+
 static void etcd(struct ctx *c, const struct pharos_config_node *root)
 {
         const struct pharos_config_node *eps = get(c, root, "etcd.endpoints");
@@ -358,6 +390,7 @@ static void cluster_wide(struct ctx *c, const struct pharos_config_node *root)
         kv_map(c, &in->conntrack, get(c, root, "kube_proxy.conntrack"));
 
         admission(c, root);
+        pod_security(c, root);
         audit(c, root);
         authentication(c, root);
         kv_add(c, &in->apiserver_args, "encryption-provider-config", KADM_ENCRYPTION);
@@ -441,6 +474,8 @@ void kadm_input_free(struct kadm_input *in)
         for (size_t i = 0; i < sizeof(kvs) / sizeof(kvs[0]); i++)
                 free(kvs[i]->v);
         free(in->etcd_endpoints);
+        for (size_t i = 0; i < 3; i++)
+                free(in->exempt[i]);
         for (size_t i = 0; i < in->n_owned; i++)
                 free(in->owned[i]);
         *in = (struct kadm_input){0};

@@ -100,6 +100,17 @@ struct kadm_input {
         const char **etcd_endpoints;
         size_t n_etcd_endpoints;
 
+        /* pod_security (Pod Security Admission): the API server reads the defaults and
+         * exemptions from admission_path, NULL without pod_security. The API server
+         * reads the file only when it starts: the name carries a checksum of the content,
+         * so a change is a changed flag, which kubeadm.reconfigure applies. psa: enforce,
+         * enforce-version, audit, audit-version, warn, warn-version; exempt: namespaces,
+         * usernames, runtime classes. */
+        const char *admission_path;
+        const char *psa[6];
+        const char **exempt[3];
+        size_t n_exempt[3];
+
         /* cgroup v1 hosts, which the kubelet refuses from 1.35 on (kadm_input_cgroups). */
         int allow_cgroup_v1;   /* KubeletConfiguration failCgroupV1: false (cluster-wide) */
         int skip_system_check; /* nodeRegistration.ignorePreflightErrors: SystemVerification */
@@ -116,7 +127,8 @@ int kadm_input_fill(const struct pharos_host *h, const struct pharos_config_node
                     const struct pharos_config_node *hostnode, const char *hostname,
                     struct kadm_input *in, char *why, size_t why_len);
 void kadm_input_free(struct kadm_input *in);
-/* The host's peer address: private_address, else address. */
+/* The host's peer address: private_address (cluster.yml's, or its private_interface's
+ * learnt with the facts), else address. */
 const char *kadm_peer_address(const struct pharos_host *h,
                               const struct pharos_config_node *hostnode);
 /* The CRI socket of a container_runtime name, or NULL when unknown. */
@@ -140,12 +152,20 @@ void kadm_render_join(const struct kadm_input *in, const char *api_endpoint, con
                       const char *ca_hash, const char *cert_key, struct kbuf *b);
 void kadm_render_encryption(const char *key_b64, struct kbuf *b);
 void kadm_render_audit_policy(struct kbuf *b);
+/* The API server's AdmissionConfiguration with the PodSecurity plugin's defaults. */
+void kadm_render_admission(const struct kadm_input *in, struct kbuf *b);
 /* A kubeconfig naming a remote service (audit or token webhook). */
 void kadm_render_webhook_kubeconfig(const char *cluster, const char *server, const char *ca_path,
                                     const char *user, const char *cert_path, const char *key_path,
                                     struct kbuf *b);
 /* The aescbc key of an EncryptionConfiguration this plugin wrote, or NULL (malloc'd). */
 char *kadm_parse_encryption_key(const char *text);
+
+/* The merge patch that gives the CoreDNS Deployment (its JSON) `want` replicas: 1 with
+ * it appended to patch and the difference in why, 0 when it has them, -1 (why set) when
+ * the JSON cannot be read. */
+int kadm_dns_replicas_patch(const char *deployment_json, long want, struct kbuf *patch, char *why,
+                            size_t why_len);
 
 /* Parts of a kubeadm.yaml that differ between two renderings (config_diff.c). */
 enum kadm_change {
@@ -233,7 +253,8 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_join_workers, kadm_step_labels, kadm_step_reconfigure, kadm_step_kubelet_config,
         kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
         kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info,
-        kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning;
+        kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning,
+        kadm_step_dns_replicas;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);

@@ -288,6 +288,29 @@ void kadm_render_audit_policy(struct kbuf *b)
                      "- level: Metadata\n");
 }
 
+void kadm_render_admission(const struct kadm_input *in, struct kbuf *b)
+{
+        static const char *const keys[] = {"enforce", "enforce-version", "audit", "audit-version",
+                                           "warn",    "warn-version"};
+        static const char *const lists[] = {"namespaces", "usernames", "runtimeClasses"};
+        kb_printf(b, "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\n"
+                     "plugins:\n- name: PodSecurity\n  configuration:\n"
+                     "    apiVersion: pod-security.admission.config.k8s.io/v1\n"
+                     "    kind: PodSecurityConfiguration\n    defaults:\n");
+        for (size_t i = 0; i < 6; i++)
+                if (in->psa[i])
+                        key_quoted(b, 6, keys[i], in->psa[i]);
+        kb_printf(b, "    exemptions:\n");
+        for (size_t i = 0; i < 3; i++) {
+                kb_printf(b, "      %s: [", lists[i]);
+                for (size_t k = 0; k < in->n_exempt[i]; k++) {
+                        kb_printf(b, "%s", k ? ", " : "");
+                        kb_quoted(b, in->exempt[i][k]);
+                }
+                kb_printf(b, "]\n");
+        }
+}
+
 void kadm_render_webhook_kubeconfig(const char *cluster, const char *server, const char *ca_path,
                                     const char *user, const char *cert_path, const char *key_path,
                                     struct kbuf *b)

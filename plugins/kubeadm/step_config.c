@@ -11,6 +11,8 @@ struct kfile {
         struct kbuf text;
         int differs;
         int existed; /* the host had the file (readable) before */
+        int mode;
+        char path_buf[128]; /* path's copy: some paths are the input's, freed first */
 };
 
 struct kfiles {
@@ -28,10 +30,19 @@ static void files_free(struct kfiles *fs)
         fs->n = 0;
 }
 
+/* Files are root's alone (0600) unless they hold nothing secret (mode). */
+static struct kbuf *add_mode(struct kfiles *fs, const char *path, int mode)
+{
+        struct kfile *f = &fs->f[fs->n++];
+        *f = (struct kfile){.mode = mode};
+        snprintf(f->path_buf, sizeof(f->path_buf), "%s", path);
+        f->path = f->path_buf;
+        return &f->text;
+}
+
 static struct kbuf *add(struct kfiles *fs, const char *path)
 {
-        fs->f[fs->n] = (struct kfile){.path = path};
-        return &fs->f[fs->n++].text;
+        return add_mode(fs, path, 0600);
 }
 
 static int read_local(const char *local, struct kbuf *b, char *why, size_t why_len)
@@ -67,6 +78,8 @@ static int render_all(struct kadm_state *st, struct pharos_step_ctx *ctx, struct
         pthread_mutex_unlock(&st->mu);
         if (in.audit_path || in.audit_webhook_server)
                 kadm_render_audit_policy(add(fs, KADM_AUDIT_POLICY));
+        if (in.admission_path)
+                kadm_render_admission(&in, add_mode(fs, in.admission_path, 0644));
         if (in.audit_webhook_server)
                 kadm_render_webhook_kubeconfig("audit", in.audit_webhook_server, NULL, "apiserver",
                                                NULL, NULL, add(fs, KADM_AUDIT_WEBHOOK));
@@ -209,8 +222,9 @@ static int config_run(struct pharos_step_ctx *ctx, void *state)
                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
                 rc = -1;
         for (size_t i = 0; i < fs.n && rc == 0; i++)
-                if (fs.f[i].differs && st->host->step_upload(ctx, fs.f[i].path, fs.f[i].text.p,
-                                                             fs.f[i].text.len, 0600, NULL) < 0)
+                if (fs.f[i].differs &&
+                    st->host->step_upload(ctx, fs.f[i].path, fs.f[i].text.p, fs.f[i].text.len,
+                                          fs.f[i].mode, NULL) < 0)
                         rc = -1;
         files_free(&fs);
         if (rc == 0 && n)

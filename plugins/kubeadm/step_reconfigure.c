@@ -94,6 +94,15 @@ static int reconf_run(struct pharos_step_ctx *ctx, void *state)
         int rc =
                 st->host->step_script(ctx, script_reconfigure_sh, env, sizeof(env) / sizeof(env[0]),
                                       PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL);
+        /* The API server now reads the current admission file (its name is the content's
+         * checksum, only [0-9a-f]): the earlier ones go. */
+        char prune[200];
+        snprintf(prune, sizeof(prune),
+                 "find " KADM_DIR " -maxdepth 1 -name 'admission-*.yaml' ! -name '%s' -delete",
+                 in.admission_path ? strrchr(in.admission_path, '/') + 1 : "");
+        if (rc == 0 && (ch & KADM_CH_APISERVER) &&
+            st->host->step_exec(ctx, prune, PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
+                rc = -1;
         kadm_input_free(&in);
         if (rc < 0)
                 return -1;

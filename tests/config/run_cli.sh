@@ -33,6 +33,8 @@ expect 2 "-c needs a value" config validate -c
 expect 2 "error: cannot read $work/none.yml: No such file or directory" \
         config validate -c "$work/none.yml"
 expect 0 "Validate cluster.yml or print the effective configuration" help
+expect 0 "hosts[].private_interface: string" config keys
+expect 2 "keys: unexpected argument '-c'" config keys -c x.yml
 
 printf 'hosts: 1\n' >"$work/stdin"
 expect 2 "-:1:8: error: hosts: expected a list, got '1'" config validate -c -

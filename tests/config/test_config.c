@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/defaults.h"
 #include "config/envsubst.h"
+#include "config/keys.h"
 #include "config/load.h"
 #include "config/parse.h"
 #include "config/schema.h"
@@ -82,7 +83,7 @@ static void typed_hosts_and_defaults(void **s)
         assert_string_equal(d->network.service_cidr, "10.96.0.0/12");
         assert_string_equal(d->network.pod_network_cidr, "10.32.0.0/12");
         assert_int_equal(d->network.dns_replicas, 2);
-        assert_true(d->network.node_local_dns_cache);
+        assert_false(d->network.node_local_dns_cache);
         assert_false(d->network.firewalld.enabled);
         assert_int_equal(d->network.firewalld.n_open_ports, 6);
         assert_string_equal(d->network.firewalld.open_ports[5].port, "30000-32767");
@@ -96,7 +97,7 @@ static void typed_hosts_and_defaults(void **s)
         assert_string_equal(d->kubelet.system_reserved[1].value, "50Mi");
         assert_true(d->kubelet.cpu_cfs_quota);
         assert_string_equal(d->image_repository, PHAROS_DEFAULT_IMAGE_REPOSITORY);
-        assert_string_equal(d->pod_security_policy.default_policy, "00-pharos-privileged");
+        assert_null(d->pod_security);
         cfg_free(cfg);
 }
 
@@ -110,6 +111,35 @@ static void dns_replicas_rule(void **s)
         struct cluster_config *cfg = load_ok(text, NULL);
         assert_int_equal(cfg->doc->network.dns_replicas, 3); /* 1 + ceil(12 / 10) */
         cfg_free(cfg);
+}
+
+/* `pharos config keys`: every core key documented, the new ones as validation takes them. */
+static void key_reference(void **s)
+{
+        (void)s;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        assert_int_equal(cfg_keys_print(f, NULL), 0);
+        fclose(f);
+        static const char *const want[] = {
+                "\nhosts[].private_interface: string\n    an interface whose first global IPv4",
+                "\nnetwork.dns_replicas: integer, 1..1000\n",
+                "\nnetwork.node_local_dns_cache: true or false, default false\n",
+                "\npod_security.enforce: string, one of: privileged, baseline, restricted, "
+                "default privileged\n",
+                "\npod_security.exemptions.namespaces: list of strings, default [kube-system]\n",
+                "\nhosts[].container_runtime: custom_docker\n    'custom_docker'",
+                "\npod_security_policy\n    PodSecurityPolicy was removed",
+        };
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+                if (!strstr(text, want[i]))
+                        fprintf(stderr, "missing: %s\n", want[i]);
+                assert_non_null(strstr(text, want[i]));
+        }
+        assert_null(strstr(text, "\npod_security_policy:"));
+        free(text);
 }
 
 static void plugin_reads_its_section(void **s)
@@ -351,6 +381,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(typed_hosts_and_defaults),
                 cmocka_unit_test(dns_replicas_rule),
+                cmocka_unit_test(key_reference),
                 cmocka_unit_test(plugin_reads_its_section),
                 cmocka_unit_test(side_table_matches_schema),
                 cmocka_unit_test(unreadable_plugin_schema),

@@ -34,7 +34,8 @@ for ((i = 1; i <= n; i++)); do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 
-# Labels on the first worker, a taint on the last host, the version pinned.
+# Labels on the first worker, a taint on the last host, the version pinned,
+# CoreDNS at one replica (kubeadm deploys two), Pod Security Admission defaults.
 python3 - "$dir/cluster.yml" "$version" <<'PY'
 import sys, yaml
 path, version = sys.argv[1], sys.argv[2]
@@ -44,6 +45,8 @@ workers[0]["labels"] = {"tier": "web", "example.com/zone": "a-1"}
 doc["hosts"][-1]["taints"] = [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]
 doc["kubernetes"] = {"version": version}
 doc["api"] = {"sans": ["api.example.com"]}
+doc["network"] = {"dns_replicas": 1}
+doc["pod_security"] = {"enforce": "baseline"}
 yaml.safe_dump(doc, open(path, "w"))
 PY
 up() { run "$PHAROS" --plugin-path "$dir/plugins" up -c "$dir/cluster.yml" "$@"; }
@@ -101,6 +104,19 @@ expect_eq "$(jq -r ".items[] | select(.metadata.name == \"host-$w\") | .metadata
         "web a-1" "cluster.yml labels on host-$w"
 expect_eq "$(jq -c ".items[] | select(.metadata.name == \"host-$n\") | [.spec.taints[] | [.key, .value, .effect]]" <<<"$nodes")" \
         '[["dedicated","db","NoSchedule"]]' "cluster.yml taints on host-$n"
+
+expect_eq "$(api /apis/apps/v1/namespaces/kube-system/deployments/coredns | jq .spec.replicas)" "1" \
+        "CoreDNS scaled to network.dns_replicas"
+# The API server's flag names the admission configuration pharos wrote.
+admission_file() {
+        on "$1" sed -n 's/.*--admission-control-config-file=\([^" ]*\).*/\1/p' \
+                /etc/kubernetes/manifests/kube-apiserver.yaml
+}
+admission=$(admission_file 1)
+expect_contains "$admission" "/etc/kubernetes/pharos/admission-" "API server flag names the admission file"
+expect_eq "$(on 1 stat -c %a "$admission")" "644" "admission configuration mode"
+expect_eq "$(on 1 cat "$admission" | python3 -c 'import sys, yaml; c = yaml.safe_load(sys.stdin)["plugins"][0]["configuration"]; print(c["kind"], c["defaults"]["enforce"], c["exemptions"]["namespaces"])')" \
+        "PodSecurityConfiguration baseline ['kube-system']" "the PodSecurity defaults from cluster.yml"
 
 pki=/etc/kubernetes/pki/etcd
 members=$(on 1 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/healthcheck-client.crt" \
@@ -236,10 +252,18 @@ doc = yaml.safe_load(open(path))
 doc["api"]["sans"].append("api2.example.com")
 doc["admission_plugins"] = [{"name": "PodNodeSelector", "enabled": True}]
 doc["kubelet"] = {"read_only_port": True}
+doc["pod_security"]["enforce"] = "restricted"
 yaml.safe_dump(doc, open(path, "w"))
 PY
 up
 expect_rc 0 "up with a changed kubeadm configuration"
+for ((i = 1; i <= masters; i++)); do
+        a=$(admission_file "$i")
+        [[ -n $a && $a != "$admission" ]] || fail "host-$i API server flag names the new admission file ($a)"
+        expect_contains "$(on "$i" cat "$a")" 'enforce: "restricted"' "host-$i has the changed PodSecurity level"
+        expect_eq "$(on "$i" find /etc/kubernetes/pharos -name 'admission-*.yaml')" "$a" \
+                "host-$i keeps only the admission file in use"
+done
 expect_contains "$out" "applied the changed kubeadm configuration: API server certificate, API server, kubeadm-config, kubelet-config" \
         "reconfigured"
 for ((i = 1; i <= n; i++)); do

@@ -28,6 +28,25 @@ expect_contains "$err" "phase validate, host $(addr 1): debian 12 is not support
 run "$TESTBED" exec --dir "$dir" --host host-1 -- test -f /etc/pharos-probe
 expect_rc 1 "nothing changed on the supported host either"
 
+# hosts[].private_interface is read with the facts: a missing interface, or one without
+# an IPv4 address (lo has host-scope ones only), fails the run naming the host and the
+# interface, before any change.
+python3 - "$dir/cluster.yml" "$dir/iface.yml" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+doc["hosts"][0]["private_interface"] = "pharos-none0"
+doc["hosts"][1]["private_interface"] = "lo"
+yaml.safe_dump(doc, open(sys.argv[2], "w"))
+PY
+run "$PHAROS" --plugin-path "$FIXTURES/probe" up -c "$dir/iface.yml"
+expect_rc 1 "private_interface without an address"
+expect_contains "$err" "$(addr 0): private_interface 'pharos-none0': the host has no such interface" \
+        "a missing interface named with its host"
+expect_contains "$err" "$(addr 1): private_interface 'lo' has no IPv4 address" \
+        "an interface without IPv4 named with its host"
+run "$TESTBED" exec --dir "$dir" --host host-3 -- test -f /etc/pharos-probe
+expect_rc 1 "nothing changed on the host whose facts were fine"
+
 up
 expect_rc 0 "first up"
 expect_contains "$out" "3 changes" "first up changes every host"

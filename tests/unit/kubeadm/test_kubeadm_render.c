@@ -337,6 +337,88 @@ static void test_defaults(void **unused)
         tree = NULL;
 }
 
+/* The admission file's path for a cluster.yml, rendering its text into b (caller frees). */
+static char *admission_for(const char *yml, struct kbuf *b, char **kubeadm_text)
+{
+        struct cluster_config *cfg = load(yml);
+        struct kadm_input in;
+        char why[200];
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(0), "m-1", &in, why, sizeof(why)), 0);
+        char *path = in.admission_path ? strdup(in.admission_path) : NULL;
+        if (path)
+                kadm_render_admission(&in, b);
+        struct kbuf k = {0};
+        kadm_render_kubeadm(&in, NULL, &k);
+        *kubeadm_text = k.p;
+        kadm_input_free(&in);
+        cfg_free(cfg);
+        tree = NULL;
+        return path;
+}
+
+/* pod_security: an AdmissionConfiguration (kubernetes.io, "Enforce Pod Security Standards
+ * by Configuring the Built-in Admission Controller") named by the API server's
+ * --admission-control-config-file, in the directory its pharos-config volume mounts. */
+static void test_pod_security(void **unused)
+{
+        (void)unused;
+        struct kbuf b = {0};
+        char *k = NULL;
+        char *path = admission_for("hosts:\n  - {address: 192.0.2.7, role: master}\n"
+                                   "pod_security:\n  enforce: baseline\n  audit: restricted\n"
+                                   "  warn_version: v1.35\n"
+                                   "  exemptions: {usernames: ['system:serviceaccount:a:b']}\n",
+                                   &b, &k);
+        validate(k, "1.37.2");
+        assert_non_null(path);
+        assert_int_equal(strncmp(path, "/etc/kubernetes/pharos/admission-", 33), 0);
+        char want[300];
+        snprintf(want, sizeof(want), "[\"%s\"]", path);
+        expect_yaml(k, "ClusterConfiguration",
+                    "[a[\"value\"] for a in d[\"apiServer\"][\"extraArgs\"] "
+                    "if a[\"name\"] == \"admission-control-config-file\"]",
+                    want);
+        expect_yaml(k, "ClusterConfiguration",
+                    "[v[\"hostPath\"] for v in d[\"apiServer\"][\"extraVolumes\"] "
+                    "if v[\"hostPath\"] == \"/etc/kubernetes/pharos\"]",
+                    "[\"/etc/kubernetes/pharos\"]");
+        expect_yaml(b.p, "AdmissionConfiguration", "[d[\"apiVersion\"], d[\"plugins\"]]",
+                    "[\"apiserver.config.k8s.io/v1\", [{\"configuration\": "
+                    "{\"apiVersion\": \"pod-security.admission.config.k8s.io/v1\", "
+                    "\"defaults\": {\"audit\": \"restricted\", \"audit-version\": \"latest\", "
+                    "\"enforce\": \"baseline\", \"enforce-version\": \"latest\", "
+                    "\"warn\": \"privileged\", \"warn-version\": \"v1.35\"}, "
+                    "\"exemptions\": {\"namespaces\": [\"kube-system\"], \"runtimeClasses\": [], "
+                    "\"usernames\": [\"system:serviceaccount:a:b\"]}, "
+                    "\"kind\": \"PodSecurityConfiguration\"}, \"name\": \"PodSecurity\"}]]");
+        kb_free(&b);
+        free(k);
+        /* The API server reads the file when it starts: another content, another name
+         * (a changed flag, which restarts it); the same content, the same name. */
+        char *again = admission_for("hosts:\n  - {address: 192.0.2.7, role: master}\n"
+                                    "pod_security:\n  enforce: baseline\n  audit: restricted\n"
+                                    "  warn_version: v1.35\n"
+                                    "  exemptions: {usernames: ['system:serviceaccount:a:b']}\n",
+                                    &b, &k);
+        assert_string_equal(again, path);
+        kb_free(&b);
+        free(k);
+        free(again);
+        again = admission_for("hosts:\n  - {address: 192.0.2.7, role: master}\n"
+                              "pod_security: {enforce: restricted}\n",
+                              &b, &k);
+        assert_string_not_equal(again, path);
+        kb_free(&b);
+        free(k);
+        free(again);
+        free(path);
+        /* Without pod_security, Kubernetes' own defaults: no file, no flag. */
+        assert_null(admission_for("hosts:\n  - {address: 192.0.2.7, role: master}\n", &b, &k));
+        assert_null(strstr(k, "admission-control-config-file"));
+        free(k);
+}
+
 /* kubeadm refuses --certificate-key next to --config: the copy of kubeadm.yaml given
  * to `kubeadm init` and its upload-certs phase carries the key, the kept one never. */
 static void test_certificate_key_in_the_file(void **unused)
@@ -507,6 +589,7 @@ int main(void)
                 cmocka_unit_test(test_cpu_cfs_quota_period_gate),
                 cmocka_unit_test(test_v1beta3_maps),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_pod_security),
                 cmocka_unit_test(test_certificate_key_in_the_file),
                 cmocka_unit_test(test_cgroup_v1),
                 cmocka_unit_test(test_unknown_runtime_fails),
