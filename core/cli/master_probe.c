@@ -18,13 +18,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/*
- * How long the masters are asked again while they answer as an API server
- * that is (re)starting does. kubeadm's own discovery waits 5 minutes; the
- * probe runs before anything on this host changes, so it may give up sooner.
- */
-#define PROBE_BUDGET_MS 120000LL
-
 int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, size_t esize)
 {
         const char *colon = strchr(m, ':');
@@ -233,7 +226,7 @@ int wu_probe_masters(const struct wu_args *a, struct wu_master *m, struct pharos
         if (rc < 0)
                 return rc;
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        long long deadline = pharos_now_ms() + PROBE_BUDGET_MS;
+        long long deadline = pharos_now_ms() + a->master_wait_ms;
         char why[1200];
         for (unsigned round = 1;; round++) {
                 int again = 0;

@@ -12,6 +12,9 @@
 
 #define WU_MAX 32
 
+/* How long masters that answer as a starting API server does are asked again. */
+#define WU_MASTER_WAIT_MS 120000L
+
 struct wu_args {
         const char *join_command;
         char join_buf[1024]; /* the command when read from stdin ("-") */
@@ -29,6 +32,7 @@ struct wu_args {
         size_t n_env;
         const char *address;     /* --address, NULL: detected */
         int control_plane_proxy; /* keep the *_proxy variables for kubeadm and the kubelet */
+        long master_wait_ms;     /* --master-wait: how long masters are asked again */
         int trust_hosts;
         int help;
 };
@@ -47,8 +51,8 @@ struct wu_master {
 int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, size_t esize);
 
 /* Asks each master's /version in turn, over TLS checked against the CA the join
- * command pins (ca_pin.h), and again in rounds for up to 2 minutes while some
- * master fails as a starting API server does (refused, 403, 5xx). PERR_FAIL
+ * command pins (ca_pin.h), and again in rounds for up to a->master_wait_ms while
+ * some master fails as a starting API server does (refused, 403, 5xx). PERR_FAIL
  * when none answers with a pinned CA. */
 int wu_probe_masters(const struct wu_args *a, struct wu_master *m, struct pharos_error *err);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/ca_pin.h"
+#include "cli/duration.h"
 #include "cli/worker_up.h"
 #include "config/defaults.h"
 
@@ -103,11 +104,13 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
                 {"address", required_argument, NULL, 'a'},
                 {"control-plane-proxy", no_argument, NULL, 'P'},
                 {"trust-hosts", no_argument, NULL, 'T'},
+                {"master-wait", required_argument, NULL, 'W'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
         memset(a, 0, sizeof(*a));
         a->runtime = PHAROS_DEFAULT_CONTAINER_RUNTIME;
+        a->master_wait_ms = WU_MASTER_WAIT_MS;
         if (argc < 2 || strcmp(argv[1], "up") != 0) {
                 if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
                         a->help = 1;
@@ -163,6 +166,13 @@ int wu_parse_args(int argc, char **argv, struct wu_args *a, struct pharos_error 
                         break;
                 case 'T':
                         a->trust_hosts = 1;
+                        break;
+                case 'W':
+                        if (duration_parse_ms(optarg, &a->master_wait_ms) < 0)
+                                rc = perr_set(
+                                        err, PERR_USAGE,
+                                        "--master-wait '%s' is not a duration (e.g. 2m, 30s, 0)",
+                                        optarg);
                         break;
                 case 'h':
                         a->help = 1;

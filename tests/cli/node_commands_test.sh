@@ -50,9 +50,18 @@ expect_rc 2 "worker up with half a join command"
 [[ "$out$err" != *0123456789abcdef* ]] || fail "the token was printed"
 run "$PHAROS" worker up "$join" 127.0.0.1 --taint dedicated
 expect_rc 2 "worker up with a taint without effect"
-# Nothing listens on port 1: no master answers.
-run "$PHAROS" worker up "$join" 127.0.0.1:1
+# Nothing listens on port 1: no master answers (asked once: --master-wait 0).
+run "$PHAROS" worker up "$join" 127.0.0.1:1 --master-wait 0
 expect_rc 1 "worker up with no master answering"
 expect_contains "$err" "no master's API answers: 127.0.0.1:1" "names the master"
+expect_not_contains "$err" "asking again" "asked once"
+run "$PHAROS" worker up "$join" 127.0.0.1:1 --master-wait soon
+expect_rc 2 "--master-wait takes a duration"
+expect_contains "$err" "--master-wait 'soon' is not a duration" "says what is wrong"
+# A master that refuses is asked again until --master-wait is spent, then given up.
+run "$PHAROS" worker up "$join" 127.0.0.1:1 --master-wait 2s
+expect_rc 1 "worker up gives up after --master-wait"
+expect_contains "$err" "no master's API answers yet (127.0.0.1:1: Couldn't connect to server); asking again in 1 s" "says it waits"
+expect_contains "$err" "no master's API answers: 127.0.0.1:1" "then gives up naming the master"
 [[ "$out$err" != *0123456789abcdef* ]] || fail "the token was printed"
 finish

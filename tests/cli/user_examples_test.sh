@@ -31,7 +31,7 @@ line=$(grep -o 'pharos worker up - MASTER_ADDRESS[^#]*< join.txt' "$readme")
 expect_eq "$line" "pharos worker up - MASTER_ADDRESS... [--label K=V] < join.txt" "README shows worker up - < join.txt"
 token=abcdef.0123456789abcdef
 printf 'kubeadm join 10.0.0.1:6443 --token %s --discovery-token-ca-cert-hash sha256:%064d\n' "$token" 0 >"$tmp/join.txt"
-run "$PHAROS" worker up - 127.0.0.1:1 --label role=extra -v <"$tmp/join.txt"
+run "$PHAROS" worker up - 127.0.0.1:1 --label role=extra --master-wait 0 -v <"$tmp/join.txt"
 expect_rc 1 "worker up - MASTER < join.txt"
 expect_contains "$err" "no master's API answers: 127.0.0.1:1" "join command read from stdin, master asked"
 expect_not_contains "$out$err" "$token" "the token is never shown"
