@@ -15,6 +15,10 @@ fail() {
         exit 1
 }
 
+# `testbed` enters the host with this process's root and working directory
+# (nsenter -r -w); the caller's directory means nothing inside the host.
+cd /
+
 # Nothing done below may propagate back into the machine's mount namespace.
 mount --make-rprivate /
 
