@@ -51,7 +51,7 @@ cp -r "$SRC/os/$OS/etc/." /etc/
 # modules-load.d, apt's or yum's ...): a host of OS has them whatever the
 # machine has installed.
 while read -r _ mode dir; do
-        [[ -d "$dir" ]] || mkdir -m "$mode" "$dir"
+        [[ -d "$dir" ]] || install -d -m "$mode" "$dir"
 done < <(grep -v '^#' "$SRC/os/$OS/dirs")
 
 # The user: no rc files, plain /bin/sh, key auth only through sshd.
