@@ -1,6 +1,8 @@
 # Small assertion helpers for the shell tests (sourced).
 # run CMD...: runs CMD, capturing $out, $err and $rc.
 # shellcheck shell=bash
+# shellcheck source=on_error.sh
+. "$(dirname "${BASH_SOURCE[0]}")/on_error.sh"
 
 _tmp_out=$(mktemp)
 _tmp_err=$(mktemp)

@@ -15,6 +15,10 @@ fail() {
         exit 1
 }
 
+# `testbed` enters the host with this process's root and working directory
+# (nsenter -r -w); the caller's directory means nothing inside the host.
+cd /
+
 # Nothing done below may propagate back into the machine's mount namespace.
 mount --make-rprivate /
 
@@ -42,7 +46,13 @@ EOF
 rm -f /etc/os-release /etc/lsb-release /etc/debian_version /etc/redhat-release \
         /etc/system-release /etc/rocky-release /etc/almalinux-release /etc/centos-release
 [[ -d "$SRC/os/$OS" ]] || fail "unknown os $OS"
-cp "$SRC/os/$OS"/* /etc/
+cp -r "$SRC/os/$OS/etc/." /etc/
+# The directories the distribution's packages ship under /etc (sysctl.d,
+# modules-load.d, apt's or yum's ...): a host of OS has them whatever the
+# machine has installed.
+while read -r _ mode dir; do
+        [[ -d "$dir" ]] || install -d -m "$mode" "$dir"
+done < <(grep -v '^#' "$SRC/os/$OS/dirs")
 
 # The user: no rc files, plain /bin/sh, key auth only through sshd.
 echo "pharos:x:$UID_NUM:$UID_NUM:pharos testbed user:/home/pharos:/bin/sh" >> /etc/passwd

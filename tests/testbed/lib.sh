@@ -1,5 +1,7 @@
 # Helpers for the testbed's own tests (sourced).
 # shellcheck shell=bash
+# shellcheck source=../lib/on_error.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/on_error.sh"
 
 TESTBED=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed
 WORK=$(mktemp -d /tmp/pharos-testbed-test.XXXXXX)

@@ -3,6 +3,8 @@
 # is measured, each row names the key exchange the probe sshd saw, and the
 # pharos row is either measured or says why not.
 set -euo pipefail
+# shellcheck source=../lib/on_error.sh
+. "$(dirname "$0")/../lib/on_error.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(REPS=1 "$root/bench/fanout.sh" 2 2> /dev/null)
 echo "$out"

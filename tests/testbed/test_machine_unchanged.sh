@@ -4,18 +4,26 @@
 # the machine's own files as they were; with --tier real, hosts that also
 # change their network, mounts and sysctls leave the machine's network
 # namespace, mount table and kernel settings as they were.
+# The emulated tier runs every testbed command from inside a chroot whose root
+# is not its mount namespace's root, as Debian's package builders do: the
+# files the testbed itself writes into a host (/etc/hosts and the CA bundle
+# for the mirror, `testbed exec`, `sshd-start`) must land in the host.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tier=emulated
 [[ ${1:-} == --tier ]] && tier=${2:-}
 
 shadowed=(/usr/lib/os-release /etc/hostname /etc/hosts /etc/passwd /etc/group /etc/shadow
-        /etc/sudoers /etc/ssh/sshd_config /etc/profile)
+        /etc/sudoers /etc/ssh/sshd_config /etc/profile /etc/ssl/certs/ca-certificates.crt
+        /var/log/sshd.log /run/sshd.pid)
 snapshot() {
         local f
         for f in "${shadowed[@]}" /etc/ssh/ssh_host_* /etc/sudoers.d/* /etc/profile.d/*; do
                 [[ -e "$f" ]] && sha256sum "$f"
         done
+        # Every name under /etc: a host's distribution skeleton (sysctl.d,
+        # modules-load.d, release files ...) is the host's alone.
+        find /etc -xdev -printf '%p %y %m\n' | sort
         stat -c '%N %a %u:%g' /etc/os-release /etc/ssh /etc/sudoers.d /etc/profile.d
         hostname
         dpkg --verify openssh-server sudo || true
@@ -23,7 +31,7 @@ snapshot() {
         ls -d /home/pharos /var/lib/pharos-testbed /var/log/pharos-testbed \
                 /usr/local/lib/pharos-testbed /etc/sudoers.d/pharos-testbed 2>&1 || true
         getent passwd pharos || true
-        sha256sum /etc/resolv.conf /etc/ssl/certs/ca-certificates.crt
+        sha256sum /etc/resolv.conf
         # The machine's network namespace, mount table and writable kernel
         # settings (kernel.ns_last_pid moves with every fork).
         ip -d link show
@@ -38,16 +46,55 @@ snapshot() {
                 grep -v '^/proc/sys/kernel/ns_last_pid:'
 }
 
+# testbed ARGS..., on the emulated tier from a chroot of the machine's own
+# root in a mount namespace of its own (gone when the command ends; the hosts
+# keep their copies of it).
+chroot_root=$WORK/chroot
+mkdir "$chroot_root"
+tb() {
+        if [[ $tier == real ]]; then
+                "$TESTBED" "$@"
+                return
+        fi
+        unshare --mount -- sh -c 'root=$1 && shift && mount --rbind / "$root" && exec chroot "$root" "$@"' \
+                sh "$chroot_root" "$TESTBED" "$@"
+}
 before=$(snapshot)
+expect_machine_unchanged() { # WHEN
+        local now
+        now=$(snapshot)
+        if [[ "$before" != "$now" ]]; then
+                diff <(echo "$before") <(echo "$now") >&2 || true
+                fail "the machine changed $1"
+        fi
+}
+
 D=$WORK/tb
+TB_DIRS+=("$D")
 if [[ $tier == real ]]; then
         rootfs=$("$(dirname "$0")/real/host/rootfs.sh")
         touch "$WORK/marker"
-        tb_start "$D" --tier real --hosts 2
+        tb start --dir "$D" --tier real --hosts 2
 else
-        tb_start "$D" --hosts 2 --os centos-7,ubuntu-24.04
+        tb start --dir "$D" --hosts 2 --os centos-7,ubuntu-24.04
+        expect_machine_unchanged "when the hosts started"
 fi
 a1=$(host_field "$D" host-1 address)
+if [[ $tier == emulated ]]; then
+        expect_eq "host-1's /etc/hosts names the mirror" \
+                "$(tb_ssh "$D" "$a1" 'grep -c " pkgs.k8s.io " /etc/hosts')" 1
+        ca=$D/.testbed/mirror/ca.crt
+        tail -c "$(stat -c %s "$ca")" "$(host_field "$D" host-1 etc)/ssl/certs/ca-certificates.crt" |
+                cmp -s - "$ca" || fail "host-1's CA bundle does not end with the mirror's CA"
+        tb exec --dir "$D" --host host-1 -- sh -c \
+                'echo 10.0.0.2 evil-exec >> /etc/hosts; echo evil >> /etc/ssl/certs/ca-certificates.crt; echo evil > /etc/evil-exec'
+        expect_eq "host-1 sees testbed exec's writes" \
+                "$(tb_ssh "$D" "$a1" 'grep -c evil-exec /etc/hosts; cat /etc/evil-exec')" $'1\nevil'
+        tb sshd-stop --dir "$D" --host host-1
+        tb sshd-start --dir "$D" --host host-1
+        tb_ssh "$D" "$a1" true || fail "host-1's sshd does not answer after sshd-start"
+        expect_machine_unchanged "after testbed exec, sshd-stop and sshd-start"
+fi
 tb_ssh "$D" "$a1" 'sudo -n sh -c "
         echo evil > /etc/os-release; echo evil > /etc/hostname; echo 10.0.0.1 evil >> /etc/hosts
         echo evil:x:3000:3000::/:/bin/sh >> /etc/passwd; echo evil >> /etc/shadow; echo evil >> /etc/group
@@ -80,13 +127,9 @@ if [[ $tier == real ]]; then
 elif tb_ssh "$D" "$a1" 'sudo -n sh -c "echo evil > /usr/lib/os-release"' 2> /dev/null; then
         fail "a host wrote the machine's /usr/lib/os-release"
 fi
-"$TESTBED" stop --dir "$D"
+tb stop --dir "$D"
 TB_DIRS=()
-after=$(snapshot)
-if [[ "$before" != "$after" ]]; then
-        diff <(echo "$before") <(echo "$after") >&2 || true
-        fail "the machine changed"
-fi
+expect_machine_unchanged "after the hosts stopped"
 if [[ $tier == real ]] && find "$rootfs" -newer "$WORK/marker" | grep -q .; then
         find "$rootfs" -newer "$WORK/marker" | head >&2
         fail "the hosts wrote into the cached root file system"
