@@ -9,6 +9,8 @@ packages=(
         libssh2-1-dev libcyaml-dev libyaml-dev libcurl4-openssl-dev libyajl-dev libffi-dev libssl-dev
         # tests and tooling
         libcmocka-dev jq strace python3 binutils
+        # the generated completion and man page are checked by running them (tests/cli)
+        zsh groff-base
         clang clang-format clang-tidy cppcheck shellcheck libclang-rt-14-dev
         # sandbox testbed hosts (tests/testbed)
         openssh-server openssh-client sudo util-linux procps openssl iproute2
