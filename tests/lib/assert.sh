@@ -20,7 +20,7 @@ run() {
 fail() {
         failures=$((failures + 1))
         printf 'FAIL: %s\n' "$*" >&2
-        printf '  rc=%s\n  stdout: %s\n  stderr: %s\n' "$rc" "$out" "$err" >&2
+        printf '  rc=%s\n  stdout: %s\n  stderr: %s\n' "${rc-}" "${out-}" "${err-}" >&2
 }
 
 expect_rc() {

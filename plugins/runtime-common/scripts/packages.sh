@@ -72,6 +72,10 @@ Pin-Priority: 1001
                 if [ "$MODE" = check ]; then
                         todo "not installed at the pinned version:$missing"
                 else
+                        # The lists may predate the repository: an update of an earlier
+                        # run cut short (a lost connection) leaves the repository
+                        # configured and its packages unknown.
+                        apt-get update -q >/dev/null
                         # shellcheck disable=SC2086
                         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
                                 --allow-downgrades --allow-change-held-packages $missing
