@@ -6,7 +6,8 @@ all: build
 deps:
 	scripts/deps.sh
 
-build: deps
+build:
+	scripts/deps.sh build unit
 	cmake --preset default >/dev/null
 	cmake --build build -j$$(nproc)
 
@@ -20,9 +21,11 @@ demo:
 	REAL="$(REAL)" scripts/demo.sh
 
 lint: build
+	scripts/deps.sh lint
 	scripts/lint.sh build
 
-asan: deps
+asan:
+	scripts/deps.sh build unit
 	cmake --preset asan >/dev/null
 	cmake --build build-asan -j$$(nproc)
 	cd build-asan && ctest --output-on-failure -L unit
@@ -31,4 +34,4 @@ install: build
 	cmake --install build
 
 clean:
-	rm -rf build build-asan build-debian build-el
+	rm -rf build build-demo build-asan build-debian build-el
