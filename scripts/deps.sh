@@ -16,7 +16,8 @@
 set -euo pipefail
 
 declare -A groups
-groups[build]="build-essential cmake pkg-config libssh2-1-dev libcyaml-dev libyaml-dev libcurl4-openssl-dev libyajl-dev libffi-dev libssl-dev"
+# C only: no g++ or dpkg-dev, which build-essential would bring.
+groups[build]="gcc libc6-dev make cmake pkg-config libssh2-1-dev libcyaml-dev libyaml-dev libcurl4-openssl-dev libyajl-dev libffi-dev libssl-dev"
 # The hosts (tests/testbed/testbed), their emulators (tests/testbed/emulators:
 # the API server keeps its objects in a real etcd) and the host scripts'
 # tools: the OS plugins dearmor the pkgs.k8s.io key with the machine's gpg
