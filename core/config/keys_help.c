@@ -83,8 +83,12 @@ static const struct {
         {"authentication.oidc.groups_prefix", "prepended to group names"},
         {"authentication.oidc.ca_file", "the authority that signed the issuer's certificate"},
         {"cloud", "a cloud provider"},
-        {"cloud.provider", "the provider's name"},
-        {"cloud.config", "the provider's configuration file"},
+        {"cloud.provider",
+         "external: the kubelets and controller manager leave nodes to a cloud-controller-manager "
+         "you deploy; until it runs, nodes keep the uninitialized taint"},
+        {"cloud.config",
+         "the provider's configuration file, copied to the masters as "
+         "/etc/kubernetes/pharos/cloud-config (0600) for your cloud-controller-manager"},
         {"audit", "the API server's audit log"},
         {"audit.webhook", "audit events sent to a webhook"},
         {"audit.webhook.server", "the webhook's URL"},

@@ -9,6 +9,18 @@ struct retired {
         const char *why;
 };
 
+/* Kubernetes removed the last in-tree cloud provider in 1.31; every cloud now
+ * runs as an external cloud-controller-manager. */
+#define IN_TREE_GONE                                                                               \
+        "in-tree cloud providers were removed from Kubernetes (the last in 1.31): set "            \
+        "cloud.provider: external and deploy the provider's cloud-controller-manager (kubectl "    \
+        "apply after pharos up: it tolerates the uninitialized taint); cloud.config is "           \
+        "copied to the masters as /etc/kubernetes/pharos/cloud-config for it"
+/* The original deployed these cloud controllers itself; pharos does not. */
+#define NO_CCM(name)                                                                               \
+        "pharos does not deploy " name ": set cloud.provider: external and deploy it "             \
+        "yourself; cloud.config is copied to the masters as /etc/kubernetes/pharos/cloud-config"
+
 static const struct retired table[] = {
         {"telemetry", NULL,
          "removed by the original in 3.0, with no replacement: pharos sends no usage data; "
@@ -27,6 +39,17 @@ static const struct retired table[] = {
          "node-local-dns (the original's default) is not supported: pods query CoreDNS through "
          "the kube-dns Service; remove the key or set it to false, and size CoreDNS with "
          "network.dns_replicas"},
+        {"cloud.provider", "aws", IN_TREE_GONE},
+        {"cloud.provider", "azure", IN_TREE_GONE},
+        {"cloud.provider", "cloudstack", IN_TREE_GONE},
+        {"cloud.provider", "gce", IN_TREE_GONE},
+        {"cloud.provider", "openstack", IN_TREE_GONE},
+        {"cloud.provider", "ovirt", IN_TREE_GONE},
+        {"cloud.provider", "photon", IN_TREE_GONE},
+        {"cloud.provider", "vsphere", IN_TREE_GONE},
+        {"cloud.provider", "hcloud", NO_CCM("Hetzner's hcloud-cloud-controller-manager")},
+        {"cloud.provider", "packet", NO_CCM("Equinix Metal's cloud-provider-equinix-metal")},
+        {"cloud.provider", "pharos", NO_CCM("Kontena's pharos-cloud-controller")},
         {"hosts.*.container_runtime", "custom_docker",
          "'custom_docker' (a Docker Engine pharos does not install) is no longer supported: "
          "Kubernetes 1.24 dropped the kubelet's Docker support; use container_runtime: docker "

@@ -400,6 +400,9 @@ static void cluster_wide(struct ctx *c, const struct pharos_config_node *root)
          * cloud-controller-manager, which the kubelet and controller manager defer to. */
         if (str(c, root, "cloud.provider"))
                 kv_add(c, &in->controller_args, "cloud-provider", "external");
+        /* For the cloud-controller-manager the user deploys, which mounts it from the
+         * masters: no kubeadm-run component reads a cloud config any more. */
+        copy(c, str(c, root, "cloud.config"), KADM_DIR "/cloud-config");
         kv_add(c, &in->controller_args, "feature-gates", gates);
         kv_add(c, &in->scheduler_args, "feature-gates", gates);
         etcd(c, root);

@@ -75,7 +75,7 @@ static const char *const full_yml =
         "      cluster: {name: tw, server: 'https://tw.example.com/authn'}\n"
         "      user: {name: apiserver}\n"
         "    cache_ttl: 5m\n"
-        "cloud: {provider: hcloud}\n"
+        "cloud: {provider: external, config: /etc/pharos-test/cloud.conf}\n"
         "control_plane: {feature_gates: {SidecarContainers: 'true'}}\n"
         "etcd: {endpoints: ['https://etcd1.example.com:2379', 'https://etcd2.example.com:2379']}\n"
         "image_repository: mirror.example.com/k8s\n";
@@ -519,6 +519,28 @@ static void test_cgroup_v1(void **unused)
         free(t);
 }
 
+/* cloud.config reaches the masters, 0600 like every copied file, for the
+ * cloud-controller-manager the user deploys. */
+static void test_cloud_config_copied(void **unused)
+{
+        (void)unused;
+        char yml[4096];
+        snprintf(yml, sizeof(yml), full_yml, "1.37.2");
+        struct cluster_config *cfg = load(yml);
+        struct kadm_input in;
+        char why[200];
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(0), "Node-1", &in, why, sizeof(why)), 0);
+        int copied = 0;
+        for (size_t i = 0; i < in.n_copies; i++)
+                copied |= strcmp(in.copies[i].local, "/etc/pharos-test/cloud.conf") == 0 &&
+                          strcmp(in.copies[i].remote, KADM_DIR "/cloud-config") == 0;
+        assert_true(copied);
+        kadm_input_free(&in);
+        cfg_free(cfg);
+        tree = NULL;
+}
+
 static void test_unknown_runtime_fails(void **unused)
 {
         (void)unused;
@@ -592,6 +614,7 @@ int main(void)
                 cmocka_unit_test(test_pod_security),
                 cmocka_unit_test(test_certificate_key_in_the_file),
                 cmocka_unit_test(test_cgroup_v1),
+                cmocka_unit_test(test_cloud_config_copied),
                 cmocka_unit_test(test_unknown_runtime_fails),
                 cmocka_unit_test(test_encryption_key_round_trip),
                 cmocka_unit_test(test_versions_and_quoting),
