@@ -22,6 +22,9 @@ packages=(
         python3-yaml python3-cryptography curl gnupg etcd-server etcd-client
         # the real tier's packages and images (tests/testbed/real/artifacts): rpmbuild, repodata
         rpm createrepo-c
+        # packages (scripts/package.sh, tests/packaging): CPack's .deb dependencies
+        # (dpkg-shlibdeps, file), taking the .rpm's files out to run them (cpio)
+        dpkg-dev file cpio
 )
 # The emulator tests drive a real kubectl: Debian's kubernetes-client unless one is installed.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
