@@ -41,6 +41,8 @@ mkdir "$tmp/upper" "$tmp/work" "$tmp/root"
 r=$tmp/root
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$tmp/upper,workdir=$tmp/work" "$r"
 mount -t proc proc "$r/proc"
+# apt and dpkg log through a pseudo-terminal: a devpts of the root's own.
+mount -t devpts -o newinstance,ptmxmode=0666 devpts "$r/dev/pts"
 cp -L /etc/resolv.conf "$r/etc/resolv.conf"
 
 # What the test brings goes to the root's /tmp, which the comparison skips.
