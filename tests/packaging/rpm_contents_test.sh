@@ -2,8 +2,9 @@
 # The .rpms of DIST (pharos, pharos-plugins, pharos-devel), read with rpm:
 # names, what each holds (rpm -qlp), owners and modes, what they require
 # (rpm -qp --requires); then the binary and plugins taken out of them run
-# here: os-el built in, the rest loaded from the extracted plugin directory.
-# No EL machine is at hand, so they are not installed.
+# here: os-el built in, the rest loaded from the extracted plugin directory;
+# then rpm installs them into an empty root and erases them. No EL machine is
+# at hand, so they are not installed on one.
 set -euo pipefail
 : "${DIST:?}"
 # shellcheck source=../lib/assert.sh
@@ -74,4 +75,24 @@ expect_eq "$(jq -r '.[] | select(.name=="kubeadm") | .origin' <<<"$out")" "$tmp/
         "the packaged kubeadm plugin loads"
 run strings "$tmp/x/usr/bin/pharos"
 expect_contains "$out" "$plugin_dir" "the binary searches $plugin_dir by itself"
+
+# Install and erase with rpm into an empty root (--nodeps: the EL libraries
+# are not there) that has the directories an EL system's own packages own
+# (filesystem, bash-completion, zsh, pkgconf, cmake): nothing may be left.
+rr=$tmp/rpmroot
+mkdir -p "$rr"/usr/{bin,include,lib,lib64/pkgconfig,lib64/cmake} \
+        "$rr"/usr/share/{man/man1,bash-completion/completions,zsh/site-functions}
+run rpm --root "$rr" --initdb
+expect_rc 0 "rpm --initdb"
+# rpm's database is rpm's own state.
+snapshot() { (cd "$rr" && find . \( -path ./root/.rpmdb -o -path ./var/lib/rpm \) -prune -o -print | sort); }
+files_before=$(snapshot)
+run rpm --root "$rr" -i --nodeps "${rpm_of[pharos]}" "${rpm_of[pharos-plugins]}" "${rpm_of[pharos-devel]}"
+expect_rc 0 "rpm -i the three packages"
+run stat -c '%U:%G %a' "$rr/usr/bin/pharos" "$rr$plugin_dir/kubeadm.so" "$rr$plugin_dir"
+expect_eq "$out" $'root:root 755\nroot:root 644\nroot:root 755' "installed binary, plugin and plugin directory: root's, 0755/0644/0755"
+run rpm --root "$rr" -e pharos-devel pharos-plugins pharos
+expect_rc 0 "rpm -e the three packages"
+expect_eq "$(diff <(echo "$files_before") <(snapshot) || true)" "" \
+        "the root's files are what they were before rpm -i (diff before/after)"
 finish
