@@ -115,7 +115,8 @@ expect_eq "$bad" "" "every installed file and directory is root's, mode 0644 or 
 
 run in_root pharos version
 expect_rc 0 "pharos version"
-expect_contains "$out" "pharos " "pharos version prints the version"
+version=$(dpkg-deb -f "$(compgen -G "$DIST/pharos_*.deb" | head -1)" Version)
+expect_eq "$(head -1 <<<"$out")" "pharos ${version%-*}" "pharos version is the package's upstream version"
 run in_root pharos plugins list --output json
 expect_rc 0 "pharos plugins list"
 list=$out
