@@ -1,5 +1,5 @@
 # Convenience entry points; the scripts do the work.
-.PHONY: all deps build test demo lint asan install clean
+.PHONY: all deps build test demo lint asan install package clean
 
 all: build
 
@@ -33,5 +33,10 @@ asan:
 install: build
 	cmake --install build
 
+# pharos, pharos-plugins and pharos-dev as .debs (debian preset) and .rpms (el preset) in dist/.
+package:
+	scripts/deps.sh build package
+	scripts/package.sh
+
 clean:
-	rm -rf build build-demo build-asan build-debian build-el
+	rm -rf build build-demo build-asan build-debian build-el build-package-debian build-package-el dist

@@ -8,8 +8,9 @@
 # the pharos binary (in-tree builds only). The target is called
 # pharos-plugin-NAME. Installed as part of the SDK (find_package(PharosPlugin)).
 #
-# pharos_install_plugin(NAME [DESTINATION dir]) installs the module into the
-# plugin directory of the pharos it was built against (PHAROS_PLUGIN_DIR).
+# pharos_install_plugin(NAME [DESTINATION dir] [COMPONENT name]) installs the
+# module into the plugin directory of the pharos it was built against
+# (PHAROS_PLUGIN_DIR); COMPONENT puts it in that install component (packages).
 include_guard(GLOBAL)
 set(_PHAROS_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/PharosEmbed.cmake)
 
@@ -57,9 +58,13 @@ function(pharos_add_plugin name)
 endfunction()
 
 function(pharos_install_plugin name)
-  cmake_parse_arguments(P "" "DESTINATION" "" ${ARGN})
+  cmake_parse_arguments(P "" "DESTINATION;COMPONENT" "" ${ARGN})
   if(NOT P_DESTINATION)
     set(P_DESTINATION "${PHAROS_PLUGIN_DIR}")
   endif()
-  install(TARGETS pharos-plugin-${name} LIBRARY DESTINATION "${P_DESTINATION}")
+  set(component)
+  if(P_COMPONENT)
+    set(component COMPONENT "${P_COMPONENT}")
+  endif()
+  install(TARGETS pharos-plugin-${name} LIBRARY DESTINATION "${P_DESTINATION}" ${component})
 endfunction()

@@ -7,9 +7,10 @@
 #   unit    build the unit tests too (cmocka; the default preset builds them)
 #   demo    build, plus the sandbox testbed and kubectl (`make demo`)
 #   real    demo, plus the real tier's host roots and package repositories
-#   test    every ctest test: demo, real, unit and the tools tests run
+#   test    every ctest test: demo, real, unit, package and the tools tests run
 #   lint    clang-format, clang-tidy, cppcheck, shellcheck (`make lint`)
 #   fuzz    clang's libFuzzer and sanitizer runtimes (tests/fuzz.sh, `make asan`)
+#   package make package: .debs and .rpms (scripts/package.sh)
 #   bench   the fan-out comparisons (bench/fanout.sh)
 # Safe to run again; `apt-get update` runs once per call, and only when
 # something is missing.
@@ -34,6 +35,9 @@ groups[test]="strace binutils zsh groff-base"
 # lint.sh lists the files it checks with git ls-files.
 groups[lint]="clang-format clang-tidy cppcheck shellcheck git"
 groups[fuzz]="clang libclang-rt-14-dev"
+# CPack's .deb dependencies come from dpkg-shlibdeps (dpkg-dev) and file; the
+# packaging tests take the .rpm's files out with cpio (tests/packaging).
+groups[package]="dpkg-dev file cpio"
 groups[bench]="pssh ansible time"
 
 want=("$@")
@@ -46,10 +50,11 @@ add_group() {
         build) ;;
         demo) add_group build ;;
         real) add_group demo ;;
-        test) add_group real && add_group unit ;;
+        test) add_group real && add_group unit && add_group package ;;
+        package) add_group build ;;
         unit | lint | fuzz | bench) ;;
         *)
-                echo "deps: unknown group '$g' (build, unit, demo, real, test, lint, fuzz, bench)" >&2
+                echo "deps: unknown group '$g' (build, unit, demo, real, test, lint, fuzz, package, bench)" >&2
                 exit 2
                 ;;
         esac
