@@ -220,6 +220,8 @@ const struct cli_command cmd_up = {
                  "is released, exit 130 (the next `up` goes on); a second one stops at once.\n"
                  "\n"
                  "Exit status: 0 done, 1 failed on a host (or another run holds the lock),\n"
-                 "2 invalid cluster.yml or usage, 130 interrupted.\n",
+                 "2 invalid cluster.yml or usage, or a change the cluster can't take (its\n"
+                 "network, a host's role, a kubernetes.version that is a downgrade, skips a\n"
+                 "minor or breaks a kubelet's version skew), 130 interrupted.\n",
         .run = run,
 };

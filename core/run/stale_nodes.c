@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kube/json.h"
+#include "kube/kver.h"
 #include "run/kube_access.h"
 #include "run/stale_nodes.h"
 #include "ssh/shquote.h"
@@ -29,7 +30,32 @@ static int joined_by_worker_up(yajl_val node)
         return yajl_tree_get(node, path, yajl_t_any) != NULL;
 }
 
-static void report(struct run *r, const char *name, int worker_up, const char *config)
+/* A worker-up node's kubelet behind cluster.yml's version: what upgrades it by hand,
+ * kubeadm's documented procedure for a worker (pharos up never touches the node). */
+static void worker_up_behind(struct run *r, const char *name, const char *kubelet,
+                             const char *config)
+{
+        const char *want = r->cfg->doc->kubernetes.version;
+        char steps[700];
+        snprintf(steps, sizeof(steps),
+                 "pharos drain %s -c %s --ignore-daemonsets --delete-local-data; on %s: install "
+                 "the kubeadm package %s, sudo kubeadm upgrade node, the kubelet and kubectl "
+                 "packages %s, sudo systemctl restart kubelet; then kubectl uncordon %s",
+                 name, config, name, want, want, name);
+        if (r->opts.json) {
+                char detail[900];
+                snprintf(detail, sizeof(detail), "kubelet %s, not upgraded to %s: %s", kubelet,
+                         want, steps);
+                run_event(r, "nodes", name, NULL, "not-upgraded", 0, detail);
+                return;
+        }
+        printf("    %-16s joined with `pharos worker up`: its kubelet is %s, not upgraded to %s\n"
+               "                       by `pharos up`; add it to cluster.yml, or by hand:\n"
+               "                       %s\n",
+               name, kubelet, want, steps);
+}
+
+static void report(struct run *r, yajl_val node, const char *name, const char *config)
 {
         /* The commands are meant to be pasted into a shell. */
         char *quoted = NULL;
@@ -37,27 +63,33 @@ static void report(struct run *r, const char *name, int worker_up, const char *c
         if (config[strspn(config, safe)])
                 quoted = shq_word(config);
         const char *config_path = quoted ? quoted : config;
-        char cmds[700];
-        snprintf(cmds, sizeof(cmds),
-                 "pharos drain %s -c %s --ignore-daemonsets --delete-local-data && "
-                 "pharos delete-node %s -c %s",
-                 name, config_path, name, config_path);
-        if (r->opts.json) {
-                run_event(r, "nodes", name, NULL, worker_up ? "worker-up" : "not-in-config", 0,
-                          worker_up ? NULL : cmds);
-                free(quoted);
-                return;
-        }
-        if (worker_up)
-                printf("    %-16s joined with `pharos worker up`: not upgraded by `pharos up` "
-                       "unless added to cluster.yml\n",
-                       name);
-        else
+        if (joined_by_worker_up(node)) {
+                const char *kubelet = json_get_str(node, "status.nodeInfo.kubeletVersion");
+                struct kver have, want;
+                if (kver_parse(kubelet, &have) == 0 &&
+                    kver_parse(r->cfg->doc->kubernetes.version, &want) == 0 &&
+                    kver_cmp(&have, &want) < 0)
+                        worker_up_behind(r, name, kubelet, config_path);
+                else if (r->opts.json)
+                        run_event(r, "nodes", name, NULL, "worker-up", 0, NULL);
+                else
+                        printf("    %-16s joined with `pharos worker up`: not upgraded by "
+                               "`pharos up` unless added to cluster.yml\n",
+                               name);
+        } else if (r->opts.json) {
+                char cmds[700];
+                snprintf(cmds, sizeof(cmds),
+                         "pharos drain %s -c %s --ignore-daemonsets --delete-local-data && "
+                         "pharos delete-node %s -c %s",
+                         name, config_path, name, config_path);
+                run_event(r, "nodes", name, NULL, "not-in-config", 0, cmds);
+        } else {
                 printf("    %-16s not in cluster.yml; once it is gone for good, run:\n"
                        "                       pharos drain %s -c %s --ignore-daemonsets "
                        "--delete-local-data\n"
                        "                       pharos delete-node %s -c %s\n",
                        name, name, config_path, name, config_path);
+        }
         free(quoted);
 }
 
@@ -91,7 +123,7 @@ void run_report_stale_nodes(struct run *r, const char *config_path)
                 if (!header && !r->opts.json)
                         printf("==> nodes not in cluster.yml\n");
                 header = 1;
-                report(r, name, joined_by_worker_up(node), config_path);
+                report(r, node, name, config_path);
         }
         fflush(stdout);
         yajl_tree_free(doc);

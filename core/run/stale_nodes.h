@@ -4,7 +4,8 @@
  * cluster (the seed's "re-upping would not do anything"), so up lists such
  * nodes with the commands that drain and delete them. Nodes joined with
  * `pharos worker up` carry WORKER_UP_LABEL and are listed apart: they were
- * never in cluster.yml.
+ * never in cluster.yml, so up never upgrades them; one whose kubelet is older
+ * than kubernetes.version is listed with the steps that upgrade it by hand.
  */
 #ifndef PHAROS_CORE_RUN_STALE_NODES_H
 #define PHAROS_CORE_RUN_STALE_NODES_H

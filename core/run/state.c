@@ -9,6 +9,7 @@
 #include "kube/json.h"
 #include "run/kube_access.h"
 #include "run/state.h"
+#include "run/version_check.h"
 #include "util/log.h"
 
 #define STATE_PATH "/api/v1/namespaces/kube-system/configmaps/pharos-config"
@@ -104,7 +105,7 @@ int state_check(struct run *r, struct pharos_error *err)
         const char *rv = json_get_str(cm, "metadata.resourceVersion");
         snprintf(r->state_rv, sizeof(r->state_rv), "%s", rv ? rv : "");
         if (!cm)
-                return 0;
+                return version_check(r, NULL, err);
         const struct cfg_network *net = &r->cfg->doc->network;
         const char *v;
         /* Without a name in cluster.yml the cluster keeps the one it was given. */
@@ -137,6 +138,8 @@ int state_check(struct run *r, struct pharos_error *err)
                                       "Nothing was changed.",
                                       h->address, was, h->role, h->address);
         }
+        if (rc == 0)
+                rc = version_check(r, data_of(cm, STATE_KUBE_VERSION), err);
         yajl_tree_free(cm);
         return rc;
 }
@@ -173,6 +176,7 @@ static yajl_val desired(struct run *r, struct pharos_error *err)
         kv(g, "network.service_cidr", net->service_cidr);
         kv(g, "network.pod_network_cidr", net->pod_network_cidr);
         kv(g, "host-roles", roles ? roles : "");
+        kv(g, STATE_KUBE_VERSION, r->cfg->doc->kubernetes.version);
         yajl_gen_map_close(g);
         const unsigned char *buf;
         size_t blen;

@@ -1,9 +1,9 @@
 /*
  * What pharos applied, kept in the cluster: ConfigMap kube-system/pharos-config
- * (the effective cluster.yml, the pharos version, the cluster name, and the
- * settings that can't change on a running cluster). Read before any change
- * to refuse impossible ones; written after a successful run, only when it
- * differs.
+ * (the effective cluster.yml, the pharos version, the cluster name, its
+ * kubernetes.version, and the settings that can't change on a running
+ * cluster). Read before any change to refuse impossible ones; written after
+ * a successful run, only when it differs.
  */
 #ifndef PHAROS_CORE_STATE_H
 #define PHAROS_CORE_STATE_H
@@ -14,6 +14,7 @@
  * Reads the stored state when a master already has a control plane. Returns
  * 0 (also for a new cluster), PERR_USAGE with an explanation when cluster.yml
  * changes network.provider, service_cidr, pod_network_cidr or a host's role,
+ * or asks for a kubernetes.version the cluster can't move to (run/version_check.h),
  * or PERR_FAIL when a control plane exists but its API can't be reached.
  */
 int state_check(struct run *r, struct pharos_error *err);

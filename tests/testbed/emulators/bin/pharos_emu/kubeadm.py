@@ -1,5 +1,5 @@
 """kubeadm emulator: init, join, reset, token, config validate, version; init phases
-upload-certs, control-plane, certs apiserver, upload-config; upgrade node phase kubelet-config.
+upload-certs, control-plane, certs apiserver, upload-config; upgrade plan, apply, node (kubeadm_upgrade.py).
 
 It lays out certificates and kubeconfigs as kubeadm does, writes static pod
 manifests that the kubelet emulator runs (the real etcd and the API
@@ -1464,34 +1464,9 @@ def cmd_version(argv):
 
 
 def cmd_upgrade(argv, journal):
-    if argv[:3] != ["node", "phase", "kubelet-config"]:
-        raise KubeadmError("the emulator supports only 'kubeadm upgrade node phase kubelet-config'")
-    flags, pos = parse_flags(argv[3:], dict(COMMON, **{"config": "str", "kubeconfig": "str", "dry-run": "bool",
-                                                       "patches": "str"}))
-    check_mix(flags)
-    if flags.get("config"):
-        load_config(flags["config"])
-    if pos:
-        raise KubeadmError('unknown command "%s" for "kubeadm upgrade node phase kubelet-config"' % pos[0])
-    # Like kubeadm: the admin credentials on a control-plane node, the kubelet's elsewhere.
-    path = flags.get("kubeconfig") or ("/etc/kubernetes/admin.conf" if host.exists("/etc/kubernetes/admin.conf")
-                                       else "/etc/kubernetes/kubelet.conf")
-    client = kubeclient.Client.from_kubeconfig(path)
-    try:
-        cm = client.get("/api/v1/namespaces/kube-system/configmaps/kubelet-config")
-    except kubeclient.APIError as e:
-        raise KubeadmError("failed to download the kubelet configuration from ConfigMap \"kubelet-config\": %s" % e,
-                           "kubelet-config")
-    text = (cm.get("data") or {}).get("kubelet") or ""
-    old = host.read("/var/lib/kubelet/config.yaml")
-    if old is not None:
-        say("[upgrade] Backing up kubelet config file to /etc/kubernetes/tmp/kubeadm-kubelet-config/config.yaml")
-        host.write("/etc/kubernetes/tmp/kubeadm-kubelet-config/config.yaml", old)
-    say("[kubelet-start] Writing kubelet configuration to file \"/var/lib/kubelet/config.yaml\"")
-    host.write("/var/lib/kubelet/config.yaml", text)
-    say("[upgrade/kubelet-config] The kubelet configuration for this node was successfully upgraded!")
-    journal.changed = old != text
-    return 0
+    # imported here: kubeadm_upgrade builds on this module
+    from . import kubeadm_upgrade
+    return kubeadm_upgrade.main(argv, journal)
 
 
 def cmd_certs(argv):
