@@ -90,7 +90,8 @@ static int probe_run(struct pharos_step_ctx *ctx, void *state)
                         sleep(1);
                 }
                 if (p.healthy) {
-                        kadm_etcd_request(NULL, peer, "POST", "/v3/cluster/member/list", "{}", 5000, &q);
+                        kadm_etcd_request(NULL, peer, "POST", "/v3/cluster/member/list", "{}", 5000,
+                                          &q);
                         if (h->https_request(ctx, &q, &status, &body) == 0 && status == 200)
                                 p.members_json = strdup(body);
                         if (!p.members_json) {
@@ -142,8 +143,8 @@ static int selected_flags(const char *sel, unsigned char *flags, size_t n)
 struct check_input {
         char (*peers)[300];
         const char **keep;
-        size_t *keep_at;         /* cluster.yml index of keep[k] */
-        unsigned char *keep_cp;  /* keep[k] runs a control plane */
+        size_t *keep_at;        /* cluster.yml index of keep[k] */
+        unsigned char *keep_cp; /* keep[k] runs a control plane */
         unsigned char *leaving;
         char unhealthy[900];
 };
@@ -184,17 +185,18 @@ static int plan_rejoins(struct kadm_state *st, struct pharos_step_ctx *ctx,
         for (size_t k = 0; k < v->n_keep && rc == 0; k++) {
                 if (!missing[k] || !in->keep_cp[k])
                         continue;
-                const char *addr =
-                        h->config_string(h->config_get(h->config_at(hosts, in->keep_at[k]), "address"));
+                const char *addr = h->config_string(
+                        h->config_get(h->config_at(hosts, in->keep_at[k]), "address"));
                 if ((long)in->keep_at[k] == first) {
-                        h->step_refuse(ctx,
-                                       "%s runs a control plane but etcd has no member for it (%s): "
-                                       "it was removed, and etcd will not take its old data back. It "
-                                       "is the first master of cluster.yml, which makes the join data "
-                                       "with its own control plane: list a master that is an etcd "
-                                       "member first under hosts and re-run pharos up, which then "
-                                       "resets %s and joins it again. Nothing was changed.",
-                                       addr, v->keep_peers[k], addr);
+                        h->step_refuse(
+                                ctx,
+                                "%s runs a control plane but etcd has no member for it (%s): "
+                                "it was removed, and etcd will not take its old data back. It "
+                                "is the first master of cluster.yml, which makes the join data "
+                                "with its own control plane: list a master that is an etcd "
+                                "member first under hosts and re-run pharos up, which then "
+                                "resets %s and joins it again. Nothing was changed.",
+                                addr, v->keep_peers[k], addr);
                         rc = -1;
                         break;
                 }
@@ -347,8 +349,8 @@ static int remove_member(struct kadm_state *st, struct pharos_step_ctx *ctx,
         char body[96];
         snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", m->id);
         struct pharos_https_request q;
-        kadm_etcd_request(st->removal.via, st->removal.via_peer, "POST", "/v3/cluster/member/remove", body,
-                   10000, &q);
+        kadm_etcd_request(st->removal.via, st->removal.via_peer, "POST",
+                          "/v3/cluster/member/remove", body, 10000, &q);
         time_t deadline = time(NULL) + REMOVE_RETRY_S;
         long delay_ms = 200;
         for (;;) {

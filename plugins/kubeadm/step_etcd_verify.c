@@ -11,11 +11,11 @@
 #include "kadm.h"
 
 struct masters {
-        char (*peer)[300];        /* peer URL */
-        const char **peers;       /* peer[k], as kadm_etcd_missing takes them */
-        const char **address;     /* cluster.yml address */
-        const char **peer_addr;   /* where its etcd listens */
-        size_t *idx;              /* cluster.yml index */
+        char (*peer)[300];      /* peer URL */
+        const char **peers;     /* peer[k], as kadm_etcd_missing takes them */
+        const char **address;   /* cluster.yml address */
+        const char **peer_addr; /* where its etcd listens */
+        size_t *idx;            /* cluster.yml index */
         size_t n;
 };
 
@@ -55,13 +55,29 @@ static int masters_read(struct kadm_state *st, struct masters *ms)
         return 0;
 }
 
-/* The member list as the first master whose etcd answers healthy has it: a removed
- * member's etcd may still answer for a moment, but never healthy. */
+/* What this run still has to do: join the master (under --plan, or before its join
+ * step ran). Not a disagreement yet. Called under st->mu. */
+static int pending_join(struct kadm_state *st, size_t idx)
+{
+        return !st->status || idx >= st->n_status || st->status[idx] != KADM_JOINED;
+}
+
+/* The member list as the first master in the cluster whose etcd answers healthy has
+ * it: a removed member's etcd may still answer for a moment, but never healthy.
+ * Returns 0, 1 when no master is in the cluster yet (--plan before the first init:
+ * nothing to compare), or -1 with the step failed. */
 static int list_members(struct kadm_state *st, struct pharos_step_ctx *ctx,
                         const struct masters *ms, struct kadm_members *out)
 {
         const struct pharos_host *h = st->host;
+        size_t asked = 0;
         for (size_t k = 0; k < ms->n; k++) {
+                pthread_mutex_lock(&st->mu);
+                int pending = pending_join(st, ms->idx[k]);
+                pthread_mutex_unlock(&st->mu);
+                if (pending)
+                        continue;
+                asked++;
                 struct pharos_https_request q;
                 long status = 0;
                 const char *body = NULL;
@@ -76,6 +92,8 @@ static int list_members(struct kadm_state *st, struct pharos_step_ctx *ctx,
                     kadm_members_parse(body, out) == 0)
                         return 0;
         }
+        if (!asked)
+                return 1;
         h->step_fail(ctx, "no master's etcd answered healthy with its member list, so the members "
                           "can't be compared with the masters of cluster.yml: etcd needs a "
                           "majority of its members up");
@@ -88,13 +106,7 @@ static void append(struct kbuf *b, const char *fmt, const char *a, const char *c
         kb_printf(b, fmt, a, c, d);
 }
 
-/* What this run still has to do: join the master (under --plan, or before its join
- * step ran) or remove the member (etcd-remove). Not a disagreement yet. */
-static int pending_join(struct kadm_state *st, size_t idx)
-{
-        return !st->status || idx >= st->n_status || st->status[idx] != KADM_JOINED;
-}
-
+/* A member etcd-remove takes out in this run (under --plan: would). */
 static int pending_removal(const struct kadm_state *st, const struct kadm_member *x)
 {
         for (size_t k = 0; k < st->removal.n; k++)
@@ -114,9 +126,10 @@ static int compare(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kb
                 st->host->step_fail(ctx, "out of memory");
                 return -1;
         }
-        if (list_members(st, ctx, &ms, &m) < 0) {
+        int listed = list_members(st, ctx, &ms, &m);
+        if (listed != 0) {
                 masters_free(&ms);
-                return -1;
+                return listed < 0 ? -1 : 0;
         }
         unsigned char *missing = calloc(ms.n ? ms.n : 1, 1);
         size_t *extra = calloc(m.n ? m.n : 1, sizeof(*extra));
@@ -156,10 +169,11 @@ static int compare(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kb
 
 static int verify_applies(struct pharos_step_ctx *ctx, void *state)
 {
+        struct kadm_state *st = state;
         struct kbuf why = {0};
-        int rc = compare(state, ctx, &why);
+        int rc = compare(st, ctx, &why);
         if (rc == 0 && why.len)
-                ((struct kadm_state *)state)->host->step_reason(ctx, "%s", why.p);
+                st->host->step_reason(ctx, "%s", why.p);
         kb_free(&why);
         return rc < 0 ? -1 : why.len > 0;
 }
@@ -167,13 +181,12 @@ static int verify_applies(struct pharos_step_ctx *ctx, void *state)
 /* Fails the run when they still disagree: `up` never ends well with them apart. */
 static int verify_run(struct pharos_step_ctx *ctx, void *state)
 {
+        struct kadm_state *st = state;
         struct kbuf why = {0};
-        int rc = compare(state, ctx, &why);
+        int rc = compare(st, ctx, &why);
         if (rc == 0 && why.len) {
-                ((struct kadm_state *)state)
-                        ->host->step_fail(ctx,
-                                          "etcd's members and the masters of cluster.yml disagree: %s",
-                                          why.p);
+                st->host->step_fail(
+                        ctx, "etcd's members and the masters of cluster.yml disagree: %s", why.p);
                 rc = -1;
         }
         kb_free(&why);

@@ -170,14 +170,15 @@ static void members_and_masters_differ(void **s)
 {
         (void)s;
         struct kadm_members m;
-        assert_int_equal(kadm_members_parse("{\"members\":["
-                                            "{\"ID\":\"11\",\"name\":\"host-1\","
-                                            "\"peerURLs\":[\"https://127.0.0.11:2380\"]},"
-                                            "{\"ID\":\"15\",\"peerURLs\":[\"https://127.0.0.15:2380\"]},"
-                                            "{\"ID\":\"16\",\"name\":\"host-6\","
-                                            "\"peerURLs\":[\"https://127.0.0.16:2380\"]}]}",
-                                            &m),
-                         0);
+        assert_int_equal(
+                kadm_members_parse("{\"members\":["
+                                   "{\"ID\":\"11\",\"name\":\"host-1\","
+                                   "\"peerURLs\":[\"https://127.0.0.11:2380\"]},"
+                                   "{\"ID\":\"15\",\"peerURLs\":[\"https://127.0.0.15:2380\"]},"
+                                   "{\"ID\":\"16\",\"name\":\"host-6\","
+                                   "\"peerURLs\":[\"https://127.0.0.16:2380\"]}]}",
+                                   &m),
+                0);
         const char *const masters[] = {"https://127.0.0.11:2380", "https://127.0.0.15:2380",
                                        "https://127.0.0.17:2380"};
         unsigned char missing[3];
@@ -194,10 +195,14 @@ static void members_and_masters_differ(void **s)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(parse_members),     cmocka_unit_test(peer_urls),
-                cmocka_unit_test(nothing_to_remove), cmocka_unit_test(one_of_three_goes),
-                cmocka_unit_test(majority_refused),  cmocka_unit_test(back_to_one_refused),
-                cmocka_unit_test(no_healthy_master), cmocka_unit_test(master_without_member),
+                cmocka_unit_test(parse_members),
+                cmocka_unit_test(peer_urls),
+                cmocka_unit_test(nothing_to_remove),
+                cmocka_unit_test(one_of_three_goes),
+                cmocka_unit_test(majority_refused),
+                cmocka_unit_test(back_to_one_refused),
+                cmocka_unit_test(no_healthy_master),
+                cmocka_unit_test(master_without_member),
                 cmocka_unit_test(members_and_masters_differ),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
