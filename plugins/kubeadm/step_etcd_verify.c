@@ -172,10 +172,11 @@ static int verify_applies(struct pharos_step_ctx *ctx, void *state)
         struct kadm_state *st = state;
         struct kbuf why = {0};
         int rc = compare(st, ctx, &why);
-        if (rc == 0 && why.len)
+        int differ = rc == 0 && why.len > 0;
+        if (differ)
                 st->host->step_reason(ctx, "%s", why.p);
         kb_free(&why);
-        return rc < 0 ? -1 : why.len > 0;
+        return rc < 0 ? -1 : differ;
 }
 
 /* Fails the run when they still disagree: `up` never ends well with them apart. */
