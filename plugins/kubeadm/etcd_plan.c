@@ -69,12 +69,41 @@ void kadm_peer_url(const char *address, char *buf, size_t size)
                  KADM_ETCD_PEER_PORT);
 }
 
-static int kept(const struct kadm_etcd_view *v, const char *peer)
+static int named(const char *const *peers, size_t n, const char *peer)
 {
-        for (size_t i = 0; i < v->n_keep; i++)
-                if (!strcmp(v->keep_peers[i], peer))
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(peers[i], peer))
                         return 1;
         return 0;
+}
+
+static int announced(const struct kadm_members *m, const char *peer)
+{
+        for (size_t i = 0; i < m->n; i++)
+                if (!strcmp(m->v[i].peer, peer))
+                        return 1;
+        return 0;
+}
+
+size_t kadm_etcd_missing(const struct kadm_members *m, const char *const *peers, size_t n_peers,
+                         unsigned char *missing)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < n_peers; i++) {
+                missing[i] = !announced(m, peers[i]);
+                n += missing[i];
+        }
+        return n;
+}
+
+size_t kadm_etcd_extra(const struct kadm_members *m, const char *const *peers, size_t n_peers,
+                       size_t *extra)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < m->n; i++)
+                if (!named(peers, n_peers, m->v[i].peer))
+                        extra[n++] = i;
+        return n;
 }
 
 /* "host-3 (https://...:2380), host-4 (...)" */
@@ -106,9 +135,7 @@ int kadm_etcd_plan(const struct kadm_etcd_view *v, size_t *remove, size_t *n_rem
                 return -1;
         }
         const struct kadm_members *m = v->members;
-        for (size_t i = 0; i < m->n; i++)
-                if (!kept(v, m->v[i].peer))
-                        remove[(*n_remove)++] = i;
+        *n_remove = kadm_etcd_extra(m, v->keep_peers, v->n_keep, remove);
         if (*n_remove == 0)
                 return 0;
         char names[700];

@@ -29,6 +29,18 @@ void kadm_members_free(struct kadm_members *m);
 /* "https://ADDRESS:2380" (IPv6 bracketed): how kubeadm announces a member's peer URL. */
 void kadm_peer_url(const char *address, char *buf, size_t size);
 
+/*
+ * Compares the members with the masters of cluster.yml by peer URL (how kubeadm
+ * announces a member; a member added but not started has no name yet).
+ * kadm_etcd_missing sets missing[i] for each peers[i] no member announces and
+ * returns how many; kadm_etcd_extra puts the indexes of the members no peer
+ * names in extra[] (room for m->n) and returns how many.
+ */
+size_t kadm_etcd_missing(const struct kadm_members *m, const char *const *peers, size_t n_peers,
+                         unsigned char *missing);
+size_t kadm_etcd_extra(const struct kadm_members *m, const char *const *peers, size_t n_peers,
+                       size_t *extra);
+
 /* What is known about the masters that stay in the cluster. */
 struct kadm_etcd_view {
         const struct kadm_members *members; /* as a healthy staying master lists them; NULL: none */

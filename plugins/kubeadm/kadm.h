@@ -243,6 +243,10 @@ struct kadm_state {
         struct kadm_etcd_probe *etcd; /* by cluster.yml index, n_etcd entries */
         size_t n_etcd;
         struct kadm_etcd_removal removal;
+        /* By cluster.yml index, n_rejoin entries: 1 for a master with a control plane
+         * whose etcd member is gone (etcd-check): it is reset and joins again. */
+        unsigned char *rejoin;
+        size_t n_rejoin;
         unsigned char *cgroup_v1; /* by cluster.yml index, n_cgroup entries: 1 on cgroup v1 */
         size_t n_cgroup;
         int cgroup_warned; /* the cgroup v1 warning was printed in this run */
@@ -254,10 +258,19 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
         kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info,
         kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning,
-        kadm_step_dns_replicas;
+        kadm_step_dns_replicas, kadm_step_etcd_verify;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);
+/* A request to the etcd of the master whose etcd listens on peer, tunnelled through
+ * via (NULL: the step's host), with kubeadm's API server client certificate. */
+void kadm_etcd_request(const char *via, const char *peer, const char *method, const char *path,
+                       const char *body, uint32_t timeout_ms, struct pharos_https_request *q);
+/* 1 when etcd-check found the step's master without its etcd member. */
+int kadm_rejoining(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* Takes the control plane of such a master down before it joins again (rejoin.c):
+ * kubeadm reset, then its Node deleted. Returns 0, or <0 with the step failed. */
+int kadm_rejoin_reset(struct kadm_state *st, struct pharos_step_ctx *ctx);
 
 /* Helpers shared by the steps. */
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st);

@@ -128,7 +128,7 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_reset,          &kadm_step_endpoint,
                 &kadm_step_endpoint_info,  &kadm_step_worker_up_endpoint,
                 &kadm_step_cgroups,        &kadm_step_cgroups_warning,
-                &kadm_step_dns_replicas,
+                &kadm_step_dns_replicas,   &kadm_step_etcd_verify,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {

@@ -316,6 +316,9 @@ static int status_probe(struct pharos_step_ctx *ctx, void *state)
         int admin = kadm_is_master(st, ctx) ? kadm_control_plane_exists(st, ctx) : 1;
         if (admin < 0)
                 return -1;
+        /* A master whose etcd member is gone is set up again, as a new one is. */
+        if (kadm_rejoining(st, ctx))
+                admin = 0;
         pthread_mutex_lock(&st->mu);
         size_t n = st->host->config_len(kadm_hosts(st));
         if (!st->status)

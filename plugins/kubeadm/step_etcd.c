@@ -23,7 +23,7 @@
 /* How long an etcd answering unhealthy is asked again before it counts as such. */
 #define ELECTION_WAIT_S 15
 
-static void request_to(const char *via, const char *peer, const char *method, const char *path,
+void kadm_etcd_request(const char *via, const char *peer, const char *method, const char *path,
                        const char *body, uint32_t timeout_ms, struct pharos_https_request *q)
 {
         *q = (struct pharos_https_request){
@@ -75,7 +75,7 @@ static int probe_run(struct pharos_step_ctx *ctx, void *state)
                  * master was the leader): that takes about an election timeout. */
                 time_t deadline = time(NULL) + ELECTION_WAIT_S;
                 for (;;) {
-                        request_to(NULL, peer, "GET", "/health", NULL, 5000, &q);
+                        kadm_etcd_request(NULL, peer, "GET", "/health", NULL, 5000, &q);
                         if (h->https_request(ctx, &q, &status, &body) < 0) {
                                 snprintf(p.why, sizeof(p.why), "%s", "etcd does not answer");
                                 break;
@@ -90,7 +90,8 @@ static int probe_run(struct pharos_step_ctx *ctx, void *state)
                         sleep(1);
                 }
                 if (p.healthy) {
-                        request_to(NULL, peer, "POST", "/v3/cluster/member/list", "{}", 5000, &q);
+                        kadm_etcd_request(NULL, peer, "POST", "/v3/cluster/member/list", "{}", 5000,
+                                          &q);
                         if (h->https_request(ctx, &q, &status, &body) == 0 && status == 200)
                                 p.members_json = strdup(body);
                         if (!p.members_json) {
@@ -142,6 +143,8 @@ static int selected_flags(const char *sel, unsigned char *flags, size_t n)
 struct check_input {
         char (*peers)[300];
         const char **keep;
+        size_t *keep_at;        /* cluster.yml index of keep[k] */
+        unsigned char *keep_cp; /* keep[k] runs a control plane */
         unsigned char *leaving;
         char unhealthy[900];
 };
@@ -150,7 +153,70 @@ static void check_input_free(struct check_input *in)
 {
         free(in->peers);
         free(in->keep);
+        free(in->keep_at);
+        free(in->keep_cp);
         free(in->leaving);
+}
+
+/*
+ * A staying master that runs a control plane but has no etcd member (it was
+ * dropped from cluster.yml while it ran, then added back): etcd refuses its old
+ * data for good ("the member has been permanently removed from the cluster"),
+ * so it is reset and joins again like a new master. The first master makes the
+ * join data with its own control plane, so it cannot be the one.
+ */
+static int plan_rejoins(struct kadm_state *st, struct pharos_step_ctx *ctx,
+                        const struct check_input *in, const struct kadm_etcd_view *v)
+{
+        const struct pharos_host *h = st->host;
+        const struct pharos_config_node *hosts = kadm_hosts(st);
+        size_t n = h->config_len(hosts);
+        unsigned char *missing = calloc(v->n_keep ? v->n_keep : 1, 1);
+        unsigned char *rejoin = calloc(n ? n : 1, 1);
+        if (!missing || !rejoin) {
+                free(missing);
+                free(rejoin);
+                h->step_fail(ctx, "out of memory");
+                return -1;
+        }
+        kadm_etcd_missing(v->members, v->keep_peers, v->n_keep, missing);
+        long first = kadm_first_master(st);
+        int rc = 0;
+        for (size_t k = 0; k < v->n_keep && rc == 0; k++) {
+                if (!missing[k] || !in->keep_cp[k])
+                        continue;
+                const char *addr = h->config_string(
+                        h->config_get(h->config_at(hosts, in->keep_at[k]), "address"));
+                if ((long)in->keep_at[k] == first) {
+                        h->step_refuse(
+                                ctx,
+                                "%s runs a control plane but etcd has no member for it (%s): "
+                                "it was removed, and etcd will not take its old data back. It "
+                                "is the first master of cluster.yml, which makes the join data "
+                                "with its own control plane: list a master that is an etcd "
+                                "member first under hosts and re-run pharos up, which then "
+                                "resets %s and joins it again. Nothing was changed.",
+                                addr, v->keep_peers[k], addr);
+                        rc = -1;
+                        break;
+                }
+                rejoin[in->keep_at[k]] = 1;
+                h->log(st->self, PHAROS_LOG_WARN,
+                       "%s runs a control plane but etcd has no member for it (%s): its control "
+                       "plane is reset and it joins again",
+                       addr, v->keep_peers[k]);
+        }
+        free(missing);
+        if (rc < 0) {
+                free(rejoin);
+                return -1;
+        }
+        pthread_mutex_lock(&st->mu);
+        free(st->rejoin);
+        st->rejoin = rejoin;
+        st->n_rejoin = n;
+        pthread_mutex_unlock(&st->mu);
+        return 0;
 }
 
 static int keep_removal(struct kadm_state *st, const struct kadm_members *m, const size_t *idx,
@@ -187,8 +253,10 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
         struct check_input in = {0};
         in.peers = calloc(n ? n : 1, sizeof(*in.peers));
         in.keep = calloc(n ? n : 1, sizeof(*in.keep));
+        in.keep_at = calloc(n ? n : 1, sizeof(*in.keep_at));
+        in.keep_cp = calloc(n ? n : 1, 1);
         in.leaving = calloc(n ? n : 1, 1);
-        if (!in.peers || !in.keep || !in.leaving ||
+        if (!in.peers || !in.keep || !in.keep_at || !in.keep_cp || !in.leaving ||
             selected_flags(reset ? sel : NULL, in.leaving, n) < 0) {
                 check_input_free(&in);
                 h->step_fail(ctx, "out of memory");
@@ -209,8 +277,9 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
                 const char *peer = kadm_peer_address(h, hn);
                 kadm_peer_url(peer, in.peers[v.n_keep], sizeof(in.peers[0]));
                 in.keep[v.n_keep] = in.peers[v.n_keep];
-                v.n_keep++;
+                in.keep_at[v.n_keep] = i;
                 const struct kadm_etcd_probe *p = i < st->n_etcd ? &st->etcd[i] : NULL;
+                in.keep_cp[v.n_keep++] = p && p->in_cluster;
                 if (!p || !p->in_cluster)
                         continue;
                 v.n_keep_in_cluster++;
@@ -240,6 +309,8 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
                 h->step_fail(ctx, "out of memory");
                 rc = -1;
         }
+        if (rc == 0 && !reset && v.members && plan_rejoins(st, ctx, &in, &v) < 0)
+                rc = -1;
         for (size_t k = 0; rc == 0 && k < n_remove; k++)
                 h->log(st->self, PHAROS_LOG_INFO,
                        "etcd member %s (%s) belongs to no master %s keeps: it is to be removed",
@@ -278,8 +349,8 @@ static int remove_member(struct kadm_state *st, struct pharos_step_ctx *ctx,
         char body[96];
         snprintf(body, sizeof(body), "{\"ID\":\"%s\"}", m->id);
         struct pharos_https_request q;
-        request_to(st->removal.via, st->removal.via_peer, "POST", "/v3/cluster/member/remove", body,
-                   10000, &q);
+        kadm_etcd_request(st->removal.via, st->removal.via_peer, "POST",
+                          "/v3/cluster/member/remove", body, 10000, &q);
         time_t deadline = time(NULL) + REMOVE_RETRY_S;
         long delay_ms = 200;
         for (;;) {
@@ -386,4 +457,14 @@ void kadm_etcd_free(struct kadm_state *st)
                 free(st->etcd[i].members_json);
         free(st->etcd);
         free(st->removal.v);
+        free(st->rejoin);
+}
+
+int kadm_rejoining(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        long idx = kadm_host_index(st, ctx);
+        pthread_mutex_lock(&st->mu);
+        int yes = st->rejoin && idx >= 0 && (size_t)idx < st->n_rejoin && st->rejoin[idx];
+        pthread_mutex_unlock(&st->mu);
+        return yes;
 }

@@ -308,6 +308,10 @@ static int join_applies(struct pharos_step_ctx *ctx, struct kadm_state *st, int 
                 return 0;
         if (master && kadm_host_index(st, ctx) == kadm_first_master(st))
                 return 0;
+        if (master && kadm_rejoining(st, ctx)) {
+                st->host->step_reason(ctx, "its etcd member is gone: reset, then joined again");
+                return 1;
+        }
         int has = kadm_exists(st, ctx, KADM_KUBELET_CONF);
         if (has < 0)
                 return -1;
@@ -374,6 +378,10 @@ static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int mast
                 memset(&j, 0, sizeof(j));
                 st->host->step_fail(ctx, "no join data from the first master (%s did not run)",
                                     master ? "kubeadm.join-token" : "kubeadm.worker-token");
+                return -1;
+        }
+        if (master && kadm_rejoining(st, ctx) && kadm_rejoin_reset(st, ctx) < 0) {
+                memset(&j, 0, sizeof(j));
                 return -1;
         }
         return kadm_join_host(st, ctx, &j, master);

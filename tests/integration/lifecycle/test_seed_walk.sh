@@ -12,8 +12,9 @@
 #   lists it), drained, deleted -> each refusal (back to one, half of the
 #   members, no healthy staying master), nothing changed -> a master reset
 #   (its member removed, the host wiped) and joined again -> a running master
-#   dropped from cluster.yml -> `pharos reset` refusals, then the full reset
-#   leaves the hosts as before the first up.
+#   dropped from cluster.yml and added back (reset and joined again: a member
+#   per master) -> a running master dropped from cluster.yml -> `pharos reset`
+#   refusals, then the full reset leaves the hosts as before the first up.
 # Commands for the hosts are single-quoted on purpose: they expand there.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -293,6 +294,25 @@ up c6
 expect_rc 0 "up: host-6 joins again"
 expect_eq "$(members)" "host-4 host-5 host-6" "three etcd members again"
 expect_eq "$(nodes)" "host-3 host-4 host-5 host-6 host-7 host-8" "host-6's Node is back"
+
+step "a running master removed from cluster.yml, then added back"
+# Its member goes while its etcd runs on, which etcd then refuses for good; the
+# same host added back has its control plane reset and joins again, so etcd
+# has a member per master (never an up that ends well with 2 of 3).
+cluster c7 3:worker 4:master 5:master 7:worker
+up c7
+expect_rc 0 "up: a running master dropped"
+expect_eq "$(members)" "host-4 host-5" "its member removed"
+expect_contains "$err" "If the host still runs, shut it down first" "warned"
+up c6
+expect_rc 0 "up: the running host added back"
+expect_contains "$err" "etcd has no member for it" "why it is set up again"
+expect_contains "$out" "joined the cluster as a control-plane node" "joined again"
+expect_eq "$(members)" "host-4 host-5 host-6" "a member per master again"
+expect_eq "$(nodes)" "host-3 host-4 host-5 host-6 host-7 host-8" "host-6's Node registered again"
+up c6
+expect_rc 0 "up again"
+expect_contains "$out" "no changes" "membership settled"
 
 step "a running master removed"
 # host-6 keeps running: its member goes all the same, and its etcd stops.

@@ -146,13 +146,64 @@ static void no_healthy_master(void **s)
         assert_int_equal(n, 0);
 }
 
+/* A master dropped from cluster.yml while it ran, then added back: its member was
+ * removed, so cluster.yml names a master etcd does not know. */
+static void master_without_member(void **s)
+{
+        (void)s;
+        struct kadm_members m;
+        assert_int_equal(kadm_members_parse(two, &m), 0);
+        const char *const masters[] = {"https://127.0.0.11:2380", "https://127.0.0.12:2380",
+                                       "https://127.0.0.13:2380"};
+        unsigned char missing[3];
+        size_t extra[2];
+        assert_int_equal(kadm_etcd_missing(&m, masters, 3, missing), 1);
+        assert_int_equal(missing[0], 0);
+        assert_int_equal(missing[1], 1);
+        assert_int_equal(missing[2], 0);
+        assert_int_equal(kadm_etcd_extra(&m, masters, 3, extra), 0);
+        kadm_members_free(&m);
+}
+
+/* Both ways at once, and a member named by its peer URL only (added, not started). */
+static void members_and_masters_differ(void **s)
+{
+        (void)s;
+        struct kadm_members m;
+        assert_int_equal(
+                kadm_members_parse("{\"members\":["
+                                   "{\"ID\":\"11\",\"name\":\"host-1\","
+                                   "\"peerURLs\":[\"https://127.0.0.11:2380\"]},"
+                                   "{\"ID\":\"15\",\"peerURLs\":[\"https://127.0.0.15:2380\"]},"
+                                   "{\"ID\":\"16\",\"name\":\"host-6\","
+                                   "\"peerURLs\":[\"https://127.0.0.16:2380\"]}]}",
+                                   &m),
+                0);
+        const char *const masters[] = {"https://127.0.0.11:2380", "https://127.0.0.15:2380",
+                                       "https://127.0.0.17:2380"};
+        unsigned char missing[3];
+        size_t extra[3];
+        assert_int_equal(kadm_etcd_missing(&m, masters, 3, missing), 1);
+        assert_int_equal(missing[2], 1);
+        assert_int_equal(kadm_etcd_extra(&m, masters, 3, extra), 1);
+        assert_string_equal(m.v[extra[0]].name, "host-6");
+        /* No masters: every member is extra. */
+        assert_int_equal(kadm_etcd_extra(&m, masters, 0, extra), 3);
+        kadm_members_free(&m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(parse_members),     cmocka_unit_test(peer_urls),
-                cmocka_unit_test(nothing_to_remove), cmocka_unit_test(one_of_three_goes),
-                cmocka_unit_test(majority_refused),  cmocka_unit_test(back_to_one_refused),
+                cmocka_unit_test(parse_members),
+                cmocka_unit_test(peer_urls),
+                cmocka_unit_test(nothing_to_remove),
+                cmocka_unit_test(one_of_three_goes),
+                cmocka_unit_test(majority_refused),
+                cmocka_unit_test(back_to_one_refused),
                 cmocka_unit_test(no_healthy_master),
+                cmocka_unit_test(master_without_member),
+                cmocka_unit_test(members_and_masters_differ),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

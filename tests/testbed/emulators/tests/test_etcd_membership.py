@@ -137,6 +137,17 @@ class EtcdMembershipTest(unittest.TestCase):
                  "nodeRegistration:\n  kubeletExtraArgs:\n  - name: node-labels\n    value: tier=edge\n"
                  "  taints:\n  - key: dedicated\n    value: edge\n    effect: NoSchedule\n"
                  % (endpoint, token, ca_hash))
+        # kubeadm's kubelet-start phase refuses a name a Ready Node already has (a host that
+        # joins again while its old Node still reports Ready); a Node may be created with its status
+        cp1.write("/root/node.json", json.dumps({
+            "apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}}))
+        self.kubectl(cp1, "create", "-f", cp1.path("/root/node.json"))
+        taken = w1.run("kubeadm join --config /root/join.yaml", timeout=120, check=False)
+        self.assertEqual(taken.returncode, 1)
+        self.assertIn('a Node with name "w1" and status "Ready" already exists in the cluster', taken.stderr)
+        self.kubectl(cp1, "delete", "node", "w1")
+        w1.run("kubeadm reset --force")
         out = w1.run("kubeadm join --config /root/join.yaml", timeout=120).stdout
         self.assertIn("This node has joined the cluster", out)
         self.assertTrue(os.path.exists(w1.path("/var/lib/kubelet/pki/kubelet-client-current.pem")))

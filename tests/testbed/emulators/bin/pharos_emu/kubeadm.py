@@ -1133,6 +1133,7 @@ def cmd_join(argv):
         "tls-bootstrap-token-user@kubernetes\ncurrent-context: tls-bootstrap-token-user@kubernetes\nkind: Config\n"
         "preferences: {}\nusers:\n- name: tls-bootstrap-token-user\n  user:\n    token: %s\n")
         % (PKI, server_ep, token), 0o600)
+    node_not_ready(boot, name)
     start_kubelet(kc, node_reg, name, addr)
     wait_kubelet(addr, 240)
     say("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
@@ -1154,6 +1155,21 @@ def cmd_join(argv):
             "was received.\n* The Kubelet was informed of the new secure connection details.\n\nRun 'kubectl get "
             "nodes' on the control-plane to see this node join the cluster.\n")
     return 0
+
+
+def node_not_ready(boot, name):
+    """kubeadm's kubelet-start phase (cmd/kubeadm/app/cmd/phases/join/kubelet.go) refuses a name a Ready Node has."""
+    try:
+        node = boot.get("/api/v1/nodes/" + name)
+    except kubeclient.APIError as e:
+        if e.code == 404:
+            return
+        raise KubeadmError("cannot get Node \"%s\": %s" % (name, e), "kubelet-start")
+    for c in (node.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready" and c.get("status") == "True":
+            raise KubeadmError("a Node with name \"%s\" and status \"Ready\" already exists in the cluster. You must "
+                               "delete the existing Node or change the name of this new joining Node" % name,
+                               "kubelet-start")
 
 
 def join_control_plane_prepare(boot, key, name, addr, port, cluster):
