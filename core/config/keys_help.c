@@ -133,7 +133,9 @@ static const struct {
         {"manifests", "files or directories of resources to apply"},
         {"addons", "addons: addons.NAME is the section of the plugin addon-NAME, with enabled"},
         {"kubernetes", "the Kubernetes release"},
-        {"kubernetes.version", "the Kubernetes version, MAJOR.MINOR.PATCH"},
+        {"kubernetes.version",
+         "the Kubernetes version, MAJOR.MINOR.PATCH; on a running cluster never older, and not "
+         "newer than the API server's until you have upgraded it with kubeadm"},
 };
 
 const char *cfg_key_help(const char *path)

@@ -40,7 +40,7 @@ static int refuse(struct pharos_error *err, const char *want, const char *why)
  * upgrade steps stored a version it did not apply (the state behind): a downgrade
  * is counted from the newer (hi), a skip from the older (lo). */
 static int cluster_versions(struct run *r, const char *stored, struct kver *lo, struct kver *hi,
-                            struct pharos_error *err)
+                            struct kver *api, struct pharos_error *err)
 {
         struct kver s = {0}, a = {0};
         int has_s = kver_parse(stored, &s) == 0;
@@ -58,6 +58,7 @@ static int cluster_versions(struct run *r, const char *stored, struct kver *lo, 
                 s = a;
         if (!has_a)
                 a = s;
+        *api = a;
         int stored_newer = kver_cmp(&s, &a) > 0;
         *hi = stored_newer ? s : a;
         *lo = stored_newer ? a : s;
@@ -99,16 +100,29 @@ static int check_kubelets(struct run *r, const char *want_text, const struct kve
 int version_check(struct run *r, const char *stored, struct pharos_error *err)
 {
         const char *want_text = r->cfg->doc->kubernetes.version;
-        struct kver want, lo, hi;
+        struct kver want, lo, hi, api;
         if (kver_parse(want_text, &want) < 0)
                 return perr_set(err, PERR_USAGE, "kubernetes.version '%s' is not a version",
                                 want_text);
-        int rc = cluster_versions(r, stored, &lo, &hi, err);
+        int rc = cluster_versions(r, stored, &lo, &hi, &api, err);
         if (rc < 0)
                 return rc;
         char why[400];
         if (kver_check_upgrade(&hi, &want, why, sizeof(why)) < 0 ||
             kver_check_upgrade(&lo, &want, why, sizeof(why)) < 0)
                 return refuse(err, want_text, why);
+        /* Until up upgrades a control plane itself, a newer version would only move the
+         * packages and the stored state: refused, with the way that works today. */
+        if (kver_cmp(&api, &want) < 0) {
+                snprintf(why, sizeof(why),
+                         "the API server runs %ld.%ld.%ld and pharos does not upgrade a control "
+                         "plane in place yet; upgrade it with kubeadm as kubernetes.io's "
+                         "\"Upgrading kubeadm clusters\" says (kubeadm upgrade apply v%ld.%ld.%ld "
+                         "on one "
+                         "master, kubeadm upgrade node on the others, then each node's kubelet), "
+                         "then run pharos up again",
+                         api.major, api.minor, api.patch, want.major, want.minor, want.patch);
+                return refuse(err, want_text, why);
+        }
         return check_kubelets(r, want_text, &want, err);
 }
