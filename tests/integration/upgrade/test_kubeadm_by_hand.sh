@@ -95,7 +95,7 @@ expect_rc 1 "apply without --yes and no answer"
 expect_contains "$err" "won't proceed" "asks first"
 run on 1 kubeadm upgrade apply v1.35.4 --yes
 expect_rc 1 "a downgrade without --force"
-expect_contains "$err" "can only be used to upgrade to Kubernetes version \"v1.37\"" "downgrade refused"
+expect_contains "$err" "Kubeadm version v1.37.2 can only be used to upgrade to Kubernetes version 1.37" "downgrade refused"
 run on 1 kubeadm upgrade apply v1.39.0 --yes --force
 expect_rc 1 "two minors ahead, even forced"
 expect_contains "$err" "is too high; kubeadm can upgrade only 1 minor version at a time" "skip refused"

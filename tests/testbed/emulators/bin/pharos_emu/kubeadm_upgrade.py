@@ -51,41 +51,43 @@ def kubelet_versions(client):
 
 
 def enforce(new, cluster_v, kubeadm_v, kubelets, force):
-    """EnforceVersionPolicies with common.go's handling: mandatory errors always stop,
-    skippable ones unless --force."""
+    """EnforceVersionPolicies (phases/upgrade/policy.go) as apply's preflight phase reports it
+    (cmd/phases/upgrade/apply/preflight.go, v1.37.2): mandatory errors always stop, skippable
+    ones unless --force. Messages are upstream's, word for word."""
     nv, cv, kv = semver(new), semver(cluster_v), semver(kubeadm_v)
     mandatory, skippable = [], []
     if nv[1] > cv[1] + UPGRADE_SKEW:
-        mandatory.append("specified version to upgrade to \"%s\" is too high; kubeadm can upgrade only %d minor "
+        mandatory.append("Specified version to upgrade to \"%s\" is too high; kubeadm can upgrade only %d minor "
                          "version at a time" % (new, UPGRADE_SKEW))
     if nv[1] < cv[1] - DOWNGRADE_SKEW:
-        mandatory.append("specified version to downgrade to \"%s\" is too low; kubeadm can downgrade only %d minor "
+        mandatory.append("Specified version to downgrade to \"%s\" is too low; kubeadm can downgrade only %d minor "
                          "version at a time" % (new, DOWNGRADE_SKEW))
     if kv < nv:
         if nv[1] > kv[1]:
-            mandatory.append("specified version to upgrade to \"%s\" is at least one minor release higher than the "
+            mandatory.append("Specified version to upgrade to \"%s\" is at least one minor release higher than the "
                              "kubeadm minor release (%d > %d). Such an upgrade is not supported"
                              % (new, nv[1], kv[1]))
         else:
-            skippable.append("specified version to upgrade to \"%s\" is higher than the kubeadm version \"%s\". Upgrade "
+            skippable.append("Specified version to upgrade to \"%s\" is higher than the kubeadm version \"%s\". Upgrade "
                              "kubeadm first using the tool you used to install kubeadm" % (new, kubeadm_v))
     if kv[0] > nv[0] or kv[1] > nv[1]:
-        skippable.append("kubeadm version \"%s\" can only be used to upgrade to Kubernetes version \"v%d.%d\""
+        skippable.append("Kubeadm version %s can only be used to upgrade to Kubernetes version %d.%d"
                          % (kubeadm_v, kv[0], kv[1]))
     old = sorted(v for v in kubelets if nv[1] > semver(v)[1] + KUBELET_SKEW)
     if old:
-        skippable.append("there are kubelets in this cluster that are too old that have these versions [%s]"
+        skippable.append("There are kubelets in this cluster that are too old that have these versions [%s]"
                          % " ".join(old))
     if mandatory:
-        raise K.KubeadmError("[upgrade/version] FATAL: the --version argument is invalid due to these fatal "
-                             "errors:\n\n" + "".join("\t- %s\n" % m for m in mandatory)
-                             + "\nPlease fix the misalignments highlighted above and try upgrading again")
+        raise K.KubeadmError("the version argument is invalid due to these fatal errors:\n\n"
+                             + "".join("\t- %s\n" % m for m in mandatory)
+                             + "\nPlease fix the misalignments highlighted above and try upgrading again",
+                             "preflight")
     if skippable and not force:
-        raise K.KubeadmError("[upgrade/version] FATAL: the --version argument is invalid due to these errors:\n\n"
+        raise K.KubeadmError("the version argument is invalid due to these errors:\n\n"
                              + "".join("\t- %s\n" % m for m in skippable)
-                             + "\nCan be bypassed if you pass the --force flag")
+                             + "\nCan be bypassed if you pass the --force flag", "preflight")
     if skippable:
-        K.say("[upgrade/version] Found %d potential version compatibility errors but skipping since the --force "
+        K.say("[upgrade/preflight] Found %d potential version compatibility errors but skipping since the --force "
               "flag is set: \n\n%s" % (len(skippable), "".join("\t- %s\n" % m for m in skippable)))
 
 
