@@ -222,6 +222,7 @@ const struct cli_command cmd_up = {
                  "Exit status: 0 done, 1 failed on a host (or another run holds the lock),\n"
                  "2 invalid cluster.yml or usage, or a change the cluster can't take (its\n"
                  "network, a host's role, a kubernetes.version that is a downgrade, skips a\n"
-                 "minor or breaks a kubelet's version skew), 130 interrupted.\n",
+                 "minor, breaks a kubelet's version skew or is newer than the API server's:\n"
+                 "upgrade the control plane with kubeadm first), 130 interrupted.\n",
         .run = run,
 };
