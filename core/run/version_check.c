@@ -100,7 +100,7 @@ static int check_kubelets(struct run *r, const char *want_text, const struct kve
 int version_check(struct run *r, const char *stored, struct pharos_error *err)
 {
         const char *want_text = r->cfg->doc->kubernetes.version;
-        struct kver want, lo, hi, api;
+        struct kver want, lo = {0}, hi = {0}, api = {0};
         if (kver_parse(want_text, &want) < 0)
                 return perr_set(err, PERR_USAGE, "kubernetes.version '%s' is not a version",
                                 want_text);
