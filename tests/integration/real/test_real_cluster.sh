@@ -122,8 +122,24 @@ expect_rc 0 "client pod Ready on the master"
 # goes through kube-proxy's Service rules to the pod on the other node.
 # (Debian 12's busybox-static wget crashes with its -T: busybox's timeout
 # bounds it instead.)
-run k exec client -- nslookup web.default.svc.cluster.local
-expect_contains "$out" "$(k get svc web -o jsonpath='{.spec.clusterIP}')" "DNS name of the Service"
+# `up` ends when the control plane and the nodes are; CoreDNS becomes
+# available some seconds later (its pods wait for the pod network and for
+# their readiness probe), and until kube-proxy has its endpoints the DNS
+# Service refuses connections. A user's first lookup waits for that too.
+run k -n kube-system rollout status deployment/coredns --timeout=180s
+expect_rc 0 "CoreDNS available"
+if [[ $rc -ne 0 ]]; then
+        k -n kube-system get pods -o wide >&2 || true
+        k -n kube-system logs -l k8s-app=kube-dns --tail=20 >&2 || true
+fi
+svc_ip=$(k get svc web -o jsonpath='{.spec.clusterIP}')
+[[ -n $svc_ip ]] || fail "the web Service has no cluster IP"
+for _ in $(seq 15); do
+        run k exec client -- nslookup web.default.svc.cluster.local
+        [[ $out == *"$svc_ip"* ]] && break
+        sleep 2
+done
+expect_contains "$out" "$svc_ip" "DNS name of the Service"
 run k exec client -- timeout 20 wget -q -O- http://web.default.svc.cluster.local/hostname
 expect_rc 0 "wget through the Service"
 expect_eq "$out" "$web" "answered by the pod on the worker"
