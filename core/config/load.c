@@ -142,7 +142,7 @@ int cfg_load(const char *path, const struct registry *reg, struct cluster_config
         }
         struct cfg_diags d = {0};
         rc = cfg_load_buffer(buf, len, file, reg, out, &d, err);
-        if (rc == 0)
+        if (rc == 0 && *out)
                 rc = check_manifests(file, is_stdin, out, &d, err);
         cfg_diag_print(&d, file, stderr);
         cfg_diag_free(&d);

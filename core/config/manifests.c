@@ -147,13 +147,16 @@ static void check_dir(const struct where *w, const char *dir)
         while ((e = readdir(dp))) {
                 struct stat st;
                 char *p = is_manifest_name(e->d_name) ? join(dir, e->d_name) : NULL;
-                char **grown = p ? realloc(files, (n + 1) * sizeof(*files)) : NULL;
                 /* Subdirectories and anything else that is not a file are left out. */
-                if (!grown || stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
-                        if (grown)
-                                files = grown;
+                if (!p || stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
                         free(p);
                         continue;
+                }
+                char **grown = realloc(files, (n + 1) * sizeof(*files));
+                if (!grown) {
+                        free(p);
+                        w->d->fatal = 1;
+                        break;
                 }
                 files = grown;
                 files[n++] = p;
@@ -161,7 +164,8 @@ static void check_dir(const struct where *w, const char *dir)
         closedir(dp);
         if (!n)
                 problem(w, "%s: no *.yml or *.yaml file in the directory", dir);
-        qsort(files, n, sizeof(*files), by_name);
+        else
+                qsort(files, n, sizeof(*files), by_name);
         for (size_t i = 0; i < n; i++) {
                 check_file(w, files[i]);
                 free(files[i]);
