@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +8,6 @@
 
 #include "config/defaults.h"
 #include "config/load.h"
-#include "config/manifests.h"
 #include "config/parse.h"
 #include "config/plugin_rules.h"
 #include "config/rules.h"
@@ -93,29 +91,6 @@ static int read_all(int fd, char **buf, size_t *len)
         return 0;
 }
 
-/*
- * The files `manifests` names, read only once the configuration is valid:
- * relative entries are taken from cluster.yml's directory (the working
- * directory for stdin). On problems *out is freed and NULLed.
- */
-static int check_manifests(const char *file, int is_stdin, struct cluster_config **out,
-                           struct cfg_diags *d, struct pharos_error *err)
-{
-        char *copy = is_stdin ? NULL : strdup(file);
-        if (!is_stdin && !copy)
-                return perr_set(err, PERR_NOMEM, "out of memory");
-        cfg_manifests_check((*out)->doc->tree, copy ? dirname(copy) : NULL, d);
-        free(copy);
-        if (!d->n_errors && !d->fatal)
-                return 0;
-        cfg_free(*out);
-        *out = NULL;
-        if (!d->n_errors)
-                return perr_set(err, PERR_NOMEM, "out of memory");
-        return perr_set(err, PERR_USAGE, "%s: %zu error%s in the configuration", file, d->n_errors,
-                        d->n_errors == 1 ? "" : "s");
-}
-
 int cfg_load(const char *path, const struct registry *reg, struct cluster_config **out,
              struct pharos_error *err)
 {
@@ -142,8 +117,6 @@ int cfg_load(const char *path, const struct registry *reg, struct cluster_config
         }
         struct cfg_diags d = {0};
         rc = cfg_load_buffer(buf, len, file, reg, out, &d, err);
-        if (rc == 0 && *out)
-                rc = check_manifests(file, is_stdin, out, &d, err);
         cfg_diag_print(&d, file, stderr);
         cfg_diag_free(&d);
         free(buf);

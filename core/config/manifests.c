@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,4 +196,24 @@ void cfg_manifests_check(const cfg_node *root, const char *base_dir, struct cfg_
                         check_file(&w, path);
                 free(path);
         }
+}
+
+int cfg_manifests_verify(const struct cluster_config *cfg, struct pharos_error *err)
+{
+        int is_stdin = strcmp(cfg->source, "-") == 0;
+        char *copy = is_stdin ? NULL : strdup(cfg->source);
+        if (!is_stdin && !copy)
+                return perr_set(err, PERR_NOMEM, "out of memory");
+        struct cfg_diags d = {0};
+        cfg_manifests_check(cfg->doc->tree, copy ? dirname(copy) : NULL, &d);
+        free(copy);
+        cfg_diag_print(&d, cfg->source, stderr);
+        int rc = 0;
+        if (d.n_errors)
+                rc = perr_set(err, PERR_USAGE, "%s: %zu error%s in the configuration", cfg->source,
+                              d.n_errors, d.n_errors == 1 ? "" : "s");
+        else if (d.fatal)
+                rc = perr_set(err, PERR_NOMEM, "out of memory");
+        cfg_diag_free(&d);
+        return rc;
 }
