@@ -88,6 +88,9 @@ static void print_summary(const struct cluster_config *cfg)
                 if (d->addons[i].enabled)
                         printf("%s%s", enabled++ ? ", " : " ", d->addons[i].name);
         printf("%s\n", enabled ? "" : " none");
+        if (d->n_manifests)
+                printf("  %-11s %zu path%s, applied as the stack pharos-manifests\n", "manifests",
+                       d->n_manifests, d->n_manifests == 1 ? "" : "s");
 }
 
 static int show(const struct cluster_config *cfg, const char *output)
