@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "config/emit.h"
 #include "config/keys.h"
+#include "config/manifests.h"
 #include "plugin/host_services.h"
 
 extern const struct cli_command cmd_config;
@@ -87,6 +88,9 @@ static void print_summary(const struct cluster_config *cfg)
                 if (d->addons[i].enabled)
                         printf("%s%s", enabled++ ? ", " : " ", d->addons[i].name);
         printf("%s\n", enabled ? "" : " none");
+        if (d->n_manifests)
+                printf("  %-11s %zu path%s, applied as the stack pharos-manifests\n", "manifests",
+                       d->n_manifests, d->n_manifests == 1 ? "" : "s");
 }
 
 static int show(const struct cluster_config *cfg, const char *output)
@@ -144,6 +148,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 fprintf(stderr, "error: %s\n", err.msg);
                 return perr_exit_code(err.code);
         }
+        /* The manifest files too, as up checks them before it connects. */
+        if (!is_show && cfg_manifests_verify(cfg, &err) < 0) {
+                fprintf(stderr, "error: %s\n", err.msg);
+                cfg_free(cfg);
+                return perr_exit_code(err.code);
+        }
         host_services_set_config(cfg);
         if (is_show)
                 rc = show(cfg, a.output);
@@ -161,8 +171,9 @@ const struct cli_command cmd_config = {
                  "       pharos config show [-c FILE] [--output yaml|json]\n"
                  "       pharos config keys\n"
                  "\n"
-                 "validate  check FILE against the schema of pharos and of the loaded plugins\n"
-                 "          without contacting any host; print a summary (exit 0) or every\n"
+                 "validate  check FILE against the schema of pharos and of the loaded plugins,\n"
+                 "          and the files its manifests key names, without contacting any\n"
+                 "          host; print a summary (exit 0) or every\n"
                  "          problem as FILE:LINE:COL: error: MESSAGE (exit 2)\n"
                  "show      print the configuration pharos would use, every default filled in\n"
                  "keys      list every key cluster.yml takes (the loaded plugins' sections too)\n"

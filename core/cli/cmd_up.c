@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "config/config.h"
+#include "config/manifests.h"
 #include "plugin/host_services.h"
 #include "run/interrupt.h"
 #include "run/lock.h"
@@ -132,6 +133,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
         struct pharos_error err = {0};
         if (cfg_load(a.config, &ctx->reg, &cfg, &err) < 0) {
                 fprintf(stderr, "error: %s\n", err.msg);
+                return perr_exit_code(err.code);
+        }
+        if (cfg_manifests_verify(cfg, &err) < 0) {
+                fprintf(stderr, "error: %s\n", err.msg);
+                cfg_free(cfg);
                 return perr_exit_code(err.code);
         }
         host_services_set_config(cfg);

@@ -130,7 +130,11 @@ static const struct {
         {"container_runtime", "settings of every host's container runtime"},
         {"container_runtime.insecure_registries", "registries reached without TLS checks"},
         {"image_repository", "where the control plane's images come from"},
-        {"manifests", "files or directories of resources to apply"},
+        {"manifests",
+         "files or directories (their *.yml/*.yaml files, in name order) of Kubernetes "
+         "resources, relative to cluster.yml; applied as written after the addons as the stack "
+         "pharos-manifests (plugin addon-manifests): resources removed from the files, or the "
+         "whole key removed, are deleted on the next up"},
         {"addons", "addons: addons.NAME is the section of the plugin addon-NAME, with enabled"},
         {"kubernetes", "the Kubernetes release"},
         {"kubernetes.version",

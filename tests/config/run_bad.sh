@@ -2,7 +2,8 @@
 # Every bad/NN-name.yml must fail `pharos config validate` with exit code 2,
 # print nothing on stdout and exactly bad/NN-name.err on stderr (every
 # problem as FILE:LINE:COL: error: MESSAGE). 05-big.yml (10 MB) is
-# generated here rather than committed.
+# generated here rather than committed. Directories (84-manifests/) are
+# copied too: the manifests a bad file names.
 # usage: run_bad.sh PHAROS FIXTURE_DIR BAD_DIR [--regenerate]
 set -euo pipefail
 
@@ -13,7 +14,7 @@ regenerate=${4:-}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp "$src"/* "$work"/
+cp -r "$src"/. "$work"/
 
 awk 'BEGIN { print "hosts:"; for (i = 0; i < 280000; i++) print "  - {address: 10.0.0.1, role: master}" }' \
         >"$work/05-big.yml"

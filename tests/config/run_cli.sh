@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The `pharos config` command line: help, usage errors (exit 2), unreadable
-# files, stdin, and that `pharos help` lists the command.
+# files, stdin, the files `manifests` names, and that `pharos help` lists the
+# command.
 # usage: run_cli.sh PHAROS
 set -euo pipefail
 
@@ -41,6 +42,22 @@ expect 2 "-:1:8: error: hosts: expected a list, got '1'" config validate -c -
 printf 'hosts:\n  - {address: 10.0.0.1, role: master}\n' >"$work/stdin"
 expect 0 "-: ok" config validate -c -
 expect 0 '"address": "10.0.0.1"' config show -c - -o json
+
+# manifests: relative entries from cluster.yml's directory (the working
+# directory for stdin); checked by validate, not by show.
+mkdir "$work/app"
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n' >"$work/app/ns.yml"
+printf 'hosts:\n  - {address: 10.0.0.1, role: master}\nmanifests: [app, gone.yml]\n' >"$work/cluster.yml"
+: >"$work/stdin"
+expect 2 "cluster.yml:3:18: error: manifests: $work/gone.yml: No such file or directory" \
+        config validate -c "$work/cluster.yml"
+expect 0 "- gone.yml" config show -c "$work/cluster.yml"
+rm "$work/cluster.yml"
+printf 'hosts:\n  - {address: 10.0.0.1, role: master}\nmanifests: [app]\n' >"$work/stdin"
+expect 2 "-:3:13: error: manifests: app: No such file or directory" config validate -c -
+cd "$work"
+expect 0 "-: ok" config validate -c -
+cd - >/dev/null
 
 echo "config command line: $failed failures"
 [[ $failed -eq 0 ]]
