@@ -241,10 +241,15 @@ static int receive(struct run *r, size_t member, struct transfer *t, struct etcd
                 /* The connection broke off: say how far it got, as a cut stream. */
                 char why[sizeof(err->msg)];
                 snprintf(why, sizeof(why), "%s", err->msg);
-                rc = perr_set(err, PERR_FAIL,
-                              "snapshot stream broke off after %llu of %llu bytes: %.600s",
-                              (unsigned long long)etcd_snap_received(t->snap),
-                              (unsigned long long)etcd_snap_total(t->snap), why);
+                if (etcd_snap_total(t->snap))
+                        rc = perr_set(err, PERR_FAIL,
+                                      "snapshot stream broke off after %llu of %llu bytes: %.600s",
+                                      (unsigned long long)etcd_snap_received(t->snap),
+                                      (unsigned long long)etcd_snap_total(t->snap), why);
+                else
+                        rc = perr_set(err, PERR_FAIL,
+                                      "snapshot stream broke off before its first block: %.600s",
+                                      why);
         } else if (rc == 0 && resp.status != 200) {
                 rc = perr_set(err, PERR_FAIL, "etcd refused the snapshot (HTTP %ld): %.300s",
                               resp.status, resp.body);

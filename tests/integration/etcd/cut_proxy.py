@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""A TCP proxy that cuts connections short: listens on LISTEN_HOST (a free port,
+printed on stdout), forwards to TARGET_HOST:TARGET_PORT, and closes both sides
+of a connection once LIMIT bytes came back from the target on it. Put in front
+of a host's sshd, it breaks the SSH connection that carries a long download
+while the short ones (commands, file reads, small requests) go through.
+
+usage: cut_proxy.py LISTEN_HOST TARGET_HOST TARGET_PORT LIMIT
+"""
+import socket
+import sys
+import threading
+
+
+def pump(src, dst, limit, closer):
+    sent = 0
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            if limit is not None and sent + len(data) > limit:
+                dst.sendall(data[: limit - sent])
+                print("cut a connection after %d bytes" % limit, file=sys.stderr, flush=True)
+                break
+            dst.sendall(data)
+            sent += len(data)
+    except OSError:
+        pass
+    closer()
+
+
+def serve(conn, target, limit):
+    try:
+        up = socket.create_connection(target)
+    except OSError:
+        conn.close()
+        return
+    done = threading.Lock()
+
+    def close_both():
+        if done.acquire(blocking=False):
+            for s in (conn, up):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    threading.Thread(target=pump, args=(conn, up, None, close_both), daemon=True).start()
+    pump(up, conn, limit, close_both)
+
+
+def main():
+    listen_host, target_host, target_port, limit = sys.argv[1:]
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((listen_host, 0))
+    srv.listen(16)
+    print(srv.getsockname()[1], flush=True)
+    target = (target_host, int(target_port))
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(target=serve, args=(conn, target, int(limit)), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
