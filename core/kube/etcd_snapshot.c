@@ -263,7 +263,7 @@ int etcd_snap_feed(struct etcd_snap *s, const char *data, size_t len, struct pha
 static void hex(const unsigned char *md, char out[65])
 {
         for (int i = 0; i < SHA256_LEN; i++)
-                snprintf(out + 2 * i, 3, "%02x", md[i]);
+                snprintf(out + 2 * (size_t)i, 3, "%02x", md[i]);
 }
 
 int etcd_snap_finish(struct etcd_snap *s, struct etcd_snap_result *res, struct pharos_error *err)

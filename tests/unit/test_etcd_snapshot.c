@@ -115,7 +115,7 @@ static void whole_stream_in_any_pieces(void **st)
                 SHA256(s.data, s.len, file_sum);
                 char hex[65];
                 for (int i = 0; i < 32; i++)
-                        snprintf(hex + 2 * i, 3, "%02x", file_sum[i]);
+                        snprintf(hex + 2 * (size_t)i, 3, "%02x", file_sum[i]);
                 assert_string_equal(res.file_sha256, hex);
                 free(s.data);
         }
