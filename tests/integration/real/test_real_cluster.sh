@@ -10,9 +10,9 @@
 # hosts). Then the seed's lifecycle, on the same cluster: two masters
 # added (3 real etcd members); `pharos etcd backup`, judged by the real
 # etcdutl; refusals (back to one master, half of the members: nothing
-# changed); the first master killed and dropped from cluster.yml (its member removed, the control-plane endpoint moves, the
-# worker's kubelet follows, the printed `kubectl delete node`, then "no
-# changes"); a host joined with `pharos worker up` run on itself with the
+# changed); the first master killed and dropped from cluster.yml (its
+# member removed, the control-plane endpoint moves, the worker's kubelet
+# follows, the printed `kubectl delete node`, then "no changes"); a host joined with `pharos worker up` run on itself with the
 # join command from `pharos exec`; the worker dropped from cluster.yml, then
 # `pharos drain` (the real eviction moves the web pod) and `pharos
 # delete-node`; a reset refusal, then the full `pharos reset`: no kube
