@@ -57,6 +57,19 @@ int atomic_file_write(struct atomic_file *f, const void *data, size_t len, struc
         return 0;
 }
 
+/* Flushes the directory holding path, so the new name survives a crash too. */
+static void sync_dir(const char *path)
+{
+        char dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        fsync(fd);
+        close(fd);
+}
+
 int atomic_file_commit(struct atomic_file *f, int replace, struct pharos_error *err)
 {
         int rc = 0;
@@ -77,6 +90,8 @@ int atomic_file_commit(struct atomic_file *f, int replace, struct pharos_error *
         if (rc == 0 && replace)
                 f->tmp[0] = '\0';
         atomic_file_discard(f);
+        if (rc == 0)
+                sync_dir(f->path);
         return rc;
 }
 

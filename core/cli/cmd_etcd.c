@@ -56,6 +56,8 @@ static int backup(struct cli_ctx *ctx, int argc, char **argv)
         if (rc)
                 return rc == 1 ? 0 : rc;
         /* SIGINT stops the transfer between two blocks, so the partial file goes. */
+        run_signals_notice("pharos: interrupted: the transfer stops and its partial file is "
+                           "removed (again to stop at once)\n");
         if (run_signals_start() < 0)
                 fprintf(stderr, "warning: SIGINT would leave a temporary file behind\n");
         struct pharos_error err = {0};

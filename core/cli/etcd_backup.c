@@ -340,6 +340,8 @@ int etcd_backup(struct cli_ctx *ctx, const struct etcd_backup_opts *opts, struct
                 read_origin(&api, &o);
         }
         long member = rc == 0 ? pick_member(&api, &o, err) : rc;
+        if (member >= 0 && run_interrupted())
+                member = perr_set(err, PERR_FAIL, "%s", run_interrupt_reason());
         if (member >= 0)
                 rc = save(&api, opts, &o, (size_t)member, err);
         else

@@ -213,6 +213,19 @@ static size_t on_stream(char *data, size_t size, size_t nmemb, void *userp)
         return n;
 }
 
+/* Between blocks, and while none come: fn with no data may stop the transfer. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+        struct stream *st = userp;
+        (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+        if (st->status == 200 && st->fn(st->ud, NULL, 0, st->err) < 0) {
+                st->failed = 1;
+                return 1;
+        }
+        return 0;
+}
+
 int kube_request_stream(struct kube_client *kc, const char *method, const char *path,
                         const char *body, kube_body_fn fn, void *ud, struct kube_response *resp,
                         struct pharos_error *err)
@@ -224,6 +237,9 @@ int kube_request_stream(struct kube_client *kc, const char *method, const char *
         struct stream st = {.curl = c, .fn = fn, .ud = ud, .err = err};
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &st);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         /* A long transfer is judged by its progress, not its length: one that
          * moves nothing for a minute has stalled. */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -239,9 +255,10 @@ int kube_request_stream(struct kube_client *kc, const char *method, const char *
                 return perr_set(err, PERR_TRANSIENT, "%s %s: %s", method, url,
                                 curl_easy_strerror(rc));
         }
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
         *resp = st.other;
-        resp->status = st.status ? st.status : resp->status;
+        resp->status = st.status;
+        if (!resp->status) /* no body at all: the status was never looked at */
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
         if (!resp->body && !(resp->body = calloc(1, 1)))
                 return perr_set(err, PERR_NOMEM, "out of memory");
         return 0;

@@ -52,7 +52,9 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
                  struct pharos_error *err);
 void kube_response_free(struct kube_response *resp);
 
-/* Takes the next len bytes of a streamed body; returns 0, or <0 with err set to stop. */
+/* Takes the next len bytes of a streamed body; returns 0, or <0 with err set to stop.
+ * Also called with no data (NULL, 0) about once a second while the body comes,
+ * or stalls, so the caller can stop it (an interrupt). */
 typedef int (*kube_body_fn)(void *ud, const char *data, size_t len, struct pharos_error *err);
 
 /*

@@ -3,8 +3,9 @@
 # etcd is the real one: the snapshot comes through etcd's own gateway, and the
 # real `etcdctl snapshot restore` (which checks the SHA-256 etcd appends) is
 # the judge of the file. Then: an existing file refused, --force, the default
-# name, an external etcd refused, and a connection cut midway (a TCP proxy in
-# front of the master's sshd) failing with nothing left behind.
+# name, an external etcd refused; a connection cut midway (a TCP proxy in
+# front of the master's sshd) failing, and SIGINT while it stalls: nothing is
+# left behind.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -100,21 +101,49 @@ made=$(compgen -G "$dir/out/$name-etcd-*Z.db" || true)
 expect_contains "$made" "$dir/out/$name-etcd-" "CLUSTER-etcd-TIME.db in the current directory"
 [ -e "$made.json" ] || fail "its description beside it"
 
+# through_proxy MODE: a proxy in front of the master's sshd that breaks (MODE cut
+# or stall) the SSH connection carrying the tunnels once it got as many bytes
+# back as the snapshot is large (the base64 stream is a third larger: midway);
+# writes $dir/MODE.yml, cluster.yml going through it.
+through_proxy() {
+        if [ -n "$proxy" ]; then
+                kill "$proxy"
+                wait "$proxy" 2>/dev/null || true
+        fi
+        rm -f "$dir/proxy.port"
+        python3 -u "$here/cut_proxy.py" "$master" "$master" 22 "$(stat -c %s "$snap")" "$1" \
+                >"$dir/proxy.port" 2>"$dir/proxy.err" &
+        proxy=$!
+        for _ in $(seq 100); do [ -s "$dir/proxy.port" ] && break; sleep 0.1; done
+        port=$(cat "$dir/proxy.port")
+        sed "s/^\(    role: master\)$/\1\n    ssh_port: $port/" "$cfg" >"$dir/$1.yml"
+        expect_contains "$(cat "$dir/$1.yml")" "ssh_port: $port" "cluster.yml through the proxy"
+        mkdir "$dir/$1"
+}
+
 step "a connection cut midway"
-# The SSH connection that carries the tunnels gets as many bytes back as the
-# snapshot is large: the base64 stream is a third larger, so it breaks midway.
-limit=$(stat -c %s "$snap")
-python3 -u "$here/cut_proxy.py" "$master" "$master" 22 "$limit" >"$dir/proxy.port" 2>"$dir/proxy.err" &
-proxy=$!
-for _ in $(seq 100); do [ -s "$dir/proxy.port" ] && break; sleep 0.1; done
-port=$(cat "$dir/proxy.port")
-sed "s/^\(    role: master\)$/\1\n    ssh_port: $port/" "$cfg" >"$dir/cut.yml"
-expect_contains "$(cat "$dir/cut.yml")" "ssh_port: $port" "cluster.yml through the proxy"
-mkdir "$dir/cut"
+through_proxy cut
 run "$PHAROS" etcd backup -c "$dir/cut.yml" -o "$dir/cut/snap.db" --trust-hosts
 expect_rc 1 "a cut stream fails"
 echo "  $err" | tail -1
 expect_contains "$err" "snapshot stream broke off" "says the stream broke off"
 expect_contains "$(cat "$dir/proxy.err")" "cut a connection" "the proxy did cut it"
 expect_eq "$(ls -A "$dir/cut")" "" "nothing left behind, no temporary file either"
+
+step "SIGINT while the stream stalls"
+through_proxy stall
+"$PHAROS" etcd backup -c "$dir/stall.yml" -o "$dir/stall/snap.db" --trust-hosts \
+        >"$dir/stall.out" 2>"$dir/stall.err" &
+backup=$!
+for _ in $(seq 300); do grep -q stalled "$dir/proxy.err" && break; sleep 0.1; done
+expect_contains "$(cat "$dir/proxy.err")" "stalled a connection" "the proxy stalls the stream"
+expect_contains "$(ls -A "$dir/stall")" ".snap.db." "a temporary file while it runs"
+kill -INT "$backup"
+rc=0
+wait "$backup" || rc=$?
+out=$(cat "$dir/stall.out") err=$(cat "$dir/stall.err")
+expect_rc 130 "interrupted"
+expect_contains "$err" "interrupted by SIGINT" "says so"
+echo "  $err" | tail -1
+expect_eq "$(ls -A "$dir/stall")" "" "the partial file is removed"
 finish
