@@ -16,12 +16,12 @@
 #include "run/etcd_access.h"
 #include "run/interrupt.h"
 #include "run/kube_access.h"
+#include "run/state.h"
 #include "run/version_check.h"
 #include "util/clock.h"
 
 /* A snapshot may take long; a stalled one fails on its own (kube_request_stream). */
 #define SNAPSHOT_TIMEOUT_MS (6L * 3600 * 1000)
-#define STATE_PATH          "/api/v1/namespaces/kube-system/configmaps/pharos-config"
 
 /* What the description beside the snapshot says about where it came from. */
 struct origin {
@@ -101,7 +101,7 @@ static void read_origin(struct cluster_api *api, struct origin *o)
                 return;
         }
         yajl_val cm = json_parse(resp.body, NULL, 0);
-        const char *name = cm ? state_value(cm, "pharos-cluster-name") : NULL;
+        const char *name = cm ? state_value(cm, STATE_CLUSTER_NAME) : NULL;
         const char *version = cm ? state_value(cm, STATE_KUBE_VERSION) : NULL;
         if (name && !cfg->name)
                 snprintf(o->cluster, sizeof(o->cluster), "%s", name);

@@ -58,8 +58,11 @@ int etcd_health(struct kube_client *kc, const char *address, struct pharos_error
 {
         struct kube_response resp = {0};
         int rc = kube_request(kc, "GET", "/health", NULL, NULL, &resp, err);
-        if (rc < 0)
-                return perr_set(err, PERR_FAIL, "%s: etcd does not answer", address);
+        if (rc < 0) {
+                char why[sizeof(err->msg)];
+                snprintf(why, sizeof(why), "%s", err->msg);
+                return perr_set(err, PERR_FAIL, "%s: etcd does not answer (%.600s)", address, why);
+        }
         if (resp.status != 200 || !strstr(resp.body, "\"health\":\"true\""))
                 rc = perr_set(err, PERR_FAIL, "%s: etcd unhealthy (HTTP %ld)", address,
                               resp.status);

@@ -95,6 +95,14 @@ run "$PHAROS" etcd backup -c "$dir/external.yml" -o "$dir/out/ext.db"
 expect_rc 2 "an external etcd is refused"
 expect_contains "$err" "etcd is external" "says why"
 
+# A member that does not answer: etcd asked where nothing listens.
+sed "s/^\(    role: master\)$/\1\n    private_address: 127.0.0.250/" "$cfg" >"$dir/nowhere.yml"
+run "$PHAROS" etcd backup -c "$dir/nowhere.yml" -o "$dir/out/nowhere.db"
+expect_rc 1 "no healthy member"
+expect_contains "$err" "no master's etcd member answers healthy ($master: etcd does not answer" \
+        "names the master and why"
+[ ! -e "$dir/out/nowhere.db" ] || fail "nothing written without a healthy member"
+
 step "default name"
 (cd "$dir/out" && "$PHAROS" etcd backup -c "$cfg" >/dev/null 2>&1)
 made=$(compgen -G "$dir/out/$name-etcd-*Z.db" || true)
