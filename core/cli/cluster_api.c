@@ -5,8 +5,8 @@
 #include "run/kube_access.h"
 #include "ssh/target_cfg.h"
 
-int cluster_api_open(struct cli_ctx *ctx, const char *config, const struct tp_opts *tp,
-                     struct cluster_api *api, struct pharos_error *err)
+int cluster_config_open(struct cli_ctx *ctx, const char *config, const struct tp_opts *tp,
+                        struct cluster_api *api, struct pharos_error *err)
 {
         memset(api, 0, sizeof(*api));
         cli_load_plugins(ctx);
@@ -18,10 +18,15 @@ int cluster_api_open(struct cli_ctx *ctx, const char *config, const struct tp_op
         if (rc < 0)
                 return rc;
         api->have_run = 1;
-        char unreachable[600] = "";
+        return 0;
+}
+
+void cluster_masters_connect(struct cluster_api *api, char *unreachable, size_t size)
+{
+        unreachable[0] = '\0';
         for (size_t i = 0; i < api->run.n_hosts; i++) {
                 struct run_host *h = &api->run.hosts[i];
-                if (strcmp(h->cfg->role, "master") != 0)
+                if (strcmp(h->cfg->role, "master") != 0 || h->tp)
                         continue;
                 struct tp_target t, bastion;
                 struct pharos_error e = {0};
@@ -29,10 +34,20 @@ int cluster_api_open(struct cli_ctx *ctx, const char *config, const struct tp_op
                 /* A master that cannot be reached is skipped; the next may answer. */
                 if (tp_open(&t, &api->run.opts.tp, &h->tp, &e) < 0) {
                         size_t used = strlen(unreachable);
-                        snprintf(unreachable + used, sizeof(unreachable) - used, "%s%.200s",
-                                 used ? "; " : "", e.msg);
+                        snprintf(unreachable + used, size - used, "%s%.200s", used ? "; " : "",
+                                 e.msg);
                 }
         }
+}
+
+int cluster_api_open(struct cli_ctx *ctx, const char *config, const struct tp_opts *tp,
+                     struct cluster_api *api, struct pharos_error *err)
+{
+        int rc = cluster_config_open(ctx, config, tp, api, err);
+        if (rc < 0)
+                return rc;
+        char unreachable[600];
+        cluster_masters_connect(api, unreachable, sizeof(unreachable));
         rc = run_kube(&api->run, &api->kc, err);
         if (rc < 0 && unreachable[0]) {
                 char why[sizeof(err->msg)];

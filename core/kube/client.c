@@ -1,4 +1,5 @@
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,14 +122,13 @@ static void set_blob(CURL *c, CURLoption opt, char *pem)
         curl_easy_setopt(c, opt, &blob);
 }
 
-int kube_request(struct kube_client *kc, const char *method, const char *path,
-                 const char *content_type, const char *body, struct kube_response *resp,
-                 struct pharos_error *err)
+/* Prepares kc->curl for METHOD PATH with an optional body; *headers is for the caller to free. */
+static CURL *prepare(struct kube_client *kc, const char *method, const char *path,
+                     const char *content_type, const char *body, char *url, size_t url_size,
+                     struct curl_slist **headers)
 {
         CURL *c = kc->curl;
-        char url[2048];
-        memset(resp, 0, sizeof(*resp));
-        snprintf(url, sizeof(url), "%s%s", kc->server, path);
+        snprintf(url, url_size, "%s%s", kc->server, path);
         curl_easy_reset(c);
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -144,20 +144,31 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
                 curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_tunnel);
                 curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, kc);
         }
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-        struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+        *headers = curl_slist_append(NULL, "Accept: application/json");
         if (body) {
                 char ct[128];
                 snprintf(ct, sizeof(ct), "Content-Type: %s",
                          content_type ? content_type : "application/json");
-                headers = curl_slist_append(headers, ct);
+                *headers = curl_slist_append(*headers, ct);
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
                 curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
         }
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
                 kc->writes++;
+        return c;
+}
+
+int kube_request(struct kube_client *kc, const char *method, const char *path,
+                 const char *content_type, const char *body, struct kube_response *resp,
+                 struct pharos_error *err)
+{
+        char url[2048];
+        struct curl_slist *headers = NULL;
+        memset(resp, 0, sizeof(*resp));
+        CURL *c = prepare(kc, method, path, content_type, body, url, sizeof(url), &headers);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
         CURLcode rc = curl_easy_perform(c);
         curl_slist_free_all(headers);
         if (rc != CURLE_OK) {
@@ -172,6 +183,84 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
                 if (!resp->body)
                         return perr_set(err, PERR_NOMEM, "out of memory");
         }
+        return 0;
+}
+
+/* A streamed body: a 200's goes to the caller's function as it comes, any
+ * other status's is kept (up to a few KiB) to explain the refusal. */
+struct stream {
+        CURL *curl;
+        kube_body_fn fn;
+        void *ud;
+        struct pharos_error *err;
+        int failed; /* fn refused the data */
+        long status;
+        struct kube_response other;
+};
+
+static size_t on_stream(char *data, size_t size, size_t nmemb, void *userp)
+{
+        struct stream *st = userp;
+        size_t n = size * nmemb;
+        if (!st->status)
+                curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &st->status);
+        if (st->status != 200)
+                return st->other.len > 4096 ? n : on_body(data, size, nmemb, &st->other);
+        if (st->fn(st->ud, data, n, st->err) < 0) {
+                st->failed = 1;
+                return 0;
+        }
+        return n;
+}
+
+/* Between blocks, and while none come: fn with no data may stop the transfer. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+        struct stream *st = userp;
+        (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+        if (st->status == 200 && st->fn(st->ud, NULL, 0, st->err) < 0) {
+                st->failed = 1;
+                return 1;
+        }
+        return 0;
+}
+
+int kube_request_stream(struct kube_client *kc, const char *method, const char *path,
+                        const char *body, kube_body_fn fn, void *ud, struct kube_response *resp,
+                        struct pharos_error *err)
+{
+        char url[2048];
+        struct curl_slist *headers = NULL;
+        memset(resp, 0, sizeof(*resp));
+        CURL *c = prepare(kc, method, path, NULL, body, url, sizeof(url), &headers);
+        struct stream st = {.curl = c, .fn = fn, .ud = ud, .err = err};
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &st);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        /* A long transfer is judged by its progress, not its length: one that
+         * moves nothing for a minute has stalled. */
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+        CURLcode rc = curl_easy_perform(c);
+        curl_slist_free_all(headers);
+        if (st.failed) {
+                kube_response_free(&st.other);
+                return err->code ? err->code : PERR_FAIL;
+        }
+        if (rc != CURLE_OK) {
+                kube_response_free(&st.other);
+                return perr_set(err, PERR_TRANSIENT, "%s %s: %s", method, url,
+                                curl_easy_strerror(rc));
+        }
+        *resp = st.other;
+        resp->status = st.status;
+        if (!resp->status) /* no body at all: the status was never looked at */
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (!resp->body && !(resp->body = calloc(1, 1)))
+                return perr_set(err, PERR_NOMEM, "out of memory");
         return 0;
 }
 

@@ -52,6 +52,22 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
                  struct pharos_error *err);
 void kube_response_free(struct kube_response *resp);
 
+/* Takes the next len bytes of a streamed body; returns 0, or <0 with err set to stop.
+ * Also called with no data (NULL, 0) about once a second while the body comes,
+ * or stalls, so the caller can stop it (an interrupt). */
+typedef int (*kube_body_fn)(void *ud, const char *data, size_t len, struct pharos_error *err);
+
+/*
+ * Sends METHOD PATH with an optional JSON body and hands a 200's body to fn as
+ * it arrives, never holding it whole (an etcd snapshot). A transfer that moves
+ * nothing for 60 s fails. Returns 0 with the status in resp (for any other
+ * status, resp->body holds the start of that body); fn's own code when fn
+ * stopped it; PERR_TRANSIENT when the connection failed or broke off.
+ */
+int kube_request_stream(struct kube_client *kc, const char *method, const char *path,
+                        const char *body, kube_body_fn fn, void *ud, struct kube_response *resp,
+                        struct pharos_error *err);
+
 /* True for answers worth asking again later: 429 (throttled) and 5xx. */
 int kube_status_transient(long status);
 

@@ -9,6 +9,9 @@
 
 static int interrupted;
 static sigset_t stop_signals;
+/* What the first signal is answered with (run_signals_notice). */
+static const char *notice = "pharos: interrupted: no new step starts, running commands finish, "
+                            "the lock is released (again to stop at once)\n";
 
 /* Written with write(2) only: the process may be ending under a held stdio lock. */
 static void say(const char *msg)
@@ -27,8 +30,7 @@ static void *signal_thread(void *arg)
                 int expected = 0;
                 if (__atomic_compare_exchange_n(&interrupted, &expected, sig, 0, __ATOMIC_SEQ_CST,
                                                 __ATOMIC_SEQ_CST)) {
-                        say("pharos: interrupted: no new step starts, running commands finish, "
-                            "the lock is released (again to stop at once)\n");
+                        say(notice);
                         continue;
                 }
                 /* The lock left behind expires; the next `pharos up` repairs the rest. */
@@ -42,6 +44,11 @@ static void *signal_thread(void *arg)
 static void child_unblock(void)
 {
         sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+}
+
+void run_signals_notice(const char *text)
+{
+        notice = text;
 }
 
 int run_signals_start(void)

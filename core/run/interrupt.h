@@ -18,6 +18,11 @@
  */
 int run_signals_start(void);
 
+/* Replaces what the first signal is answered with on stderr (a static string,
+ * ending in a newline), for commands that are not a run of steps. Call before
+ * run_signals_start(). */
+void run_signals_notice(const char *text);
+
 /* 0, or the number of the first signal received. */
 int run_interrupted(void);
 

@@ -12,8 +12,6 @@
 #include "run/version_check.h"
 #include "util/log.h"
 
-#define STATE_PATH "/api/v1/namespaces/kube-system/configmaps/pharos-config"
-
 /* True when some master already has a control plane (kubeadm wrote admin.conf,
  * etcd has data). */
 static int control_plane_exists(struct run *r)
@@ -109,7 +107,7 @@ int state_check(struct run *r, struct pharos_error *err)
         const struct cfg_network *net = &r->cfg->doc->network;
         const char *v;
         /* Without a name in cluster.yml the cluster keeps the one it was given. */
-        if (!r->cluster_name[0] && (v = data_of(cm, "pharos-cluster-name")))
+        if (!r->cluster_name[0] && (v = data_of(cm, STATE_CLUSTER_NAME)))
                 snprintf(r->cluster_name, sizeof(r->cluster_name), "%s", v);
         if ((v = data_of(cm, "network.provider")) && strcmp(v, net->provider) != 0)
                 rc = immutable(err, "network.provider", v, net->provider,
@@ -171,7 +169,7 @@ static yajl_val desired(struct run *r, struct pharos_error *err)
         yajl_gen_map_open(g);
         kv(g, "cluster.yml", yaml);
         kv(g, "pharos-version", PHAROS_VERSION);
-        kv(g, "pharos-cluster-name", r->cluster_name);
+        kv(g, STATE_CLUSTER_NAME, r->cluster_name);
         kv(g, "network.provider", net->provider);
         kv(g, "network.service_cidr", net->service_cidr);
         kv(g, "network.pod_network_cidr", net->pod_network_cidr);

@@ -10,6 +10,10 @@
 
 #include "run/run.h"
 
+/* The stored state's ConfigMap, and the key of its data with the cluster's name. */
+#define STATE_PATH         "/api/v1/namespaces/kube-system/configmaps/pharos-config"
+#define STATE_CLUSTER_NAME "pharos-cluster-name"
+
 /*
  * Reads the stored state when a master already has a control plane. Returns
  * 0 (also for a new cluster), PERR_USAGE with an explanation when cluster.yml

@@ -8,11 +8,11 @@
 # logs and exec; a second up changes nothing (no mutating API request in the
 # real kube-apiserver's audit log, no file, package or service changed on the
 # hosts). Then the seed's lifecycle, on the same cluster: two masters
-# added (3 real etcd members); refusals (back to one master, half of the
-# members: nothing changed); the first master killed and dropped from
-# cluster.yml (its member removed, the control-plane endpoint moves, the
-# worker's kubelet follows, the printed `kubectl delete node`, then "no
-# changes"); a host joined with `pharos worker up` run on itself with the
+# added (3 real etcd members); `pharos etcd backup`, judged by the real
+# etcdutl; refusals (back to one master, half of the members: nothing
+# changed); the first master killed and dropped from cluster.yml (its
+# member removed, the control-plane endpoint moves, the worker's kubelet
+# follows, the printed `kubectl delete node`, then "no changes"); a host joined with `pharos worker up` run on itself with the
 # join command from `pharos exec`; the worker dropped from cluster.yml, then
 # `pharos drain` (the real eviction moves the web pod) and `pharos
 # delete-node`; a reset refusal, then the full `pharos reset`: no kube
@@ -217,6 +217,24 @@ expect_rc 0 "up: two masters added"
 printf '%s\n' "$out" | tail -2
 expect_eq "$(members)" "host-1 host-3 host-4" "three real etcd members"
 wait_ready "host-1=True host-2=True host-3=True host-4=True " "four Nodes Ready"
+
+step "etcd backup from the real etcd"
+run pharos etcd backup -c "$dir/c2.yml" -o "$dir/etcd.db"
+expect_rc 0 "etcd backup"
+expect_eq "$(stat -c %a "$dir/etcd.db")" "600" "the snapshot is private"
+expect_eq "$(jq -r .sha256 "$dir/etcd.db.json")" "$(sha256sum "$dir/etcd.db" | cut -d' ' -f1)" \
+        "its description has its SHA-256"
+expect_eq "$(jq -r .etcd_member "$dir/etcd.db.json")" "$(addr 1)" "taken from the first healthy master"
+expect_eq "$(jq -r .etcd_version "$dir/etcd.db.json")" \
+        "$(. "$src/tests/testbed/real/build/versions.env" && echo "${ETCD_VERSION#v}")" "the real etcd's version"
+# The real etcdutl is the judge: restore checks the SHA-256 etcd appended.
+etcdutl=$("$src/tests/testbed/real/build/build.sh" --print-dir)/bin/etcdutl
+run "$etcdutl" snapshot status "$dir/etcd.db" -w json
+expect_rc 0 "etcdutl snapshot status reads it"
+checks=$((checks + 1))
+[[ $(jq -r .totalKey <<<"$out") -gt 0 ]] || fail "the snapshot holds no key"
+run "$etcdutl" snapshot restore "$dir/etcd.db" --data-dir "$dir/etcd-restored"
+expect_rc 0 "etcdutl snapshot restore takes it"
 
 step "refusals change nothing"
 for i in 1 2 3 4; do footprint "host-$i" >"$dir/before-$i"; done
