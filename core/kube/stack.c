@@ -182,28 +182,30 @@ static int http_fail(struct pharos_error *err, const char *what, const char *pat
         return perr_set(err, code, "%s %s: HTTP %ld: %.300s", what, path, r->status, body);
 }
 
-static int apply_item(struct kube_client *kc, const char *stack, struct item *it, int wait_crd,
-                      struct stack_stats *st, struct pharos_error *err)
+/* Addresses the object (it->line, path, coll) and reads it: *live is the cluster's
+ * copy (NULL when missing), *current whether its checksum is the stack's. */
+static int probe_item(struct kube_client *kc, struct item *it, int wait_crd, char *path, char *coll,
+                      size_t size, yajl_val *live, int *current, struct pharos_error *err)
 {
         struct kube_resource res;
+        *live = NULL;
+        *current = 0;
         int rc = lookup(kc, it, wait_crd, &res, err);
         if (rc < 0)
                 return rc;
         const char *ns = res.namespaced ? (it->ns ? it->ns : "default") : NULL;
         snprintf(it->line, sizeof(it->line), "%s|%s|%s|%s", it->api_version, it->kind, ns ? ns : "",
                  it->name);
-        char path[1024], coll[1024];
-        if (kube_object_path(&res, ns, it->name, path, sizeof(path)) < 0 ||
-            kube_object_path(&res, ns, NULL, coll, sizeof(coll)) < 0)
+        if (kube_object_path(&res, ns, it->name, path, size) < 0 ||
+            kube_object_path(&res, ns, NULL, coll, size) < 0)
                 return perr_set(err, PERR_FAIL, "object path too long for %s", it->name);
 
         struct kube_response r = {0};
         if ((rc = kube_request(kc, "GET", path, NULL, NULL, &r, err)) < 0)
                 return rc;
-        yajl_val live = NULL;
         if (r.status == 200) {
                 char msg[128];
-                live = json_parse(r.body, msg, sizeof(msg));
+                *live = json_parse(r.body, msg, sizeof(msg));
         } else if (r.status != 404) {
                 rc = http_fail(err, "GET", path, &r);
                 kube_response_free(&r);
@@ -212,13 +214,27 @@ static int apply_item(struct kube_client *kc, const char *stack, struct item *it
         kube_response_free(&r);
 
         /* Annotation keys contain dots, so json_get can't address them. */
-        yajl_val have_v = member(json_get(live, "metadata.annotations"), STACK_CHECKSUM);
+        yajl_val have_v = member(json_get(*live, "metadata.annotations"), STACK_CHECKSUM);
         const char *have = YAJL_IS_STRING(have_v) ? have_v->u.string : NULL;
-        if (live && have && strcmp(have, it->checksum) == 0) {
+        *current = *live && have && strcmp(have, it->checksum) == 0;
+        return 0;
+}
+
+static int apply_item(struct kube_client *kc, const char *stack, struct item *it, int wait_crd,
+                      struct stack_stats *st, struct pharos_error *err)
+{
+        char path[1024], coll[1024];
+        yajl_val live;
+        int current;
+        int rc = probe_item(kc, it, wait_crd, path, coll, sizeof(path), &live, &current, err);
+        if (rc < 0)
+                return rc;
+        if (current) {
                 yajl_tree_free(live);
                 st->unchanged++;
                 return 0;
         }
+        struct kube_response r = {0};
         char *body = stack_object_body(it->doc, stack, it->checksum, it->canonical);
         if (!body) {
                 yajl_tree_free(live);
@@ -479,4 +495,48 @@ int stack_delete(struct kube_client *kc, const char *stack, struct stack_stats *
         }
         free(old);
         return rc;
+}
+
+int stack_differs(struct kube_client *kc, const char *stack, const struct json_docs *docs,
+                  struct pharos_error *err)
+{
+        struct item *items = calloc(docs->n ? docs->n : 1, sizeof(*items));
+        char **lines = calloc(docs->n ? docs->n : 1, sizeof(*lines));
+        char *old = NULL, *now = NULL;
+        int exists = 0, rc = 0, differs = 0;
+        if (!items || !lines) {
+                rc = perr_set(err, PERR_NOMEM, "out of memory");
+                goto out;
+        }
+        for (size_t i = 0; i < docs->n && rc == 0; i++)
+                rc = parse_item(docs->json[i], (int)i, stack, &items[i], err);
+        if (rc == 0)
+                rc = read_inventory(kc, stack, &old, &exists, err);
+        differs = !exists;
+        /* The first difference settles it: a kind this stack's own new CRD adds
+         * can't be looked up before that CRD exists. */
+        for (size_t i = 0; i < docs->n && rc == 0 && !differs; i++) {
+                char path[1024], coll[1024];
+                yajl_val live;
+                int current;
+                rc = probe_item(kc, &items[i], 0, path, coll, sizeof(path), &live, &current, err);
+                yajl_tree_free(live);
+                differs = !current;
+                lines[i] = items[i].line;
+        }
+        if (rc == 0 && !differs) {
+                qsort(lines, docs->n, sizeof(*lines), cmp_line);
+                now = join_lines(lines, docs->n);
+                rc = now ? 0 : perr_set(err, PERR_NOMEM, "out of memory");
+                /* The same objects as the inventory: nothing to prune, nothing to record. */
+                differs = now && strcmp(old, now) != 0;
+        }
+out:
+        for (size_t i = 0; items && i < docs->n; i++)
+                item_free(&items[i]);
+        free(items);
+        free(lines);
+        free(old);
+        free(now);
+        return rc < 0 ? rc : differs;
 }

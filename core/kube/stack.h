@@ -32,6 +32,12 @@ struct stack_stats {
 int stack_apply(struct kube_client *kc, const char *stack, const struct json_docs *docs,
                 struct stack_stats *st, struct pharos_error *err);
 
+/* 1 when stack_apply of docs would write anything (an object missing or changed,
+ * one to prune, the inventory), 0 when the cluster has the stack as given, <0 on
+ * error. Reads only: for `pharos up --plan` and steps that run only when needed. */
+int stack_differs(struct kube_client *kc, const char *stack, const struct json_docs *docs,
+                  struct pharos_error *err);
+
 /* Deletes every object of the stack and its inventory. */
 int stack_delete(struct kube_client *kc, const char *stack, struct stack_stats *st,
                  struct pharos_error *err);

@@ -107,6 +107,7 @@ static const struct pharos_host table = {
         .config_file = hs_config_file,
         .https_request = step_svc_https,
         .step_refuse = step_svc_refuse,
+        .kube_stack_differs = step_svc_kube_stack_differs,
 };
 
 const struct pharos_host *host_services(void)

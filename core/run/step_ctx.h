@@ -47,6 +47,8 @@ void step_svc_reason(struct pharos_step_ctx *ctx, const char *fmt, ...)
 int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
                         size_t len);
 int step_svc_kube_delete(struct pharos_step_ctx *ctx, const char *stack);
+int step_svc_kube_stack_differs(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                                size_t len);
 int step_svc_https(struct pharos_step_ctx *ctx, const struct pharos_https_request *req,
                    long *status, const char **response);
 void step_svc_refuse(struct pharos_step_ctx *ctx, const char *fmt, ...)

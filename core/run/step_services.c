@@ -260,6 +260,31 @@ int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const ch
         return rc;
 }
 
+int step_svc_kube_stack_differs(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                                size_t len)
+{
+        struct json_docs docs;
+        struct pharos_error err = {0};
+        char source[160];
+        snprintf(source, sizeof(source), "stack %s", stack);
+        if (yaml_to_json(yaml, len, source, &docs, &err) < 0) {
+                snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
+                ctx->transient = 0;
+                return PERR_FAIL;
+        }
+        struct kube_client *kc = kube_lock(ctx);
+        int rc = PERR_FAIL;
+        if (kc) {
+                rc = stack_differs(kc, stack, &docs, &err);
+                pthread_mutex_unlock(&ctx->run->kube_mu);
+                ctx->transient = rc == PERR_TRANSIENT;
+                if (rc < 0)
+                        snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
+        }
+        json_docs_free(&docs);
+        return rc;
+}
+
 int step_svc_kube_delete(struct pharos_step_ctx *ctx, const char *stack)
 {
         struct kube_client *kc = kube_lock(ctx);

@@ -300,6 +300,15 @@ struct pharos_host {
          * the run stops with exit status 2. For steps that changed nothing (validate). */
         void (*step_refuse)(struct pharos_step_ctx *ctx, const char *fmt, ...)
                 __attribute__((format(printf, 2, 3)));
+
+        /* ABI 1.3 */
+
+        /* 1 when kube_apply_stack with the same arguments would write anything, 0 when
+         * the cluster has the stack as given, <0 with the step's error set when the API
+         * can't tell. Reads only: for applies(), so that `pharos up --plan` and a real
+         * run agree on a stack step that has nothing to do. */
+        int (*kube_stack_differs)(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                                  size_t len);
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */

@@ -23,10 +23,35 @@ static int stack_exists(const struct addon *a, struct pharos_step_ctx *ctx, cons
         return -1;
 }
 
+/* 1 when applying the addon's stacks would write anything: a stack differs from
+ * the cluster's, or one with no objects here is still installed. Without an API to
+ * ask (no control plane yet), or a core too old to compare, they are applied. */
+static int stacks_differ(const struct addon *a, struct pharos_step_ctx *ctx)
+{
+        if (!PHAROS_HOST_HAS(a->H, kube_stack_differs))
+                return 1;
+        int differs = 0;
+        for (size_t i = 0; i < a->n_stacks && !differs; i++) {
+                const struct addon_stack *s = &a->stacks[i];
+                char *yaml = s->render(a, ctx);
+                if (!yaml)
+                        differs = 1;
+                else if (!*yaml)
+                        differs = stack_exists(a, ctx, s->name) != 0;
+                else
+                        differs = a->H->kube_stack_differs(ctx, s->name, yaml, strlen(yaml)) != 0;
+                free(yaml);
+        }
+        return differs;
+}
+
 int addon_stack_applies(struct pharos_step_ctx *ctx, void *state)
 {
         const struct addon *a = state;
         if (addon_enabled(a, a->key)) {
+                /* What a settled cluster has already: `pharos up --plan` lists nothing. */
+                if (!stacks_differ(a, ctx))
+                        return 0;
                 a->H->step_reason(ctx, "addons.%s is enabled: apply its stacks", a->key);
                 return 1;
         }

@@ -38,21 +38,6 @@ static int stack_exists(struct pharos_step_ctx *ctx)
         return H->kube_request(ctx, "GET", path, NULL, &status, NULL) == 0 && status == 200;
 }
 
-static int apply_applies(struct pharos_step_ctx *ctx, void *state)
-{
-        (void)state;
-        size_t n = H->config_len(entries());
-        if (n) {
-                H->step_reason(ctx, "manifests lists %zu path%s: apply them as stack " STACK, n,
-                               n == 1 ? "" : "s");
-                return 1;
-        }
-        if (!stack_exists(ctx))
-                return 0;
-        H->step_reason(ctx, "manifests is empty or gone from cluster.yml: delete stack " STACK);
-        return 1;
-}
-
 /* The directory relative entries are taken from: cluster.yml's (NULL for stdin). */
 static char *base_dir(void)
 {
@@ -67,30 +52,70 @@ static char *base_dir(void)
         return dir;
 }
 
-static int apply_run(struct pharos_step_ctx *ctx, void *state)
+/* The files the entries name, as one YAML stream in *stream (malloc'd, NULL when
+ * empty); <0 after step_fail. */
+static int read_stream(struct pharos_step_ctx *ctx, const struct pharos_config_node *list,
+                       char **stream, size_t *len)
 {
-        (void)state;
-        const struct pharos_config_node *list = entries();
-        size_t n = H->config_len(list);
-        if (!n)
-                return H->kube_delete_stack(ctx, STACK);
         char *base = base_dir();
-        char *stream = NULL, why[1024];
-        size_t len = 0, files = 0;
+        char why[1024];
+        size_t files = 0;
         int rc = 0;
-        for (size_t i = 0; i < n && rc == 0; i++) {
+        *stream = NULL;
+        *len = 0;
+        for (size_t i = 0; i < H->config_len(list) && rc == 0; i++) {
                 const char *entry = H->config_string(H->config_at(list, i));
-                rc = entry ? manifests_read(entry, base, &stream, &len, &files, why, sizeof(why))
-                           : 0;
+                rc = entry ? manifests_read(entry, base, stream, len, &files, why, sizeof(why)) : 0;
                 if (rc < 0)
                         H->step_fail(ctx, "manifests: %s", why);
         }
         free(base);
-        if (rc == 0) {
+        if (rc == 0)
                 H->log(SELF, PHAROS_LOG_DEBUG, "stack " STACK ": %zu file%s", files,
                        files == 1 ? "" : "s");
-                rc = H->kube_apply_stack(ctx, STACK, stream ? stream : "", len);
+        return rc;
+}
+
+/* Work only when the cluster's stack differs from what the entries name, so that a
+ * settled cluster's `pharos up --plan` lists nothing. Without an API to ask (no
+ * control plane yet), or a core too old to compare, the stack is applied. */
+static int apply_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        const struct pharos_config_node *list = entries();
+        size_t n = H->config_len(list);
+        if (!n) {
+                if (!stack_exists(ctx))
+                        return 0;
+                H->step_reason(ctx,
+                               "manifests is empty or gone from cluster.yml: delete stack " STACK);
+                return 1;
         }
+        int differs = 1;
+        if (PHAROS_HOST_HAS(H, kube_stack_differs)) {
+                char *stream;
+                size_t len;
+                if (read_stream(ctx, list, &stream, &len) == 0)
+                        differs = H->kube_stack_differs(ctx, STACK, stream ? stream : "", len) != 0;
+                free(stream);
+        }
+        if (differs)
+                H->step_reason(ctx, "manifests lists %zu path%s: apply them as stack " STACK, n,
+                               n == 1 ? "" : "s");
+        return differs;
+}
+
+static int apply_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        const struct pharos_config_node *list = entries();
+        if (!H->config_len(list))
+                return H->kube_delete_stack(ctx, STACK);
+        char *stream;
+        size_t len;
+        int rc = read_stream(ctx, list, &stream, &len);
+        if (rc == 0)
+                rc = H->kube_apply_stack(ctx, STACK, stream ? stream : "", len);
         free(stream);
         return rc < 0 ? -1 : 0;
 }

@@ -216,13 +216,24 @@ static int validate_run(struct pharos_step_ctx *ctx, void *state)
                           H->config_string(get(H->config_root(SELF), "network.pod_network_cidr")));
 }
 
+/* Work only when the cluster's calico stack differs from the one cluster.yml makes,
+ * so that a settled cluster's `pharos up --plan` lists nothing. Without an API to
+ * ask (no control plane yet), or a core too old to compare, the stack is applied. */
 static int apply_applies(struct pharos_step_ctx *ctx, void *state)
 {
         (void)state;
         if (!selected())
                 return 0;
-        H->step_reason(ctx, "network.provider is calico: apply the calico stack");
-        return 1;
+        int differs = 1;
+        if (PHAROS_HOST_HAS(H, kube_stack_differs)) {
+                char *yaml = manifest(ctx);
+                if (yaml)
+                        differs = H->kube_stack_differs(ctx, "calico", yaml, strlen(yaml)) != 0;
+                free(yaml);
+        }
+        if (differs)
+                H->step_reason(ctx, "network.provider is calico: apply the calico stack");
+        return differs;
 }
 
 static int apply_run(struct pharos_step_ctx *ctx, void *state)

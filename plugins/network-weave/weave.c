@@ -143,16 +143,6 @@ static const struct pharos_config_node *get(const struct pharos_config_node *n, 
         return n;
 }
 
-static int weave_applies(struct pharos_step_ctx *ctx, void *state)
-{
-        (void)state;
-        const char *provider = H->config_string(get(H->config_root(SELF), "network.provider"));
-        if (!provider || strcmp(provider, "weave") != 0)
-                return 0;
-        H->step_reason(ctx, "network.provider is weave: apply the weave stack");
-        return 1;
-}
-
 /* Joins a list of strings with sep. */
 static int join_list(const struct pharos_config_node *list, const char *sep, struct buf *out)
 {
@@ -231,14 +221,15 @@ static int password(struct pharos_step_ctx *ctx, char *pw, size_t size)
         return 0;
 }
 
-static int weave_run(struct pharos_step_ctx *ctx, void *state)
+/* The weave stack as cluster.yml and the cluster's password make it (malloc'd, holds
+ * the password: zero it before freeing), or NULL with the step's error set. */
+static char *manifest(struct pharos_step_ctx *ctx)
 {
-        (void)state;
         const struct pharos_config_node *root = H->config_root(SELF);
         const struct pharos_config_node *sec = H->config_section(SELF);
         char pw[128];
         if (password(ctx, pw, sizeof(pw)) < 0)
-                return -1;
+                return NULL;
         struct buf kube_peers = {0}, extra = {0}, trusted = {0};
         int rc = peers(&kube_peers);
         const char *subnet = H->config_string(H->config_get(sec, "ipalloc_default_subnet"));
@@ -278,14 +269,48 @@ static int weave_run(struct pharos_step_ctx *ctx, void *state)
         free(kube_peers.s);
         free(extra.s);
         free(trusted.s);
-        if (!yaml) {
+        if (!yaml)
                 H->step_fail(ctx, "cannot render the weave manifest (%s)",
                              rc == 0 ? bad : "out of memory");
-                return -1;
-        }
-        rc = H->kube_apply_stack(ctx, "weave", yaml, strlen(yaml));
+        return yaml;
+}
+
+static void forget(char *yaml)
+{
         memset(yaml, 0, strlen(yaml));
         free(yaml);
+}
+
+/* Work only when the cluster's weave stack differs from the one cluster.yml makes,
+ * so that a settled cluster's `pharos up --plan` lists nothing. Without an API to
+ * ask (no control plane yet), or a core too old to compare, the stack is applied. */
+static int weave_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        const char *provider = H->config_string(get(H->config_root(SELF), "network.provider"));
+        if (!provider || strcmp(provider, "weave") != 0)
+                return 0;
+        int differs = 1;
+        if (PHAROS_HOST_HAS(H, kube_stack_differs)) {
+                char *yaml = manifest(ctx);
+                if (yaml) {
+                        differs = H->kube_stack_differs(ctx, "weave", yaml, strlen(yaml)) != 0;
+                        forget(yaml);
+                }
+        }
+        if (differs)
+                H->step_reason(ctx, "network.provider is weave: apply the weave stack");
+        return differs;
+}
+
+static int weave_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        char *yaml = manifest(ctx);
+        if (!yaml)
+                return -1;
+        int rc = H->kube_apply_stack(ctx, "weave", yaml, strlen(yaml));
+        forget(yaml);
         return rc;
 }
 

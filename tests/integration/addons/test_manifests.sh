@@ -109,8 +109,14 @@ up --output json
 expect_rc 0 "second up"
 expect_eq "$(jq -r 'select(.phase == "up") | .detail' <<<"$out")" "no changes" "second up: no changes"
 expect_eq "$(jq -r 'select(.status == "changed") | .step' <<<"$out")" "" "no step changed"
+expect_not_contains "$(jq -r '.step // empty' <<<"$out")" "addon-manifests" "second up: the step has no work"
+up --plan --output json
+expect_eq "$(jq -r 'select(.phase == "plan") | .detail' <<<"$out")" "no changes" "settled plan: no changes"
 
 rm "$dir/app/20-config.yaml"
+up --plan --output json
+expect_eq "$(jq -r 'select(.status == "would-run") | .step' <<<"$out")" "addon-manifests.apply" \
+        "plan: only the changed stack would run"
 up
 expect_rc 0 "a file removed"
 expect_contains "$out" "stack pharos-manifests: 0 created, 0 updated, 2 pruned" "its objects pruned"

@@ -67,4 +67,19 @@ run "$PHAROS" up -c "$cfg" --output json
 expect_rc 0 "second up"
 expect_eq "$(jq -r 'select(.phase == "up") | .detail' <<<"$out")" "no changes" "second up says no changes"
 expect_eq "$(changes_all "$dir/tb")" "$before" "no mutating command on any host"
+
+# --plan lists exactly what a real up would run: nothing on the settled cluster
+# (the network stack used to be listed as if it were always due), the one step
+# a change makes due once there is one.
+run "$PHAROS" up -c "$cfg" --plan --output json
+expect_rc 0 "plan on the settled cluster"
+expect_eq "$(jq -r 'select(.phase == "plan") | .detail' <<<"$out")" "no changes" "plan says no changes"
+expect_eq "$(jq -r 'select(.status == "would-run") | .step' <<<"$out")" "" "no step would run"
+cfg_edit "$cfg" 'd["network"]["weave"] = {"mtu": 1400}'
+run "$PHAROS" up -c "$cfg" --plan --output json
+expect_rc 0 "plan with a changed weave mtu"
+expect_eq "$(jq -r 'select(.status == "would-run") | .step' <<<"$out")" "network-weave.apply" \
+        "only the weave stack would run"
+expect_eq "$(jq -r 'select(.phase == "plan") | .detail' <<<"$out")" "1 step would run" "plan counts it"
+expect_eq "$(changes_all "$dir/tb")" "$before" "plan changed nothing"
 finish
