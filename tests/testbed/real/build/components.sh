@@ -110,11 +110,11 @@ build_cri_tools() {
 		-o "$1/bin/crictl" sigs.k8s.io/cri-tools/cmd/crictl
 }
 
-# CoreDNS' Makefile: static, tag grpcnotrace, the default plugin set that
-# plugin.cfg generated into core/plugin. Its version is a constant in
+# CoreDNS' Makefile: static, tag grpcnotrace. The plugins are coredns/main.go's
+# choice, where upstream's plugin.cfg would be. Its version is a constant in
 # coremain; GitCommit comes from git upstream and is left empty here.
 build_coredns() {
-	go_build coredns 0 -tags grpcnotrace -ldflags "-s -w" -o "$1/bin/coredns" github.com/coredns/coredns
+	go_build coredns 0 -tags grpcnotrace -ldflags "-s -w" -o "$1/bin/coredns" .
 }
 
 build_pause() {

@@ -56,4 +56,7 @@ tools cni "$CNI_PLUGINS_VERSION" "$p/main/bridge" "$p/ipam/host-local" "$p/main/
 tools flannel-cni "$FLANNEL_CNI_PLUGINS_VERSION" "$p/meta/flannel"
 tools flannel "$FLANNEL_VERSION" github.com/flannel-io/flannel
 tools cri-tools "$CRI_TOOLS_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
-tools coredns "$COREDNS_VERSION" github.com/coredns/coredns
+# CoreDNS is built from coredns/main.go, which picks its plugins: the folder
+# requires the release, and tidy keeps only what those plugins import.
+(cd "$here/coredns" && go get "github.com/coredns/coredns@$COREDNS_VERSION" && go mod tidy)
+echo "update: coredns at $COREDNS_VERSION"
