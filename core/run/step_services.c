@@ -232,8 +232,10 @@ static void note_stack(struct pharos_step_ctx *ctx, const char *stack, const str
                          st->updated, st->pruned);
 }
 
-int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
-                        size_t len)
+/* A stack operation on yaml's documents under the API lock: apply (st set) or
+ * compare (st NULL). The step's error and transient flag follow its result. */
+static int stack_call(struct pharos_step_ctx *ctx, const char *stack, const char *yaml, size_t len,
+                      struct stack_stats *st)
 {
         struct json_docs docs;
         struct pharos_error err = {0};
@@ -247,42 +249,31 @@ int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const ch
         struct kube_client *kc = kube_lock(ctx);
         int rc = PERR_FAIL;
         if (kc) {
-                struct stack_stats st;
-                rc = stack_apply(kc, stack, &docs, &st, &err);
+                rc = st ? stack_apply(kc, stack, &docs, st, &err)
+                        : stack_differs(kc, stack, &docs, &err);
                 pthread_mutex_unlock(&ctx->run->kube_mu);
                 ctx->transient = rc == PERR_TRANSIENT;
                 if (rc < 0)
                         snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
-                else
-                        note_stack(ctx, stack, &st);
         }
         json_docs_free(&docs);
+        return rc;
+}
+
+int step_svc_kube_apply(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
+                        size_t len)
+{
+        struct stack_stats st;
+        int rc = stack_call(ctx, stack, yaml, len, &st);
+        if (rc >= 0)
+                note_stack(ctx, stack, &st);
         return rc;
 }
 
 int step_svc_kube_stack_differs(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
                                 size_t len)
 {
-        struct json_docs docs;
-        struct pharos_error err = {0};
-        char source[160];
-        snprintf(source, sizeof(source), "stack %s", stack);
-        if (yaml_to_json(yaml, len, source, &docs, &err) < 0) {
-                snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
-                ctx->transient = 0;
-                return PERR_FAIL;
-        }
-        struct kube_client *kc = kube_lock(ctx);
-        int rc = PERR_FAIL;
-        if (kc) {
-                rc = stack_differs(kc, stack, &docs, &err);
-                pthread_mutex_unlock(&ctx->run->kube_mu);
-                ctx->transient = rc == PERR_TRANSIENT;
-                if (rc < 0)
-                        snprintf(ctx->error, sizeof(ctx->error), "%s", err.msg);
-        }
-        json_docs_free(&docs);
-        return rc;
+        return stack_call(ctx, stack, yaml, len, NULL);
 }
 
 int step_svc_kube_delete(struct pharos_step_ctx *ctx, const char *stack)
