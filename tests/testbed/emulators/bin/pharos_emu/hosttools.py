@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 
-from . import containers, host, pkgdb
+# The runtime and firewall tools import containers and pkgdb when called: modprobe,
+# sysctl, lsmod and swapon run dozens of times per `pharos up` and start without them.
+from . import host
 
 KNOWN_MODULES = {"overlay", "br_netfilter", "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack",
                  "nf_conntrack_ipv4", "ip_tables", "iptable_nat", "iptable_filter", "xt_set", "ip_set",
@@ -268,6 +270,8 @@ def _fw():
 
 
 def firewall_cmd(journal, argv):
+    from . import pkgdb
+
     pkgdb.require_installed("firewalld", "firewall-cmd")
     from . import systemd
     st = _fw()
@@ -344,6 +348,8 @@ def firewall_cmd(journal, argv):
 
 def firewalld(journal, argv):
     """The firewalld daemon: stays up while the unit runs."""
+    from . import pkgdb
+
     pkgdb.require_installed("firewalld", "firewalld")
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
@@ -358,6 +364,8 @@ def firewalld(journal, argv):
 # ---------------- containerd ----------------
 def containerd(journal, argv):
     """containerd daemon: reads its config and serves the CRI socket."""
+    from . import containers, pkgdb
+
     pkgdb.require_installed(["containerd", "containerd.io"], "containerd")
     if argv and argv[0] in ("--version", "-v"):
         print("containerd github.com/containerd/containerd v%s" % (
@@ -397,6 +405,8 @@ def _crictl_endpoint():
 
 
 def crictl(journal, argv):
+    from . import containers, pkgdb
+
     pkgdb.require_installed("cri-tools", "crictl")
     args = [a for a in argv if not a.startswith("-")]
     endpoint = _crictl_endpoint()
@@ -442,6 +452,8 @@ def crictl(journal, argv):
 
 
 def ctr(journal, argv):
+    from . import containers, pkgdb
+
     pkgdb.require_installed(["containerd", "containerd.io"], "ctr")
     if "version" in argv:
         print("Client:\n  Version:  v1.7.0\n\nServer:\n  Version:  v1.7.0")

@@ -3,7 +3,7 @@ import os
 import re
 import sys
 
-from . import catalog, host, mirror, pkgdb
+from . import catalog, host, pkgdb
 
 APT_LOCK_MSG = ("E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by another process\n"
                 "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process "
@@ -126,6 +126,9 @@ def _release_url(uri, suite):
 def _fetch_release(uri, suite):
     """(status, body) of the repository's InRelease through the host's own resolver and trust store;
     (None, reason) when it cannot be fetched; None when the host has no mirror for that name."""
+    # Only apt-get update reaches the mirror; the query tools start without its servers' modules.
+    from . import mirror
+
     name = re.sub(r"^[a-z+]+://([^/:]+).*$", r"\1", uri)
     if mirror.resolve(name, host.path("/etc/hosts")) is None:
         return None
@@ -167,6 +170,8 @@ def _apt_update(journal):
                 print("Err:%d %s %s Release\n  %d  Not Found" % (n, uri, suite, status))
                 errors.append("E: The repository '%s %s Release' does not have a Release file." % (uri, suite))
                 continue
+            from . import mirror
+
             keyrings = [signed_by] if signed_by else pkgdb.trusted_keyrings()
             key_ok = any(pkgdb.key_problem(k) is None and mirror.verify_clearsigned(body, host.path(k))[0]
                          for k in keyrings)
