@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lock_scripts.h"
+#include "core_scripts.h"
 #include "run/interrupt.h"
 #include "run/kube_access.h"
 #include "run/lock.h"

@@ -120,6 +120,32 @@ class EtcdMembershipTest(unittest.TestCase):
         self.assertEqual(cp2.run("systemctl is-active kubelet", check=False).stdout.strip(), "inactive")
         self.kubectl(cp1, "create", "configmap", "after-reset", "--from-literal=a=1")
 
+    def test_crictl_exec_in_etcd(self):
+        """What the etcd image offers through crictl exec: etcdutl's snapshot restore (Debian's 3.4 etcdctl)."""
+        cp1 = self.host("cp1", CP1)
+        cp1.prepare_kubernetes()
+        cp1.run("kubeadm init", timeout=180)
+        ids = cp1.run("crictl ps --name '^etcd$' --state running -q").stdout.split()
+        self.assertEqual(len(ids), 1, ids)
+        self.assertEqual(cp1.run("crictl ps --name '^nothing$' -q").stdout, "")
+        self.assertEqual(cp1.run("crictl ps --name '^etcd$' --state exited -q").stdout, "")
+        usage = cp1.run("crictl exec %s etcdutl snapshot restore --help" % ids[0]).stdout
+        self.assertIn("--initial-cluster-token", usage)
+        self.assertNotIn("--bump-revision", usage)
+        self.etcdctl(cp1, "snapshot", "save", cp1.path("/var/lib/etcd/s.db"))
+        peer = "https://%s:2380" % CP1
+        cp1.run("crictl exec %s etcdutl snapshot restore /var/lib/etcd/s.db --name cp1 --initial-cluster cp1=%s "
+                "--initial-cluster-token t --initial-advertise-peer-urls %s --data-dir /var/lib/etcd/r"
+                % (ids[0], peer, peer))
+        self.assertTrue(os.path.isdir(cp1.path("/var/lib/etcd/r/member")))
+        unknown = cp1.run("crictl exec %s etcdutl snapshot restore /var/lib/etcd/s.db --bump-revision 10 "
+                          "--data-dir /var/lib/etcd/r2" % ids[0], check=False)
+        self.assertNotEqual(unknown.returncode, 0)
+        self.assertIn("unknown flag: --bump-revision", unknown.stderr)
+        shell = cp1.run("crictl exec %s sh -c true" % ids[0], check=False)
+        self.assertEqual(shell.returncode, 1)
+        self.assertIn('exec: "sh": executable file not found in $PATH', shell.stderr)
+
     def test_worker_join_and_token(self):
         cp1, w1 = self.host("cp1", CP1), self.host("w1", W1)
         for h in (cp1, w1):
