@@ -480,6 +480,8 @@ ETCD_IMAGE_PROGRAMS = {"etcd": ["/usr/bin/etcd"], "etcdctl": ["/usr/bin/etcdctl"
 
 def _crictl_exec(journal, argv, cs):
     """crictl exec [-i] [-t] [-s] CONTAINER COMMAND [ARG...]: flags before the container only."""
+    from . import containers
+
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
         if argv[i] in ("--timeout", "--user", "-u", "--env", "-e"):
