@@ -3,8 +3,8 @@
 # OS and runtime plugins' work): MASTERS masters and WORKERS workers on
 # Kubernetes VERSION; every Node Ready with its labels and taints, one etcd
 # member per master, join secrets never printed, and a second run that
-# changes nothing (no mutating host command, no API write); `pharos reset`
-# with the first master's /var/lib/etcd a mount point.
+# changes nothing (no mutating host command, no API write); with one master,
+# `pharos reset` with its /var/lib/etcd a mount point.
 # Usage: test_kubeadm_up.sh MASTERS WORKERS VERSION
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGIN:?}" "${TESTBED:?}"
@@ -303,11 +303,16 @@ if ((masters > 1)); then
         [[ "$out$err" != *"$key"* && "$out$err" != *"$other"* ]] || fail "a key in the output"
 fi
 
-run "$PHAROS" --plugin-path "$dir/plugins" reset -c "$dir/cluster.yml" -y
-expect_rc 0 "full reset"
-expect_eq "$(on 1 sh -c 'mountpoint -q /var/lib/etcd && echo mounted; ls -A /var/lib/etcd')" mounted "etcd's mount point kept, empty"
-for ((i = 1; i <= n; i++)); do
-        expect_eq "$(on "$i" sh -c 'ls -d /etc/kubernetes /var/lib/kubelet 2>/dev/null || true')" "" \
-                "host-$i: no kubeadm files after reset"
-done
+# The reset with one master only: the three-master run is the longer one
+# (and integration.lifecycle.seed_walk resets several masters).
+if ((masters == 1)); then
+        run "$PHAROS" --plugin-path "$dir/plugins" reset -c "$dir/cluster.yml" -y
+        expect_rc 0 "full reset"
+        expect_eq "$(on 1 sh -c 'mountpoint -q /var/lib/etcd && echo mounted; ls -A /var/lib/etcd')" mounted \
+                "etcd's mount point kept, empty"
+        for ((i = 1; i <= n; i++)); do
+                expect_eq "$(on "$i" sh -c 'ls -d /etc/kubernetes /var/lib/kubelet 2>/dev/null || true')" "" \
+                        "host-$i: no kubeadm files after reset"
+        done
+fi
 finish
