@@ -12,9 +12,10 @@
 #include "os_family.h"
 #include "os_scripts.h"
 
-#define CHANGE_PREFIX "pharos-change: "
-#define MAX_REPOS     16
-#define MAX_ENV       (8 + 4 * MAX_REPOS)
+#define CHANGE_PREFIX  "pharos-change: "
+#define WARNING_PREFIX "pharos-warning: "
+#define MAX_REPOS      16
+#define MAX_ENV        (8 + 4 * MAX_REPOS)
 
 /* Variables for one script run; names/values point into this struct or the config. */
 struct script_env {
@@ -71,6 +72,13 @@ static int run_scripts(struct os_family *f, struct pharos_step_ctx *ctx, const c
                                          PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, &res) < 0)
                         return -1;
                 os_collect_lines(res.out, CHANGE_PREFIX, changes, cn);
+                /* The check run precedes every apply run (and is all --plan
+                 * does), so what the host lacks is said once per run. */
+                char warnings[1024] = "";
+                os_collect_lines(res.out, WARNING_PREFIX, warnings, sizeof(warnings));
+                if (!apply && warnings[0])
+                        f->host->log(f->self, PHAROS_LOG_WARN, "%s: %s",
+                                     f->host->step_fact(ctx, "address"), warnings);
         }
         return 0;
 }

@@ -63,10 +63,29 @@ install -d -m 0700 -o "$UID_NUM" -g "$UID_NUM" /home/pharos/.ssh
 install -m 0600 -o "$UID_NUM" -g "$UID_NUM" "$state/authorized_keys" /home/pharos/.ssh/authorized_keys
 
 emu_path=/usr/local/lib/pharos-testbed/bin
-std_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-path=$std_path
+# sudo's secure_path (root's PATH) has the sbin directories on every
+# distribution; a non-root user's ssh command gets the distribution's own
+# PATH (os/NAME/ssh-path), which on Debian and EL 7 has none.
+sudo_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+ssh_path=$(grep -v '^#' "$SRC/os/$OS/ssh-path")
 if [[ -n "$EMU_DIR" ]]; then
-        path=$emu_path:$std_path
+        sudo_path=$emu_path:$sudo_path
+        ssh_path=$emu_path:$ssh_path
+        if [[ ":$ssh_path:" != *:/usr/sbin:* ]]; then
+                # The emulators of programs the distributions install in sbin
+                # (kmod's modprobe, procps' sysctl, util-linux's swapon and
+                # swapoff, firewalld) stay out of such a PATH: a directory of
+                # links to the others stands in for bin/.
+                user_bin=/usr/local/lib/pharos-testbed/user-bin
+                mkdir -p "$user_bin"
+                for tool in "$EMU_DIR"/*; do
+                        case ${tool##*/} in
+                        modprobe | sysctl | swapon | swapoff | firewalld | pharos_emu) ;;
+                        *) ln -s "$emu_path/${tool##*/}" "$user_bin/${tool##*/}" ;;
+                        esac
+                done
+                ssh_path=$user_bin:${ssh_path#"$emu_path":}
+        fi
 fi
 rm -f /etc/sudoers.d/*
 if [[ "$SUDO_NOPASSWD" == yes ]]; then
@@ -74,13 +93,13 @@ if [[ "$SUDO_NOPASSWD" == yes ]]; then
 else
         rule='pharos ALL=(ALL:ALL) ALL'
 fi
-printf 'Defaults secure_path="%s"\n%s\n' "$path" "$rule" > /etc/sudoers.d/pharos-testbed
+printf 'Defaults secure_path="%s"\n%s\n' "$sudo_path" "$rule" > /etc/sudoers.d/pharos-testbed
 chmod 0440 /etc/sudoers.d/pharos-testbed
 
 # Interactive login shells read /etc/profile, which resets PATH.
 if [[ -n "$EMU_DIR" ]]; then
         # shellcheck disable=SC2016 # $PATH is expanded by the login shell
-        printf 'PATH="%s:$PATH"\nexport PATH\n' "$emu_path" > /etc/profile.d/00-pharos-testbed.sh
+        printf 'PATH="%s:$PATH"\nexport PATH\n' "${ssh_path%%:*}" > /etc/profile.d/00-pharos-testbed.sh
 fi
 
 rm -f /etc/ssh/ssh_host_* /etc/ssh/sshd_config.d/*
@@ -103,7 +122,7 @@ UseDNS no
 PrintMotd no
 PrintLastLog no
 MaxStartups $MAX_STARTUPS
-SetEnv PATH=$path
+SetEnv PATH=$ssh_path
 Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
 

@@ -3,7 +3,8 @@
 # (static pods, certificates, kubeconfigs, the etcd data of a master), the
 # kubelet stopped, then what kubeadm reset leaves behind by design: the rest
 # of /etc/kubernetes (pharos' own files), the kubelet's and etcd's state and
-# the CNI configuration the network wrote.
+# the CNI configuration the network wrote (of a mount point, only what it
+# holds).
 # PHAROS_MODE=check|apply; one "pharos-change: ..." line per change.
 set -eu
 mode=${PHAROS_MODE:?}
@@ -28,7 +29,14 @@ if systemctl is-active -q kubelet 2>/dev/null && need "stop the kubelet"; then
 fi
 
 for d in /etc/kubernetes /var/lib/kubelet /var/lib/etcd /etc/cni/net.d /var/lib/cni; do
-        if [ -e "$d" ] && need "remove $d"; then
+        if [ -d "$d" ] && [ ! -L "$d" ] && mountpoint -q "$d" 2>/dev/null; then
+                # A file system of its own (etcd's data on a disk of its own,
+                # as kubeadm's docs advise): rm cannot take the mount point
+                # away (EBUSY), so its contents go.
+                if [ -n "$(ls -A "$d")" ] && need "empty $d (a mount point)"; then
+                        find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
+                fi
+        elif [ -e "$d" ] && need "remove $d"; then
                 rm -rf -- "$d"
         fi
 done

@@ -4,10 +4,12 @@
 # persisted, bridge/forwarding sysctls set and persisted, swap off now and in
 # /etc/fstab, /etc/environment carrying the host's `environment`.
 # PHAROS_MODE=check only prints what it would change; apply changes it. Each
-# change is one "pharos-change: ..." line on stdout.
+# change is one "pharos-change: ..." line on stdout, each thing the host
+# lacks and pharos works around one "pharos-warning: ..." line.
 # PHAROS_ENVIRONMENT: KEY="VALUE" lines for /etc/environment (may be empty).
 set -eu
 mode=${PHAROS_MODE:?}
+modules_conf=/etc/modules-load.d/k8s.conf
 env_lines=${PHAROS_ENVIRONMENT-}
 
 # Prints the change and says whether to make it.
@@ -17,37 +19,61 @@ need() {
 }
 
 modules="overlay br_netfilter"
-# A kernel built without module support has no /proc/modules (lsmod fails):
-# what the modules provide must then be built in, and there is nothing to
-# load or to list for systemd-modules-load.
-modular=yes
+# Says whether the kernel has what module $1 provides without loading it
+# (built in, or loaded by the machine under a container).
+in_kernel() {
+        case $1 in
+        overlay) grep -qw overlay /proc/filesystems ;;
+        br_netfilter) sysctl -n net.bridge.bridge-nf-call-iptables >/dev/null 2>&1 ;;
+        esac
+}
+# A kernel built without module support has no /proc/modules (lsmod fails),
+# and one without /lib/modules/RELEASE (containers, many VMs) lets modprobe
+# find nothing: what the modules provide must then be in the kernel already,
+# and there is nothing to load, nor to list for systemd-modules-load (whose
+# unit would fail at boot). Each such host gets one pharos-warning line.
+persist=yes
 if lsmod_out=$(lsmod 2>/dev/null); then
         loaded=$(printf '%s\n' "$lsmod_out" | awk 'NR > 1 { print $1 }')
 else
-        modular=no
-        grep -qw overlay /proc/filesystems ||
-                { echo "the kernel has no overlay file system and cannot load modules" >&2 && exit 1; }
-        [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] ||
-                { echo "the kernel has no br_netfilter and cannot load modules" >&2 && exit 1; }
+        persist=no
+        for m in $modules; do
+                in_kernel "$m" ||
+                        { echo "the kernel has no $m and cannot load modules" >&2 && exit 1; }
+        done
+        echo "pharos-warning: the kernel cannot load modules; overlay and br_netfilter are built in: nothing loaded, $modules_conf not written"
+        modules=
 fi
+release=$(uname -r)
+missing=
 for m in $modules; do
-        [ "$modular" = yes ] || break
+        # modprobe -n finds loaded and built-in modules too, unless there is no
+        # /lib/modules/RELEASE to look them up in.
+        if ! why=$(modprobe -n "$m" 2>&1); then
+                in_kernel "$m" ||
+                        { echo "$m is neither loaded nor built in, and modprobe cannot load it: $why" >&2 && exit 1; }
+                persist=no
+                missing="$missing $m"
+                continue
+        fi
         if printf '%s\n' "$loaded" | grep -qx "$m"; then
                 continue
         fi
         # Built into the kernel: nothing to load.
-        if grep -q "/$m.ko" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null; then
+        if grep -q "/$m.ko" "/lib/modules/$release/modules.builtin" 2>/dev/null; then
                 continue
         fi
         if need "load kernel module $m"; then
                 modprobe "$m"
         fi
 done
+if [ -n "$missing" ]; then
+        echo "pharos-warning: modprobe finds no${missing} (no /lib/modules/$release?) but the kernel has them: nothing loaded, $modules_conf not written"
+fi
 
-modules_conf=/etc/modules-load.d/k8s.conf
 modules_want="overlay
 br_netfilter"
-if [ "$modular" = yes ] && [ "$(cat "$modules_conf" 2>/dev/null || true)" != "$modules_want" ]; then
+if [ "$persist" = yes ] && [ "$(cat "$modules_conf" 2>/dev/null || true)" != "$modules_want" ]; then
         if need "persist kernel modules in $modules_conf"; then
                 mkdir -p /etc/modules-load.d
                 printf '%s\n' "$modules_want" >"$modules_conf"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The OS-family plugins (os-ubuntu, os-debian, os-el) on testbed hosts with
-# the emulators and the package mirror the testbed runs: essentials, kernel modules,
+# the emulators and the package mirror the testbed runs: essentials, kernel modules
+# (host-2's kernel has no modules directory: pharos warns and goes on),
 # sysctls, swap, /etc/environment, the pkgs.k8s.io repository and pinned,
 # held kube packages; a second run changes nothing (pharos says so and no
 # emulator call changed state); a host's repositories replace the default one.
@@ -58,6 +59,9 @@ ubuntu_extra='    environment:
 # State the plugins must fix or keep: swap in fstab, an unrelated environment line.
 on host-1 'echo "/swap.img none swap sw 0 0" >>/etc/fstab; echo "LANG=C.UTF-8" >/etc/environment'
 on host-3 'mkdir -p /etc/selinux; printf "SELINUX=enforcing\nSELINUXTYPE=targeted\n" >/etc/selinux/config'
+# host-2's kernel has no /lib/modules/RELEASE (as in a container): modprobe
+# finds nothing, overlay and br_netfilter are built in.
+on host-2 'echo "{\"modules_dir\": false}" >/var/lib/pharos-testbed/kernel.json'
 
 up "$dir/os.yml" --plan
 expect_rc 0 "plan"
@@ -69,6 +73,9 @@ done
 
 up "$dir/os.yml"
 expect_rc 0 "first up"
+expect_contains "$out$err" "$(addr 1): modprobe finds no overlay br_netfilter (no /lib/modules/" \
+        "up says host-2's modules cannot be loaded"
+expect_contains "$out$err" "nothing loaded, /etc/modules-load.d/k8s.conf not written" "and what it did about it"
 for h in host-1 host-2; do
         expect_eq "$(on "$h" "dpkg-query -W -f='\${Version}\n' kubelet kubeadm kubectl | sed 's/-[^-]*\$//' | tr '\n' ' '" 2>&1)" \
                 "$version $version $version " "kube packages at $version on $h"
@@ -85,9 +92,12 @@ expect_contains "$(on host-3 'cat /etc/yum.repos.d/kubernetes.repo')" \
         "exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni" "repo excludes (holds) on host-3"
 expect_eq "$(on host-3 'rpm -q --qf "%{NAME} " conntrack-tools socat')" "conntrack-tools socat " "essentials on host-3"
 expect_eq "$(on host-3 'cat /etc/selinux/config | tr "\n" " "')" "SELINUX=permissive SELINUXTYPE=targeted " "SELinux permissive on host-3"
-for h in host-1 host-2 host-3; do
+for h in host-1 host-3; do
         expect_eq "$(on "$h" 'lsmod | awk "NR > 1 {print \$1}" | sort | tr "\n" " "')" "br_netfilter overlay " "modules on $h"
         expect_eq "$(on "$h" 'cat /etc/modules-load.d/k8s.conf | tr "\n" " "')" "overlay br_netfilter " "modules persisted on $h"
+done
+expect_eq "$(on host-2 'lsmod | awk "NR > 1"; ls /etc/modules-load.d/k8s.conf 2>/dev/null')" "" "nothing loaded or persisted on host-2"
+for h in host-1 host-2 host-3; do
         expect_eq "$(on "$h" 'sysctl -n net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward | tr "\n" " "')" \
                 "1 1 1 " "sysctls on $h"
         expect_contains "$(on "$h" 'cat /etc/sysctl.d/k8s.conf')" "net.ipv4.ip_forward = 1" "sysctls persisted on $h"

@@ -3,7 +3,8 @@
 # containerd; containerd.io installed pinned and held, config.toml with
 # SystemdCgroup and the pause image, service running; a second run changes
 # nothing (no state-changing emulator call); insecure registries and proxy
-# settings reconfigure only what they touch.
+# settings reconfigure only what they touch; `pharos reset` with
+# /var/lib/containerd a mount point.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 here=$(dirname "$0")
@@ -97,4 +98,14 @@ expect_eq "$(changed_since "$dir/tb" host-1 "$mark" | grep -v '^modprobe ' | tr 
         "systemctl daemon-reload;systemctl restart containerd.service;" "reload and restart only containerd"
 up
 expect_contains "$out" "no changes" "proxy configured once"
+
+# containerd's data on a file system of its own (a disk for it; the real
+# tier's hosts bind it): `pharos reset` empties it and keeps the mount point.
+on "$dir/tb" host-1 sh -c 'mkdir -p /var/lib/containerd && mount -t tmpfs containerd-disk /var/lib/containerd &&
+        mkdir /var/lib/containerd/io.containerd.content.v1.content'
+run "$PHAROS" --plugin-path "$dir/plugins" reset -c "$cfg" -y
+expect_rc 0 "reset"
+expect_eq "$(on "$dir/tb" host-1 sh -c 'mountpoint -q /var/lib/containerd && echo mounted; ls -A /var/lib/containerd')" \
+        mounted "containerd's mount point kept, empty"
+expect_eq "$(on "$dir/tb" host-1 sh -c 'ls -d /etc/containerd 2>/dev/null || true')" "" "containerd's configuration gone"
 finish

@@ -214,6 +214,19 @@ class SmallToolsTest(unittest.TestCase):
         self.assertIn(("swapoff", True), changed)
         self.assertIn(("modprobe", True), changed)
 
+    def test_no_modules_dir(self):
+        # A kernel without /lib/modules/RELEASE (containers, many VMs): kmod
+        # finds no module, not even a built-in one; what is built in works.
+        self.assertEqual(self.h.run("modprobe -n br_netfilter").returncode, 0)
+        self.assertEqual(self.h.run("lsmod").stdout.count("\n"), 1)
+        self.h.write("/var/lib/pharos-testbed/kernel.json", '{"modules_dir": false}')
+        r = self.h.run("modprobe br_netfilter", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("modprobe: FATAL: Module br_netfilter not found in directory /lib/modules/", r.stderr)
+        self.assertEqual(self.h.run("modprobe -n overlay", check=False).returncode, 1)
+        self.assertEqual(self.h.run("sysctl -n net.bridge.bridge-nf-call-iptables").stdout.strip(), "1")
+        self.assertNotIn("br_netfilter", self.h.run("lsmod").stdout)
+
     def test_firewalld(self):
         h = FakeHost("fw1", address(24, 5), os_name="rocky9")
         try:

@@ -31,9 +31,21 @@ def loaded_modules():
     return host.load_state("modules.json", [])
 
 
+def modules_dir():
+    """False when kernel.json says the host has no /lib/modules/RELEASE (containers, many VMs)."""
+    return host.load_state("kernel.json", {}).get("modules_dir", True)
+
+
+def builtin_modules():
+    # Without a modules directory, the kernel has overlay and br_netfilter
+    # built in, as the machine's kernel (which the hosts share) has.
+    return [] if modules_dir() else ["overlay", "br_netfilter"]
+
+
 def modprobe(journal, argv):
     names = [a for a in argv if not a.startswith("-")]
     remove = "-r" in argv or "--remove" in argv
+    dry_run = "-n" in argv or "--dry-run" in argv
     if not names:
         raise host.ToolError("modprobe: ERROR: missing parameters. See -h.", 1)
     host.require_root("modprobe")
@@ -41,16 +53,21 @@ def modprobe(journal, argv):
     targets = names if remove or "-a" in argv or "--all" in argv else names[:1]
     for n in targets:
         n = n.replace("-", "_")
-        if n not in KNOWN_MODULES:
+        # kmod looks every name up in /lib/modules/RELEASE (modules.dep,
+        # modules.builtin): without it even a built-in module is not found.
+        if n not in KNOWN_MODULES or not modules_dir():
             raise host.ToolError("modprobe: FATAL: Module %s not found in directory /lib/modules/%s"
                                  % (n, os.uname().release), 1)
+        if dry_run:
+            continue
         if remove and n in mods:
             mods.remove(n)
             journal.changed = True
         elif not remove and n not in mods:
             mods.append(n)
             journal.changed = True
-    host.save_state("modules.json", mods)
+    if not dry_run:
+        host.save_state("modules.json", mods)
     return 0
 
 
@@ -64,7 +81,7 @@ def lsmod(journal, argv):
 # ---------------- sysctl ----------------
 def sysctl_values():
     vals = dict(SYSCTL_DEFAULTS)
-    mods = loaded_modules()
+    mods = loaded_modules() + builtin_modules()
     for mod, keys in MODULE_SYSCTLS.items():
         if mod in mods:
             for k in keys:

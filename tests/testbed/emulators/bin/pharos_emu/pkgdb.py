@@ -185,7 +185,9 @@ def require_installed(names, command):
     # not installed: this directory does not provide the command, so the shell would find the next one
     for d in os.environ.get("PATH", "").split(":"):
         cand = os.path.join(d, command)
-        if d and os.path.realpath(d) != os.path.realpath(host.BIN_DIR) and os.access(cand, os.X_OK) \
+        # the host's user-bin/ links to bin/: either is this emulator
+        if d and os.path.dirname(os.path.realpath(cand)) != os.path.realpath(host.BIN_DIR) \
+                and os.access(cand, os.X_OK) \
                 and not os.path.isdir(cand):
             os.execv(cand, [command] + sys.argv[1:])
     raise host.ToolError("bash: %s: command not found" % command, 127)
