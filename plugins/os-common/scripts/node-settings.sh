@@ -47,16 +47,16 @@ fi
 release=$(uname -r)
 missing=
 for m in $modules; do
-        # modprobe -n finds loaded and built-in modules too, unless there is no
+        if printf '%s\n' "$loaded" | grep -qx "$m"; then
+                continue
+        fi
+        # modprobe -n finds built-in modules too, unless there is no
         # /lib/modules/RELEASE to look them up in.
         if ! why=$(modprobe -n "$m" 2>&1); then
                 in_kernel "$m" ||
                         { echo "$m is neither loaded nor built in, and modprobe cannot load it: $why" >&2 && exit 1; }
                 persist=no
                 missing="$missing $m"
-                continue
-        fi
-        if printf '%s\n' "$loaded" | grep -qx "$m"; then
                 continue
         fi
         # Built into the kernel: nothing to load.
