@@ -61,3 +61,10 @@ expect_host_gone() { # PID ADDRESS
                 fail "$2:22 still listening after stop"
         fi
 }
+
+# Whether address block K is still held by the testbed in DIR. Another test's
+# testbed may take a freed block at once, so a block directory that exists
+# again after a stop is not this testbed's unless it names DIR as its owner.
+block_held_by() { # K DIR
+        [[ "$(cat "/run/pharos-testbed/block-$1/owner" 2> /dev/null)" == "$(cd "$2" 2> /dev/null && pwd -P || echo "$2")" ]]
+}

@@ -34,7 +34,7 @@ for d in "$A" "$B" "$C"; do
         want="host-1 host-2 host-3 host-4 host-5 "
 done
 "$TESTBED" stop --dir "$B"
-[[ ! -e /run/pharos-testbed/block-$kb ]] || fail "block $kb kept after stop"
-[[ -e /run/pharos-testbed/block-$kc ]] || fail "stopping B released C's block $kc"
+! block_held_by "$kb" "$B" || fail "block $kb kept after stop"
+block_held_by "$kc" "$C" || fail "stopping B released C's block $kc"
 expect_eq "C still up" "$(tb_ssh "$C" "$(host_field "$C" host-5 address)" hostname)" host-5
 echo "ok"

@@ -10,7 +10,7 @@ block=$(jq -r .block "$D/hosts.json")
 a1=$(host_field "$D" host-1 address)
 rm -rf "$D"
 TB_DIRS=()
-[[ -e /run/pharos-testbed/block-$block ]] || fail "block $block freed before gc"
+block_held_by "$block" "$D" || fail "block $block freed before gc"
 "$TESTBED" gc
 running() { [[ -d /proc/$1 ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2> /dev/null; }
 for p in $pids; do
@@ -21,5 +21,5 @@ for p in $pids; do
         ! running "$p" || fail "init $p survived gc"
 done
 expect_host_gone "${pids%%$'\n'*}" "$a1"
-[[ ! -e /run/pharos-testbed/block-$block ]] || fail "block $block kept after gc"
+! block_held_by "$block" "$D" || fail "block $block kept after gc"
 echo "ok"

@@ -118,7 +118,7 @@ for p in $pids; do
 done
 expect_host_gone "${pids%%$'\n'*}" "$a1"
 expect_host_gone "${pids##*$'\n'}" "$a3"
-[[ ! -e "/run/pharos-testbed/block-$block" ]] || fail "address block $block not released"
+! block_held_by "$block" "$D" || fail "address block $block not released"
 for f in .testbed cluster.yml hosts.json known_hosts id_ed25519 id_ed25519.pub ssh_config; do
         [[ ! -e "$D/$f" ]] || fail "$D/$f left after stop"
 done

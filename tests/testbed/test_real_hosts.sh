@@ -110,7 +110,7 @@ expect_nothing_left() { # DIR PIDS NETNS BLOCK
         if find /sys/fs/cgroup -maxdepth 6 -type d -name "pharos-testbed-$4" 2> /dev/null | grep -q .; then
                 fail "cgroups pharos-testbed-$4 stay"
         fi
-        [[ ! -e /run/pharos-testbed/block-$4 ]] || fail "block $4 kept"
+        ! block_held_by "$4" "$1" || fail "block $4 kept"
 }
 
 pids=$(pids_of "$D")
