@@ -200,6 +200,9 @@ class API:
         self.audit_lock = threading.Lock()
         self.fault_path = self.audit_path[:-len(AUDIT_LOG)] + FAULT_FILE
         self.fault_lock = threading.Lock()
+        # set once kube-system and kube-public exist: the real server's rbac/bootstrap-roles
+        # post-start hook creates them (tryEnsureNamespace) and /healthz fails until it is done
+        self.bootstrapped = threading.Event()
         # CRDs change rarely; a master sees another master's new CRD within a second, as with informers
         self.crd_cache = None
 
@@ -1093,6 +1096,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     api.store.etcd.get("/registry/health")
                 except etcdmod.EtcdError as e:
                     return self.send_text(500, "[-]etcd failed: %s\nhealthz check failed\n" % e)
+                if not api.bootstrapped.is_set():
+                    return self.send_text(500, "[-]poststarthook/rbac/bootstrap-roles failed: not finished\n"
+                                          "%s check failed\n" % parts[0])
                 return self.send_text(200, "ok")
             if url.path == "/version":
                 v = api.version.lstrip("v").split(".")
@@ -1343,7 +1349,7 @@ def parse_flags(argv):
 
 def ensure_system_namespaces(api):
     nsres = api.resource_by("", "v1", "namespaces")
-    for _ in range(60):
+    while True:
         try:
             for ns in SYSTEM_NAMESPACES:
                 try:
@@ -1352,6 +1358,7 @@ def ensure_system_namespaces(api):
                     if e.code != 409:
                         raise
             api.finalize_pending()
+            api.bootstrapped.set()
             return
         except APIError:
             time.sleep(0.5)
