@@ -36,26 +36,46 @@ class Client:
         self.ctx.load_cert_chain(certfile, keyfile)
         self.ctx.check_hostname = False
         self.timeout = timeout
-        self.local = threading.local()
+        # Idle kept-alive connections per endpoint, shared by all threads: the API
+        # emulator serves each client connection on a new thread, so connections
+        # kept per thread died with it and every request paid a TLS handshake on
+        # both sides.
+        self.idle = {}
+        self.idle_lock = threading.Lock()
+
+    def _connect(self, ep):
+        hostport = ep.split("://", 1)[-1].rstrip("/")
+        h, _, p = hostport.rpartition(":")
+        return http.client.HTTPSConnection(h, int(p), context=self.ctx, timeout=self.timeout)
 
     def _post(self, ep, path, data):
-        """One request on this thread's kept-alive connection to ep (reconnecting once if it went stale)."""
-        conns = self.local.__dict__.setdefault("conns", {})
+        """One request on an idle kept-alive connection to ep, else a new one; a reused
+        connection the server closed meanwhile is replaced once."""
         for attempt in (0, 1):
-            conn = conns.get(ep)
+            conn = None
+            if attempt == 0:
+                with self.idle_lock:
+                    pool = self.idle.get(ep)
+                    if pool:
+                        conn = pool.pop()
+            reused = conn is not None
             if conn is None:
-                hostport = ep.split("://", 1)[-1].rstrip("/")
-                h, _, p = hostport.rpartition(":")
-                conn = conns[ep] = http.client.HTTPSConnection(h, int(p), context=self.ctx, timeout=self.timeout)
+                conn = self._connect(ep)
             try:
                 conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
                 resp = conn.getresponse()
-                return resp, resp.read()
+                out = resp.read()
             except (OSError, http.client.HTTPException):
                 conn.close()
-                del conns[ep]
-                if attempt:
+                if attempt or not reused:
                     raise
+                continue
+            if resp.will_close:
+                conn.close()
+            else:
+                with self.idle_lock:
+                    self.idle.setdefault(ep, []).append(conn)
+            return resp, out
 
     def call(self, path, body):
         data = json.dumps(body).encode()

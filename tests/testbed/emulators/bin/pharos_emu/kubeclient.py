@@ -5,6 +5,7 @@ import json
 import os
 import ssl
 import tempfile
+import threading
 
 import yaml
 
@@ -41,6 +42,10 @@ class Client:
                     f.write(key_pem)
                 ctx.load_cert_chain(d + "/c", d + "/k")
         self.ctx = ctx
+        # one kept-alive connection: the kubelet and the controllers ask every second,
+        # and a TLS handshake per request was most of their and the API server's idle CPU
+        self.idle = None
+        self.idle_lock = threading.Lock()
 
     @classmethod
     def from_kubeconfig(cls, hostpath, timeout=10):
@@ -68,8 +73,37 @@ class Client:
         return cls(cluster["server"], data(cluster, "certificate-authority"), cert, key,
                    user.get("token"), timeout=timeout)
 
+    def _connect(self):
+        return http.client.HTTPSConnection(self.hostname, self.port, context=self.ctx, timeout=self.timeout)
+
+    def _exchange(self, method, path, data, headers):
+        """Sends on the idle connection if there is one (a new one if the server closed it
+        meanwhile), else on a new one; keeps it for the next request unless told to close."""
+        with self.idle_lock:
+            conn, self.idle = self.idle, None
+        for reused in ((True, False) if conn else (False,)):
+            if not reused:
+                conn = self._connect()
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                resp = conn.getresponse()
+                out = resp.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                if reused:
+                    continue
+                raise
+            if resp.will_close:
+                conn.close()
+            else:
+                with self.idle_lock:
+                    if self.idle is None:
+                        self.idle, conn = conn, None
+                if conn is not None:
+                    conn.close()
+            return resp, out
+
     def request(self, method, path, body=None, ctype="application/json"):
-        conn = http.client.HTTPSConnection(self.hostname, self.port, context=self.ctx, timeout=self.timeout)
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
@@ -78,13 +112,9 @@ class Client:
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
         try:
-            conn.request(method, path, body=data, headers=headers)
-            resp = conn.getresponse()
-            out = resp.read()
+            resp, out = self._exchange(method, path, data, headers)
         except (OSError, http.client.HTTPException) as e:
             raise APIError(0, "Get \"%s%s\": %s" % (self.server, path, e))
-        finally:
-            conn.close()
         try:
             obj = json.loads(out) if out else None
         except ValueError:

@@ -1,5 +1,6 @@
 """kubelet emulator: runs static pods, TLS-bootstraps, registers its Node and keeps it Ready."""
 import base64
+import copy
 import datetime
 import glob
 import hashlib
@@ -104,6 +105,10 @@ class Kubelet:
         self.client = None
         self.registered = False
         self.last_status = 0
+        # static pod files parsed, by path: (stat key, time parsed, pod). The loop looks every
+        # second; a file is parsed again when it changed, and at least as often as the real
+        # kubelet's fileCheckFrequency (20s), for a rewrite the stat key cannot tell apart.
+        self.parsed = {}
 
     def minor(self):
         return tuple(int(x) for x in self.version.lstrip("v").split(".")[:2])
@@ -288,16 +293,25 @@ class Kubelet:
         pods = {}
         if not self.static_dir:
             return pods
-        for f in sorted(glob.glob(host.path(self.static_dir + "/*.yaml")) + glob.glob(
-                host.path(self.static_dir + "/*.json"))):
+        files = sorted(glob.glob(host.path(self.static_dir + "/*.yaml")) + glob.glob(
+            host.path(self.static_dir + "/*.json")))
+        for f in files:
             try:
-                with open(f) as fh:
-                    pod = yaml.safe_load(fh)
+                st = os.stat(f)
+                key = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+                known = self.parsed.get(f)
+                if known and known[0] == key and time.time() - known[1] < 20:
+                    pod = copy.deepcopy(known[2])
+                else:
+                    with open(f) as fh:
+                        pod = yaml.safe_load(fh)
+                    self.parsed[f] = (key, time.time(), copy.deepcopy(pod))
             except (OSError, yaml.YAMLError):
                 continue
             if isinstance(pod, dict) and pod.get("kind") == "Pod":
                 pod.setdefault("metadata", {}).setdefault("namespace", "default")
                 pods[pod["metadata"]["namespace"] + "_" + pod["metadata"]["name"]] = pod
+        self.parsed = {f: v for f, v in self.parsed.items() if f in files}
         return pods
 
     def sync_static(self):
