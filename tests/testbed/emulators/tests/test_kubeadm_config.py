@@ -2,11 +2,17 @@
 
 Expected messages are kubeadm's (v1.37.2 unless a test says otherwise): cmd/kubeadm/app/
 apis/kubeadm/validation/validation.go, app/util/config/{common,initconfiguration}.go."""
+import json
 import os
 import shutil
+import sys
 import unittest
+from unittest import mock
 
 from harness import FakeHost, address
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin"))
+from pharos_emu import kubeadm  # noqa: E402
 
 GOOD = """apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -266,6 +272,21 @@ class KubeadmConfigTest(unittest.TestCase):
             self.assertEqual(other.run("kubeadm version").stdout, "stub version\n")
         finally:
             other.cleanup()
+
+    def test_join_fault(self):
+        """kubeadm-fault.json fails the next `count` control-plane joins with the etcd error
+        kubeadm prints after its EtcdAPICall timeout; once spent, joins go on."""
+        fault = "/var/lib/pharos-testbed/kubeadm-fault.json"
+        with mock.patch.dict(os.environ, {"PHAROS_TESTBED_ROOT": self.h.root}):
+            for kind, msg in (("etcd-unhealthy", "etcdserver: unhealthy cluster"),
+                              ("etcd-too-many-learners", "etcdserver: too many learner members in cluster")):
+                self.h.write(fault, json.dumps({"join": kind, "count": 1}))
+                with self.assertRaises(kubeadm.KubeadmError) as e:
+                    kubeadm.join_control_plane("n", "127.0.0.1", 6443, {}, {})
+                self.assertEqual(str(e.exception).splitlines()[0], "error execution phase control-plane-join/etcd: "
+                                 "error creating local etcd static pod manifest file: " + msg)
+                self.assertEqual(json.loads(self.h.read(fault))["count"], 0)
+                self.assertIsNone(kubeadm.join_fault())
 
 
 if __name__ == "__main__":

@@ -1230,7 +1230,31 @@ def etcd_endpoints(client):
     return eps
 
 
+# The last etcd error kubeadm prints when MemberAddAsLearner keeps failing until
+# its EtcdAPICall timeout (go.etcd.io/etcd/api/v3/v3rpc/rpctypes/error.go):
+# the newest member not connected long enough (ErrGRPCUnhealthy), or another
+# member's learner still in the cluster (ErrGRPCTooManyLearners).
+JOIN_FAULTS = {
+    "etcd-unhealthy": "etcdserver: unhealthy cluster",
+    "etcd-too-many-learners": "etcdserver: too many learner members in cluster",
+}
+
+
+def join_fault():
+    """The etcd error of a test's kubeadm-fault.json for this join (its count
+    goes down by one), or None."""
+    fault = host.load_state("kubeadm-fault.json", {})
+    if fault.get("join") not in JOIN_FAULTS or fault.get("count", 1) < 1:
+        return None
+    fault["count"] = fault.get("count", 1) - 1
+    host.save_state("kubeadm-fault.json", fault)
+    return JOIN_FAULTS[fault["join"]]
+
+
 def join_control_plane(name, addr, port, cluster, node_reg):
+    fault = join_fault()
+    if fault:
+        raise KubeadmError("error creating local etcd static pod manifest file: " + fault, "control-plane-join/etcd")
     client = admin_client()
     eps = etcd_endpoints(client)
     if not eps:
