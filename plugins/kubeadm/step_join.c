@@ -352,11 +352,33 @@ int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct ka
         /* A proxy URL may carry a password: the proxy variables are script variables. */
         struct pharos_env env[KADM_PROXY_VARS];
         size_t n_env = rc == 0 ? kadm_proxy_env(st, ctx, env) : 0;
+        /* etcd refuses a member add or a learner's promotion while the cluster
+         * settles (a member that connected too recently, a leader election, a
+         * learner not yet in sync); kubeadm retries for its EtcdAPICall
+         * timeout, then prints the last etcd error. Such a join may pass when
+         * tried again, but what it left (kubelet.conf, a learner member, the
+         * etcd manifest) would make the retry skip or fail the host: `kubeadm
+         * reset` takes it away, and exit 75 (PHAROS_EXIT_TRANSIENT) asks the
+         * core for the retry. Other errors, a kubelet that does not start or
+         * an endpoint that refuses connections, fail at once. */
         if (rc == 0)
                 rc = st->host->step_script(
                         ctx,
-                        "rc=0; kubeadm join --config " KADM_JOIN_FILE
-                        " || rc=$?; rm -f " KADM_JOIN_FILE "; exit $rc\n",
+                        "rc=0; out=$(kubeadm join --config " KADM_JOIN_FILE
+                        " 2>&1) || rc=$?; rm -f " KADM_JOIN_FILE "\n"
+                        "[ \"$rc\" = 0 ] && exit 0\n"
+                        "printf '%s\\n' \"$out\" >&2\n"
+                        "case $out in\n"
+                        "*'etcdserver: unhealthy cluster'* | *'etcdserver: leader changed'* | "
+                        "*'etcdserver: request timed out'* | "
+                        "*'etcdserver: can only promote a learner member which is in sync with "
+                        "leader'*) ;;\n"
+                        "*) exit \"$rc\" ;;\n"
+                        "esac\n"
+                        "kubeadm reset --force >/dev/null 2>&1 || true\n"
+                        "printf '%s (not ready yet: reset for another try)\\n' "
+                        "\"$(printf '%s\\n' \"$out\" | grep -m 1 'error execution phase')\" >&2\n"
+                        "exit 75\n",
                         env, n_env, PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET, NULL);
         if (rc < 0)
                 return -1;

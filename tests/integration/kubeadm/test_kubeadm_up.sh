@@ -4,7 +4,9 @@
 # Kubernetes VERSION; every Node Ready with its labels and taints, one etcd
 # member per master, join secrets never printed, and a second run that
 # changes nothing (no mutating host command, no API write); with one master,
-# `pharos reset` with its /var/lib/etcd a mount point.
+# `pharos reset` with its /var/lib/etcd a mount point; with three masters, the
+# third one's join failing in etcd: at once when another try cannot pass, reset
+# and tried again in the same run when etcd was only settling.
 # Usage: test_kubeadm_up.sh MASTERS WORKERS VERSION
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGIN:?}" "${TESTBED:?}"
@@ -72,10 +74,50 @@ expect_contains "$out" "no /etc/kubernetes/admin.conf" "plan says why"
 run on 1 cat /etc/kubernetes/admin.conf
 expect_eq "$out" "partial" "plan initialised nothing"
 
+# kubeadm_runs I CMD: the `kubeadm CMD` runs on host-I the emulators' journal recorded.
+kubeadm_runs() {
+        on "$1" cat /var/log/pharos-testbed/journal.jsonl |
+                jq -s --arg c "$2" '[.[] | select(.tool == "kubeadm" and .argv[1] == $c)] | length'
+}
+# fault_join I KIND: host-I's next control-plane join fails as KIND (emulators' README).
+fault_join() {
+        local f
+        f=$(jq -r --arg n "host-$1" '.hosts[] | select(.name == $n) | .root' "$dir/hosts.json")
+        f=$f/var/lib/pharos-testbed/kubeadm-fault.json
+        printf '{"join": "%s", "count": 1}\n' "$2" >"$f.tmp"
+        mv "$f.tmp" "$f"
+}
+# A master whose etcd still holds another learner fails its join at once:
+# that learner stays, so another try cannot pass.
+pre_out="" pre_err=""
+if ((masters > 2)); then
+        fault_join 3 etcd-too-many-learners
+        up
+        pre_out=$out pre_err=$err
+        ((rc != 0)) || fail "a join that cannot pass fails the run"
+        expect_contains "$out$err" "etcdserver: too many learner members in cluster" "kubeadm's error shown"
+        expect_not_contains "$out$err" "failed (transient)" "no retry"
+        expect_eq "$(kubeadm_runs 3 join)" "1" "host-3 joined once"
+        # What the failed join left (kubelet.conf) would make the next run take
+        # host-3 for joined: cleared by hand, as after reading the error.
+        on 3 kubeadm reset --force >/dev/null 2>&1
+        # etcd refuses the next join's member add until the newest member has
+        # been connected a while: the join is reset and tried again.
+        fault_join 3 etcd-unhealthy
+        joins_before=$(kubeadm_runs 3 join) resets_before=$(kubeadm_runs 3 reset)
+fi
+
 up
 expect_rc 0 "first up"
 first_out=$out first_err=$err
-expect_contains "$out" "kubeadm init" "init ran"
+expect_contains "$pre_out$out" "kubeadm init" "init ran"
+if ((masters > 2)); then
+        expect_contains "$out$err" "etcdserver: unhealthy cluster (not ready yet: reset for another try)" \
+                "the transient join error shown"
+        expect_contains "$out$err" "kubeadm.join-masters: attempt 1 failed (transient)" "the join retried"
+        expect_eq "$(($(kubeadm_runs 3 join) - joins_before))" "2" "host-3 joined twice in the run"
+        expect_eq "$(($(kubeadm_runs 3 reset) - resets_before))" "1" "the failed join reset before the retry"
+fi
 run on "$n" cat /etc/kubernetes/bootstrap-kubelet.conf
 expect_rc 1 "the interrupted join's leftovers were reset"
 run on 1 cat /etc/kubernetes/admin.conf
@@ -126,7 +168,9 @@ expect_eq "$(on 1 cat "$admission" | python3 -c 'import sys, yaml; c = yaml.safe
 pki=/etc/kubernetes/pki/etcd
 members=$(on 1 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/healthcheck-client.crt" \
         --key "$pki/healthcheck-client.key" -X POST -d '{}' "https://$(addr 0):2379/v3/cluster/member/list")
-expect_eq "$(jq '.members | length' <<<"$members")" "$masters" "one etcd member per master"
+expect_eq "$(jq -r '[.members[] | .peerURLs[]] | sort | join(" ")' <<<"$members")" \
+        "$(for ((i = 0; i < masters; i++)); do echo "https://$(addr "$i"):2380"; done | sort | paste -sd ' ')" \
+        "one etcd member per master, no other"
 
 # Secrets: the API server encrypts with the key pharos wrote; no bootstrap
 # token, certificate key or encryption key shows in pharos' output.
@@ -141,7 +185,7 @@ tokens=$(api "/api/v1/namespaces/kube-system/secrets?fieldSelector=type%3Dbootst
         jq -r '.items[].data | (."token-id" | @base64d) + "." + (."token-secret" | @base64d)')
 leaks=0
 for s in $tokens $key; do
-        [[ "$first_out$first_err" == *"${s#*.}"* ]] && leaks=$((leaks + 1))
+        [[ "$pre_out$pre_err$first_out$first_err" == *"${s#*.}"* ]] && leaks=$((leaks + 1))
 done
 expect_eq "$leaks" "0" "no secret in the output"
 run on "$w" test -e /etc/kubernetes/pharos/join.yaml
