@@ -16,6 +16,35 @@ struct pool {
         pthread_mutex_t mu;
 };
 
+/* Bytes of a long message kept before the cut: enough for "phase P, host H, step S". */
+#define XR_HEAD 120
+#define XR_CUT  " [...] "
+
+static int utf8_continuation(char c)
+{
+        return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+/* msg into dst whole if it fits, else its head and its end around XR_CUT: the
+ * head names where it failed, and a failed command's last line says why. Never
+ * splits a UTF-8 sequence. */
+static void keep_message(char *dst, size_t cap, const char *msg)
+{
+        size_t len = strlen(msg);
+        if (len < cap) {
+                memcpy(dst, msg, len + 1);
+                return;
+        }
+        size_t head = XR_HEAD;
+        while (head > 0 && utf8_continuation(msg[head]))
+                head--;
+        size_t tail_len = cap - 1 - XR_HEAD - strlen(XR_CUT);
+        size_t from = len - tail_len;
+        while (from < len && utf8_continuation(msg[from]))
+                from++;
+        snprintf(dst, cap, "%.*s%s%s", (int)head, msg, XR_CUT, msg + from);
+}
+
 void xr_record(struct xr_report *rep, size_t i, const char *msg)
 {
         rep->failed++;
@@ -28,7 +57,7 @@ void xr_record(struct xr_report *rep, size_t i, const char *msg)
         size_t last = rep->kept < XR_KEPT_FAILURES ? rep->kept : XR_KEPT_FAILURES - 1;
         memmove(&rep->first[pos + 1], &rep->first[pos], (last - pos) * sizeof(rep->first[0]));
         rep->first[pos].index = i;
-        snprintf(rep->first[pos].msg, sizeof(rep->first[pos].msg), "%s", msg);
+        keep_message(rep->first[pos].msg, sizeof(rep->first[pos].msg), msg);
         if (rep->kept < XR_KEPT_FAILURES)
                 rep->kept++;
 }

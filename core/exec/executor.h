@@ -20,7 +20,7 @@ typedef int (*xr_job)(void *ud, size_t i, struct pharos_error *err);
 
 struct xr_failure {
         size_t index;
-        char msg[256];
+        char msg[320]; /* a longer message keeps its head and its end */
 };
 
 struct xr_report {

@@ -83,12 +83,46 @@ static void summary_keeps_the_first_few(void **s)
         assert_string_equal(text, "failed on 1 of 1 host: h0: down");
 }
 
+/* A long failure keeps its head (where it failed) and its end (why). */
+static void long_message_keeps_head_and_end(void **s)
+{
+        (void)s;
+        struct xr_report rep = {.n = 1};
+        char msg[1024];
+        int n = snprintf(msg, sizeof(msg), "phase control-plane, host h1, step kubeadm.init: ");
+        /* a 3-byte UTF-8 character repeated, so any cut could land inside one */
+        while (n < 900)
+                n += snprintf(msg + n, sizeof(msg) - (size_t)n, "\xe2\x80\xa6");
+        snprintf(msg + n, sizeof(msg) - (size_t)n,
+                 "APIError: namespaces \"kube-system\" not found");
+        xr_record(&rep, 0, msg);
+        const char *kept = rep.first[0].msg;
+        assert_true(strlen(kept) < sizeof(rep.first[0].msg));
+        assert_non_null(strstr(kept, "phase control-plane, host h1, step kubeadm.init: "));
+        assert_non_null(strstr(kept, " [...] "));
+        const char *end = "APIError: namespaces \"kube-system\" not found";
+        assert_string_equal(kept + strlen(kept) - strlen(end), end);
+        for (const char *c = kept; *c; c++) {
+                if (((unsigned char)*c & 0xE0) == 0xE0) {
+                        assert_true(((unsigned char)c[1] & 0xC0) == 0x80);
+                        assert_true(((unsigned char)c[2] & 0xC0) == 0x80);
+                } else if (((unsigned char)*c & 0xC0) == 0x80) {
+                        assert_true(c > kept && ((unsigned char)c[-1] & 0x80));
+                }
+        }
+        /* the bytes around the cut are whole characters */
+        const char *cut = strstr(kept, " [...] ");
+        assert_true(((unsigned char)cut[-1] & 0xC0) == 0x80 || (unsigned char)cut[-1] < 0x80);
+        assert_true(((unsigned char)cut[7] & 0xC0) != 0x80);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(bounded_and_complete),
                 cmocka_unit_test(failures_summarised_in_host_order),
                 cmocka_unit_test(summary_keeps_the_first_few),
+                cmocka_unit_test(long_message_keeps_head_and_end),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
