@@ -9,7 +9,9 @@
 # real kube-apiserver's audit log, no file, package or service changed on the
 # hosts). Then the seed's lifecycle, on the same cluster: two masters
 # added (3 real etcd members); `pharos etcd backup`, judged by the real
-# etcdutl; refusals (back to one master, half of the members: nothing
+# etcdutl, then `pharos etcd restore` onto the three masters (the object
+# deleted after the backup back, the one made after it gone, the members and
+# Nodes as before, then "no changes"); refusals (back to one master, half of the members: nothing
 # changed); the first master killed and dropped from cluster.yml (its
 # member removed, the control-plane endpoint moves, the worker's kubelet
 # follows, the printed `kubectl delete node`, then "no changes"); a host joined with `pharos worker up` run on itself with the
@@ -219,6 +221,7 @@ expect_eq "$(members)" "host-1 host-3 host-4" "three real etcd members"
 wait_ready "host-1=True host-2=True host-3=True host-4=True " "four Nodes Ready"
 
 step "etcd backup from the real etcd"
+k -n default create configmap pharos-restore-probe --from-literal=at=backup >/dev/null
 run pharos etcd backup -c "$dir/c2.yml" -o "$dir/etcd.db"
 expect_rc 0 "etcd backup"
 expect_eq "$(stat -c %a "$dir/etcd.db")" "600" "the snapshot is private"
@@ -235,6 +238,33 @@ checks=$((checks + 1))
 [[ $(jq -r .totalKey <<<"$out") -gt 0 ]] || fail "the snapshot holds no key"
 run "$etcdutl" snapshot restore "$dir/etcd.db" --data-dir "$dir/etcd-restored"
 expect_rc 0 "etcdutl snapshot restore takes it"
+
+step "etcd restore onto the three real masters"
+k -n default delete configmap pharos-restore-probe >/dev/null
+k -n default create configmap pharos-after-backup --from-literal=at=later >/dev/null
+run pharos etcd restore -c "$dir/c2.yml" --yes "$dir/etcd.db"
+expect_rc 0 "etcd restore"
+printf '%s\n%s\n' "$out" "$err" | grep -E '^(restored|error)' || true
+got=""
+for _ in $(seq 60); do
+        got=$(k -n default get configmap pharos-restore-probe -o jsonpath='{.data.at}' 2>/dev/null || true)
+        [[ -n $got ]] && break
+        sleep 2
+done
+expect_eq "$got" "backup" "the object deleted after the backup is back"
+checks=$((checks + 1))
+k -n default get configmap pharos-after-backup >/dev/null 2>&1 &&
+        fail "the object made after the backup survived the restore"
+expect_eq "$(members)" "host-1 host-3 host-4" "three members after the restore"
+wait_ready "host-1=True host-2=True host-3=True host-4=True " "four Nodes Ready after the restore"
+for i in 1 3 4; do
+        checks=$((checks + 1))
+        on "host-$i" sh -c 'ls -d /var/lib/etcd/member.pre-restore-*' >/dev/null 2>&1 ||
+                fail "host-$i kept no member.pre-restore-* copy of its old data"
+done
+run pharos up -c "$dir/c2.yml"
+expect_rc 0 "up after the restore"
+expect_contains "$out" "no changes" "up after the restore has nothing to do"
 
 step "refusals change nothing"
 for i in 1 2 3 4; do footprint "host-$i" >"$dir/before-$i"; done
