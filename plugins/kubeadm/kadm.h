@@ -27,6 +27,8 @@
 #define KADM_TOKEN_WEBHOOK KADM_DIR "/token-webhook.yaml"
 #define KADM_ADMIN_CONF    "/etc/kubernetes/admin.conf"
 #define KADM_KUBELET_CONF  "/etc/kubernetes/kubelet.conf"
+/* Only a control-plane init or join writes it: a master's leftovers, never a worker's. */
+#define KADM_APISERVER_MANIFEST "/etc/kubernetes/manifests/kube-apiserver.yaml"
 /* Where the stacked etcd member keeps its data (kubeadm's default, never changed
  * by pharos): etcd creates member/ when it first starts. */
 #define KADM_ETCD_MEMBER_DIR "/var/lib/etcd/member"
@@ -268,9 +270,11 @@ void kadm_etcd_request(const char *via, const char *peer, const char *method, co
                        const char *body, uint32_t timeout_ms, struct pharos_https_request *q);
 /* 1 when etcd-check found the step's master without its etcd member. */
 int kadm_rejoining(struct kadm_state *st, struct pharos_step_ctx *ctx);
-/* Takes the control plane of such a master down before it joins again (rejoin.c):
- * kubeadm reset, then its Node deleted. Returns 0, or <0 with the step failed. */
-int kadm_rejoin_reset(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* Takes the control plane of such a master, or what a control-plane join that did
+ * not finish left, down before it joins again (rejoin.c): kubeadm reset, then its
+ * Node deleted; why ends the reset's change message. Returns 0, or <0 with the
+ * step failed. */
+int kadm_rejoin_reset(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *why);
 
 /* Helpers shared by the steps. */
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st);

@@ -1,7 +1,8 @@
 /*
  * A master whose etcd member is gone (etcd-check, step_etcd.c) joins again as
  * a new master: etcd refuses a removed member's data for good, so the old
- * control plane goes first. Its Node goes too: kubeadm join refuses a node
+ * control plane goes first. So does what a control-plane join that did not
+ * finish left (step_join.c). Its Node goes too: kubeadm join refuses a node
  * whose name a Ready Node already has (kubeadm's kubelet-start phase), and the
  * old Node stays Ready until the node lifecycle controller's grace period ends.
  */
@@ -34,7 +35,7 @@ static int delete_node(struct kadm_state *st, struct pharos_step_ctx *ctx, const
         return 0;
 }
 
-int kadm_rejoin_reset(struct kadm_state *st, struct pharos_step_ctx *ctx)
+int kadm_rejoin_reset(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *why)
 {
         struct kadm_input in;
         if (kadm_input_for(st, ctx, &in) < 0)
@@ -46,6 +47,6 @@ int kadm_rejoin_reset(struct kadm_state *st, struct pharos_step_ctx *ctx)
         if (st->host->step_exec(ctx, "kubeadm reset --force",
                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET, NULL) < 0)
                 return -1;
-        st->host->step_changed(ctx, "kubeadm reset: its etcd member was gone");
+        st->host->step_changed(ctx, "kubeadm reset: %s", why);
         return delete_node(st, ctx, name);
 }

@@ -74,8 +74,8 @@ static int reset_leftovers(struct kadm_state *st, struct pharos_step_ctx *ctx)
         if (st->host->step_exec(ctx,
                                 "for f in /etc/kubernetes/pki/ca.crt "
                                 "/etc/kubernetes/bootstrap-kubelet.conf "
-                                "/etc/kubernetes/manifests/etcd.yaml "
-                                "/etc/kubernetes/manifests/kube-apiserver.yaml; do "
+                                "/etc/kubernetes/manifests/etcd.yaml " KADM_APISERVER_MANIFEST
+                                "; do "
                                 "if [ -e \"$f\" ]; then kubeadm reset --force >/dev/null "
                                 "&& echo reset; exit; fi; done",
                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET, &res) < 0)
@@ -301,6 +301,26 @@ const struct pharos_step kadm_step_worker_token = {
         .run = worker_token_run,
 };
 
+/*
+ * A control-plane join that failed for good in its etcd phase (etcd refused
+ * the member add) leaves the control plane's manifests and admin.conf, and
+ * with kubeadm before 1.33, whose kubelet-start phase waits for the kubelet's
+ * TLS bootstrap before the etcd phase runs, kubelet.conf and a Node as well.
+ * Such a master runs no control plane yet looks joined to a check of
+ * kubelet.conf alone. The API server's manifest tells it from a worker's
+ * kubelet.conf. 1 when the step's master is such a host, 0 if not, <0 failed.
+ */
+static int half_joined(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        int has = kadm_exists(st, ctx, KADM_KUBELET_CONF);
+        if (has == 1)
+                has = kadm_exists(st, ctx, KADM_APISERVER_MANIFEST);
+        if (has != 1)
+                return has;
+        int cp = kadm_control_plane_exists(st, ctx);
+        return cp < 0 ? -1 : !cp;
+}
+
 static int join_applies(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)
 {
         /* pharos worker up brings its own join command (step_worker_up.c). */
@@ -315,9 +335,15 @@ static int join_applies(struct pharos_step_ctx *ctx, struct kadm_state *st, int 
         int has = kadm_exists(st, ctx, KADM_KUBELET_CONF);
         if (has < 0)
                 return -1;
-        if (!has)
+        if (!has) {
                 st->host->step_reason(ctx, "no " KADM_KUBELET_CONF ": not in the cluster yet");
-        return !has;
+                return 1;
+        }
+        int half = master ? half_joined(st, ctx) : 0;
+        if (half > 0)
+                st->host->step_reason(ctx, "a control-plane join did not finish: reset, then "
+                                           "joined again");
+        return half;
 }
 
 int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_join *jd,
@@ -402,7 +428,14 @@ static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int mast
                                     master ? "kubeadm.join-token" : "kubeadm.worker-token");
                 return -1;
         }
-        if (master && kadm_rejoining(st, ctx) && kadm_rejoin_reset(st, ctx) < 0) {
+        int rejoin = master && kadm_rejoining(st, ctx);
+        int half = master && !rejoin ? half_joined(st, ctx) : 0;
+        int rc = half < 0 ? -1 : 0;
+        if (rc == 0 && (rejoin || half))
+                rc = kadm_rejoin_reset(st, ctx,
+                                       rejoin ? "its etcd member was gone"
+                                              : "its control-plane join had not finished");
+        if (rc < 0) {
                 memset(&j, 0, sizeof(j));
                 return -1;
         }

@@ -5,8 +5,9 @@
 # member per master, join secrets never printed, and a second run that
 # changes nothing (no mutating host command, no API write); with one master,
 # `pharos reset` with its /var/lib/etcd a mount point; with three masters, the
-# third one's join failing in etcd: at once when another try cannot pass, reset
-# and tried again in the same run when etcd was only settling.
+# third one's join failing in etcd: at once when another try cannot pass (the
+# next run resets what it left and joins it again), reset and tried again in
+# the same run when etcd was only settling.
 # Usage: test_kubeadm_up.sh MASTERS WORKERS VERSION
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGIN:?}" "${TESTBED:?}"
@@ -98,9 +99,15 @@ if ((masters > 2)); then
         expect_contains "$out$err" "etcdserver: too many learner members in cluster" "kubeadm's error shown"
         expect_not_contains "$out$err" "failed (transient)" "no retry"
         expect_eq "$(kubeadm_runs 3 join)" "1" "host-3 joined once"
-        # What the failed join left (kubelet.conf) would make the next run take
-        # host-3 for joined: cleared by hand, as after reading the error.
-        on 3 kubeadm reset --force >/dev/null 2>&1
+        # kubeadm before 1.33 bootstraps the kubelet in kubelet-start, before
+        # the etcd phase: the failed join left kubelet.conf, and the next run
+        # must not take host-3 for a joined master.
+        run on 3 test -e /etc/kubernetes/kubelet.conf
+        expect_rc 0 "the failed join left kubelet.conf"
+        up --plan
+        expect_rc 0 "plan after the failed join"
+        expect_contains "$out" "a control-plane join did not finish: reset, then joined again" \
+                "plan takes host-3 for a master to join again"
         # etcd refuses the next join's member add until the newest member has
         # been connected a while: the join is reset and tried again.
         fault_join 3 etcd-unhealthy
@@ -116,7 +123,8 @@ if ((masters > 2)); then
                 "the transient join error shown"
         expect_contains "$out$err" "kubeadm.join-masters: attempt 1 failed (transient)" "the join retried"
         expect_eq "$(($(kubeadm_runs 3 join) - joins_before))" "2" "host-3 joined twice in the run"
-        expect_eq "$(($(kubeadm_runs 3 reset) - resets_before))" "1" "the failed join reset before the retry"
+        expect_eq "$(($(kubeadm_runs 3 reset) - resets_before))" "2" \
+                "the failed join's leftovers reset, then the settling join's before the retry"
 fi
 run on "$n" cat /etc/kubernetes/bootstrap-kubelet.conf
 expect_rc 1 "the interrupted join's leftovers were reset"
