@@ -308,17 +308,24 @@ const struct pharos_step kadm_step_worker_token = {
  * TLS bootstrap before the etcd phase runs, kubelet.conf and a Node as well.
  * Such a master runs no control plane yet looks joined to a check of
  * kubelet.conf alone. The API server's manifest tells it from a worker's
- * kubelet.conf. 1 when the step's master is such a host, 0 if not, <0 failed.
+ * kubelet.conf. Asked in one command: a joined master pays one round trip on
+ * every run. 1 when the step's master is such a host, 0 if not, <0 failed.
  */
 static int half_joined(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
-        int has = kadm_exists(st, ctx, KADM_KUBELET_CONF);
-        if (has == 1)
-                has = kadm_exists(st, ctx, KADM_APISERVER_MANIFEST);
-        if (has != 1)
-                return has;
-        int cp = kadm_control_plane_exists(st, ctx);
-        return cp < 0 ? -1 : !cp;
+        struct pharos_exec_result res;
+        if (st->host->step_exec(ctx,
+                                "test -e " KADM_APISERVER_MANIFEST
+                                " && ! { test -e " KADM_ADMIN_CONF
+                                " && test -e " KADM_ETCD_MEMBER_DIR "; }",
+                                PHAROS_EXEC_SUDO | PHAROS_EXEC_QUIET, &res) < 0)
+                return -1;
+        if (res.status > 1) {
+                st->host->step_fail(ctx, "checking for a half-finished join exited %d: %s",
+                                    res.status, res.err);
+                return -1;
+        }
+        return res.status == 0;
 }
 
 static int join_applies(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)
