@@ -49,17 +49,13 @@ class Client:
         return http.client.HTTPSConnection(h, int(p), context=self.ctx, timeout=self.timeout)
 
     def _post(self, ep, path, data):
-        """One request on an idle kept-alive connection to ep, else a new one; a reused
-        connection the server closed meanwhile is replaced once."""
-        for attempt in (0, 1):
-            conn = None
-            if attempt == 0:
-                with self.idle_lock:
-                    pool = self.idle.get(ep)
-                    if pool:
-                        conn = pool.pop()
-            reused = conn is not None
-            if conn is None:
+        """One request on an idle kept-alive connection to ep if there is one (a new one if
+        the server closed it meanwhile), else on a new one, kept for the next request."""
+        with self.idle_lock:
+            pool = self.idle.get(ep)
+            conn = pool.pop() if pool else None
+        for reused in ((True, False) if conn else (False,)):
+            if not reused:
                 conn = self._connect(ep)
             try:
                 conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
@@ -67,9 +63,9 @@ class Client:
                 out = resp.read()
             except (OSError, http.client.HTTPException):
                 conn.close()
-                if attempt or not reused:
-                    raise
-                continue
+                if reused:
+                    continue
+                raise
             if resp.will_close:
                 conn.close()
             else:
