@@ -36,6 +36,20 @@ static int hs_register_step(struct pharos_plugin *self, const struct pharos_step
         return rc;
 }
 
+static int hs_register_kube_packages(struct pharos_plugin *self,
+                                     int (*install)(struct pharos_step_ctx *ctx, void *state,
+                                                    const char *const *packages,
+                                                    const char *version))
+{
+        if (self->desc.kind != PHAROS_KIND_OS) {
+                snprintf(self->error, sizeof(self->error),
+                         "register_kube_packages: only an OS plugin installs packages");
+                return -1;
+        }
+        self->kube_packages = install;
+        return 0;
+}
+
 static int hs_register_command(struct pharos_plugin *self, const struct pharos_command *cmd)
 {
         struct pharos_error err = {0};
@@ -108,6 +122,10 @@ static const struct pharos_host table = {
         .https_request = step_svc_https,
         .step_refuse = step_svc_refuse,
         .kube_stack_differs = step_svc_kube_stack_differs,
+        .register_kube_packages = hs_register_kube_packages,
+        .step_kube_packages = step_svc_kube_packages,
+        .kube_drain = step_svc_kube_drain,
+        .kube_uncordon = step_svc_kube_uncordon,
 };
 
 const struct pharos_host *host_services(void)

@@ -21,6 +21,9 @@ struct pharos_plugin {
         int initialized;                /* init() succeeded: fini() is due */
         char error[512];                /* last message from host->set_error */
         struct registry *reg;           /* where its steps and commands go */
+        /* An OS plugin's installer of Kubernetes packages (register_kube_packages), or NULL. */
+        int (*kube_packages)(struct pharos_step_ctx *ctx, void *state, const char *const *packages,
+                             const char *version);
 };
 
 /* A registered step: a validated copy plus its owner. */

@@ -39,6 +39,7 @@ struct run_host {
         unsigned changes;           /* steps that changed this host */
         int selected;               /* steps run on it (every host unless the command selected) */
         int os_claimed;             /* a step of an OS plugin applied to the host */
+        struct pharos_plugin *os;   /* that OS plugin (the registry's), NULL until one did */
         double retry_spent;         /* seconds of its retry budget used (run/retry.h) */
 };
 

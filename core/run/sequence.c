@@ -36,8 +36,10 @@ static int step_attempt(struct step_job *j, struct run_host *h, struct pharos_st
         struct run *r = j->r;
         const struct pharos_step *s = &j->rs->step;
         int applies = s->applies ? s->applies(ctx, j->rs->owner->state) : 1;
-        if (applies > 0 && j->rs->owner->desc.kind == PHAROS_KIND_OS)
+        if (applies > 0 && j->rs->owner->desc.kind == PHAROS_KIND_OS) {
                 h->os_claimed = 1;
+                h->os = j->rs->owner;
+        }
         /* Validation is read-only by contract, so it runs under --plan too. */
         int validating = strcmp(j->phase, "validate") == 0;
         if (applies < 0)

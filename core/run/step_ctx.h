@@ -55,5 +55,10 @@ void step_svc_refuse(struct pharos_step_ctx *ctx, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 int step_svc_kube_request(struct pharos_step_ctx *ctx, const char *method, const char *path,
                           const char *body, long *status, const char **response);
+/* step_node_services.c */
+int step_svc_kube_packages(struct pharos_step_ctx *ctx, const char *const *packages,
+                           const char *version);
+int step_svc_kube_drain(struct pharos_step_ctx *ctx, const char *node, uint32_t timeout_s);
+int step_svc_kube_uncordon(struct pharos_step_ctx *ctx, const char *node);
 
 #endif

@@ -6,6 +6,7 @@
 #include "kube/kver.h"
 #include "run/kube_access.h"
 #include "run/version_check.h"
+#include "util/log.h"
 
 /* GET path through the run's client: the parsed body, NULL with err set. */
 static yajl_val api_get(struct run *r, const char *path, struct pharos_error *err)
@@ -111,18 +112,9 @@ int version_check(struct run *r, const char *stored, struct pharos_error *err)
         if (kver_check_upgrade(&hi, &want, why, sizeof(why)) < 0 ||
             kver_check_upgrade(&lo, &want, why, sizeof(why)) < 0)
                 return refuse(err, want_text, why);
-        /* Until up upgrades a control plane itself, a newer version would only move the
-         * packages and the stored state: refused, with the way that works today. */
-        if (kver_cmp(&api, &want) < 0) {
-                snprintf(why, sizeof(why),
-                         "the API server runs %ld.%ld.%ld and pharos does not upgrade a control "
-                         "plane in place yet; upgrade it with kubeadm as kubernetes.io's "
-                         "\"Upgrading kubeadm clusters\" says (kubeadm upgrade apply v%ld.%ld.%ld "
-                         "on one "
-                         "master, kubeadm upgrade node on the others, then each node's kubelet), "
-                         "then run pharos up again",
-                         api.major, api.minor, api.patch, want.major, want.minor, want.patch);
-                return refuse(err, want_text, why);
-        }
+        /* A newer version is an upgrade the kubeadm plugin's steps carry out. */
+        if (kver_cmp(&api, &want) < 0)
+                log_info("upgrading the cluster from %ld.%ld.%ld to %s", api.major, api.minor,
+                         api.patch, want_text);
         return check_kubelets(r, want_text, &want, err);
 }

@@ -309,6 +309,34 @@ struct pharos_host {
          * run agree on a stack step that has nothing to do. */
         int (*kube_stack_differs)(struct pharos_step_ctx *ctx, const char *stack, const char *yaml,
                                   size_t len);
+
+        /* ABI 1.4 */
+
+        /* An OS plugin offers to install Kubernetes packages on the hosts its steps claim
+         * (an applies() of its that said yes): install(ctx, state, packages, version) puts
+         * the NULL-terminated packages ("kubelet", "kubeadm", "kubectl") at version
+         * ("1.37.2") on ctx's host, held there as its own kube-packages step holds them,
+         * and returns 0, or <0 with the step failed. state is the plugin's init() state.
+         * Once per plugin; a second call replaces the first. */
+        int (*register_kube_packages)(struct pharos_plugin *self,
+                                      int (*install)(struct pharos_step_ctx *ctx, void *state,
+                                                     const char *const *packages,
+                                                     const char *version));
+        /* Asks the OS plugin that claimed the step's host to install packages at version
+         * (see register_kube_packages): for steps of other plugins that move one package
+         * at a time, as an upgrade does. <0 with the step failed when no OS plugin offers
+         * it or the install failed. */
+        int (*step_kube_packages)(struct pharos_step_ctx *ctx, const char *const *packages,
+                                  const char *version);
+        /* Drains the Node `node` as `kubectl drain --ignore-daemonsets
+         * --delete-emptydir-data --timeout` does: cordoned, its pods evicted (waiting while
+         * a PodDisruptionBudget holds them) and gone within timeout_s seconds (0: 300).
+         * Refuses, evicting nothing, when a pod no controller manages would go. A Node
+         * that does not exist is nothing to drain (0). Progress goes to the run's events.
+         * Returns 0, or <0 with the step failed; a failed drain leaves the Node cordoned. */
+        int (*kube_drain)(struct pharos_step_ctx *ctx, const char *node, uint32_t timeout_s);
+        /* Makes the Node schedulable again (`kubectl uncordon`); no such Node is 0. */
+        int (*kube_uncordon)(struct pharos_step_ctx *ctx, const char *node);
 };
 
 /* True when the running core's host table has `member` (test before calling newer services). */

@@ -252,6 +252,10 @@ struct kadm_state {
         unsigned char *cgroup_v1; /* by cluster.yml index, n_cgroup entries: 1 on cgroup v1 */
         size_t n_cgroup;
         int cgroup_warned; /* the cgroup v1 warning was printed in this run */
+        /* The Node list and the API servers' mirror Pods, read once per run by the
+         * upgrade steps (yajl_val, NULL until upgrade_read). */
+        int upgrade_read;
+        void *upgrade_nodes, *upgrade_pods;
 };
 
 extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm_step_config,
@@ -260,7 +264,8 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
         kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info,
         kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning,
-        kadm_step_dns_replicas, kadm_step_etcd_verify;
+        kadm_step_dns_replicas, kadm_step_etcd_verify, kadm_step_upgrade_masters,
+        kadm_step_upgrade_workers;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);

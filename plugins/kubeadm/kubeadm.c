@@ -129,6 +129,7 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_endpoint_info,  &kadm_step_worker_up_endpoint,
                 &kadm_step_cgroups,        &kadm_step_cgroups_warning,
                 &kadm_step_dns_replicas,   &kadm_step_etcd_verify,
+                &kadm_step_upgrade_masters, &kadm_step_upgrade_workers,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {
@@ -151,6 +152,8 @@ static void kadm_fini(void *state)
         free(st->status);
         free(st->cgroup_v1);
         yajl_tree_free(st->nodes);
+        yajl_tree_free(st->upgrade_nodes);
+        yajl_tree_free(st->upgrade_pods);
         kadm_etcd_free(st);
         pthread_mutex_destroy(&st->mu);
         free(st);

@@ -307,10 +307,14 @@ static int repo_run(struct pharos_step_ctx *ctx, void *state)
 
 /* ---------------- kube-packages ---------------- */
 
-static int packages_do(struct pharos_step_ctx *ctx, struct os_family *f, int do_apply)
+/* The kube packages at version (cluster.yml's when NULL); only those of `only`
+ * ("kubeadm kubelet"...) when not NULL. */
+static int packages_do(struct pharos_step_ctx *ctx, struct os_family *f, int do_apply,
+                       const char *version, const char *only)
 {
         const struct pharos_host *H = f->host;
-        const char *version = kube_version(f);
+        if (!version)
+                version = kube_version(f);
         char minor[32];
         struct script_env *e = env_new(f, ctx);
         if (!e)
@@ -324,6 +328,8 @@ static int packages_do(struct pharos_step_ctx *ctx, struct os_family *f, int do_
         }
         env_add(e, "PHAROS_KUBE_VERSION", version);
         env_add(e, "PHAROS_APT_PIN", e->pin);
+        if (only)
+                env_add(e, "PHAROS_KUBE_PACKAGES", only);
         /* The default repository excludes the kube packages (the hold); a host's own may too. */
         int custom = H->config_len(H->config_get(H->step_host(ctx), "repositories")) > 0;
         env_add(e, "PHAROS_DISABLE_EXCLUDES", custom ? "all" : "kubernetes");
@@ -338,12 +344,45 @@ static int packages_applies(struct pharos_step_ctx *ctx, void *state)
 {
         if (!claimed(state, ctx))
                 return 0;
-        return packages_do(ctx, state, 0);
+        return packages_do(ctx, state, 0, NULL, NULL);
 }
 
 static int packages_run(struct pharos_step_ctx *ctx, void *state)
 {
-        return packages_do(ctx, state, 1);
+        return packages_do(ctx, state, 1, NULL, NULL);
+}
+
+/* register_kube_packages' installer. The names and the version reach a script and
+ * an apt pin, so only the three packages and a plain MAJOR.MINOR.PATCH pass. */
+static int install_packages(struct pharos_step_ctx *ctx, void *state, const char *const *packages,
+                            const char *version)
+{
+        struct os_family *f = state;
+        static const char *const known[] = {"kubelet", "kubeadm", "kubectl"};
+        char only[64] = "";
+        size_t used = 0;
+        for (size_t i = 0; packages && packages[i]; i++) {
+                size_t k = 0;
+                while (k < 3 && strcmp(packages[i], known[k]) != 0)
+                        k++;
+                if (k == 3 || strstr(only, packages[i])) {
+                        f->host->step_fail(ctx,
+                                           "kube packages: '%s' is not kubelet, kubeadm or "
+                                           "kubectl, or named twice",
+                                           packages[i]);
+                        return -1;
+                }
+                used += (size_t)snprintf(only + used, sizeof(only) - used, "%s%s", used ? " " : "",
+                                         packages[i]);
+        }
+        if (!used || !version || !version[0] || strspn(version, "0123456789.") != strlen(version)) {
+                f->host->step_fail(ctx,
+                                   "kube packages: no package, or version '%s' is not "
+                                   "MAJOR.MINOR.PATCH",
+                                   version ? version : "");
+                return -1;
+        }
+        return packages_do(ctx, f, 1, version, only);
 }
 
 /* ---------------- reset-host ---------------- */
@@ -459,6 +498,9 @@ int os_family_init(struct os_family *fam, const struct pharos_host *host,
                 if (host->register_step(self, &step) < 0)
                         return -1;
         }
+        if (PHAROS_HOST_HAS(host, register_kube_packages) &&
+            host->register_kube_packages(self, install_packages) < 0)
+                return -1;
         *state = fam;
         return 0;
 }

@@ -2,6 +2,10 @@
 # kubelet, kubeadm and kubectl at PHAROS_KUBE_VERSION from the repository the
 # kube-repo step configured: pinned with apt preferences (PHAROS_APT_PIN),
 # held with apt-mark as the kubeadm install docs do, kubelet enabled.
+# PHAROS_KUBE_PACKAGES, when set, names the only packages to move (another
+# plugin's upgrade asking for them). Without it, a joined node whose kubelet
+# is at another version is being upgraded: only kubeadm moves here, as the
+# upgrade runs it first; its kubelet and kubectl follow with the node drained.
 # kubernetes-cni comes along as the kubelet's dependency; cri-tools (crictl,
 # which kubeadm's troubleshooting uses) is installed from the same repository,
 # as kubeadm stopped depending on it in 1.32.
@@ -11,7 +15,8 @@ mode=${PHAROS_MODE:?}
 version=${PHAROS_KUBE_VERSION:?}
 pin=${PHAROS_APT_PIN:?}
 pin_file=/etc/apt/preferences.d/kubernetes
-packages="kubelet kubeadm kubectl"
+all="kubelet kubeadm kubectl"
+packages=${PHAROS_KUBE_PACKAGES:-$all}
 export DEBIAN_FRONTEND=noninteractive
 
 need() {
@@ -28,6 +33,13 @@ if [ "$(cat "$pin_file" 2>/dev/null || true)" != "$pin" ]; then
                 mkdir -p /etc/apt/preferences.d
                 printf '%s\n' "$pin" >"$pin_file"
         fi
+fi
+
+if [ -z "${PHAROS_KUBE_PACKAGES:-}" ] && [ -e /etc/kubernetes/kubelet.conf ]; then
+        case "$(installed kubelet)" in
+        "" | "$version"-*) ;;
+        *) packages=kubeadm ;;
+        esac
 fi
 
 # One query for all three: "kubelet 1.37.2-1.1" per installed package.
@@ -66,7 +78,7 @@ fi
 
 held=$(apt-mark showhold 2>/dev/null || true)
 unheld=""
-for p in $packages; do
+for p in $all; do
         printf '%s\n' "$held" | grep -qx "$p" || unheld="$unheld $p"
 done
 if [ -n "$unheld" ] && need "hold$unheld"; then

@@ -2,8 +2,7 @@
 # The version policy of `pharos up` on a running cluster, with every plugin on
 # testbed hosts: 1 master + 1 worker at 1.35.4, then cluster.yml asks for a skip
 # of two minors (1.37.2), a downgrade across a minor (1.34.2) and within one
-# (1.35.0), an upgrade to the next minor (1.36.3) or patch (1.35.5), which up
-# does not do in place yet, and, with the worker's kubelet taken to 1.36.3 by hand, the cluster's
+# (1.35.0), and, with the worker's kubelet taken to 1.36.3 by hand, the cluster's
 # own version (a kubelet newer than the control plane). Each is refused with
 # exit 2 before anything changes: no mutating command on a host, no API write
 # but the run's lock, and the refusal names the versions (and the node).
@@ -94,11 +93,6 @@ refused 1.37.2 "1.35.4 -> 1.37.2" "kubernetes.version 1.37.2" "skips minors from
 step "downgrades"
 refused 1.34.2 "1.35.4 -> 1.34.2" "1.34.2 is older than the cluster's 1.35.4" "not downgraded"
 refused 1.35.0 "1.35.4 -> 1.35.0" "1.35.0 is older than the cluster's 1.35.4"
-
-step "an upgrade, which up does not do in place yet"
-refused 1.36.3 "1.35.4 -> 1.36.3" "the API server runs 1.35.4" "does not upgrade a control plane in place yet" \
-        "kubeadm upgrade apply v1.36.3"
-refused 1.35.5 "1.35.4 -> 1.35.5" "kubeadm upgrade apply v1.35.5"
 
 step "a kubelet newer than the control plane"
 on 2 sh -c 'sed -i "s,/v1.35/,/v1.36/," /etc/apt/sources.list.d/kubernetes.list &&
