@@ -86,6 +86,18 @@ static const struct pharos_command commands[] = {
          .fn = (void (*)(void))cmd_echo},
 };
 
+#ifdef FIXTURE_NOT_OS_PACKAGES
+static int fixture_packages(struct pharos_step_ctx *ctx, void *state, const char *const *packages,
+                            const char *version)
+{
+        (void)ctx;
+        (void)state;
+        (void)packages;
+        (void)version;
+        return 0;
+}
+#endif
+
 static int fixture_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
 {
         (void)state;
@@ -95,6 +107,12 @@ static int fixture_init(const struct pharos_host *host, struct pharos_plugin *se
         host->register_command(self, &commands[0]);
         host->set_error(self, "the fixture refuses to start");
         return -7;
+#elif defined(FIXTURE_NOT_OS_PACKAGES)
+        /* Offers to install packages without being an OS plugin: refused, and the
+         * registrations before it dropped. */
+        host->register_step(self, &steps[0]);
+        host->register_command(self, &commands[0]);
+        return host->register_kube_packages(self, fixture_packages);
 #else
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
                 if (host->register_step(self, &steps[i]) < 0)

@@ -145,6 +145,16 @@ static void init_fails(void **s)
                                         "failed (returned -7): the fixture refuses to start");
 }
 
+/* Only an OS plugin claims hosts, so only one may offer to install packages on them. */
+static void packages_only_from_os(void **s)
+{
+        (void)s;
+        load_one_fails(FX("not-os-packages"),
+                       FX("not-os-packages") ": rejected: init of plugin 'not-os-packages' "
+                                             "failed (returned -1): register_kube_packages: only "
+                                             "an OS plugin installs packages");
+}
+
 static void not_a_library(void **s)
 {
         (void)s;
@@ -381,6 +391,7 @@ int main(void)
                 cmocka_unit_test(size_bigger_zero_tail_accepted),
                 cmocka_unit_test(no_symbol),
                 cmocka_unit_test(init_fails),
+                cmocka_unit_test(packages_only_from_os),
                 cmocka_unit_test(not_a_library),
                 cmocka_unit_test(duplicate_name_first_wins),
                 cmocka_unit_test(duplicates_of_an_entry_said_once),

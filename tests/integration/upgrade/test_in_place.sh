@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # `pharos up` upgrading a cluster in place across one minor, as kubernetes.io's
-# "Upgrading kubeadm clusters" does it: 2 masters + 2 workers at 1.36.3, then
-# cluster.yml says 1.37.2. --plan names the order; the run is interrupted
+# "Upgrading kubeadm clusters" does it: 2 masters + 2 workers at 1.36.2 moved
+# to the next patch, 1.36.3, then cluster.yml says 1.37.2. --plan names the
+# order; the run is interrupted
 # after the first master's `kubeadm upgrade apply` and the next run takes it
 # up where it stopped; a Deployment with a PodDisruptionBudget stays
 # available throughout; every node's kubelet, every control plane and the
 # stored state end at 1.37.2, each node drained and uncordoned; one more run
-# changes nothing.
+# changes nothing. Three Ubuntu hosts and an EL worker.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
@@ -23,7 +24,9 @@ export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/pharos_known_hosts
 unset PHAROS_PLUGIN_PATH
 mkdir "$dir/plugins"
 cp "$PLUGINS"/*.so "$dir/plugins/"
-"$TESTBED" start --hosts 4 --masters 2 --dir "$dir" >/dev/null
+# host-4 is an EL host: its packages move with dnf.
+"$TESTBED" start --hosts 4 --masters 2 --os ubuntu-24.04,ubuntu-24.04,ubuntu-24.04,rocky-9 \
+        --dir "$dir" >/dev/null
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- "${@:2}"; }
 step() { echo "[${SECONDS}s] $*"; }
@@ -38,8 +41,8 @@ PY
 }
 up() { run "$PHAROS" --plugin-path "$dir/plugins" up -c "$dir/cluster.yml" "$@"; }
 
-step "2 masters + 2 workers at 1.36.3"
-version 1.36.3
+step "2 masters + 2 workers at 1.36.2"
+version 1.36.2
 up
 expect_rc 0 "first up"
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
@@ -54,6 +57,14 @@ api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1" "${@:2}"; 
 kubelets() { api /api/v1/nodes | jq -r '[.items[] | .metadata.name + "=" + .status.nodeInfo.kubeletVersion] | sort | join(" ")'; }
 apiservers() { for i in 0 1; do curl -fsSk --cert "$dir/admin.pem" "https://$(addr "$i"):6443/version" | jq -r .gitVersion; done | paste -sd' '; }
 journal() { on "$1" cat /var/log/pharos-testbed/journal.jsonl | jq -r 'select(.argv) | .argv | join(" ")'; }
+
+step "a patch release: 1.36.3"
+version 1.36.3
+up
+expect_rc 0 "patch upgrade"
+expect_eq "$(apiservers)" "v1.36.3 v1.36.3" "both API servers at 1.36.3"
+expect_eq "$(kubelets)" "host-1=v1.36.3 host-2=v1.36.3 host-3=v1.36.3 host-4=v1.36.3" "every kubelet at 1.36.3"
+expect_eq "$(journal 2 | grep -c "kubeadm upgrade apply" || true)" "0" "apply on host-1 only"
 
 step "a Deployment of 2 with a PodDisruptionBudget of 1 on the workers"
 api /apis/apps/v1/namespaces/default/deployments -X POST -H 'Content-Type: application/json' -d '{
@@ -93,6 +104,7 @@ expect_contains "$out" "kubeadm.upgrade-workers" "the workers' step"
 expect_eq "$(apiservers)" "v1.36.3 v1.36.3" "--plan upgraded nothing"
 
 step "an upgrade interrupted after the first master's kubeadm upgrade apply"
+node_upgrades_3=$(journal 3 | grep -c "kubeadm upgrade node" || true)
 "$PHAROS" --plugin-path "$dir/plugins" up -c "$dir/cluster.yml" >"$dir/up1.out" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
@@ -106,7 +118,7 @@ wait "$pid" || rc=$?
 [ "$rc" -ne 0 ] || fail "the interrupted run exited 0: $(tail -5 "$dir/up1.out")"
 tail -3 "$dir/up1.out"
 expect_contains "$(journal 1)" "kubeadm upgrade apply v1.37.2 --yes" "host-1 ran upgrade apply"
-expect_eq "$(journal 3 | grep -c "kubeadm upgrade node" || true)" "0" "the worker not reached"
+expect_eq "$(journal 3 | grep -c "kubeadm upgrade node" || true)" "$node_upgrades_3" "the worker not reached"
 
 step "the next run takes it up"
 up
@@ -126,10 +138,14 @@ expect_contains "$(api /api/v1/namespaces/kube-system/configmaps/kubeadm-config 
 expect_eq "$(api /api/v1/namespaces/kube-system/configmaps/pharos-config | jq -r '.data["kubernetes.version"]')" \
         "1.37.2" "the state at 1.37.2"
 # shellcheck disable=SC2016 # dpkg-query's format
-for i in 1 2 3 4; do
+for i in 1 2 3; do
         expect_eq "$(on "$i" dpkg-query -W -f='${Version} ' kubelet kubeadm kubectl)" \
                 "1.37.2-1.1 1.37.2-1.1 1.37.2-1.1 " "host-$i's packages"
+        expect_contains "$(on "$i" cat /etc/apt/sources.list.d/kubernetes.list)" "/v1.37/" \
+                "host-$i's repository at the new minor"
 done
+expect_eq "$(on 4 rpm -q --qf '%{VERSION} ' kubelet kubeadm kubectl)" "1.37.2 1.37.2 1.37.2 " \
+        "host-4's rpms"
 kill "$watcher"
 watcher=""
 expect_eq "$(sort -n "$dir/running" | head -1)" "1" "web stayed available, one pod at the least"
