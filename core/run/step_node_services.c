@@ -36,16 +36,12 @@ int step_svc_kube_packages(struct pharos_step_ctx *ctx, const char *const *packa
         return os->kube_packages(ctx, os->state, packages, version) < 0 ? PERR_FAIL : 0;
 }
 
-struct drain_progress {
-        struct pharos_step_ctx *ctx;
-        const char *node;
-};
-
+/* A drain's progress as the step's events (ud: the step's ctx). */
 static void drain_line(void *ud, const char *line)
 {
-        const struct drain_progress *p = ud;
-        run_event(p->ctx->run, p->ctx->rs->step.phase, p->ctx->host->cfg->address,
-                  p->ctx->rs->step.id, "progress", 0, line);
+        const struct pharos_step_ctx *ctx = ud;
+        run_event(ctx->run, ctx->rs->step.phase, ctx->host->cfg->address, ctx->rs->step.id,
+                  "progress", 0, line);
 }
 
 /* The run's API client under r->kube_mu, and whether node exists (1) or not (0). */
@@ -84,13 +80,12 @@ int step_svc_kube_drain(struct pharos_step_ctx *ctx, const char *node, uint32_t 
         int has = node_exists(ctx, node, &kc);
         if (has <= 0)
                 return has;
-        struct drain_progress p = {ctx, node};
         const struct drain_opts opts = {
                 .timeout_ms = 1000L * (timeout_s ? timeout_s : DRAIN_DEFAULT_S),
                 .ignore_daemonsets = 1,
                 .delete_local_data = 1,
                 .progress = drain_line,
-                .progress_ud = &p,
+                .progress_ud = ctx,
         };
         struct pharos_error err = {0};
         int rc = kube_node_drain(kc, node, &opts, &err);
