@@ -294,6 +294,8 @@ int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *
  * ran leaves admin.conf only; such a master is set up again (reset, init or
  * join), not taken for one with a stopped etcd. 0 if not, -1 failed. */
 int kadm_control_plane_exists(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* 1 when the facts phase found the step's host in the cluster (KADM_JOINED). */
+int kadm_joined(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* 1 when the run is `pharos worker up` (the "sequence" fact). */
 int kadm_worker_up(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* "kubeadm join EP --token T --discovery-token-ca-cert-hash H" (anywhere in text) -> j.

@@ -50,6 +50,16 @@ int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx)
         return role && !strcmp(role, "master");
 }
 
+int kadm_joined(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        long idx = kadm_host_index(st, ctx);
+        pthread_mutex_lock(&st->mu);
+        int yes = st->status && idx >= 0 && (size_t)idx < st->n_status &&
+                  st->status[idx] == KADM_JOINED;
+        pthread_mutex_unlock(&st->mu);
+        return yes;
+}
+
 int kadm_worker_up(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
         const char *seq = st->host->step_fact(ctx, "sequence");

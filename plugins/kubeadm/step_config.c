@@ -188,17 +188,6 @@ static int config_applies(struct pharos_step_ctx *ctx, void *state)
         return n > 0;
 }
 
-/* Whether the facts phase found the step's host in the cluster. */
-static int joined(struct kadm_state *st, struct pharos_step_ctx *ctx)
-{
-        long idx = kadm_host_index(st, ctx);
-        pthread_mutex_lock(&st->mu);
-        int yes = st->status && idx >= 0 && (size_t)idx < st->n_status &&
-                  st->status[idx] == KADM_JOINED;
-        pthread_mutex_unlock(&st->mu);
-        return yes;
-}
-
 static int config_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
@@ -216,7 +205,7 @@ static int config_run(struct pharos_step_ctx *ctx, void *state)
                 rc = -1;
         /* kubeadm.reconfigure applies a change on a master already in the cluster;
          * it needs the configuration in effect, kept once until it is done. */
-        if (rc == 0 && fs.f[0].differs && fs.f[0].existed && joined(st, ctx) &&
+        if (rc == 0 && fs.f[0].differs && fs.f[0].existed && kadm_joined(st, ctx) &&
             st->host->step_exec(ctx,
                                 "test -e " KADM_PREVIOUS " || cp -p " KADM_CONFIG " " KADM_PREVIOUS,
                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)

@@ -144,21 +144,11 @@ static int behind(const char *have, const char *want)
         return have[0] == 'v' && strcmp(have + 1, want) != 0;
 }
 
-/* Whether the facts phase found the host in the cluster, and no run of `worker up`. */
-static int joined_here(struct kadm_state *st, struct pharos_step_ctx *ctx)
-{
-        long idx = kadm_host_index(st, ctx);
-        pthread_mutex_lock(&st->mu);
-        int yes = st->status && idx >= 0 && (size_t)idx < st->n_status &&
-                  st->status[idx] == KADM_JOINED;
-        pthread_mutex_unlock(&st->mu);
-        return yes && !kadm_worker_up(st, ctx);
-}
-
 static int upgrade_applies(struct kadm_state *st, struct pharos_step_ctx *ctx, int masters)
 {
         const char *want = want_version(st);
-        if (kadm_is_master(st, ctx) != masters || !want || !joined_here(st, ctx))
+        if (kadm_is_master(st, ctx) != masters || !want || !kadm_joined(st, ctx) ||
+            kadm_worker_up(st, ctx))
                 return 0;
         char node[PHAROS_DNS1123_SUBDOMAIN_MAX + 1];
         struct seen s;
@@ -217,7 +207,8 @@ static int manifest_version(struct kadm_state *st, struct pharos_step_ctx *ctx, 
                 st->host->step_fail(ctx, "out of memory");
                 return -1;
         }
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *img = strstr(line, "image:");
                 if (!img || !strstr(img, "kube-apiserver"))
                         continue;
