@@ -128,7 +128,9 @@ static void host_rules(cfg_node *root, struct cfg_diags *d)
                 cfg_error(d, key->line, key->col,
                           "hosts: no master hosts defined (at least one host needs role: "
                           "master)");
-        if (masters > 0 && masters % 2 == 0)
+        /* An external etcd (etcd.endpoints) keeps its quorum on hosts of its own. */
+        int external = cfg_map_get(cfg_map_get(root, "etcd", NULL), "endpoints", NULL) != NULL;
+        if (masters > 0 && masters % 2 == 0 && !external)
                 cfg_warning(d, key->line, key->col,
                             "hosts: %zu masters: etcd runs on the masters and needs a majority "
                             "of them up, so %zu masters tolerate %zu failed master%s, no more "

@@ -290,10 +290,13 @@ int kadm_is_master(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* 1 when `path` exists on the step's host, 0 when not, <0 on error. */
 int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *path);
 /* 1 if the step's master runs a control plane: admin.conf AND data in its etcd
- * member. A kubeadm init or control-plane join that failed before etcd first
- * ran leaves admin.conf only; such a master is set up again (reset, init or
+ * member (admin.conf alone with an external etcd). A kubeadm init or control-plane join that failed
+ * before etcd first ran leaves admin.conf only; such a master is set up again (reset, init or
  * join), not taken for one with a stopped etcd. 0 if not, -1 failed. */
 int kadm_control_plane_exists(struct kadm_state *st, struct pharos_step_ctx *ctx);
+/* 1 when cluster.yml names an external etcd (etcd.endpoints): the masters run
+ * no etcd member, so the membership steps have nothing to do. */
+int kadm_etcd_external(struct kadm_state *st);
 /* 1 when the facts phase found the step's host in the cluster (KADM_JOINED). */
 int kadm_joined(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* 1 when the run is `pharos worker up` (the "sequence" fact). */

@@ -26,6 +26,13 @@ const struct pharos_config_node *kadm_hosts(struct kadm_state *st)
         return st->host->config_get(st->host->config_root(st->self), "hosts");
 }
 
+int kadm_etcd_external(struct kadm_state *st)
+{
+        const struct pharos_host *h = st->host;
+        return h->config_len(h->config_get(h->config_get(h->config_root(st->self), "etcd"),
+                                           "endpoints")) > 0;
+}
+
 long kadm_first_master(struct kadm_state *st)
 {
         const struct pharos_config_node *hosts = kadm_hosts(st);
@@ -89,7 +96,10 @@ int kadm_exists(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *
 int kadm_control_plane_exists(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
         int admin = kadm_exists(st, ctx, KADM_ADMIN_CONF);
-        return admin == 1 ? kadm_exists(st, ctx, KADM_ETCD_MEMBER_DIR) : admin;
+        /* An external etcd keeps its data on hosts of its own. */
+        if (admin != 1 || kadm_etcd_external(st))
+                return admin;
+        return kadm_exists(st, ctx, KADM_ETCD_MEMBER_DIR);
 }
 
 int kadm_input_for(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kadm_input *in)

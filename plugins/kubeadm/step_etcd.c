@@ -53,7 +53,7 @@ static struct kadm_etcd_probe *probe_slot(struct kadm_state *st, long idx)
 
 static int probe_applies(struct pharos_step_ctx *ctx, void *state)
 {
-        return kadm_is_master(state, ctx);
+        return !kadm_etcd_external(state) && kadm_is_master(state, ctx);
 }
 
 /* Reads whether the master runs a control plane and how its etcd member is. */
@@ -239,6 +239,12 @@ static int keep_removal(struct kadm_state *st, const struct kadm_members *m, con
 }
 
 /* Decides the removals from the probes; refuses what the quorum rules forbid. */
+static int check_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)ctx;
+        return !kadm_etcd_external(state);
+}
+
 static int check_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
@@ -328,7 +334,7 @@ const struct pharos_step kadm_step_etcd_check = {
         .after = (const char *const[]){"kubeadm.etcd-probe", NULL},
         .flags = PHAROS_STEP_ONCE,
         .description = "compare the etcd members with the masters; refuse what breaks quorum",
-        .applies = NULL,
+        .applies = check_applies,
         .run = check_run,
 };
 

@@ -168,7 +168,8 @@ static int init_run(struct pharos_step_ctx *ctx, void *state)
         memset(key, 0, sizeof(key));
         st->host->step_changed(ctx, "kubeadm init");
         set_status(st, kadm_host_index(st, ctx), KADM_JOINED);
-        return wait_healthy(st, ctx, kadm_peer_address(st->host, st->host->step_host(ctx)), 1);
+        return wait_healthy(st, ctx, kadm_peer_address(st->host, st->host->step_host(ctx)),
+                            !kadm_etcd_external(st));
 }
 
 const struct pharos_step kadm_step_init = {
@@ -314,10 +315,13 @@ const struct pharos_step kadm_step_worker_token = {
 static int half_joined(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
         struct pharos_exec_result res;
+        /* An external etcd has no member on the master: admin.conf alone tells. */
         if (st->host->step_exec(ctx,
-                                "test -e " KADM_APISERVER_MANIFEST
-                                " && ! { test -e " KADM_ADMIN_CONF
-                                " && test -e " KADM_ETCD_MEMBER_DIR "; }",
+                                kadm_etcd_external(st) ? "test -e " KADM_APISERVER_MANIFEST
+                                                         " && ! test -e " KADM_ADMIN_CONF
+                                                       : "test -e " KADM_APISERVER_MANIFEST
+                                                         " && ! { test -e " KADM_ADMIN_CONF
+                                                         " && test -e " KADM_ETCD_MEMBER_DIR "; }",
                                 PHAROS_EXEC_SUDO | PHAROS_EXEC_QUIET, &res) < 0)
                 return -1;
         if (res.status > 1) {
@@ -419,7 +423,7 @@ int kadm_join_host(struct kadm_state *st, struct pharos_step_ctx *ctx, struct ka
                                master ? " as a control-plane node" : "");
         set_status(st, kadm_host_index(st, ctx), KADM_JOINED);
         /* The next master only joins once this one's etcd member and API are healthy. */
-        return master ? wait_healthy(st, ctx, address, 1) : 0;
+        return master ? wait_healthy(st, ctx, address, !kadm_etcd_external(st)) : 0;
 }
 
 static int join_run(struct pharos_step_ctx *ctx, struct kadm_state *st, int master)

@@ -45,6 +45,25 @@ static int reset_applies(struct pharos_step_ctx *ctx, void *state)
         return changes[0] != '\0';
 }
 
+/* kubeadm reset leaves an external etcd alone, as it must: it may serve more
+ * than this cluster. A new control plane on the old objects (Secrets encrypted
+ * with the old key, Nodes, tokens) would not work, so the whole cluster's reset
+ * says where they still are. Once, from the first master. */
+static void external_etcd_left(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        const struct pharos_host *h = st->host;
+        if (!kadm_etcd_external(st) || h->step_fact(ctx, "selected") ||
+            kadm_host_index(st, ctx) != kadm_first_master(st))
+                return;
+        const struct pharos_config_node *eps =
+                h->config_get(h->config_get(h->config_root(st->self), "etcd"), "endpoints");
+        h->log(st->self, PHAROS_LOG_WARN,
+               "the external etcd (%s%s) still holds this cluster's objects: remove them there "
+               "(etcdctl del --prefix /registry) before the next `pharos up`, or the new "
+               "control plane starts on the old cluster's data",
+               h->config_string(h->config_at(eps, 0)), h->config_len(eps) > 1 ? ", ..." : "");
+}
+
 static int reset_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
@@ -53,6 +72,7 @@ static int reset_run(struct pharos_step_ctx *ctx, void *state)
                 return -1;
         if (changes[0])
                 st->host->step_changed(ctx, "%s", changes);
+        external_etcd_left(st, ctx);
         return 0;
 }
 

@@ -288,6 +288,32 @@ class KubeadmConfigTest(unittest.TestCase):
                 self.assertEqual(json.loads(self.h.read(fault))["count"], 0)
                 self.assertIsNone(kubeadm.join_fault())
 
+    def test_external_etcd_certificates(self):
+        """With etcd.external, kubeadm makes no etcd CA or etcd certificates (cmd/phases/init/
+        certs.go: "External etcd mode: Skipping ...") and upload-certs hands over the client
+        files the ClusterConfiguration names (phases/copycerts/copycerts.go certsToTransfer)."""
+        ext = {"etcd": {"external": {"endpoints": ["https://192.0.2.1:2379"], "caFile": "/x/ca.crt",
+                                     "certFile": "/x/c.crt", "keyFile": "/x/c.key"}}}
+        stacked = kubeadm.cert_files({})
+        self.assertEqual(stacked["etcd-ca.crt"], kubeadm.PKI + "/etcd/ca.crt")
+        self.assertEqual(stacked["etcd-ca.key"], kubeadm.PKI + "/etcd/ca.key")
+        self.assertNotIn("external-etcd.key", stacked)
+        files = kubeadm.cert_files(ext)
+        self.assertEqual({k: v for k, v in files.items() if "etcd" in k},
+                         {"external-etcd-ca.crt": "/x/ca.crt", "external-etcd.crt": "/x/c.crt",
+                          "external-etcd.key": "/x/c.key"})
+        self.assertEqual(files["ca.key"], kubeadm.PKI + "/ca.key")
+        with mock.patch.dict(os.environ, {"PHAROS_TESTBED_ROOT": self.h.root}), \
+                mock.patch.object(kubeadm.pki, "new_cert") as new_cert, \
+                mock.patch.object(kubeadm, "say") as say:
+            kubeadm.node_certs("n", "192.0.2.5", ext, "RSA-2048")
+        made = [c.args[0] for c in new_cert.call_args_list]
+        self.assertEqual([m for m in made if "etcd" in m], [])
+        self.assertIn(kubeadm.PKI + "/apiserver", made)
+        said = [c.args[0] for c in say.call_args_list]
+        self.assertIn("[certs] External etcd mode: Skipping etcd/server certificate generation", said)
+        self.assertIn("[certs] External etcd mode: Skipping apiserver-etcd-client certificate generation", said)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -30,6 +30,10 @@ MANIFESTS = "/etc/kubernetes/manifests"
 CONTROL_PLANE_PORTS = [6443, 10259, 10257, 10250, 2379, 2380]
 CERT_SECRET_FILES = ["ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key",
                      "etcd/ca.crt", "etcd/ca.key"]
+# With an external etcd, kubeadm's copycerts hands over the etcd client files the
+# ClusterConfiguration names instead of the etcd CA (phases/copycerts/copycerts.go).
+EXTERNAL_ETCD_SECRET_FILES = (("external-etcd-ca.crt", "caFile"), ("external-etcd.crt", "certFile"),
+                              ("external-etcd.key", "keyFile"))
 STACK_HINT = "To see the stack trace of this error execute with --v=5 or higher"
 
 
@@ -260,6 +264,20 @@ def apiserver_sans(name, addr, endpoint, extra, service_subnet):
     return sorted(set(sans), key=sans.index)
 
 
+def etcd_external(cluster):
+    return (cluster.get("etcd") or {}).get("external")
+
+
+def cert_files(cluster):
+    """What upload-certs stores and a control-plane join writes: Secret key -> path."""
+    ext = etcd_external(cluster)
+    files = {f.replace("/", "-"): PKI + "/" + f for f in CERT_SECRET_FILES if not (ext and f.startswith("etcd/"))}
+    for key, field in EXTERNAL_ETCD_SECRET_FILES if ext else ():
+        if ext.get(field):
+            files[key] = ext[field]
+    return files
+
+
 def node_certs(name, addr, cluster, algo):
     """Certificates kubeadm makes per control-plane node (signed by the shared CAs)."""
     ep = cluster.get("controlPlaneEndpoint") or ""
@@ -275,6 +293,10 @@ def node_certs(name, addr, cluster, algo):
     say("[certs] Generating \"front-proxy-client\" certificate and key")
     pki.new_cert(PKI + "/front-proxy-client", PKI + "/front-proxy-ca", "front-proxy-client", (), ("clientAuth",),
                  (), algo)
+    if etcd_external(cluster):
+        for base in ("etcd/server", "etcd/peer", "etcd/healthcheck-client", "apiserver-etcd-client"):
+            say("[certs] External etcd mode: Skipping %s certificate generation" % base)
+        return
     etcd_sans = ["DNS:" + name, "DNS:localhost", "IP:" + addr, "IP:127.0.0.1", "IP:0:0:0:0:0:0:0:1"]
     say("[certs] Generating \"etcd/server\" certificate and key")
     say("[certs] etcd/server serving cert is signed for DNS names [%s localhost] and IPs [%s 127.0.0.1 ::1]"
@@ -597,14 +619,14 @@ def decrypt(key_hex, data):
                            "control-plane-prepare/download-certs")
 
 
-def upload_certs(client, key, show_key=True):
+def upload_certs(client, key, cluster, show_key=True):
     say("[upload-certs] Storing the certificates in Secret \"kubeadm-certs\" in the \"kube-system\" Namespace")
     data = {}
-    for f in CERT_SECRET_FILES:
-        content = host.read(PKI + "/" + f)
+    for name, path in cert_files(cluster).items():
+        content = host.read(path)
         if content is None:
             continue
-        data[f.replace("/", "-")] = base64.b64encode(encrypt(key, content.encode())).decode()
+        data[name] = base64.b64encode(encrypt(key, content.encode())).decode()
     token = new_token()
     client.apply("/api/v1/namespaces/kube-system/secrets", token_secret(token, "2h", "Proxy for managing TTL for "
                                                                         "the kubeadm-certs secret", usages=(),
@@ -717,7 +739,9 @@ def cmd_init(argv):
     if not host.exists(PKI + "/front-proxy-ca.crt"):
         say("[certs] Generating \"front-proxy-ca\" certificate and key")
         pki.new_ca(PKI + "/front-proxy-ca", "front-proxy-ca", algo)
-    if not host.exists(PKI + "/etcd/ca.crt"):
+    if etcd_external(cluster):
+        say("[certs] External etcd mode: Skipping etcd/ca certificate authority generation")
+    elif not host.exists(PKI + "/etcd/ca.crt"):
         say("[certs] Generating \"etcd/ca\" certificate and key")
         pki.new_ca(PKI + "/etcd/ca", "etcd-ca", algo)
     node_certs(name, addr, cluster, algo)
@@ -750,7 +774,7 @@ def cmd_init(argv):
     key = None
     if flags.get("upload-certs") and "upload-certs" not in skip:
         key = init.get("certificateKey") or secrets.token_hex(32)
-        upload_certs(client, key, not flags.get("skip-certificate-key-print"))
+        upload_certs(client, key, cluster, not flags.get("skip-certificate-key-print"))
     else:
         say("[upload-certs] Skipping phase. Please see --upload-certs")
     if "mark-control-plane" not in skip:
@@ -997,7 +1021,7 @@ def cmd_init_phase(argv):
     # the key of the file (InitConfiguration.certificateKey) or of --certificate-key, else a new one
     key = init.get("certificateKey") or secrets.token_hex(32)
     try:
-        upload_certs(client, key, not flags.get("skip-certificate-key-print"))
+        upload_certs(client, key, cluster, not flags.get("skip-certificate-key-print"))
     except kubeclient.APIError as e:
         raise KubeadmError("error uploading certs: %s" % e, "upload-certs")
     return 0
@@ -1184,12 +1208,12 @@ def join_control_plane_prepare(boot, key, name, addr, port, cluster):
                                "`kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new "
                                "one", "control-plane-prepare/download-certs")
         raise KubeadmError("error downloading certs: %s" % e, "control-plane-prepare/download-certs")
-    for f in CERT_SECRET_FILES:
-        enc = (secret.get("data") or {}).get(f.replace("/", "-"))
+    for name, path in cert_files(cluster).items():
+        enc = (secret.get("data") or {}).get(name)
         if enc is None:
             continue
         content = decrypt(key, base64.b64decode(enc)).decode()
-        host.write(PKI + "/" + f, content, 0o600 if f.endswith(".key") else 0o644)
+        host.write(path, content, 0o600 if path.endswith(".key") else 0o644)
     algo = cluster.get("encryptionAlgorithm") or "RSA-2048"
     say("[certs] Using certificateDir folder \"%s\"" % PKI)
     node_certs(name, addr, cluster, algo)
@@ -1256,6 +1280,11 @@ def join_control_plane(name, addr, port, cluster, node_reg):
     if fault:
         raise KubeadmError("error creating local etcd static pod manifest file: " + fault, "control-plane-join/etcd")
     client = admin_client()
+    if etcd_external(cluster):
+        say("[control-plane-join] Using external etcd - no local stacked instance added")
+        wait_apiserver(addr, port, 240)
+        mark_control_plane(client, name, node_reg)
+        return
     eps = etcd_endpoints(client)
     if not eps:
         raise KubeadmError("etcd cluster is not healthy: no etcd endpoints found in kube-system pods",

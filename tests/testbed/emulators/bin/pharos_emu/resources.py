@@ -2,6 +2,13 @@
 
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
+# Resources the API server keeps under another name than their plural
+# (k8s.io/kubernetes pkg/kubeapiserver/default_storage_factory_builder.go,
+# SpecialDefaultResourcePrefixes): what `etcdctl get --prefix /registry/minions` finds.
+SPECIAL_PREFIXES = {("", "replicationcontrollers"): "controllers", ("", "endpoints"): "services/endpoints",
+                    ("", "nodes"): "minions", ("", "services"): "services/specs",
+                    ("extensions", "ingresses"): "ingress", ("networking.k8s.io", "ingresses"): "ingress"}
+
 
 class Resource:
     def __init__(self, group, version, plural, kind, namespaced, short=(), status=False,
@@ -22,6 +29,9 @@ class Resource:
 
     def etcd_prefix(self):
         # Kubernetes' own layout: core and most groups by plural, CRDs by group/plural
+        special = SPECIAL_PREFIXES.get((self.group, self.plural))
+        if special:
+            return "/registry/%s/" % special
         if self.group in BUILTIN_GROUPS or self.group == "":
             return "/registry/%s/" % self.plural
         return "/registry/%s/%s/" % (self.group, self.plural)
