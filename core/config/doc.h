@@ -173,6 +173,11 @@ struct cfg_kubernetes {
         char *version; /* "X.Y.Z" */
 };
 
+/* How `up` moves the cluster to a newer kubernetes.version. */
+struct cfg_upgrade {
+        int max_unavailable; /* workers drained and upgraded at once, >= 1 */
+};
+
 /* One entry of `addons:`; the rest of its section belongs to plugin addon-<name>. */
 struct cfg_addon {
         char *name;
@@ -202,6 +207,7 @@ struct cfg_doc {
         char **manifests;
         size_t n_manifests;
         struct cfg_kubernetes kubernetes;
+        struct cfg_upgrade upgrade;
 
         /* Filled from the tree (libcyaml has no free-form maps). */
         struct cfg_addon *addons;

@@ -118,6 +118,7 @@ static const struct cfg_extra extras[] = {
         {"manifests.*", .flags = CFG_X_PATH},
         {"addons", .flags = CFG_X_PLUGIN_SECTIONS, .plugin_prefix = "addon"},
         {"kubernetes.version", .def = PHAROS_DEFAULT_KUBE_VERSION, .check = cfg_check_version},
+        {"upgrade.max_unavailable", .def = "1", .min = 1, .max = 1000},
 };
 
 const struct cfg_extra *cfg_extra_find(const char *path)

@@ -138,8 +138,11 @@ static const struct {
         {"addons", "addons: addons.NAME is the section of the plugin addon-NAME, with enabled"},
         {"kubernetes", "the Kubernetes release"},
         {"kubernetes.version",
-         "the Kubernetes version, MAJOR.MINOR.PATCH; on a running cluster never older, and not "
-         "newer than the API server's until you have upgraded it with kubeadm"},
+         "the Kubernetes version, MAJOR.MINOR.PATCH; a newer patch or the next minor upgrades a "
+         "running cluster in place, an older one or a skipped minor is refused"},
+        {"upgrade", "how `up` upgrades a running cluster to a newer kubernetes.version"},
+        {"upgrade.max_unavailable",
+         "workers drained and upgraded at once (masters always go one at a time); default 1"},
 };
 
 const char *cfg_key_help(const char *path)

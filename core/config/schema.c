@@ -250,6 +250,11 @@ static const cyaml_schema_field_t kubernetes_fields[] = {
         CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t upgrade_fields[] = {
+        OINT("max_unavailable", struct cfg_upgrade, max_unavailable),
+        CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t root_fields[] = {
         OSTR("name", struct cfg_doc, name),
         CYAML_FIELD_SEQUENCE_COUNT("hosts", CYAML_FLAG_POINTER, struct cfg_doc, hosts, n_hosts,
@@ -271,6 +276,7 @@ static const cyaml_schema_field_t root_fields[] = {
         OSEQ("manifests", struct cfg_doc, manifests, n_manifests, &string_entry),
         IGNORE("addons"),
         OMAP("kubernetes", struct cfg_doc, kubernetes, kubernetes_fields),
+        OMAP("upgrade", struct cfg_doc, upgrade, upgrade_fields),
         CYAML_FIELD_END,
 };
 

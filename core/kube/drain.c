@@ -32,8 +32,12 @@ static long now_ms(void)
         return (long)pharos_now_ms();
 }
 
-static void sleep_ms(long ms)
+static void sleep_ms(const struct drain_opts *o, long ms)
 {
+        if (o->pause) {
+                o->pause(o->pause_ud, ms);
+                return;
+        }
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
                 ;
@@ -254,7 +258,7 @@ static int evict_all(struct kube_client *kc, const struct drain_plan *plan, int 
                                         pods);
                 }
                 long left = deadline ? deadline - now_ms() : retry;
-                sleep_ms(left < retry ? left : retry);
+                sleep_ms(o, left < retry ? left : retry);
         }
 }
 
@@ -284,7 +288,7 @@ static int wait_gone(struct kube_client *kc, const struct drain_plan *plan, int 
                         return perr_set(err, PERR_FAIL,
                                         "drain timed out waiting for %s to terminate", pods);
                 }
-                sleep_ms(1000);
+                sleep_ms(o, 1000);
         }
 }
 

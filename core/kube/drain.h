@@ -26,6 +26,11 @@ struct drain_opts {
         /* One line of progress ("evicting pod default/web-1"); NULL: silent. */
         void (*progress)(void *ud, const char *line);
         void *progress_ud;
+        /* Waits ms between polls, with the client not in use; NULL: sleeps. A caller
+         * that serialises the client's users releases it here, so that a drain that
+         * waits minutes on a disruption budget does not hold the others up. */
+        void (*pause)(void *ud, long ms);
+        void *pause_ud;
 };
 
 /* What happens to one pod (drain_classify). */

@@ -128,6 +128,10 @@ int registry_add_step(struct pharos_plugin *p, const struct pharos_step *s,
         if (!rs.step.phase || !rs.step.run)
                 return perr_set(err, PERR_FAIL, "step '%s' needs a phase and a run function",
                                 rs.step.id);
+        if (rs.step.serial_width && !(rs.step.flags & PHAROS_STEP_SERIAL))
+                return perr_set(err, PERR_FAIL,
+                                "step '%s' has a serial_width but not PHAROS_STEP_SERIAL",
+                                rs.step.id);
         for (size_t i = 0; i < r->n_steps; i++)
                 if (strcmp(r->steps[i].step.id, rs.step.id) == 0)
                         return perr_set(err, PERR_FAIL,

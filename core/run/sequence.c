@@ -229,7 +229,11 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                 }
                 struct step_job job = {
                         r, rs, rs->step.phase, hosts, step_hosts(r, &rs->step, hosts), 0, ""};
-                unsigned conc = rs->step.flags & PHAROS_STEP_SERIAL ? 1 : r->opts.concurrency;
+                unsigned conc = r->opts.concurrency;
+                if (rs->step.flags & PHAROS_STEP_SERIAL) {
+                        conc = rs->step.serial_width ? rs->step.serial_width(rs->owner->state) : 1;
+                        conc = conc ? conc : 1;
+                }
                 struct xr_report rep;
                 if (xr_run(job.n, conc, step_on_host, &job, &rep) < 0) {
                         char summary[900];

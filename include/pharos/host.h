@@ -73,6 +73,12 @@ struct pharos_step {
          * all, or a command exited PHAROS_EXIT_TRANSIENT. Others fail at once.
          */
         int (*run)(struct pharos_step_ctx *ctx, void *state);
+        /*
+         * ABI 1.5. With PHAROS_STEP_SERIAL: how many hosts the step may work on at
+         * once, taken in cluster.yml order (an upgrade's max_unavailable). Asked once
+         * per run, before the step's first host; NULL, or 0: one at a time.
+         */
+        unsigned (*serial_width)(void *state);
 };
 
 #define PHAROS_STEP_SIZE_1_0 (offsetof(struct pharos_step, run) + sizeof(void *))

@@ -6,8 +6,8 @@
  *     cluster still says the old version (kubeadm-config), `kubeadm upgrade
  *     node` on the others; then the node drained, its kubelet and kubectl
  *     moved through the OS plugin, the kubelet restarted, the node uncordoned;
- *   - then workers, one at a time: `kubeadm upgrade node`, and the same for
- *     their kubelet.
+ *   - then workers, upgrade.max_unavailable at a time (default one):
+ *     `kubeadm upgrade node`, and the same for their kubelet.
  * Every part looks at what the host has before it acts, so an interrupted
  * upgrade is taken up again by the next run where it stopped.
  */
@@ -374,6 +374,20 @@ static int workers_run(struct pharos_step_ctx *ctx, void *state)
         return upgrade_run(state, ctx, 0);
 }
 
+/* upgrade.max_unavailable: validated (1..1000) and defaulted by the core. */
+static unsigned workers_width(void *state)
+{
+        struct kadm_state *st = state;
+        const struct pharos_host *H = st->host;
+        int64_t v = 1;
+        if (H->config_int(H->config_get(H->config_get(H->config_root(st->self), "upgrade"),
+                                        "max_unavailable"),
+                          &v) < 0 ||
+            v < 1)
+                v = 1;
+        return (unsigned)v;
+}
+
 /* Before kubeadm.reconfigure: it uploads kubeadm.yaml's ClusterConfiguration, which
  * names the new version, and must not do so before `upgrade apply` moved the cluster. */
 const struct pharos_step kadm_step_upgrade_masters = {
@@ -395,7 +409,8 @@ const struct pharos_step kadm_step_upgrade_workers = {
         .phase = "join",
         .flags = PHAROS_STEP_SERIAL,
         .description = "upgrade a worker to kubernetes.version: kubeadm upgrade node, then its "
-                       "kubelet with the node drained",
+                       "kubelet with the node drained (upgrade.max_unavailable at a time)",
         .applies = workers_applies,
         .run = workers_run,
+        .serial_width = workers_width,
 };

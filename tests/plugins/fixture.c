@@ -57,6 +57,20 @@ static const struct pharos_step steps[] = {
          .after = a_after,
          .run = step_run},
 };
+#elif defined(FIXTURE_WIDTH_NOT_SERIAL)
+static unsigned width_two(void *state)
+{
+        (void)state;
+        return 2;
+}
+/* A width says how many hosts a serial step takes at once: meaningless without SERIAL. */
+static const struct pharos_step steps[] = {
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "width-not-serial.step",
+         .phase = "join",
+         .run = step_run,
+         .serial_width = width_two},
+};
 #else
 static const struct pharos_step steps[] = {
         {.struct_size = sizeof(struct pharos_step),

@@ -155,6 +155,15 @@ static void packages_only_from_os(void **s)
                                              "an OS plugin installs packages");
 }
 
+static void width_needs_serial(void **s)
+{
+        (void)s;
+        load_one_fails(FX("width-not-serial"),
+                       FX("width-not-serial") ": rejected: init of plugin 'width-not-serial' "
+                                              "failed (returned -1): step 'width-not-serial.step' "
+                                              "has a serial_width but not PHAROS_STEP_SERIAL");
+}
+
 static void not_a_library(void **s)
 {
         (void)s;
@@ -387,6 +396,7 @@ int main(void)
                 cmocka_unit_test(good),
                 cmocka_unit_test(abi_major_mismatch),
                 cmocka_unit_test(abi_minor_newer),
+                cmocka_unit_test(width_needs_serial),
                 cmocka_unit_test(size_bigger_nonzero_tail),
                 cmocka_unit_test(size_bigger_zero_tail_accepted),
                 cmocka_unit_test(no_symbol),

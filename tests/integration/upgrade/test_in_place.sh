@@ -7,7 +7,9 @@
 # up where it stopped; a Deployment with a PodDisruptionBudget stays
 # available throughout; every node's kubelet, every control plane and the
 # stored state end at 1.37.2, each node drained and uncordoned; one more run
-# changes nothing. Three Ubuntu hosts and an EL worker.
+# changes nothing. Three Ubuntu hosts and an EL worker. The resumed run has
+# upgrade.max_unavailable: 2, so both workers are drained at once, the PDB
+# holding the second drain until the first worker is back.
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
@@ -30,15 +32,17 @@ cp "$PLUGINS"/*.so "$dir/plugins/"
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- "${@:2}"; }
 step() { echo "[${SECONDS}s] $*"; }
-version() {
-        python3 - "$dir/cluster.yml" "$1" <<'PY'
+# set_key SECTION KEY VALUE: cluster.yml's SECTION.KEY becomes the YAML VALUE.
+set_key() {
+        python3 - "$dir/cluster.yml" "$1" "$2" "$3" <<'PY'
 import sys, yaml
-path, version = sys.argv[1], sys.argv[2]
+path, section, key, value = sys.argv[1:]
 doc = yaml.safe_load(open(path))
-doc["kubernetes"] = {"version": version}
+doc.setdefault(section, {})[key] = yaml.safe_load(value)
 yaml.safe_dump(doc, open(path, "w"))
 PY
 }
+version() { set_key kubernetes version "\"$1\""; }
 up() { run "$PHAROS" --plugin-path "$dir/plugins" up -c "$dir/cluster.yml" "$@"; }
 
 step "2 masters + 2 workers at 1.36.2"
@@ -84,11 +88,15 @@ for _ in $(seq 60); do
         sleep 0.5
 done
 expect_eq "$(running_web)" "2" "web runs twice"
-# The fewest web pods running seen by a watcher polling through the whole upgrade.
+# The fewest web pods running, and the most Nodes cordoned at once, seen by a
+# watcher polling through the whole upgrade.
+cordoned() { api /api/v1/nodes 2>/dev/null | jq '[.items[] | select(.spec.unschedulable == true)] | length'; }
 (
         while :; do
                 n=$(running_web) || n=""
                 [ -z "$n" ] || echo "$n" >>"$dir/running"
+                n=$(cordoned) || n=""
+                [ -z "$n" ] || echo "$n" >>"$dir/cordoned"
                 sleep 0.3
         done
 ) &
@@ -120,7 +128,8 @@ tail -3 "$dir/up1.out"
 expect_contains "$(journal 1)" "kubeadm upgrade apply v1.37.2 --yes" "host-1 ran upgrade apply"
 expect_eq "$(journal 3 | grep -c "kubeadm upgrade node" || true)" "$node_upgrades_3" "the worker not reached"
 
-step "the next run takes it up"
+step "the next run takes it up, both workers at once"
+set_key upgrade max_unavailable 2
 up
 expect_rc 0 "resumed"
 grep -E "upgrade-(masters|workers)" <<<"$out" || true
@@ -149,6 +158,7 @@ expect_eq "$(on 4 rpm -q --qf '%{VERSION} ' kubelet kubeadm kubectl)" "1.37.2 1.
 kill "$watcher"
 watcher=""
 expect_eq "$(sort -n "$dir/running" | head -1)" "1" "web stayed available, one pod at the least"
+expect_eq "$(sort -n "$dir/cordoned" | tail -1)" "2" "upgrade.max_unavailable: 2 drained both workers at once"
 
 step "a Node left cordoned by an upgrade that stopped is uncordoned, an admin's cordon stays"
 patch() { api "/api/v1/nodes/$1" -X PATCH -H 'Content-Type: application/merge-patch+json' -d "$2" >/dev/null; }
