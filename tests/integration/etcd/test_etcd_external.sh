@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An external etcd (cluster.yml's etcd.endpoints with client certificates):
 # three members of Debian's etcd, TLS for clients and peers, on hosts of their
-# own; 2 masters + 1 worker built on it. The masters run no etcd member, the
+# own, started by its packaged unit; 2 masters + 1 worker built on it. The masters run no etcd member, the
 # API servers use the three endpoints with the client files pharos copied,
 # the cluster's objects are in the external etcd, and the joined master got
 # its files from kubeadm's upload-certs. A second run changes nothing, and so
@@ -56,16 +56,36 @@ for i in 1 2 3; do
         on "$i" sh -c 'cat > /etc/etcd/pki/ca.crt' <"$pki/ca.crt"
         on "$i" sh -c 'cat > /etc/etcd/pki/server.crt' <"$pki/etcd-$i.crt"
         on "$i" sh -c 'umask 077; cat > /etc/etcd/pki/server.key' <"$pki/etcd-$i.key"
-        # Debian's etcd, run as its unit would; stopped with the host.
-        on "$i" sh -c "setsid /usr/bin/etcd --name etcd-$i --data-dir /var/lib/etcd/default \
-                --listen-client-urls https://$a:2379 --advertise-client-urls https://$a:2379 \
-                --listen-peer-urls https://$a:2380 --initial-advertise-peer-urls https://$a:2380 \
-                --initial-cluster $initial --initial-cluster-state new \
-                --cert-file /etc/etcd/pki/server.crt --key-file /etc/etcd/pki/server.key \
-                --trusted-ca-file /etc/etcd/pki/ca.crt --client-cert-auth \
-                --peer-cert-file /etc/etcd/pki/server.crt --peer-key-file /etc/etcd/pki/server.key \
-                --peer-trusted-ca-file /etc/etcd/pki/ca.crt --peer-client-cert-auth \
-                >/var/log/etcd.log 2>&1 </dev/null &"
+        # Debian's etcd-server unit (the emulated hosts' systemd reads no unit of the
+        # machine's own) reads /etc/default/etcd (EnvironmentFile=-/etc/default/%p).
+        on "$i" sh -c 'cat > /etc/systemd/system/etcd.service' </usr/lib/systemd/system/etcd.service
+        on "$i" sh -c 'cat > /etc/default/etcd' <<EOF
+ETCD_NAME=etcd-$i
+ETCD_LISTEN_CLIENT_URLS=https://$a:2379
+ETCD_ADVERTISE_CLIENT_URLS=https://$a:2379
+ETCD_LISTEN_PEER_URLS=https://$a:2380
+ETCD_INITIAL_ADVERTISE_PEER_URLS=https://$a:2380
+ETCD_INITIAL_CLUSTER=$initial
+ETCD_INITIAL_CLUSTER_STATE=new
+ETCD_CERT_FILE=/etc/etcd/pki/server.crt
+ETCD_KEY_FILE=/etc/etcd/pki/server.key
+ETCD_TRUSTED_CA_FILE=/etc/etcd/pki/ca.crt
+ETCD_CLIENT_CERT_AUTH=true
+ETCD_PEER_CERT_FILE=/etc/etcd/pki/server.crt
+ETCD_PEER_KEY_FILE=/etc/etcd/pki/server.key
+ETCD_PEER_TRUSTED_CA_FILE=/etc/etcd/pki/ca.crt
+ETCD_PEER_CLIENT_CERT_AUTH=true
+EOF
+done
+# Side by side: a member reports ready (sd_notify, Type=notify) only once the
+# cluster has a quorum, so a start job alone would wait for the others.
+starts=()
+for i in 1 2 3; do
+        on "$i" systemctl start etcd &
+        starts+=($!)
+done
+for p in "${starts[@]}"; do
+        wait "$p" || fail "systemctl start etcd failed"
 done
 endpoints="https://$(addr 1):2379,https://$(addr 2):2379,https://$(addr 3):2379"
 etcdctl() {
@@ -150,11 +170,7 @@ expect_rc 0 "second up"
 expect_contains "$out" "no changes" "second up changes nothing"
 
 step "the first endpoint's member stopped: the API writes through the other two"
-on 1 pkill -x etcd
-for _ in $(seq 30); do
-        if ! on 1 pgrep -x etcd >/dev/null; then break; fi
-        sleep 0.5
-done
+on 1 systemctl stop etcd
 run kc create configmap written-without-etcd-1
 expect_rc 0 "a write with one member down"
 run env ETCDCTL_API=3 etcdctl --endpoints "https://$(addr 2):2379" --cacert "$pki/ca.crt" \

@@ -177,6 +177,28 @@ class SystemctlTest(unittest.TestCase):
         self.assertEqual(self.h.run("systemctl is-active job.timer", check=False).stdout.strip(), "inactive")
         self.assertEqual(self.h.run("systemctl is-enabled job.timer", check=False).stdout.strip(), "disabled")
 
+    def test_notify_and_specifiers(self):
+        """A packaged Type=notify unit (Debian's etcd.service is one): the start job waits
+        for READY=1 on $NOTIFY_SOCKET (sd_notify(3)), and %H / %p are the host's name and
+        the unit's prefix, in Environment= and EnvironmentFile= too."""
+        self.h.write("/etc/default/notifier", "FROM_FILE=yes\n")
+        self.h.write("/etc/systemd/system/notifier.service",
+                     "[Service]\nType=notify\nEnvironment=NAME=%H UNIT=%n\n"
+                     "EnvironmentFile=-/etc/default/%p\n"
+                     "ExecStart=/usr/bin/python3 -c \"import os, socket, time; time.sleep(0.5); "
+                     "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'STATUS=up\\nREADY=1', "
+                     "os.environ['NOTIFY_SOCKET']); time.sleep(300)\"\n")
+        self.h.run("systemctl start notifier")
+        self.assertEqual(self.h.run("systemctl is-active notifier").stdout.strip(), "active")
+        import json
+        with open(self.h.path("/run/pharos-testbed/systemd/notifier.service.json")) as f:
+            pid = json.load(f)["main"]
+        with open("/proc/%d/environ" % pid) as f:
+            env = f.read().split("\x00")
+        for want in ("NAME=svc1", "UNIT=notifier.service", "FROM_FILE=yes"):
+            self.assertIn(want, env)
+        self.h.run("systemctl stop notifier")
+
     def test_restart_policy(self):
         self.h.write("/etc/systemd/system/flaky.service",
                      "[Service]\nExecStart=/bin/false\nRestart=always\nRestartSec=60\n")

@@ -119,6 +119,27 @@ def received_sockets(ctl_paths):
     return high
 
 
+def notify_socket(unit):
+    """sd_notify(3)'s socket for a Type=notify service that is not an emulator (Debian's
+    etcd): its READY=1 makes the unit active, as systemd's start job waits for."""
+    path = host.path(systemd.RUN_DIR + "/" + unit + ".notify")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.lexists(path):
+        os.unlink(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    ready = host.path(systemd.RUN_DIR + "/" + unit + ".ready")
+
+    def listen():
+        while True:
+            msg = sock.recv(4096).decode(errors="replace")
+            if "READY=1" in msg.splitlines():
+                open(ready, "w").close()
+
+    threading.Thread(target=listen, daemon=True).start()
+    return path
+
+
 def main():
     global child
     spec = json.loads(os.environ.pop("PHAROS_TESTBED_UNIT_SPEC"))
@@ -132,6 +153,8 @@ def main():
     env["PHAROS_TESTBED_READY_FILE"] = host.path(systemd.RUN_DIR + "/" + unit + ".ready")
     if spec["root"]:
         env["PHAROS_TESTBED_ROOT"] = spec["root"]
+    if spec["type"] == "notify":
+        env["NOTIFY_SOCKET"] = notify_socket(unit)
     result = "success"
     while not stopping:
         for pre in spec["pre"]:

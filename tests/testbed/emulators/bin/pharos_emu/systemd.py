@@ -9,6 +9,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -107,13 +108,22 @@ def value(d, section, key, default=None):
     return v[-1] if v else default
 
 
-def environment(d):
+def specifiers(text, unit):
+    """systemd.unit(5)'s specifiers that packaged units use: %n %N %p %i %H %%."""
+    base = unit.rsplit(".", 1)[0]
+    prefix, _, instance = base.partition("@")
+    table = {"n": unit, "N": base, "p": prefix, "i": instance, "H": host.hostname(), "%": "%"}
+    return re.sub(r"%(.)", lambda m: table.get(m.group(1), m.group(0)), text)
+
+
+def environment(d, unit):
     env = {}
     for e in values(d, "Service", "Environment"):
-        for item in shlex.split(e):
+        for item in shlex.split(specifiers(e, unit)):
             k, _, v = item.partition("=")
             env[k] = v
     for f in values(d, "Service", "EnvironmentFile"):
+        f = specifiers(f, unit)
         optional = f.startswith("-")
         f = f.lstrip("-")
         text = host.read(f)
@@ -266,11 +276,11 @@ def start(unit, d, starting=None):
         sys.stderr.write("%s has no ExecStart= setting, which is only allowed for Type=oneshot services. "
                          "Refusing.\n" % unit)
         return 1
-    env = environment(d)
+    env = environment(d, unit)
     spec = {
         "unit": unit,
-        "exec": expand(execs[-1].lstrip("-@+!"), env),
-        "pre": [expand(p, env) for p in values(d, "Service", "ExecStartPre")],
+        "exec": expand(specifiers(execs[-1].lstrip("-@+!"), unit), env),
+        "pre": [expand(specifiers(p, unit), env) for p in values(d, "Service", "ExecStartPre")],
         "env": env,
         "restart": value(d, "Service", "Restart", "no"),
         "restart_sec": float(value(d, "Service", "RestartSec", "0.1").rstrip("s") or 0.1),
