@@ -238,13 +238,14 @@ static int keep_removal(struct kadm_state *st, const struct kadm_members *m, con
         return 0;
 }
 
-/* Decides the removals from the probes; refuses what the quorum rules forbid. */
+/* An external etcd's members are not the masters' to manage. */
 static int check_applies(struct pharos_step_ctx *ctx, void *state)
 {
         (void)ctx;
         return !kadm_etcd_external(state);
 }
 
+/* Decides the removals from the probes; refuses what the quorum rules forbid. */
 static int check_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
