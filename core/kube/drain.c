@@ -34,13 +34,13 @@ static long now_ms(void)
 
 static void sleep_ms(const struct drain_opts *o, long ms)
 {
-        if (o->pause) {
-                o->pause(o->pause_ud, ms);
-                return;
-        }
+        if (o->held)
+                pthread_mutex_unlock(o->held);
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
                 ;
+        if (o->held)
+                pthread_mutex_lock(o->held);
 }
 
 /* The Status message of an error response, or its HTTP code. */

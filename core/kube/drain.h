@@ -11,6 +11,7 @@
 #ifndef PHAROS_CORE_KUBE_DRAIN_H
 #define PHAROS_CORE_KUBE_DRAIN_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
 
@@ -26,11 +27,10 @@ struct drain_opts {
         /* One line of progress ("evicting pod default/web-1"); NULL: silent. */
         void (*progress)(void *ud, const char *line);
         void *progress_ud;
-        /* Waits ms between polls, with the client not in use; NULL: sleeps. A caller
-         * that serialises the client's users releases it here, so that a drain that
-         * waits minutes on a disruption budget does not hold the others up. */
-        void (*pause)(void *ud, long ms);
-        void *pause_ud;
+        /* A lock the caller holds around the drain to serialise the client's users, or
+         * NULL: released while the drain sleeps between polls, so that a drain waiting
+         * minutes on a disruption budget does not hold the others up. */
+        pthread_mutex_t *held;
 };
 
 /* What happens to one pod (drain_classify). */

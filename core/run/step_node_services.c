@@ -4,10 +4,8 @@
  * packages handed to the OS plugin that claimed the host. An upgrade needs
  * both in between its own commands, on one host or a few at a time.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "kube/drain.h"
 #include "kube/kube_path.h"
@@ -44,19 +42,6 @@ static void drain_line(void *ud, const char *line)
         const struct pharos_step_ctx *ctx = ud;
         run_event(ctx->run, ctx->rs->step.phase, ctx->host->cfg->address, ctx->rs->step.id,
                   "progress", 0, line);
-}
-
-/* A drain's wait between polls, with the run's API client free for the other
- * hosts' steps (a serial step may work on several nodes at once). The client
- * itself stays: only run_free closes it. */
-static void drain_pause(void *ud, long ms)
-{
-        struct run *r = ud;
-        pthread_mutex_unlock(&r->kube_mu);
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                ;
-        pthread_mutex_lock(&r->kube_mu);
 }
 
 /* The run's API client under r->kube_mu, and whether node exists (1) or not (0). */
@@ -101,8 +86,10 @@ int step_svc_kube_drain(struct pharos_step_ctx *ctx, const char *node, uint32_t 
                 .delete_local_data = 1,
                 .progress = drain_line,
                 .progress_ud = ctx,
-                .pause = drain_pause,
-                .pause_ud = ctx->run,
+                /* Other hosts' steps use the client while this drain waits (a
+                 * serial step may work on several nodes at once); only run_free
+                 * closes it. */
+                .held = &ctx->run->kube_mu,
         };
         struct pharos_error err = {0};
         int rc = kube_node_drain(kc, node, &opts, &err);

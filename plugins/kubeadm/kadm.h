@@ -297,6 +297,8 @@ int kadm_control_plane_exists(struct kadm_state *st, struct pharos_step_ctx *ctx
 /* 1 when cluster.yml names an external etcd (etcd.endpoints): the masters run
  * no etcd member, so the membership steps have nothing to do. */
 int kadm_etcd_external(struct kadm_state *st);
+/* cluster.yml's etcd.endpoints (owned by the core), or NULL. */
+const struct pharos_config_node *kadm_etcd_endpoints(struct kadm_state *st);
 /* 1 when the facts phase found the step's host in the cluster (KADM_JOINED). */
 int kadm_joined(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* 1 when the run is `pharos worker up` (the "sequence" fact). */

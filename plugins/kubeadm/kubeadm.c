@@ -26,11 +26,15 @@ const struct pharos_config_node *kadm_hosts(struct kadm_state *st)
         return st->host->config_get(st->host->config_root(st->self), "hosts");
 }
 
-int kadm_etcd_external(struct kadm_state *st)
+const struct pharos_config_node *kadm_etcd_endpoints(struct kadm_state *st)
 {
         const struct pharos_host *h = st->host;
-        return h->config_len(h->config_get(h->config_get(h->config_root(st->self), "etcd"),
-                                           "endpoints")) > 0;
+        return h->config_get(h->config_get(h->config_root(st->self), "etcd"), "endpoints");
+}
+
+int kadm_etcd_external(struct kadm_state *st)
+{
+        return st->host->config_len(kadm_etcd_endpoints(st)) > 0;
 }
 
 long kadm_first_master(struct kadm_state *st)

@@ -55,8 +55,7 @@ static void external_etcd_left(struct kadm_state *st, struct pharos_step_ctx *ct
         if (!kadm_etcd_external(st) || h->step_fact(ctx, "selected") ||
             kadm_host_index(st, ctx) != kadm_first_master(st))
                 return;
-        const struct pharos_config_node *eps =
-                h->config_get(h->config_get(h->config_root(st->self), "etcd"), "endpoints");
+        const struct pharos_config_node *eps = kadm_etcd_endpoints(st);
         h->log(st->self, PHAROS_LOG_WARN,
                "the external etcd (%s%s) still holds this cluster's objects: remove them there "
                "(etcdctl del --prefix /registry) before the next `pharos up`, or the new "

@@ -1282,9 +1282,15 @@ def join_control_plane(name, addr, port, cluster, node_reg):
     client = admin_client()
     if etcd_external(cluster):
         say("[control-plane-join] Using external etcd - no local stacked instance added")
-        wait_apiserver(addr, port, 240)
-        mark_control_plane(client, name, node_reg)
-        return
+    else:
+        join_local_etcd(client, name, addr, cluster)
+    wait_apiserver(addr, port, 240)
+    mark_control_plane(client, name, node_reg)
+
+
+def join_local_etcd(client, name, addr, cluster):
+    """control-plane-join/etcd: this node's stacked member added, its manifest written,
+    and the member awaited."""
     eps = etcd_endpoints(client)
     if not eps:
         raise KubeadmError("etcd cluster is not healthy: no etcd endpoints found in kube-system pods",
@@ -1327,8 +1333,6 @@ def join_control_plane(name, addr, port, cluster, node_reg):
             if time.time() > deadline:
                 raise KubeadmError("error waiting for etcd to join the cluster: %s" % e, "control-plane-join/etcd")
             time.sleep(0.3)
-    wait_apiserver(addr, port, 240)
-    mark_control_plane(client, name, node_reg)
 
 
 # ---------------- reset ----------------

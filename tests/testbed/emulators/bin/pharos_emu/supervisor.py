@@ -119,16 +119,15 @@ def received_sockets(ctl_paths):
     return high
 
 
-def notify_socket(unit):
+def notify_socket(unit, ready):
     """sd_notify(3)'s socket for a Type=notify service that is not an emulator (Debian's
-    etcd): its READY=1 makes the unit active, as systemd's start job waits for."""
+    etcd): its READY=1 creates the ready file the start job waits for, as systemd's does."""
     path = host.path(systemd.RUN_DIR + "/" + unit + ".notify")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if os.path.lexists(path):
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)
-    ready = host.path(systemd.RUN_DIR + "/" + unit + ".ready")
 
     def listen():
         while True:
@@ -154,7 +153,7 @@ def main():
     if spec["root"]:
         env["PHAROS_TESTBED_ROOT"] = spec["root"]
     if spec["type"] == "notify":
-        env["NOTIFY_SOCKET"] = notify_socket(unit)
+        env["NOTIFY_SOCKET"] = notify_socket(unit, env["PHAROS_TESTBED_READY_FILE"])
     result = "success"
     while not stopping:
         for pre in spec["pre"]:
