@@ -56,11 +56,20 @@ static void external_etcd_left(struct kadm_state *st, struct pharos_step_ctx *ct
             kadm_host_index(st, ctx) != kadm_first_master(st))
                 return;
         const struct pharos_config_node *eps = kadm_etcd_endpoints(st);
+        const char *url = h->config_string(h->config_at(eps, 0));
+        char shown[300];
+        snprintf(shown, sizeof(shown), "%s", url ? url : "");
+        /* A URL's user:password@ never reaches the output. */
+        char *host = strstr(shown, "://");
+        host = host ? host + 3 : shown;
+        char *at = strchr(host, '@'), *slash = strchr(host, '/');
+        if (at && (!slash || at < slash))
+                memmove(host, at + 1, strlen(at + 1) + 1);
         h->log(st->self, PHAROS_LOG_WARN,
                "the external etcd (%s%s) still holds this cluster's objects: remove them there "
                "(etcdctl del --prefix /registry) before the next `pharos up`, or the new "
                "control plane starts on the old cluster's data",
-               h->config_string(h->config_at(eps, 0)), h->config_len(eps) > 1 ? ", ..." : "");
+               shown, h->config_len(eps) > 1 ? ", ..." : "");
 }
 
 static int reset_run(struct pharos_step_ctx *ctx, void *state)
