@@ -50,7 +50,10 @@ class EtcdMembershipTest(unittest.TestCase):
     def test_two_masters_then_reset(self):
         cp1, cp2 = self.host("cp1", CP1), self.host("cp2", CP2)
         for h in (cp1, cp2):
-            h.prepare_kubernetes()
+            # 1.34: the order from 1.33 on, and a kubelet that runs on the machine's cgroup v1;
+            # its kubeadm no longer depends on cri-tools (crictl below)
+            h.prepare_kubernetes("1.34")
+            h.run("apt-get install -y cri-tools")
         # pharos' way: the certificate key in the file (kubeadm refuses --certificate-key next to
         # --config), neither it nor the token printed
         first_key = "0123456789abcdef" * 4
@@ -90,7 +93,30 @@ class EtcdMembershipTest(unittest.TestCase):
         cp2.write("/root/join.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\ndiscovery:\n"
                   "  bootstrapToken:\n    apiServerEndpoint: %s\n    token: %s\n    caCertHashes: [%s]\n"
                   "controlPlane:\n  certificateKey: %s\n" % (endpoint, token, ca_hash, key))
-        cp2.run("kubeadm join --config /root/join.yaml", timeout=180)
+        # ControlPlaneKubeletLocalMode, on from 1.33 (join.go: kubelet-start, etcd-join,
+        # kubelet-wait-bootstrap, control-plane-join, phases/join/kubelet.go): the kubelet
+        # bootstraps through this node's own API server, which needs the local etcd member, so a
+        # member add that fails leaves bootstrap-kubelet.conf but no kubelet.conf
+        cp2.write("/var/lib/pharos-testbed/kubeadm-fault.json", '{"join": "etcd-unhealthy", "count": 1}')
+        failed = cp2.run("kubeadm join --config /root/join.yaml", timeout=180, check=False)
+        self.assertEqual(failed.returncode, 1)
+        self.assertIn("error execution phase etcd-join: error creating local etcd static pod manifest file: "
+                      "etcdserver: unhealthy cluster", failed.stderr)
+        self.assertNotIn("TLS Bootstrap", failed.stdout)
+        self.assertIn("server: https://%s:6443" % CP2, cp2.read("/etc/kubernetes/bootstrap-kubelet.conf"))
+        self.assertFalse(os.path.exists(cp2.path("/etc/kubernetes/kubelet.conf")))
+        self.assertFalse(os.path.exists(cp2.path("/etc/kubernetes/manifests/etcd.yaml")))
+        self.assertNotIn("cp2", self.kubectl(cp1, "get", "nodes", "-o", "name").stdout)
+        cp2.run("kubeadm reset -f", timeout=120)
+        out = cp2.run("kubeadm join --config /root/join.yaml", timeout=180).stdout
+        self.assertLess(out.index("[kubelet-start] Starting the kubelet"),
+                        out.index("[etcd] Announced new etcd member joining to the existing etcd cluster"))
+        self.assertLess(out.index("[etcd] Waiting for the new etcd member to join the cluster"),
+                        out.index("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap"))
+        self.assertLess(out.index("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap"),
+                        out.index("[mark-control-plane]"))
+        self.assertIn("server: https://%s:6443" % CP2, cp2.read("/etc/kubernetes/kubelet.conf"))
+        self.assertFalse(os.path.exists(cp2.path("/etc/kubernetes/bootstrap-kubelet.conf")))
         self.assertEqual(self.members(cp1), ["cp1", "cp2"])
         self.assertEqual(self.members(cp2), ["cp1", "cp2"])
         # both API servers serve one cluster from the shared etcd

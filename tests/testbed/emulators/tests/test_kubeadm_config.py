@@ -282,11 +282,29 @@ class KubeadmConfigTest(unittest.TestCase):
                               ("etcd-too-many-learners", "etcdserver: too many learner members in cluster")):
                 self.h.write(fault, json.dumps({"join": kind, "count": 1}))
                 with self.assertRaises(kubeadm.KubeadmError) as e:
-                    kubeadm.join_control_plane("n", "127.0.0.1", 6443, {}, {})
-                self.assertEqual(str(e.exception).splitlines()[0], "error execution phase control-plane-join/etcd: "
+                    kubeadm.join_etcd("n", "127.0.0.1", {}, "etcd-join")
+                self.assertEqual(str(e.exception).splitlines()[0], "error execution phase etcd-join: "
                                  "error creating local etcd static pod manifest file: " + msg)
                 self.assertEqual(json.loads(self.h.read(fault))["count"], 0)
                 self.assertIsNone(kubeadm.join_fault())
+
+    def test_kubelet_local_mode(self):
+        """Which kubeadm runs etcd-join before kubelet-wait-bootstrap: ControlPlaneKubeletLocalMode
+        in cmd/kubeadm/app/features/features.go, none before v1.31, alpha (off) in v1.31 and
+        v1.32, beta (on) in v1.33 and v1.34, locked on in v1.35, gone from v1.36 on; the gate
+        is read from the cluster's ClusterConfiguration (phases/join/data.go checkFeatureState)."""
+        off, on = {"featureGates": {"ControlPlaneKubeletLocalMode": False}}, {
+            "featureGates": {"ControlPlaneKubeletLocalMode": True}}
+        for version, default, with_off, with_on in (("v1.30.14", False, False, False),
+                                                    ("v1.31.14", False, False, True),
+                                                    ("v1.32.13", False, False, True),
+                                                    ("v1.33.6", True, False, True),
+                                                    ("v1.34.2", True, False, True),
+                                                    ("v1.35.4", True, True, True),
+                                                    ("v1.37.2", True, True, True)):
+            with mock.patch.object(kubeadm, "kubeadm_version", return_value=version):
+                self.assertEqual([kubeadm.kubelet_local_mode(c) for c in ({}, off, on)],
+                                 [default, with_off, with_on], version)
 
     def test_external_etcd_certificates(self):
         """With etcd.external, kubeadm makes no etcd CA or etcd certificates (cmd/phases/init/

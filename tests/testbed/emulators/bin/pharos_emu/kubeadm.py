@@ -465,7 +465,7 @@ def start_kubelet(kc, node_reg, name, addr):
         say("[kubelet-start] Please ensure kubelet is reloaded and running manually.")
 
 
-def wait_kubelet(addr, timeout):
+def wait_kubelet(addr, timeout, phase="wait-control-plane"):
     say("[kubelet-check] Waiting for a healthy kubelet at http://%s:10248/healthz. This can take up to %s"
         % (addr, fmt_duration(timeout)))
     deadline = time.time() + timeout
@@ -485,7 +485,7 @@ def wait_kubelet(addr, timeout):
                        "misconfiguration of the node in some way (required cgroups disabled)\n\nThis error is likely "
                        "caused by:\n\t- The kubelet is not running\n\nIf you are on a systemd-powered system, you can "
                        "try to troubleshoot the error with the following commands:\n\t- 'systemctl status kubelet'\n"
-                       "\t- 'journalctl -xeu kubelet'" % (addr, addr, addr), "wait-control-plane")
+                       "\t- 'journalctl -xeu kubelet'" % (addr, addr, addr), phase)
 
 
 def fmt_duration(s):
@@ -1148,32 +1148,30 @@ def cmd_join(argv):
                                "\n\n[failure loading certificate for CA: couldn't load the certificate file "
                                "%s/ca.crt: open %s/ca.crt: no such file or directory]" % (PKI, PKI), "preflight")
         join_control_plane_prepare(boot, key, name, addr, port, cluster)
-    host.write(PKI + "/ca.crt", ca)
-    server_ep = server
-    say("[kubelet-start] Writing kubelet configuration to file \"/var/lib/kubelet/config.yaml\"")
-    host.write("/etc/kubernetes/bootstrap-kubelet.conf", (
-        "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority: %s/ca.crt\n    server: %s\n  name: "
-        "kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n    user: tls-bootstrap-token-user\n  name: "
-        "tls-bootstrap-token-user@kubernetes\ncurrent-context: tls-bootstrap-token-user@kubernetes\nkind: Config\n"
-        "preferences: {}\nusers:\n- name: tls-bootstrap-token-user\n  user:\n    token: %s\n")
-        % (PKI, server_ep, token), 0o600)
-    node_not_ready(boot, name)
-    start_kubelet(kc, node_reg, name, addr)
-    wait_kubelet(addr, 240)
-    say("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
-    deadline = time.time() + duration_seconds((jc.get("timeouts") or {}).get("tlsBootstrap"), 300)
-    while not host.exists("/etc/kubernetes/kubelet.conf"):
-        if time.time() > deadline:
-            raise KubeadmError("timed out waiting for the condition: the kubelet did not perform the TLS Bootstrap",
-                               "kubelet-start")
-        time.sleep(0.3)
-    host.remove("/etc/kubernetes/bootstrap-kubelet.conf")
+    local_mode = kubelet_local_mode(cluster)
+    # With ControlPlaneKubeletLocalMode a control plane's kubelet TLS-bootstraps through
+    # the API server of its own node (runKubeletStartJoinPhase, phases/join/kubelet.go),
+    # which answers only once the local etcd member has joined: hence etcd-join before
+    # kubelet-wait-bootstrap. Without it kubelet-start ends with the bootstrap through the
+    # discovered endpoint and the etcd subphase of control-plane-join follows.
+    boot_server = "https://%s:%d" % (addr, port) if control_plane and local_mode else server
+    kubelet_start(boot, ca, boot_server, token, kc, node_reg, name, addr, jc, local_mode)
+    if control_plane and local_mode:
+        join_etcd(name, addr, cluster, "etcd-join")
+    if local_mode:
+        kubelet_wait_bootstrap(addr, jc, "kubelet-wait-bootstrap")
     if control_plane:
-        join_control_plane(name, addr, port, cluster, node_reg)
+        if not local_mode:
+            join_etcd(name, addr, cluster, "control-plane-join/etcd")
+        mark_control_plane(admin_client(), name, node_reg)
+        wait_apiserver(addr, port, 240)
+        # joinControlPlaneDoneTemp (cmd/join.go) names the etcd member only for a stacked etcd
         say("\nThis node has joined the cluster and a new control plane instance was created:\n\n* Certificate signing "
             "request was sent to apiserver and approval was received.\n* The Kubelet was informed of the new secure "
             "connection details.\n* Control plane label and taint were applied to the new node.\n* The Kubernetes "
-            "control plane instances scaled up.\n* A new etcd member was added to the local/stacked etcd cluster.\n")
+            "control plane instances scaled up.\n%s\n" % ("" if etcd_external(cluster) else
+                                                          "* A new etcd member was added to the local/stacked etcd "
+                                                          "cluster."))
     else:
         say("\nThis node has joined the cluster:\n* Certificate signing request was sent to apiserver and a response "
             "was received.\n* The Kubelet was informed of the new secure connection details.\n\nRun 'kubectl get "
@@ -1275,26 +1273,77 @@ def join_fault():
     return JOIN_FAULTS[fault["join"]]
 
 
-def join_control_plane(name, addr, port, cluster, node_reg):
-    fault = join_fault()
-    if fault:
-        raise KubeadmError("error creating local etcd static pod manifest file: " + fault, "control-plane-join/etcd")
-    client = admin_client()
+def kubelet_local_mode(cluster):
+    """Whether this kubeadm's join runs the etcd-join and kubelet-wait-bootstrap phases
+    (ControlPlaneKubeletLocalMode). cmd/kubeadm/app/features/features.go: none before
+    v1.31, alpha (off) in v1.31.14 and v1.32.13, beta (on) in v1.33.6 and v1.34.2, GA
+    locked on in v1.35.4, the gate gone (always on) in v1.36.3 and v1.37.2. Judged, like
+    checkFeatureState (phases/join/data.go), from the cluster's ClusterConfiguration."""
+    m = minor(kubeadm_version())
+    if m < (1, 31):
+        return False
+    if m >= (1, 35):
+        return True
+    return (cluster.get("featureGates") or {}).get("ControlPlaneKubeletLocalMode", m >= (1, 33)) is True
+
+
+def kubelet_start(boot, ca, server, token, kc, node_reg, name, addr, jc, local_mode):
+    """kubelet-start (runKubeletStartJoinPhase, phases/join/kubelet.go). Without the local
+    mode it also waits for the TLS bootstrap, and its deferred remove takes
+    bootstrap-kubelet.conf away however the phase ends; with it, that file stays for
+    kubelet-wait-bootstrap."""
+    try:
+        host.write("/etc/kubernetes/bootstrap-kubelet.conf", (
+            "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority: %s/ca.crt\n    server: %s\n  name: "
+            "kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n    user: tls-bootstrap-token-user\n"
+            "  name: tls-bootstrap-token-user@kubernetes\ncurrent-context: tls-bootstrap-token-user@kubernetes\n"
+            "kind: Config\npreferences: {}\nusers:\n- name: tls-bootstrap-token-user\n  user:\n    token: %s\n")
+            % (PKI, server, token), 0o600)
+        if not host.exists(PKI + "/ca.crt"):
+            host.write(PKI + "/ca.crt", ca)
+        node_not_ready(boot, name)
+        start_kubelet(kc, node_reg, name, addr)
+        if not local_mode:
+            kubelet_wait_bootstrap(addr, jc, "kubelet-start")
+    finally:
+        if not local_mode:
+            host.remove("/etc/kubernetes/bootstrap-kubelet.conf")
+
+
+def kubelet_wait_bootstrap(addr, jc, phase):
+    """runKubeletWaitBootstrapPhase (phases/join/kubelet.go): the kubelet healthy, then its
+    kubelet.conf written; bootstrap-kubelet.conf removed either way (a defer)."""
+    try:
+        wait_kubelet(addr, 240, phase)
+        say("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+        deadline = time.time() + duration_seconds((jc.get("timeouts") or {}).get("tlsBootstrap"), 300)
+        while not host.exists("/etc/kubernetes/kubelet.conf"):
+            if time.time() > deadline:
+                raise KubeadmError("failed while waiting for TLS bootstrap: context deadline exceeded", phase)
+            time.sleep(0.3)
+    finally:
+        host.remove("/etc/kubernetes/bootstrap-kubelet.conf")
+
+
+def join_etcd(name, addr, cluster, phase):
+    """runEtcdPhase (phases/join/controlplanejoin.go), as the etcd-join phase or the etcd
+    subphase of control-plane-join (see kubelet_local_mode)."""
     if etcd_external(cluster):
         say("[control-plane-join] Using external etcd - no local stacked instance added")
-    else:
-        join_local_etcd(client, name, addr, cluster)
-    wait_apiserver(addr, port, 240)
-    mark_control_plane(client, name, node_reg)
+        return
+    fault = join_fault()
+    if fault:
+        raise KubeadmError("error creating local etcd static pod manifest file: " + fault, phase)
+    join_local_etcd(admin_client(), name, addr, cluster, phase)
 
 
-def join_local_etcd(client, name, addr, cluster):
-    """control-plane-join/etcd: this node's stacked member added, its manifest written,
-    and the member awaited."""
+def join_local_etcd(client, name, addr, cluster, phase):
+    """CreateStackedEtcdStaticPodManifestFile (phases/etcd/local.go): this node's stacked
+    member added, its manifest written, and the member awaited."""
     eps = etcd_endpoints(client)
     if not eps:
         raise KubeadmError("etcd cluster is not healthy: no etcd endpoints found in kube-system pods",
-                           "control-plane-join/etcd")
+                           phase)
     ec = etcd_client(eps)
     peer = "https://%s:2380" % addr
     try:
@@ -1314,7 +1363,7 @@ def join_local_etcd(client, name, addr, cluster):
                     delay = min(delay * 2, 3)
             members = resp.get("members") or members
     except etcd.EtcdError as e:
-        raise KubeadmError("error creating local etcd static pod manifest file: %s" % e, "control-plane-join/etcd")
+        raise KubeadmError("error creating local etcd static pod manifest file: %s" % e, phase)
     say("[etcd] Announced new etcd member joining to the existing etcd cluster")
     initial = []
     for m in members:
@@ -1331,7 +1380,7 @@ def join_local_etcd(client, name, addr, cluster):
             break
         except etcd.EtcdError as e:
             if time.time() > deadline:
-                raise KubeadmError("error waiting for etcd to join the cluster: %s" % e, "control-plane-join/etcd")
+                raise KubeadmError("error waiting for etcd to join the cluster: %s" % e, phase)
             time.sleep(0.3)
 
 
