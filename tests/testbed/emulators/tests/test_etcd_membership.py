@@ -126,6 +126,10 @@ class EtcdMembershipTest(unittest.TestCase):
         self.assertEqual(sorted(n["metadata"]["name"] for n in nodes), ["cp1", "cp2"])
         self.assertIn("node-role.kubernetes.io/control-plane",
                       [n for n in nodes if n["metadata"]["name"] == "cp2"][0]["metadata"]["labels"])
+        # each API server lists itself in the "kubernetes" Service's endpoints (lease reconciler)
+        svc = json.loads(self.kubectl(cp1, "get", "service", "kubernetes", "-o", "json").stdout)
+        self.assertEqual(svc["spec"]["clusterIP"], "10.96.0.1")
+        self.wait_api_endpoints(cp1, [CP1, CP2])
 
         # quorum is real: with one of two members stopped, writes fail
         cp2.run("systemctl stop kubelet")
@@ -145,6 +149,20 @@ class EtcdMembershipTest(unittest.TestCase):
         self.assertEqual(os.listdir(cp2.path("/var/lib/etcd")), [])
         self.assertEqual(cp2.run("systemctl is-active kubelet", check=False).stdout.strip(), "inactive")
         self.kubectl(cp1, "create", "configmap", "after-reset", "--from-literal=a=1")
+        # cp2's API server renews its master lease no more: it expires (15s), and cp1 drops it
+        self.wait_api_endpoints(cp1, [CP1])
+
+    def wait_api_endpoints(self, h, want, timeout=45):
+        deadline = time.time() + timeout
+        while True:
+            ep = json.loads(self.kubectl(h, "get", "endpoints", "kubernetes", "-o", "json").stdout)
+            got = sorted(a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or [])
+            if got == sorted(want):
+                break
+            self.assertLess(time.time(), deadline, "the kubernetes endpoints are %s, not %s" % (got, want))
+            time.sleep(1)
+        eps = json.loads(self.kubectl(h, "get", "endpointslice", "kubernetes", "-o", "json").stdout)
+        self.assertEqual(sorted(e["addresses"][0] for e in eps["endpoints"]), sorted(want))
 
     def test_crictl_exec_in_etcd(self):
         """What the etcd image offers through crictl exec: etcdutl's snapshot restore (Debian's 3.4 etcdctl)."""

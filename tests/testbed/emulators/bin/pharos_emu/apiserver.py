@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import http.client
 import http.server
+import ipaddress
 import json
 import os
 import socketserver
@@ -1384,6 +1385,162 @@ def ensure_system_namespaces(api):
             time.sleep(0.5)
 
 
+
+# The Service "kubernetes" in "default" and its endpoints, as every kube-apiserver keeps them
+# (pkg/controlplane/instance.go: the bootstrap-controller post-start hook runs
+# controller/kubernetesservice/controller.go with the lease endpoint reconciler,
+# reconcilers/lease.go, the default of --endpoint-reconciler-type). Every EndpointInterval
+# (DefaultEndpointReconcilerInterval, 10s) the server creates the Service if it is missing,
+# renews its own lease, its advertise address under /masterleases/ in etcd with the TTL
+# DefaultEndpointReconcilerTTL (15s), and makes the Endpoints and EndpointSlice "kubernetes"
+# list the addresses with a live lease (reconcilers/endpointsadapter.go): a server that stops
+# renewing drops out once its lease expires and another server reconciles.
+MASTER_LEASES = "/registry/masterleases/"
+ENDPOINT_INTERVAL = 10
+LEASE_TTL = 15
+SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror"
+
+
+class KubernetesService:
+    def __init__(self, api):
+        self.api = api
+        self.etcd = api.store.etcd
+        # the first address of the (first) --service-cluster-ip-range, 10.0.0.0/24 by default
+        # (pkg/kubeapiserver/options/options.go DefaultServiceIPCIDR;
+        # pkg/controlplane/apiserver/options/options.go ServiceIPRange: GetIndexedIP(range, 1))
+        cidr = (api.opts.get("service-cluster-ip-range") or "10.0.0.0/24").split(",")[0]
+        self.service_ip = str(ipaddress.ip_network(cidr.strip(), strict=False).network_address + 1)
+        self.ports = [{"name": "https", "port": api.port, "protocol": "TCP"}]
+
+    def run(self):
+        # Start: a lease of this address left by a server that did not stop cleanly is removed
+        # first; Run: reconciling begins once the server is ready (/readyz).
+        self.api.bootstrapped.wait()
+        try:
+            self.etcd.delete(MASTER_LEASES + self.api.address)
+        except etcdmod.EtcdError:
+            pass
+        while True:
+            try:
+                self.sync()
+            except (APIError, etcdmod.EtcdError) as e:
+                sys.stderr.write("E kubernetesservice] unable to sync kubernetes service: %s\n" % e)
+            time.sleep(ENDPOINT_INTERVAL)
+
+    def sync(self):
+        """UpdateKubernetesService: the Service, then this server's lease and the endpoints."""
+        self.ensure_service()
+        self.renew_lease()
+        self.reconcile()
+
+    def ensure_service(self):
+        """CreateOrUpdateMasterServiceIfNeeded: created when missing, left alone otherwise. The
+        clusterIPs, ipFamilies and internalTrafficPolicy are what the Service registry's
+        allocation and SetDefaults_Service (pkg/apis/core/v1/defaults.go) add on create."""
+        res = self.api.resource_by("", "v1", "services")
+        try:
+            self.api.store.get(res, "default", "kubernetes")
+            return
+        except APIError as e:
+            if e.code != 404:
+                raise
+        svc = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "kubernetes", "namespace": "default",
+                            "labels": {"component": "apiserver", "provider": "kubernetes"}},
+               "spec": {"type": "ClusterIP", "sessionAffinity": "None", "ipFamilyPolicy": "SingleStack",
+                        "clusterIP": self.service_ip, "clusterIPs": [self.service_ip],
+                        "ipFamilies": ["IPv6" if ":" in self.service_ip else "IPv4"],
+                        "internalTrafficPolicy": "Cluster",
+                        "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": self.api.port}]},
+               "status": {"loadBalancer": {}}}
+        try:
+            self.api.create(res, "default", svc)
+        except APIError as e:
+            if e.code != 409:
+                raise
+
+    def renew_lease(self):
+        """storageLeases.UpdateLease: an Endpoints object naming this address, kept with a TTL."""
+        lease = self.etcd.call("/v3/lease/grant", {"TTL": LEASE_TTL})
+        value = json.dumps({"kind": "Endpoints", "apiVersion": "v1", "metadata": {},
+                            "subsets": [{"addresses": [{"ip": self.api.address}]}]})
+        self.etcd.call("/v3/kv/put", {"key": etcdmod._b64(MASTER_LEASES + self.api.address),
+                                      "value": etcdmod._b64(value), "lease": lease["ID"]})
+
+    def lease_ips(self):
+        ips = []
+        for _, value, _ in self.etcd.range_prefix(MASTER_LEASES)[0]:
+            subsets = json.loads(value).get("subsets") or []
+            addrs = subsets[0].get("addresses") or [] if subsets else []
+            if addrs and addrs[0].get("ip"):
+                ips.append(addrs[0]["ip"])
+        return ips
+
+    def reconcile(self):
+        """leaseEndpointReconciler.doReconcile with reconcilePorts false, as the periodic sync runs it."""
+        res = self.api.resource_by("", "v1", "endpoints")
+        try:
+            ep, create = self.api.store.get(res, "default", "kubernetes"), False
+        except APIError as e:
+            if e.code != 404:
+                raise
+            ep, create = {"apiVersion": "v1", "kind": "Endpoints",
+                          "metadata": {"name": "kubernetes", "namespace": "default"}}, True
+        ips = self.lease_ips()
+        if not ips:
+            raise APIError(500, "InternalError", "no API server IP addresses were listed in storage, refusing "
+                           "to erase all endpoints for the kubernetes Service")
+        labels = ep["metadata"].setdefault("labels", {})
+        mirror_changed = labels.get(SKIP_MIRROR) != "true"
+        labels[SKIP_MIRROR] = "true"
+        subsets = ep.get("subsets") or []
+        format_ok = len(subsets) == 1
+        ips_ok = format_ok and sorted(a.get("ip") for a in subsets[0].get("addresses") or []) == sorted(ips)
+        if not mirror_changed and ips_ok:
+            return self.ensure_slice(ep)
+        if not format_ok:
+            ep["subsets"] = [{"ports": self.ports}]
+        # RepackSubsets (pkg/api/v1/endpoints/util.go) keeps the addresses sorted
+        ep["subsets"][0]["addresses"] = [{"ip": ip} for ip in sorted(ips)]
+        try:
+            ep = self.api.create(res, "default", ep) if create else self.api.update(res, "default", "kubernetes", ep)
+        except APIError as e:
+            if not (create and e.code == 409):
+                raise
+        self.ensure_slice(ep)
+
+    def ensure_slice(self, ep):
+        """EnsureEndpointSliceFromEndpoints: the EndpointSlice of the same name, written when it differs."""
+        res = self.api.resource_by("discovery.k8s.io", "v1", "endpointslices")
+        subset = (ep.get("subsets") or [{}])[0]
+        addrs = subset.get("addresses") or []
+        family = "IPv6" if addrs and all(":" in a["ip"] for a in addrs) else "IPv4"
+        want = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": family,
+                "metadata": {"name": "kubernetes", "namespace": "default",
+                             "labels": {"kubernetes.io/service-name": "kubernetes"}},
+                "endpoints": [{"addresses": [a["ip"]], "conditions": {"ready": True}} for a in addrs
+                              if (":" in a["ip"]) == (family == "IPv6")],
+                "ports": subset.get("ports") or []}
+        try:
+            cur = self.api.store.get(res, "default", "kubernetes")
+        except APIError as e:
+            if e.code != 404:
+                raise
+            try:
+                self.api.create(res, "default", want)
+            except APIError as e2:
+                if e2.code != 409:
+                    raise
+            return
+        if cur.get("addressType") != family:
+            self.api.store.delete(res, cur)
+            self.api.create(res, "default", want)
+        elif (cur.get("endpoints") or []) != want["endpoints"] or (cur.get("ports") or []) != want["ports"] or \
+                cur["metadata"].get("labels") != want["metadata"]["labels"]:
+            want["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"]
+            self.api.update(res, "default", "kubernetes", want)
+
+
 def main(argv):
     # every path arrives as a machine path (the kubelet resolved the host's)
     os.environ["PHAROS_TESTBED_ROOT"] = ""
@@ -1405,6 +1562,7 @@ def main(argv):
     server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.api = api
     threading.Thread(target=ensure_system_namespaces, args=(api,), daemon=True).start()
+    threading.Thread(target=KubernetesService(api).run, daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
