@@ -149,7 +149,7 @@ class EtcdMembershipTest(unittest.TestCase):
         self.assertEqual(os.listdir(cp2.path("/var/lib/etcd")), [])
         self.assertEqual(cp2.run("systemctl is-active kubelet", check=False).stdout.strip(), "inactive")
         self.kubectl(cp1, "create", "configmap", "after-reset", "--from-literal=a=1")
-        # cp2's API server renews its master lease no more: it expires (15s), and cp1 drops it
+        # cp2's API server is gone from the endpoints: its lease removed as it stopped, or expired (15s)
         self.wait_api_endpoints(cp1, [CP1])
 
     def wait_api_endpoints(self, h, want, timeout=45):

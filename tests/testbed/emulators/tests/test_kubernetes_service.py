@@ -135,6 +135,19 @@ class KubernetesServiceTest(unittest.TestCase):
         self.a.sync()
         self.assertEqual(self.endpoint_ips(), ["192.0.2.11"])
 
+    def test_terminated_server_leaves_at_once(self):
+        """A server told to terminate removes its lease and reconciles before it exits (the
+        stop-kubernetes-service-controller pre-shutdown hook), down to no endpoint at all."""
+        self.a.sync()
+        self.b.sync()
+        self.b.stop()
+        self.assertEqual(self.endpoint_ips(), ["192.0.2.11"])
+        self.b.sync()
+        self.assertEqual(self.endpoint_ips(), ["192.0.2.11"], "a stopped server renews no more")
+        self.a.stop()
+        self.assertNotIn("subsets", self.get("endpoints"))
+        self.assertEqual(self.get("endpointslices", "discovery.k8s.io")["endpoints"], [])
+
     def test_deleted_service_comes_back(self):
         self.a.sync()
         res = self.a.api.resource_by("", "v1", "services")

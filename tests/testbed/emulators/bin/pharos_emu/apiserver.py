@@ -19,6 +19,7 @@ import http.server
 import ipaddress
 import json
 import os
+import signal
 import socketserver
 import ssl
 import sys
@@ -1411,6 +1412,9 @@ class KubernetesService:
         cidr = (api.opts.get("service-cluster-ip-range") or "10.0.0.0/24").split(",")[0]
         self.service_ip = str(ipaddress.ip_network(cidr.strip(), strict=False).network_address + 1)
         self.ports = [{"name": "https", "port": api.port, "protocol": "TCP"}]
+        # the reconciler's reconcilingLock and stopReconcilingCalled
+        self.lock = threading.Lock()
+        self.stopping = False
 
     def run(self):
         # Start: a lease of this address left by a server that did not stop cleanly is removed
@@ -1430,8 +1434,20 @@ class KubernetesService:
     def sync(self):
         """UpdateKubernetesService: the Service, then this server's lease and the endpoints."""
         self.ensure_service()
-        self.renew_lease()
-        self.reconcile()
+        with self.lock:
+            if self.stopping:
+                return
+            self.renew_lease()
+            self.reconcile()
+
+    def stop(self):
+        """Stop, the stop-kubernetes-service-controller pre-shutdown hook of a server told to
+        terminate: its lease removed and the endpoints reconciled without it, to none if it
+        was the last."""
+        self.stopping = True
+        with self.lock:
+            self.etcd.delete(MASTER_LEASES + self.api.address)
+            self.reconcile()
 
     def ensure_service(self):
         """CreateOrUpdateMasterServiceIfNeeded: created when missing, left alone otherwise. The
@@ -1484,10 +1500,12 @@ class KubernetesService:
         except APIError as e:
             if e.code != 404:
                 raise
+            if self.stopping:
+                return
             ep, create = {"apiVersion": "v1", "kind": "Endpoints",
                           "metadata": {"name": "kubernetes", "namespace": "default"}}, True
         ips = self.lease_ips()
-        if not ips:
+        if not ips and not self.stopping:
             raise APIError(500, "InternalError", "no API server IP addresses were listed in storage, refusing "
                            "to erase all endpoints for the kubernetes Service")
         labels = ep["metadata"].setdefault("labels", {})
@@ -1500,8 +1518,11 @@ class KubernetesService:
             return self.ensure_slice(ep)
         if not format_ok:
             ep["subsets"] = [{"ports": self.ports}]
-        # RepackSubsets (pkg/api/v1/endpoints/util.go) keeps the addresses sorted
+        # RepackSubsets (pkg/api/v1/endpoints/util.go) keeps the addresses sorted, and drops
+        # a subset left without any
         ep["subsets"][0]["addresses"] = [{"ip": ip} for ip in sorted(ips)]
+        if not ips:
+            del ep["subsets"]
         try:
             ep = self.api.create(res, "default", ep) if create else self.api.update(res, "default", "kubernetes", ep)
         except APIError as e:
@@ -1562,7 +1583,16 @@ def main(argv):
     server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.api = api
     threading.Thread(target=ensure_system_namespaces, args=(api,), daemon=True).start()
-    threading.Thread(target=KubernetesService(api).run, daemon=True).start()
+    kubernetes_service = KubernetesService(api)
+    threading.Thread(target=kubernetes_service.run, daemon=True).start()
+
+    def terminate(*_):
+        try:
+            kubernetes_service.stop()
+        except (APIError, etcdmod.EtcdError) as e:
+            sys.stderr.write("E kubernetesservice] Unable to remove endpoints from kubernetes service: %s\n" % e)
+        raise SystemExit(0)
+    signal.signal(signal.SIGTERM, terminate)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
