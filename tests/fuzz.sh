@@ -24,13 +24,24 @@ mkdir -p "$work/corpus" "$work/manifests" "$build/fuzz-artifacts"
 cp "$root"/tests/config/bad/*.yml "$root"/tests/config/good/*.yml "$work/corpus/"
 find "$root/plugins" -path '*/manifests/*' \( -name '*.yml' -o -name '*.yaml' \) -exec cp {} "$work/manifests/" \;
 
+# Each fuzzer is one process on one core: the manifest converter runs beside
+# the loader (its output held back so the two logs do not interleave); the
+# exit status is the loader's if it failed, else the converter's.
+"$build/tests/kube/fuzz/fuzz_manifest" \
+        -seed="${PHAROS_FUZZ_SEED:-1}" -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
+        -rss_limit_mb=2048 -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
+        "$work/manifests" >"$work/manifest.log" 2>&1 &
+manifest_pid=$!
+
+status=0
 "$build/tests/config/fuzz/fuzz_config_load" \
         -seed="${PHAROS_FUZZ_SEED:-1}" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -dict="$root/tests/config/fuzz/cluster.dict" \
         -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
-        "$work/corpus"
+        "$work/corpus" || status=$?
 
-"$build/tests/kube/fuzz/fuzz_manifest" \
-        -seed="${PHAROS_FUZZ_SEED:-1}" -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
-        -rss_limit_mb=2048 -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
-        "$work/manifests"
+manifest_status=0
+wait "$manifest_pid" || manifest_status=$?
+cat "$work/manifest.log"
+[ "$status" -ne 0 ] || status=$manifest_status
+exit "$status"
