@@ -25,7 +25,10 @@ cppcheck -j "$(nproc)" --quiet --error-exitcode=1 --enable=warning,performance,p
 
 mapfile -t sh_files < <(git ls-files '*.sh' 'tests/testbed/testbed' '.ci/run')
 echo "lint: shellcheck (${#sh_files[@]} scripts)"
-shellcheck -x -P SCRIPTDIR "${sh_files[@]}" || status=1
+# Each script is checked on its own (with what it sources), so they split
+# across the cores like clang-tidy's files.
+printf '%s\0' "${sh_files[@]}" |
+        xargs -0 -P "$(nproc)" -n 16 shellcheck -x -P SCRIPTDIR || status=1
 
 [ "$status" -eq 0 ] && echo "lint: clean"
 exit "$status"
