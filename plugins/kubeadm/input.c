@@ -356,6 +356,9 @@ static void cluster_wide(struct ctx *c, const struct pharos_config_node *root)
                 str_add(c, &in->sans, &in->n_sans, str(c, hn, "address"));
                 str_add(c, &in->sans, &in->n_sans, str(c, hn, "private_address"));
         }
+        /* Workers reach the API servers as https://127.0.0.1:6443 through their proxy. */
+        if (kadm_api_proxy(h, root))
+                str_add(c, &in->sans, &in->n_sans, KADM_API_PROXY_ADDRESS);
         struct kbuf ep = {0};
         kb_printf(&ep,
                   strchr(api     ? api

@@ -33,7 +33,14 @@
  * by pharos): etcd creates member/ when it first starts. */
 #define KADM_ETCD_MEMBER_DIR "/var/lib/etcd/member"
 #define KADM_API_PORT        6443
-#define KADM_MAX_FILES       12
+/* The node-local API proxy (api_proxy.c): where a worker's kubelet finds it, its
+ * configuration, its static pod and the image that runs it (HAProxy's 2.6 LTS). */
+#define KADM_API_PROXY_ADDRESS  "127.0.0.1"
+#define KADM_API_PROXY_URL      "https://127.0.0.1:6443"
+#define KADM_API_PROXY_CONFIG   KADM_DIR "/api-proxy.cfg"
+#define KADM_API_PROXY_MANIFEST "/etc/kubernetes/manifests/pharos-api-proxy.yaml"
+#define KADM_API_PROXY_IMAGE    "docker.io/library/haproxy:2.6"
+#define KADM_MAX_FILES          12
 /* Node annotations listing the labels and taints (key:effect) pharos put
  * there, comma-separated: what it may remove when cluster.yml drops them. */
 #define KADM_MANAGED_LABELS "pharos.kontena.io/labels"
@@ -265,7 +272,7 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info,
         kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning,
         kadm_step_dns_replicas, kadm_step_etcd_verify, kadm_step_upgrade_masters,
-        kadm_step_upgrade_workers;
+        kadm_step_upgrade_workers, kadm_step_api_proxy;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);
@@ -280,6 +287,14 @@ int kadm_rejoining(struct kadm_state *st, struct pharos_step_ctx *ctx);
  * Node deleted; why ends the reset's change message. Returns 0, or <0 with the
  * step failed. */
 int kadm_rejoin_reset(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *why);
+
+/* 1 when workers reach the API through the node-local proxy: no api.endpoint (a load
+ * balancer of the user's) and two masters or more. */
+int kadm_api_proxy(const struct pharos_host *h, const struct pharos_config_node *root);
+/* The proxy's HAProxy configuration (every master of cluster.yml) and its static pod,
+ * appended to cfg and manifest. Returns 0, or -1 with why set. */
+int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_config_node *root,
+                          struct kbuf *cfg, struct kbuf *manifest, char *why, size_t why_len);
 
 /* Helpers shared by the steps. */
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st);

@@ -129,7 +129,15 @@ static int endpoint_pass(struct pharos_step_ctx *ctx, struct kadm_state *st, int
         unsigned stale = 0;
         if (servers(st, ctx, want, sizeof(want), own, sizeof(own)) < 0)
                 return -1;
-        const char *const keep[] = {own[0] ? own : NULL, NULL};
+        /* A worker's kubelet on its node-local proxy reaches every master (kubeadm.api-proxy). */
+        int proxy = !kadm_is_master(st, ctx) &&
+                    kadm_api_proxy(st->host, st->host->config_root(st->self));
+        const char *keep[3] = {NULL, NULL, NULL};
+        size_t n = 0;
+        if (own[0])
+                keep[n++] = own;
+        if (proxy)
+                keep[n++] = KADM_API_PROXY_URL;
         if (kadm_retarget_host(st, ctx, want, keep, fix, &stale) < 0)
                 return -1;
         return stale != 0;
@@ -156,13 +164,16 @@ const struct pharos_step kadm_step_endpoint = {
 };
 
 /* ConfigMaps holding a kubeconfig: the one joining nodes discover, and kube-proxy's,
- * whose pods read it when they start, so its DaemonSet is restarted after. */
+ * whose pods read it when they start, so its DaemonSet is restarted after. With the
+ * node-local API proxy, kube-proxy names it: on a worker that is the proxy, on a master
+ * its own API server. A joining node has no proxy yet, so cluster-info never does. */
 static const struct {
         const char *path, *key, *restart;
+        int local;
 } maps[] = {
-        {"/api/v1/namespaces/kube-public/configmaps/cluster-info", "kubeconfig", NULL},
+        {"/api/v1/namespaces/kube-public/configmaps/cluster-info", "kubeconfig", NULL, 0},
         {"/api/v1/namespaces/kube-system/configmaps/kube-proxy", "kubeconfig.conf",
-         "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy"},
+         "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy", 1},
 };
 
 /* A rolling restart, as `kubectl rollout restart` makes one: a new template annotation. */
@@ -194,11 +205,13 @@ static int restart_daemonset(struct kadm_state *st, struct pharos_step_ctx *ctx,
 /* Number of maps naming another server; with fix, patched. */
 static int maps_pass(struct kadm_state *st, struct pharos_step_ctx *ctx, int fix)
 {
-        char want[300], own[300];
-        if (servers(st, ctx, want, sizeof(want), own, sizeof(own)) < 0)
+        char endpoint[300], own[300];
+        if (servers(st, ctx, endpoint, sizeof(endpoint), own, sizeof(own)) < 0)
                 return -1;
+        int proxy = kadm_api_proxy(st->host, st->host->config_root(st->self));
         int stale = 0;
         for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+                const char *want = maps[i].local && proxy ? KADM_API_PROXY_URL : endpoint;
                 long status = 0;
                 const char *resp = NULL;
                 if (st->host->kube_request(ctx, "GET", maps[i].path, NULL, &status, &resp) < 0)
@@ -255,14 +268,20 @@ static int maps_pass(struct kadm_state *st, struct pharos_step_ctx *ctx, int fix
 static int info_applies(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
-        /* A control plane made in this run has them right: kubeadm init wrote them. */
         long first = kadm_first_master(st);
         pthread_mutex_lock(&st->mu);
         int existed =
                 first >= 0 && (size_t)first < st->n_status && st->status[first] == KADM_JOINED;
         pthread_mutex_unlock(&st->mu);
-        if (!existed)
-                return 0;
+        if (!existed) {
+                /* Without a control plane yet there is nothing to read: kubeadm init names
+                 * the endpoint in both maps, and kube-proxy's is to name the proxy. */
+                if (!kadm_api_proxy(st->host, st->host->config_root(st->self)))
+                        return 0;
+                st->host->step_reason(ctx, "kube-proxy is to reach the API through the "
+                                           "node-local API proxy");
+                return 1;
+        }
         int n = maps_pass(st, ctx, 0);
         return n < 0 ? -1 : n > 0;
 }

@@ -7,7 +7,10 @@
 # `pharos reset` with its /var/lib/etcd a mount point; with three masters, the
 # third one's join failing in etcd: at once when another try cannot pass (the
 # next run resets what it left and joins it again), reset and tried again in
-# the same run when etcd was only settling.
+# the same run when etcd was only settling, then the workers' node-local API
+# proxy: the first master's host killed, a worker's kubelet renews its Lease
+# and a new pod runs; the proxies follow the masters of cluster.yml and go
+# when api.endpoint names a load balancer.
 # Usage: test_kubeadm_up.sh MASTERS WORKERS VERSION
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGIN:?}" "${TESTBED:?}"
@@ -353,6 +356,100 @@ if ((masters > 1)); then
         expect_eq "$(on 2 sed -n 's/.*secret: "\(.*\)"/\1/p' /etc/kubernetes/pharos/encryption.yaml)" "$other" \
                 "host-2 key untouched"
         [[ "$out$err" != *"$key"* && "$out$err" != *"$other"* ]] || fail "a key in the output"
+fi
+
+# The node-local API proxy (more than two masters, so that etcd keeps its
+# quorum without the first one): every worker's kubelet reaches all masters
+# through 127.0.0.1:6443, and the first master's host dying cuts no worker off.
+if ((masters > 2)); then
+        on 2 sed -i "s|secret: \".*\"|secret: \"$key\"|" /etc/kubernetes/pharos/encryption.yaml
+        kubelet_server() { on "$1" sed -n 's/^ *server: //p' /etc/kubernetes/kubelet.conf; }
+        proxied() { on "$1" sh -c 'grep "^	server " /etc/kubernetes/pharos/api-proxy.cfg | cut -f3 -d" " | paste -sd" "'; }
+        map_server() { jq -r ".data[\"$2\"]" <<<"$1" | sed -n 's/^ *server: //p'; }
+        all=$(for ((i = 0; i < masters; i++)); do printf '%s:6443 ' "$(addr "$i")"; done)
+        for ((i = w; i <= n; i++)); do
+                expect_eq "$(kubelet_server "$i")" "https://127.0.0.1:6443" "host-$i's kubelet on its API proxy"
+                expect_eq "$(proxied "$i") " "$all" "host-$i's API proxy reaches every master"
+                expect_eq "$(api "/api/v1/namespaces/kube-system/pods/pharos-api-proxy-host-$i" | jq -r .status.phase)" \
+                        Running "host-$i's API proxy pod"
+        done
+        for ((i = 1; i <= masters; i++)); do
+                run on "$i" test -e /etc/kubernetes/manifests/pharos-api-proxy.yaml
+                expect_rc 1 "no API proxy on master host-$i"
+        done
+        expect_contains "$(on 1 openssl x509 -noout -ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt)" \
+                "IP Address:127.0.0.1" "the API server certificate names 127.0.0.1"
+        expect_eq "$(map_server "$(api /api/v1/namespaces/kube-system/configmaps/kube-proxy)" kubeconfig.conf)" \
+                "https://127.0.0.1:6443" "kube-proxy reaches the API through 127.0.0.1"
+        expect_eq "$(map_server "$(api /api/v1/namespaces/kube-public/configmaps/cluster-info)" kubeconfig)" \
+                "https://$(addr 0):6443" "joining nodes still discover the first master"
+
+        # The first master's host dies (every process but its init); nobody runs pharos.
+        init=$(jq -r '.hosts[0].pid' "$dir/hosts.json")
+        ps -e -o pid=,pidns= | awk -v i="$init" '{ ns[$1] = $2 } END { for (p in ns) if (p != i && ns[p] == ns[i]) print p }' |
+                xargs -r kill -KILL
+        killed=$(date +%s)
+        api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 1):6443$1"; }
+        renewed=0
+        for _ in $(seq 90); do
+                renewed=$(date -d "$(api "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/host-$w" |
+                        jq -r .spec.renewTime)" +%s 2>/dev/null || echo 0)
+                ((renewed > killed + 10)) && break
+                sleep 1
+        done
+        checks=$((checks + 1))
+        ((renewed > killed + 10)) || fail "host-$w's kubelet renewed no Lease since host-1 died"
+        pod='{"apiVersion":"v1","kind":"Pod","metadata":{"name":"after-host-1","namespace":"default"},
+              "spec":{"containers":[{"name":"c","image":"docker.io/library/busybox:1.36"}]}}'
+        curl -fsSk --cert "$dir/admin.pem" -X POST -H 'Content-Type: application/json' -d "$pod" \
+                "https://$(addr 1):6443/api/v1/namespaces/default/pods" >/dev/null
+        placed=""
+        for _ in $(seq 90); do
+                placed=$(api /api/v1/namespaces/default/pods/after-host-1 | jq -r '.spec.nodeName + " " + .status.phase')
+                [[ $placed == *" Running" ]] && break
+                sleep 1
+        done
+        expect_contains "$placed" " Running" "a new pod scheduled and run on a worker without host-1"
+
+        # host-1 dropped from cluster.yml: the proxies follow the masters.
+        python3 - "$dir/cluster.yml" <<'PY'
+import sys, yaml
+path = sys.argv[1]
+doc = yaml.safe_load(open(path))
+doc["hosts"] = doc["hosts"][1:]
+yaml.safe_dump(doc, open(path, "w"))
+PY
+        up
+        expect_rc 0 "up without the dead first master"
+        all=$(for ((i = 1; i < masters; i++)); do printf '%s:6443 ' "$(addr "$i")"; done)
+        for ((i = w; i <= n; i++)); do
+                expect_eq "$(proxied "$i") " "$all" "host-$i's API proxy reaches the masters left"
+                expect_eq "$(kubelet_server "$i")" "https://127.0.0.1:6443" "host-$i's kubelet still on its proxy"
+        done
+        up
+        expect_rc 0 "up again"
+        expect_contains "$out" "no changes" "the proxies are settled"
+
+        # A load balancer of the user's (here one master's address): the proxies go.
+        python3 - "$dir/cluster.yml" "$(addr 1)" <<'PY'
+import sys, yaml
+path = sys.argv[1]
+doc = yaml.safe_load(open(path))
+doc["api"]["endpoint"] = sys.argv[2]
+yaml.safe_dump(doc, open(path, "w"))
+PY
+        up
+        expect_rc 0 "up with api.endpoint"
+        for ((i = w; i <= n; i++)); do
+                expect_eq "$(kubelet_server "$i")" "https://$(addr 1):6443" "host-$i's kubelet on api.endpoint"
+                expect_eq "$(on "$i" sh -c 'ls /etc/kubernetes/manifests/pharos-api-proxy.yaml \
+                        /etc/kubernetes/pharos/api-proxy.cfg 2>/dev/null || true')" "" "host-$i's API proxy removed"
+        done
+        expect_eq "$(map_server "$(api /api/v1/namespaces/kube-system/configmaps/kube-proxy)" kubeconfig.conf)" \
+                "https://$(addr 1):6443" "kube-proxy on api.endpoint"
+        up
+        expect_rc 0 "up after the proxies went"
+        expect_contains "$out" "no changes" "their removal is done once"
 fi
 
 # The reset with one master only: the three-master run is the longer one

@@ -604,6 +604,91 @@ static void test_proxy_dropin_quoting(void **unused)
         kb_free(&b);
 }
 
+/* The node-local API proxy: wanted with two masters or more and no api.endpoint; its
+ * HAProxy configuration names every master's peer address, the emulator's parser (which
+ * refuses what it does not know) takes it, and the API server certificate names 127.0.0.1. */
+static void test_api_proxy(void **unused)
+{
+        (void)unused;
+        struct cluster_config *cfg =
+                load("hosts:\n  - {address: 192.0.2.1, private_address: 10.0.0.1, role: master}\n"
+                     "  - {address: 192.0.2.2, role: master}\n"
+                     "  - {address: 2001:db8::3, role: master}\n"
+                     "  - {address: 192.0.2.4, role: worker}\n");
+        assert_int_equal(kadm_api_proxy(&fake_host, tree), 1);
+        struct kbuf conf = {0}, pod = {0};
+        char why[200];
+        assert_int_equal(kadm_render_api_proxy(&fake_host, tree, &conf, &pod, why, sizeof(why)), 0);
+        assert_non_null(strstr(conf.p, "\tbind 127.0.0.1:6443\n"));
+        assert_non_null(strstr(conf.p, "\tserver master-1 10.0.0.1:6443\n"
+                                       "\tserver master-2 192.0.2.2:6443\n"
+                                       "\tserver master-3 2001:db8::3:6443\n"));
+        assert_null(strstr(conf.p, "192.0.2.4"));
+        assert_non_null(strstr(pod.p, "    image: docker.io/library/haproxy:2.6\n"));
+        assert_non_null(strstr(pod.p, "    hostPath: {path: /etc/kubernetes/pharos/api-proxy.cfg, "
+                                      "type: File}\n"));
+        assert_non_null(strstr(pod.p, "pharos.kontena.io/config-checksum: \""));
+
+        char path[] = "/tmp/kadm-haproxy-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, conf.p, conf.len), (ssize_t)conf.len);
+        close(fd);
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd),
+                 "python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
+                 "from pharos_emu import haproxy as h; "
+                 "c = h.parse(open(sys.argv[2]).read()); "
+                 "assert [s.addr for s in c[\"servers\"]] == [(\"10.0.0.1\", 6443), "
+                 "(\"192.0.2.2\", 6443), (\"2001:db8::3\", 6443)], c; "
+                 "assert all(s.check and s.tls for s in c[\"servers\"]); "
+                 "assert c[\"httpchk\"] and c[\"uri\"] == \"/readyz\"' '%s' '%s'",
+                 EMULATORS_DIR, path);
+        assert_int_equal(system(cmd), 0);
+        unlink(path);
+
+        /* The same configuration again: the checksum tells the kubelet nothing changed. */
+        struct kbuf conf2 = {0}, pod2 = {0};
+        assert_int_equal(kadm_render_api_proxy(&fake_host, tree, &conf2, &pod2, why, sizeof(why)),
+                         0);
+        assert_string_equal(pod.p, pod2.p);
+        kb_free(&conf2);
+        kb_free(&pod2);
+
+        struct kadm_input in;
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(3), "w-1", &in, why, sizeof(why)), 0);
+        struct kbuf b = {0};
+        kadm_render_kubeadm(&in, NULL, &b);
+        expect_yaml(b.p, "ClusterConfiguration", "\"127.0.0.1\" in d[\"apiServer\"][\"certSANs\"]",
+                    "true");
+        kb_free(&b);
+        kadm_input_free(&in);
+        kb_free(&conf);
+        kb_free(&pod);
+        cfg_free(cfg);
+
+        /* A load balancer of the user's, or one master: no proxy, no such SAN. */
+        cfg = load("hosts:\n  - {address: 192.0.2.1, role: master}\n"
+                   "  - {address: 192.0.2.2, role: master}\n"
+                   "  - {address: 192.0.2.4, role: worker}\n"
+                   "api: {endpoint: api.example.com}\n");
+        assert_int_equal(kadm_api_proxy(&fake_host, tree), 0);
+        cfg_free(cfg);
+        cfg = load("hosts:\n  - {address: 192.0.2.1, role: master}\n"
+                   "  - {address: 192.0.2.4, role: worker}\n");
+        assert_int_equal(kadm_api_proxy(&fake_host, tree), 0);
+        assert_int_equal(
+                kadm_input_fill(&fake_host, tree, host_at(1), "w-1", &in, why, sizeof(why)), 0);
+        kadm_render_kubeadm(&in, NULL, &b);
+        expect_yaml(b.p, "ClusterConfiguration",
+                    "\"127.0.0.1\" in (d[\"apiServer\"].get(\"certSANs\") or [])", "false");
+        kb_free(&b);
+        kadm_input_free(&in);
+        cfg_free(cfg);
+        tree = NULL;
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -619,6 +704,7 @@ int main(void)
                 cmocka_unit_test(test_encryption_key_round_trip),
                 cmocka_unit_test(test_versions_and_quoting),
                 cmocka_unit_test(test_proxy_dropin_quoting),
+                cmocka_unit_test(test_api_proxy),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

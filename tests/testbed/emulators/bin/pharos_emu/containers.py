@@ -53,23 +53,43 @@ def alive(c):
 
 
 def image_command(image, command, k8s_version):
-    """What a control-plane image runs here: the real etcd, the API emulator, or nothing."""
+    """What a static pod's image runs here: the real etcd, the API or HAProxy emulator, or nothing."""
     name = image.rsplit("/", 1)[-1].split(":")[0]
     if name == "etcd":
         return ["/usr/bin/etcd"] + command[1:]
     if name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         return [os.path.join(host.BIN_DIR, "pharos-testbed-" + name[5:])] + command[1:]
+    if name == "haproxy":
+        return [os.path.join(host.BIN_DIR, "pharos-testbed-haproxy")] + command[1:]
     return None
 
 
+def mounted(pod, container, args):
+    """Paths in args as the container sees them -> host paths, through its hostPath mounts."""
+    volumes = {v.get("name"): (v.get("hostPath") or {}).get("path") for v in pod.get("spec", {}).get("volumes") or []}
+    mounts = sorted(((m.get("mountPath", ""), volumes.get(m.get("name"))) for m in container.get("volumeMounts") or []
+                     if volumes.get(m.get("name"))), key=lambda m: -len(m[0]))
+
+    def one(p):
+        for inside, outside in mounts:
+            if p == inside or p.startswith(inside.rstrip("/") + "/"):
+                return outside + p[len(inside):]
+        return p
+    out = []
+    for a in args:
+        m = re.match(r"^(--[\w-]+=)(/.*)$", a)
+        out.append(m.group(1) + one(m.group(2)) if m else one(a) if a.startswith("/") else a)
+    return out
+
+
 def host_args(args):
-    """Absolute paths in flags are host paths; give the process machine paths."""
+    """Absolute paths (alone or in flags) are host paths; give the process machine paths."""
     if not host.root():
         return args
     out = []
     for a in args:
         m = re.match(r"^(--[\w-]+=)(/.*)$", a)
-        out.append(m.group(1) + host.path(m.group(2)) if m else a)
+        out.append(m.group(1) + host.path(m.group(2)) if m else host.path(a) if a.startswith("/") else a)
     return out
 
 
@@ -81,7 +101,7 @@ def start(cid, pod, container, k8s_version):
            "name": container.get("name"), "image": container.get("image"), "hash": spec_hash,
            "created": time.time(), "pid": None, "state": "running"}
     if argv:
-        argv = [argv[0]] + host_args(argv[1:])
+        argv = [argv[0]] + host_args(mounted(pod, container, argv[1:]))
         logdir = host.path("/var/log/pods/%s_%s" % (rec["namespace"], rec["pod"]))
         os.makedirs(logdir, exist_ok=True)
         log = open(os.path.join(logdir, "%s.log" % rec["name"]), "ab")

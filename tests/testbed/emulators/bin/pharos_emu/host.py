@@ -15,6 +15,8 @@ STATE_DIR = "/var/lib/pharos-testbed"
 JOURNAL = "/var/log/pharos-testbed/journal.jsonl"
 # the package lives inside bin/, the one directory the testbed mounts into each host
 BIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# where the testbed mounts it inside each host (host-init.sh emu_path)
+HOST_BIN_DIR = "/usr/local/lib/pharos-testbed/bin"
 
 
 def root():
@@ -109,6 +111,11 @@ def address():
         if len(parts) >= 2 and name in parts[1:] and parts[0] not in ("127.0.0.1", "::1"):
             return parts[0]
     return "127.0.0.1"
+
+
+def in_host():
+    """Whether this process is an emulated host's (inside one, or given its root), not the machine's."""
+    return bool(root()) or BIN_DIR == HOST_BIN_DIR
 
 
 def hostname():

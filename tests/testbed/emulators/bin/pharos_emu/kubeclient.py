@@ -74,7 +74,11 @@ class Client:
                    user.get("token"), timeout=timeout)
 
     def _connect(self):
-        return http.client.HTTPSConnection(self.hostname, self.port, context=self.ctx, timeout=self.timeout)
+        # the emulated hosts share the machine's network: a host's loopback is its own address
+        name = self.hostname
+        if host.in_host() and name in ("127.0.0.1", "localhost", "::1"):
+            name = host.address()
+        return http.client.HTTPSConnection(name, self.port, context=self.ctx, timeout=self.timeout)
 
     def _exchange(self, method, path, data, headers):
         """Sends on the idle connection if there is one (a new one if the server closed it

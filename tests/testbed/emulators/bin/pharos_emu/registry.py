@@ -44,6 +44,7 @@ def _images():
         out[("registry-1.docker.io", "calico/" + c)] = calico
         out[("quay.io", "calico/" + c)] = calico
     out[("registry-1.docker.io", "library/busybox")] = {"1.36", "1.37", "latest"}
+    out[("registry-1.docker.io", "library/haproxy")] = {"2.6", "2.8", "3.0", "3.2", "latest"}
     out[("quay.io", "coreos/etcd")] = {"v3.5.15", "v3.5.21"}
     return out
 

@@ -5,7 +5,8 @@ put the binary in /usr/local/bin with kube-log-runner as /go-runner, the
 entrypoint; kube-proxy's base adds iptables (distroless-iptables); pause is
 /pause as 65535:65535; CoreDNS is /coredns with cap_net_bind_service, user
 nonroot, ports 53; flannel is /opt/bin/flanneld on an image with iptables and
-a shell's tools; the flannel CNI plugin image holds /flannel for `cp`.
+a shell's tools; the flannel CNI plugin image holds /flannel for `cp`; haproxy's official
+image (docker-library/haproxy) runs /usr/local/sbin/haproxy as user haproxy.
 """
 import os
 import subprocess
@@ -64,6 +65,29 @@ def busybox_tree(apt, work):
     return t
 
 
+def haproxy_tree(apt, work):
+    """Debian's haproxy (2.6 LTS, as bookworm ships it) laid out as the official image is:
+    haproxy on PATH in /usr/local/sbin, /usr/local/etc/haproxy for its configuration,
+    the haproxy user (uid 99) it runs as."""
+    root = os.path.join(work, "haproxy-root")
+    os.makedirs(root)
+    # the program and the libraries it links (each dependency's first choice), not what
+    # its maintainer scripts use (adduser, debconf)
+    libs = [line.split(":", 1)[1].strip() for line in apt.run("apt-cache", "depends", "haproxy").splitlines()
+            if line.startswith("  Depends: lib")]
+    debian.extract(apt.download(["haproxy"] + apt.closure(libs)), root)
+    debian.check_libraries(root)
+    t = oci.Tree()
+    t.add_tree(root)
+    t.symlink("usr/local/sbin/haproxy", "../../sbin/haproxy")
+    t.dir("usr/local/etc/haproxy")
+    t.dir("var/lib/haproxy")
+    t.file("etc/passwd", data=b"root:x:0:0:root:/root:/sbin/nologin\nhaproxy:x:99:99:haproxy:/var/lib/haproxy:"
+                              b"/usr/sbin/nologin\n", mode=0o644)
+    t.file("etc/group", data=b"root:x:0:\nhaproxy:x:99:\n", mode=0o644)
+    return t
+
+
 def _files(pairs):
     t = oci.Tree()
     for dest, src, xattrs in pairs:
@@ -99,6 +123,10 @@ def build(store, b, apt):
         store.image("registry.k8s.io/pause:" + v["PAUSE_VERSION"], [_files([("pause", b.bin("pause"), None)])],
                     {"Env": [PATH], "Entrypoint": ["/pause"], "User": "65535:65535"})
         store.image("docker.io/library/busybox:1.36", [base, busybox], {"Env": [PATH], "Cmd": ["sh"]})
+        # the node-local API proxy of the workers (pharos' kubeadm plugin)
+        store.image("docker.io/library/haproxy:2.6", [base, haproxy_tree(apt, work)],
+                    {"Env": [PATH], "Cmd": ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"],
+                     "User": "haproxy", "WorkingDir": "/var/lib/haproxy", "StopSignal": "SIGUSR1"})
         flannel = [("opt/bin/flanneld", b.bin("flanneld"), None)]
         if b.optional_bin("install-conf"):
             flannel.append(("opt/bin/install-conf", b.bin("install-conf"), None))

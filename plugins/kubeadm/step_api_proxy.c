@@ -1,0 +1,110 @@
+/*
+ * kubeadm.api-proxy: a worker's node-local API proxy (api_proxy.c) set up,
+ * kept in step with the masters of cluster.yml, or taken away when the
+ * cluster no longer wants it (api.endpoint set, one master left). It runs
+ * after the workers joined: kubeadm's join preflight wants an empty manifest
+ * directory, and a joining kubelet bootstraps against the endpoint in
+ * cluster-info. The kubelet is pointed at the proxy only once the proxy
+ * answered, so it never names an address nobody serves. Away from the proxy,
+ * kubeadm.endpoint (control-plane phase, earlier) has already pointed the
+ * kubelet back at the endpoint when this step removes it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kadm.h"
+#include "kubeadm_scripts.h"
+
+#define CHANGE_PREFIX "pharos-change: "
+
+static int ours(struct kadm_state *st, struct pharos_step_ctx *ctx)
+{
+        return !kadm_is_master(st, ctx) && !kadm_worker_up(st, ctx);
+}
+
+/* scripts/api-proxy.sh in check or apply mode; *changes the number of its change lines,
+ * the first one in first. Returns 0, or <0 with the step failed. */
+static int proxy_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int apply, int *changes,
+                        char *first, size_t first_len)
+{
+        const struct pharos_host *h = st->host;
+        int wanted = kadm_api_proxy(h, h->config_root(st->self));
+        struct kbuf cfg = {0}, manifest = {0};
+        char why[256];
+        if (wanted && kadm_render_api_proxy(h, h->config_root(st->self), &cfg, &manifest, why,
+                                            sizeof(why)) < 0) {
+                kb_free(&cfg);
+                kb_free(&manifest);
+                h->step_fail(ctx, "API proxy: %s", why);
+                return -1;
+        }
+        const struct pharos_env env[] = {
+                {"PHAROS_MODE", apply ? "apply" : "check"},
+                {"WANTED", wanted ? "1" : "0"},
+                {"CONFIG", KADM_API_PROXY_CONFIG},
+                {"MANIFEST", KADM_API_PROXY_MANIFEST},
+                {"URL", KADM_API_PROXY_URL},
+                {"CONFIG_TEXT", cfg.p ? cfg.p : ""},
+                {"POD_TEXT", manifest.p ? manifest.p : ""},
+        };
+        struct pharos_exec_result res;
+        int rc = h->step_script(ctx, script_api_proxy_sh, env, sizeof(env) / sizeof(env[0]),
+                                PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK | PHAROS_EXEC_QUIET, &res);
+        kb_free(&cfg);
+        kb_free(&manifest);
+        if (rc < 0)
+                return -1;
+        *changes = 0;
+        first[0] = '\0';
+        for (const char *p = strstr(res.out, CHANGE_PREFIX); p; p = strstr(p, CHANGE_PREFIX)) {
+                p += strlen(CHANGE_PREFIX);
+                size_t len = strcspn(p, "\n");
+                if (!(*changes)++)
+                        snprintf(first, first_len, "%.*s", (int)len, p);
+                p += len;
+        }
+        return 0;
+}
+
+static int proxy_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        struct kadm_state *st = state;
+        if (!ours(st, ctx))
+                return 0;
+        int changes = 0;
+        char first[300];
+        if (proxy_script(st, ctx, 0, &changes, first, sizeof(first)) < 0)
+                return -1;
+        if (changes)
+                st->host->step_reason(ctx, "%s%s", first, changes > 1 ? ", ..." : "");
+        return changes > 0;
+}
+
+static int proxy_run(struct pharos_step_ctx *ctx, void *state)
+{
+        struct kadm_state *st = state;
+        int changes = 0;
+        char first[300];
+        if (proxy_script(st, ctx, 1, &changes, first, sizeof(first)) < 0)
+                return -1;
+        if (!kadm_api_proxy(st->host, st->host->config_root(st->self))) {
+                st->host->step_changed(ctx, "removed the node-local API proxy");
+                return 0;
+        }
+        if (changes)
+                st->host->step_changed(ctx, "the node-local API proxy on %s reaches every master",
+                                       KADM_API_PROXY_URL);
+        const char *const keep[] = {NULL};
+        unsigned stale = 0;
+        return kadm_retarget_host(st, ctx, KADM_API_PROXY_URL, keep, 1, &stale);
+}
+
+const struct pharos_step kadm_step_api_proxy = {
+        .struct_size = sizeof(struct pharos_step),
+        .id = "kubeadm.api-proxy",
+        .phase = "join",
+        .after = (const char *const[]){"kubeadm.join-workers", NULL},
+        .description = "give the worker a node-local proxy to every master's API server",
+        .applies = proxy_applies,
+        .run = proxy_run,
+};
