@@ -39,7 +39,8 @@ static const struct {
         {"api", "how the API server is reached"},
         {"api.endpoint",
          "a name or address in front of the masters (a load balancer): the control-plane "
-         "endpoint and a certificate SAN"},
+         "endpoint and a certificate SAN; without it, workers of two masters or more reach "
+         "them through a node-local proxy"},
         {"api.sans", "more names and addresses in the API server's certificate"},
         {"network",
          "the pod network; network.PROVIDER is the section of the plugin network-PROVIDER"},

@@ -291,6 +291,10 @@ int kadm_rejoin_reset(struct kadm_state *st, struct pharos_step_ctx *ctx, const 
 /* 1 when workers reach the API through the node-local proxy: no api.endpoint (a load
  * balancer of the user's) and two masters or more. */
 int kadm_api_proxy(const struct pharos_host *h, const struct pharos_config_node *root);
+/* 1 when the step's host runs the node-local API proxy: a worker of such a cluster, or
+ * any host `pharos worker up` joins (kube-proxy's kubeconfig, the cluster's, may name the
+ * proxy, and a worker up has no cluster.yml to tell). */
+int kadm_node_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
 /* The proxy's HAProxy configuration (every master of cluster.yml) and its static pod,
  * appended to cfg and manifest. Returns 0, or -1 with why set. */
 int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_config_node *root,

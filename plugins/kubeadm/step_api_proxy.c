@@ -1,5 +1,6 @@
 /*
- * kubeadm.api-proxy: a worker's node-local API proxy (api_proxy.c) set up,
+ * kubeadm.api-proxy: a worker's node-local API proxy (api_proxy.c) set up
+ * (on every host `pharos worker up` joins, to the masters given to it),
  * kept in step with the masters of cluster.yml, or taken away when the
  * cluster no longer wants it (api.endpoint set, one master left). It runs
  * after the workers joined: kubeadm's join preflight wants an empty manifest
@@ -17,9 +18,14 @@
 
 #define CHANGE_PREFIX "pharos-change: "
 
-static int ours(struct kadm_state *st, struct pharos_step_ctx *ctx)
+int kadm_node_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
-        return !kadm_is_master(st, ctx) && !kadm_worker_up(st, ctx);
+        const struct pharos_host *h = st->host;
+        if (kadm_is_master(st, ctx))
+                return 0;
+        if (kadm_worker_up(st, ctx))
+                return kadm_first_master(st) >= 0;
+        return kadm_api_proxy(h, h->config_root(st->self));
 }
 
 /* scripts/api-proxy.sh in check or apply mode; *changes the number of its change lines,
@@ -28,7 +34,7 @@ static int proxy_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int 
                         char *first, size_t first_len)
 {
         const struct pharos_host *h = st->host;
-        int wanted = kadm_api_proxy(h, h->config_root(st->self));
+        int wanted = kadm_node_proxy(st, ctx);
         struct kbuf cfg = {0}, manifest = {0};
         char why[256];
         if (wanted && kadm_render_api_proxy(h, h->config_root(st->self), &cfg, &manifest, why,
@@ -69,7 +75,7 @@ static int proxy_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int 
 static int proxy_applies(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
-        if (!ours(st, ctx))
+        if (kadm_is_master(st, ctx))
                 return 0;
         int changes = 0;
         char first[300];
@@ -87,7 +93,7 @@ static int proxy_run(struct pharos_step_ctx *ctx, void *state)
         char first[300];
         if (proxy_script(st, ctx, 1, &changes, first, sizeof(first)) < 0)
                 return -1;
-        if (!kadm_api_proxy(st->host, st->host->config_root(st->self))) {
+        if (!kadm_node_proxy(st, ctx)) {
                 st->host->step_changed(ctx, "removed the node-local API proxy");
                 return 0;
         }
@@ -103,7 +109,7 @@ const struct pharos_step kadm_step_api_proxy = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.api-proxy",
         .phase = "join",
-        .after = (const char *const[]){"kubeadm.join-workers", NULL},
+        .after = (const char *const[]){"kubeadm.join-workers", "kubeadm.worker-up-endpoint", NULL},
         .description = "give the worker a node-local proxy to every master's API server",
         .applies = proxy_applies,
         .run = proxy_run,

@@ -130,8 +130,7 @@ static int endpoint_pass(struct pharos_step_ctx *ctx, struct kadm_state *st, int
         if (servers(st, ctx, want, sizeof(want), own, sizeof(own)) < 0)
                 return -1;
         /* A worker's kubelet on its node-local proxy reaches every master (kubeadm.api-proxy). */
-        int proxy = !kadm_is_master(st, ctx) &&
-                    kadm_api_proxy(st->host, st->host->config_root(st->self));
+        int proxy = kadm_node_proxy(st, ctx);
         const char *keep[3] = {NULL, NULL, NULL};
         size_t n = 0;
         if (own[0])

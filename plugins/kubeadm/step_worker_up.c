@@ -70,7 +70,7 @@ static int wu_endpoint_pass(struct pharos_step_ctx *ctx, struct kadm_state *st, 
         snprintf(want, sizeof(want), "https://%s", answered);
         /* The run's configuration holds this host and the masters given. */
         const struct pharos_config_node *hosts = kadm_hosts(st);
-        for (size_t i = 0; i < h->config_len(hosts) && n < WU_MAX_MASTERS; i++) {
+        for (size_t i = 0; i < h->config_len(hosts) && n < WU_MAX_MASTERS - 1; i++) {
                 const struct pharos_config_node *hn = h->config_at(hosts, i);
                 const char *role = h->config_string(h->config_get(hn, "role"));
                 if (!role || strcmp(role, "master") != 0)
@@ -79,6 +79,9 @@ static int wu_endpoint_pass(struct pharos_step_ctx *ctx, struct kadm_state *st, 
                 keep[n] = urls[n];
                 n++;
         }
+        /* The node-local API proxy reaches them all (kubeadm.api-proxy). */
+        if (kadm_node_proxy(st, ctx))
+                keep[n++] = KADM_API_PROXY_URL;
         unsigned stale = 0;
         if (kadm_retarget_host(st, ctx, want, keep, fix, &stale) < 0)
                 return -1;

@@ -12,9 +12,12 @@
 # etcdutl, then `pharos etcd restore` onto the three masters (the object
 # deleted after the backup back, the one made after it gone, the members and
 # Nodes as before, then "no changes"); refusals (back to one master, half of the members: nothing
-# changed); the first master killed and dropped from cluster.yml (its
-# member removed, the control-plane endpoint moves, the worker's kubelet
-# follows, the printed `kubectl delete node`, then "no changes"); a host joined with `pharos worker up` run on itself with the
+# changed); the worker's node-local API proxy (the real HAProxy in front of
+# the three masters); the first master killed (the worker renews its Lease
+# through the proxy, so its Node stays Ready, and a new pod runs there), then
+# dropped from cluster.yml (its member removed, the control-plane endpoint
+# moves, the proxy follows, the printed `kubectl delete node`, then "no
+# changes"); a host joined with `pharos worker up` run on itself with the
 # join command from `pharos exec`; the worker dropped from cluster.yml, then
 # `pharos drain` (the real eviction moves the web pod) and `pharos
 # delete-node`; a reset refusal, then the full `pharos reset`: no kube
@@ -198,7 +201,6 @@ wait_ready() {
         done
         expect_eq "$got" "$1" "$2"
 }
-server_of() { on "$1" sed -n 's/^ *server: //p' "$2"; }
 # Waits until host NAME's kubelet renews its Lease after the epoch second T.
 lease_after() {
         local renewed=0
@@ -219,6 +221,16 @@ expect_rc 0 "up: two masters added"
 printf '%s\n' "$out" | tail -2
 expect_eq "$(members)" "host-1 host-3 host-4" "three real etcd members"
 wait_ready "host-1=True host-2=True host-3=True host-4=True " "four Nodes Ready"
+server_of() { on "$1" sed -n 's/^ *server: //p' "$2"; }
+# The worker's node-local API proxy: the real HAProxy (its image) in front of
+# the three real API servers, whose certificates the kubelet checks for 127.0.0.1.
+expect_eq "$(server_of host-2 /etc/kubernetes/kubelet.conf)" "https://127.0.0.1:6443" \
+        "the worker's kubelet on its node-local API proxy"
+expect_eq "$(k -n kube-system get pod pharos-api-proxy-host-2 -o jsonpath='{.status.phase} {.spec.containers[0].image}')" \
+        "Running docker.io/library/haproxy:2.6" "the proxy's pod on the worker"
+expect_eq "$(on host-2 grep -c '^	server ' /etc/kubernetes/pharos/api-proxy.cfg)" "3" "the proxy reaches the three masters"
+expect_eq "$(k -n kube-system get configmap kube-proxy -o jsonpath='{.data.kubeconfig\.conf}' |
+        sed -n 's/^ *server: //p')" "https://127.0.0.1:6443" "kube-proxy on 127.0.0.1"
 
 step "etcd backup from the real etcd"
 k -n default create configmap pharos-restore-probe --from-literal=at=backup >/dev/null
@@ -281,9 +293,20 @@ for i in 1 2 3 4; do
 done
 expect_eq "$(members)" "host-1 host-3 host-4" "three members still"
 
-step "the first master killed and dropped from cluster.yml"
+step "the first master killed: the worker carries on through its proxy"
 kill -9 "$(jq -r '.hosts[0].pid' "$dir/tb/hosts.json")"
+killed=$(date +%s)
 M=host-3
+lease_after host-2 "$((killed + 10))"
+k run after-host-1 --image=docker.io/library/busybox:1.36 --restart=Never \
+        --overrides='{"spec":{"nodeSelector":{"kubernetes.io/hostname":"host-2"}}}' -- sleep 3600 >/dev/null
+run k wait --for=condition=Ready pod/after-host-1 --timeout=120s
+expect_rc 0 "a new pod scheduled and run on the worker without host-1"
+expect_eq "$(k get node host-2 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" "True" \
+        "the worker still Ready"
+k delete pod after-host-1 --wait=false >/dev/null
+
+step "the first master dropped from cluster.yml"
 cluster c3 2:worker 3:master 4:master
 run pharos up -c "$dir/c3.yml"
 expect_rc 0 "up: the killed first master removed"
@@ -293,8 +316,10 @@ expect_eq "$(members)" "host-3 host-4" "two etcd members left"
 expect_contains "$err" "2 masters" "quorum warning"
 expect_contains "$out" "removed etcd member host-1" "removal reported"
 expect_contains "$out$err" "kubectl delete node host-1" "the command still to run"
-expect_eq "$(server_of host-2 /etc/kubernetes/kubelet.conf)" "https://$(paddr 3):6443" \
-        "the worker's kubelet follows the endpoint"
+expect_eq "$(server_of host-2 /etc/kubernetes/kubelet.conf)" "https://127.0.0.1:6443" \
+        "the worker's kubelet stays on its proxy"
+expect_eq "$(on host-2 grep -c '^	server ' /etc/kubernetes/pharos/api-proxy.cfg)" "2" \
+        "the proxy reaches the two masters left"
 expect_eq "$(k -n kube-public get configmap cluster-info -o jsonpath='{.data.kubeconfig}' |
         sed -n 's/^ *server: //p')" "https://$(paddr 3):6443" "cluster-info names the new endpoint"
 lease_after host-2 "$moved"
