@@ -125,17 +125,26 @@ run on 4 test -s /etc/containerd/certs.d/registry.example:5000/hosts.toml
 expect_rc 0 "--insecure-registry reaches containerd"
 expect_contains "$(on 4 cat /etc/containerd/config.toml)" "registry.example/k8s/pause" \
         "--image-repository gives the pause image"
-expect_contains "$(on 4 cat /etc/kubernetes/kubelet.conf)" "https://$(addr 0):6443" \
-        "the kubelet talks to the master"
+# Its kubelet reaches the masters given through its node-local API proxy,
+# which leaves out the one that does not answer.
+expect_contains "$(on 4 cat /etc/kubernetes/kubelet.conf)" "https://127.0.0.1:6443" \
+        "the kubelet talks to its API proxy"
+expect_eq "$(on 4 sh -c 'grep "^	server " /etc/kubernetes/pharos/api-proxy.cfg | cut -f3 -d" " | paste -sd" "')" \
+        "$dead:6443 $(addr 0):6443" "the proxy reaches the masters given"
 node4=$(api /api/v1/nodes/host-4 || true)
 expect_eq "$(jq -r '.metadata.labels.tier' <<<"$node4")" "batch" "--label on host-4"
 expect_eq "$(jq -c '[.spec.taints[] | select(.key == "dedicated") | [.value, .effect]]' <<<"$node4")" \
         '[["batch","NoSchedule"]]' "--taint on host-4"
 expect_eq "$(jq -r '[.status.addresses[] | select(.type == "InternalIP") | .address][0]' <<<"$node4")" \
         "$(addr 3)" "host-4 advertises its address"
-wu worker up "'$join'" "$(addr 0)" "${opts[@]}"
+wu worker up "'$join'" "$dead" "$(addr 0)" "${opts[@]}"
 expect_rc 0 "worker up again"
 expect_contains "$out" "worker up: no changes" "second worker up changes nothing"
+wu worker up "'$join'" "$(addr 0)" "${opts[@]}"
+expect_rc 0 "worker up with the master that answers"
+expect_contains "$out" "worker up: 1 change" "only the proxy follows the masters given"
+expect_eq "$(on 4 sh -c 'grep "^	server " /etc/kubernetes/pharos/api-proxy.cfg | cut -f3 -d" "')" \
+        "$(addr 0):6443" "the proxy reaches that master only"
 wu worker up "'kubeadm join nothing'" "$(addr 0)"
 expect_rc 2 "a malformed join command is a usage error"
 run pharos worker up --help
