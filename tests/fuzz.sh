@@ -24,24 +24,27 @@ mkdir -p "$work/corpus" "$work/manifests" "$build/fuzz-artifacts"
 cp "$root"/tests/config/bad/*.yml "$root"/tests/config/good/*.yml "$work/corpus/"
 find "$root/plugins" -path '*/manifests/*' \( -name '*.yml' -o -name '*.yaml' \) -exec cp {} "$work/manifests/" \;
 
-# Each fuzzer is one process on one core: the manifest converter runs beside
-# the loader (its output held back so the two logs do not interleave); the
-# exit status is the loader's if it failed, else the converter's.
+# Each fuzzer is one process on one core, so the manifest converter runs
+# beside the loader. Their logs are printed one after the other, a failure's
+# last, where CI's tail of this output shows it.
 "$build/tests/kube/fuzz/fuzz_manifest" \
         -seed="${PHAROS_FUZZ_SEED:-1}" -max_total_time="$((seconds / 2))" -max_len=65536 -timeout=10 \
         -rss_limit_mb=2048 -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
         "$work/manifests" >"$work/manifest.log" 2>&1 &
 manifest_pid=$!
 
-status=0
+config_status=0
 "$build/tests/config/fuzz/fuzz_config_load" \
         -seed="${PHAROS_FUZZ_SEED:-1}" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -dict="$root/tests/config/fuzz/cluster.dict" \
         -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
-        "$work/corpus" || status=$?
+        "$work/corpus" >"$work/config.log" 2>&1 || config_status=$?
 
 manifest_status=0
 wait "$manifest_pid" || manifest_status=$?
-cat "$work/manifest.log"
-[ "$status" -ne 0 ] || status=$manifest_status
-exit "$status"
+if [ "$config_status" -ne 0 ]; then
+        cat "$work/manifest.log" "$work/config.log"
+        exit "$config_status"
+fi
+cat "$work/config.log" "$work/manifest.log"
+exit "$manifest_status"
