@@ -49,7 +49,9 @@ pharos() { "$PHAROS" --plugin-path "$PLUGINS" "$@"; }
 on() { "$TESTBED" exec --dir "$dir/tb" --host "$1" -- "${@:2}"; }
 # The master kubectl runs on: the first one until it is killed.
 M=host-1
-k() { on "$M" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"; }
+# KSERVER: that master's own API server, once admin.conf's (the endpoint) may be gone.
+KSERVER=""
+k() { on "$M" kubectl --kubeconfig /etc/kubernetes/admin.conf ${KSERVER:+--server "$KSERVER"} "$@"; }
 t0=$SECONDS
 step() { echo "== [$((SECONDS - t0))s] $*"; }
 
@@ -296,7 +298,7 @@ expect_eq "$(members)" "host-1 host-3 host-4" "three members still"
 step "the first master killed: the worker carries on through its proxy"
 kill -9 "$(jq -r '.hosts[0].pid' "$dir/tb/hosts.json")"
 killed=$(date +%s)
-M=host-3
+M=host-3 KSERVER=https://$(paddr 3):6443
 lease_after host-2 "$((killed + 10))"
 k run after-host-1 --image=docker.io/library/busybox:1.36 --restart=Never \
         --overrides='{"spec":{"nodeSelector":{"kubernetes.io/hostname":"host-2"}}}' -- sleep 3600 >/dev/null
