@@ -3,10 +3,12 @@
 # with every plugin, the real etcd and the emulated cluster; after every step
 # the real etcd member list (etcdctl) and the Node list are checked:
 #   1 master + 2 workers up -> 2 masters added (3 members, one join at a
-#   time, nothing mutating on the other hosts but the join data) -> the first
+#   time, nothing mutating on the other hosts but the join data and the
+#   workers' kubelets moving to their node-local API proxy) -> the first
 #   master stopped and dropped from cluster.yml, up (2 members, quorum
-#   warning, the control-plane endpoint moves to the next master: kubelets,
-#   cluster-info and kube-proxy follow) -> a master added back (3) -> a worker
+#   warning, the control-plane endpoint moves to the next master: the
+#   masters' kubelets and cluster-info follow, the proxies drop it) -> a
+#   master added back (3) -> a worker
 #   added -> a host joined with `pharos worker up` and the join command from
 #   `pharos exec` -> a worker dropped from cluster.yml (up writes nothing and
 #   lists it), drained, deleted -> each refusal (back to one, half of the
@@ -121,8 +123,10 @@ up c2
 expect_rc 0 "up: two masters added"
 expect_eq "$(members)" "host-1 host-4 host-5" "three etcd members"
 expect_eq "$(nodes)" "host-1 host-2 host-3 host-4 host-5" "five Nodes"
+# The workers' only change: their kubelets move to the node-local API proxy.
 for i in 2 3; do
-        expect_eq "$(changes "$i")" "$(cat "$dir/changes-$i")" "no mutating command on worker host-$i"
+        expect_eq "$(changes "$i" | tail -n +"$(($(wc -l <"$dir/changes-$i") + 1))")" '["systemctl","restart","kubelet"]' \
+                "worker host-$i only restarted its kubelet"
 done
 new=$(changes 1 | tail -n +"$(($(wc -l <"$dir/changes-1") + 1))" | jq -r '.[0:3] | join(" ")' | sort -u)
 expect_eq "$new" $'kubeadm init phase\nkubeadm token create' \
@@ -131,8 +135,12 @@ join_times() { on "$1" "jq -r 'select(.argv[0:2] == [\"kubeadm\", \"join\"]) | \
 read -r t4 d4 < <(join_times 4)
 read -r t5 _ < <(join_times 5)
 expect_eq "$(jq -n "$t5 >= $t4 + $d4 / 1000")" "true" "host-5 joined after host-4's join ended"
-expect_eq "$(server_of 2 /etc/kubernetes/kubelet.conf)" "https://$(addr 1):6443" \
-        "the workers reach the API through the first master"
+proxied() { on "$1" "grep '^	server ' /etc/kubernetes/pharos/api-proxy.cfg | cut -f3 -d' ' | paste -sd' '"; }
+for i in 2 3; do
+        expect_eq "$(server_of "$i" /etc/kubernetes/kubelet.conf)" "https://127.0.0.1:6443" \
+                "host-$i's kubelet on its node-local API proxy"
+        expect_eq "$(proxied "$i")" "$(addr 1):6443 $(addr 4):6443 $(addr 5):6443" "host-$i's proxy reaches the three masters"
+done
 
 step "the first master stopped and removed"
 # The seed's way: stop it, drop it from cluster.yml, up. Without api.endpoint
@@ -147,18 +155,23 @@ expect_eq "$(members)" "host-4 host-5" "two etcd members left"
 expect_contains "$err" "2 masters" "quorum warning"
 expect_contains "$out" "removed etcd member host-1" "removal reported"
 expect_contains "$out$err" "kubectl delete node host-1" "the command still to run"
-for i in 2 3 4 5; do
+for i in 4 5; do
         expect_eq "$(server_of "$i" /etc/kubernetes/kubelet.conf)" "https://$(addr 4):6443" \
                 "host-$i's kubelet follows the endpoint"
+done
+for i in 2 3; do
+        expect_eq "$(server_of "$i" /etc/kubernetes/kubelet.conf)" "https://127.0.0.1:6443" \
+                "host-$i's kubelet stays on its proxy"
+        expect_eq "$(proxied "$i")" "$(addr 4):6443 $(addr 5):6443" "host-$i's proxy follows the masters"
 done
 expect_eq "$(server_of 5 /etc/kubernetes/admin.conf)" "https://$(addr 4):6443" "host-5's admin.conf too"
 expect_eq "$(api /api/v1/namespaces/kube-public/configmaps/cluster-info | jq -r .data.kubeconfig |
         sed -n 's/^ *server: //p')" "https://$(addr 4):6443" "cluster-info names the new endpoint"
 expect_eq "$(api /api/v1/namespaces/kube-system/configmaps/kube-proxy | jq -r '.data["kubeconfig.conf"]' |
-        sed -n 's/^ *server: //p')" "https://$(addr 4):6443" "kube-proxy's kubeconfig too"
+        sed -n 's/^ *server: //p')" "https://127.0.0.1:6443" "kube-proxy's kubeconfig names the node-local address"
 expect_eq "$(api /apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy |
         jq -r '.spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"] != null')" \
-        "true" "kube-proxy restarted to read it"
+        "true" "kube-proxy restarted to read it (when the masters were added)"
 expect_contains "$(api /api/v1/namespaces/kube-system/configmaps/kubeadm-config |
         jq -r .data.ClusterConfiguration)" "controlPlaneEndpoint: $(addr 4):6443" "kubeadm-config too"
 for i in 2 3 5; do heartbeat_after "$i" "$done_at"; done
@@ -208,16 +221,16 @@ run "$PHAROS" ssh -c "$dir/access8.yml" -a "$(addr 8)" -- env -u PHAROS_PLUGIN_P
 expect_rc 0 "worker up on host-8"
 [[ "$out$err" != *"$(awk '{print $5}' <<<"$join" | cut -d. -f2)"* ]] || fail "the join token was printed"
 expect_eq "$(nodes)" "host-2 host-3 host-4 host-5 host-6 host-7 host-8" "host-8 joined"
-expect_eq "$(server_of 8 /etc/kubernetes/kubelet.conf)" "https://$(addr 4):6443" \
-        "host-8's kubelet on the endpoint, one of the masters given"
-# Run again with other masters: the kubelet moves to one of them.
+expect_eq "$(server_of 8 /etc/kubernetes/kubelet.conf)" "https://127.0.0.1:6443" \
+        "host-8's kubelet on its node-local API proxy"
+expect_eq "$(proxied 8)" "$(addr 4):6443 $(addr 5):6443 $(addr 6):6443" "host-8's proxy reaches the masters given"
+# Run again with other masters: the proxy follows them.
 run "$PHAROS" ssh -c "$dir/access8.yml" -a "$(addr 8)" -- env -u PHAROS_PLUGIN_PATH \
         /opt/pharos/pharos --plugin-path /opt/pharos/plugins worker up "'$join'" "$(addr 5)" \
         --address "$(addr 8)"
 expect_rc 0 "worker up on host-8 with another master"
-expect_contains "$out" "kubeadm.worker-up-endpoint" "the kubelet is moved"
-expect_eq "$(server_of 8 /etc/kubernetes/kubelet.conf)" "https://$(addr 5):6443" \
-        "host-8's kubelet on the master given"
+expect_contains "$out" "kubeadm.api-proxy" "the proxy is changed"
+expect_eq "$(proxied 8)" "$(addr 5):6443" "host-8's proxy reaches the master given"
 heartbeat_after 8 "$(date -u +%FT%TZ)"
 
 step "a worker removed from cluster.yml"

@@ -128,7 +128,7 @@ static int validate_status(const char *text, const char *version)
         close(fd);
         char cmd[1024];
         snprintf(cmd, sizeof(cmd),
-                 "python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
+                 "/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
                  "from pharos_emu import kubeadm_config as k; "
                  "k.validate(open(sys.argv[2]).read(), strict=True, version=sys.argv[3])' "
                  "'%s' '%s' '%s'",
@@ -156,7 +156,7 @@ static void expect_yaml(const char *text, const char *kind, const char *expr, co
         close(fd);
         char cmd[2048];
         snprintf(cmd, sizeof(cmd),
-                 "python3 -c 'import sys, json, yaml; "
+                 "/usr/bin/python3 -c 'import sys, json, yaml; "
                  "d = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x[\"kind\"] == "
                  "sys.argv[2]][0]; "
                  "print(json.dumps(eval(sys.argv[3], {\"d\": d}), sort_keys=True))' '%s' '%s' '%s'",
@@ -636,7 +636,7 @@ static void test_api_proxy(void **unused)
         close(fd);
         char cmd[1024];
         snprintf(cmd, sizeof(cmd),
-                 "python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
+                 "/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
                  "from pharos_emu import haproxy as h; "
                  "c = h.parse(open(sys.argv[2]).read()); "
                  "assert [s.addr for s in c[\"servers\"]] == [(\"10.0.0.1\", 6443), "
