@@ -220,7 +220,7 @@ class RealMirrorTest(unittest.TestCase):
             "registry.k8s.io/kube-apiserver:v1.37.2", "registry.k8s.io/kube-controller-manager:v1.37.2",
             "registry.k8s.io/kube-scheduler:v1.37.2", "registry.k8s.io/kube-proxy:v1.37.2",
             "registry.k8s.io/etcd:3.7.0-0", "registry.k8s.io/coredns/coredns:v1.14.6",
-            "registry.k8s.io/pause:3.10.2", "docker.io/library/busybox:1.36",
+            "registry.k8s.io/pause:3.10.2", "docker.io/library/busybox:1.36", "docker.io/library/haproxy:2.6",
             "ghcr.io/flannel-io/flannel:v0.28.10", "ghcr.io/flannel-io/flannel-cni-plugin:v0.9.1"]))
         files = {}
         for name in names:
@@ -262,6 +262,9 @@ class RealMirrorTest(unittest.TestCase):
         cfg, paths = files["docker.io/library/busybox:1.36"]
         self.assertEqual(cfg["Cmd"], ["sh"])
         self.assertTrue({"bin/busybox", "bin/sh", "bin/cp"} <= paths)
+        cfg, paths = files["docker.io/library/haproxy:2.6"]
+        self.assertEqual((cfg["Cmd"], cfg["User"]), (["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"], "haproxy"))
+        self.assertTrue({"usr/sbin/haproxy", "usr/local/sbin/haproxy", "usr/local/etc/haproxy", "etc/passwd"} <= paths)
         cfg, paths = files["ghcr.io/flannel-io/flannel:v0.28.10"]
         self.assertEqual(cfg["Entrypoint"], ["/opt/bin/flanneld"])
         self.assertTrue({"opt/bin/flanneld", "usr/sbin/iptables", "bin/cp"} <= paths)
