@@ -116,7 +116,8 @@ etcdctl_on() { # TB MASTER ARGS...
 
 # snapshot TB OUT MASTER...: what a fault must not lose, into directory OUT:
 # members (etcd member names), keys (etcd keys but events and leases, which
-# expire by design), pki (sha256 of every file under /etc/kubernetes/pki on
+# expire by design, and kube-proxy's pods, which a run that gives the workers
+# their node-local API proxy replaces by restarting the DaemonSet), pki (sha256 of every file under /etc/kubernetes/pki on
 # each master), state (the stored pharos-config ConfigMap's data).
 snapshot() {
         local tb=$1 out=$2 m root
@@ -131,7 +132,8 @@ snapshot() {
         done
         etcdctl_on "$tb" "$1" member list -w json | jq -r '[.members[].name] | sort | .[]' >"$out/members"
         etcdctl_on "$tb" "$1" get /registry --prefix --keys-only |
-                grep -v -e '^$' -e '^/registry/events/' -e '^/registry/leases/' -e '^/registry/masterleases/' |
+                grep -v -e '^$' -e '^/registry/events/' -e '^/registry/leases/' -e '^/registry/masterleases/' \
+                        -e '^/registry/pods/kube-system/kube-proxy-' |
                 sort >"$out/keys"
         etcdctl_on "$tb" "$1" get /registry/configmaps/kube-system/pharos-config --print-value-only |
                 jq -S '.data' >"$out/state" 2>/dev/null || : >"$out/state"
