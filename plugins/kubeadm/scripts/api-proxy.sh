@@ -21,9 +21,12 @@ holds() {
         [ -f "$1" ] && printf '%s' "$2" | cmp -s - "$1"
 }
 
+# The kubelet runs a static pod from every file in its manifest directory
+# whose name does not start with a dot: the new text is written under a
+# dot-name, then renamed in place.
 put() {
         mkdir -p "$(dirname "$1")"
-        tmp="$1.pharos-new"
+        tmp="$(dirname "$1")/.$(basename "$1").pharos-new"
         printf '%s' "$2" >"$tmp"
         chmod "$3" "$tmp"
         mv -f "$tmp" "$1"

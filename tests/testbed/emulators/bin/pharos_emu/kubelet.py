@@ -11,6 +11,7 @@ import platform
 import re
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -293,11 +294,14 @@ class Kubelet:
         pods = {}
         if not self.static_dir:
             return pods
-        files = sorted(glob.glob(host.path(self.static_dir + "/*.yaml")) + glob.glob(
-            host.path(self.static_dir + "/*.json")))
+        # As the kubelet's file source: every regular file whose name does not start
+        # with a dot, whatever its suffix (pkg/kubelet/config/file.go, glob "[^.]*").
+        files = sorted(glob.glob(host.path(self.static_dir + "/[!.]*")))
         for f in files:
             try:
                 st = os.stat(f)
+                if not stat.S_ISREG(st.st_mode):
+                    continue
                 key = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
                 known = self.parsed.get(f)
                 if known and known[0] == key and time.time() - known[1] < 20:
