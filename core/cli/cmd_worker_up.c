@@ -61,6 +61,13 @@ static int worker_up(struct cli_ctx *ctx, const struct wu_args *a)
 {
         struct wu_master m;
         struct pharos_error err = {0};
+        char endpoints[WU_MAX_ENDPOINTS];
+        const char *bad;
+        if (wu_master_endpoints(a, endpoints, sizeof(endpoints), &bad) < 0) {
+                log_error("worker up: master '%s' is not HOST, HOST:PORT, IPV6 or [IPV6]:PORT",
+                          bad);
+                return 2;
+        }
         if (wu_probe_masters(a, &m, &err) < 0) {
                 log_error("%s", err.msg);
                 return 1;
@@ -77,6 +84,7 @@ static int worker_up(struct cli_ctx *ctx, const struct wu_args *a)
         const struct tp_env params[] = {
                 {"worker_up.join_command", a->join_command},
                 {"worker_up.api_endpoint", m.endpoint},
+                {"worker_up.api_endpoints", endpoints},
         };
         struct run_opts opts = {.tp.trust_hosts = a->trust_hosts};
         struct run r;

@@ -42,6 +42,26 @@ int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, siz
         return host[0] && n > 0 && (size_t)n < esize ? 0 : -1;
 }
 
+int wu_master_endpoints(const struct wu_args *a, char *buf, size_t size, const char **bad)
+{
+        size_t off = 0;
+        buf[0] = '\0';
+        *bad = NULL;
+        for (size_t i = 0; i < a->n_masters; i++) {
+                char host[256], endpoint[300];
+                int n = -1;
+                if (wu_split_master(a->masters[i], host, sizeof(host), endpoint,
+                                    sizeof(endpoint)) == 0)
+                        n = snprintf(buf + off, size - off, "%s%s", off ? " " : "", endpoint);
+                if (n < 0 || (size_t)n >= size - off) {
+                        *bad = a->masters[i];
+                        return -1;
+                }
+                off += (size_t)n;
+        }
+        return 0;
+}
+
 /* A response body, kept whole up to a cap no honest answer comes near. */
 struct body {
         char *data;

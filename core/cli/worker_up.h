@@ -50,6 +50,11 @@ struct wu_master {
 /* HOST, HOST:PORT, IPV6 or [IPV6]:PORT -> the host and "HOST:PORT" (6443 by default). */
 int wu_split_master(const char *m, char *host, size_t hsize, char *endpoint, size_t esize);
 
+/* Every master given, as its "HOST:PORT" endpoint, space-separated, into buf (WU_MAX_ENDPOINTS
+ * bytes hold them all). -1 with *bad the master that is no address or does not fit. */
+#define WU_MAX_ENDPOINTS (WU_MAX * 301)
+int wu_master_endpoints(const struct wu_args *a, char *buf, size_t size, const char **bad);
+
 /* Asks each master's /version in turn, over TLS checked against the CA the join
  * command pins (ca_pin.h), and again in rounds for up to a->master_wait_ms while
  * some master fails as a starting API server does (refused, 403, 5xx). PERR_FAIL

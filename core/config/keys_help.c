@@ -130,7 +130,9 @@ static const struct {
         {"admission_plugins.*.enabled", "on or off"},
         {"container_runtime", "settings of every host's container runtime"},
         {"container_runtime.insecure_registries", "registries reached without TLS checks"},
-        {"image_repository", "where the control plane's images come from"},
+        {"image_repository",
+         "where the control plane's images come from; any other than registry.k8s.io also "
+         "serves the workers' API proxy (IMAGE_REPOSITORY/haproxy:2.6)"},
         {"manifests",
          "files or directories (their *.yml/*.yaml files, in name order) of Kubernetes "
          "resources, relative to cluster.yml; applied as written after the addons as the stack "

@@ -48,8 +48,86 @@ int kadm_api_proxy(const struct pharos_host *h, const struct pharos_config_node 
         return !api && masters(h, root) >= 2;
 }
 
+/* A server line per master of cluster.yml, each at the API server's port. */
+static int servers_of_masters(const struct pharos_host *h, const struct pharos_config_node *root,
+                              struct kbuf *cfg, char *why, size_t why_len)
+{
+        const struct pharos_config_node *hosts = h->config_get(root, "hosts");
+        for (size_t i = 0, n = 0; i < h->config_len(hosts); i++) {
+                const struct pharos_config_node *hn = h->config_at(hosts, i);
+                const char *role = h->config_string(h->config_get(hn, "role"));
+                if (!role || strcmp(role, "master") != 0)
+                        continue;
+                const char *addr = kadm_peer_address(h, hn);
+                if (!plain_address(addr)) {
+                        snprintf(why, why_len,
+                                 "hosts[%zu]: address %s cannot go into the API proxy's "
+                                 "configuration",
+                                 i, addr ? addr : "(none)");
+                        return -1;
+                }
+                /* HAProxy takes the port after the last colon, IPv6 or not. */
+                kb_printf(cfg, "\tserver master-%zu %s:%d\n", ++n, addr, KADM_API_PORT);
+        }
+        return 0;
+}
+
+/* A server line per "HOST:PORT" or "[IPV6]:PORT" in the space-separated list. */
+static int servers_given(struct kbuf *cfg, const char *endpoints, char *why, size_t why_len)
+{
+        size_t n = 0;
+        for (const char *p = endpoints; *p;) {
+                size_t len = strcspn(p, " ");
+                char host[256] = "";
+                const char *port = NULL;
+                if (len && len < sizeof(host)) {
+                        const char *end = p + len;
+                        const char *colon = p;
+                        for (const char *c = p; c < end; c++)
+                                if (*c == ':')
+                                        colon = c;
+                        int bracketed = p[0] == '[' && colon > p && colon[-1] == ']';
+                        if (colon > p) {
+                                snprintf(host, sizeof(host), "%.*s",
+                                         (int)(colon - p - 2 * bracketed), p + bracketed);
+                                port = colon + 1;
+                        }
+                        long v = 0;
+                        for (const char *c = port; c && c < end && v <= 65535; c++)
+                                v = *c >= '0' && *c <= '9' ? v * 10 + (*c - '0') : 65536;
+                        if (port == end || v < 1 || v > 65535)
+                                port = NULL;
+                }
+                if (!port || !plain_address(host)) {
+                        snprintf(why, why_len,
+                                 "master %.*s cannot go into the API proxy's configuration "
+                                 "(HOST:PORT)",
+                                 (int)(len > 200 ? 200 : len), p);
+                        return -1;
+                }
+                kb_printf(cfg, "\tserver master-%zu %s:%.*s\n", ++n, host, (int)(p + len - port),
+                          port);
+                p += len;
+                p += strspn(p, " ");
+        }
+        if (!n) {
+                snprintf(why, why_len, "no master for the API proxy");
+                return -1;
+        }
+        return 0;
+}
+
+void kadm_api_proxy_image(const char *repository, char *buf, size_t size)
+{
+        if (!repository || !*repository || !strcmp(repository, KADM_DEFAULT_IMAGE_REPOSITORY))
+                snprintf(buf, size, "%s", KADM_API_PROXY_IMAGE);
+        else
+                snprintf(buf, size, "%s/%s", repository, KADM_API_PROXY_IMAGE_NAME);
+}
+
 int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_config_node *root,
-                          struct kbuf *cfg, struct kbuf *manifest, char *why, size_t why_len)
+                          const char *endpoints, struct kbuf *cfg, struct kbuf *manifest, char *why,
+                          size_t why_len)
 {
         /* Watches stay open for as long as the API server keeps them (up to 30 min with
          * its --min-request-timeout default): HAProxy must not cut them first. The check
@@ -77,29 +155,25 @@ int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_confi
                   "\thttp-check expect rstatus ^(200|401)$\n"
                   "\tdefault-server check check-ssl verify none inter 3s fall 2 rise 2\n",
                   KADM_API_PROXY_ADDRESS, KADM_API_PORT);
-        const struct pharos_config_node *hosts = h->config_get(root, "hosts");
-        for (size_t i = 0, n = 0; i < h->config_len(hosts); i++) {
-                const struct pharos_config_node *hn = h->config_at(hosts, i);
-                const char *role = h->config_string(h->config_get(hn, "role"));
-                if (!role || strcmp(role, "master") != 0)
-                        continue;
-                const char *addr = kadm_peer_address(h, hn);
-                if (!plain_address(addr)) {
-                        snprintf(why, why_len,
-                                 "hosts[%zu]: address %s cannot go into the API proxy's "
-                                 "configuration",
-                                 i, addr ? addr : "(none)");
-                        return -1;
-                }
-                /* HAProxy takes the port after the last colon, IPv6 or not. */
-                kb_printf(cfg, "\tserver master-%zu %s:%d\n", ++n, addr, KADM_API_PORT);
-        }
+        if (endpoints ? servers_given(cfg, endpoints, why, why_len) < 0
+                      : servers_of_masters(h, root, cfg, why, why_len) < 0)
+                return -1;
         /* FNV-1a of the configuration: the kubelet restarts a static pod whose manifest
          * changed, and nothing else tells it that the file it mounts did. */
         uint64_t sum = 1469598103934665603ull;
         for (size_t i = 0; cfg->p && i < cfg->len; i++) {
                 sum ^= (unsigned char)cfg->p[i];
                 sum *= 1099511628211ull;
+        }
+        char image[300];
+        kadm_api_proxy_image(h->config_string(h->config_get(root, "image_repository")), image,
+                             sizeof(image));
+        /* The core checked image_repository; plain YAML wants no more than an image
+         * reference's characters. */
+        if (image[strspn(image,
+                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:/@")]) {
+                snprintf(why, why_len, "image_repository cannot name the API proxy's image");
+                return -1;
         }
         kb_printf(manifest,
                   "# pharos: the node-local API proxy (kubeadm plugin); rewritten by `pharos up`\n"
@@ -127,7 +201,7 @@ int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_confi
                   "  volumes:\n"
                   "  - name: config\n"
                   "    hostPath: {path: %s, type: File}\n",
-                  (unsigned long long)sum, KADM_API_PROXY_IMAGE, KADM_API_PROXY_CONFIG);
+                  (unsigned long long)sum, image, KADM_API_PROXY_CONFIG);
         if (cfg->oom || manifest->oom) {
                 snprintf(why, why_len, "out of memory");
                 return -1;

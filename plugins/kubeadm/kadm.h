@@ -34,13 +34,16 @@
 #define KADM_ETCD_MEMBER_DIR "/var/lib/etcd/member"
 #define KADM_API_PORT        6443
 /* The node-local API proxy (api_proxy.c): where a worker's kubelet finds it, its
- * configuration, its static pod and the image that runs it (HAProxy's 2.6 LTS). */
-#define KADM_API_PROXY_ADDRESS  "127.0.0.1"
-#define KADM_API_PROXY_URL      "https://127.0.0.1:6443"
-#define KADM_API_PROXY_CONFIG   KADM_DIR "/api-proxy.cfg"
-#define KADM_API_PROXY_MANIFEST "/etc/kubernetes/manifests/pharos-api-proxy.yaml"
-#define KADM_API_PROXY_IMAGE    "docker.io/library/haproxy:2.6"
-#define KADM_MAX_FILES          12
+ * configuration, its static pod and the image that runs it (HAProxy's 2.6 LTS):
+ * Docker Hub's, or IMAGE_NAME under an image_repository other than kubeadm's default. */
+#define KADM_API_PROXY_ADDRESS        "127.0.0.1"
+#define KADM_API_PROXY_URL            "https://127.0.0.1:6443"
+#define KADM_API_PROXY_CONFIG         KADM_DIR "/api-proxy.cfg"
+#define KADM_API_PROXY_MANIFEST       "/etc/kubernetes/manifests/pharos-api-proxy.yaml"
+#define KADM_API_PROXY_IMAGE          "docker.io/library/haproxy:2.6"
+#define KADM_API_PROXY_IMAGE_NAME     "haproxy:2.6"
+#define KADM_DEFAULT_IMAGE_REPOSITORY "registry.k8s.io"
+#define KADM_MAX_FILES                12
 /* Node annotations listing the labels and taints (key:effect) pharos put
  * there, comma-separated: what it may remove when cluster.yml drops them. */
 #define KADM_MANAGED_LABELS "pharos.kontena.io/labels"
@@ -200,6 +203,10 @@ int kadm_kubeconfig_retarget(const char *text, const char *server, const char *c
 /* "https://ADDRESS:6443" (IPv6 bracketed): a master's own API server. */
 void kadm_api_url(const char *address, char *buf, size_t size);
 
+/* The "pharos-change: WHAT" lines a host script printed in out, joined with "; " into buf
+ * (truncated to size). Returns how many there were. */
+unsigned kadm_script_changes(const char *out, char *buf, size_t size);
+
 /* Shell word for s, single-quoted (malloc'd), NULL when out of memory. */
 char *kadm_shq(const char *s);
 /* n random bytes from the kernel, as lowercase hex or base64 (into out). */
@@ -295,10 +302,15 @@ int kadm_api_proxy(const struct pharos_host *h, const struct pharos_config_node 
  * any host `pharos worker up` joins (kube-proxy's kubeconfig, the cluster's, may name the
  * proxy, and a worker up has no cluster.yml to tell). */
 int kadm_node_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
-/* The proxy's HAProxy configuration (every master of cluster.yml) and its static pod,
- * appended to cfg and manifest. Returns 0, or -1 with why set. */
+/* The proxy's HAProxy configuration and its static pod, appended to cfg and manifest. It
+ * reaches endpoints ("HOST:PORT" or "[IPV6]:PORT", space-separated: the masters given to
+ * `pharos worker up`), or every master of cluster.yml at port 6443 when endpoints is NULL.
+ * Returns 0, or -1 with why set. */
 int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_config_node *root,
-                          struct kbuf *cfg, struct kbuf *manifest, char *why, size_t why_len);
+                          const char *endpoints, struct kbuf *cfg, struct kbuf *manifest, char *why,
+                          size_t why_len);
+/* The proxy's image for image_repository (NULL: the default) into buf. */
+void kadm_api_proxy_image(const char *repository, char *buf, size_t size);
 
 /* Helpers shared by the steps. */
 const struct pharos_config_node *kadm_hosts(struct kadm_state *st);

@@ -10,13 +10,9 @@
  * kubeadm.endpoint (control-plane phase, earlier) has already pointed the
  * kubelet back at the endpoint when this step removes it.
  */
-#include <stdio.h>
-#include <string.h>
 
 #include "kadm.h"
 #include "kubeadm_scripts.h"
-
-#define CHANGE_PREFIX "pharos-change: "
 
 int kadm_node_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx)
 {
@@ -29,16 +25,19 @@ int kadm_node_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx)
 }
 
 /* scripts/api-proxy.sh in check or apply mode; *changes the number of its change lines,
- * the first one in first. Returns 0, or <0 with the step failed. */
-static int proxy_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int apply, int *changes,
-                        char *first, size_t first_len)
+ * listed in what. Returns 0, or <0 with the step failed. */
+static int proxy_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int apply,
+                        unsigned *changes, char *what, size_t what_len)
 {
         const struct pharos_host *h = st->host;
         int wanted = kadm_node_proxy(st, ctx);
         struct kbuf cfg = {0}, manifest = {0};
         char why[256];
-        if (wanted && kadm_render_api_proxy(h, h->config_root(st->self), &cfg, &manifest, why,
-                                            sizeof(why)) < 0) {
+        /* A worker up has only the masters given to it, each at the port given. */
+        const char *given =
+                kadm_worker_up(st, ctx) ? h->step_fact(ctx, "worker_up.api_endpoints") : NULL;
+        if (wanted && kadm_render_api_proxy(h, h->config_root(st->self), given, &cfg, &manifest,
+                                            why, sizeof(why)) < 0) {
                 kb_free(&cfg);
                 kb_free(&manifest);
                 h->step_fail(ctx, "API proxy: %s", why);
@@ -60,15 +59,7 @@ static int proxy_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int 
         kb_free(&manifest);
         if (rc < 0)
                 return -1;
-        *changes = 0;
-        first[0] = '\0';
-        for (const char *p = strstr(res.out, CHANGE_PREFIX); p; p = strstr(p, CHANGE_PREFIX)) {
-                p += strlen(CHANGE_PREFIX);
-                size_t len = strcspn(p, "\n");
-                if (!(*changes)++)
-                        snprintf(first, first_len, "%.*s", (int)len, p);
-                p += len;
-        }
+        *changes = kadm_script_changes(res.out, what, what_len);
         return 0;
 }
 
@@ -77,21 +68,21 @@ static int proxy_applies(struct pharos_step_ctx *ctx, void *state)
         struct kadm_state *st = state;
         if (kadm_is_master(st, ctx))
                 return 0;
-        int changes = 0;
-        char first[300];
-        if (proxy_script(st, ctx, 0, &changes, first, sizeof(first)) < 0)
+        unsigned changes = 0;
+        char what[600];
+        if (proxy_script(st, ctx, 0, &changes, what, sizeof(what)) < 0)
                 return -1;
         if (changes)
-                st->host->step_reason(ctx, "%s%s", first, changes > 1 ? ", ..." : "");
+                st->host->step_reason(ctx, "%s", what);
         return changes > 0;
 }
 
 static int proxy_run(struct pharos_step_ctx *ctx, void *state)
 {
         struct kadm_state *st = state;
-        int changes = 0;
-        char first[300];
-        if (proxy_script(st, ctx, 1, &changes, first, sizeof(first)) < 0)
+        unsigned changes = 0;
+        char what[600];
+        if (proxy_script(st, ctx, 1, &changes, what, sizeof(what)) < 0)
                 return -1;
         if (!kadm_node_proxy(st, ctx)) {
                 st->host->step_changed(ctx, "removed the node-local API proxy");

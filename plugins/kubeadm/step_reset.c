@@ -5,23 +5,6 @@
 #include "kadm.h"
 #include "kubeadm_scripts.h"
 
-#define CHANGE_PREFIX "pharos-change: "
-
-/* The script's change lines, joined with "; " (or "" when none). */
-static void changes_of(const char *out, char *buf, size_t size)
-{
-        size_t off = 0;
-        buf[0] = '\0';
-        for (const char *p = strstr(out, CHANGE_PREFIX); p && off < size;
-             p = strstr(p, CHANGE_PREFIX)) {
-                p += strlen(CHANGE_PREFIX);
-                size_t len = strcspn(p, "\n");
-                off += (size_t)snprintf(buf + off, size - off, "%s%.*s", off ? "; " : "", (int)len,
-                                        p);
-                p += len;
-        }
-}
-
 static int reset_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int apply,
                         char *changes, size_t size)
 {
@@ -30,7 +13,7 @@ static int reset_script(struct kadm_state *st, struct pharos_step_ctx *ctx, int 
         if (st->host->step_script(ctx, script_reset_sh, env, 1,
                                   PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, &res) < 0)
                 return -1;
-        changes_of(res.out, changes, size);
+        kadm_script_changes(res.out, changes, size);
         return 0;
 }
 

@@ -71,6 +71,26 @@ void kadm_api_url(const char *address, char *buf, size_t size)
                  KADM_API_PORT);
 }
 
+unsigned kadm_script_changes(const char *out, char *buf, size_t size)
+{
+        static const char prefix[] = "pharos-change: ";
+        unsigned n = 0;
+        size_t off = 0;
+        buf[0] = '\0';
+        for (const char *p = strstr(out, prefix); p; p = strstr(p, prefix)) {
+                p += sizeof(prefix) - 1;
+                size_t len = strcspn(p, "\n");
+                if (off < size) {
+                        int w = snprintf(buf + off, size - off, "%s%.*s", n ? "; " : "", (int)len,
+                                         p);
+                        off += w > 0 ? (size_t)w : 0;
+                }
+                n++;
+                p += len;
+        }
+        return n;
+}
+
 char *kadm_shq(const char *s)
 {
         size_t n = 3;

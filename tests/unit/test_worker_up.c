@@ -171,6 +171,25 @@ static void masters_split(void **s)
         assert_int_equal(wu_split_master("[fd00::1", host, sizeof(host), ep, sizeof(ep)), -1);
 }
 
+/* What the kubeadm plugin's API proxy reaches: every master given, at the port given. */
+static void master_endpoints(void **s)
+{
+        (void)s;
+        struct wu_args a = {.masters = {"10.0.0.1", "m1.example:7443", "fd00::1", "[fd00::2]:443"},
+                            .n_masters = 4};
+        char buf[WU_MAX_ENDPOINTS];
+        const char *bad = NULL;
+        assert_int_equal(wu_master_endpoints(&a, buf, sizeof(buf), &bad), 0);
+        assert_string_equal(buf, "10.0.0.1:6443 m1.example:7443 [fd00::1]:6443 [fd00::2]:443");
+        assert_null(bad);
+        a.masters[2] = "[fd00::1";
+        assert_int_equal(wu_master_endpoints(&a, buf, sizeof(buf), &bad), -1);
+        assert_string_equal(bad, "[fd00::1");
+        a.masters[2] = "fd00::1";
+        assert_int_equal(wu_master_endpoints(&a, buf, 20, &bad), -1);
+        assert_string_equal(bad, "m1.example:7443");
+}
+
 static void config_of_one_local_worker(void **s)
 {
         (void)s;
@@ -291,6 +310,7 @@ int main(void)
                 cmocka_unit_test(kubelet_labels_allowed),
                 cmocka_unit_test(control_plane_proxy),
                 cmocka_unit_test(masters_split),
+                cmocka_unit_test(master_endpoints),
                 cmocka_unit_test(config_of_one_local_worker),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

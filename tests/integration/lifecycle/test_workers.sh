@@ -94,7 +94,7 @@ wu() {
         run pharos ssh -c "$dir/all.yml" -a "$(addr 3)" -- /opt/pharos/pharos \
                 --plugin-path /opt/pharos/plugins "$@"
 }
-# The first master given does not answer: the join goes through the next.
+# The first master given does not answer (at a port of its own): the join goes through the next.
 master=$(addr 0)
 dead=${master%.*}.250
 # A proxy for the kubelet and kubeadm (--control-plane-proxy); the package mirror and the
@@ -110,7 +110,7 @@ expect_rc 1 "worker up with a master whose CA is not pinned"
 expect_contains "$err" "$(addr 0):6443: the cluster CA is not the one the join command pins" "CA pin refused"
 run on 4 test -e /etc/kubernetes/kubelet.conf
 expect_rc 1 "nothing joined without the pinned CA"
-wu -v worker up "'$join'" "$dead" "$(addr 0)" "${opts[@]}"
+wu -v worker up "'$join'" "$dead:7443" "$(addr 0)" "${opts[@]}"
 expect_rc 0 "worker up"
 expect_contains "$out" "master $(addr 0):6443 answers" "the first master that answers"
 expect_contains "$out" "kubeadm.worker-up-join" "joined by the worker-up step"
@@ -130,14 +130,16 @@ expect_contains "$(on 4 cat /etc/containerd/config.toml)" "registry.example/k8s/
 expect_contains "$(on 4 cat /etc/kubernetes/kubelet.conf)" "https://127.0.0.1:6443" \
         "the kubelet talks to its API proxy"
 expect_eq "$(on 4 sh -c 'grep "^	server " /etc/kubernetes/pharos/api-proxy.cfg | cut -f3 -d" " | paste -sd" "')" \
-        "$dead:6443 $(addr 0):6443" "the proxy reaches the masters given"
+        "$dead:7443 $(addr 0):6443" "the proxy reaches the masters given, at the ports given"
+expect_contains "$(on 4 cat /etc/kubernetes/manifests/pharos-api-proxy.yaml)" \
+        "image: registry.example/k8s/haproxy:2.6" "--image-repository gives the API proxy's image"
 node4=$(api /api/v1/nodes/host-4 || true)
 expect_eq "$(jq -r '.metadata.labels.tier' <<<"$node4")" "batch" "--label on host-4"
 expect_eq "$(jq -c '[.spec.taints[] | select(.key == "dedicated") | [.value, .effect]]' <<<"$node4")" \
         '[["batch","NoSchedule"]]' "--taint on host-4"
 expect_eq "$(jq -r '[.status.addresses[] | select(.type == "InternalIP") | .address][0]' <<<"$node4")" \
         "$(addr 3)" "host-4 advertises its address"
-wu worker up "'$join'" "$dead" "$(addr 0)" "${opts[@]}"
+wu worker up "'$join'" "$dead:7443" "$(addr 0)" "${opts[@]}"
 expect_rc 0 "worker up again"
 expect_contains "$out" "worker up: no changes" "second worker up changes nothing"
 wu worker up "'$join'" "$(addr 0)" "${opts[@]}"
@@ -147,6 +149,9 @@ expect_eq "$(on 4 sh -c 'grep "^	server " /etc/kubernetes/pharos/api-proxy.cfg |
         "$(addr 0):6443" "the proxy reaches that master only"
 wu worker up "'kubeadm join nothing'" "$(addr 0)"
 expect_rc 2 "a malformed join command is a usage error"
+wu worker up "'$join'" "$(addr 0)" "[fd00::1"
+expect_rc 2 "a master that is no address is a usage error"
+expect_contains "$err" "master '[fd00::1' is not HOST, HOST:PORT" "and named"
 run pharos worker up --help
 expect_rc 0 "worker up --help"
 for opt in --container-runtime --label --taint --insecure-registry --image-repository --env --address \

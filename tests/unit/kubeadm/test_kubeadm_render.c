@@ -604,6 +604,51 @@ static void test_proxy_dropin_quoting(void **unused)
         kb_free(&b);
 }
 
+/* `pharos worker up`'s masters, each at the port it was given (IPv6 bracketed there,
+ * HAProxy's last-colon form here); a port that is no port, or a host that cannot go into
+ * the configuration unquoted, is refused. The image follows an image_repository of the
+ * user's, and is Docker Hub's under kubeadm's default. */
+static void test_api_proxy_given(void **unused)
+{
+        (void)unused;
+        struct cluster_config *cfg = load("hosts:\n  - {address: 192.0.2.1, role: master}\n"
+                                          "  - {address: 192.0.2.4, role: worker}\n"
+                                          "image_repository: mirror.local:5000/k8s\n");
+        struct kbuf conf = {0}, pod = {0};
+        char why[200];
+        assert_int_equal(kadm_render_api_proxy(&fake_host, tree,
+                                               "10.0.0.1:7443 [2001:db8::3]:6443 m3.example:443",
+                                               &conf, &pod, why, sizeof(why)),
+                         0);
+        assert_non_null(strstr(conf.p, "\tserver master-1 10.0.0.1:7443\n"
+                                       "\tserver master-2 2001:db8::3:6443\n"
+                                       "\tserver master-3 m3.example:443\n"));
+        assert_null(strstr(conf.p, "192.0.2.1"));
+        assert_non_null(strstr(pod.p, "    image: mirror.local:5000/k8s/haproxy:2.6\n"));
+        kb_free(&conf);
+        kb_free(&pod);
+        const char *bad[] = {"10.0.0.1",     "10.0.0.1:", "10.0.0.1:0",    "10.0.0.1:65536",
+                             "10.0.0.1:64x", "a$b:6443",  "[2001:db8::3]", ""};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                why[0] = '\0';
+                assert_int_equal(kadm_render_api_proxy(&fake_host, tree, bad[i], &conf, &pod, why,
+                                                       sizeof(why)),
+                                 -1);
+                assert_true(why[0] != '\0');
+                kb_free(&conf);
+                kb_free(&pod);
+        }
+        cfg_free(cfg);
+
+        char image[300];
+        kadm_api_proxy_image("registry.k8s.io", image, sizeof(image));
+        assert_string_equal(image, "docker.io/library/haproxy:2.6");
+        kadm_api_proxy_image(NULL, image, sizeof(image));
+        assert_string_equal(image, "docker.io/library/haproxy:2.6");
+        kadm_api_proxy_image("registry.example/k8s", image, sizeof(image));
+        assert_string_equal(image, "registry.example/k8s/haproxy:2.6");
+}
+
 /* The node-local API proxy: wanted with two masters or more and no api.endpoint; its
  * HAProxy configuration names every master's peer address, the emulator's parser (which
  * refuses what it does not know) takes it, and the API server certificate names 127.0.0.1. */
@@ -618,7 +663,8 @@ static void test_api_proxy(void **unused)
         assert_int_equal(kadm_api_proxy(&fake_host, tree), 1);
         struct kbuf conf = {0}, pod = {0};
         char why[200];
-        assert_int_equal(kadm_render_api_proxy(&fake_host, tree, &conf, &pod, why, sizeof(why)), 0);
+        assert_int_equal(
+                kadm_render_api_proxy(&fake_host, tree, NULL, &conf, &pod, why, sizeof(why)), 0);
         assert_non_null(strstr(conf.p, "\tbind 127.0.0.1:6443\n"));
         assert_non_null(strstr(conf.p, "\tserver master-1 10.0.0.1:6443\n"
                                        "\tserver master-2 192.0.2.2:6443\n"
@@ -649,8 +695,8 @@ static void test_api_proxy(void **unused)
 
         /* The same configuration again: the checksum tells the kubelet nothing changed. */
         struct kbuf conf2 = {0}, pod2 = {0};
-        assert_int_equal(kadm_render_api_proxy(&fake_host, tree, &conf2, &pod2, why, sizeof(why)),
-                         0);
+        assert_int_equal(
+                kadm_render_api_proxy(&fake_host, tree, NULL, &conf2, &pod2, why, sizeof(why)), 0);
         assert_string_equal(pod.p, pod2.p);
         kb_free(&conf2);
         kb_free(&pod2);
@@ -705,6 +751,7 @@ int main(void)
                 cmocka_unit_test(test_versions_and_quoting),
                 cmocka_unit_test(test_proxy_dropin_quoting),
                 cmocka_unit_test(test_api_proxy),
+                cmocka_unit_test(test_api_proxy_given),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
