@@ -3,9 +3,11 @@
 # way kubeadm's documentation does it: a new API server certificate for new
 # SANs (the old one moved away first, as kubeadm keeps an existing one),
 # regenerated static pod manifests, the stored ClusterConfiguration uploaded.
-# The API server is stopped (its manifest moved away) and started again so it
-# reads the new certificate and flags, then must answer /readyz before the
-# next master is touched.
+# For new flags the API server is stopped (its manifest moved away) and
+# started again, then must answer /readyz before the next master is touched.
+# A new certificate alone needs no restart: kube-apiserver watches its serving
+# certificate and key files and serves the new pair (apiserver's
+# dynamiccertificates); the script waits until it does.
 # Env: CONFIG PREVIOUS ADDRESS, and 0/1 flags APISERVER SANS CONTROLLER
 # SCHEDULER UPLOAD UPLOAD_KUBELET (the nodes fetch the kubelet's later).
 set -eu
@@ -20,6 +22,45 @@ esac
 api_up() {
         curl -fsSk --max-time 5 "$api/readyz" >/dev/null 2>&1
 }
+
+# SHA-256 fingerprint of the certificate the API server serves (empty when it
+# does not answer) and of the one in its files.
+served_cert() {
+        case $ADDRESS in
+        *:*) peer="[$ADDRESS]:6443" ;;
+        *) peer="$ADDRESS:6443" ;;
+        esac
+        openssl s_client -connect "$peer" </dev/null 2>/dev/null |
+                openssl x509 -noout -fingerprint -sha256 2>/dev/null || true
+}
+file_cert() {
+        openssl x509 -noout -fingerprint -sha256 -in "$pki/apiserver.crt"
+}
+
+# Only new SANs, and openssl to tell which certificate is served: the API
+# server reloads the new pair in place.
+if [ "$SANS" = 1 ] && [ "$APISERVER" != 1 ] && command -v openssl >/dev/null &&
+        [ -e "$manifests/kube-apiserver.yaml" ] && api_up; then
+        [ -d "$keep" ] || mkdir -m 0700 "$keep"
+        if [ -e "$pki/apiserver.crt" ]; then
+                mv "$pki/apiserver.crt" "$keep/apiserver.crt"
+                mv "$pki/apiserver.key" "$keep/apiserver.key"
+        fi
+        kubeadm init phase certs apiserver --config "$CONFIG"
+        want=$(file_cert)
+        i=0
+        # Its file watch acts at once; a periodic check every minute backs it up.
+        until [ "$(served_cert)" = "$want" ] || [ "$i" -ge 75 ]; do
+                i=$((i + 1))
+                sleep 1
+        done
+        if [ "$(served_cert)" = "$want" ]; then
+                echo "the API server serves its new certificate (no restart)"
+                SANS=0
+        else
+                echo "the API server on $ADDRESS still serves its old certificate: restarting it" >&2
+        fi
+fi
 
 [ -d "$keep" ] || mkdir -m 0700 "$keep"
 if [ "$SANS" = 1 ] || [ "$APISERVER" = 1 ]; then

@@ -303,6 +303,30 @@ up
 expect_rc 0 "up after removing"
 expect_contains "$out" "no changes" "removal done once"
 
+# A new SAN alone: each master's API server serves the new certificate without
+# a restart (kube-apiserver reloads its serving certificate files).
+apiserver_pid() { on "$1" pgrep -o -f pharos-testbed-apiserver; }
+declare -A pid_before
+for ((i = 1; i <= masters; i++)); do pid_before[$i]=$(apiserver_pid "$i"); done
+python3 - "$dir/cluster.yml" <<'PY'
+import sys, yaml
+path = sys.argv[1]
+doc = yaml.safe_load(open(path))
+doc["api"]["sans"].append("api3.example.com")
+yaml.safe_dump(doc, open(path, "w"))
+PY
+up
+expect_rc 0 "up with a new SAN"
+expect_contains "$out" "applied the changed kubeadm configuration: API server certificate, kubeadm-config" \
+        "the certificate renewed"
+on 1 cat /etc/kubernetes/pki/ca.crt >"$dir/cluster-ca.crt"
+for ((i = 1; i <= masters; i++)); do
+        run curl -sS -o /dev/null --cacert "$dir/cluster-ca.crt" \
+                --resolve "api3.example.com:6443:$(addr $((i - 1)))" https://api3.example.com:6443/readyz
+        expect_rc 0 "host-$i's API server serves a certificate naming the new SAN"
+        expect_eq "$(apiserver_pid "$i")" "${pid_before[$i]}" "host-$i's API server not restarted for it"
+done
+
 # A changed api.sans and API server flag reach the running control plane:
 # new certificate, new manifest, API server restarted, config stored.
 python3 - "$dir/cluster.yml" <<'PY'

@@ -218,9 +218,17 @@ lease_after() {
 
 step "two masters added"
 cluster c2 1:master 2:worker 3:master 4:master
+apiserver1=$(on host-1 crictl ps --name kube-apiserver -q)
 run pharos up -c "$dir/c2.yml"
 expect_rc 0 "up: two masters added"
 printf '%s\n' "$out" | tail -2
+# New SANs alone (the new masters, 127.0.0.1 for the proxy): the real API
+# server serves its renewed certificate without a restart.
+expect_contains "$out" "applied the changed kubeadm configuration: API server certificate, kubeadm-config" \
+        "host-1's certificate renewed"
+expect_eq "$(on host-1 crictl ps --name kube-apiserver -q)" "$apiserver1" "host-1's API server not restarted for it"
+run on host-1 curl -sS -o /dev/null --cacert /etc/kubernetes/pki/ca.crt https://127.0.0.1:6443/readyz
+expect_rc 0 "host-1's API server serves a certificate naming 127.0.0.1"
 expect_eq "$(members)" "host-1 host-3 host-4" "three real etcd members"
 wait_ready "host-1=True host-2=True host-3=True host-4=True " "four Nodes Ready"
 server_of() { on "$1" sed -n 's/^ *server: //p' "$2"; }

@@ -1562,6 +1562,32 @@ class KubernetesService:
             self.api.update(res, "default", "kubernetes", want)
 
 
+def reload_serving_cert(ctx, cert, key):
+    """kube-apiserver serves a changed certificate and key without a restart (apiserver's
+    dynamiccertificates: a watch on both files, and a check every minute); a pair that does not
+    load is reported and the old one kept."""
+    def stamp():
+        try:
+            return tuple((os.stat(p).st_ino, os.stat(p).st_mtime_ns, os.stat(p).st_size) for p in (cert, key))
+        except OSError:
+            return None
+    last = stamp()
+    while True:
+        time.sleep(1)
+        now = stamp()
+        if now is None or now == last:
+            continue
+        try:
+            ctx.load_cert_chain(cert, key)
+        except (OSError, ssl.SSLError) as e:
+            sys.stderr.write('E dynamic_serving_content] "Failed to load cert/key pair" name="serving-cert" '
+                             'err="%s"\n' % e)
+            continue
+        last = now
+        sys.stderr.write('I dynamic_serving_content] "Loaded a new cert/key pair" name="serving-cert" '
+                         'certName="%s"\n' % cert)
+
+
 def main(argv):
     # every path arrives as a machine path (the kubelet resolved the host's)
     os.environ["PHAROS_TESTBED_ROOT"] = ""
@@ -1582,6 +1608,8 @@ def main(argv):
     server = Server((bind, api.port), Handler)
     server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.api = api
+    threading.Thread(target=reload_serving_cert, args=(ctx, opts["tls-cert-file"], opts["tls-private-key-file"]),
+                     daemon=True).start()
     threading.Thread(target=ensure_system_namespaces, args=(api,), daemon=True).start()
     kubernetes_service = KubernetesService(api)
     threading.Thread(target=kubernetes_service.run, daemon=True).start()
