@@ -12,6 +12,7 @@
  * configuration (masters added or removed) is a changed manifest that the
  * kubelet restarts it for.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,10 +87,11 @@ static int servers_given(struct kbuf *cfg, const char *endpoints, char *why, siz
                         for (const char *c = p; c < end; c++)
                                 if (*c == ':')
                                         colon = c;
-                        int bracketed = p[0] == '[' && colon > p && colon[-1] == ']';
+                        /* "[IPV6]:PORT" loses its brackets: one each side. */
+                        ptrdiff_t bracketed = p[0] == '[' && colon > p && colon[-1] == ']';
                         if (colon > p) {
                                 snprintf(host, sizeof(host), "%.*s",
-                                         (int)(colon - p - 2 * bracketed), p + bracketed);
+                                         (int)(colon - p - bracketed - bracketed), p + bracketed);
                                 port = colon + 1;
                         }
                         long v = 0;
