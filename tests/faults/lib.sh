@@ -117,8 +117,9 @@ etcdctl_on() { # TB MASTER ARGS...
 # snapshot TB OUT MASTER...: what a fault must not lose, into directory OUT:
 # members (etcd member names), keys (etcd keys but events and leases, which
 # expire by design, and kube-proxy's pods, which a run that gives the workers
-# their node-local API proxy replaces by restarting the DaemonSet), pki (sha256 of every file under /etc/kubernetes/pki on
-# each master), state (the stored pharos-config ConfigMap's data).
+# their node-local API proxy replaces by restarting the DaemonSet), pki
+# (sha256 of every file under /etc/kubernetes/pki on each master), state (the
+# stored pharos-config ConfigMap's data).
 snapshot() {
         local tb=$1 out=$2 m root
         shift 2

@@ -37,11 +37,11 @@ file_cert() {
         openssl x509 -noout -fingerprint -sha256 -in "$pki/apiserver.crt"
 }
 
+[ -d "$keep" ] || mkdir -m 0700 "$keep"
 # Only new SANs, and openssl to tell which certificate is served: the API
 # server reloads the new pair in place.
 if [ "$SANS" = 1 ] && [ "$APISERVER" != 1 ] && command -v openssl >/dev/null &&
         [ -e "$manifests/kube-apiserver.yaml" ] && api_up; then
-        [ -d "$keep" ] || mkdir -m 0700 "$keep"
         if [ -e "$pki/apiserver.crt" ]; then
                 mv "$pki/apiserver.crt" "$keep/apiserver.crt"
                 mv "$pki/apiserver.key" "$keep/apiserver.key"
@@ -62,7 +62,6 @@ if [ "$SANS" = 1 ] && [ "$APISERVER" != 1 ] && command -v openssl >/dev/null &&
         fi
 fi
 
-[ -d "$keep" ] || mkdir -m 0700 "$keep"
 if [ "$SANS" = 1 ] || [ "$APISERVER" = 1 ]; then
         if [ -e "$manifests/kube-apiserver.yaml" ]; then
                 mv "$manifests/kube-apiserver.yaml" "$keep/kube-apiserver.yaml"
