@@ -31,15 +31,16 @@ static void wipe_free(char *s, size_t len)
         free(s);
 }
 
-/* Reads one file of the TLS material; NULL path leaves *out NULL. */
-static int read_pem(struct run_host *h, const char *path, char **out, size_t *len,
+/* Reads one file of the TLS material, from the host's prefetched answers
+ * when a step's prefetch() asked for it; NULL path leaves *out NULL. */
+static int read_pem(struct run *r, struct run_host *h, const char *path, char **out, size_t *len,
                     struct pharos_error *err)
 {
         *out = NULL;
         *len = 0;
         if (!path)
                 return 0;
-        return tp_read_file(h->tp, path, out, len, err);
+        return run_pf_read(r, h, path, out, len, err);
 }
 
 static int https_on(struct run *r, size_t via, const struct pharos_https_request *req,
@@ -50,11 +51,11 @@ static int https_on(struct run *r, size_t via, const struct pharos_https_request
                 return perr_set(err, PERR_FAIL, "%s: not connected", h->cfg->address);
         char *ca = NULL, *cert = NULL, *key = NULL;
         size_t ca_len = 0, cert_len = 0, key_len = 0;
-        int rc = read_pem(h, req->ca_file, &ca, &ca_len, err);
+        int rc = read_pem(r, h, req->ca_file, &ca, &ca_len, err);
         if (rc == 0)
-                rc = read_pem(h, req->cert_file, &cert, &cert_len, err);
+                rc = read_pem(r, h, req->cert_file, &cert, &cert_len, err);
         if (rc == 0)
-                rc = read_pem(h, req->cert_file ? req->key_file : NULL, &key, &key_len, err);
+                rc = read_pem(r, h, req->cert_file ? req->key_file : NULL, &key, &key_len, err);
         struct kube_client *client = NULL;
         struct run_tunnel tunnel;
         if (rc == 0) {
@@ -87,6 +88,8 @@ static int https_on(struct run *r, size_t via, const struct pharos_https_request
 int step_svc_https(struct pharos_step_ctx *ctx, const struct pharos_https_request *req,
                    long *status, const char **response)
 {
+        if (ctx->prefetching)
+                return step_pf_refuse(ctx, "https_request");
         struct pharos_https_request q = {0};
         memcpy(&q, req, req->struct_size < sizeof(q) ? (size_t)req->struct_size : sizeof(q));
         if (!q.address || !q.method || !q.path || !q.port || !q.ca_file) {

@@ -7,14 +7,10 @@
 #include "run/tunnel.h"
 #include "util/log.h"
 
-int kube_read_admin_conf(struct transport *tp, const char *address, struct kubeconfig *kc,
-                         struct pharos_error *err)
+/* Parses admin.conf's text, then wipes it (it holds the admin key). */
+static int parse_admin_conf(char *text, size_t len, const char *address, struct kubeconfig *kc,
+                            struct pharos_error *err)
 {
-        char *text = NULL;
-        size_t len = 0;
-        if (!tp || tp_read_file(tp, KUBE_ADMIN_CONF, &text, &len, err) < 0)
-                return perr_set(err, PERR_FAIL, "%s: no " KUBE_ADMIN_CONF " (has `pharos up` run?)",
-                                address);
         char source[300];
         snprintf(source, sizeof(source), "%s:%s", address, KUBE_ADMIN_CONF);
         int rc = kubeconfig_parse(text, source, kc, err);
@@ -23,12 +19,34 @@ int kube_read_admin_conf(struct transport *tp, const char *address, struct kubec
         return rc;
 }
 
+int kube_read_admin_conf(struct transport *tp, const char *address, struct kubeconfig *kc,
+                         struct pharos_error *err)
+{
+        char *text = NULL;
+        size_t len = 0;
+        if (!tp || tp_read_file(tp, KUBE_ADMIN_CONF, &text, &len, err) < 0)
+                return perr_set(err, PERR_FAIL, "%s: no " KUBE_ADMIN_CONF " (has `pharos up` run?)",
+                                address);
+        return parse_admin_conf(text, len, address, kc, err);
+}
+
+int run_admin_conf(struct run *r, struct run_host *h, struct kubeconfig *kc,
+                   struct pharos_error *err)
+{
+        char *text = NULL;
+        size_t len = 0;
+        if (!h->tp || run_pf_read(r, h, KUBE_ADMIN_CONF, &text, &len, err) < 0)
+                return perr_set(err, PERR_FAIL, "%s: no " KUBE_ADMIN_CONF " (has `pharos up` run?)",
+                                h->cfg->address);
+        return parse_admin_conf(text, len, h->cfg->address, kc, err);
+}
+
 /* Reads admin.conf on master i and checks that its API answers. */
 static int try_master(struct run *r, size_t i, struct pharos_error *err)
 {
         struct run_host *h = &r->hosts[i];
         struct kubeconfig kc;
-        int rc = kube_read_admin_conf(h->tp, h->cfg->address, &kc, err);
+        int rc = run_admin_conf(r, h, &kc, err);
         if (rc < 0)
                 return rc;
         /* TLS checks the master's own address: kubeadm always puts it in the SANs. */

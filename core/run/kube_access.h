@@ -18,6 +18,8 @@
  * runs a control plane (the kubeadm plugin's rule too): an init that failed
  * before etcd first ran leaves admin.conf only. */
 #define KUBE_ETCD_MEMBER_DIR "/var/lib/etcd/member"
+/* The core's own question to a master (run/state.c): has it a control plane? */
+#define KUBE_CONTROL_PLANE_TEST "test -f " KUBE_ADMIN_CONF " && test -d " KUBE_ETCD_MEMBER_DIR
 
 struct kubeconfig;
 
@@ -25,6 +27,11 @@ struct kubeconfig;
  * holds the admin key, is wiped). `address` names the host in errors. */
 int kube_read_admin_conf(struct transport *tp, const char *address, struct kubeconfig *kc,
                          struct pharos_error *err);
+
+/* The same for a host of run r: from its prefetched answers when they hold
+ * admin.conf (run/prefetch.h), else over its transport. */
+int run_admin_conf(struct run *r, struct run_host *h, struct kubeconfig *kc,
+                   struct pharos_error *err);
 
 /*
  * Returns the run's client (created on first use; owned by the run, freed by

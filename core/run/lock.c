@@ -71,7 +71,9 @@ static int host_script(struct run_lock *l, const char *action, char *out, size_t
         const struct tp_env env[] = {{"LOCK_ACTION", action},
                                      {"LOCK_TOKEN", l->token},
                                      {"LOCK_TTL", ttl},
-                                     {"LOCK_HOLDER", l->holder}};
+                                     {"LOCK_HOLDER", l->holder},
+                                     {"LOCK_API_FILE", KUBE_ADMIN_CONF},
+                                     {"LOCK_FACTS", run_facts_command()}};
         struct tp_cmd io = {.capture = 1};
         struct tp_result res = {0};
         int rc = tp_script(l->tp, script_lock_host_sh, env, sizeof(env) / sizeof(env[0]), 1, &io,
@@ -100,10 +102,17 @@ static int host_take(struct run_lock *l, struct pharos_error *err)
         double t0 = run_elapsed(l->r);
         int announced = 0;
         for (;;) {
-                char out[512];
+                char out[1024];
                 int st = host_script(l, "acquire", out, sizeof(out), err);
-                if (st == 0)
+                if (st == 0) {
+                        l->api_hint = strncmp(out, "api\n", 4) == 0 ? 1 : 0;
+                        /* The facts came with the lock: run_facts asks no more. */
+                        const char *facts = strstr(out, "facts\n");
+                        struct run_host *h = &l->r->hosts[l->master];
+                        if (facts && (facts == out || facts[-1] == '\n') && !h->early_facts)
+                                h->early_facts = strdup(facts + 6);
                         return 0;
+                }
                 if (st != 3)
                         return st < 0 ? st : PERR_FAIL;
                 out[strcspn(out, "\r")] = '\0';
@@ -138,7 +147,8 @@ static int api_exists(struct run_lock *l)
         return found;
 }
 
-/* Takes the Lease once the API exists (phase_hook; also right after the host lock). */
+/* Takes the Lease once the API exists (phase_hook): the first phase starts
+ * before anything changes, after the facts and the prefetched reads. */
 static int follow_api(struct run *r, const char *phase, struct pharos_error *err)
 {
         struct run_lock *l = r->lock;
@@ -146,11 +156,14 @@ static int follow_api(struct run *r, const char *phase, struct pharos_error *err
                 return 0;
         pthread_mutex_lock(&l->mu);
         int rc = 0;
+        int hint = l->api_hint;
+        /* The acquire's answer is as old as the acquire: later phases ask again. */
+        l->api_hint = -1;
         /* Another run holds the cluster now: no further phase of this one starts. */
         if (l->lost[0])
                 rc = perr_set(err, PERR_FAIL, "the cluster lock was lost (%s); stopping before %s",
                               l->lost, phase ? phase : "the run");
-        else if (!l->lease_held && api_exists(l)) {
+        else if (!l->lease_held && (hint > 0 || (hint < 0 && api_exists(l)))) {
                 rc = lease_take(l, err);
                 /* An API that exists but does not answer yet is the control
                  * plane coming up or down; the host lock still holds. */
@@ -178,7 +191,7 @@ static void *renew_loop(void *arg)
                 if (l->stopping)
                         break;
                 struct pharos_error err = {0};
-                char out[512];
+                char out[1024];
                 int st = host_script(l, "renew", out, sizeof(out), &err);
                 if (st == 3 || st == 4) {
                         snprintf(l->lost, sizeof(l->lost), "taken by %.200s", holder_of(out));
@@ -201,8 +214,10 @@ static void *renew_loop(void *arg)
 
 static void lock_free(struct run_lock *l)
 {
-        if (l->tp)
+        if (l->tp) {
+                l->r->hosts[l->master].lock_round_trips += tp_round_trips(l->tp);
                 tp_close(l->tp);
+        }
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->wake);
         free(l);
@@ -229,6 +244,7 @@ int run_lock_take(struct run *r, double timeout_s, struct pharos_error *err)
         pthread_condattr_destroy(&ca);
         identity(l);
         l->timeout_s = timeout_s;
+        l->api_hint = -1;
         /* A connection of its own: a transport is not shared between threads. */
         struct tp_target t, bastion;
         tp_target_from_host(r->hosts[master].cfg, &t, &bastion);
@@ -246,8 +262,6 @@ int run_lock_take(struct run *r, double timeout_s, struct pharos_error *err)
                 l->renewing = 1;
         else
                 rc = perr_set(err, PERR_FAIL, "cannot start the cluster lock's renewal");
-        if (rc == 0)
-                rc = follow_api(r, NULL, err);
         if (rc < 0)
                 run_lock_release(r);
         return rc;
@@ -265,7 +279,7 @@ void run_lock_release(struct run *r)
         if (l->renewing)
                 pthread_join(l->renewer, NULL);
         lease_release(l);
-        char out[512];
+        char out[1024];
         struct pharos_error err = {0};
         if (host_script(l, "release", out, sizeof(out), &err) != 0)
                 log_msg(PHAROS_LOG_WARN, tp_name(l->tp),

@@ -4,9 +4,10 @@
  *   - a lock file on the first master of cluster.yml (lock_host.sh), taken
  *     first by every run, so there is a lock before any API exists;
  *   - the Lease kube-system/pharos-lock (coordination.k8s.io/v1) as soon as
- *     the API exists, taken with resourceVersion preconditions (a 409 means
- *     another run won), so runs whose cluster.yml names another first master
- *     still exclude each other.
+ *     the API exists, from the first phase on (before anything changes),
+ *     taken with resourceVersion preconditions (a 409 means another run
+ *     won), so runs whose cluster.yml names another first master still
+ *     exclude each other.
  * Both are renewed by a thread of their own every third of their duration;
  * a run that is killed or cut off stops renewing, and its lock expires.
  */

@@ -6,9 +6,13 @@
 # both find the lock free; a run killed or cut off stops renewing, and once its
 # time passes the next run takes the lock over.
 # Variables: LOCK_ACTION (acquire, renew, release), LOCK_TOKEN, LOCK_TTL
-# (seconds), LOCK_HOLDER (one line: host, pid, user, start time).
-# Exit: 0 taken or released; 3 held by another run (prints "held SECONDS" and
-# the holder); 4 renew found another holder (prints "lost" and the holder).
+# (seconds), LOCK_HOLDER (one line: host, pid, user, start time), LOCK_API_FILE
+# (the file whose presence says the cluster has an API), LOCK_FACTS (the
+# command that gathers the run's facts).
+# Exit: 0 taken or released; acquire then prints "api" when LOCK_API_FILE
+# exists, and "facts" and LOCK_FACTS' output, which saves the run two round
+# trips to this host. 3 held by another run (prints "held SECONDS" and the
+# holder); 4 renew found another holder (prints "lost" and the holder).
 set -eu
 dir=/run/pharos
 lock=$dir/cluster.lock
@@ -37,6 +41,15 @@ acquire | renew)
         fi
         printf '%s\n%s\n%s\n' "$LOCK_TOKEN" "$((now + LOCK_TTL))" "$LOCK_HOLDER" >"$lock.new"
         mv -f "$lock.new" "$lock"
+        if [ "$LOCK_ACTION" = acquire ]; then
+                if [ -n "${LOCK_API_FILE:-}" ] && [ -f "$LOCK_API_FILE" ]; then
+                        echo api
+                fi
+                if [ -n "${LOCK_FACTS:-}" ]; then
+                        echo facts
+                        sh -c "$LOCK_FACTS" </dev/null || true
+                fi
+        fi
         ;;
 release)
         if [ "$mine" = 1 ]; then rm -f "$lock"; fi

@@ -12,6 +12,7 @@
 struct run_lock {
         struct run *r;
         size_t master;        /* index of the first master in r->hosts */
+        int api_hint;         /* the acquire saw admin.conf (1) or not (0); -1: ask */
         struct transport *tp; /* a connection of the lock's own to it */
         char token[128];      /* this run's identity: host:pid:random */
         char holder[256];     /* "host H, pid P, user U, started T", one line */

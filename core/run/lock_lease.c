@@ -73,9 +73,9 @@ static int lease_client(struct run_lock *l, struct pharos_error *err)
         if (!l->have_admin) {
                 int rc = PERR_FAIL;
                 for (size_t i = 0; i < l->r->n_hosts && rc < 0; i++) {
-                        const struct run_host *h = &l->r->hosts[i];
+                        struct run_host *h = &l->r->hosts[i];
                         if (h->tp && !strcmp(h->cfg->role, "master"))
-                                rc = kube_read_admin_conf(h->tp, h->cfg->address, &l->admin, err);
+                                rc = run_admin_conf(l->r, h, &l->admin, err);
                 }
                 if (rc < 0)
                         return rc;
@@ -251,6 +251,10 @@ int lease_take(struct run_lock *l, struct pharos_error *err)
                         long st = send_lease(l, 1, s.status == 200 ? s.rv : NULL, err);
                         if (st == 200 || st == 201) {
                                 l->lease_held = 1;
+                                /* Another run held it: the hosts may have changed
+                                 * since this run read them. */
+                                if (announced || (s.status == 200 && s.holder_id[0] && !ours))
+                                        run_pf_stale(l->r);
                                 return 0;
                         }
                         /* 409: another run wrote first (created it or took it over). */

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "kube/client.h"
 #include "plugin/registry.h"
+#include "run/prefetch.h"
 #include "run/tunnel.h"
 #include "ssh/transport.h"
 #include "util/error.h"
@@ -41,6 +42,9 @@ struct run_host {
         int os_claimed;             /* a step of an OS plugin applied to the host */
         struct pharos_plugin *os;   /* that OS plugin (the registry's), NULL until one did */
         double retry_spent;         /* seconds of its retry budget used (run/retry.h) */
+        struct pf_cache pf;         /* the steps' prefetched reads (run/prefetch.h) */
+        unsigned long lock_round_trips; /* the cluster lock's, on a connection of its own */
+        char *early_facts; /* run_facts_command()'s output, sent with the lock; NULL: none */
 };
 
 struct run_lock;
@@ -90,6 +94,9 @@ struct run {
          * borrowed from the caller; they may hold secrets and are never printed. */
         const struct tp_env *params;
         size_t n_params;
+        /* Moves on (atomically) whenever a step's run() starts: prefetched
+         * answers of an older generation are stale (run/prefetch.h). */
+        unsigned long pf_gen;
 };
 
 /* Prepares a run over every host of cfg. */
@@ -103,6 +110,10 @@ int run_select(struct run *r, const size_t *idx, size_t n, struct pharos_error *
 /* Connects to every host in parallel; err summarises the hosts that failed. */
 int run_connect(struct run *r, struct pharos_error *err);
 
+/* The command run_facts runs on each host (the cluster lock's acquire runs
+ * it too, and hands its output over in run_host.early_facts). */
+const char *run_facts_command(void);
+
 /* Gathers the core facts (os-release, hostname, arch) and checks sudo. */
 int run_facts(struct run *r, struct pharos_error *err);
 
@@ -112,6 +123,17 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err);
 /* Emits one progress event (text or JSON line). host/step/error may be NULL. */
 void run_event(struct run *r, const char *phase, const char *host, const char *step,
                const char *status, double seconds, const char *detail);
+
+/* Every answer prefetched so far is stale (run/prefetch.h): a step's run()
+ * is starting, or another run may have changed the hosts meanwhile. */
+void run_pf_stale(struct run *r);
+
+/* tp_exec of cmd with sudo on h, and tp_read_file of path: answered from the
+ * host's prefetched answers when they hold a fresh one (run/prefetch.h). */
+int run_pf_exec(struct run *r, struct run_host *h, const char *cmd, struct tp_result *res,
+                struct pharos_error *err);
+int run_pf_read(struct run *r, struct run_host *h, const char *path, char **data, size_t *len,
+                struct pharos_error *err);
 
 /* Seconds since the run started. */
 double run_elapsed(const struct run *r);

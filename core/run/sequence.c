@@ -54,6 +54,10 @@ static int step_attempt(struct step_job *j, struct run_host *h, struct pharos_st
                           ctx->reason[0] ? ctx->reason : s->description);
                 return 0;
         }
+        /* What it changes may be what any prefetched answer says; validation
+         * only reads. */
+        if (!validating)
+                run_pf_stale(r);
         if (s->run(ctx, j->rs->owner->state) < 0)
                 return PERR_FAIL;
         ctx->ran = 1;
@@ -187,6 +191,22 @@ static int validated(struct run *r, const struct phase_sequence *seq, struct pha
         return rc;
 }
 
+/* The sequence's steps that prefetch, in order, asked on every host at once. */
+static void prefetch(struct run *r, const struct phase_sequence *seq, const size_t *order)
+{
+        const struct reg_step **steps = calloc(r->reg->n_steps + 1, sizeof(*steps));
+        size_t n = 0;
+        if (!steps)
+                return;
+        for (size_t k = 0; k < r->reg->n_steps; k++) {
+                const struct reg_step *rs = &r->reg->steps[order[k]];
+                if (rs->step.prefetch && in_sequence(seq, rs->step.phase))
+                        steps[n++] = rs;
+        }
+        step_pf_pass(r, steps, n);
+        free(steps);
+}
+
 int run_sequence(struct run *r, const char *name, struct pharos_error *err)
 {
         const struct phase_sequence *seq = NULL;
@@ -205,6 +225,7 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                 free(order);
                 return perr_set(err, PERR_NOMEM, "out of memory");
         }
+        prefetch(r, seq, order);
         const char *current = NULL;
         int checked = 0;
         for (size_t k = 0; k < r->reg->n_steps && rc == 0; k++) {

@@ -20,12 +20,10 @@ static int control_plane_exists(struct run *r)
                 struct run_host *h = &r->hosts[i];
                 if (strcmp(h->cfg->role, "master") != 0 || !h->tp)
                         continue;
-                struct tp_cmd c = {.cmd = "test -f " KUBE_ADMIN_CONF
-                                          " && test -d " KUBE_ETCD_MEMBER_DIR,
-                                   .sudo = 1};
                 struct tp_result res = {0};
                 struct pharos_error e = {0};
-                int found = tp_exec(h->tp, &c, &res, &e) == 0 && res.status == 0;
+                int found = run_pf_exec(r, h, KUBE_CONTROL_PLANE_TEST, &res, &e) == 0 &&
+                            res.status == 0;
                 tp_result_free(&res);
                 if (found)
                         return 1;

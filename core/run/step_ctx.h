@@ -20,6 +20,7 @@ struct pharos_step_ctx {
         int ran;       /* run() was called and succeeded */
         int transient; /* the last service call failed in a way that may pass (run/retry.h) */
         int refused;   /* the failure is a refusal (step_refuse): exit status 2 */
+        int prefetching; /* inside the step's prefetch(): reads are recorded */
         struct tp_result res; /* buffers behind the last pharos_exec_result */
         char *file;           /* buffer behind the last step_read_file */
         char *response;       /* buffer behind the last kube_request */
@@ -60,5 +61,21 @@ int step_svc_kube_packages(struct pharos_step_ctx *ctx, const char *const *packa
                            const char *version);
 int step_svc_kube_drain(struct pharos_step_ctx *ctx, const char *node, uint32_t timeout_s);
 int step_svc_kube_uncordon(struct pharos_step_ctx *ctx, const char *node);
+
+/* step_prefetch.c */
+/* A service that prefetch() may not call: the step's error, <0. */
+int step_pf_refuse(struct pharos_step_ctx *ctx, const char *what);
+/* Inside prefetch(): records a SUDO read and returns PHAROS_DEFERRED with res empty. */
+int step_pf_record(struct pharos_step_ctx *ctx, enum tp_batch_kind kind, const char *text,
+                   const struct pharos_env *env, size_t n_env, uint32_t flags,
+                   struct pharos_exec_result *res);
+/* 1 with ctx->res holding the host's prefetched answer to the request, 0 when
+ * there is none (or it is stale), <0 on out of memory (the step's error set). */
+int step_pf_answer(struct pharos_step_ctx *ctx, enum tp_batch_kind kind, const char *text,
+                   const struct pharos_env *env, size_t n_env);
+/* Calls the prefetch() of steps[0..n) on every host (the first selected
+ * master only for ONCE steps; the selected hosts unless validating), then
+ * asks each host its reads in one round trip. */
+void step_pf_pass(struct run *r, const struct reg_step *const *steps, size_t n_steps);
 
 #endif

@@ -20,6 +20,8 @@
 int step_svc_kube_packages(struct pharos_step_ctx *ctx, const char *const *packages,
                            const char *version)
 {
+        if (ctx->prefetching)
+                return step_pf_refuse(ctx, "step_kube_packages");
         struct pharos_plugin *os = ctx->host->os;
         ctx->transient = 0;
         if (!packages || !packages[0] || !version || !version[0]) {
@@ -76,6 +78,8 @@ static int node_exists(struct pharos_step_ctx *ctx, const char *node, struct kub
 
 int step_svc_kube_drain(struct pharos_step_ctx *ctx, const char *node, uint32_t timeout_s)
 {
+        if (ctx->prefetching)
+                return step_pf_refuse(ctx, "kube_drain");
         struct kube_client *kc = NULL;
         int has = node_exists(ctx, node, &kc);
         if (has <= 0)
@@ -102,6 +106,8 @@ int step_svc_kube_drain(struct pharos_step_ctx *ctx, const char *node, uint32_t 
 
 int step_svc_kube_uncordon(struct pharos_step_ctx *ctx, const char *node)
 {
+        if (ctx->prefetching)
+                return step_pf_refuse(ctx, "kube_uncordon");
         struct kube_client *kc = NULL;
         int has = node_exists(ctx, node, &kc);
         if (has <= 0)

@@ -143,11 +143,19 @@ int step_svc_exec(struct pharos_step_ctx *ctx, const char *cmd, uint32_t flags,
                            .capture = 1,
                            .quiet = (flags & PHAROS_EXEC_QUIET) != 0,
                            .secret = (flags & PHAROS_EXEC_SECRET) != 0};
+        if (ctx->prefetching)
+                return step_pf_record(ctx, TP_BATCH_EXEC, cmd, NULL, 0, flags, res);
         tp_result_free(&ctx->res);
+        int rc = c.sudo ? step_pf_answer(ctx, TP_BATCH_EXEC, cmd, NULL, 0) : 0;
         if (!(flags & PHAROS_EXEC_SECRET))
-                log_msg(PHAROS_LOG_DEBUG, ctx->host->cfg->address, "$ %s%s", c.sudo ? "sudo " : "",
-                        cmd);
-        int rc = tp_exec(ctx->host->tp, &c, &ctx->res, &err);
+                log_msg(PHAROS_LOG_DEBUG, ctx->host->cfg->address, "$ %s%s%s",
+                        c.sudo ? "sudo " : "", cmd, rc > 0 ? "   (prefetched)" : "");
+        if (rc == 0)
+                rc = tp_exec(ctx->host->tp, &c, &ctx->res, &err);
+        else if (rc < 0)
+                return rc;
+        else
+                rc = 0;
         char what[300];
         snprintf(what, sizeof(what), "`%.250s`", cmd);
         return finish(ctx, rc, what, flags, &err, res);
@@ -157,6 +165,18 @@ int step_svc_script(struct pharos_step_ctx *ctx, const char *script, const struc
                     size_t n_env, uint32_t flags, struct pharos_exec_result *res)
 {
         struct pharos_error err = {0};
+        if (ctx->prefetching)
+                return step_pf_record(ctx, TP_BATCH_SCRIPT, script, env, n_env, flags, res);
+        int sudo = (flags & PHAROS_EXEC_SUDO) != 0;
+        int hit = sudo ? step_pf_answer(ctx, TP_BATCH_SCRIPT, script, env, n_env) : 0;
+        if (hit < 0)
+                return hit;
+        log_msg(PHAROS_LOG_DEBUG, ctx->host->cfg->address, "$ %ssh -s <<script of step %s>>%s",
+                sudo ? "sudo " : "", ctx->rs->step.id, hit ? "   (prefetched)" : "");
+        char what[200];
+        snprintf(what, sizeof(what), "the script of step %s", ctx->rs->step.id);
+        if (hit)
+                return finish(ctx, 0, what, flags, &err, res);
         struct tp_cmd io = {.capture = 1,
                             .quiet = (flags & PHAROS_EXEC_QUIET) != 0,
                             .secret = (flags & PHAROS_EXEC_SECRET) != 0};
@@ -168,13 +188,8 @@ int step_svc_script(struct pharos_step_ctx *ctx, const char *script, const struc
         for (size_t i = 0; i < n_env; i++)
                 tenv[i] = (struct tp_env){env[i].name, env[i].value};
         tp_result_free(&ctx->res);
-        log_msg(PHAROS_LOG_DEBUG, ctx->host->cfg->address, "$ %ssh -s <<script of step %s>>",
-                flags & PHAROS_EXEC_SUDO ? "sudo " : "", ctx->rs->step.id);
-        int rc = tp_script(ctx->host->tp, script, tenv, n_env, (flags & PHAROS_EXEC_SUDO) != 0, &io,
-                           &ctx->res, &err);
+        int rc = tp_script(ctx->host->tp, script, tenv, n_env, sudo, &io, &ctx->res, &err);
         free(tenv);
-        char what[200];
-        snprintf(what, sizeof(what), "the script of step %s", ctx->rs->step.id);
         return finish(ctx, rc, what, flags, &err, res);
 }
 
@@ -182,6 +197,8 @@ int step_svc_upload(struct pharos_step_ctx *ctx, const char *path, const void *d
                     uint32_t mode, const char *owner)
 {
         struct pharos_error err = {0};
+        if (ctx->prefetching)
+                return step_pf_refuse(ctx, "step_upload");
         log_msg(PHAROS_LOG_DEBUG, ctx->host->cfg->address, "upload %s (%zu bytes, mode %o)", path,
                 len, mode);
         int rc = tp_upload(ctx->host->tp, path, data, len, (mode_t)mode, owner, &err);
@@ -197,6 +214,33 @@ int step_svc_read_file(struct pharos_step_ctx *ctx, const char *path, const char
         struct pharos_error err = {0};
         free(ctx->file);
         ctx->file = NULL;
+        if (ctx->prefetching) {
+                *data = "";
+                *len = 0;
+                return step_pf_record(ctx, TP_BATCH_READ, path, NULL, 0, PHAROS_EXEC_SUDO, NULL);
+        }
+        int hit = step_pf_answer(ctx, TP_BATCH_READ, path, NULL, 0);
+        if (hit < 0)
+                return hit;
+        log_msg(PHAROS_LOG_DEBUG, ctx->host->cfg->address, "read %s%s", path,
+                hit ? "   (prefetched)" : "");
+        if (hit) {
+                /* What tp_read_file makes of the same command's result. */
+                ctx->transient = 0;
+                if (ctx->res.status != 0) {
+                        snprintf(ctx->error, sizeof(ctx->error), "%s: cannot read %s: %.*s",
+                                 ctx->host->cfg->address, path,
+                                 (int)strcspn(ctx->res.err_len ? ctx->res.err : "no error output",
+                                              "\n"),
+                                 ctx->res.err_len ? ctx->res.err : "no error output");
+                        return PERR_FAIL;
+                }
+                ctx->file = ctx->res.out;
+                *len = ctx->res.out_len;
+                ctx->res.out = NULL;
+                *data = ctx->file;
+                return 0;
+        }
         int rc = tp_read_file(ctx->host->tp, path, &ctx->file, len, &err);
         ctx->transient = rc == PERR_TRANSIENT;
         if (rc < 0) {
@@ -213,6 +257,10 @@ static struct kube_client *kube_lock(struct pharos_step_ctx *ctx)
         struct run *r = ctx->run;
         struct kube_client *kc = NULL;
         struct pharos_error err = {0};
+        if (ctx->prefetching) {
+                step_pf_refuse(ctx, "the Kubernetes API");
+                return NULL;
+        }
         pthread_mutex_lock(&r->kube_mu);
         int rc = run_kube(r, &kc, &err);
         ctx->transient = rc == PERR_TRANSIENT;

@@ -67,6 +67,11 @@ const char *tp_name(const struct transport *t)
         return t->name;
 }
 
+unsigned long tp_round_trips(const struct transport *t)
+{
+        return t->round_trips;
+}
+
 void tp_result_free(struct tp_result *r)
 {
         free(r->out);
@@ -151,6 +156,7 @@ int tp_run_line(struct transport *t, const char *cmdline, const char *shown, int
                 tap.lines = lines;
         }
         memset(res, 0, sizeof(*res));
+        t->round_trips++;
         int timeout = cmd->timeout_ms > 0 ? cmd->timeout_ms : t->opts.command_timeout_ms;
         int rc;
         if (t->target.local) {

@@ -45,6 +45,10 @@ void tp_close(struct transport *t);
 /* The name used in messages and output prefixes (the address). */
 const char *tp_name(const struct transport *t);
 
+/* Commands sent so far: each command, script, upload and read is one round
+ * trip to the host (the connection itself is not counted). */
+unsigned long tp_round_trips(const struct transport *t);
+
 /* Receives output as it arrives: stream 1 = stdout, 2 = stderr. */
 typedef void (*tp_sink)(void *ud, int stream, const char *buf, size_t n);
 
@@ -107,6 +111,27 @@ int tp_upload(struct transport *t, const char *path, const void *data, size_t le
  * files read are keys and kubeconfigs. Returns 0 or <0 with err set. */
 int tp_read_file(struct transport *t, const char *path, char **data, size_t *len,
                  struct pharos_error *err);
+
+/* What tp_batch runs: a command (as tp_exec with sudo), a script (as
+ * tp_script with sudo) or a file read (as tp_read_file). Borrowed. */
+enum tp_batch_kind { TP_BATCH_EXEC, TP_BATCH_SCRIPT, TP_BATCH_READ };
+struct tp_batch_req {
+        enum tp_batch_kind kind;
+        const char *text; /* the command, the script, or the path */
+        const struct tp_env *env;
+        size_t n_env; /* scripts only */
+};
+
+/*
+ * Runs reqs[0..n) as root one after another in one round trip, each with the
+ * stdin, environment and PATH it would have alone, and fills res[i] with what
+ * it left: status, stdout and stderr, as tp_exec would have (a read: the
+ * command that tp_read_file runs). A request the batch did not reach has
+ * status -1. Output is never logged (reads carry keys). Returns 0 when the
+ * batch ran, <0 with err set when it did not or its output was unreadable.
+ */
+int tp_batch(struct transport *t, const struct tp_batch_req *reqs, size_t n,
+             struct tp_result *res, struct pharos_error *err);
 
 /* Runs an interactive shell (or cmd when not NULL) with the local terminal:
  * a PTY when stdin is a terminal. Returns the remote exit status, or <0. */

@@ -17,8 +17,7 @@ static int valid_env_name(const char *n)
         return 1;
 }
 
-/* Writes s as one single-quoted shell word at p; returns the end. */
-static char *put_quoted(char *p, const char *s)
+char *tp_put_quoted(char *p, const char *s)
 {
         *p++ = '\'';
         for (; *s; s++) {
@@ -33,8 +32,8 @@ static char *put_quoted(char *p, const char *s)
         return p;
 }
 
-int tp_script(struct transport *t, const char *script, const struct tp_env *env, size_t n_env,
-              int sudo, const struct tp_cmd *io, struct tp_result *res, struct pharos_error *err)
+int tp_script_payload(struct transport *t, const char *script, const struct tp_env *env,
+                      size_t n_env, char **out, size_t *len, struct pharos_error *err)
 {
         size_t script_len = strlen(script), cap = script_len + 1;
         for (size_t i = 0; i < n_env; i++) {
@@ -56,7 +55,7 @@ int tp_script(struct transport *t, const char *script, const struct tp_env *env,
                 memcpy(p, env[i].name, n);
                 p += n;
                 *p++ = '=';
-                p = put_quoted(p, env[i].value);
+                p = tp_put_quoted(p, env[i].value);
                 memcpy(p, "; export ", 9);
                 p += 9;
                 memcpy(p, env[i].name, n);
@@ -66,6 +65,19 @@ int tp_script(struct transport *t, const char *script, const struct tp_env *env,
         memcpy(p, script, script_len);
         p += script_len;
         *p = '\0';
+        *out = in;
+        *len = (size_t)(p - in);
+        return 0;
+}
+
+int tp_script(struct transport *t, const char *script, const struct tp_env *env, size_t n_env,
+              int sudo, const struct tp_cmd *io, struct tp_result *res, struct pharos_error *err)
+{
+        char *in;
+        size_t in_len;
+        int rc = tp_script_payload(t, script, env, n_env, &in, &in_len, err);
+        if (rc < 0)
+                return rc;
         /* $PATH is expanded after sudo, so a script gets root's PATH (sudo's
          * secure_path) as `sudo CMD` would; a non-root login's PATH on
          * Debian and Ubuntu lacks the sbin directories (modprobe, sysctl,
@@ -80,9 +92,9 @@ int tp_script(struct transport *t, const char *script, const struct tp_env *env,
         struct tp_cmd c = io ? *io : (struct tp_cmd){0};
         c.cmd = line;
         c.in = in;
-        c.in_len = (size_t)(p - in);
-        int rc = tp_run_line(t, line, "a script", sudo && !t->is_root, &c, res, err);
-        memset(in, 0, c.in_len);
+        c.in_len = in_len;
+        rc = tp_run_line(t, line, "a script", sudo && !t->is_root, &c, res, err);
+        memset(in, 0, in_len);
         free(in);
         return rc;
 }

@@ -79,7 +79,27 @@ struct pharos_step {
          * per run, before the step's first host; NULL, or 0: one at a time.
          */
         unsigned (*serial_width)(void *state);
+        /*
+         * ABI 1.6. Optional: makes, ahead of the phases, the reads applies() is going
+         * to make on ctx's host, so that the core asks the host every step's in one
+         * round trip instead of one each. Called once per host the step may run on
+         * (the first master for a PHAROS_STEP_ONCE step) after the facts are known;
+         * it must only read. In it, step_exec and step_script with PHAROS_EXEC_SUDO,
+         * and step_read_file, are recorded and not run: they return PHAROS_DEFERRED
+         * with an empty result (status 0, no output, an empty file). Every other
+         * service fails. Afterwards, a call with the same arguments (command or
+         * script, variables, flags' SUDO; path) gets the recorded call's answer
+         * without a round trip, until any step's run() starts; from then on calls
+         * go to the host again. So a no-change run asks each host once, and a call
+         * prefetch did not make, or made differently, only costs its own round
+         * trip. NULL: none.
+         */
+        void (*prefetch)(struct pharos_step_ctx *ctx, void *state);
 };
+
+/* What step_exec, step_script and step_read_file return inside a step's
+ * prefetch(): the call was recorded, and its result is empty. */
+#define PHAROS_DEFERRED 1
 
 #define PHAROS_STEP_SIZE_1_0 (offsetof(struct pharos_step, run) + sizeof(void *))
 

@@ -34,7 +34,7 @@ extern "C" {
 /* Bumped when an existing ABI field or signature changes. */
 #define PHAROS_ABI_MAJOR 1
 /* Bumped when fields or host services are appended. */
-#define PHAROS_ABI_MINOR 5
+#define PHAROS_ABI_MINOR 6
 
 /* What a plugin provides; decides where the core looks for it. */
 enum pharos_plugin_kind {

@@ -173,6 +173,17 @@ static int reset_run(struct pharos_step_ctx *ctx, void *state)
         return host_script(ctx, "remove", &changed);
 }
 
+/* prefetch(): these applies() only read; what they ask the host is recorded. */
+static void host_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)host_applies(ctx, state);
+}
+
+static void reset_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)reset_applies(ctx, state);
+}
+
 static const char *const after_kured[] = {"?addon-kured.apply", NULL};
 
 static const struct pharos_step steps[] = {
@@ -189,13 +200,15 @@ static const struct pharos_step steps[] = {
          .after = after_kured,
          .description = "install or remove the host upgrades timer",
          .applies = host_applies,
-         .run = host_run},
+         .run = host_run,
+         .prefetch = host_prefetch},
         {.struct_size = sizeof(struct pharos_step),
          .id = "addon-host-upgrades.reset",
          .phase = "reset-host",
          .description = "remove the host upgrades timer",
          .applies = reset_applies,
-         .run = reset_run},
+         .run = reset_run,
+         .prefetch = reset_prefetch},
 };
 
 static int hu_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)

@@ -96,6 +96,12 @@ static int proxy_run(struct pharos_step_ctx *ctx, void *state)
         return kadm_retarget_host(st, ctx, KADM_API_PROXY_URL, keep, 1, &stale);
 }
 
+/* prefetch(): proxy_applies() only reads; what it asks the host is recorded. */
+static void proxy_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)proxy_applies(ctx, state);
+}
+
 const struct pharos_step kadm_step_api_proxy = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.api-proxy",
@@ -103,5 +109,6 @@ const struct pharos_step kadm_step_api_proxy = {
         .after = (const char *const[]){"kubeadm.join-workers", "kubeadm.worker-up-endpoint", NULL},
         .description = "give the worker a node-local proxy to every master's API server",
         .applies = proxy_applies,
+        .prefetch = proxy_prefetch,
         .run = proxy_run,
 };

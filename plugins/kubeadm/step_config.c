@@ -221,6 +221,18 @@ static int config_run(struct pharos_step_ctx *ctx, void *state)
         return rc;
 }
 
+/* prefetch(): the files config_applies() compares, and the encryption key,
+ * which it compares too once kubeadm.encryption-key has read it. */
+static void config_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        struct kadm_state *st = state;
+        const char *data;
+        size_t len;
+        (void)config_applies(ctx, state);
+        if (kadm_is_master(st, ctx))
+                (void)st->host->step_read_file(ctx, KADM_ENCRYPTION, &data, &len);
+}
+
 const struct pharos_step kadm_step_config = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.config",
@@ -229,6 +241,7 @@ const struct pharos_step kadm_step_config = {
         .description = "write the kubeadm configuration and the API server's files on masters",
         .applies = config_applies,
         .run = config_run,
+        .prefetch = config_prefetch,
 };
 
 /* The key is read back from the first master, so it survives every later run. */
@@ -283,6 +296,12 @@ static int key_run(struct pharos_step_ctx *ctx, void *state)
         return 0;
 }
 
+/* prefetch(): key_applies() only reads; what it asks the host is recorded. */
+static void key_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)key_applies(ctx, state);
+}
+
 const struct pharos_step kadm_step_encryption_key = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.encryption-key",
@@ -290,6 +309,7 @@ const struct pharos_step kadm_step_encryption_key = {
         .flags = PHAROS_STEP_ONCE,
         .description = "generate the secrets encryption key (aescbc) once for the cluster",
         .applies = key_applies,
+        .prefetch = key_prefetch,
         .run = key_run,
 };
 
@@ -325,6 +345,15 @@ static int status_probe(struct pharos_step_ctx *ctx, void *state)
         return 0;
 }
 
+/* prefetch(): what status_probe() reads on the host. */
+static void status_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        struct kadm_state *st = state;
+        (void)kadm_exists(st, ctx, KADM_KUBELET_CONF);
+        if (kadm_is_master(st, ctx))
+                (void)kadm_control_plane_exists(st, ctx);
+}
+
 const struct pharos_step kadm_step_status = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.status",
@@ -332,4 +361,5 @@ const struct pharos_step kadm_step_status = {
         .description = "read whether the host already belongs to the cluster",
         .applies = status_probe,
         .run = status_probe,
+        .prefetch = status_prefetch,
 };

@@ -152,6 +152,12 @@ static int endpoint_run(struct pharos_step_ctx *ctx, void *state)
         return endpoint_pass(ctx, state, 1) < 0 ? -1 : 0;
 }
 
+/* prefetch(): endpoint_applies() only reads; what it asks the host is recorded. */
+static void endpoint_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)endpoint_applies(ctx, state);
+}
+
 const struct pharos_step kadm_step_endpoint = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.endpoint",
@@ -159,6 +165,7 @@ const struct pharos_step kadm_step_endpoint = {
         .after = (const char *const[]){"kubeadm.reconfigure", NULL},
         .description = "point the host's kubeconfigs at the control-plane endpoint",
         .applies = endpoint_applies,
+        .prefetch = endpoint_prefetch,
         .run = endpoint_run,
 };
 

@@ -115,12 +115,31 @@ static int probe_run(struct pharos_step_ctx *ctx, void *state)
         return 0;
 }
 
+/* prefetch(): what probe_run() reads on the host, the TLS files of its
+ * request to etcd included (the core reads them for https_request). */
+static void probe_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        struct kadm_state *st = state;
+        if (!probe_applies(ctx, state))
+                return;
+        (void)kadm_control_plane_exists(st, ctx);
+        struct pharos_https_request q;
+        kadm_etcd_request(NULL, "", "GET", "/health", NULL, 0, &q);
+        const char *const files[] = {q.ca_file, q.cert_file, q.key_file};
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                const char *data;
+                size_t len;
+                (void)st->host->step_read_file(ctx, files[i], &data, &len);
+        }
+}
+
 const struct pharos_step kadm_step_etcd_probe = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.etcd-probe",
         .phase = "validate",
         .description = "read whether the master's etcd member is healthy, and the member list",
         .applies = probe_applies,
+        .prefetch = probe_prefetch,
         .run = probe_run,
 };
 

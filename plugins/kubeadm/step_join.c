@@ -172,6 +172,12 @@ static int init_run(struct pharos_step_ctx *ctx, void *state)
                             !kadm_etcd_external(st));
 }
 
+/* prefetch(): init_applies() only reads; what it asks the host is recorded. */
+static void init_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)init_applies(ctx, state);
+}
+
 const struct pharos_step kadm_step_init = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.init",
@@ -180,6 +186,7 @@ const struct pharos_step kadm_step_init = {
         .flags = PHAROS_STEP_ONCE,
         .description = "kubeadm init on the first master",
         .applies = init_applies,
+        .prefetch = init_prefetch,
         .run = init_run,
 };
 
@@ -463,6 +470,12 @@ static int join_masters_run(struct pharos_step_ctx *ctx, void *state)
         return join_run(ctx, state, 1);
 }
 
+/* prefetch(): join_masters_applies() only reads; what it asks the host is recorded. */
+static void join_masters_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)join_masters_applies(ctx, state);
+}
+
 const struct pharos_step kadm_step_join_masters = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.join-masters",
@@ -471,6 +484,7 @@ const struct pharos_step kadm_step_join_masters = {
         .flags = PHAROS_STEP_SERIAL,
         .description = "join further masters to the control plane, one at a time",
         .applies = join_masters_applies,
+        .prefetch = join_masters_prefetch,
         .run = join_masters_run,
 };
 
@@ -484,6 +498,12 @@ static int join_workers_run(struct pharos_step_ctx *ctx, void *state)
         return join_run(ctx, state, 0);
 }
 
+/* prefetch(): join_workers_applies() only reads; what it asks the host is recorded. */
+static void join_workers_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)join_workers_applies(ctx, state);
+}
+
 const struct pharos_step kadm_step_join_workers = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.join-workers",
@@ -491,5 +511,6 @@ const struct pharos_step kadm_step_join_workers = {
         .after = (const char *const[]){"kubeadm.worker-token", NULL},
         .description = "join workers with a bootstrap token",
         .applies = join_workers_applies,
+        .prefetch = join_workers_prefetch,
         .run = join_workers_run,
 };

@@ -74,11 +74,18 @@ static int kubelet_run(struct pharos_step_ctx *ctx, void *state)
         return 0;
 }
 
+/* prefetch(): kubelet_applies() only reads; what it asks the host is recorded. */
+static void kubelet_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)kubelet_applies(ctx, state);
+}
+
 const struct pharos_step kadm_step_kubelet_config = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.kubelet-config",
         .phase = "labels",
         .description = "give the node's kubelet the configuration cluster.yml describes",
         .applies = kubelet_applies,
+        .prefetch = kubelet_prefetch,
         .run = kubelet_run,
 };

@@ -116,6 +116,12 @@ static int reconf_run(struct pharos_step_ctx *ctx, void *state)
         return 0;
 }
 
+/* prefetch(): reconf_applies() only reads; what it asks the host is recorded. */
+static void reconf_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)reconf_applies(ctx, state);
+}
+
 const struct pharos_step kadm_step_reconfigure = {
         .struct_size = sizeof(struct pharos_step),
         .id = "kubeadm.reconfigure",
@@ -124,5 +130,6 @@ const struct pharos_step kadm_step_reconfigure = {
         .flags = PHAROS_STEP_SERIAL,
         .description = "apply a changed kubeadm configuration to a running control plane",
         .applies = reconf_applies,
+        .prefetch = reconf_prefetch,
         .run = reconf_run,
 };

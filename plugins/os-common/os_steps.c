@@ -457,6 +457,28 @@ static const char *const reset_after[] = {"?kubeadm.reset", "?runtime-containerd
 
 /* ---------------- registration ---------------- */
 
+/* prefetch(): the applies() above only read, and ask every script they need
+ * whatever the answers, so calling them there records all of it. */
+static void prepare_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)prepare_applies(ctx, state);
+}
+
+static void repo_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)repo_applies(ctx, state);
+}
+
+static void packages_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)packages_applies(ctx, state);
+}
+
+static void reset_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)reset_applies(ctx, state);
+}
+
 /* One step's own fields; the rest of struct pharos_step is the same for all. */
 struct step_def {
         const char *id;
@@ -465,6 +487,7 @@ struct step_def {
         const char *description;
         int (*applies)(struct pharos_step_ctx *ctx, void *state);
         int (*run)(struct pharos_step_ctx *ctx, void *state);
+        void (*prefetch)(struct pharos_step_ctx *ctx, void *state);
 };
 
 int os_family_init(struct os_family *fam, const struct pharos_host *host,
@@ -474,18 +497,19 @@ int os_family_init(struct os_family *fam, const struct pharos_host *host,
         fam->self = self;
         const struct step_def defs[] = {
                 {fam->validate_id, "validate", NULL,
-                 "check that the OS version and CPU are supported", validate_applies, validate_run},
+                 "check that the OS version and CPU are supported", validate_applies, validate_run, NULL},
                 {fam->prepare_id, "prepare-host", NULL,
                  "essential packages, kernel modules, sysctls, swap off, /etc/environment",
-                 prepare_applies, prepare_run},
+                 prepare_applies, prepare_run, prepare_prefetch},
                 {fam->repo_id, "kube-packages", NULL,
-                 "the Kubernetes package repository and its signing key", repo_applies, repo_run},
+                 "the Kubernetes package repository and its signing key", repo_applies, repo_run,
+                 repo_prefetch},
                 {fam->packages_id, "kube-packages", fam->packages_after,
                  "kubelet, kubeadm and kubectl at the configured version, held", packages_applies,
-                 packages_run},
+                 packages_run, packages_prefetch},
                 {fam->reset_id, "reset-host", reset_after,
                  "remove the kube packages, their repositories and the kernel settings",
-                 reset_applies, reset_run},
+                 reset_applies, reset_run, reset_prefetch},
         };
         for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
                 const struct pharos_step step = {.struct_size = sizeof(struct pharos_step),
@@ -494,7 +518,8 @@ int os_family_init(struct os_family *fam, const struct pharos_host *host,
                                                  .after = defs[i].after,
                                                  .description = defs[i].description,
                                                  .applies = defs[i].applies,
-                                                 .run = defs[i].run};
+                                                 .run = defs[i].run,
+                                                 .prefetch = defs[i].prefetch};
                 if (host->register_step(self, &step) < 0)
                         return -1;
         }

@@ -86,8 +86,12 @@ int rtc_file_sync(const struct rtc *rt, struct pharos_step_ctx *ctx, const struc
         snprintf(cmd, sizeof(cmd), "if [ -e '%s' ]; then cat -- '%s'; else exit 3; fi", f->path,
                  f->path);
         struct pharos_exec_result res;
-        if (H->step_exec(ctx, cmd, PHAROS_EXEC_SUDO | PHAROS_EXEC_QUIET, &res) < 0)
+        int rc = H->step_exec(ctx, cmd, PHAROS_EXEC_SUDO | PHAROS_EXEC_QUIET, &res);
+        if (rc < 0)
                 return -1;
+        /* In prefetch() there is no answer yet: go on, so the calls after it are asked too. */
+        if (rc == PHAROS_DEFERRED)
+                return 0;
         if (res.status != 0 && res.status != 3) {
                 H->step_fail(ctx, "cannot read %s: %s", f->path, res.err);
                 return -1;

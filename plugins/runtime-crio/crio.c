@@ -146,27 +146,47 @@ static int reset_run(struct pharos_step_ctx *ctx, void *state)
 static const char *const configure_after[] = {"runtime-crio.install", NULL};
 static const char *const reset_after[] = {"?kubeadm.reset", NULL};
 
+/* prefetch(): these applies() only read, and the rtc_* helpers ask every
+ * file and script whatever the answers, so calling them records all of it. */
+static void install_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)install_applies(ctx, state);
+}
+
+static void configure_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)configure_applies(ctx, state);
+}
+
+static void reset_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)reset_applies(ctx, state);
+}
+
 static const struct pharos_step steps[] = {
         {.struct_size = sizeof(struct pharos_step),
          .id = "runtime-crio.install",
          .phase = "runtime",
          .description = "install CRI-O for the Kubernetes minor, pinned and held",
          .applies = install_applies,
-         .run = install_run},
+         .run = install_run,
+         .prefetch = install_prefetch},
         {.struct_size = sizeof(struct pharos_step),
          .id = "runtime-crio.configure",
          .phase = "runtime",
          .after = configure_after,
          .description = "configure CRI-O for the kubelet and keep it running",
          .applies = configure_applies,
-         .run = configure_run},
+         .run = configure_run,
+         .prefetch = configure_prefetch},
         {.struct_size = sizeof(struct pharos_step),
          .id = "runtime-crio.reset",
          .phase = "reset-host",
          .after = reset_after,
          .description = "stop and purge CRI-O, remove its configuration and repository",
          .applies = reset_applies,
-         .run = reset_run},
+         .run = reset_run,
+         .prefetch = reset_prefetch},
 };
 
 static int crio_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)

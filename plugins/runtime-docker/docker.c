@@ -148,20 +148,39 @@ static int reset_run(struct pharos_step_ctx *ctx, void *state)
 static const char *const configure_after[] = {"runtime-docker.install", NULL};
 static const char *const reset_after[] = {"?kubeadm.reset", NULL};
 
+/* prefetch(): these applies() only read, and the rtc_* helpers ask every
+ * file and script whatever the answers, so calling them records all of it. */
+static void install_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)install_applies(ctx, state);
+}
+
+static void configure_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)configure_applies(ctx, state);
+}
+
+static void reset_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)reset_applies(ctx, state);
+}
+
 static const struct pharos_step steps[] = {
         {.struct_size = sizeof(struct pharos_step),
          .id = "runtime-docker.install",
          .phase = "runtime",
          .description = "install Docker Engine (pinned, held) and cri-dockerd",
          .applies = install_applies,
-         .run = install_run},
+         .run = install_run,
+         .prefetch = install_prefetch},
         {.struct_size = sizeof(struct pharos_step),
          .id = "runtime-docker.configure",
          .phase = "runtime",
          .after = configure_after,
          .description = "configure Docker and cri-dockerd for the kubelet and keep them running",
          .applies = configure_applies,
-         .run = configure_run},
+         .run = configure_run,
+         .prefetch = configure_prefetch},
         {.struct_size = sizeof(struct pharos_step),
          .id = "runtime-docker.reset",
          .phase = "reset-host",
@@ -169,7 +188,8 @@ static const struct pharos_step steps[] = {
          .description =
                  "stop and purge Docker and cri-dockerd, remove their configuration and repository",
          .applies = reset_applies,
-         .run = reset_run},
+         .run = reset_run,
+         .prefetch = reset_prefetch},
 };
 
 static int docker_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)
