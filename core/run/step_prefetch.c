@@ -148,7 +148,7 @@ static int pass_host(void *ud, size_t i, struct pharos_error *err)
         unsigned long gen = __atomic_load_n(&p->r->pf_gen, __ATOMIC_SEQ_CST);
         size_t n = h->pf.n;
         if (pf_send(&h->pf, h->tp, gen, &e) < 0)
-                log_msg(PHAROS_LOG_DEBUG, h->cfg->address, "prefetch: %s", e.msg);
+                log_msg(PHAROS_LOG_DEBUG, h->cfg->address, "prefetch failed: %s", e.msg);
         else if (n)
                 log_msg(PHAROS_LOG_DEBUG, h->cfg->address, "prefetch: %zu reads in one round trip",
                         n);

@@ -65,7 +65,9 @@ static void put_assign(struct text *b, const char *name, const char *value)
  * /run, a tmpfs, where the host has one) so that each request's stdout and
  * stderr stay apart; then a header line with the sizes, and the bytes.
  * Each request's stdin is what it would have alone: its payload for a
- * script, nothing for a command or a read. $PATH is sudo's, as alone.
+ * script, nothing for a command or a read. $PATH is sudo's, as alone. Each
+ * runs exec'd in a subshell: a shell reports a child killed by a signal
+ * ("Terminated") on the stderr in force, which would be the request's.
  */
 static int build(struct transport *t, const struct tp_batch_req *reqs, size_t n, struct text *b,
                  struct pharos_error *err)
@@ -92,11 +94,11 @@ static int build(struct transport *t, const struct tp_batch_req *reqs, size_t n,
                         put_assign(b, "pb_v", payload);
                         memset(payload, 0, len);
                         free(payload);
-                        put(b, "printf '%s' \"$pb_v\" | env -i PATH=\"$pb_sbin\" sh -s");
+                        put(b, "printf '%s' \"$pb_v\" | (exec env -i PATH=\"$pb_sbin\" sh -s)");
                 } else {
                         put_assign(b, "pb_v", q->text);
-                        put(b, q->kind == TP_BATCH_EXEC ? "sh -c \"$pb_v\" </dev/null"
-                                                        : "cat -- \"$pb_v\" </dev/null");
+                        put(b, q->kind == TP_BATCH_EXEC ? "(exec sh -c \"$pb_v\") </dev/null"
+                                                        : "(exec cat -- \"$pb_v\") </dev/null");
                 }
                 put(b, tail);
         }
