@@ -1,15 +1,30 @@
 #!/bin/bash
-# `pharos up` on N testbed hosts (3 masters, N-3 workers): a full run, then
-# a no-change run, with wall time and peak RSS of each (/usr/bin/time -v).
+# `pharos up` on N testbed hosts (3 masters, N-3 workers), and what a run where
+# nothing changed costs against the floor of reaching the same hosts at all:
 #
-#   bench/up.sh N [N...]      (default: 5 20 50; env: PHAROS=path to pharos)
+#   bench/up.sh N [N...]      (default: 5 20 50; env: PHAROS=path to pharos,
+#                              REPS=3 timed runs of each short measurement)
 #
-# Prints one table row per N. Uses the plugins built in build/plugins.
+# Per N, one row:
+#   up s, up MiB          the first `pharos up` (bare hosts), wall and peak RSS
+#   no-change s, MiB      median wall of REPS no-change runs, and its peak RSS
+#   trips max/mean        SSH round trips per host of a no-change run (pharos -v
+#                         counts each command, script, upload and read sent,
+#                         the cluster lock's connection included)
+#   fan-out s             median wall of REPS `pharos exec -- true` on the same
+#                         hosts (connect, one command, disconnect)
+#   ratio                 no-change s / fan-out s
+#   add-worker s          `pharos up` after one more worker (N+1-th host, bare)
+#                         joined cluster.yml
+# and last: add-worker s at the largest N / at the smallest N (flat in cluster
+# size is 1). Both commands use their default concurrency (30 hosts at once).
+# Uses the plugins built in build/plugins.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TESTBED=$ROOT/tests/testbed/testbed
 PHAROS=${PHAROS:-$ROOT/build/plugins/pharos}
+REPS=${REPS:-3}
 export PHAROS_PLUGIN_PATH=${PHAROS_PLUGIN_PATH:-$ROOT/build/plugins}
 sizes=("$@")
 [ "${#sizes[@]}" -gt 0 ] || sizes=(5 20 50)
@@ -27,12 +42,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Runs pharos up under /usr/bin/time -v; prints "WALL_S RSS_MIB".
-timed_up() {
+# timed LOG CMD...: runs CMD under /usr/bin/time -v (output in $WORK/out);
+# prints "WALL_S RSS_MIB".
+timed() {
         local log=$WORK/time.log
-        if ! /usr/bin/time -v -o "$log" "$PHAROS" up -c "$WORK/tb/cluster.yml" >"$WORK/up.out" 2>&1; then
-                echo "pharos up failed on $n hosts:" >&2
-                tail -20 "$WORK/up.out" >&2
+        if ! /usr/bin/time -v -o "$log" "$@" >"$WORK/out" 2>&1; then
+                echo "failed on $n hosts: $*" >&2
+                tail -20 "$WORK/out" >&2
                 exit 1
         fi
         awk -F': ' '/Elapsed \(wall clock\)/ {
@@ -44,14 +60,53 @@ timed_up() {
                 END { printf "%.2f %.1f\n", wall, rss }' "$log"
 }
 
-printf '%-6s %-14s %-14s %-16s %-16s %s\n' hosts "up wall s" "up RSS MiB" "no-change s" "no-change MiB" "load (1m)"
+# median_of CMD...: median wall of REPS timed runs (and the last run's RSS).
+median_of() {
+        local i w r walls=()
+        for ((i = 0; i < REPS; i++)); do
+                read -r w r < <(timed "$@")
+                walls+=("$w")
+        done
+        printf '%s\n' "${walls[@]}" | sort -n | awk -v r="$r" '{a[NR] = $1}
+                END { printf "%.2f %s\n", a[int((NR + 1) / 2)], r }'
+}
+
+declare -A add_s=()
+printf '%-6s %-8s %-8s %-12s %-14s %-14s %-10s %-7s %-12s %s\n' hosts "up s" "up MiB" \
+        "no-change s" "no-change MiB" "trips max/mean" "fan-out s" ratio "add-worker s" "load (1m)"
 for n in "${sizes[@]}"; do
         export PHAROS_KNOWN_HOSTS=$WORK/known_hosts
-        "$TESTBED" start --hosts "$n" --masters 3 --dir "$WORK/tb" >/dev/null
-        read -r w1 r1 < <(timed_up)
-        read -r w2 r2 < <(timed_up)
-        grep -q "no changes" "$WORK/up.out" || { echo "second run on $n hosts changed something" >&2; exit 1; }
-        printf '%-6s %-14s %-14s %-16s %-16s %s\n' "$n" "$w1" "$r1" "$w2" "$r2" "$(cut -d' ' -f1 /proc/loadavg)"
+        "$TESTBED" start --hosts "$((n + 1))" --masters 3 --dir "$WORK/tb" >/dev/null
+        # cluster.yml without the last host, which joins later as the added worker.
+        python3 - "$WORK/tb/cluster.yml" "$WORK/cluster.yml" <<'PY'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+d["hosts"] = d["hosts"][:-1]
+yaml.safe_dump(d, open(sys.argv[2], "w"), sort_keys=False)
+PY
+        cfg=$WORK/cluster.yml
+        read -r w1 r1 < <(timed "$PHAROS" up -c "$cfg")
+        [ -n "$w1" ] || exit 1
+        read -r w2 r2 < <(median_of "$PHAROS" up -c "$cfg")
+        [ -n "$w2" ] || exit 1
+        grep -q "no changes" "$WORK/out" || { echo "a second run on $n hosts changed something" >&2; exit 1; }
+        timed "$PHAROS" -v up -c "$cfg" >/dev/null || exit 1
+        trips=$(sed -n 's/^\[[^]]*\] \([0-9]*\) round trips (.*/\1/p' "$WORK/out" |
+                awk '{ s += $1; if ($1 > m) m = $1 } END { if (NR) printf "%d/%.2f", m, s / NR }')
+        [ -n "$trips" ] || { echo "no round-trip counts in pharos -v up's output" >&2; exit 1; }
+        read -r wf _ < <(median_of "$PHAROS" exec -c "$cfg" -- true)
+        [ -n "$wf" ] || exit 1
+        ratio=$(awk -v a="$w2" -v b="$wf" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+        read -r wa _ < <(timed "$PHAROS" up -c "$WORK/tb/cluster.yml")
+        [ -n "$wa" ] || exit 1
+        add_s[$n]=$wa
+        printf '%-6s %-8s %-8s %-12s %-14s %-14s %-10s %-7s %-12s %s\n' "$n" "$w1" "$r1" "$w2" "$r2" \
+                "$trips" "$wf" "$ratio" "$wa" "$(cut -d' ' -f1 /proc/loadavg)"
         "$TESTBED" stop --dir "$WORK/tb" >/dev/null
         rm -f "$WORK/known_hosts"
 done
+first=${sizes[0]} last=${sizes[${#sizes[@]} - 1]}
+if [ "$first" != "$last" ]; then
+        awk -v a="${add_s[$last]}" -v b="${add_s[$first]}" -v l="$last" -v f="$first" \
+                'BEGIN { printf "add one worker: %s s at %s hosts / %s s at %s hosts = %.2f\n", a, l, b, f, b > 0 ? a / b : 0 }'
+fi
