@@ -17,9 +17,9 @@ struct pharos_step_ctx {
         char reason[256]; /* set by step_reason (plan output) */
         char change[256]; /* what step_changed said last */
         int changed;
-        int ran;       /* run() was called and succeeded */
-        int transient; /* the last service call failed in a way that may pass (run/retry.h) */
-        int refused;   /* the failure is a refusal (step_refuse): exit status 2 */
+        int ran;         /* run() was called and succeeded */
+        int transient;   /* the last service call failed in a way that may pass (run/retry.h) */
+        int refused;     /* the failure is a refusal (step_refuse): exit status 2 */
         int prefetching; /* inside the step's prefetch(): reads are recorded */
         struct tp_result res; /* buffers behind the last pharos_exec_result */
         char *file;           /* buffer behind the last step_read_file */

@@ -24,8 +24,7 @@ int step_pf_record(struct pharos_step_ctx *ctx, enum tp_batch_kind kind, const c
                    const struct pharos_env *env, size_t n_env, uint32_t flags,
                    struct pharos_exec_result *res)
 {
-        if ((flags & PHAROS_EXEC_SUDO) &&
-            pf_record(&ctx->host->pf, kind, text, env, n_env) < 0) {
+        if ((flags & PHAROS_EXEC_SUDO) && pf_record(&ctx->host->pf, kind, text, env, n_env) < 0) {
                 snprintf(ctx->error, sizeof(ctx->error), "out of memory");
                 return PERR_NOMEM;
         }
@@ -131,7 +130,8 @@ static int pass_host(void *ud, size_t i, struct pharos_error *err)
          * API's admin.conf on the first master (run/kube_access.c). */
         if (!strcmp(h->cfg->role, "master") &&
             (pf_record(&h->pf, TP_BATCH_EXEC, KUBE_CONTROL_PLANE_TEST, NULL, 0) < 0 ||
-             (p->first_master[i] && pf_record(&h->pf, TP_BATCH_READ, KUBE_ADMIN_CONF, NULL, 0) < 0)))
+             (p->first_master[i] &&
+              pf_record(&h->pf, TP_BATCH_READ, KUBE_ADMIN_CONF, NULL, 0) < 0)))
                 return 0;
         for (size_t k = 0; k < p->n_steps; k++) {
                 const struct reg_step *rs = p->steps[k];

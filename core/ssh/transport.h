@@ -130,8 +130,8 @@ struct tp_batch_req {
  * status -1. Output is never logged (reads carry keys). Returns 0 when the
  * batch ran, <0 with err set when it did not or its output was unreadable.
  */
-int tp_batch(struct transport *t, const struct tp_batch_req *reqs, size_t n,
-             struct tp_result *res, struct pharos_error *err);
+int tp_batch(struct transport *t, const struct tp_batch_req *reqs, size_t n, struct tp_result *res,
+             struct pharos_error *err);
 
 /* Runs an interactive shell (or cmd when not NULL) with the local terminal:
  * a PTY when stdin is a terminal. Returns the remote exit status, or <0. */

@@ -85,8 +85,8 @@ static int build(struct transport *t, const struct tp_batch_req *reqs, size_t n,
                 char tail[96];
                 snprintf(tail, sizeof(tail), " >\"$pb_d/o\" 2>\"$pb_d/e\"; pb_end %zu $?\n", i);
                 if (q->kind == TP_BATCH_SCRIPT) {
-                        char *payload;
-                        size_t len;
+                        char *payload = NULL;
+                        size_t len = 0;
                         int rc = tp_script_payload(t, q->text, q->env, q->n_env, &payload, &len,
                                                    err);
                         if (rc < 0)
@@ -116,8 +116,8 @@ static char *dup_bytes(const char *s, size_t n)
 }
 
 /* Splits the batch's stdout into res[]; <0 when it is not what build() prints. */
-static int parse(struct transport *t, const char *out, size_t len, size_t n,
-                 struct tp_result *res, struct pharos_error *err)
+static int parse(struct transport *t, const char *out, size_t len, size_t n, struct tp_result *res,
+                 struct pharos_error *err)
 {
         size_t at = 0, next = 0;
         while (at < len) {
@@ -156,8 +156,8 @@ static int parse(struct transport *t, const char *out, size_t len, size_t n,
         return 0;
 }
 
-int tp_batch(struct transport *t, const struct tp_batch_req *reqs, size_t n,
-             struct tp_result *res, struct pharos_error *err)
+int tp_batch(struct transport *t, const struct tp_batch_req *reqs, size_t n, struct tp_result *res,
+             struct pharos_error *err)
 {
         for (size_t i = 0; i < n; i++)
                 res[i] = (struct tp_result){.status = -1};

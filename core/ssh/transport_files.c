@@ -37,18 +37,21 @@ int tp_script_payload(struct transport *t, const char *script, const struct tp_e
 {
         size_t script_len = strlen(script), cap = script_len + 1;
         for (size_t i = 0; i < n_env; i++) {
-                if (!valid_env_name(env[i].name))
-                        return perr_set(err, PERR_USAGE,
-                                        "%s: invalid environment variable name '%s'", t->name,
-                                        env[i].name ? env[i].name : "");
+                if (!valid_env_name(env[i].name)) {
+                        perr_set(err, PERR_USAGE, "%s: invalid environment variable name '%s'",
+                                 t->name, env[i].name ? env[i].name : "");
+                        return PERR_USAGE;
+                }
                 cap += strlen(env[i].name) * 2 + strlen(env[i].value) * 4 + 16;
         }
         /* The variables are assignments ahead of the script on stdin: on a
          * command line, /proc/PID/cmdline and sudo's log would show their values
          * (proxy passwords), and ARG_MAX would bound their size. */
         char *in = malloc(cap);
-        if (!in)
-                return perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
+        if (!in) {
+                perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
+                return PERR_NOMEM;
+        }
         char *p = in;
         for (size_t i = 0; i < n_env; i++) {
                 size_t n = strlen(env[i].name);
@@ -73,8 +76,8 @@ int tp_script_payload(struct transport *t, const char *script, const struct tp_e
 int tp_script(struct transport *t, const char *script, const struct tp_env *env, size_t n_env,
               int sudo, const struct tp_cmd *io, struct tp_result *res, struct pharos_error *err)
 {
-        char *in;
-        size_t in_len;
+        char *in = NULL;
+        size_t in_len = 0;
         int rc = tp_script_payload(t, script, env, n_env, &in, &in_len, err);
         if (rc < 0)
                 return rc;

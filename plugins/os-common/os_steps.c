@@ -497,7 +497,8 @@ int os_family_init(struct os_family *fam, const struct pharos_host *host,
         fam->self = self;
         const struct step_def defs[] = {
                 {fam->validate_id, "validate", NULL,
-                 "check that the OS version and CPU are supported", validate_applies, validate_run, NULL},
+                 "check that the OS version and CPU are supported", validate_applies, validate_run,
+                 NULL},
                 {fam->prepare_id, "prepare-host", NULL,
                  "essential packages, kernel modules, sysctls, swap off, /etc/environment",
                  prepare_applies, prepare_run, prepare_prefetch},

@@ -77,9 +77,8 @@ static void run_alone(struct transport *tp, const struct tp_batch_req *q, struct
                                               *c == '\'' ? "'\\''" : (char[]){*c, 0});
                 snprintf(cmd + n, sizeof(cmd) - n, "'");
         }
-        struct tp_cmd c = {.cmd = q->kind == TP_BATCH_READ ? cmd : q->text,
-                           .sudo = 1,
-                           .capture = 1};
+        struct tp_cmd c = {
+                .cmd = q->kind == TP_BATCH_READ ? cmd : q->text, .sudo = 1, .capture = 1};
         assert_int_equal(tp_exec(tp, &c, res, &err), 0);
 }
 
