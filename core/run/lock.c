@@ -157,13 +157,20 @@ static int follow_api(struct run *r, const char *phase, struct pharos_error *err
         pthread_mutex_lock(&l->mu);
         int rc = 0;
         int hint = l->api_hint;
-        /* The acquire's answer is as old as the acquire: later phases ask again. */
+        /* The acquire's answer is as old as the acquire: later phases ask again,
+         * but only once a step has run since the last "no" (only a step makes
+         * an API). */
         l->api_hint = -1;
+        unsigned long gen = __atomic_load_n(&r->pf_gen, __ATOMIC_SEQ_CST);
+        if (hint < 0 && l->api_absent_gen == gen + 1)
+                hint = 0;
         /* Another run holds the cluster now: no further phase of this one starts. */
         if (l->lost[0])
                 rc = perr_set(err, PERR_FAIL, "the cluster lock was lost (%s); stopping before %s",
                               l->lost, phase ? phase : "the run");
-        else if (!l->lease_held && (hint > 0 || (hint < 0 && api_exists(l)))) {
+        else if (!l->lease_held && !(hint >= 0 ? hint : api_exists(l))) {
+                l->api_absent_gen = gen + 1;
+        } else if (!l->lease_held) {
                 rc = lease_take(l, err);
                 /* An API that exists but does not answer yet is the control
                  * plane coming up or down; the host lock still holds. */

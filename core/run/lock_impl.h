@@ -11,14 +11,15 @@
 
 struct run_lock {
         struct run *r;
-        size_t master;        /* index of the first master in r->hosts */
-        int api_hint;         /* the acquire saw admin.conf (1) or not (0); -1: ask */
-        struct transport *tp; /* a connection of the lock's own to it */
-        char token[128];      /* this run's identity: host:pid:random */
-        char holder[256];     /* "host H, pid P, user U, started T", one line */
-        double timeout_s;     /* how long one wait for another run may last */
-        pthread_mutex_t mu;   /* tp, kube and the Lease fields */
-        pthread_cond_t wake;  /* ends the renewal thread's wait early */
+        size_t master;                /* index of the first master in r->hosts */
+        int api_hint;                 /* the acquire saw admin.conf (1) or not (0); -1: ask */
+        unsigned long api_absent_gen; /* 1 + r->pf_gen when admin.conf was last seen absent */
+        struct transport *tp;         /* a connection of the lock's own to it */
+        char token[128];              /* this run's identity: host:pid:random */
+        char holder[256];             /* "host H, pid P, user U, started T", one line */
+        double timeout_s;             /* how long one wait for another run may last */
+        pthread_mutex_t mu;           /* tp, kube and the Lease fields */
+        pthread_cond_t wake;          /* ends the renewal thread's wait early */
         pthread_t renewer;
         int renewing;            /* the renewal thread runs */
         int stopping;            /* asks it to end */

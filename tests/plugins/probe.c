@@ -96,6 +96,67 @@ static int flaky_run(struct pharos_step_ctx *ctx, void *state)
         return 0;
 }
 
+/*
+ * The prefetch contract (ABI 1.6): prefetch() makes applies()'s reads, which
+ * are recorded and answered later without a round trip; everything else is
+ * refused there. The step copies /etc/pharos-probe-wanted to
+ * /etc/pharos-probe-done when they differ.
+ */
+#define WANTED "/etc/pharos-probe-wanted"
+#define DONE   "/etc/pharos-probe-done"
+
+/* What prefetch() found wrong with the contract, reported by applies(). */
+static char broken[200];
+
+static int copy_applies(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (broken[0]) {
+                H->step_fail(ctx, "prefetch contract: %s", broken);
+                return -1;
+        }
+        struct pharos_exec_result res;
+        if (H->step_exec(ctx, "cat " WANTED " 2>/dev/null || true", PHAROS_EXEC_SUDO, &res) < 0)
+                return -1;
+        char wanted[128];
+        snprintf(wanted, sizeof(wanted), "%s", res.out);
+        const char *done;
+        size_t len;
+        if (H->step_read_file(ctx, DONE, &done, &len) < 0)
+                done = "";
+        return strcmp(wanted, done) != 0;
+}
+
+static void copy_prefetch(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        struct pharos_exec_result res = {.status = -1};
+        const char *data = "x";
+        size_t len = 1;
+        long status = 0;
+        const char *body;
+        if (H->step_exec(ctx, "cat " WANTED " 2>/dev/null || true", PHAROS_EXEC_SUDO, &res) !=
+                    PHAROS_DEFERRED ||
+            res.status != 0 || res.out_len != 0)
+                snprintf(broken, sizeof(broken), "step_exec did not return PHAROS_DEFERRED, empty");
+        else if (H->step_read_file(ctx, DONE, &data, &len) != PHAROS_DEFERRED || len != 0)
+                snprintf(broken, sizeof(broken), "step_read_file did not return PHAROS_DEFERRED");
+        else if (H->step_upload(ctx, DONE, "x", 1, 0644, NULL) >= 0)
+                snprintf(broken, sizeof(broken), "step_upload ran in prefetch()");
+        else if (H->kube_request(ctx, "GET", "/version", NULL, &status, &body) >= 0)
+                snprintf(broken, sizeof(broken), "kube_request ran in prefetch()");
+}
+
+static int copy_run(struct pharos_step_ctx *ctx, void *state)
+{
+        (void)state;
+        if (H->step_exec(ctx, "cp " WANTED " " DONE, PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) <
+            0)
+                return -1;
+        H->step_changed(ctx, "copied %s", WANTED);
+        return 0;
+}
+
 static const char *const marker_after[] = {"?probe.nothing", NULL};
 
 static const struct pharos_step steps[] = {
@@ -118,6 +179,13 @@ static const struct pharos_step steps[] = {
          .description = "succeed after transient failures where labelled",
          .applies = flaky_applies,
          .run = flaky_run},
+        {.struct_size = sizeof(struct pharos_step),
+         .id = "probe.copy",
+         .phase = "addons",
+         .description = "copy the wanted file where it differs",
+         .applies = copy_applies,
+         .run = copy_run,
+         .prefetch = copy_prefetch},
 };
 
 static int probe_init(const struct pharos_host *host, struct pharos_plugin *self, void **state)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `pharos up` as an engine, on testbed hosts, with the probe fixture plugin:
-# facts, steps on every host, a second run with no changes, --plan, JSON
-# events, a failing step named with phase/host/step, invalid cluster.yml.
+# facts, steps on every host, a second run with no changes and its reads in one
+# batch per host (prefetch), --plan, JSON events, a failing step named with
+# phase/host/step, invalid cluster.yml.
 set -euo pipefail
 : "${PHAROS:?}" "${FIXTURES:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
@@ -61,6 +62,29 @@ expect_eq "$(marker 3)" "address=$(addr 2) role=worker os=rocky version=9.4 host
 up
 expect_rc 0 "second up"
 expect_contains "$out" "no changes" "second up changes nothing"
+
+# Prefetch (ABI 1.6): probe.copy's reads are made by its prefetch() and asked
+# in one batch per host, then answered to its applies() without a round trip;
+# prefetch() gets PHAROS_DEFERRED and empty results, and no upload or API.
+run "$PHAROS" -v --plugin-path "$FIXTURES/probe" up -c "$dir/cluster.yml"
+expect_rc 0 "no-change up, verbose"
+expect_contains "$out" "no changes" "no-change up, verbose"
+expect_not_contains "$err" "prefetch contract" "prefetch() sees recorded reads and refusals"
+for i in 0 1 2; do
+        expect_contains "$err" "[$(addr $i)] \$ sudo cat /etc/pharos-probe-wanted 2>/dev/null || true   (prefetched)" \
+                "probe.copy's command answered from the batch on $(addr $i)"
+        expect_contains "$err" "[$(addr $i)] read /etc/pharos-probe-done   (prefetched)" \
+                "probe.copy's read answered from the batch on $(addr $i)"
+done
+# A worker: the facts, the batch, and probe.marker's `test -f`, which runs
+# without sudo and so is not batched.
+expect_contains "$err" "[$(addr 1)] 3 round trips" "what a worker is asked"
+# What changed on a host since the last run is in the batch.
+"$TESTBED" exec --dir "$dir" --host host-2 -- sh -c 'echo v1 >/etc/pharos-probe-wanted'
+up
+expect_rc 0 "up after the host changed"
+expect_contains "$(grep probe.copy <<<"$out" || true)" "$(addr 1)" "probe.copy ran on host 2"
+expect_eq "$("$TESTBED" exec --dir "$dir" --host host-2 -- cat /etc/pharos-probe-done)" "v1" "the copy"
 
 "$TESTBED" exec --dir "$dir" --host host-2 -- rm /etc/pharos-probe
 up --plan
