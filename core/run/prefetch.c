@@ -105,8 +105,11 @@ const struct tp_result *pf_answer(const struct pf_cache *c, unsigned long gen,
 {
         if (!c->sent || c->gen != gen)
                 return NULL;
+        /* "Not yet, try again" is never served from here: the step would be
+         * retried on the same answer until its budget ran out. */
         for (size_t i = 0; i < c->n; i++)
-                if (c->e[i].res.status >= 0 && same(&c->e[i], kind, text, env, n_env))
+                if (c->e[i].res.status >= 0 && c->e[i].res.status != PHAROS_EXIT_TRANSIENT &&
+                    same(&c->e[i], kind, text, env, n_env))
                         return &c->e[i].res;
         return NULL;
 }

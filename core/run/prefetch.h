@@ -33,8 +33,9 @@ int pf_record(struct pf_cache *c, enum tp_batch_kind kind, const char *text,
  * the calls then go to the host one by one, as without prefetch. */
 int pf_send(struct pf_cache *c, struct transport *tp, unsigned long gen, struct pharos_error *err);
 
-/* The answer to a request equal to the arguments, or NULL when there is none
- * or it is older than generation gen. Owned by the cache. */
+/* The answer to a request equal to the arguments, or NULL when there is none,
+ * it is older than generation gen, or it exited PHAROS_EXIT_TRANSIENT (the
+ * retry asks the host). Owned by the cache. */
 const struct tp_result *pf_answer(const struct pf_cache *c, unsigned long gen,
                                   enum tp_batch_kind kind, const char *text,
                                   const struct pharos_env *env, size_t n_env);

@@ -187,7 +187,8 @@ static void test_cache(void **unused)
         assert_int_equal(pf_record(&c, TP_BATCH_SCRIPT, "echo $V", e1, 1), 0);
         assert_int_equal(pf_record(&c, TP_BATCH_SCRIPT, "echo $V", e2, 1), 0);
         assert_int_equal(pf_record(&c, TP_BATCH_EXEC, "echo $V", NULL, 0), 0);
-        assert_int_equal(c.n, 3);
+        assert_int_equal(pf_record(&c, TP_BATCH_EXEC, "exit 75", NULL, 0), 0);
+        assert_int_equal(c.n, 4);
         assert_null(pf_answer(&c, 7, TP_BATCH_SCRIPT, "echo $V", e1, 1));
         struct pharos_error err = {0};
         assert_int_equal(pf_send(&c, tp, 7, &err), 0);
@@ -205,6 +206,8 @@ static void test_cache(void **unused)
         assert_null(pf_answer(&c, 7, TP_BATCH_READ, "echo $V", NULL, 0));
         assert_null(pf_answer(&c, 7, TP_BATCH_SCRIPT, "echo $V", NULL, 0));
         assert_null(pf_answer(&c, 7, TP_BATCH_SCRIPT, "echo  $V", e1, 1));
+        /* A transient failure is asked again, by the step's retry. */
+        assert_null(pf_answer(&c, 7, TP_BATCH_EXEC, "exit 75", NULL, 0));
         /* A step's run() moved the generation on: stale. */
         assert_null(pf_answer(&c, 8, TP_BATCH_SCRIPT, "echo $V", e1, 1));
         pf_free(&c);
