@@ -96,7 +96,7 @@ PY
         [ -n "$trips" ] || { echo "no round-trip counts in pharos -v up's output" >&2; exit 1; }
         read -r wf _ < <(median_of "$PHAROS" exec -c "$cfg" -- true)
         [ -n "$wf" ] || exit 1
-        ratio=$(awk -v a="$w2" -v b="$wf" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+        ratio=$(awk -v a="$w2" -v b="$wf" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
         read -r wa _ < <(timed "$PHAROS" up -c "$WORK/tb/cluster.yml")
         [ -n "$wa" ] || exit 1
         add_s[$n]=$wa
@@ -108,5 +108,5 @@ done
 first=${sizes[0]} last=${sizes[${#sizes[@]} - 1]}
 if [ "$first" != "$last" ]; then
         awk -v a="${add_s[$last]}" -v b="${add_s[$first]}" -v l="$last" -v f="$first" \
-                'BEGIN { printf "add one worker: %s s at %s hosts / %s s at %s hosts = %.2f\n", a, l, b, f, b > 0 ? a / b : 0 }'
+                'BEGIN { printf "add one worker: %s s at %s hosts / %s s at %s hosts = %.2f\n", a, l, b, f, (b > 0 ? a / b : 0) }'
 fi
