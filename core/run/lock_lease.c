@@ -254,7 +254,7 @@ int lease_take(struct run_lock *l, struct pharos_error *err)
                                 /* Another run held it: the hosts may have changed
                                  * since this run read them. */
                                 if (announced || (s.status == 200 && s.holder_id[0] && !ours))
-                                        run_pf_stale(l->r);
+                                        run_pf_stale(l->r, NULL);
                                 return 0;
                         }
                         /* 409: another run wrote first (created it or took it over). */

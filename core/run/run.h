@@ -43,6 +43,7 @@ struct run_host {
         struct pharos_plugin *os;   /* that OS plugin (the registry's), NULL until one did */
         double retry_spent;         /* seconds of its retry budget used (run/retry.h) */
         struct pf_cache pf;         /* the steps' prefetched reads (run/prefetch.h) */
+        unsigned long pf_gen;       /* moves on (atomically) when a run() may have changed it */
         unsigned long lock_round_trips; /* the cluster lock's, on a connection of its own */
         char *early_facts; /* run_facts_command()'s output, sent with the lock; NULL: none */
 };
@@ -94,8 +95,8 @@ struct run {
          * borrowed from the caller; they may hold secrets and are never printed. */
         const struct tp_env *params;
         size_t n_params;
-        /* Moves on (atomically) whenever a step's run() starts: prefetched
-         * answers of an older generation are stale (run/prefetch.h). */
+        /* Moves on (atomically) whenever a step's run() starts (the hosts'
+         * own pf_gen say which hosts it may have changed). */
         unsigned long pf_gen;
 };
 
@@ -124,9 +125,10 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err);
 void run_event(struct run *r, const char *phase, const char *host, const char *step,
                const char *status, double seconds, const char *detail);
 
-/* Every answer prefetched so far is stale (run/prefetch.h): a step's run()
- * is starting, or another run may have changed the hosts meanwhile. */
-void run_pf_stale(struct run *r);
+/* The answers prefetched so far on h are stale (run/prefetch.h): a step's
+ * run() is starting on h, or with h NULL on the cluster (a ONCE step, or
+ * another run may have changed the hosts meanwhile): every host's are. */
+void run_pf_stale(struct run *r, struct run_host *h);
 
 /* tp_exec of cmd with sudo on h, and tp_read_file of path: answered from the
  * host's prefetched answers when they hold a fresh one (run/prefetch.h). */

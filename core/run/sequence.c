@@ -54,10 +54,13 @@ static int step_attempt(struct step_job *j, struct run_host *h, struct pharos_st
                           ctx->reason[0] ? ctx->reason : s->description);
                 return 0;
         }
-        /* What it changes may be what any prefetched answer says; validation
-         * only reads. */
+        /* What it changes may be what a prefetched answer says: its host's,
+         * through the step services, which act on that host alone; the whole
+         * cluster's for a ONCE step, which acts on the cluster. Other hosts
+         * change through the API only as they would have between two reads
+         * anyway. Validation only reads. */
         if (!validating)
-                run_pf_stale(r);
+                run_pf_stale(r, s->flags & PHAROS_STEP_ONCE ? NULL : h);
         if (s->run(ctx, j->rs->owner->state) < 0)
                 return PERR_FAIL;
         ctx->ran = 1;

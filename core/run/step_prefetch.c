@@ -47,7 +47,7 @@ static char *dup_bytes(const char *s, size_t n)
 int step_pf_answer(struct pharos_step_ctx *ctx, enum tp_batch_kind kind, const char *text,
                    const struct pharos_env *env, size_t n_env)
 {
-        unsigned long gen = __atomic_load_n(&ctx->run->pf_gen, __ATOMIC_SEQ_CST);
+        unsigned long gen = __atomic_load_n(&ctx->host->pf_gen, __ATOMIC_SEQ_CST);
         const struct tp_result *a = pf_answer(&ctx->host->pf, gen, kind, text, env, n_env);
         if (!a)
                 return 0;
@@ -69,7 +69,8 @@ int step_pf_answer(struct pharos_step_ctx *ctx, enum tp_batch_kind kind, const c
 static const struct tp_result *fresh(struct run *r, struct run_host *h, enum tp_batch_kind kind,
                                      const char *text)
 {
-        unsigned long gen = __atomic_load_n(&r->pf_gen, __ATOMIC_SEQ_CST);
+        (void)r;
+        unsigned long gen = __atomic_load_n(&h->pf_gen, __ATOMIC_SEQ_CST);
         return pf_answer(&h->pf, gen, kind, text, NULL, 0);
 }
 
@@ -105,9 +106,12 @@ int run_pf_read(struct run *r, struct run_host *h, const char *path, char **data
         return *data ? 0 : perr_set(err, PERR_NOMEM, "out of memory");
 }
 
-void run_pf_stale(struct run *r)
+void run_pf_stale(struct run *r, struct run_host *h)
 {
         __atomic_add_fetch(&r->pf_gen, 1, __ATOMIC_SEQ_CST);
+        for (size_t i = 0; i < r->n_hosts; i++)
+                if (!h || h == &r->hosts[i])
+                        __atomic_add_fetch(&r->hosts[i].pf_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 struct pf_pass {
@@ -145,7 +149,7 @@ static int pass_host(void *ud, size_t i, struct pharos_error *err)
                 step_ctx_release(&ctx);
         }
         struct pharos_error e = {0};
-        unsigned long gen = __atomic_load_n(&p->r->pf_gen, __ATOMIC_SEQ_CST);
+        unsigned long gen = __atomic_load_n(&h->pf_gen, __ATOMIC_SEQ_CST);
         size_t n = h->pf.n;
         if (pf_send(&h->pf, h->tp, gen, &e) < 0)
                 log_msg(PHAROS_LOG_DEBUG, h->cfg->address, "prefetch failed: %s", e.msg);
