@@ -33,14 +33,14 @@ static void wipe_free(char *s, size_t len)
 
 /* Reads one file of the TLS material, from the host's prefetched answers
  * when a step's prefetch() asked for it; NULL path leaves *out NULL. */
-static int read_pem(struct run *r, struct run_host *h, const char *path, char **out, size_t *len,
+static int read_pem(struct run_host *h, const char *path, char **out, size_t *len,
                     struct pharos_error *err)
 {
         *out = NULL;
         *len = 0;
         if (!path)
                 return 0;
-        return run_pf_read(r, h, path, out, len, err);
+        return run_pf_read(h, path, out, len, err);
 }
 
 static int https_on(struct run *r, size_t via, const struct pharos_https_request *req,
@@ -51,11 +51,11 @@ static int https_on(struct run *r, size_t via, const struct pharos_https_request
                 return perr_set(err, PERR_FAIL, "%s: not connected", h->cfg->address);
         char *ca = NULL, *cert = NULL, *key = NULL;
         size_t ca_len = 0, cert_len = 0, key_len = 0;
-        int rc = read_pem(r, h, req->ca_file, &ca, &ca_len, err);
+        int rc = read_pem(h, req->ca_file, &ca, &ca_len, err);
         if (rc == 0)
-                rc = read_pem(r, h, req->cert_file, &cert, &cert_len, err);
+                rc = read_pem(h, req->cert_file, &cert, &cert_len, err);
         if (rc == 0)
-                rc = read_pem(r, h, req->cert_file ? req->key_file : NULL, &key, &key_len, err);
+                rc = read_pem(h, req->cert_file ? req->key_file : NULL, &key, &key_len, err);
         struct kube_client *client = NULL;
         struct run_tunnel tunnel;
         if (rc == 0) {

@@ -30,12 +30,11 @@ int kube_read_admin_conf(struct transport *tp, const char *address, struct kubec
         return parse_admin_conf(text, len, address, kc, err);
 }
 
-int run_admin_conf(struct run *r, struct run_host *h, struct kubeconfig *kc,
-                   struct pharos_error *err)
+int run_admin_conf(struct run_host *h, struct kubeconfig *kc, struct pharos_error *err)
 {
         char *text = NULL;
         size_t len = 0;
-        if (!h->tp || run_pf_read(r, h, KUBE_ADMIN_CONF, &text, &len, err) < 0)
+        if (!h->tp || run_pf_read(h, KUBE_ADMIN_CONF, &text, &len, err) < 0)
                 return perr_set(err, PERR_FAIL, "%s: no " KUBE_ADMIN_CONF " (has `pharos up` run?)",
                                 h->cfg->address);
         return parse_admin_conf(text, len, h->cfg->address, kc, err);
@@ -46,7 +45,7 @@ static int try_master(struct run *r, size_t i, struct pharos_error *err)
 {
         struct run_host *h = &r->hosts[i];
         struct kubeconfig kc;
-        int rc = run_admin_conf(r, h, &kc, err);
+        int rc = run_admin_conf(h, &kc, err);
         if (rc < 0)
                 return rc;
         /* TLS checks the master's own address: kubeadm always puts it in the SANs. */

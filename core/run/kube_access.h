@@ -28,10 +28,9 @@ struct kubeconfig;
 int kube_read_admin_conf(struct transport *tp, const char *address, struct kubeconfig *kc,
                          struct pharos_error *err);
 
-/* The same for a host of run r: from its prefetched answers when they hold
+/* The same for a host of a run: from its prefetched answers when they hold
  * admin.conf (run/prefetch.h), else over its transport. */
-int run_admin_conf(struct run *r, struct run_host *h, struct kubeconfig *kc,
-                   struct pharos_error *err);
+int run_admin_conf(struct run_host *h, struct kubeconfig *kc, struct pharos_error *err);
 
 /*
  * Returns the run's client (created on first use; owned by the run, freed by

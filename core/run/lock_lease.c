@@ -75,7 +75,7 @@ static int lease_client(struct run_lock *l, struct pharos_error *err)
                 for (size_t i = 0; i < l->r->n_hosts && rc < 0; i++) {
                         struct run_host *h = &l->r->hosts[i];
                         if (h->tp && !strcmp(h->cfg->role, "master"))
-                                rc = run_admin_conf(l->r, h, &l->admin, err);
+                                rc = run_admin_conf(h, &l->admin, err);
                 }
                 if (rc < 0)
                         return rc;

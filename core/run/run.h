@@ -132,9 +132,9 @@ void run_pf_stale(struct run *r, struct run_host *h);
 
 /* tp_exec of cmd with sudo on h, and tp_read_file of path: answered from the
  * host's prefetched answers when they hold a fresh one (run/prefetch.h). */
-int run_pf_exec(struct run *r, struct run_host *h, const char *cmd, struct tp_result *res,
+int run_pf_exec(struct run_host *h, const char *cmd, struct tp_result *res,
                 struct pharos_error *err);
-int run_pf_read(struct run *r, struct run_host *h, const char *path, char **data, size_t *len,
+int run_pf_read(struct run_host *h, const char *path, char **data, size_t *len,
                 struct pharos_error *err);
 
 /* Seconds since the run started. */

@@ -22,8 +22,8 @@ static int control_plane_exists(struct run *r)
                         continue;
                 struct tp_result res = {0};
                 struct pharos_error e = {0};
-                int found = run_pf_exec(r, h, KUBE_CONTROL_PLANE_TEST, &res, &e) == 0 &&
-                            res.status == 0;
+                int found =
+                        run_pf_exec(h, KUBE_CONTROL_PLANE_TEST, &res, &e) == 0 && res.status == 0;
                 tp_result_free(&res);
                 if (found)
                         return 1;

@@ -33,77 +33,53 @@ int step_pf_record(struct pharos_step_ctx *ctx, enum tp_batch_kind kind, const c
         return PHAROS_DEFERRED;
 }
 
-static char *dup_bytes(const char *s, size_t n)
+/* A fresh prefetched answer of h's, or NULL. */
+static const struct tp_result *fresh(struct run_host *h, enum tp_batch_kind kind, const char *text,
+                                     const struct pharos_env *env, size_t n_env)
 {
-        char *d = malloc(n + 1);
-        if (d) {
-                if (n)
-                        memcpy(d, s, n);
-                d[n] = '\0';
-        }
-        return d;
+        unsigned long gen = __atomic_load_n(&h->pf_gen, __ATOMIC_SEQ_CST);
+        return pf_answer(&h->pf, gen, kind, text, env, n_env);
 }
 
 int step_pf_answer(struct pharos_step_ctx *ctx, enum tp_batch_kind kind, const char *text,
                    const struct pharos_env *env, size_t n_env)
 {
-        unsigned long gen = __atomic_load_n(&ctx->host->pf_gen, __ATOMIC_SEQ_CST);
-        const struct tp_result *a = pf_answer(&ctx->host->pf, gen, kind, text, env, n_env);
+        const struct tp_result *a = fresh(ctx->host, kind, text, env, n_env);
         if (!a)
                 return 0;
         tp_result_free(&ctx->res);
-        ctx->res.out = dup_bytes(a->out ? a->out : "", a->out_len);
-        ctx->res.err = dup_bytes(a->err ? a->err : "", a->err_len);
-        if (!ctx->res.out || !ctx->res.err) {
-                tp_result_free(&ctx->res);
+        if (tp_result_copy(a, &ctx->res) < 0) {
                 snprintf(ctx->error, sizeof(ctx->error), "out of memory");
                 return PERR_NOMEM;
         }
-        ctx->res.out_len = a->out_len;
-        ctx->res.err_len = a->err_len;
-        ctx->res.status = a->status;
         return 1;
 }
 
-/* A fresh prefetched answer of h's, or NULL. */
-static const struct tp_result *fresh(struct run *r, struct run_host *h, enum tp_batch_kind kind,
-                                     const char *text)
-{
-        (void)r;
-        unsigned long gen = __atomic_load_n(&h->pf_gen, __ATOMIC_SEQ_CST);
-        return pf_answer(&h->pf, gen, kind, text, NULL, 0);
-}
-
-int run_pf_exec(struct run *r, struct run_host *h, const char *cmd, struct tp_result *res,
+int run_pf_exec(struct run_host *h, const char *cmd, struct tp_result *res,
                 struct pharos_error *err)
 {
-        const struct tp_result *a = fresh(r, h, TP_BATCH_EXEC, cmd);
+        const struct tp_result *a = fresh(h, TP_BATCH_EXEC, cmd, NULL, 0);
         if (!a) {
                 struct tp_cmd c = {.cmd = cmd, .sudo = 1, .capture = 1};
                 return tp_exec(h->tp, &c, res, err);
         }
-        *res = (struct tp_result){.status = a->status,
-                                  .out = dup_bytes(a->out ? a->out : "", a->out_len),
-                                  .out_len = a->out_len,
-                                  .err = dup_bytes(a->err ? a->err : "", a->err_len),
-                                  .err_len = a->err_len};
-        if (!res->out || !res->err) {
-                tp_result_free(res);
-                return perr_set(err, PERR_NOMEM, "out of memory");
-        }
-        return 0;
+        return tp_result_copy(a, res) < 0 ? perr_set(err, PERR_NOMEM, "out of memory") : 0;
 }
 
-int run_pf_read(struct run *r, struct run_host *h, const char *path, char **data, size_t *len,
+int run_pf_read(struct run_host *h, const char *path, char **data, size_t *len,
                 struct pharos_error *err)
 {
-        const struct tp_result *a = fresh(r, h, TP_BATCH_READ, path);
+        const struct tp_result *a = fresh(h, TP_BATCH_READ, path, NULL, 0);
         /* A failed read goes to the host again, for tp_read_file's own error. */
         if (!a || a->status != 0)
                 return tp_read_file(h->tp, path, data, len, err);
-        *data = dup_bytes(a->out ? a->out : "", a->out_len);
-        *len = a->out_len;
-        return *data ? 0 : perr_set(err, PERR_NOMEM, "out of memory");
+        struct tp_result copy;
+        if (tp_result_copy(a, &copy) < 0)
+                return perr_set(err, PERR_NOMEM, "out of memory");
+        *data = copy.out;
+        *len = copy.out_len;
+        free(copy.err);
+        return 0;
 }
 
 void run_pf_stale(struct run *r, struct run_host *h)

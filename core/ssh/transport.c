@@ -79,6 +79,30 @@ void tp_result_free(struct tp_result *r)
         memset(r, 0, sizeof(*r));
 }
 
+static char *dup_bytes(const char *s, size_t n)
+{
+        char *d = malloc(n + 1);
+        if (d) {
+                if (n)
+                        memcpy(d, s, n);
+                d[n] = '\0';
+        }
+        return d;
+}
+
+int tp_result_copy(const struct tp_result *src, struct tp_result *dst)
+{
+        *dst = (struct tp_result){.status = src->status,
+                                  .out = dup_bytes(src->out, src->out_len),
+                                  .out_len = src->out_len,
+                                  .err = dup_bytes(src->err, src->err_len),
+                                  .err_len = src->err_len};
+        if (dst->out && dst->err)
+                return 0;
+        tp_result_free(dst);
+        return -1;
+}
+
 /* Wraps the caller's sink: captures if asked, and keeps the start of stderr
  * to recognise sudo asking for a password. */
 struct tap {

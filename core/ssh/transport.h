@@ -76,6 +76,9 @@ struct tp_result {
         size_t err_len;
 };
 void tp_result_free(struct tp_result *r);
+/* dst = a copy of src's status and bytes (out/err NUL-terminated, malloc'd;
+ * a NULL buffer is copied as empty). Returns 0, or -1 out of memory with dst empty. */
+int tp_result_copy(const struct tp_result *src, struct tp_result *dst);
 
 /*
  * Runs a command and waits for it. Returns 0 when it ran (whatever its exit

@@ -105,16 +105,6 @@ static int build(struct transport *t, const struct tp_batch_req *reqs, size_t n,
         return b->ok ? 0 : perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
 }
 
-static char *dup_bytes(const char *s, size_t n)
-{
-        char *d = malloc(n + 1);
-        if (d) {
-                memcpy(d, s, n);
-                d[n] = '\0';
-        }
-        return d;
-}
-
 /* Splits the batch's stdout into res[]; <0 when it is not what build() prints. */
 static int parse(struct transport *t, const char *out, size_t len, size_t n, struct tp_result *res,
                  struct pharos_error *err)
@@ -137,16 +127,15 @@ static int parse(struct transport *t, const char *out, size_t len, size_t n, str
                 at += hlen + 1;
                 if (olen > len - at || elen > len - at - olen)
                         break;
-                res[idx].out = dup_bytes(out + at, olen);
-                res[idx].err = dup_bytes(out + at + olen, elen);
-                if (!res[idx].out || !res[idx].err) {
-                        tp_result_free(&res[idx]);
+                const struct tp_result slice = {.status = status,
+                                                .out = (char *)out + at,
+                                                .out_len = olen,
+                                                .err = (char *)out + at + olen,
+                                                .err_len = elen};
+                if (tp_result_copy(&slice, &res[idx]) < 0) {
                         res[idx].status = -1;
                         return perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
                 }
-                res[idx].out_len = olen;
-                res[idx].err_len = elen;
-                res[idx].status = status;
                 at += olen + elen;
                 next++;
         }
