@@ -2,7 +2,9 @@
 # Fan-out benchmark: `true` on N testbed hosts with pharos exec, OpenSSH
 # (xargs -P N; default and curve25519 key exchange), parallel-ssh and Ansible.
 #
-#   bench/fanout.sh N          (env: REPS=5, PHAROS=path to the pharos binary)
+#   bench/fanout.sh N          (env: REPS=5, PHAROS=path to the pharos binary,
+#                               DELAY_MS=0: a network's round-trip time,
+#                               BULK_MB=200: the bulk row's size, 0 for none)
 #
 # Every tool uses the same hosts, the testbed's key, and strict checking
 # against the testbed's known_hosts. Each row: one warm-up run, then REPS
@@ -21,6 +23,17 @@
 # The key exchange each tool negotiates is read from a probe sshd on host-1
 # (same config, port 2222, LogLevel DEBUG1), outside the measured runs.
 # The floor is the smallest median sshd CPU of all rows spread over the cores.
+#
+# With DELAY_MS > 0, every tool reaches every host through delay_proxy.py,
+# which adds that round-trip time to each connection (the hosts share the
+# machine's loopback and this kernel may have no netem). Each row then also
+# gets "trips": the round trips one command costs, from host-1 alone, as
+# (median wall through the proxy - median wall direct) / DELAY_MS.
+#
+# Last, the bulk rows: host-1's sshd CPU (same accounting) to send BULK_MB of
+# zeros to pharos exec and to OpenSSH with its default cipher and with
+# pharos' (libssh2 has no chacha20-poly1305), each the median of REPS runs,
+# direct. That is the ciphers' and the packet pattern's share of the cost.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,6 +41,12 @@ TESTBED=$ROOT/tests/testbed/testbed
 N=${1:-}
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || { sed -n '2,6p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 REPS=${REPS:-5}
+DELAY_MS=${DELAY_MS:-0}
+BULK_MB=${BULK_MB:-200}
+[[ "$BULK_MB" =~ ^[0-9]+$ ]] || { echo "BULK_MB: not a number of MB: $BULK_MB" >&2; exit 2; }
+[[ "$DELAY_MS" =~ ^[0-9]+$ ]] || { echo "DELAY_MS: not a number of milliseconds: $DELAY_MS" >&2; exit 2; }
+# The delay proxy's listeners: each host's address at this port.
+DPORT=2200
 PHAROS=${PHAROS:-$ROOT/build/plugins/pharos}
 CORES=$(nproc)
 TICK=$(getconf CLK_TCK)
@@ -43,7 +62,9 @@ fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/pharos-fanout.XXXXXX)
 D=$WORK/tb
+PROXY_PID=
 cleanup() {
+        [[ -n "$PROXY_PID" ]] && kill "$PROXY_PID" 2> /dev/null
         "$TESTBED" stop --dir "$D" >&2 || true
         rm -rf "$WORK"
 }
@@ -98,12 +119,14 @@ tool_ansible() {
 }
 
 tool_pharos() {
-        local yml=$D/cluster.yml
-        if [[ "$2" != 22 ]]; then
-                yml=$WORK/probe-cluster.yml
-                printf 'hosts:\n  - address: %s\n    user: pharos\n    ssh_key_path: "%s"\n    ssh_port: %s\n    role: master\n' \
-                        "$(head -1 "$1")" "$KEY" "$2" > "$yml"
-        fi
+        local yml=$WORK/cluster-$2.yml a
+        {
+                echo "hosts:"
+                while read -r a; do
+                        printf '  - address: %s\n    user: pharos\n    ssh_key_path: "%s"\n    ssh_port: %s\n    role: master\n' \
+                                "$a" "$KEY" "$2"
+                done < "$1"
+        } > "$yml"
         CMD=(env PHAROS_KNOWN_HOSTS="$3" "$PHAROS" exec -c "$yml" --concurrency "$N" -- true)
 }
 
@@ -186,10 +209,46 @@ wait_sshd_idle() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A WALL CLIENT SSHD RSS
+# with_port PORT KNOWN_HOSTS: the testbed's known_hosts, its entries also
+# under [ADDR]:PORT.
+with_port() {
+        awk -v p="$1" '{ print } { print "[" $1 "]:" p, $2, $3 }' "$D/known_hosts" > "$2"
+}
+
+PORT=22 KNOWN=$D/known_hosts
+if ((DELAY_MS > 0)); then
+        PORT=$DPORT KNOWN=$WORK/delay-known_hosts
+        with_port "$DPORT" "$KNOWN"
+        mapfile -t pairs < <(awk -v p="$DPORT" '{ print $1 ":" p "=" $1 ":22" }' "$WORK/addrs")
+        python3 "$ROOT/bench/delay_proxy.py" "$DELAY_MS" "${pairs[@]}" > "$WORK/proxy.out" &
+        PROXY_PID=$!
+        for _ in $(seq 100); do
+                grep -q ready "$WORK/proxy.out" && break
+                sleep 0.1
+        done
+        grep -q ready "$WORK/proxy.out" || { echo "delay proxy did not start" >&2; exit 1; }
+fi
+
+# single_wall ROW PORT KNOWN: median wall of REPS runs of ROW on host-1 alone.
+single_wall() {
+        local r
+        "tool_$1" "$WORK/probe-addrs" "$2" "$3"
+        "${CMD[@]}" > /dev/null 2>&1 < /dev/null || return 1
+        for ((r = 0; r < REPS; r++)); do
+                /usr/bin/time -f '%e' -o "$WORK/time1" "${CMD[@]}" > /dev/null 2>&1 < /dev/null || return 1
+                cat "$WORK/time1"
+        done | median
+}
+
+declare -A WALL CLIENT SSHD RSS TRIPS
 for row in "${ROWS[@]}"; do
         [[ -n "${SKIP[$row]:-}" ]] && continue
-        "tool_$row" "$WORK/addrs" 22 "$D/known_hosts"
+        if ((DELAY_MS > 0)); then
+                if w0=$(single_wall "$row" 22 "$D/known_hosts") && wd=$(single_wall "$row" "$PORT" "$KNOWN"); then
+                        TRIPS[$row]=$(awk -v a="$wd" -v b="$w0" -v d="$DELAY_MS" 'BEGIN { printf "%.1f", (a - b) * 1000 / d }')
+                fi
+        fi
+        "tool_$row" "$WORK/addrs" "$PORT" "$KNOWN"
         : > "$WORK/runs"
         for ((r = 0; r <= REPS; r++)); do
                 wait_sshd_idle
@@ -225,8 +284,9 @@ done
 
 echo
 echo "fan-out of 'true' to $N hosts: median of $REPS runs, $CORES cores, $(date -u +%FT%TZ)"
+((DELAY_MS > 0)) && echo "every connection through delay_proxy.py: round-trip time ${DELAY_MS} ms; trips = round trips per command (host-1 alone)"
 echo "load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg) (wall times suffer from other load; CPU figures less)"
-printf '%-32s %-38s %8s %8s %11s %9s %9s\n' tool kex "wall s" "/pharos" "client CPU" "sshd CPU" "RSS MiB"
+printf '%-32s %-38s %8s %8s %11s %9s %9s %6s\n' tool kex "wall s" "/pharos" "client CPU" "sshd CPU" "RSS MiB" trips
 for row in "${ROWS[@]}"; do
         if [[ -n "${SKIP[$row]:-}" ]]; then
                 printf '%-32s skipped: %s\n' "${LABEL[$row]}" "${SKIP[$row]}"
@@ -234,8 +294,8 @@ for row in "${ROWS[@]}"; do
         fi
         ratio=-
         [[ -n "${WALL[pharos]:-}" ]] && ratio=$(awk -v a="${WALL[$row]}" -v p="${WALL[pharos]}" 'BEGIN { printf "%.2f", a / p }')
-        printf '%-32s %-38s %8.2f %8s %11.2f %9.2f %9.1f\n' "${LABEL[$row]}" "${KEX[$row]}" \
-                "${WALL[$row]}" "$ratio" "${CLIENT[$row]}" "${SSHD[$row]}" "${RSS[$row]}"
+        printf '%-32s %-38s %8.2f %8s %11.2f %9.2f %9.1f %6s\n' "${LABEL[$row]}" "${KEX[$row]}" \
+                "${WALL[$row]}" "$ratio" "${CLIENT[$row]}" "${SSHD[$row]}" "${RSS[$row]}" "${TRIPS[$row]:--}"
 done
 if [[ -n "$floor" ]]; then
         echo "floor: ${floor} s = sshd CPU ${floor_sshd} s (${LABEL[$floor_row]}) / $CORES cores"
@@ -245,7 +305,8 @@ if [[ -n "${WALL[pharos]:-}" && -n "$floor" ]]; then
         [[ -n "${WALL[ansible]:-}" ]] &&
                 echo "pharos / ansible: $(awk -v a="${WALL[pharos]}" -v b="${WALL[ansible]}" 'BEGIN { printf "%.2f", a / b }')"
 fi
-if [[ -n "${WALL[pharos]:-}" && -n "$floor" && -n "${WALL[ansible]:-}" ]]; then
+# The targets compare CPU-bound walls; with a delay, round trips decide them.
+if ((DELAY_MS == 0)) && [[ -n "${WALL[pharos]:-}" && -n "$floor" && -n "${WALL[ansible]:-}" ]]; then
         fastest=yes
         for row in "${ROWS[@]}"; do
                 [[ $row == pharos || -z "${WALL[$row]:-}" ]] && continue
@@ -256,3 +317,44 @@ if [[ -n "${WALL[pharos]:-}" && -n "$floor" && -n "${WALL[ansible]:-}" ]]; then
                         fast, (p <= 0.3 * a ? "yes" : "no"), (p <= 1.3 * f ? "yes" : "no"), (r < 64 ? "yes" : "no") }'
 fi
 echo "RSS: largest single process of the tool (getrusage); client CPU includes all its child processes."
+
+# --- bulk ---------------------------------------------------------------------
+
+# bulk_ticks CMD...: host-1's sshd ticks while CMD reads BULK_MB from it.
+bulk_ticks() {
+        local before after got
+        wait_sshd_idle
+        before=$(sshd_ticks)
+        got=$("$@" "head -c $((BULK_MB * 1000000)) /dev/zero" < /dev/null | wc -c)
+        wait_sshd_idle
+        after=$(sshd_ticks)
+        ((got == BULK_MB * 1000000)) || { echo "bulk: got $got bytes" >&2; return 1; }
+        echo $((after - before))
+}
+
+if ((BULK_MB > 0)); then
+        LISTENERS=("${LISTENERS[0]}") INITS=("${INITS[0]}")
+        ssh_opts 22 "$D/known_hosts"
+        "tool_pharos" "$WORK/probe-addrs" 22 "$D/known_hosts"
+        bulk_yml=$WORK/cluster-22.yml
+        declare -A BULK_CMD=(
+                [pharos]="env PHAROS_KNOWN_HOSTS=$D/known_hosts $PHAROS exec -c $bulk_yml --"
+                [ssh_chacha]="ssh ${SSH_OPTS[*]} -o KexAlgorithms=curve25519-sha256 pharos@$A1"
+                [ssh_aes]="ssh ${SSH_OPTS[*]} -o KexAlgorithms=curve25519-sha256 -c aes128-ctr -m hmac-sha2-256 pharos@$A1")
+        declare -A BULK_LABEL=([pharos]="pharos exec (aes128-ctr, hmac-sha2-256)"
+                [ssh_chacha]="OpenSSH (chacha20-poly1305)" [ssh_aes]="OpenSSH (aes128-ctr, hmac-sha2-256)")
+        echo
+        echo "bulk: host-1's sshd CPU to send $BULK_MB MB, median of $REPS runs"
+        for b in pharos ssh_chacha ssh_aes; do
+                if [[ $b == pharos && ! -x "$PHAROS" ]]; then
+                        printf '%-45s skipped: no pharos binary\n' "${BULK_LABEL[$b]}"
+                        continue
+                fi
+                read -r -a cmd <<< "${BULK_CMD[$b]}"
+                : > "$WORK/bulk"
+                for ((r = 0; r < REPS; r++)); do
+                        bulk_ticks "${cmd[@]}" >> "$WORK/bulk"
+                done
+                median < "$WORK/bulk" | awk -v t="$TICK" -v l="${BULK_LABEL[$b]}" '{ printf "%-45s %6.2f s\n", l, $1 / t }'
+        done
+fi
