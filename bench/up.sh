@@ -3,7 +3,8 @@
 # nothing changed costs against the floor of reaching the same hosts at all:
 #
 #   bench/up.sh N [N...]      (default: 5 20 50; env: PHAROS=path to pharos,
-#                              REPS=3 timed runs of each short measurement)
+#                              REPS=3 timed runs of each short measurement,
+#                              DELAY_MS=0: a network's round-trip time)
 #
 # Per N, one row:
 #   up s, up MiB          the first `pharos up` (bare hosts), wall and peak RSS
@@ -18,6 +19,10 @@
 #                         joined cluster.yml
 # and last: add-worker s at the largest N / at the smallest N (flat in cluster
 # size is 1). Both commands use their default concurrency (30 hosts at once).
+# With DELAY_MS > 0, pharos reaches every host (SSH, and the API through its
+# tunnel) through bench/delay_proxy.py, which adds that round-trip time to
+# each connection; the hosts still reach each other directly, as on a LAN.
+# An older pharos that does not count its round trips gets "-" there.
 # Uses the plugins built in build/plugins.
 set -euo pipefail
 
@@ -25,6 +30,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TESTBED=$ROOT/tests/testbed/testbed
 PHAROS=${PHAROS:-$ROOT/build/plugins/pharos}
 REPS=${REPS:-3}
+DELAY_MS=${DELAY_MS:-0}
+if ! [[ "$DELAY_MS" =~ ^[0-9]+$ ]]; then
+        echo "DELAY_MS: not a number of milliseconds: $DELAY_MS" >&2
+        exit 2
+fi
+# The delay proxy's listeners: each host's address at this port.
+DPORT=2200
 export PHAROS_PLUGIN_PATH=${PHAROS_PLUGIN_PATH:-$ROOT/build/plugins}
 sizes=("$@")
 [ "${#sizes[@]}" -gt 0 ] || sizes=(5 20 50)
@@ -36,7 +48,16 @@ for n in "${sizes[@]}"; do
 done
 
 WORK=$(mktemp -d /tmp/pharos-bench-up.XXXXXX)
+PROXY_PID=
+stop_proxy() {
+        if [ -n "$PROXY_PID" ]; then
+                kill "$PROXY_PID" 2>/dev/null || true
+                wait "$PROXY_PID" 2>/dev/null || true
+        fi
+        PROXY_PID=
+}
 cleanup() {
+        stop_proxy
         "$TESTBED" stop --dir "$WORK/tb" >/dev/null 2>&1 || true
         rm -rf "$WORK"
 }
@@ -72,15 +93,38 @@ median_of() {
 }
 
 declare -A add_s=()
+if [ "$DELAY_MS" -gt 0 ]; then
+        echo "every pharos connection through delay_proxy.py: round-trip time $DELAY_MS ms"
+fi
 printf '%-6s %-8s %-8s %-12s %-14s %-14s %-10s %-7s %-12s %s\n' hosts "up s" "up MiB" \
         "no-change s" "no-change MiB" "trips max/mean" "fan-out s" ratio "add-worker s" "load (1m)"
 for n in "${sizes[@]}"; do
         export PHAROS_KNOWN_HOSTS=$WORK/known_hosts
         "$TESTBED" start --hosts "$((n + 1))" --masters 3 --dir "$WORK/tb" >/dev/null
-        # cluster.yml without the last host, which joins later as the added worker.
-        python3 - "$WORK/tb/cluster.yml" "$WORK/cluster.yml" <<'PY'
+        # cluster.yml without the last host, which joins later as the added
+        # worker, and with it; both through the delay proxy if there is one.
+        port=22
+        if [ "$DELAY_MS" -gt 0 ]; then
+                port=$DPORT
+                mapfile -t pairs < <(python3 -c 'import json, sys
+for h in json.load(open(sys.argv[1]))["hosts"]:
+    a = h["address"]
+    print(a + ":" + sys.argv[2] + "=" + a + ":22")' "$WORK/tb/hosts.json" "$DPORT")
+                python3 "$ROOT/bench/delay_proxy.py" "$DELAY_MS" "${pairs[@]}" >"$WORK/proxy.out" &
+                PROXY_PID=$!
+                for _ in $(seq 100); do
+                        grep -q ready "$WORK/proxy.out" && break
+                        sleep 0.1
+                done
+                grep -q ready "$WORK/proxy.out" || { echo "delay proxy did not start" >&2; exit 1; }
+        fi
+        python3 - "$WORK/tb/cluster.yml" "$WORK/cluster.yml" "$WORK/cluster-all.yml" "$port" <<'PY'
 import sys, yaml
 d = yaml.safe_load(open(sys.argv[1]))
+if sys.argv[4] != "22":
+    for h in d["hosts"]:
+        h["ssh_port"] = int(sys.argv[4])
+yaml.safe_dump(d, open(sys.argv[3], "w"), sort_keys=False)
 d["hosts"] = d["hosts"][:-1]
 yaml.safe_dump(d, open(sys.argv[2], "w"), sort_keys=False)
 PY
@@ -93,15 +137,16 @@ PY
         timed "$PHAROS" -v up -c "$cfg" >/dev/null || exit 1
         trips=$(sed -n 's/^\[[^]]*\] \([0-9]*\) round trips (.*/\1/p' "$WORK/out" |
                 awk '{ s += $1; if ($1 > m) m = $1 } END { if (NR) printf "%d/%.2f", m, s / NR }')
-        [ -n "$trips" ] || { echo "no round-trip counts in pharos -v up's output" >&2; exit 1; }
+        trips=${trips:--}
         read -r wf _ < <(median_of "$PHAROS" exec -c "$cfg" -- true)
         [ -n "$wf" ] || exit 1
         ratio=$(awk -v a="$w2" -v b="$wf" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-        read -r wa _ < <(timed "$PHAROS" up -c "$WORK/tb/cluster.yml")
+        read -r wa _ < <(timed "$PHAROS" up -c "$WORK/cluster-all.yml")
         [ -n "$wa" ] || exit 1
         add_s[$n]=$wa
         printf '%-6s %-8s %-8s %-12s %-14s %-14s %-10s %-7s %-12s %s\n' "$n" "$w1" "$r1" "$w2" "$r2" \
                 "$trips" "$wf" "$ratio" "$wa" "$(cut -d' ' -f1 /proc/loadavg)"
+        stop_proxy
         "$TESTBED" stop --dir "$WORK/tb" >/dev/null
         rm -f "$WORK/known_hosts"
 done

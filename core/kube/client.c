@@ -21,6 +21,7 @@ struct kube_client {
         char *ca_pem, *cert_pem, *key_pem;
         long timeout_ms;
         unsigned long writes;
+        unsigned long requests;
         struct gv_cache *gvs;
         size_t n_gvs;
 };
@@ -154,6 +155,7 @@ static CURL *prepare(struct kube_client *kc, const char *method, const char *pat
                 curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
         }
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
+        kc->requests++;
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
                 kc->writes++;
         return c;
@@ -278,6 +280,11 @@ int kube_status_transient(long status)
 unsigned long kube_write_count(const struct kube_client *kc)
 {
         return kc->writes;
+}
+
+unsigned long kube_request_count(const struct kube_client *kc)
+{
+        return kc->requests;
 }
 
 /* Fetches a group-version's resources into the cache; *index = its slot, or -1 if not served. */

@@ -74,6 +74,9 @@ int kube_status_transient(long status);
 /* Number of write requests (POST, PUT, PATCH, DELETE) sent so far. */
 unsigned long kube_write_count(const struct kube_client *kc);
 
+/* Number of requests of any method sent so far (each one a round trip). */
+unsigned long kube_request_count(const struct kube_client *kc);
+
 /*
  * Finds the resource of apiVersion/kind through discovery (cached; asked
  * again once on a miss, for kinds a CRD just added). PERR_FAIL if unknown.

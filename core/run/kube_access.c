@@ -107,6 +107,11 @@ int run_kube(struct run *r, struct kube_client **out, struct pharos_error *err)
 
 void run_kube_close(struct run *r)
 {
+        /* Each request is a round trip through a master's tunnel: bench/up.sh reads it. */
+        if (r->kube)
+                log_debug(
+                        "%lu Kubernetes API requests (%lu of them writes; the lock's Lease aside)",
+                        kube_request_count(r->kube), kube_write_count(r->kube));
         kube_client_free(r->kube);
         r->kube = NULL;
 }

@@ -219,6 +219,17 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
         if (!seq)
                 return perr_set(err, PERR_USAGE, "unknown sequence '%s'", name);
         r->sequence = seq->name;
+        /* Without a step, a run would report "no changes" on hosts it never
+         * looked at: a plugin directory that is missing or empty says so. */
+        size_t n_in_seq = 0;
+        for (size_t k = 0; k < r->reg->n_steps; k++)
+                n_in_seq += in_sequence(seq, r->reg->steps[k].step.phase) != 0;
+        if (!n_in_seq)
+                return perr_set(err, PERR_FAIL,
+                                "no loaded plugin has a step for %s (%zu plugins loaded): is the "
+                                "plugin directory installed? See 'pharos plugins list' and the "
+                                "plugin search path in 'pharos help'",
+                                seq->name, r->reg->n_plugins);
         size_t *order = NULL;
         int rc = steps_resolve(r->reg, &order, err);
         if (rc < 0)

@@ -22,6 +22,17 @@ up() { run "$PHAROS" --plugin-path "$FIXTURES/probe" up -c "$dir/cluster.yml" "$
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 marker() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- cat /etc/pharos-probe; }
 
+# No plugin at all (an empty plugin directory, a missing plugins package): an error,
+# not "no changes" on hosts nothing looked at; the same for worker up and reset.
+mkdir "$dir/no-plugins"
+run "$PHAROS" --plugin-path "$dir/no-plugins" up -c "$dir/cluster.yml"
+expect_rc 1 "up without plugins"
+expect_contains "$err" "no loaded plugin has a step for up (0 plugins loaded)" "up without plugins says so"
+expect_not_contains "$out" "no changes" "up without plugins claims nothing"
+run "$PHAROS" --plugin-path "$dir/no-plugins" reset -c "$dir/cluster.yml" --yes
+expect_rc 1 "reset without plugins"
+expect_contains "$err" "no loaded plugin has a step for reset (0 plugins loaded)" "reset without plugins says so"
+
 # Hosts no loaded OS plugin supports: refused after validation, before any change.
 run "$PHAROS" --plugin-path "$FIXTURES/probe" --plugin-path "$FIXTURES/os-fixture" up -c "$dir/cluster.yml"
 expect_rc 1 "unsupported OS"
