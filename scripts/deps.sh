@@ -30,8 +30,9 @@ groups[demo]="openssh-server openssh-client sudo util-linux procps openssl iprou
 groups[real]="debootstrap rpm createrepo-c binutils"
 groups[unit]="libcmocka-dev"
 # Tests that trace pharos (strace) or read its symbols (binutils);
-# the generated completion and man page are checked by running them (tests/cli).
-groups[test]="strace binutils zsh groff-base"
+# the generated completion and man page are checked by running them (tests/cli:
+# man -l renders the page, col -b strips it; a minimal Debian has neither).
+groups[test]="strace binutils zsh groff-base man-db bsdextrautils"
 # lint.sh lists the files it checks with git ls-files.
 groups[lint]="clang-format clang-tidy cppcheck shellcheck git"
 groups[fuzz]="clang libclang-rt-14-dev"
