@@ -184,11 +184,39 @@ static int check_os_claimed(struct run *r, struct pharos_error *err)
         return 0;
 }
 
+/*
+ * A sequence that joins nodes, with OS plugins loaded but no control-plane
+ * plugin (the plugins package left out), would prepare the hosts and build no
+ * cluster, and still exit 0.
+ */
+static int check_control_plane_loaded(const struct run *r, const struct phase_sequence *seq,
+                                      struct pharos_error *err)
+{
+        if (!in_sequence(seq, "join"))
+                return 0;
+        int os = 0;
+        for (size_t i = 0; i < r->reg->n_plugins; i++) {
+                uint32_t kind = r->reg->plugins[i]->desc.kind;
+                if (kind == PHAROS_KIND_CONTROL_PLANE)
+                        return 0;
+                os |= kind == PHAROS_KIND_OS;
+        }
+        if (!os)
+                return 0;
+        return perr_set(err, PERR_FAIL,
+                        "phase validate: no control-plane plugin is loaded (kubeadm), so %s would "
+                        "prepare the hosts and join nothing; install the plugins (package "
+                        "pharos-plugins) or check the plugin search path ('pharos plugins list')",
+                        seq->name);
+}
+
 /* The end of validation (before the first step that may change anything):
  * hosts claimed when the sequence validates, then the command's own checks. */
 static int validated(struct run *r, const struct phase_sequence *seq, struct pharos_error *err)
 {
         int rc = in_sequence(seq, "validate") ? check_os_claimed(r, err) : 0;
+        if (rc == 0)
+                rc = check_control_plane_loaded(r, seq, err);
         if (rc == 0 && r->after_validate)
                 rc = r->after_validate(r, err);
         return rc;
