@@ -9,6 +9,10 @@
 # Per N, one row:
 #   up s, up MiB          the first `pharos up` (bare hosts), wall and peak RSS
 #   no-change s, MiB      median wall of REPS no-change runs, and its peak RSS
+#   pharos/machine CPU    of one no-change run: pharos' own CPU seconds (user+sys)
+#                         and the whole machine's (/proc/stat), which is mostly
+#                         the hosts checking themselves: on this tier they
+#                         share the machine's cores, on real hosts each has its own
 #   trips max/mean        SSH round trips per host of a no-change run (pharos -v
 #                         counts each command, script, upload and read sent,
 #                         the cluster lock's connection included)
@@ -63,10 +67,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# timed LOG CMD...: runs CMD under /usr/bin/time -v (output in $WORK/out);
-# prints "WALL_S RSS_MIB".
+# busy_ticks: the machine's busy CPU ticks so far (/proc/stat: all but idle
+# and iowait).
+busy_ticks() {
+        awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# timed CMD...: runs CMD under /usr/bin/time -v (output in $WORK/out);
+# prints "WALL_S RSS_MIB CPU_S MACHINE_CPU_S" (CMD's user+sys, the machine's).
 timed() {
-        local log=$WORK/time.log
+        local log=$WORK/time.log b0
+        b0=$(busy_ticks)
         if ! /usr/bin/time -v -o "$log" "$@" >"$WORK/out" 2>&1; then
                 echo "failed on $n hosts: $*" >&2
                 tail -20 "$WORK/out" >&2
@@ -78,14 +89,16 @@ timed() {
                         wall = s
                 }
                 /Maximum resident set size/ { rss = $2 / 1024 }
-                END { printf "%.2f %.1f\n", wall, rss }' "$log"
+                /User time \(seconds\)|System time \(seconds\)/ { cpu += $2 }
+                END { printf "%.2f %.1f %.2f %.2f\n", wall, rss, cpu, m }' \
+                m="$(awk -v a="$b0" -v b="$(busy_ticks)" -v t="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / t }')" "$log"
 }
 
 # median_of CMD...: median wall of REPS timed runs (and the last run's RSS).
 median_of() {
         local i w r walls=()
         for ((i = 0; i < REPS; i++)); do
-                read -r w r < <(timed "$@")
+                read -r w r _ < <(timed "$@")
                 walls+=("$w")
         done
         printf '%s\n' "${walls[@]}" | sort -n | awk -v r="$r" '{a[NR] = $1}
@@ -96,8 +109,8 @@ declare -A add_s=()
 if [ "$DELAY_MS" -gt 0 ]; then
         echo "every pharos connection through delay_proxy.py: round-trip time $DELAY_MS ms"
 fi
-printf '%-6s %-8s %-8s %-12s %-14s %-14s %-10s %-7s %-12s %s\n' hosts "up s" "up MiB" \
-        "no-change s" "no-change MiB" "trips max/mean" "fan-out s" ratio "add-worker s" "load (1m)"
+printf '%-6s %-8s %-8s %-12s %-14s %-20s %-14s %-10s %-7s %-12s %s\n' hosts "up s" "up MiB" \
+        "no-change s" "no-change MiB" "pharos/machine CPU s" "trips max/mean" "fan-out s" ratio "add-worker s" "load (1m)"
 for n in "${sizes[@]}"; do
         export PHAROS_KNOWN_HOSTS=$WORK/known_hosts
         "$TESTBED" start --hosts "$((n + 1))" --masters 3 --dir "$WORK/tb" >/dev/null
@@ -129,12 +142,13 @@ d["hosts"] = d["hosts"][:-1]
 yaml.safe_dump(d, open(sys.argv[2], "w"), sort_keys=False)
 PY
         cfg=$WORK/cluster.yml
-        read -r w1 r1 < <(timed "$PHAROS" up -c "$cfg")
+        read -r w1 r1 _ < <(timed "$PHAROS" up -c "$cfg")
         [ -n "$w1" ] || exit 1
         read -r w2 r2 < <(median_of "$PHAROS" up -c "$cfg")
         [ -n "$w2" ] || exit 1
         grep -q "no changes" "$WORK/out" || { echo "a second run on $n hosts changed something" >&2; exit 1; }
-        timed "$PHAROS" -v up -c "$cfg" >/dev/null || exit 1
+        read -r _ _ cpu mcpu < <(timed "$PHAROS" -v up -c "$cfg")
+        [ -n "$mcpu" ] || exit 1
         trips=$(sed -n 's/^\[[^]]*\] \([0-9]*\) round trips (.*/\1/p' "$WORK/out" |
                 awk '{ s += $1; if ($1 > m) m = $1 } END { if (NR) printf "%d/%.2f", m, s / NR }')
         trips=${trips:--}
@@ -144,8 +158,8 @@ PY
         read -r wa _ < <(timed "$PHAROS" up -c "$WORK/cluster-all.yml")
         [ -n "$wa" ] || exit 1
         add_s[$n]=$wa
-        printf '%-6s %-8s %-8s %-12s %-14s %-14s %-10s %-7s %-12s %s\n' "$n" "$w1" "$r1" "$w2" "$r2" \
-                "$trips" "$wf" "$ratio" "$wa" "$(cut -d' ' -f1 /proc/loadavg)"
+        printf '%-6s %-8s %-8s %-12s %-14s %-20s %-14s %-10s %-7s %-12s %s\n' "$n" "$w1" "$r1" "$w2" "$r2" \
+                "$cpu/$mcpu" "$trips" "$wf" "$ratio" "$wa" "$(cut -d' ' -f1 /proc/loadavg)"
         stop_proxy
         "$TESTBED" stop --dir "$WORK/tb" >/dev/null
         rm -f "$WORK/known_hosts"
