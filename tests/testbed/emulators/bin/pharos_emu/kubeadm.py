@@ -1451,11 +1451,18 @@ def remove_etcd_member(pod):
             say("[reset] Removing the last etcd member is not supported; the cluster data is deleted with the data "
                 "directory")
             return
-        # kubeadm retries etcd calls with backoff: a member that just rejoined is not yet "active"
-        # for the leader, which refuses the removal as unhealthy meanwhile
+        # As kubeadm's RemoveMember (cmd/kubeadm/app/util/etcd/etcd.go, v1.37.2): its client's
+        # endpoints are synced with the membership, and each attempt first lists the members
+        # and takes a member already gone as removed. The removed member stops serving when
+        # the removal commits, so an answer lost with it must not fail the reset. Attempts
+        # repeat with backoff: a member that just rejoined is not yet "active" for the
+        # leader, which refuses the removal as unhealthy meanwhile.
+        ec = etcd_client([u for m in members for u in (m.get("clientURLs") or [])] or [client_url])
         delay, deadline = 0.05, time.time() + 25
         while True:
             try:
+                if not any(m["ID"] == mine[0]["ID"] for m in ec.member_list()):
+                    break
                 ec.member_remove(mine[0]["ID"])
                 break
             except etcd.EtcdError:
