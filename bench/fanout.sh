@@ -167,8 +167,11 @@ for row in "${ROWS[@]}"; do
         KEX[$row]=$(sed -n 's/.*kex: algorithm: \([^ ]*\).*/\1/p' "$hostroot/var/log/kex-probe.log" | tail -1)
         KEX[$row]=${KEX[$row]:-unknown}
 done
-probe_pid=$(ps -e -o pid=,args= | awk '/sshd -f \/etc\/ssh\/kex-probe_config/ && !/awk/ { print $1 }')
-[[ -n "$probe_pid" ]] && kill "$probe_pid"
+# By its pid file, in host-1's own PID namespace: the machine's process list
+# also shows the connection children it re-executes with the same arguments,
+# and the probes of any other testbed.
+# shellcheck disable=SC2016 # expanded by the host's shell
+"$TESTBED" exec --dir "$D" --host host-1 -- sh -c 'kill "$(cat /run/kex-probe.pid)"' </dev/null
 
 # --- measured runs --------------------------------------------------------------
 
@@ -202,7 +205,11 @@ wait_sshd_idle() {
                 index(l, " " $2 " ") { f = 1 }
                 index(i, " " $2 " ") && !index(l, " " $1 " ") && $3 != "sleep" { f = 1 }
                 END { exit !f }'; do
-                ((SECONDS < deadline)) || { echo "sshd connections did not finish" >&2; exit 1; }
+                if ((SECONDS >= deadline)); then
+                        echo "sshd connections did not finish (listeners:$l inits:$i):" >&2
+                        ps -e -o pid=,ppid=,args= | awk -v l="$l" -v i="$i" 'index(l, " " $2 " ") || index(i, " " $2 " ")' >&2
+                        exit 1
+                fi
                 sleep 0.05
         done
 }
@@ -333,7 +340,10 @@ bulk_ticks() {
 }
 
 if ((BULK_MB > 0)); then
-        LISTENERS=("${LISTENERS[0]}") INITS=("${INITS[0]}")
+        # host-1's init and its listener (the listeners are in process order,
+        # which need not be the hosts' order).
+        INITS=("${INITS[0]}")
+        mapfile -t LISTENERS < <(ps -e -o pid=,ppid=,comm= | awk -v i="${INITS[0]}" '$2 == i && $3 == "sshd" { print $1 }')
         ssh_opts 22 "$D/known_hosts"
         "tool_pharos" "$WORK/probe-addrs" 22 "$D/known_hosts"
         bulk_yml=$WORK/cluster-22.yml

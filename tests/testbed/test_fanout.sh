@@ -9,7 +9,14 @@ set -euo pipefail
 # shellcheck source=../lib/on_error.sh
 . "$(dirname "$0")/../lib/on_error.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out=$(REPS=1 DELAY_MS=40 BULK_MB=5 "$root/bench/fanout.sh" 2 2> /dev/null)
+errs=$(mktemp)
+trap 'rm -f "$errs"' EXIT
+if ! out=$(REPS=1 DELAY_MS=40 BULK_MB=5 "$root/bench/fanout.sh" 2 2> "$errs"); then
+        echo "$out"
+        tail -30 "$errs"
+        echo "FAIL: bench/fanout.sh exited non-zero" >&2
+        exit 1
+fi
 echo "$out"
 fail() {
         echo "FAIL: $*" >&2
