@@ -186,28 +186,26 @@ static int check_os_claimed(struct run *r, struct pharos_error *err)
 
 /*
  * A sequence that joins nodes, with OS plugins loaded but no control-plane
- * plugin (the plugins package left out), would prepare the hosts and build no
- * cluster, and still exit 0.
+ * plugin (the plugins package left out), prepares the hosts and builds no
+ * cluster. A warning, not a refusal: preparing hosts alone is a run the OS
+ * plugins' own tests make on purpose.
  */
-static int check_control_plane_loaded(const struct run *r, const struct phase_sequence *seq,
-                                      struct pharos_error *err)
+static void warn_no_control_plane(const struct run *r, const struct phase_sequence *seq)
 {
         if (!in_sequence(seq, "join"))
-                return 0;
+                return;
         int os = 0;
         for (size_t i = 0; i < r->reg->n_plugins; i++) {
                 uint32_t kind = r->reg->plugins[i]->desc.kind;
                 if (kind == PHAROS_KIND_CONTROL_PLANE)
-                        return 0;
+                        return;
                 os |= kind == PHAROS_KIND_OS;
         }
-        if (!os)
-                return 0;
-        return perr_set(err, PERR_FAIL,
-                        "phase validate: no control-plane plugin is loaded (kubeadm), so %s would "
-                        "prepare the hosts and join nothing; install the plugins (package "
-                        "pharos-plugins) or check the plugin search path ('pharos plugins list')",
-                        seq->name);
+        if (os)
+                log_warn("no control-plane plugin is loaded (kubeadm): %s prepares the hosts and "
+                         "joins nothing; install the plugins (package pharos-plugins) or check the "
+                         "plugin search path ('pharos plugins list')",
+                         seq->name);
 }
 
 /* The end of validation (before the first step that may change anything):
@@ -216,7 +214,7 @@ static int validated(struct run *r, const struct phase_sequence *seq, struct pha
 {
         int rc = in_sequence(seq, "validate") ? check_os_claimed(r, err) : 0;
         if (rc == 0)
-                rc = check_control_plane_loaded(r, seq, err);
+                warn_no_control_plane(r, seq);
         if (rc == 0 && r->after_validate)
                 rc = r->after_validate(r, err);
         return rc;

@@ -33,20 +33,20 @@ run "$PHAROS" --plugin-path "$dir/no-plugins" reset -c "$dir/cluster.yml" --yes
 expect_rc 1 "reset without plugins"
 expect_contains "$err" "no loaded plugin has a step for reset (0 plugins loaded)" "reset without plugins says so"
 
-# An OS plugin without a control-plane plugin (the plugins package left out) would
-# prepare hosts and join nothing: refused after validation, before any change.
+# An OS plugin without a control-plane plugin (the plugins package left out) prepares
+# hosts and joins nothing: warned about after validation, before any change.
 python3 - "$dir/cluster.yml" "$dir/ubuntu-only.yml" <<'PY'
 import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
 doc["hosts"] = doc["hosts"][:1]
 yaml.safe_dump(doc, open(sys.argv[2], "w"))
 PY
-run "$PHAROS" --plugin-path "$FIXTURES/probe" --plugin-path "$FIXTURES/os-fixture" up -c "$dir/ubuntu-only.yml"
-expect_rc 1 "up without a control-plane plugin"
-expect_contains "$err" "phase validate: no control-plane plugin is loaded (kubeadm), so up would prepare the hosts and join nothing" \
+run "$PHAROS" --plugin-path "$FIXTURES/probe" --plugin-path "$FIXTURES/os-fixture" up --plan -c "$dir/ubuntu-only.yml"
+expect_rc 0 "up --plan without a control-plane plugin"
+expect_contains "$err" "warning: no control-plane plugin is loaded (kubeadm): up prepares the hosts and joins nothing" \
         "up without a control-plane plugin says so"
 run "$TESTBED" exec --dir "$dir" --host host-1 -- test -f /etc/pharos-probe
-expect_rc 1 "nothing changed without a control-plane plugin"
+expect_rc 1 "nothing changed by the plan"
 
 # Hosts no loaded OS plugin supports: refused after validation, before any change.
 run "$PHAROS" --plugin-path "$FIXTURES/probe" --plugin-path "$FIXTURES/os-fixture" up -c "$dir/cluster.yml"
