@@ -1,6 +1,7 @@
 #!/bin/bash
 # 10 hosts start and all answer; two testbeds started at the same time get
-# distinct address blocks, and stopping one keeps the other's. The start time
+# distinct address blocks, and stopping one keeps the other's; a block whose
+# mirror address something else listens on is skipped. The start time
 # is printed, not judged: it depends on the machine's load (timing targets
 # belong to bench/).
 set -euo pipefail
@@ -37,4 +38,33 @@ done
 ! block_held_by "$kb" "$B" || fail "block $kb kept after stop"
 block_held_by "$kc" "$C" || fail "stopping B released C's block $kc"
 expect_eq "C still up" "$(tb_ssh "$C" "$(host_field "$C" host-5 address)" hostname)" host-5
+
+# A listener on the mirror address of the first block no testbed holds (a mirror
+# left behind, or a testbed under another /run): the next testbed must not take
+# that block, whose mirror could not start.
+D=$WORK/d
+TB_DIRS+=("$D")
+for ((k = 0; k < 256; k++)); do
+        [[ -d /run/pharos-testbed/block-$k ]] && continue
+        python3 -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 443))
+s.listen()
+print("bound", flush=True)
+time.sleep(600)' "127.0.$k.10" > "$WORK/squat.out" 2>/dev/null &
+        squat=$!
+        for _ in $(seq 50); do
+                grep -q bound "$WORK/squat.out" && break
+                kill -0 "$squat" 2>/dev/null || break
+                sleep 0.1
+        done
+        grep -q bound "$WORK/squat.out" && break
+        wait "$squat" || true
+done
+grep -q bound "$WORK/squat.out" || fail "no free block's mirror address to listen on"
+"$TESTBED" start --hosts 1 --dir "$D" > "$WORK/d.log" 2>&1 || { kill "$squat"; cat "$WORK/d.log" >&2; fail "start D"; }
+kill "$squat"
+kd=$(jq .block "$D/hosts.json")
+[[ "$kd" != "$k" ]] || fail "block $k given out while 127.0.$k.10:443 was taken"
 echo "ok"
