@@ -76,6 +76,11 @@ fi
 if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
 	PATH=/usr/local/go/bin:$PATH
 fi
+if ! command -v go >/dev/null; then
+	echo "build: no Go toolchain (neither 'go' in PATH nor /usr/local/go/bin/go): the real tier" \
+		"builds its programs with Go $(sed -n 's/^go //p' "$here/kubernetes/go.mod") or newer" >&2
+	exit 1
+fi
 # Never rewrite go.mod (CI must build what is committed) and never fetch
 # another Go toolchain; GOCACHE stays the default so builds share it.
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly" GOTOOLCHAIN=local
