@@ -62,9 +62,10 @@ fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/pharos-fanout.XXXXXX)
 D=$WORK/tb
-PROXY_PID=
+# shellcheck source=delay_proxy.sh
+. "$ROOT/bench/delay_proxy.sh"
 cleanup() {
-        [[ -n "$PROXY_PID" ]] && kill "$PROXY_PID" 2> /dev/null
+        delay_proxy_stop
         "$TESTBED" stop --dir "$D" >&2 || true
         rm -rf "$WORK"
 }
@@ -226,14 +227,7 @@ PORT=22 KNOWN=$D/known_hosts
 if ((DELAY_MS > 0)); then
         PORT=$DPORT KNOWN=$WORK/delay-known_hosts
         with_port "$DPORT" "$KNOWN"
-        mapfile -t pairs < <(awk -v p="$DPORT" '{ print $1 ":" p "=" $1 ":22" }' "$WORK/addrs")
-        python3 "$ROOT/bench/delay_proxy.py" "$DELAY_MS" "${pairs[@]}" > "$WORK/proxy.out" &
-        PROXY_PID=$!
-        for _ in $(seq 100); do
-                grep -q ready "$WORK/proxy.out" && break
-                sleep 0.1
-        done
-        grep -q ready "$WORK/proxy.out" || { echo "delay proxy did not start" >&2; exit 1; }
+        delay_proxy_start "$DELAY_MS" "$DPORT" "$WORK/addrs" "$WORK/proxy.out"
 fi
 
 # single_wall ROW PORT KNOWN: median wall of REPS runs of ROW on host-1 alone.

@@ -52,16 +52,10 @@ for n in "${sizes[@]}"; do
 done
 
 WORK=$(mktemp -d /tmp/pharos-bench-up.XXXXXX)
-PROXY_PID=
-stop_proxy() {
-        if [ -n "$PROXY_PID" ]; then
-                kill "$PROXY_PID" 2>/dev/null || true
-                wait "$PROXY_PID" 2>/dev/null || true
-        fi
-        PROXY_PID=
-}
+# shellcheck source=delay_proxy.sh
+. "$ROOT/bench/delay_proxy.sh"
 cleanup() {
-        stop_proxy
+        delay_proxy_stop
         "$TESTBED" stop --dir "$WORK/tb" >/dev/null 2>&1 || true
         rm -rf "$WORK"
 }
@@ -119,17 +113,10 @@ for n in "${sizes[@]}"; do
         port=22
         if [ "$DELAY_MS" -gt 0 ]; then
                 port=$DPORT
-                mapfile -t pairs < <(python3 -c 'import json, sys
+                python3 -c 'import json, sys
 for h in json.load(open(sys.argv[1]))["hosts"]:
-    a = h["address"]
-    print(a + ":" + sys.argv[2] + "=" + a + ":22")' "$WORK/tb/hosts.json" "$DPORT")
-                python3 "$ROOT/bench/delay_proxy.py" "$DELAY_MS" "${pairs[@]}" >"$WORK/proxy.out" &
-                PROXY_PID=$!
-                for _ in $(seq 100); do
-                        grep -q ready "$WORK/proxy.out" && break
-                        sleep 0.1
-                done
-                grep -q ready "$WORK/proxy.out" || { echo "delay proxy did not start" >&2; exit 1; }
+    print(h["address"])' "$WORK/tb/hosts.json" >"$WORK/addrs"
+                delay_proxy_start "$DELAY_MS" "$DPORT" "$WORK/addrs" "$WORK/proxy.out"
         fi
         python3 - "$WORK/tb/cluster.yml" "$WORK/cluster.yml" "$WORK/cluster-all.yml" "$port" <<'PY'
 import sys, yaml
@@ -160,7 +147,7 @@ PY
         add_s[$n]=$wa
         printf '%-6s %-8s %-8s %-12s %-14s %-20s %-14s %-10s %-7s %-12s %s\n' "$n" "$w1" "$r1" "$w2" "$r2" \
                 "$cpu/$mcpu" "$trips" "$wf" "$ratio" "$wa" "$(cut -d' ' -f1 /proc/loadavg)"
-        stop_proxy
+        delay_proxy_stop
         "$TESTBED" stop --dir "$WORK/tb" >/dev/null
         rm -f "$WORK/known_hosts"
 done
