@@ -177,7 +177,11 @@ static int run_reset(struct cli_ctx *ctx, int argc, char **argv)
                 return perr_exit_code(err.code ? err.code : PERR_USAGE);
         }
         int full = n == cfg->n_hosts;
-        if (!full && masters_left(cfg, idx, n) == 0) {
+        /* Before the question: a reset without its steps would wipe nothing. */
+        if (run_sequence_ready(&ctx->reg, "reset", &err) < 0) {
+                fprintf(stderr, "pharos reset: %s. Nothing was changed.\n", err.msg);
+                rc = perr_exit_code(err.code);
+        } else if (!full && masters_left(cfg, idx, n) == 0) {
                 fprintf(stderr,
                         "pharos reset: this would reset every master of %s and keep hosts that "
                         "need one; reset the whole cluster (no -a/-r/-l), or keep a master. "

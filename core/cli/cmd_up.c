@@ -140,6 +140,11 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 cfg_free(cfg);
                 return perr_exit_code(err.code);
         }
+        if (run_sequence_ready(&ctx->reg, "up", &err) < 0) {
+                fprintf(stderr, "error: %s\n", err.msg);
+                cfg_free(cfg);
+                return perr_exit_code(err.code);
+        }
         host_services_set_config(cfg);
         /* A plan changes nothing: it neither takes the lock nor needs a clean stop. */
         if (!a.opts.plan && run_signals_start() < 0)

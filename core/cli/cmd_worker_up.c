@@ -79,6 +79,11 @@ static int worker_up(struct cli_ctx *ctx, const struct wu_args *a)
                 log_error("%s", err.msg);
                 return perr_exit_code(rc);
         }
+        if (run_sequence_ready(&ctx->reg, "worker-up", &err) < 0) {
+                log_error("%s", err.msg);
+                cfg_free(cfg);
+                return perr_exit_code(err.code);
+        }
         host_services_set_config(cfg);
         /* The join command holds the bootstrap token: only the kubeadm step reads it. */
         const struct tp_env params[] = {

@@ -118,6 +118,11 @@ const char *run_facts_command(void);
 /* Gathers the core facts (os-release, hostname, arch) and checks sudo. */
 int run_facts(struct run *r, struct pharos_error *err);
 
+/* Before connecting: fails when no loaded plugin has a step for sequence
+ * `name` (a missing plugin directory), and warns when a joining sequence has
+ * OS plugins but no control-plane plugin. */
+int run_sequence_ready(const struct registry *reg, const char *name, struct pharos_error *err);
+
 /* Runs the phases of sequence `name` (seq/phases.c) with the registered steps. */
 int run_sequence(struct run *r, const char *name, struct pharos_error *err);
 

@@ -184,37 +184,11 @@ static int check_os_claimed(struct run *r, struct pharos_error *err)
         return 0;
 }
 
-/*
- * A sequence that joins nodes, with OS plugins loaded but no control-plane
- * plugin (the plugins package left out), prepares the hosts and builds no
- * cluster. A warning, not a refusal: preparing hosts alone is a run the OS
- * plugins' own tests make on purpose.
- */
-static void warn_no_control_plane(const struct run *r, const struct phase_sequence *seq)
-{
-        if (!in_sequence(seq, "join"))
-                return;
-        int os = 0;
-        for (size_t i = 0; i < r->reg->n_plugins; i++) {
-                uint32_t kind = r->reg->plugins[i]->desc.kind;
-                if (kind == PHAROS_KIND_CONTROL_PLANE)
-                        return;
-                os |= kind == PHAROS_KIND_OS;
-        }
-        if (os)
-                log_warn("no control-plane plugin is loaded (kubeadm): %s prepares the hosts and "
-                         "joins nothing; install the plugins (package pharos-plugins) or check the "
-                         "plugin search path ('pharos plugins list')",
-                         seq->name);
-}
-
 /* The end of validation (before the first step that may change anything):
  * hosts claimed when the sequence validates, then the command's own checks. */
 static int validated(struct run *r, const struct phase_sequence *seq, struct pharos_error *err)
 {
         int rc = in_sequence(seq, "validate") ? check_os_claimed(r, err) : 0;
-        if (rc == 0)
-                warn_no_control_plane(r, seq);
         if (rc == 0 && r->after_validate)
                 rc = r->after_validate(r, err);
         return rc;
@@ -236,26 +210,57 @@ static void prefetch(struct run *r, const struct phase_sequence *seq, const size
         free(steps);
 }
 
-int run_sequence(struct run *r, const char *name, struct pharos_error *err)
+static const struct phase_sequence *sequence_named(const char *name)
 {
-        const struct phase_sequence *seq = NULL;
         for (const struct phase_sequence *s = phase_sequences; s->name; s++)
                 if (strcmp(s->name, name) == 0)
-                        seq = s;
+                        return s;
+        return NULL;
+}
+
+int run_sequence_ready(const struct registry *reg, const char *name, struct pharos_error *err)
+{
+        const struct phase_sequence *seq = sequence_named(name);
         if (!seq)
                 return perr_set(err, PERR_USAGE, "unknown sequence '%s'", name);
-        r->sequence = seq->name;
         /* Without a step, a run would report "no changes" on hosts it never
          * looked at: a plugin directory that is missing or empty says so. */
         size_t n_in_seq = 0;
-        for (size_t k = 0; k < r->reg->n_steps; k++)
-                n_in_seq += in_sequence(seq, r->reg->steps[k].step.phase) != 0;
+        for (size_t k = 0; k < reg->n_steps; k++)
+                n_in_seq += in_sequence(seq, reg->steps[k].step.phase) != 0;
         if (!n_in_seq)
                 return perr_set(err, PERR_FAIL,
                                 "no loaded plugin has a step for %s (%zu plugins loaded): is the "
                                 "plugin directory installed? See 'pharos plugins list' and the "
                                 "plugin search path in 'pharos help'",
-                                seq->name, r->reg->n_plugins);
+                                seq->name, reg->n_plugins);
+        /* OS plugins without a control-plane plugin (the plugins package left
+         * out) prepare the hosts and build no cluster. A warning, not a
+         * refusal: preparing hosts alone is a run the OS plugins' own tests
+         * make on purpose. */
+        if (!in_sequence(seq, "join"))
+                return 0;
+        int os = 0;
+        for (size_t i = 0; i < reg->n_plugins; i++) {
+                uint32_t kind = reg->plugins[i]->desc.kind;
+                if (kind == PHAROS_KIND_CONTROL_PLANE)
+                        return 0;
+                os |= kind == PHAROS_KIND_OS;
+        }
+        if (os)
+                log_warn("no control-plane plugin is loaded: %s prepares the hosts and joins "
+                         "nothing; see 'pharos plugins list' and the plugin search path in "
+                         "'pharos help'",
+                         seq->name);
+        return 0;
+}
+
+int run_sequence(struct run *r, const char *name, struct pharos_error *err)
+{
+        const struct phase_sequence *seq = sequence_named(name);
+        if (!seq)
+                return perr_set(err, PERR_USAGE, "unknown sequence '%s'", name);
+        r->sequence = seq->name;
         size_t *order = NULL;
         int rc = steps_resolve(r->reg, &order, err);
         if (rc < 0)

@@ -32,9 +32,24 @@ expect_not_contains "$out" "no changes" "up without plugins claims nothing"
 run "$PHAROS" --plugin-path "$dir/no-plugins" reset -c "$dir/cluster.yml" --yes
 expect_rc 1 "reset without plugins"
 expect_contains "$err" "no loaded plugin has a step for reset (0 plugins loaded)" "reset without plugins says so"
+# Said before connecting: hosts that do not answer SSH get the same message.
+python3 - "$dir/cluster.yml" "$dir/unreachable.yml" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+for h in doc["hosts"]:
+    h["ssh_port"] = 1
+yaml.safe_dump(doc, open(sys.argv[2], "w"))
+PY
+for cmd in up "reset --yes"; do
+        # shellcheck disable=SC2086 # the command and its flag
+        run "$PHAROS" --plugin-path "$dir/no-plugins" $cmd -c "$dir/unreachable.yml"
+        expect_rc 1 "$cmd without plugins, hosts unreachable"
+        expect_contains "$err" "no loaded plugin has a step for ${cmd%% *}" "$cmd: the plugins, before any connection"
+        expect_not_contains "$err" "connect" "$cmd: no connection tried"
+done
 
 # An OS plugin without a control-plane plugin (the plugins package left out) prepares
-# hosts and joins nothing: warned about after validation, before any change.
+# hosts and joins nothing: warned about before connecting.
 python3 - "$dir/cluster.yml" "$dir/ubuntu-only.yml" <<'PY'
 import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
@@ -43,7 +58,7 @@ yaml.safe_dump(doc, open(sys.argv[2], "w"))
 PY
 run "$PHAROS" --plugin-path "$FIXTURES/probe" --plugin-path "$FIXTURES/os-fixture" up --plan -c "$dir/ubuntu-only.yml"
 expect_rc 0 "up --plan without a control-plane plugin"
-expect_contains "$err" "warning: no control-plane plugin is loaded (kubeadm): up prepares the hosts and joins nothing" \
+expect_contains "$err" "warning: no control-plane plugin is loaded: up prepares the hosts and joins nothing" \
         "up without a control-plane plugin says so"
 run "$TESTBED" exec --dir "$dir" --host host-1 -- test -f /etc/pharos-probe
 expect_rc 1 "nothing changed by the plan"
