@@ -72,9 +72,10 @@ expect_machine_unchanged() { # WHEN
 D=$WORK/tb
 TB_DIRS+=("$D")
 if [[ $tier == real ]]; then
-        rootfs=$("$(dirname "$0")/real/host/rootfs.sh")
+        rootfs=("$("$(dirname "$0")/real/host/rootfs.sh" debian-12)"
+                "$("$(dirname "$0")/real/host/rootfs.sh" debian-13)")
         touch "$WORK/marker"
-        tb start --dir "$D" --tier real --hosts 2
+        tb start --dir "$D" --tier real --hosts 2 --os debian-12,debian-13
 else
         tb start --dir "$D" --hosts 2 --os centos-7,ubuntu-24.04
         expect_machine_unchanged "when the hosts started"
@@ -130,8 +131,8 @@ fi
 tb stop --dir "$D"
 TB_DIRS=()
 expect_machine_unchanged "after the hosts stopped"
-if [[ $tier == real ]] && find "$rootfs" -newer "$WORK/marker" | grep -q .; then
-        find "$rootfs" -newer "$WORK/marker" | head >&2
-        fail "the hosts wrote into the cached root file system"
+if [[ $tier == real ]] && find "${rootfs[@]}" -newer "$WORK/marker" | grep -q .; then
+        find "${rootfs[@]}" -newer "$WORK/marker" | head >&2
+        fail "the hosts wrote into the cached root file systems"
 fi
 echo "ok"

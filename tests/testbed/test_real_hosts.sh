@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2016 # remote commands are single-quoted on purpose
-# Two real-tier hosts: systemd boots to "running", sshd and sudo as pharos
+# Two real-tier hosts, Debian 12 and Debian 13: systemd boots to "running", sshd and sudo as pharos
 # through the forwarder, the hosts reach each other over the bridge, each has
 # its own cgroup subtree that its systemd manages, apt reaches the mirror; stop
 # (and gc for a deleted DIR) leave no process, mount, namespace or cgroup.
@@ -9,7 +9,7 @@ set -euo pipefail
 
 D=$WORK/tb
 t0=$SECONDS
-tb_start "$D" --tier real --hosts 2
+tb_start "$D" --tier real --hosts 2 --os debian-12,debian-13
 echo "start: $((SECONDS - t0))s"
 for name in host-1 host-2; do
         echo "boot time of $name (launch to sshd listening): $(cat "$D/.testbed/hosts/$name/boot.seconds")s"
@@ -18,6 +18,7 @@ done
 expect_eq "cluster.yml private addresses" "$(grep -c '^    private_address: 10\.250\.' "$D/cluster.yml")" 2
 expect_eq "hosts.json tier" "$(jq -r '[.tier, (.hosts[].tier)] | join(",")' "$D/hosts.json")" real,real,real
 expect_eq "hosts.json roles" "$(jq -r '[.hosts[].role] | join(",")' "$D/hosts.json")" master,worker
+expect_eq "hosts.json os" "$(jq -r '[.hosts[].os] | join(",")' "$D/hosts.json")" debian-12,debian-13
 block=$(jq -r .block "$D/hosts.json")
 
 for name in host-1 host-2; do
@@ -29,7 +30,8 @@ for name in host-1 host-2; do
         expect_eq "hostname of $name" "$(tb_ssh "$D" "$addr" hostname)" "$name"
         expect_eq "sudo on $name" "$(tb_ssh "$D" "$addr" 'sudo -n id -u')" 0
         expect_eq "PID 1 of $name" "$(tb_ssh "$D" "$addr" 'cat /proc/1/comm')" systemd
-        expect_eq "os of $name" "$(tb_ssh "$D" "$addr" '. /etc/os-release; echo "$ID $VERSION_ID"')" "debian 12"
+        os=$(host_field "$D" "$name" os)
+        expect_eq "os of $name" "$(tb_ssh "$D" "$addr" '. /etc/os-release; echo "$ID-$VERSION_ID"')" "$os"
         state=$(tb_ssh "$D" "$addr" 'systemctl is-system-running --wait' || true)
         if [[ $state != running ]]; then
                 tb_ssh "$D" "$addr" 'systemctl --failed --no-legend' >&2 || true
@@ -78,8 +80,11 @@ tb_ssh "$D" "$a1" 'curl -fsS -o /dev/null https://deb.debian.org/debian/dists/bo
 # apt: Debian's sources are plain HTTP. Until the mirror also listens on port
 # 80 and proxies Debian's archive, the host's apt gets no further than the
 # gateway: reported as pending, not passed.
-out=$(tb_ssh "$D" "$a1" 'sudo -n apt-get update --error-on=any 2>&1') ||
-        fail "apt-get update through the mirror's Debian archive proxy: $out"
+for a in "$a1" "$a2"; do
+        out=$(tb_ssh "$D" "$a" 'sudo -n apt-get update --error-on=any 2>&1') ||
+                fail "apt-get update on $a through the mirror's Debian archive proxy: $out"
+done
+grep -q "trixie-security" <<< "$out" || fail "host-2's apt did not read trixie-security: $out"
 echo "apt-get update: ok"
 
 # What a stopped or collected testbed must leave: none of its processes, no

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pharos up against the real programs (tests/testbed/real): 1 master + 1
-# worker booted with systemd, real apt from Debian's archive and the
+# worker booted with systemd (the hosts alternate Debian 12 and 13: the
+# worker and the fourth host run Debian 13), real apt from Debian's archive and the
 # mirror's pkgs.k8s.io / download.docker.com, real kubeadm, kubelet,
 # containerd, etcd, control plane, CoreDNS, kube-proxy and flannel
 # (network-custom). Then: Nodes Ready; a Deployment's pod Running on the
@@ -56,7 +57,7 @@ t0=$SECONDS
 step() { echo "== [$((SECONDS - t0))s] $*"; }
 
 step "testbed start --tier real (builds what is not cached)"
-"$TESTBED" start --tier real --hosts 5 --masters 1 --dir "$dir/tb"
+"$TESTBED" start --tier real --hosts 5 --masters 1 --os debian-12,debian-13 --dir "$dir/tb"
 addr() { jq -r ".hosts[$(($1 - 1))].address" "$dir/tb/hosts.json"; }
 paddr() { jq -r ".hosts[$(($1 - 1))].private_address" "$dir/tb/hosts.json"; }
 # cluster NAME N:ROLE...: writes $dir/NAME.yml with those hosts.
@@ -110,6 +111,9 @@ done
 expect_eq "$ready" "host-1=True host-2=True " "Nodes Ready"
 expect_eq "$(k get node host-2 -o jsonpath='{.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}')" \
         "v1.37.2 containerd://2.4.2" "the worker's kubelet and runtime"
+expect_eq "$(k get nodes -o jsonpath='{range .items[*]}{.metadata.name}: {.status.nodeInfo.osImage}; {end}')" \
+        "host-1: Debian GNU/Linux 12 (bookworm); host-2: Debian GNU/Linux 13 (trixie); " \
+        "a Debian 12 master, a Debian 13 worker"
 
 step "a Deployment on the worker, its Service from a pod on the master"
 # busybox's httpd logs nothing to stdout: the line before it is what

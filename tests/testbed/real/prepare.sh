@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything the real tier needs that is not cached yet: the hosts'
-# root file system, the programs from their Go modules, and the packages and
-# images the mirror serves. On a new machine that is most of an hour of
+# root file systems (Debian 12 and 13), the programs from their Go modules,
+# and the packages and images the mirror serves. On a new machine that is most of an hour of
 # building; cached, a few seconds. ctest runs it as the fixture of every
 # real-tier test, so that the cold build sits under its own time limit and
 # starts first, overlapping the rest of the suite, instead of inside the
@@ -27,7 +27,8 @@ stage() { # WHAT CMD...
         }
         echo "prepare: [$((SECONDS - t0))s] $what done in $((SECONDS - started))s"
 }
-stage "root file system (debootstrap)" "$here/host/rootfs.sh"
+stage "Debian 12 root file system (debootstrap)" "$here/host/rootfs.sh" debian-12
+stage "Debian 13 root file system (debootstrap)" "$here/host/rootfs.sh" debian-13
 stage "programs (Go modules)" "$here/build/build.sh"
 stage "packages and images" "$here/artifacts/build.sh"
 echo "prepare: [$((SECONDS - t0))s] the real tier is ready"

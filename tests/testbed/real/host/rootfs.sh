@@ -1,12 +1,14 @@
 #!/bin/bash
-# The Debian 12 root filesystem of the real tier's hosts, built with
-# debootstrap from Debian's archive and cached:
+# The Debian root filesystems of the real tier's hosts, built with debootstrap
+# from Debian's archive and cached:
 #
-#   rootfs.sh            build it unless cached; print its directory
-#   rootfs.sh --print-dir   print the directory, exit 1 if not built yet
+#   rootfs.sh [OS]               build it unless cached; print its directory
+#   rootfs.sh --print-dir [OS]   print the directory, exit 1 if not built yet
+#
+# OS is debian-12 (bookworm, the default) or debian-13 (trixie).
 #
 # Cache: ${PHAROS_TESTBED_CACHE:-$HOME/.cache/pharos-testbed}/rootfs/
-# debian-12-<hash>/, where the hash covers the recipe below (suite, archive,
+# OS-<hash>/, where the hash covers the recipe below (suite, archive,
 # package list and the finishing steps), so a changed recipe builds a new
 # directory. The build runs in a temporary directory next to it that is
 # renamed into place when complete; hosts only ever read the result (it is
@@ -20,7 +22,6 @@
 # is left out, so that it comes from the real apt at `pharos up` time.
 set -euo pipefail
 
-SUITE=bookworm
 ARCHIVE=http://deb.debian.org/debian
 INCLUDE=systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,ca-certificates,curl,gnupg
 
@@ -33,7 +34,7 @@ die() {
 # its own (hostname, machine-id, ssh host key, users, addresses) is written
 # at boot by boot.sh, so nothing host-specific stays here.
 finish() {
-        local r=$1
+        local r=$1 suite=$2
         # debootstrap copies the machine's resolver and name; the host's own
         # come at boot.
         rm -f "$r/etc/resolv.conf" "$r/etc/hostname"
@@ -45,38 +46,51 @@ finish() {
         rm -f "$r/var/lib/dbus/machine-id"
         # As the Debian installer writes them (plain HTTP: apt checks the
         # signatures); the hosts resolve both names to the testbed's mirror.
-        cat > "$r/etc/apt/sources.list" <<'EOF'
-deb http://deb.debian.org/debian bookworm main
-deb http://security.debian.org/debian-security bookworm-security main
+        cat > "$r/etc/apt/sources.list" <<EOF
+deb http://deb.debian.org/debian $suite main
+deb http://security.debian.org/debian-security $suite-security main
 EOF
         chroot "$r" apt-get clean
         rm -rf "$r"/var/lib/apt/lists/* "$r"/var/log/*.log "$r"/var/cache/debconf/*-old
 }
 
+print_only=no
+if [[ ${1:-} == --print-dir ]]; then
+        print_only=yes
+        shift
+fi
+os=${1:-debian-12}
+case $os in
+debian-12) SUITE=bookworm ;;
+debian-13) SUITE=trixie ;;
+*) die "usage: rootfs.sh [--print-dir] [debian-12|debian-13]" ;;
+esac
+(($# <= 1)) || die "usage: rootfs.sh [--print-dir] [debian-12|debian-13]"
+
 cache=${PHAROS_TESTBED_CACHE:-$HOME/.cache/pharos-testbed}/rootfs
 recipe="$SUITE $ARCHIVE $INCLUDE
 $(declare -f finish)"
 hash=$(printf '%s' "$recipe" | sha256sum | cut -c1-12)
-out=$cache/debian-12-$hash
+name=$os-$hash
+out=$cache/$name
 
 if [[ -f "$out/etc/os-release" ]]; then
         echo "$out"
         exit 0
 fi
-[[ ${1:-} == --print-dir ]] && exit 1
-[[ $# -eq 0 ]] || die "usage: rootfs.sh [--print-dir]"
+[[ $print_only == no ]] || exit 1
 ((EUID == 0)) || die "must run as root (debootstrap)"
 command -v debootstrap > /dev/null || die "debootstrap is missing (scripts/deps.sh installs it)"
 
 mkdir -p "$cache"
 # Testbeds started together wait for one build.
-exec 9> "$cache/.lock-debian-12-$hash"
+exec 9> "$cache/.lock-$name"
 flock 9
 if [[ -f "$out/etc/os-release" ]]; then
         echo "$out"
         exit 0
 fi
-tmp=$(mktemp -d "$cache/.build-debian-12-$hash.XXXXXX")
+tmp=$(mktemp -d "$cache/.build-$name.XXXXXX")
 chmod 0755 "$tmp" # the root directory of the hosts: mktemp made it 0700
 trap 'rm -rf "$tmp" "$tmp.log"' EXIT
 start=$SECONDS
@@ -95,10 +109,10 @@ if ! unshare --mount --propagation private \
         die "debootstrap failed"
 fi
 # shellcheck disable=SC2016 # $1 is expanded by the inner bash
-isolated bash -c "$(declare -f finish)"'; finish "$1"' finish "$tmp"
+isolated bash -c "$(declare -f finish)"'; finish "$1" "$2"' finish "$tmp" "$SUITE"
 rm -f "$tmp.log"
 mv -T "$tmp" "$out"
 trap - EXIT
-rm -f "$cache/.lock-debian-12-$hash"
+rm -f "$cache/.lock-$name"
 echo "rootfs: built $out in $((SECONDS - start))s, $(du -sh "$out" | cut -f1)" >&2
 echo "$out"

@@ -1,4 +1,4 @@
-# The real tier of tests/testbed/testbed (sourced by it): Debian 12 hosts
+# The real tier of tests/testbed/testbed (sourced by it): Debian 12 or 13 hosts
 # booted with their own systemd (boot.sh) on a bridge in a switch network
 # namespace, reached from the machine through forward.py.
 # shellcheck shell=bash
@@ -143,10 +143,15 @@ real_boot_host() { # STATE BLOCK NAME INDEX
         : > "$h/net.ready"
 }
 
-real_start() { # DIR STATE BLOCK N MASTERS NOPW
-        local dir=$1 st=$2 k=$3 n=$4 masters=$5 nopw=$6
-        local rootfs artifacts emu gw i name role sudo_ok maps=() names pw
-        rootfs=$("$REAL_DIR/rootfs.sh") || die "no root file system for the hosts"
+real_start() { # DIR STATE BLOCK N MASTERS NOPW OS,...
+        local dir=$1 st=$2 k=$3 n=$4 masters=$5 nopw=$6 oslist=$7
+        local artifacts emu gw i name role sudo_ok maps=() names pw os oses
+        local -A rootfs
+        IFS=, read -r -a oses <<< "$oslist"
+        for os in "${oses[@]}"; do
+                [[ -n ${rootfs[$os]:-} ]] && continue
+                rootfs[$os]=$("$REAL_DIR/rootfs.sh" "$os") || die "no $os root file system for the hosts"
+        done
         # The real programs, and the packages and images made of them, that
         # the mirror serves (both cached: nothing is done when up to date).
         "$SRC/real/build/build.sh" >&2 || die "building the real tier's programs failed"
@@ -171,17 +176,19 @@ real_start() { # DIR STATE BLOCK N MASTERS NOPW
         : > "$st/list"
         for ((i = 1; i <= n; i++)); do
                 name=host-$i
+                # Like the emulated tier: host i runs the i-th OS of the list, cycling.
+                os=${oses[(i - 1) % ${#oses[@]}]}
                 if ((i <= masters)); then role=master; else role=worker; fi
                 sudo_ok=yes
                 [[ ",$nopw," == *",$name,"* ]] && sudo_ok=no
                 mkdir -p "$st/hosts/$name"
                 write_env "$st/hosts/$name/env" NAME="$name" ADDR="10.250.$k.$((REAL_FIRST + i))" \
-                        GATEWAY="$gw" ROOTFS="$rootfs" MIRROR_NAMES="$names" PW_HASH="$pw" \
+                        GATEWAY="$gw" ROOTFS="${rootfs[$os]}" MIRROR_NAMES="$names" PW_HASH="$pw" \
                         SUDO_NOPASSWD="$sudo_ok" HOST_CAPS_DROP="$REAL_CAPS_DROP"
                 cp "$dir/id_ed25519.pub" "$st/hosts/$name/authorized_keys"
                 [[ -f "$st/mirror/ca.crt" ]] && cp "$st/mirror/ca.crt" "$st/hosts/$name/mirror-ca.crt"
                 ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$st/hosts/$name/ssh_host_ed25519_key"
-                echo "$name 127.0.$k.$((REAL_FIRST + i)) debian-12 $role $sudo_ok" >> "$st/list"
+                echo "$name 127.0.$k.$((REAL_FIRST + i)) $os $role $sudo_ok" >> "$st/list"
                 real_cgroups_create "$st" "$k" "$name"
         done
         for ((i = 1; i <= n; i++)); do
@@ -205,11 +212,11 @@ real_start() { # DIR STATE BLOCK N MASTERS NOPW
         real_write_outputs "$dir"
 }
 
-real_host_json() { # NAME ADDR PRIVATE ROLE SUDO_OK PID
+real_host_json() { # NAME ADDR PRIVATE ROLE SUDO_OK PID OS
         local sudo_json=true
         [[ $5 == yes ]] || sudo_json=false
-        printf '{"name": "%s", "address": "%s", "private_address": "%s", "port": 22, "os": "debian-12", "tier": "real", "role": "%s", "sudo_nopasswd": %s, "pid": %s, "root": "/proc/%s/root", "etc": "/proc/%s/root/etc", "var": "/proc/%s/root/var"}' \
-                "$1" "$2" "$3" "$4" "$sudo_json" "$6" "$6" "$6" "$6"
+        printf '{"name": "%s", "address": "%s", "private_address": "%s", "port": 22, "os": "%s", "tier": "real", "role": "%s", "sudo_nopasswd": %s, "pid": %s, "root": "/proc/%s/root", "etc": "/proc/%s/root/etc", "var": "/proc/%s/root/var"}' \
+                "$1" "$2" "$3" "$7" "$4" "$sudo_json" "$6" "$6" "$6" "$6"
 }
 
 real_private() { # ADDRESS (127.0.K.X) -> 10.250.K.X
@@ -234,9 +241,9 @@ real_write_outputs() {
                 printf '  "key": "%s",\n  "known_hosts": "%s",\n  "ssh_config": "%s",\n' \
                         "$key" "$dir/known_hosts" "$dir/ssh_config"
                 printf '  "bastion": null,\n  "hosts": [\n'
-                while read -r name addr _ role sudo_ok; do
+                while read -r name addr os role sudo_ok; do
                         printf '%s    %s' "$sep" "$(real_host_json "$name" "$addr" "$(real_private "$addr")" \
-                                "$role" "$sudo_ok" "$(cat "$st/hosts/$name/init.pid")")"
+                                "$role" "$sudo_ok" "$(cat "$st/hosts/$name/init.pid")" "$os")"
                         sep=$',\n'
                 done < "$st/list"
                 printf '\n  ]\n}\n'
