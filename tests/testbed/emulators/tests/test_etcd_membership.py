@@ -1,14 +1,17 @@
 """Stacked etcd membership through kubeadm: init, join --control-plane, reset; quorum; worker join."""
+import http.client
 import json
 import os
 import re
+import socket
+import ssl
 import subprocess
 import time
 import unittest
 
 from harness import FakeHost, address
 
-CP1, CP2, W1 = address(22, 1), address(22, 2), address(22, 3)
+CP1, CP2, W1, CP3 = address(22, 1), address(22, 2), address(22, 3), address(22, 4)
 
 
 class EtcdMembershipTest(unittest.TestCase):
@@ -34,6 +37,22 @@ class EtcdMembershipTest(unittest.TestCase):
         if check and r.returncode != 0:
             self.fail("etcdctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
         return r
+
+    def etcd_api(self, h, path, body):
+        """etcd's v3 JSON gateway on h (what etcdctl 3.4 has no command for: alarm activate)."""
+        pki = h.path("/etc/kubernetes/pki")
+        ctx = ssl.create_default_context(cafile=pki + "/etcd/ca.crt")
+        ctx.check_hostname = False
+        ctx.load_cert_chain(pki + "/apiserver-etcd-client.crt", pki + "/apiserver-etcd-client.key")
+        conn = http.client.HTTPSConnection(h.address, 2379, context=ctx, timeout=4)
+        try:
+            conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            out = json.loads(r.read())
+        finally:
+            conn.close()
+        self.assertEqual(r.status, 200, out)
+        return out
 
     def members(self, h):
         return sorted(m["name"] for m in json.loads(self.etcdctl(h, "member", "list", "-w", "json").stdout)["members"])
@@ -63,6 +82,9 @@ class EtcdMembershipTest(unittest.TestCase):
         init = cp1.run("kubeadm init --config /root/kubeadm.yaml --upload-certs --skip-token-print "
                        "--skip-certificate-key-print", timeout=180)
         self.assertNotIn(first_key, init.stdout + init.stderr)
+        # WaitForAllControlPlaneComponents (GA in 1.34): every component's health endpoint,
+        # its address and port from its manifest (util/apiclient/wait.go)
+        self.assert_control_plane_check(init.stdout, CP1)
         self.assertIn("--token <value withheld>", init.stdout)
         self.assertIn("--certificate-key <value withheld>", init.stdout)
         # the certificates are shared again later, as pharos does it for masters added to a running cluster
@@ -97,6 +119,21 @@ class EtcdMembershipTest(unittest.TestCase):
         # kubelet-wait-bootstrap, control-plane-join, phases/join/kubelet.go): the kubelet
         # bootstraps through this node's own API server, which needs the local etcd member, so a
         # member add that fails leaves bootstrap-kubelet.conf but no kubelet.conf
+        # check-etcd (phases/join/checketcd.go) before the kubelet starts: a member whose status
+        # carries errors (here an alarm) is unhealthy, and without a healthy majority the join
+        # stops there
+        member_id = self.etcd_api(cp1, "/v3/maintenance/status", {})["header"]["member_id"]
+        alarm = {"action": "ACTIVATE", "memberID": member_id, "alarm": "NOSPACE"}
+        self.etcd_api(cp1, "/v3/maintenance/alarm", alarm)
+        unhealthy = cp2.run("kubeadm join --config /root/join.yaml", timeout=180, check=False)
+        self.etcd_api(cp1, "/v3/maintenance/alarm", dict(alarm, action="DEACTIVATE"))
+        self.assertEqual(unhealthy.returncode, 1, unhealthy.stdout)
+        self.assertIn("[check-etcd] Checking that the etcd cluster is healthy", unhealthy.stdout)
+        self.assertIn("error execution phase check-etcd: etcd cluster is not healthy: member https://%s:2379 is not "
+                      "healthy: memberID:%s alarm:NOSPACE \n" % (CP1, member_id), unhealthy.stderr)
+        self.assertNotIn("[kubelet-start]", unhealthy.stdout)
+        self.assertEqual(self.members(cp1), ["cp1"])
+        cp2.run("kubeadm reset -f", timeout=120)
         cp2.write("/var/lib/pharos-testbed/kubeadm-fault.json", '{"join": "etcd-unhealthy", "count": 1}')
         failed = cp2.run("kubeadm join --config /root/join.yaml", timeout=180, check=False)
         self.assertEqual(failed.returncode, 1)
@@ -108,7 +145,28 @@ class EtcdMembershipTest(unittest.TestCase):
         self.assertFalse(os.path.exists(cp2.path("/etc/kubernetes/manifests/etcd.yaml")))
         self.assertNotIn("cp2", self.kubectl(cp1, "get", "nodes", "-o", "name").stdout)
         cp2.run("kubeadm reset -f", timeout=120)
-        out = cp2.run("kubeadm join --config /root/join.yaml", timeout=180).stdout
+        # EtcdLearnerMode (GA in 1.32): the member is added as a learner, which does not count
+        # for quorum, and promoted once started and in sync (CreateStackedEtcdStaticPodManifestFile,
+        # AddMemberAsLearner and MemberPromote in util/etcd/etcd.go)
+        out, seen = self.join_watching_member(cp2, "/root/join.yaml", cp1)
+        self.assertTrue(seen and seen[0] == "learner", seen)
+        self.assertEqual(seen[-1], "voter", seen)
+        self.assertEqual(seen, sorted(seen, key=("learner", "voter").index), seen)
+        self.assertLess(out.index("[etcd] Announced new etcd member joining to the existing etcd cluster"),
+                        out.index('[etcd] Creating static Pod manifest for "etcd"'))
+        self.assertLess(out.index('[etcd] Creating static Pod manifest for "etcd"'),
+                        out.index("[etcd] Waiting for the new etcd member to join the cluster. This can take up to "
+                                  "40s"))
+        self.assertFalse(any(m.get("isLearner") for m in self.etcd_api(cp1, "/v3/cluster/member/list",
+                                                                         {})["members"]))
+        # the node's certificates name the node (certs/pkiutil: etcd/server and apiserver SANs)
+        for cert in ("etcd/server", "apiserver"):
+            sans = cp2.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in",
+                            cp2.path("/etc/kubernetes/pki/%s.crt" % cert)]).stdout
+            self.assertIn("DNS:cp2", sans, cert)
+        # wait-control-plane runs after control-plane-join (cmd/join.go)
+        self.assertLess(out.index("[mark-control-plane]"), out.index("[control-plane-check]"))
+        self.assert_control_plane_check(out, CP2)
         self.assertLess(out.index("[kubelet-start] Starting the kubelet"),
                         out.index("[etcd] Announced new etcd member joining to the existing etcd cluster"))
         self.assertLess(out.index("[etcd] Waiting for the new etcd member to join the cluster"),
@@ -151,6 +209,68 @@ class EtcdMembershipTest(unittest.TestCase):
         self.kubectl(cp1, "create", "configmap", "after-reset", "--from-literal=a=1")
         # cp2's API server is gone from the endpoints: its lease removed as it stopped, or expired (15s)
         self.wait_api_endpoints(cp1, [CP1])
+
+    def assert_control_plane_check(self, out, addr):
+        self.assertIn("[control-plane-check] Waiting for healthy control plane components. This can take up to "
+                      "4m0s\n[control-plane-check] Checking kube-apiserver at https://%s:6443/livez\n"
+                      "[control-plane-check] Checking kube-controller-manager at https://127.0.0.1:10257/healthz\n"
+                      "[control-plane-check] Checking kube-scheduler at https://127.0.0.1:10259/livez\n" % addr, out)
+        for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+            self.assertRegex(out, r"\[control-plane-check\] %s is healthy after [0-9.]+(ms|s)\n" % comp)
+        self.assertNotIn("[api-check]", out)
+
+    def join_watching_member(self, h, config, cp):
+        """Runs h's control-plane join, listing cp's etcd members meanwhile: the states of h's
+        member as they were seen, each once ("learner", "voter")."""
+        proc = subprocess.Popen(["kubeadm", "join", "--config", config], env=h.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        seen = []
+        try:
+            while proc.poll() is None:
+                try:
+                    members = self.etcd_api(cp, "/v3/cluster/member/list", {})["members"]
+                except (OSError, http.client.HTTPException, ValueError):
+                    members = []
+                for m in members:
+                    if m.get("peerURLs") == ["https://%s:2380" % h.address]:
+                        state = "learner" if m.get("isLearner") else "voter"
+                        if not seen or seen[-1] != state:
+                            seen.append(state)
+                time.sleep(0.05)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        self.assertEqual(proc.returncode, 0, out + err)
+        return out, seen
+
+    def test_control_plane_check(self):
+        """wait-control-plane with WaitForAllControlPlaneComponents fails when a component does
+        not answer: here the scheduler cannot bind its port and keeps exiting, as the real one does
+        with "failed to create listener"; the error is the last check's (util/apiclient/wait.go)."""
+        cp3 = self.host("cp3", CP3)
+        cp3.prepare_kubernetes("1.34")
+        cp3.write("/root/kubeadm.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+                  "timeouts:\n  controlPlaneComponentHealthCheck: 8s\n")
+        taken = socket.socket()    # bound, not listening, no SO_REUSEADDR: a bind fails, a connect is refused
+        taken.bind((CP3, 10259))
+        self.addCleanup(taken.close)
+        r = cp3.run("kubeadm init --config /root/kubeadm.yaml --ignore-preflight-errors=Port-10259", timeout=180,
+                    check=False)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("\t[WARNING Port-10259]: Port 10259 is in use", r.stdout)
+        self.assertIn("This can take up to 8s\n", r.stdout)
+        self.assertRegex(r.stdout, r"\[control-plane-check\] kube-apiserver is healthy after ")
+        self.assertRegex(r.stdout, r"\[control-plane-check\] kube-controller-manager is healthy after ")
+        self.assertRegex(r.stdout, r"\[control-plane-check\] kube-scheduler is not healthy after 8\.")
+        self.assertIn("- 'crictl --runtime-endpoint unix:///var/run/containerd/containerd.sock ps -a | grep kube | "
+                      "grep -v pause'", r.stdout)
+        url = "https://127.0.0.1:10259/livez"
+        self.assertIn("error execution phase wait-control-plane: failed while waiting for the control plane to "
+                      "start: kube-scheduler check failed at %s: Get \"%s\": dial tcp 127.0.0.1:10259: connect: "
+                      "connection refused\n" % (url, url), r.stderr)
+        self.assertIn("failed to create listener: failed to listen on 127.0.0.1:10259",
+                      cp3.read("/var/log/pods/kube-system_kube-scheduler/kube-scheduler.log"))
 
     def wait_api_endpoints(self, h, want, timeout=45):
         deadline = time.time() + timeout

@@ -5,14 +5,16 @@ apis/kubeadm/validation/validation.go, app/util/config/{common,initconfiguration
 import json
 import os
 import shutil
+import ssl
 import sys
+import time
 import unittest
 from unittest import mock
 
 from harness import FakeHost, address
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin"))
-from pharos_emu import kubeadm  # noqa: E402
+from pharos_emu import etcd, kubeadm  # noqa: E402
 
 GOOD = """apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -287,6 +289,121 @@ class KubeadmConfigTest(unittest.TestCase):
                                  "error creating local etcd static pod manifest file: " + msg)
                 self.assertEqual(json.loads(self.h.read(fault))["count"], 0)
                 self.assertIsNone(kubeadm.join_fault())
+
+    def test_learner_and_wait_all_gates(self):
+        """EtcdLearnerMode: alpha (off) 1.27-1.28, beta (on) 1.29-1.31, GA 1.32, gone from 1.33;
+        WaitForAllControlPlaneComponents: alpha (off) 1.30-1.32, beta (on) 1.33, GA 1.34, gone
+        from 1.35 (features.go; v1.37.2 has neither gate: both always on)."""
+        for version, learner, wait_all in (("v1.28.15", (False, False, True), (False, False, False)),
+                                           ("v1.29.15", (True, False, True), (False, False, False)),
+                                           ("v1.31.14", (True, False, True), (False, False, True)),
+                                           ("v1.32.10", (True, True, True), (False, False, True)),
+                                           ("v1.33.6", (True, True, True), (True, False, True)),
+                                           ("v1.34.2", (True, True, True), (True, True, True)),
+                                           ("v1.37.2", (True, True, True), (True, True, True))):
+            with mock.patch.object(kubeadm, "kubeadm_version", return_value=version):
+                self.assertEqual(tuple(kubeadm.etcd_learner_mode(c) for c in (
+                    {}, {"featureGates": {"EtcdLearnerMode": False}}, {"featureGates": {"EtcdLearnerMode": True}})),
+                    learner, version)
+                self.assertEqual(tuple(kubeadm.wait_all_control_plane_components(c) for c in (
+                    {}, {"featureGates": {"WaitForAllControlPlaneComponents": False}},
+                    {"featureGates": {"WaitForAllControlPlaneComponents": True}})), wait_all, version)
+
+    def test_check_etcd_retries_and_quorum(self):
+        """check-etcd (phases/join/checketcd.go, CheckLocalEtcdClusterStatus, getClusterStatus
+        in util/etcd/etcd.go): a member whose status does not come is asked again every 500ms
+        until the EtcdAPICall timeout; the cluster passes with a majority of members healthy."""
+        down = "https://%s:2379" % address(23, 9)    # nothing listens there
+        unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE
+        calls = []
+
+        def real_client(cluster, endpoints=None):
+            c = etcd.Client(endpoints or cluster.endpoints, None, None, None, 1, unverified)
+            real_status = c.status
+            c.status = lambda ep: (calls.append(time.time()), real_status(ep))[1]
+            return c
+        kubeadm.set_active_timeouts({"timeouts": {"etcdAPICall": "2s"}})
+        self.addCleanup(kubeadm.set_active_timeouts, {})
+        with mock.patch.object(kubeadm.EtcdCluster, "client", real_client), \
+                mock.patch.object(kubeadm, "etcd_from_cluster", return_value=kubeadm.EtcdCluster([down])), \
+                mock.patch.object(kubeadm, "admin_client"), mock.patch.object(kubeadm, "say") as say:
+            start = time.time()
+            with self.assertRaises(kubeadm.KubeadmError) as e:
+                kubeadm.check_etcd({})
+            took = time.time() - start
+        self.assertEqual(str(e.exception).splitlines()[0], "error execution phase check-etcd: etcd cluster is not "
+                         "healthy: the status of member %s is not available: context deadline exceeded" % down)
+        say.assert_called_with("[check-etcd] Checking that the etcd cluster is healthy")
+        self.assertGreaterEqual(len(calls), 4)
+        self.assertTrue(1.5 <= took < 4, took)
+        self.assertAlmostEqual(calls[1] - calls[0], 0.5, delta=0.2)
+
+        class Fake:
+            def __init__(self, answers):
+                self.answers = answers
+
+            def status(self, ep):
+                a = self.answers[ep]
+                if isinstance(a, Exception):
+                    raise a
+                return a
+        eps = ["https://192.0.2.%d:2379" % i for i in (1, 2, 3)]
+        alarm = {"errors": ["memberID:1 alarm:NOSPACE "]}
+        gone = etcd.EtcdError("x", "context deadline exceeded")
+        kubeadm.set_active_timeouts({"timeouts": {"etcdAPICall": "100ms"}})
+        for answers, want in (((gone, {}, {}), None),
+                              ((alarm, {}, {}), None),
+                              ((alarm, gone, {}), "etcd cluster is not healthy: [member %s is not healthy: memberID:1 "
+                               "alarm:NOSPACE , the status of member %s is not available: context deadline exceeded]"
+                               % (eps[0], eps[1])),
+                              ((alarm,), "etcd cluster is not healthy: member %s is not healthy: memberID:1 "
+                               "alarm:NOSPACE " % eps[0])):
+            fake = Fake(dict(zip(eps, answers)))
+            with mock.patch.object(kubeadm.EtcdCluster, "client", lambda cluster, endpoints=None: fake):
+                cluster = kubeadm.EtcdCluster(eps[:len(answers)])
+                if want is None:
+                    cluster.check_cluster_health()
+                else:
+                    with self.assertRaises(kubeadm.EtcdPhaseError) as e:
+                        cluster.check_cluster_health()
+                    self.assertEqual(str(e.exception), want)
+
+    def test_control_plane_check_manifests(self):
+        """wait-control-plane reads the three manifests first (ReadMultipleStaticPodsFromDisk):
+        join returns the error as it is, init wraps it and prints the crictl help; the address
+        and port come from each command's flags (getControlPlaneComponentAddressAndPort)."""
+        m = "/etc/kubernetes/manifests/"
+        self.addCleanup(shutil.rmtree, self.h.path("/etc/kubernetes"), True)
+        self.h.write(m + "kube-apiserver.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command:\n"
+                     "    - kube-apiserver\n    - --advertise-address=192.0.2.7\n    - --secure-port=7443\n")
+        self.h.write(m + "kube-controller-manager.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
+                     "  - command:\n    - kube-controller-manager\n    - --bind-address=0.0.0.0\n")
+        missing = 'failed to read manifest for "%skube-scheduler.yaml": open %skube-scheduler.yaml: no such file ' \
+                  'or directory' % (m, m)
+        with mock.patch.dict(os.environ, {"PHAROS_TESTBED_ROOT": self.h.root}), \
+                mock.patch.object(kubeadm, "say") as say:
+            with self.assertRaises(kubeadm.KubeadmError) as e:
+                kubeadm.control_plane_check("192.0.2.7", 7443, 240, "unix:///run/x.sock", True)
+            self.assertEqual(str(e.exception).splitlines()[0], "error execution phase wait-control-plane: " + missing)
+            self.assertEqual(say.call_args_list, [])
+            with self.assertRaises(kubeadm.KubeadmError) as e:
+                kubeadm.control_plane_check("192.0.2.7", 7443, 240, "unix:///run/x.sock", False)
+            self.assertEqual(str(e.exception).splitlines()[0], "error execution phase wait-control-plane: failed "
+                             "while waiting for the control plane to start: " + missing)
+            self.assertIn("- 'crictl --runtime-endpoint unix:///run/x.sock ps -a | grep kube | grep -v pause'",
+                          say.call_args[0][0])
+            pods, err = kubeadm.read_control_plane_pods()
+        self.assertEqual(kubeadm.component_flags(pods["kube-apiserver"], "kube-apiserver",
+                                                 ("advertise-address", "secure-port")), (["192.0.2.7", "7443"], None))
+        self.assertEqual(kubeadm.component_flags(pods["kube-controller-manager"], "kube-controller-manager",
+                                                 ("bind-address", "secure-port")), (["0.0.0.0", ""], None))
+        self.assertEqual(kubeadm.component_flags(pods["kube-apiserver"], "kube-scheduler", ("bind-address",)),
+                         ([""], 'the Pod has no container command starting with "kube-scheduler"'))
+        self.assertEqual(kubeadm.aggregate(["a", "b", "a"]), "[a, b]")
+        self.assertEqual(kubeadm.fmt_duration(240), "4m0s")
+        self.assertEqual(kubeadm.fmt_duration(0.5031), "503.1ms")
+        self.assertEqual(kubeadm.fmt_duration(61.25), "1m1.25s")
 
     def test_kubelet_local_mode(self):
         """Which kubeadm runs etcd-join before kubelet-wait-bootstrap: ControlPlaneKubeletLocalMode

@@ -9,15 +9,19 @@ masters one instance of each is active, as in a real cluster.
 """
 import datetime
 import hashlib
+import http.server
 import json
 import os
 import signal
 import socket
+import ssl
 import sys
+import tempfile
+import threading
 import time
 import urllib.parse
 
-from . import kubeclient
+from . import host, kubeclient
 
 NOT_READY = "node.kubernetes.io/not-ready"
 
@@ -134,6 +138,7 @@ class Base:
 
 class ControllerManager(Base):
     lease = "kube-controller-manager"
+    secure_port = 10257    # KubeControllerManagerPort
 
     def reconcile(self):
         nodes = self.items("/api/v1/nodes")
@@ -318,6 +323,7 @@ class ControllerManager(Base):
 
 
 class Scheduler(Base):
+    secure_port = 10259    # KubeSchedulerPort
     lease = "kube-scheduler"
 
     def reconcile(self):
@@ -349,7 +355,83 @@ class Scheduler(Base):
             load[name] = load.get(name, 0) + 1
 
 
+def self_signed(addr):
+    """An in-memory serving certificate, as the components make when given no --tls-cert-file
+    (written to a private temporary directory only because ssl loads files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "%s@%d" % (addr, int(time.time())))])
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as d:
+        with open(d + "/tls.crt", "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(d + "/tls.key", "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        ctx.load_cert_chain(d + "/tls.crt", d + "/tls.key")
+    return ctx
+
+
+def serve_health(opts, default_port, own_addr):
+    """The components' secure serving: --bind-address (default 0.0.0.0) and --secure-port
+    (0 disables it). /healthz, /livez and /readyz answer "ok" to anyone (their default
+    --authorization-always-allow-paths); other paths need credentials the emulator does not
+    check, so they are refused. The hosts share the machine's network: loopback and the
+    unspecified address are the host's own address."""
+    bind = opts.get("bind-address") or "0.0.0.0"
+    port = int(opts.get("secure-port") or default_port)
+    if port == 0:
+        return None
+    listen = own_addr if bind in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::") else bind
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            path = urllib.parse.urlsplit(self.path).path.rstrip("/")
+            ok = any(path == p or path.startswith(p + "/") for p in ("/healthz", "/livez", "/readyz"))
+            body = b"ok" if ok else b'{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden",' \
+                                    b'"code":403}'
+            self.send_response(200 if ok else 403)
+            self.send_header("Content-Type", "text/plain; charset=utf-8" if ok else "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    class Server(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+
+        def get_request(self):
+            conn, peer = super().get_request()
+            # the TLS handshake on the request's thread, not the accepting one
+            return ctx.wrap_socket(conn, server_side=True, do_handshake_on_connect=False), peer
+
+    ctx = self_signed(bind)
+    family = socket.AF_INET6 if ":" in listen else socket.AF_INET
+    Server.address_family = family
+    try:
+        srv = Server((listen, port), H)
+    except OSError as e:
+        sys.stderr.write("Error: failed to create listener: failed to listen on %s:%d: listen tcp %s:%d: bind: %s\n"
+                         % (bind, port, bind, port, (e.strerror or str(e)).lower()))
+        return False
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
 def main(argv, cls):
+    # the host's address before the root is cleared (the arguments are machine paths already)
+    own_addr = host.address()
     os.environ["PHAROS_TESTBED_ROOT"] = ""
     opts = {}
     for a in argv:
@@ -358,6 +440,8 @@ def main(argv, cls):
     kubeconfig = opts.get("kubeconfig")
     if not kubeconfig:
         sys.stderr.write("--kubeconfig is required\n")
+        return 1
+    if serve_health(opts, cls.secure_port, own_addr) is False:
         return 1
     while True:
         try:

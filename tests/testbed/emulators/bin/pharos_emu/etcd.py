@@ -7,7 +7,12 @@ import threading
 
 
 class EtcdError(Exception):
-    pass
+    """detail: the error as etcd's Go client gives it (etcd's own message, or "context
+    deadline exceeded" for an endpoint that did not answer), without the endpoint."""
+
+    def __init__(self, msg, detail=None):
+        super().__init__(msg)
+        self.detail = detail or msg
 
 
 def _b64(s):
@@ -30,11 +35,13 @@ def prefix_end(key):
 
 
 class Client:
-    def __init__(self, endpoints, cafile, certfile, keyfile, timeout=5.0):
+    def __init__(self, endpoints, cafile, certfile, keyfile, timeout=5.0, ctx=None):
         self.endpoints = list(endpoints)
-        self.ctx = ssl.create_default_context(cafile=cafile)
-        self.ctx.load_cert_chain(certfile, keyfile)
-        self.ctx.check_hostname = False
+        if ctx is None:
+            ctx = ssl.create_default_context(cafile=cafile)
+            ctx.load_cert_chain(certfile, keyfile)
+            ctx.check_hostname = False
+        self.ctx = ctx
         self.timeout = timeout
         # Idle kept-alive connections per endpoint, shared by all threads: the API
         # emulator serves each client connection on a new thread, so connections
@@ -80,18 +87,18 @@ class Client:
             try:
                 resp, out = self._post(ep, path, data)
             except (OSError, http.client.HTTPException) as e:
-                last = EtcdError("%s: %s" % (ep, e))
+                last = EtcdError("%s: %s" % (ep, e), "context deadline exceeded")
                 continue
             if resp.status != 200:
                 try:
                     msg = json.loads(out).get("error") or json.loads(out).get("message")
                 except ValueError:
                     msg = out.decode(errors="replace")
-                last = EtcdError("etcd %s: %s" % (ep, msg))
+                last = EtcdError("etcd %s: %s" % (ep, msg), msg)
                 # a member without quorum answers with an error; another endpoint won't help a write
                 raise last
             return json.loads(out or b"{}")
-        raise last or EtcdError("no etcd endpoints")
+        raise last or EtcdError("no etcd endpoints", "context deadline exceeded")
 
     # --- kv ---
     def get(self, key):
@@ -143,8 +150,22 @@ class Client:
     def member_list(self):
         return self.call("/v3/cluster/member/list", {}).get("members") or []
 
-    def member_add(self, peer_url):
-        return self.call("/v3/cluster/member/add", {"peerURLs": [peer_url]})
+    def member_add(self, peer_url, learner=False):
+        """MemberAdd, or MemberAddAsLearner (etcd 3.4: a learner neither votes nor counts
+        for quorum; one learner at most, "etcdserver: too many learner members in cluster")."""
+        body = {"peerURLs": [peer_url]}
+        if learner:
+            body["isLearner"] = True
+        return self.call("/v3/cluster/member/add", body)
+
+    def member_promote(self, member_id):
+        """MemberPromote: refused with "etcdserver: can only promote a learner member which
+        is in sync with leader" until the learner has caught up with the leader's log."""
+        return self.call("/v3/cluster/member/promote", {"ID": str(member_id)})
+
+    def status(self, endpoint):
+        """Maintenance Status of one endpoint (its "errors": no leader, active alarms)."""
+        return Client([endpoint], None, None, None, self.timeout, self.ctx).call("/v3/maintenance/status", {})
 
     def member_remove(self, member_id):
         return self.call("/v3/cluster/member/remove", {"ID": str(member_id)})

@@ -10,14 +10,17 @@ import base64
 import datetime
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import re
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -489,9 +492,28 @@ def wait_kubelet(addr, timeout, phase="wait-control-plane"):
 
 
 def fmt_duration(s):
-    if s >= 60 and s % 60 == 0:
-        return "%dm0s" % (s // 60)
-    return "%.9gs" % round(s, 6)
+    """A duration as Go's time.Duration String() prints it (kubeadm's %v): 4m0s, 1.5s, 503.2ms."""
+    ns = int(round(s * 1e9))
+    if ns == 0:
+        return "0s"
+    sign, ns = ("-" if ns < 0 else ""), abs(ns)
+
+    def frac(whole, rest, digits):
+        return ("%d.%0*d" % (whole, digits, rest)).rstrip("0").rstrip(".")
+    if ns < 1000:
+        return "%s%dns" % (sign, ns)
+    if ns < 1000000:
+        return sign + frac(ns // 1000, ns % 1000, 3) + "\u00b5s"
+    if ns < 1000000000:
+        return sign + frac(ns // 1000000, ns % 1000000, 6) + "ms"
+    h, rest = divmod(ns, 3600 * 10 ** 9)
+    m, rest = divmod(rest, 60 * 10 ** 9)
+    out = frac(rest // 10 ** 9, rest % 10 ** 9, 9) + "s"
+    if h or m:
+        out = "%dm" % m + out
+    if h:
+        out = "%dh" % h + out
+    return sign + out
 
 
 def wait_apiserver(addr, port, timeout):
@@ -713,6 +735,7 @@ def cmd_init(argv):
         raise KubeadmError('unknown command "%s" for "kubeadm init"' % pos[0])
     check_mix(flags)
     by_kind, init, cluster, node_reg, ep = init_config(flags)
+    set_active_timeouts(init)
     version = resolve_version(cluster)
     cluster["kubernetesVersion"] = version
     say("[init] Using Kubernetes version: %s" % version)
@@ -767,7 +790,11 @@ def cmd_init(argv):
     say("[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "
         "\"%s\"" % MANIFESTS)
     wait_kubelet(addr, timeouts(init, cluster, "kubeletHealthCheck"))
-    wait_apiserver(addr, port, timeouts(init, cluster, "controlPlaneComponentHealthCheck"))
+    if wait_all_control_plane_components(cluster):
+        control_plane_check(addr, port, timeouts(init, cluster, "controlPlaneComponentHealthCheck"),
+                            node_reg.get("criSocket") or "unix:///var/run/containerd/containerd.sock", False)
+    else:
+        wait_apiserver(addr, port, timeouts(init, cluster, "controlPlaneComponentHealthCheck"))
     client = admin_client()
     upload_cluster_config(client, by_kind, cluster)
     upload_kubelet_config(client, kc)
@@ -1083,6 +1110,7 @@ def cmd_join(argv):
     jc = by_kind.get("JoinConfiguration") or {}
     if flags.get("config") and not jc:
         raise KubeadmError("no JoinConfiguration found in the supplied config")
+    set_active_timeouts(jc)
     disc = (jc.get("discovery") or {}).get("bootstrapToken") or {}
     endpoint = pos[0] if pos else disc.get("apiServerEndpoint")
     token = flags.get("discovery-token") or flags.get("token") or disc.get("token")
@@ -1148,6 +1176,7 @@ def cmd_join(argv):
                                "\n\n[failure loading certificate for CA: couldn't load the certificate file "
                                "%s/ca.crt: open %s/ca.crt: no such file or directory]" % (PKI, PKI), "preflight")
         join_control_plane_prepare(boot, key, name, addr, port, cluster)
+        check_etcd(cluster)
     local_mode = kubelet_local_mode(cluster)
     # With ControlPlaneKubeletLocalMode a control plane's kubelet TLS-bootstraps through
     # the API server of its own node (runKubeletStartJoinPhase, phases/join/kubelet.go),
@@ -1164,7 +1193,12 @@ def cmd_join(argv):
         if not local_mode:
             join_etcd(name, addr, cluster, "control-plane-join/etcd")
         mark_control_plane(admin_client(), name, node_reg)
-        wait_apiserver(addr, port, 240)
+        # wait-control-plane follows control-plane-join (cmd/join.go)
+        if wait_all_control_plane_components(cluster):
+            control_plane_check(addr, port, active_timeout("controlPlaneComponentHealthCheck"),
+                                node_reg.get("criSocket") or "unix:///var/run/containerd/containerd.sock", True)
+        else:
+            wait_apiserver(addr, port, 240)
         # joinControlPlaneDoneTemp (cmd/join.go) names the etcd member only for a stacked etcd
         say("\nThis node has joined the cluster and a new control plane instance was created:\n\n* Certificate signing "
             "request was sent to apiserver and approval was received.\n* The Kubelet was informed of the new secure "
@@ -1206,8 +1240,8 @@ def join_control_plane_prepare(boot, key, name, addr, port, cluster):
                                "`kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new "
                                "one", "control-plane-prepare/download-certs")
         raise KubeadmError("error downloading certs: %s" % e, "control-plane-prepare/download-certs")
-    for name, path in cert_files(cluster).items():
-        enc = (secret.get("data") or {}).get(name)
+    for key_name, path in cert_files(cluster).items():
+        enc = (secret.get("data") or {}).get(key_name)
         if enc is None:
             continue
         content = decrypt(key, base64.b64decode(enc)).decode()
@@ -1271,6 +1305,419 @@ def join_fault():
     fault["count"] = fault.get("count", 1) - 1
     host.save_state("kubeadm-fault.json", fault)
     return JOIN_FAULTS[fault["join"]]
+
+
+# kubeadm's timeouts (apis/kubeadm/timeoututils.go SetDefaultTimeouts, constants.go); the
+# configuration's `timeouts` replace them (SetActiveTimeouts) for the whole command
+TIMEOUT_DEFAULTS = {"controlPlaneComponentHealthCheck": 240, "kubeletHealthCheck": 240, "kubernetesAPICall": 60,
+                    "etcdAPICall": 120, "tlsBootstrap": 300, "discovery": 300}
+ACTIVE_TIMEOUTS = {}
+KUBERNETES_API_CALL_RETRY_INTERVAL = 0.5   # constants.KubernetesAPICallRetryInterval
+ETCD_API_CALL_RETRY_INTERVAL = 0.5         # constants.EtcdAPICallRetryInterval
+ETCD_CALL_TIMEOUT = 2                      # etcdTimeout (util/etcd/etcd.go), one etcd request
+ETCD_HEALTHY_CHECK_INTERVAL = 5            # etcdHealthyCheckInterval (phases/etcd/local.go)
+ETCD_HEALTHY_CHECK_RETRIES = 8             # etcdHealthyCheckRetries
+
+
+def set_active_timeouts(cfg):
+    ACTIVE_TIMEOUTS.clear()
+    ACTIVE_TIMEOUTS.update(cfg.get("timeouts") or {})
+
+
+def active_timeout(which):
+    return duration_seconds(ACTIVE_TIMEOUTS.get(which), TIMEOUT_DEFAULTS[which])
+
+
+def poll(interval, timeout, condition):
+    """wait.PollUntilContextTimeout(immediate): condition() now and every interval until it
+    is true (True) or the timeout has passed (False)."""
+    deadline = time.time() + timeout
+    while True:
+        if condition():
+            return True
+        remaining = deadline - time.time()
+        if remaining < interval:
+            # the context ends before the next tick
+            time.sleep(max(remaining, 0))
+            return False
+        time.sleep(interval)
+
+
+def aggregate(errs):
+    """utilerrors.NewAggregate(errs).Error(): none, the one message, or "[a, b]" (duplicates once)."""
+    msgs = []
+    for e in errs:
+        if e not in msgs:
+            msgs.append(e)
+    if not msgs:
+        return None
+    return msgs[0] if len(msgs) == 1 else "[" + ", ".join(msgs) + "]"
+
+
+def etcd_learner_mode(cluster):
+    """EtcdLearnerMode (features.go): alpha (off) in 1.27 and 1.28, beta (on) from 1.29, GA
+    locked on in 1.32, the gate gone (always on) from 1.33; judged from the cluster's
+    ClusterConfiguration like ControlPlaneKubeletLocalMode."""
+    m = minor(kubeadm_version())
+    if m >= (1, 32):
+        return True
+    if m < (1, 27):
+        return False
+    return (cluster.get("featureGates") or {}).get("EtcdLearnerMode", m >= (1, 29)) is True
+
+
+def wait_all_control_plane_components(cluster):
+    """WaitForAllControlPlaneComponents (features.go): none before 1.30, alpha (off) in 1.30
+    to 1.32, beta (on) in 1.33, GA locked on in 1.34, the gate gone (always on) from 1.35.
+    Off, init waits for the API server alone ([api-check])."""
+    m = minor(kubeadm_version())
+    if m >= (1, 34):
+        return True
+    if m < (1, 30):
+        return False
+    return (cluster.get("featureGates") or {}).get("WaitForAllControlPlaneComponents", m >= (1, 33)) is True
+
+
+class EtcdPhaseError(Exception):
+    pass
+
+
+def etcd_pod_endpoints(client):
+    """getRawEtcdEndpointsFromPodAnnotation (util/etcd/etcd.go): the etcd Pods' advertise-client-urls
+    annotations, retried until every etcd Pod has one (KubernetesAPICall timeout)."""
+    found, last = [], [None]
+
+    def once():
+        try:
+            pods = client.get("/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd%2C"
+                              "tier%3Dcontrol-plane").get("items") or []
+        except kubeclient.APIError as e:
+            last[0] = str(e)
+            return False
+        last[0] = None
+        found[:] = [u for u in ((p["metadata"].get("annotations") or {}).get(
+            "kubeadm.kubernetes.io/etcd.advertise-client-urls") for p in pods) if u]
+        return bool(found) and len(found) == len(pods)
+    if not poll(KUBERNETES_API_CALL_RETRY_INTERVAL, active_timeout("kubernetesAPICall"), once):
+        raise EtcdPhaseError("could not retrieve the list of etcd endpoints: %s"
+                             % (last[0] or "context deadline exceeded"))
+    return found
+
+
+def etcd_from_cluster(client):
+    """NewFromCluster (util/etcd/etcd.go): endpoints from the etcd Pods, then synced with the
+    member list (the client URLs of the started voting members, as clientv3's Sync)."""
+    ec = EtcdCluster(etcd_pod_endpoints(client))
+    ec.sync()
+    return ec
+
+
+class EtcdCluster:
+    """kubeadm's etcd client (cmd/kubeadm/app/util/etcd/etcd.go), with the healthcheck-client
+    certificate as NewFromCluster's; every call retried every EtcdAPICallRetryInterval for the
+    EtcdAPICall timeout, the last etcd error returned as kubeadm prints it."""
+
+    def __init__(self, endpoints):
+        self.endpoints = list(endpoints)
+
+    def client(self, endpoints=None):
+        cert = PKI + "/etcd/healthcheck-client"
+        if not host.exists(cert + ".crt"):
+            cert = PKI + "/apiserver-etcd-client"
+        return etcd.Client(endpoints or self.endpoints, host.path(PKI + "/etcd/ca.crt"), host.path(cert + ".crt"),
+                           host.path(cert + ".key"), timeout=ETCD_CALL_TIMEOUT)
+
+    def retry(self, call):
+        """call() -> result or None to go on polling; EtcdError -> its message kept as the last error."""
+        out, last = [None], [None]
+
+        def once():
+            try:
+                out[0] = call(last)
+            except etcd.EtcdError as e:
+                last[0] = e.detail
+                return False
+            return out[0] is not None
+        if not poll(ETCD_API_CALL_RETRY_INTERVAL, active_timeout("etcdAPICall"), once):
+            raise EtcdPhaseError(last[0] or "context deadline exceeded")
+        return out[0]
+
+    def sync(self):
+        try:
+            members = self.retry(lambda last: self.client().member_list())
+        except EtcdPhaseError as e:
+            raise EtcdPhaseError("error syncing endpoints with etcd: %s" % e)
+        eps = [u for m in members if m.get("name") and not m.get("isLearner") for u in m.get("clientURLs") or []]
+        if eps:
+            self.endpoints = eps
+
+    def add_endpoint(self, peer_url):
+        ep = "https://%s:2379" % peer_url.split("://", 1)[-1].rsplit(":", 1)[0]
+        if ep not in self.endpoints:
+            self.endpoints.append(ep)
+
+    def add_member(self, name, peer, learner):
+        """addMember: nothing added when the peer URL is already a member; "Peer URLs already
+        exists" is taken as added. Returns (name, peer URL) pairs for --initial-cluster."""
+        cli = self.client()
+
+        def once(last):
+            members = cli.member_list()
+            if any((m.get("peerURLs") or [""])[0] == peer for m in members):
+                return members
+            try:
+                return cli.member_add(peer, learner).get("members") or []
+            except etcd.EtcdError as e:
+                if e.detail != "etcdserver: Peer URLs already exists":
+                    raise
+            return cli.member_list()
+        members = self.retry(once)
+        out = []
+        for m in members:
+            url = (m.get("peerURLs") or [""])[0]
+            out.append((name, url) if url == peer else (m.get("name") or "%x" % int(m["ID"]), url))
+        if not learner:
+            self.add_endpoint(peer)
+        return out
+
+    def member_id(self, peer):
+        """GetMemberID: listMembers stops at its first error."""
+        try:
+            members = self.client().member_list()
+        except etcd.EtcdError as e:
+            raise EtcdPhaseError(e.detail)
+        for m in members:
+            if (m.get("peerURLs") or [""])[0] == peer:
+                return int(m["ID"])
+        raise EtcdPhaseError("no member id found for peer URL")
+
+    def member_promote(self, member_id):
+        """MemberPromote: waits for the learner to start (a member not started has no name),
+        then promotes it, retrying while etcd refuses a learner not yet in sync."""
+        hex_id = "%x" % member_id
+        state = {}
+
+        def started(last):
+            try:
+                members = self.client().member_list()
+            except etcd.EtcdError as e:
+                raise etcd.EtcdError(str(e), "failed to get member %s status: %s" % (hex_id, e.detail))
+            m = next((m for m in members if int(m["ID"]) == member_id), None)
+            if m is None:
+                raise etcd.EtcdError("", "failed to get member %s status: member %s not found" % (hex_id, hex_id))
+            state["learner"] = bool(m.get("isLearner"))
+            if state["learner"] and not m.get("name"):
+                raise etcd.EtcdError("", "the etcd member %s is not started" % hex_id)
+            return True
+        self.retry(started)
+        if not state["learner"]:
+            return
+        cli = self.client()
+
+        def promote(last):
+            members = cli.member_list()
+            m = next((m for m in members if int(m["ID"]) == member_id), None)
+            if m is not None and not m.get("isLearner"):
+                return members
+            return cli.member_promote(member_id).get("members") or []
+        for m in self.retry(promote):
+            if int(m["ID"]) == member_id:
+                self.add_endpoint((m.get("peerURLs") or [""])[0])
+
+    def cluster_status(self):
+        """getClusterStatus: each endpoint's Status (retried); a member that answers with errors
+        (no leader, an alarm) is unhealthy. Returns (a majority healthy, aggregated errors)."""
+        errs, healthy = [], 0
+        for ep in self.endpoints:
+            try:
+                st = self.retry(lambda last, ep=ep: self.client().status(ep))
+            except EtcdPhaseError as e:
+                errs.append("the status of member %s is not available: %s" % (ep, e))
+                continue
+            if st.get("errors"):
+                errs.append("member %s is not healthy: %s" % (ep, ",".join(st["errors"])))
+                continue
+            healthy += 1
+        return healthy > len(self.endpoints) // 2, aggregate(errs)
+
+    def check_cluster_health(self):
+        ok, err = self.cluster_status()
+        if not ok and err:
+            raise EtcdPhaseError("etcd cluster is not healthy: " + err)
+
+    def wait_for_cluster_available(self, retries, interval):
+        for i in range(retries):
+            if i:
+                time.sleep(interval)
+            if self.cluster_status()[0]:
+                return
+        raise EtcdPhaseError("timeout waiting for etcd cluster to be available")
+
+
+def check_etcd(cluster):
+    """The hidden check-etcd phase (phases/join/checketcd.go, CheckLocalEtcdClusterStatus in
+    phases/etcd/local.go): before a control plane joins, a majority of the stacked etcd's
+    members must answer their status without errors."""
+    if etcd_external(cluster):
+        say("[check-etcd] Skipping etcd check in external mode")
+        return
+    say("[check-etcd] Checking that the etcd cluster is healthy")
+    try:
+        etcd_from_cluster(admin_client()).check_cluster_health()
+    except EtcdPhaseError as e:
+        raise KubeadmError(str(e), "check-etcd")
+
+
+# WaitForControlPlaneComponents (util/apiclient/wait.go, getControlPlaneComponents): the
+# flags read from each manifest's command, their defaults, the endpoint checked
+CONTROL_PLANE_CHECKS = (("kube-apiserver", ("advertise-address", "secure-port"), None, "6443", "livez"),
+                        ("kube-controller-manager", ("bind-address", "secure-port"), "127.0.0.1", "10257", "healthz"),
+                        ("kube-scheduler", ("bind-address", "secure-port"), "127.0.0.1", "10259", "livez"))
+
+
+def read_control_plane_pods():
+    """ReadMultipleStaticPodsFromDisk (util/staticpod/utils.go) for the three components."""
+    pods, errs = {}, []
+    for comp in CONTROL_PLANE_CHECKS:
+        p = "%s/%s.yaml" % (MANIFESTS, comp[0])
+        text = host.read(p)
+        if text is None:
+            errs.append("failed to read manifest for \"%s\": open %s: no such file or directory" % (p, p))
+            continue
+        try:
+            pod = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            errs.append("failed to unmarshal manifest for \"%s\": %s" % (p, e))
+            continue
+        if not isinstance(pod, dict) or pod.get("kind") != "Pod":
+            errs.append("failed to parse Pod object defined in \"%s\"" % p)
+            continue
+        pods[comp[0]] = pod
+    return pods, aggregate(errs)
+
+
+def component_flags(pod, name, args):
+    """getControlPlaneComponentAddressAndPort: the values of args in the command of the
+    container whose command starts with the component's name."""
+    values = [""] * len(args)
+    containers = ((pod or {}).get("spec") or {}).get("containers") or []
+    ctr = next((c for c in containers if c.get("command") and c["command"][0] == name), None)
+    if ctr is None:
+        return values, "the Pod has no container command starting with \"%s\"" % name
+    for line in ctr["command"]:
+        line = str(line).strip()
+        for i, arg in enumerate(args):
+            if not line.startswith("--" + arg) and not line.startswith("-" + arg):
+                continue
+            _, sep, value = line.partition("=")
+            if not sep:
+                _, _, value = line.partition(" ")
+            values[i] = value
+    return values, None
+
+
+def probe_component(name, url, hostport, api):
+    """One check: the API server's through the admin credentials (client-go), the others by a
+    plain HTTPS GET without verification. Returns None when the answer is 200."""
+    h, _, port = hostport.rpartition(":")
+    h = h.strip("[]")
+    if name == "kube-apiserver":
+        try:
+            api.request("GET", "/" + url.rsplit("/", 1)[1])
+            return None
+        except kubeclient.APIError as e:
+            if e.code:
+                return "%s check failed at %s: an error on the server (\"%s\") has prevented the request from " \
+                       "succeeding" % (name, url, str(e.body if isinstance(e.body, str) else e).strip())
+            reason = str(e).split(": ", 1)[-1]
+            return "%s check failed at %s: Get \"%s\": %s" % (name, url, url, go_dial_error(hostport, reason))
+    # the hosts share the machine's network: a host's loopback is its own address
+    target = host.address() if h in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "") else h
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(target, int(port), context=ctx, timeout=5)
+    try:
+        conn.request("GET", "/" + url.rsplit("/", 1)[1])
+        status = conn.getresponse().status
+    except (OSError, http.client.HTTPException) as e:
+        return "%s check failed at %s: Get \"%s\": %s" % (name, url, url, go_dial_error(hostport, e))
+    finally:
+        conn.close()
+    if status != 200:
+        return "%s check failed at %s with status: %d" % (name, url, status)
+    return None
+
+
+def go_dial_error(hostport, e):
+    text = str(e)
+    if isinstance(e, ConnectionRefusedError) or "Connection refused" in text:
+        return "dial tcp %s: connect: connection refused" % hostport
+    if isinstance(e, (socket.timeout, TimeoutError)) or "timed out" in text:
+        return "dial tcp %s: i/o timeout" % hostport
+    return text
+
+
+def control_plane_check(api_addr, api_port, timeout, cri_socket, join):
+    """The wait-control-plane phase with WaitForAllControlPlaneComponents (phases/init/
+    waitcontrolplane.go, phases/join/waitcontrolplane.go, WaitForControlPlaneComponents in
+    util/apiclient/wait.go): each component's health endpoint, read from its manifest,
+    polled every KubernetesAPICallRetryInterval until ControlPlaneComponentHealthCheck."""
+    pods, err = read_control_plane_pods()
+    if err and join:
+        # the join phase returns ReadMultipleStaticPodsFromDisk's error as it is
+        raise KubeadmError(err, "wait-control-plane")
+    if not err:
+        say("[control-plane-check] Waiting for healthy control plane components. This can take up to %s"
+            % fmt_duration(timeout))
+        comps, errs = [], []
+        for name, args, default_addr, default_port, endpoint in CONTROL_PLANE_CHECKS:
+            (address, port), e = component_flags(pods.get(name), name, args)
+            if e:
+                errs.append(e)
+            address = address or default_addr or api_addr
+            port = port or default_port
+            hp = "[%s]:%s" % (address, port) if ":" in address else "%s:%s" % (address, port)
+            comps.append((name, hp, "https://%s/%s" % (hp, endpoint)))
+        if errs:
+            err = "could not parse the address and port of all control plane components: " + aggregate(errs)
+    if not err:
+        api = kubeclient.Client.from_kubeconfig("/etc/kubernetes/admin.conf", timeout=10)
+        # WaitControlPlaneClient (join) and init's bootstrap client: admin.conf's credentials
+        # against this node's own API server
+        api.server, api.hostname, api.port = "https://%s:%d" % (api_addr, api_port), api_addr, api_port
+        lock, failures = threading.Lock(), []
+
+        def check(name, hp, url):
+            start, last = time.time(), [None]
+
+            def once():
+                last[0] = probe_component(name, url, hp, api)
+                return last[0] is None
+            healthy = poll(KUBERNETES_API_CALL_RETRY_INTERVAL, timeout, once)
+            with lock:
+                say("[control-plane-check] %s is %s after %s" % (name, "healthy" if healthy else "not healthy",
+                                                                  fmt_duration(time.time() - start)))
+                if not healthy:
+                    failures.append(last[0])
+        threads = []
+        for name, hp, url in comps:
+            say("[control-plane-check] Checking %s at %s" % (name, url))
+            t = threading.Thread(target=check, args=(name, hp, url), daemon=True)
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
+        err = aggregate(failures)
+    if err:
+        # PrintControlPlaneErrorHelpScreen
+        say("\nA control plane component may have crashed or exited when started by the container runtime.\n"
+            "To troubleshoot, list all containers using your preferred container runtimes CLI.\n"
+            "Here is one example how you may list all running Kubernetes containers by using crictl:\n"
+            "\t- 'crictl --runtime-endpoint %s ps -a | grep kube | grep -v pause'\n"
+            "\tOnce you have found the failing container, you can inspect its logs with:\n"
+            "\t- 'crictl --runtime-endpoint %s logs CONTAINERID'\n" % (cri_socket, cri_socket))
+        raise KubeadmError("failed while waiting for the control plane to start: " + err, "wait-control-plane")
 
 
 def kubelet_local_mode(cluster):
@@ -1339,49 +1786,25 @@ def join_etcd(name, addr, cluster, phase):
 
 def join_local_etcd(client, name, addr, cluster, phase):
     """CreateStackedEtcdStaticPodManifestFile (phases/etcd/local.go): this node's stacked
-    member added, its manifest written, and the member awaited."""
-    eps = etcd_endpoints(client)
-    if not eps:
-        raise KubeadmError("etcd cluster is not healthy: no etcd endpoints found in kube-system pods",
-                           phase)
-    ec = etcd_client(eps)
+    member added (as a learner with EtcdLearnerMode), its manifest written, the learner
+    promoted once started and in sync, then the cluster awaited (WaitForClusterAvailable)."""
     peer = "https://%s:2380" % addr
+    learner = etcd_learner_mode(cluster)
     try:
-        members = ec.member_list()
-        if not any(peer in (m.get("peerURLs") or []) for m in members):
-            # like kubeadm, member add is retried with backoff: etcd refuses it as
-            # "unhealthy cluster" until the last member to join has been active a while
-            delay, deadline = 0.05, time.time() + 25
-            while True:
-                try:
-                    resp = ec.member_add(peer)
-                    break
-                except etcd.EtcdError:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(delay)
-                    delay = min(delay * 2, 3)
-            members = resp.get("members") or members
-    except etcd.EtcdError as e:
+        ec = etcd_from_cluster(client)
+        members = ec.add_member(name, peer, learner)
+        say("[etcd] Announced new etcd member joining to the existing etcd cluster")
+        say("[etcd] Creating static Pod manifest for \"etcd\"")
+        initial = ",".join("%s=%s" % m for m in members)
+        host.write(MANIFESTS + "/etcd.yaml", yaml.safe_dump(
+            etcd_manifest(name, addr, cluster, initial, "existing"), default_flow_style=False), 0o600)
+        if learner:
+            ec.member_promote(ec.member_id(peer))
+        say("[etcd] Waiting for the new etcd member to join the cluster. This can take up to %s"
+            % fmt_duration(ETCD_HEALTHY_CHECK_INTERVAL * ETCD_HEALTHY_CHECK_RETRIES))
+        ec.wait_for_cluster_available(ETCD_HEALTHY_CHECK_RETRIES, ETCD_HEALTHY_CHECK_INTERVAL)
+    except EtcdPhaseError as e:
         raise KubeadmError("error creating local etcd static pod manifest file: %s" % e, phase)
-    say("[etcd] Announced new etcd member joining to the existing etcd cluster")
-    initial = []
-    for m in members:
-        mname = m.get("name") or name
-        for u in m.get("peerURLs") or []:
-            initial.append("%s=%s" % (mname if u != peer else name, u))
-    write_manifest("etcd", etcd_manifest(name, addr, cluster, ",".join(sorted(set(initial))), "existing"))
-    say("[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s")
-    local = etcd_client(["https://%s:2379" % addr])
-    deadline = time.time() + 40
-    while True:
-        try:
-            local.get("/registry/health")
-            break
-        except etcd.EtcdError as e:
-            if time.time() > deadline:
-                raise KubeadmError("error waiting for etcd to join the cluster: %s" % e, phase)
-            time.sleep(0.3)
 
 
 # ---------------- reset ----------------
