@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # An external etcd (cluster.yml's etcd.endpoints with client certificates):
-# three members of Debian's etcd, TLS for clients and peers, on hosts of their
-# own, started by its packaged unit; 2 masters + 1 worker built on it. The masters run no etcd member, the
+# three members of upstream's etcd (the release the real tier builds: kubeadm
+# 1.37 refuses an external etcd older than 3.5.24, which Debian 12's 3.4 is),
+# TLS for clients and peers, on hosts of their own, started by Debian's
+# packaged unit; 2 masters + 1 worker built on it. The masters run no etcd member, the
 # API servers use the three endpoints with the client files pharos copied,
 # the cluster's objects are in the external etcd, and the joined master got
 # its files from kubeadm's upload-certs. A second run changes nothing, and so
@@ -22,6 +24,9 @@ export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/known_hosts PHAROS_PLU
 step() { echo "[${SECONDS}s] $*"; }
 on() { "$TESTBED" exec --dir "$dir/tb" --host "host-$1" -- "${@:2}"; }
 addr() { jq -r ".hosts[$(($1 - 1))].address" "$dir/tb/hosts.json"; }
+
+etcd_bin=$("$(dirname "$0")/../../testbed/real/build/build.sh" --print-dir)/bin/etcd
+[ -x "$etcd_bin" ] || fail "no etcd built by the real tier (tests/testbed/real/build/build.sh)"
 
 # hosts 1-3: etcd; 4, 5: masters (one EL); 6: worker.
 "$TESTBED" start --hosts 6 --dir "$dir/tb" \
@@ -57,8 +62,14 @@ for i in 1 2 3; do
         on "$i" sh -c 'cat > /etc/etcd/pki/server.crt' <"$pki/etcd-$i.crt"
         on "$i" sh -c 'umask 077; cat > /etc/etcd/pki/server.key' <"$pki/etcd-$i.key"
         # Debian's etcd-server unit (the emulated hosts' systemd reads no unit of the
-        # machine's own) reads /etc/default/etcd (EnvironmentFile=-/etc/default/%p).
-        on "$i" sh -c 'cat > /etc/systemd/system/etcd.service' </usr/lib/systemd/system/etcd.service
+        # machine's own) reads /etc/default/etcd (EnvironmentFile=-/etc/default/%p);
+        # it runs upstream's etcd from /usr/local/bin.
+        on "$i" install -d /usr/local/bin
+        on "$i" sh -c 'cat > /usr/local/bin/etcd && chmod 0755 /usr/local/bin/etcd' <"$etcd_bin"
+        sed 's|^ExecStart=/usr/bin/etcd|ExecStart=/usr/local/bin/etcd|' /usr/lib/systemd/system/etcd.service |
+                on "$i" sh -c 'cat > /etc/systemd/system/etcd.service'
+        on "$i" grep -q '^ExecStart=/usr/local/bin/etcd' /etc/systemd/system/etcd.service ||
+                fail "the unit of host-$i does not run upstream's etcd"
         on "$i" sh -c 'cat > /etc/default/etcd' <<EOF
 ETCD_NAME=etcd-$i
 ETCD_LISTEN_CLIENT_URLS=https://$a:2379
@@ -77,6 +88,42 @@ ETCD_PEER_TRUSTED_CA_FILE=/etc/etcd/pki/ca.crt
 ETCD_PEER_CLIENT_CERT_AUTH=true
 EOF
 done
+cfg=$dir/cluster.yml
+key=$(jq -r .key "$dir/tb/hosts.json")
+# config FILE ARG...: cluster.yml with the etcd endpoints of hosts N (a digit)
+# and hosts mN (masters) and wN (workers).
+config() {
+        local f=$1 i
+        shift
+        {
+                echo "hosts:"
+                for i in 4 5 6; do
+                        [[ " $* " == *" m$i "* || " $* " == *" w$i "* ]] || continue
+                        printf '  - address: %s\n    user: pharos\n    ssh_key_path: "%s"\n    role: %s\n' \
+                                "$(addr "$i")" "$key" "$([[ " $* " == *" w$i "* ]] && echo worker || echo master)"
+                done
+                echo "etcd:"
+                echo "  endpoints:"
+                for i in "$@"; do [[ $i == [0-9] ]] && echo "    - https://$(addr "$i"):2379"; done
+                echo "  ca_certificate: $pki/ca.crt"
+                echo "  certificate: $pki/apiserver-client.crt"
+                echo "  key: $pki/apiserver-client.key"
+        } >"$f"
+}
+
+step "Debian 12's own etcd (3.4) as the external etcd: kubeadm's preflight refuses it"
+on 1 sh -c 'cat > /etc/systemd/system/etcd-debian.service' </usr/lib/systemd/system/etcd.service
+on 1 sh -c "sed -e 's/^ETCD_INITIAL_CLUSTER=.*/ETCD_INITIAL_CLUSTER=etcd-1=https:\/\/$(addr 1):2380/' \
+        -e '\$a ETCD_DATA_DIR=/var/lib/etcd/debian' /etc/default/etcd > /etc/default/etcd-debian"
+on 1 systemctl start etcd-debian
+config "$dir/debian.yml" 1 m4
+run "$PHAROS" up -c "$dir/debian.yml"
+expect_rc 1 "up on Debian 12's etcd"
+expect_contains "$out$err" "this version of kubeadm only supports external etcd version >= 3.5.24-0. Current version: 3.4.23" \
+        "kubeadm's ExternalEtcdVersion check, named in the step's failure"
+on 1 systemctl stop etcd-debian
+on 1 rm -rf /var/lib/etcd/debian
+
 # Side by side: a member reports ready (sd_notify, Type=notify) only once the
 # cluster has a quorum, so a start job alone would wait for the others.
 starts=()
@@ -99,21 +146,7 @@ done
 run etcdctl endpoint health
 expect_rc 0 "the external etcd is healthy: $err"
 
-cfg=$dir/cluster.yml
-key=$(jq -r .key "$dir/tb/hosts.json")
-{
-        echo "hosts:"
-        for i in 4 5 6; do
-                printf '  - address: %s\n    user: pharos\n    ssh_key_path: "%s"\n    role: %s\n' \
-                        "$(addr "$i")" "$key" "$([ "$i" = 6 ] && echo worker || echo master)"
-        done
-        echo "etcd:"
-        echo "  endpoints:"
-        for i in 1 2 3; do echo "    - https://$(addr "$i"):2379"; done
-        echo "  ca_certificate: $pki/ca.crt"
-        echo "  certificate: $pki/apiserver-client.crt"
-        echo "  key: $pki/apiserver-client.key"
-} >"$cfg"
+config "$cfg" 1 2 3 m4 m5 w6
 
 step "config validate: 2 masters are no quorum problem with an external etcd"
 run "$PHAROS" config validate -c "$cfg"

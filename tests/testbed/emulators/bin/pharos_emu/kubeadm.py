@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import yaml
@@ -269,6 +270,57 @@ def apiserver_sans(name, addr, endpoint, extra, service_subnet):
 
 def etcd_external(cluster):
     return (cluster.get("etcd") or {}).get("external")
+
+
+# constants.go MinExternalEtcdVersion, read in v1.37.2 only: older kubeadms (other minima)
+# do not run the check here.
+MIN_EXTERNAL_ETCD = {(1, 37): ((3, 5, 24), "3.5.24-0")}
+
+
+def external_etcd_version_check(cluster):
+    """ExternalEtcdVersionCheck (preflight/checks.go), run by init: GET ENDPOINT/version of each
+    of httpEndpoints (defaulting to endpoints) with the configured CA and client pair, 10 s per
+    try, 3 retries 5 s apart on no answer or a 5xx; an etcd older than MinExternalEtcdVersion is
+    an error. Returns [(name, problem, fatal)]."""
+    ext = etcd_external(cluster)
+    floor = MIN_EXTERNAL_ETCD.get(minor(kubeadm_version()))
+    if not ext or not floor:
+        return []
+    problems = []
+    try:
+        ctx = ssl.create_default_context(cafile=host.path(ext["caFile"]) if ext.get("caFile") else None)
+        if ext.get("certFile") and ext.get("keyFile"):
+            ctx.load_cert_chain(host.path(ext["certFile"]), host.path(ext["keyFile"]))
+    except (OSError, ssl.SSLError) as e:
+        return [("ExternalEtcdVersion", "couldn't load external etcd's certificates: %s" % e, True)]
+    for ep in ext.get("httpEndpoints") or ext.get("endpoints") or []:
+        url = ep.rstrip("/") + "/version"
+        got, err = None, None
+        for attempt in range(4):
+            if attempt:
+                time.sleep(5)
+            try:
+                with urllib.request.urlopen(url, context=ctx, timeout=10) as r:
+                    got = json.loads(r.read())
+                break
+            except urllib.error.HTTPError as e:
+                if not 500 <= e.code <= 599:
+                    got = json.loads(e.read() or b"{}")
+                    break
+                err = "server responded with non-successful status: %d %s" % (e.code, e.reason)
+            except (OSError, ValueError) as e:
+                err = 'Get "%s": %s' % (url, getattr(e, "reason", e))
+        if got is None:
+            problems.append(err)
+            continue
+        server = str(got.get("etcdserver") or "")
+        m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", server)
+        if not m:
+            problems.append("couldn't parse external etcd version %s" % json.dumps(server))
+        elif tuple(int(x) for x in m.groups()) < floor[0]:
+            problems.append("this version of kubeadm only supports external etcd version >= %s. Current version: %s"
+                            % (floor[1], server))
+    return [("ExternalEtcdVersion", p, True) for p in problems]
 
 
 def cert_files(cluster):
@@ -744,14 +796,17 @@ def cmd_init(argv):
     name = (node_reg.get("name") or host.hostname()).lower()
     skip = set(flags.get("skip-phases", []) + list(init.get("skipPhases") or []))
     ignore = flags.get("ignore-preflight-errors", []) + list(node_reg.get("ignorePreflightErrors") or [])
-    checks = common_checks(node_reg, version, [port, 10259, 10257, 10250, 2379, 2380], addr)
+    # etcd's ports and data directory only for a local etcd (RunInitNodeChecks)
+    external = etcd_external(cluster)
+    checks = common_checks(node_reg, version, [port, 10259, 10257, 10250] + ([] if external else [2379, 2380]), addr)
     for f in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
         p = MANIFESTS + "/%s.yaml" % f
         if host.exists(p):
             checks.append(("FileAvailable-%s" % p.replace("/", "-"), "%s already exists" % p, True))
     data_dir = ((cluster.get("etcd") or {}).get("local") or {}).get("dataDir") or "/var/lib/etcd"
-    if os.path.isdir(host.path(data_dir)) and os.listdir(host.path(data_dir)):
+    if not external and os.path.isdir(host.path(data_dir)) and os.listdir(host.path(data_dir)):
         checks.append(("DirAvailable-%s" % data_dir.replace("/", "-"), "%s is not empty" % data_dir, True))
+    checks += external_etcd_version_check(cluster)
     preflight(checks, ignore)
     say("[preflight] Pulling images required for setting up a Kubernetes cluster")
     algo = cluster.get("encryptionAlgorithm") or "RSA-2048"
