@@ -104,10 +104,15 @@ static int confirm(const struct cluster_config *cfg, const size_t *idx, size_t n
 static int reset(struct cli_ctx *ctx, struct cluster_config *cfg, const size_t *idx, size_t n,
                  const struct host_args *a, double lock_timeout)
 {
+        struct pharos_error err = {0};
+        /* Before any connection: a reset without its steps would wipe nothing. */
+        if (run_sequence_ready(&ctx->reg, "reset", &err) < 0) {
+                log_error("%s. Nothing was changed.", err.msg);
+                return perr_exit_code(err.code);
+        }
         if (run_signals_start() < 0)
                 log_warn("cannot handle SIGINT and SIGTERM: an interrupt stops pharos at once");
         struct run_opts opts = {.concurrency = a->concurrency, .tp = a->opts};
-        struct pharos_error err = {0};
         struct run r;
         host_services_set_config(cfg);
         int rc = run_init(&r, cfg, &ctx->reg, &opts, &err);
@@ -177,11 +182,7 @@ static int run_reset(struct cli_ctx *ctx, int argc, char **argv)
                 return perr_exit_code(err.code ? err.code : PERR_USAGE);
         }
         int full = n == cfg->n_hosts;
-        /* Before the question: a reset without its steps would wipe nothing. */
-        if (run_sequence_ready(&ctx->reg, "reset", &err) < 0) {
-                fprintf(stderr, "pharos reset: %s. Nothing was changed.\n", err.msg);
-                rc = perr_exit_code(err.code);
-        } else if (!full && masters_left(cfg, idx, n) == 0) {
+        if (!full && masters_left(cfg, idx, n) == 0) {
                 fprintf(stderr,
                         "pharos reset: this would reset every master of %s and keep hosts that "
                         "need one; reset the whole cluster (no -a/-r/-l), or keep a master. "

@@ -97,6 +97,18 @@ with open(sys.argv[2], "w") as f:
 PY
 api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 exists() { curl -sk -o /dev/null -w '%{http_code}' --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
+# gone PATH: 404 once the object is gone. A deleted CRD goes only when the API
+# server's finalizer (customresourcecleanup) has removed its objects: a
+# request right after the DELETE may still find it.
+gone() {
+        local code
+        for _ in $(seq 60); do
+                code=$(exists "$1")
+                [[ $code == 404 ]] && break
+                sleep 0.5
+        done
+        echo "$code"
+}
 
 # ingress-nginx
 d=$(api /apis/apps/v1/namespaces/ingress-nginx/deployments/ingress-nginx-controller)
@@ -285,7 +297,7 @@ expect_eq "$(jq -r 'select(.status == "changed") | .step' <<<"$out" | sort | tr 
         "addon-cert-manager.apply addon-ingress-nginx.apply addon-kured.apply " "only the three disabled addons changed"
 expect_eq "$(exists /apis/apps/v1/namespaces/ingress-nginx/deployments/ingress-nginx-controller)" "404" "ingress gone"
 expect_eq "$(exists /apis/apps/v1/namespaces/cert-manager/deployments/cert-manager)" "404" "cert-manager gone"
-expect_eq "$(exists /apis/apiextensions.k8s.io/v1/customresourcedefinitions/certificates.cert-manager.io)" "404" \
+expect_eq "$(gone /apis/apiextensions.k8s.io/v1/customresourcedefinitions/certificates.cert-manager.io)" "404" \
         "cert-manager CRDs gone"
 expect_eq "$(exists /apis/apps/v1/namespaces/kube-system/daemonsets/kured)" "404" "kured gone"
 expect_eq "$(api /api/v1/namespaces/kube-system/configmaps | jq -r '[.items[].metadata.name | select(startswith("pharos-stack-"))] | map(select(test("ingress|cert-manager|kured|metrics|helm"))) | length')" \
