@@ -1409,28 +1409,29 @@ def aggregate(errs):
     return msgs[0] if len(msgs) == 1 else "[" + ", ".join(msgs) + "]"
 
 
-def etcd_learner_mode(cluster):
-    """EtcdLearnerMode (features.go): alpha (off) in 1.27 and 1.28, beta (on) from 1.29, GA
-    locked on in 1.32, the gate gone (always on) from 1.33; judged from the cluster's
-    ClusterConfiguration like ControlPlaneKubeletLocalMode."""
+def feature_gate(cluster, name, since, on_from, locked_from):
+    """A kubeadm feature gate at this kubeadm's minor (features.go): absent before `since`,
+    off by default until `on_from`, locked on from `locked_from`; in between, the cluster's
+    ClusterConfiguration featureGates decide (checkFeatureState, phases/join/data.go)."""
     m = minor(kubeadm_version())
-    if m >= (1, 32):
+    if m >= locked_from:
         return True
-    if m < (1, 27):
+    if m < since:
         return False
-    return (cluster.get("featureGates") or {}).get("EtcdLearnerMode", m >= (1, 29)) is True
+    return (cluster.get("featureGates") or {}).get(name, m >= on_from) is True
+
+
+def etcd_learner_mode(cluster):
+    """EtcdLearnerMode: alpha (off) in 1.27 and 1.28, beta (on) from 1.29, GA locked on in
+    1.32, the gate gone (always on) from 1.33."""
+    return feature_gate(cluster, "EtcdLearnerMode", (1, 27), (1, 29), (1, 32))
 
 
 def wait_all_control_plane_components(cluster):
-    """WaitForAllControlPlaneComponents (features.go): none before 1.30, alpha (off) in 1.30
-    to 1.32, beta (on) in 1.33, GA locked on in 1.34, the gate gone (always on) from 1.35.
-    Off, init waits for the API server alone ([api-check])."""
-    m = minor(kubeadm_version())
-    if m >= (1, 34):
-        return True
-    if m < (1, 30):
-        return False
-    return (cluster.get("featureGates") or {}).get("WaitForAllControlPlaneComponents", m >= (1, 33)) is True
+    """WaitForAllControlPlaneComponents: none before 1.30, alpha (off) in 1.30 to 1.32, beta
+    (on) in 1.33, GA locked on in 1.34, the gate gone (always on) from 1.35. Off, init waits
+    for the API server alone ([api-check])."""
+    return feature_gate(cluster, "WaitForAllControlPlaneComponents", (1, 30), (1, 33), (1, 34))
 
 
 class EtcdPhaseError(Exception):
@@ -1781,12 +1782,7 @@ def kubelet_local_mode(cluster):
     v1.31, alpha (off) in v1.31.14 and v1.32.13, beta (on) in v1.33.6 and v1.34.2, GA
     locked on in v1.35.4, the gate gone (always on) in v1.36.3 and v1.37.2. Judged, like
     checkFeatureState (phases/join/data.go), from the cluster's ClusterConfiguration."""
-    m = minor(kubeadm_version())
-    if m < (1, 31):
-        return False
-    if m >= (1, 35):
-        return True
-    return (cluster.get("featureGates") or {}).get("ControlPlaneKubeletLocalMode", m >= (1, 33)) is True
+    return feature_gate(cluster, "ControlPlaneKubeletLocalMode", (1, 31), (1, 33), (1, 35))
 
 
 def kubelet_start(boot, ca, server, token, kc, node_reg, name, addr, jc, local_mode):
