@@ -13,7 +13,10 @@ const char cli_about[] =
 const char cli_environment[] =
         "Environment:\n"
         "  PHAROS_PLUGIN_PATH     colon-separated plugin directories, searched after\n"
-        "                         --plugin-path and before the installed plugins\n";
+        "                         --plugin-path and before the installed plugins\n"
+        "  PHAROS_STOP_AT         a phase name: the run stops itself (SIGSTOP) once that\n"
+        "                         phase starts, until `kill -CONT PID`; for fault tests\n"
+        "                         and for looking at the hosts at that point\n";
 
 const char cli_exit_status[] =
         "Exit status: 0 success, 1 failure on hosts, 2 usage or configuration\n"

@@ -1,6 +1,8 @@
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yajl/yajl_gen.h>
 
 #include "exec/executor.h"
@@ -143,6 +145,18 @@ void run_event(struct run *r, const char *phase, const char *host, const char *s
         pthread_mutex_unlock(&r->out_mu);
 }
 
+void run_phase_start(struct run *r, const char *phase)
+{
+        run_event(r, phase, NULL, NULL, "start", run_elapsed(r), NULL);
+        const char *at = getenv("PHAROS_STOP_AT");
+        if (at && strcmp(at, phase) == 0) {
+                log_info("PHAROS_STOP_AT: stopped at the start of %s (pid %ld); kill -CONT "
+                         "continues",
+                         phase, (long)getpid());
+                raise(SIGSTOP);
+        }
+}
+
 static int connect_job(void *ud, size_t i, struct pharos_error *err)
 {
         struct run *r = ud;
@@ -182,7 +196,7 @@ static int all_hosts(struct run *r, xr_job job, const char *what, struct pharos_
 
 int run_connect(struct run *r, struct pharos_error *err)
 {
-        run_event(r, "connect", NULL, NULL, "start", run_elapsed(r), NULL);
+        run_phase_start(r, "connect");
         return all_hosts(r, connect_job, "connect", err);
 }
 

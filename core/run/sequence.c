@@ -291,7 +291,7 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                         current = rs->step.phase;
                         if (r->phase_hook && (rc = r->phase_hook(r, current, err)) < 0)
                                 break;
-                        run_event(r, current, NULL, NULL, "start", run_elapsed(r), NULL);
+                        run_phase_start(r, current);
                 }
                 struct step_job job = {
                         r, rs, rs->step.phase, hosts, step_hosts(r, &rs->step, hosts), 0, ""};

@@ -17,6 +17,8 @@ here=$(dirname "$0")
 . "$here/../runtime/lib.sh"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+# shellcheck source=../../lib/stop_at.sh
+. "$here/../../lib/stop_at.sh"
 dir=$(mktemp -d)
 declare -A pids=()
 cleanup() {
@@ -37,11 +39,21 @@ a1=$(jq -r '.hosts[0].address' "$dir/tb/hosts.json")
 
 # start_up NAME [OPTION...]: `pharos up --output json` in the background, its
 # events in $dir/NAME.events and its stderr in $dir/NAME.err; pid in pids[NAME].
+# With STOP_AT=PHASE, the run stops itself when PHASE starts (PHAROS_STOP_AT).
 start_up() {
         local name=$1
         shift
-        "$PHAROS" up -c "$cfg" --output json "$@" >"$dir/$name.events" 2>"$dir/$name.err" &
+        PHAROS_STOP_AT=${STOP_AT:-} "$PHAROS" up -c "$cfg" --output json "$@" \
+                >"$dir/$name.events" 2>"$dir/$name.err" &
         pids[$name]=$!
+}
+# stopped_at NAME PHASE: returns once run NAME, started with STOP_AT=PHASE, stopped there.
+stopped_at() {
+        wait_stopped "${pids[$1]}" && jq -n -e "any(inputs; .phase == \"$2\" and .status == \"start\")" \
+                "$dir/$1.events" >/dev/null && return 0
+        out=$(cat "$dir/$1.events") err=$(cat "$dir/$1.err")
+        fail "run $1 did not stop at the start of $2"
+        return 1
 }
 # wait_event NAME FILTER: returns once run NAME printed an event matching the jq filter.
 wait_event() {
@@ -100,8 +112,8 @@ kubeconfig_for "$dir" "$cfg"
 expect_eq "$(lease | jq -r '.spec.holderIdentity // ""')" "" "the Lease is released"
 
 # D holds the Lease and is killed; E waits for D's locks to expire.
-start_up D
-wait_event D '.phase == "facts" and .status == "start"'
+STOP_AT=facts start_up D
+stopped_at D facts
 holder=$(lease | jq -r '.spec.holderIdentity')
 expect_contains "$holder" ":${pids[D]}:" "D holds the Lease"
 expect_contains "$(lease | jq -r '.metadata.annotations["pharos.kontena.io/lock-holder"]')" "pid ${pids[D]}," \
@@ -121,10 +133,11 @@ expect_eq "$(lease | jq -r '.spec.leaseTransitions')" "$((transitions + 1))" "E 
 
 # F's state write finds the stored state changed by someone else: refused.
 cfg_edit "$cfg" 'd["hosts"][1].setdefault("labels", {})["lock-test"] = "yes"'
-start_up F
-wait_event F '.phase == "prepare-host" and .status == "start"'
+STOP_AT=prepare-host start_up F
+stopped_at F prepare-host
 kubectl --kubeconfig "$dir/kubeconfig" -n kube-system annotate configmap pharos-config \
         other-writer=yes >/dev/null
+kill -CONT "${pids[F]}"
 wait_up F
 expect_rc 1 "F's stale state write fails"
 expect_contains "$err" "changed by someone else during this run" "F says why"
@@ -141,9 +154,8 @@ expect_contains "$(kubectl --kubeconfig "$dir/kubeconfig" -n kube-system get con
 # reset takes the same lock: while H runs, it gives up naming H and changes nothing.
 # H, a no-change run, is stopped while it holds the lock: it would otherwise
 # be done in about a second, before reset asks.
-start_up H
-wait_event H '.phase == "facts" and .status == "start"'
-kill -STOP "${pids[H]}"
+STOP_AT=facts start_up H
+stopped_at H facts
 run "$PHAROS" reset -c "$cfg" -y --lock-timeout 2
 kill -CONT "${pids[H]}"
 expect_rc 1 "reset fails while H holds the lock"
