@@ -92,3 +92,12 @@ namespaces_of() { # PID...
                 done
         done
 }
+
+# Whether process PID with start time START (from /proc/PID/stat) still runs:
+# a pid reused by another process, or a zombie, does not.
+proc_running() { # PID START
+        local stat
+        stat=$(cat "/proc/$1/stat" 2> /dev/null) || return 1
+        stat=${stat##*) }
+        [[ ${stat:0:1} != Z && "$(awk '{ print $20 }' <<< "$stat")" == "$2" ]]
+}
