@@ -68,3 +68,36 @@ expect_host_gone() { # PID ADDRESS
 block_held_by() { # K DIR
         [[ "$(cat "/run/pharos-testbed/block-$1/owner" 2> /dev/null)" == "$(cd "$2" 2> /dev/null && pwd -P || echo "$2")" ]]
 }
+
+# Every process in the namespaces NS... (as readlink names them), as "pid
+# starttime": namespace ids are reused by namespaces created later (other
+# tests run in parallel), so what must be gone after a stop are these
+# processes.
+ns_members() { # NS...
+        local pid
+        { find /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/pid /proc/[0-9]*/ns/uts -maxdepth 0 \
+                -printf '%p %l\n' 2> /dev/null || true; } |
+                awk -v set=" $* " 'index(set, " " $2 " ") { split($1, a, "/"); print a[3] }' |
+                sort -u | while read -r pid; do
+                echo "$pid $(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$pid/stat" 2> /dev/null)"
+        done
+}
+
+# The namespaces (mnt, pid, uts) of the processes PID..., for ns_members.
+namespaces_of() { # PID...
+        local p ns
+        for p in "$@"; do
+                for ns in mnt pid uts; do
+                        readlink "/proc/$p/ns/$ns"
+                done
+        done
+}
+
+# Whether process PID with start time START (from /proc/PID/stat) still runs:
+# a pid reused by another process, or a zombie, does not.
+proc_running() { # PID START
+        local stat
+        stat=$(cat "/proc/$1/stat" 2> /dev/null) || return 1
+        stat=${stat##*) }
+        [[ ${stat:0:1} != Z && "$(awk '{ print $20 }' <<< "$stat")" == "$2" ]]
+}

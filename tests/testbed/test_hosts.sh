@@ -87,32 +87,16 @@ expect_eq "testbed exec" "$("$TESTBED" exec --dir "$D" --host host-3 -- hostname
 
 pids=$(jq -r '.hosts[].pid' "$D/hosts.json")
 block=$(jq -r .block "$D/hosts.json")
-namespaces=()
-for p in $pids; do
-        for ns in mnt pid uts; do
-                namespaces+=("$(readlink "/proc/$p/ns/$ns")")
-        done
-done
+# shellcheck disable=SC2086 # one pid a word
+mapfile -t namespaces < <(namespaces_of $pids)
 [[ "${namespaces[0]}" != "$(readlink /proc/self/ns/mnt)" ]] || fail "host-1 shares the machine's mount namespace"
-# Every process in the hosts' namespaces, as "pid starttime": namespace ids are
-# reused by namespaces created later (other tests run in parallel), so what
-# must be gone after stop are these processes.
-ns_members() {
-        local pid
-        { find /proc/[0-9]*/ns/mnt /proc/[0-9]*/ns/pid /proc/[0-9]*/ns/uts -maxdepth 0 \
-                -printf '%p %l\n' 2> /dev/null || true; } |
-                awk -v set=" ${namespaces[*]} " 'index(set, " " $2 " ") { split($1, a, "/"); print a[3] }' |
-                sort -u | while read -r pid; do
-                echo "$pid $(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$pid/stat" 2> /dev/null)"
-        done
-}
-members=$(ns_members)
+members=$(ns_members "${namespaces[@]}")
 (($(wc -l <<< "$members") >= 9)) || fail "expected at least 9 processes in the hosts: $members"
 "$TESTBED" stop --dir "$D"
 TB_DIRS=()
 while read -r p st; do
         ! grep -qx "$p $st" <<< "$members" || fail "process $p of a host survived stop"
-done < <(ns_members)
+done < <(ns_members "${namespaces[@]}")
 for p in $pids; do
         [[ -d /proc/$p ]] && ! grep -q '^State:.*Z' "/proc/$p/status" && fail "process $p survived stop"
 done

@@ -208,6 +208,7 @@ real_start() { # DIR STATE BLOCK N MASTERS NOPW OS,...
                         'BEGIN { printf "%.1f\n", t1 - t0 }' > "$st/hosts/host-$i/boot.seconds"
                 echo "testbed: host-$i booted in $(cat "$st/hosts/host-$i/boot.seconds")s (to sshd listening)"
         done
+        start_watcher "$dir" "$st"
         record_inits "$st"
         real_write_outputs "$dir"
 }
