@@ -14,9 +14,9 @@ const char cli_environment[] =
         "Environment:\n"
         "  PHAROS_PLUGIN_PATH     colon-separated plugin directories, searched after\n"
         "                         --plugin-path and before the installed plugins\n"
-        "  PHAROS_STOP_AT         a phase name: the run stops itself (SIGSTOP) once that\n"
-        "                         phase starts, until `kill -CONT PID`; for fault tests\n"
-        "                         and for looking at the hosts at that point\n";
+        "  PHAROS_STOP_AT         phase names, comma-separated: the run stops itself\n"
+        "                         (SIGSTOP) as each starts, until `kill -CONT PID`; for\n"
+        "                         fault tests and for looking at the hosts there\n";
 
 const char cli_exit_status[] =
         "Exit status: 0 success, 1 failure on hosts, 2 usage or configuration\n"

@@ -105,17 +105,31 @@ static int parse_args(int argc, char **argv, struct up_args *a)
         return 0;
 }
 
-/* The state is stored through a master's API after the last phase: a failure
- * there names that master and the step, as a step's failure does, so the
- * operator knows where to look and that a re-run stores it. */
-static void store_failed(struct run *r, struct pharos_error *err)
+/* The state is read through a master's API once validation passed, and
+ * stored after the last phase: a failure there names that master (or, with no
+ * API usable, the first master asked) and the step, as a step's failure does,
+ * so the operator knows where to look and that a re-run goes on. */
+static void state_failed(struct run *r, const char *phase, const char *step,
+                         struct pharos_error *err)
 {
         const char *host = r->kube ? r->hosts[r->kube_master].cfg->address : NULL;
-        run_event(r, "store-state", host, "state.store", "failed", 0, err->msg);
+        for (size_t i = 0; !host && i < r->n_hosts; i++)
+                if (strcmp(r->hosts[i].cfg->role, "master") == 0)
+                        host = r->hosts[i].cfg->address;
+        run_event(r, phase, host, step, "failed", 0, err->msg);
         struct pharos_error named;
-        perr_set(&named, err->code, "phase store-state, host %s, step state.store: %s",
-                 host ? host : "(none reachable)", err->msg);
+        perr_set(&named, err->code, "phase %s, host %s, step %s: %s", phase,
+                 host ? host : "(none reachable)", step, err->msg);
         *err = named;
+}
+
+/* A refusal of cluster.yml against the stored state stays a usage error. */
+static int state_checked(struct run *r, struct pharos_error *err)
+{
+        int rc = state_check(r, err);
+        if (rc < 0 && rc != PERR_USAGE)
+                state_failed(r, "validate", "state.check", err);
+        return rc;
 }
 
 static int run(struct cli_ctx *ctx, int argc, char **argv)
@@ -159,12 +173,12 @@ static int run(struct cli_ctx *ctx, int argc, char **argv)
                 rc = run_facts(&r, &err);
         /* The stored state is checked once the plugins' validation passed:
          * theirs explains a broken etcd better than a failing API request. */
-        r.after_validate = state_check;
+        r.after_validate = state_checked;
         if (rc == 0)
                 rc = run_sequence(&r, "up", &err);
         int stored = 0;
         if (rc == 0 && !a.opts.plan && (rc = state_store(&r, &stored, &err)) < 0)
-                store_failed(&r, &err);
+                state_failed(&r, "store-state", "state.store", &err);
         if (stored)
                 r.changes++;
         if (rc == 0 && !a.opts.plan)

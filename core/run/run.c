@@ -145,16 +145,40 @@ void run_event(struct run *r, const char *phase, const char *host, const char *s
         pthread_mutex_unlock(&r->out_mu);
 }
 
+/* Is phase one of list's comma-separated names? */
+static int listed(const char *list, const char *phase)
+{
+        size_t n = strlen(phase);
+        for (const char *p = list; *p;) {
+                size_t len = strcspn(p, ",");
+                if (len == n && strncmp(p, phase, n) == 0)
+                        return 1;
+                p += len + (p[len] == ',');
+        }
+        return 0;
+}
+
 void run_phase_start(struct run *r, const char *phase)
 {
         run_event(r, phase, NULL, NULL, "start", run_elapsed(r), NULL);
         const char *at = getenv("PHAROS_STOP_AT");
-        if (at && strcmp(at, phase) == 0) {
+        if (at && listed(at, phase)) {
                 log_info("PHAROS_STOP_AT: stopped at the start of %s (pid %ld); kill -CONT "
                          "continues",
                          phase, (long)getpid());
                 raise(SIGSTOP);
         }
+}
+
+/* A failure before the sequence names its phase, host and step as a step's
+ * does (run/sequence.c), so the operator reads the same shape wherever a run
+ * stopped. */
+static void name_step(struct pharos_error *err, const char *phase, const char *host,
+                      const char *step)
+{
+        struct pharos_error named;
+        perr_set(&named, err->code, "phase %s, host %s, step %s: %s", phase, host, step, err->msg);
+        *err = named;
 }
 
 static int connect_job(void *ud, size_t i, struct pharos_error *err)
@@ -180,6 +204,8 @@ static int connect_job(void *ud, size_t i, struct pharos_error *err)
         }
         run_event(r, "connect", h->cfg->address, "ssh", rc < 0 ? "failed" : "ok",
                   run_elapsed(r) - t0, rc < 0 ? err->msg : NULL);
+        if (rc < 0)
+                name_step(err, "connect", h->cfg->address, "ssh");
         return rc;
 }
 
@@ -269,6 +295,8 @@ static int facts_job(void *ud, size_t i, struct pharos_error *err)
                 rc = run_private_interface(r, h, err);
         run_event(r, "facts", h->cfg->address, "gather", rc < 0 ? "failed" : "ok", 0,
                   rc < 0 ? err->msg : h->facts[FACT_OS_ID]);
+        if (rc < 0)
+                name_step(err, "facts", h->cfg->address, "gather");
         return rc;
 }
 

@@ -130,9 +130,10 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err);
 void run_event(struct run *r, const char *phase, const char *host, const char *step,
                const char *status, double seconds, const char *detail);
 
-/* Emits phase's start event. With PHAROS_STOP_AT naming the phase, the
- * process then stops itself (SIGSTOP) until continued (SIGCONT): a point fixed
- * in the run, not in time, where fault tests act and an operator can look. */
+/* Emits phase's start event. With PHAROS_STOP_AT (comma-separated phases)
+ * naming the phase, the process then stops itself (SIGSTOP) until continued
+ * (SIGCONT): a point fixed in the run, not in time, where fault tests act and
+ * an operator can look. */
 void run_phase_start(struct run *r, const char *phase);
 
 /* The answers prefetched so far on h are stale (run/prefetch.h): a step's
