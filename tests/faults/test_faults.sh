@@ -21,6 +21,8 @@ here=$(dirname "$0")
 . "$here/../integration/up/lib.sh"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+# shellcheck source=../lib/stop_at.sh
+. "$here/../lib/stop_at.sh"
 work=$(mktemp -d)
 pharos_pid=""
 tb=""
@@ -64,12 +66,13 @@ hosts_cfg() {
         } >"$cfg"
 }
 
-# up_bg: `pharos up --output json` in the background with no retry budget, so a
-# lasting fault fails the run at once; events in $ev, stderr in $er.
+# up_bg [PHASE]: `pharos up --output json` in the background with no retry
+# budget, so a lasting fault fails the run at once; events in $ev, stderr in
+# $er. With PHASE, the run stops itself once PHASE starts (PHAROS_STOP_AT).
 up_bg() {
         ev=$work/events er=$work/stderr
         : >"$ev"
-        "$PHAROS" up -c "$cfg" --output json --retry-budget 0 >"$ev" 2>"$er" &
+        PHAROS_STOP_AT=${1:-} "$PHAROS" up -c "$cfg" --output json --retry-budget 0 >"$ev" 2>"$er" &
         pharos_pid=$!
 }
 # wait_event FILTER: until an event matches the jq filter (1 if the run ended first).
@@ -117,27 +120,37 @@ up_ok() { # WHAT: a plain up that must succeed
         [[ "$rc" == 0 ]]
 }
 
-# fault_run FAULT HOST TRIGGER...: one `up` with FAULT injected on HOST once
-# TRIGGER (wait_event/wait_host ...) returns, then the fault healed. Sets
+# fault_run FAULT HOST POINT: one `up` with FAULT injected on HOST at POINT
+# (see reach), then the fault healed. Sets
 # f_why (why the run did not survive; empty if it did) and f_named (what the
 # failure named). NAMED is the host the failure must name, as the failed
 # event's host or in its error (a step on another host that reached NAMED's
 # API through the cut connection names it in the URL); unset: HOST; "": any
 # host, as the API is reached through any master. BEFORE is a snapshot
 # taken before the run (or empty: no cluster yet); MASTERS the masters to snapshot.
+# With ONE_PHASE set, a run that rides the fault out is stopped at the next
+# boundary and interrupted there (exit 130), so that a fault that passes (a
+# cut connection pharos opens again) leaves the rest of the cluster's build
+# to the next points of the walk.
 fault_run() {
-        local fault=$1 host=$2 named failed_ev h s e lost_now
-        shift 2
+        local fault=$1 host=$2 point=$3 named failed_ev h s e lost_now stops="" next="" past=""
         named=${NAMED-$(tb_addr "$tb" "$host")}
         f_why="" f_named="-"
         injected=$((injected + 1))
-        up_bg
-        if "$@"; then
-                # pharos waits where it is while the fault lands (its commands on the
-                # hosts go on), so a boundary is the boundary even under load.
-                kill -STOP "$pharos_pid"
+        [[ "$point" == *@* ]] || stops=$point
+        [[ -n "${ONE_PHASE:-}" ]] && next=$(next_boundary "${point%%@*}")
+        [[ -n "$next" ]] && stops=${stops:+$stops,}$next
+        up_bg "$stops"
+        if reach "$point"; then
                 "fault_$fault" "$tb" "$host"
                 kill -CONT "$pharos_pid"
+                # The next boundary's event comes only once the run went on.
+                if [[ -n "$next" ]] && wait_event ".phase == \"$next\" and .status == \"start\"" &&
+                        wait_stopped "$pharos_pid" "$RUN_LIMIT"; then
+                        past=$next
+                        kill -TERM "$pharos_pid"
+                        kill -CONT "$pharos_pid"
+                fi
         else
                 f_why="injection point never reached"
         fi
@@ -151,6 +164,8 @@ fault_run() {
                 :
         elif [[ "$rc" == 0 ]]; then
                 f_named="rode it out"
+        elif [[ -n "$past" && "$rc" == 130 ]]; then
+                f_named="rode it out to $past, interrupted there"
         elif [[ "$rc" == 124 ]]; then
                 f_why="run hung past ${RUN_LIMIT}s"
         elif [[ -z "$h" ]]; then
@@ -226,26 +241,33 @@ row() {
                 "$([[ -z "$sw" ]] && echo yes || echo no)" "$([[ -z "$rw" ]] && echo yes || echo no)" "$verdict${why:+: $why}")")
 }
 
-# case_run NAME FAULT HOST POINT TRIGGER...: one fault run, then the repair.
+# case_run NAME FAULT HOST POINT: one fault run, then the repair.
 case_run() {
         local name=$1 fault=$2 host=$3 point=$4 t0=$SECONDS
-        shift 4
-        log "case $name: $fault on $host, $point"
-        fault_run "$fault" "$host" "$@"
+        log "case $name: $fault on $host, $(point_name "$point")"
+        fault_run "$fault" "$host" "$point"
         local sw=$f_why
         repair
-        row "$name" "$fault" "$host" "$point" "$f_named" "$sw" "$r_why"
+        row "$name" "$fault" "$host" "$(point_name "$point")" "$f_named" "$sw" "$r_why"
         log "case $name: ${sw:-survived}; ${r_why:-repaired} ($((SECONDS - t0))s)"
 }
 
-# at POINT: returns once the running `up` reaches POINT: PHASE (its start) or
-# PHASE@HOST:PATH (inside its steps: once PATH exists on HOST, the work under way).
-at() {
+# reach POINT: returns once the running `up` is at POINT and stopped there, so
+# that the fault lands at that point of the run however fast the run goes
+# (its commands on the hosts go on). POINT is PHASE, the phase's start, where
+# the run started by `up_bg PHASE` stops itself; or PHASE@HOST:PATH, inside
+# the phase's steps once PATH exists on HOST (the work under way), where the
+# test stops it.
+reach() {
         local phase=${1%%@*} where
+        if [[ "$1" != *@* ]]; then
+                wait_stopped "$pharos_pid" "$RUN_LIMIT"
+                return
+        fi
         wait_event ".phase == \"$phase\" and .status == \"start\"" || return 1
-        [[ "$1" == *@* ]] || return 0
         where=${1#*@}
-        wait_host test -e "$(tb_root "$tb" "${where%%:*}")${where#*:}"
+        wait_host test -e "$(tb_root "$tb" "${where%%:*}")${where#*:}" || return 1
+        kill -STOP "$pharos_pid"
 }
 point_name() { [[ "$1" == *@* ]] && echo "inside $1" || echo "boundary: $1"; }
 
@@ -259,7 +281,7 @@ walk() {
         if snapshot "$tb" "$work/before" "${MASTERS[@]}" 2>/dev/null; then BEFORE=$work/before; else BEFORE=""; fi
         for ((i = 0; i < ${#points[@]}; i++)); do
                 log "walk $name: $fault on $host, $(point_name "${points[i]}")"
-                fault_run "$fault" "$host" at "${points[i]}"
+                fault_run "$fault" "$host" "${points[i]}"
                 whys[i]=$f_why names[i]=$f_named
                 if ((i > 0)); then
                         local rep=""
@@ -283,42 +305,78 @@ fresh() { # NAME
         hosts_cfg host-1:master host-2:worker
         BEFORE=""
 }
-# Paths that show a step's work under way: the package pin is the first thing
-# os-ubuntu.kube-packages writes (apt installs after it); kubeadm init writes its
-# CA first and then waits for the control plane; kubeadm join writes the CA
-# from cluster-info before the kubelet's TLS bootstrap.
+# Every phase boundary of `up` (the start of each phase, in order) and the
+# points inside its long steps, in the order a run gets to them. The paths
+# show a step's work under way: the package pin is the first thing
+# os-ubuntu.kube-packages writes (apt installs after it); kubeadm init writes
+# its CA first and then waits for the control plane; kubeadm join writes the
+# CA from cluster-info before the kubelet's TLS bootstrap. An inside point
+# comes before its phase's boundary in a walk: the boundary's run fails before
+# the phase's work, so the next run does that work, and the fault lands in it.
 PIN=/etc/apt/preferences.d/kubernetes CA=/etc/kubernetes/pki/ca.crt
+BOUNDARIES=(connect validate facts prepare-host firewall runtime kube-packages control-plane join network addons labels)
+next_boundary() { # PHASE: the boundary after PHASE's start (none after the last)
+        local i
+        for ((i = 0; i < ${#BOUNDARIES[@]} - 1; i++)); do
+                [[ "${BOUNDARIES[i]}" == "$1" ]] && echo "${BOUNDARIES[i + 1]}" && return 0
+        done
+        return 0
+}
+points_for() { # HOST: the walk for a fault on HOST of a fresh 1 master + 1 worker cluster
+        local b
+        for b in "${BOUNDARIES[@]}"; do
+                case $b in
+                kube-packages) echo "kube-packages@$1:$PIN" ;;
+                control-plane) echo "control-plane@host-1:$CA" ;;
+                join) echo "join@host-2:$CA" ;;
+                esac
+                echo "$b"
+        done
+}
 if selected sshd-stop; then
         fresh sshd-stop
-        walk sshd-stop sshd_stop host-2 prepare-host runtime kube-packages join labels
+        # shellcheck disable=SC2046 # one word per point
+        walk sshd-stop sshd_stop host-2 $(points_for host-2)
 fi
 if selected host-kill; then
         fresh host-kill
-        walk host-kill host_kill host-2 runtime "kube-packages@host-2:$PIN" join "join@host-2:$CA" labels
+        # shellcheck disable=SC2046
+        walk host-kill host_kill host-2 $(points_for host-2)
 fi
 if selected conn-cut; then
         fresh conn-cut
-        walk conn-cut cut host-1 prepare-host "kube-packages@host-1:$PIN" "control-plane@host-1:$CA" network labels
+        # A cut connection is opened again: most cuts pass, each is kept to its phase.
+        # shellcheck disable=SC2046
+        ONE_PHASE=1 walk conn-cut cut host-1 $(points_for host-1)
 fi
 
-# --- faults on a running cluster (host-1 master, host-2 worker; host-3 and host-4 added) ---
+# --- faults on a running cluster (host-1 master, host-2 worker; host-3, host-4 and host-5 added) ---
 if selected api-503 || selected api-timeout || selected api-state || selected etcd-leader; then
-        testbed 4 running
+        testbed 5 running
         hosts_cfg host-1:master host-2:worker
         log "baseline: 1 master + 1 worker"
         up_ok "baseline up"
         snapshot "$tb" "$work/before" "${MASTERS[@]}" && BEFORE=$work/before
         NAMED=""
+        # Every boundary, and inside host-3's join (a token, then its Node), on a
+        # running cluster: the API fault stays until the run ends, so it fails
+        # the first step after the boundary that asks the API.
+        api_points="connect validate facts prepare-host firewall runtime kube-packages control-plane
+                join@host-3:$CA join network addons labels"
         if selected api-503; then
-                # host-3 joins as a worker (a token, its Node) and a label on host-2
-                # gives the labels phase an API write to make.
+                # host-3 joins as a worker and a label on host-2 gives the labels
+                # phase an API write to make.
                 hosts_cfg host-1:master host-2:worker host-3:worker
                 cfg_edit "$cfg" 'd["hosts"][1]["labels"] = {"faults.example/case": "api-503"}'
-                walk api-503 api_503 host-1 join network labels
+                # shellcheck disable=SC2086 # one word per point
+                walk api-503 api_503 host-1 $api_points
         fi
         if selected api-timeout; then
+                # host-4 joins as a worker, and host-2's label changes.
+                hosts_cfg host-1:master host-2:worker host-3:worker host-4:worker
                 cfg_edit "$cfg" 'd["hosts"][1]["labels"] = {"faults.example/case": "api-timeout"}'
-                walk api-timeout api_timeout host-1 network labels
+                # shellcheck disable=SC2086
+                walk api-timeout api_timeout host-1 ${api_points//host-3/host-4}
         fi
         if selected api-state; then
                 # Only storing the state fails, after every phase went well.
@@ -326,16 +384,15 @@ if selected api-503 || selected api-timeout || selected api-state || selected et
         fi
         unset NAMED
         if selected etcd-leader; then
-                # host-4 joins as a master; the leader (host-1, the only member) stops
-                # once kubeadm join has added host-4's member (its etcd manifest appears).
-                cfg_edit "$cfg" "d['hosts'].append({'address': '$(tb_addr "$tb" host-4)', 'user': 'pharos',
+                # host-5 joins as a master; the leader (host-1, the only member) stops
+                # once kubeadm join has added host-5's member (its etcd manifest appears).
+                cfg_edit "$cfg" "d['hosts'].append({'address': '$(tb_addr "$tb" host-5)', 'user': 'pharos',
                         'ssh_key_path': '$tb/id_ed25519', 'role': 'master'})"
                 snapshot "$tb" "$work/before" "${MASTERS[@]}" && BEFORE=$work/before
-                MASTERS=(host-1 host-4)
+                MASTERS=(host-1 host-5)
                 # Lost quorum fails whichever step reaches the API or etcd first.
                 NAMED=""
-                case_run etcd-leader etcd_stop host-1 "inside kubeadm join of host-4" \
-                        at "join@host-4:/etc/kubernetes/manifests/etcd.yaml"
+                case_run etcd-leader etcd_stop host-1 "join@host-5:/etc/kubernetes/manifests/etcd.yaml"
                 unset NAMED
         fi
 fi
