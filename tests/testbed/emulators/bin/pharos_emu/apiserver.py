@@ -20,6 +20,7 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import socketserver
 import ssl
 import sys
@@ -972,6 +973,13 @@ def node_status(o):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "pharos-testbed-apiserver"
+    # Go's net/http buffers a response in 4 KiB (server.go: the connection's bufio
+    # writer, newBufioWriterSize(..., 4<<10)) and flushes it when the handler returns, so
+    # a small response leaves in one write. Unbuffered, the headers and the body went as
+    # two writes, and an SSH server forwarding them (a tunnel to the API) sent two
+    # packets, the second held by Nagle's algorithm until the first was acknowledged.
+    # handle_one_request flushes after every request; a watch flushes its own chunks.
+    wbufsize = 4096
 
     def log_message(self, fmt, *args):
         if os.environ.get("PHAROS_TESTBED_APISERVER_LOG"):
@@ -1266,6 +1274,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        # the apiserver's watch handler flushes its headers at once (a client waits for them)
+        self.wfile.flush()
 
         def emit(kind, obj):
             data = json.dumps({"type": kind, "object": obj}).encode() + b"\n"
@@ -1353,6 +1363,15 @@ def etcd_watch(client, prefix, from_rev, deadline):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def get_request(self):
+        # Go turns Nagle's algorithm off on every TCP connection it accepts (net: TCPConn's
+        # SetNoDelay, "the default is true"), so the real kube-apiserver's writes leave at
+        # once. Left on here, a response body written after its headers waited for the
+        # client's delayed ACK (about 40 ms on Linux) on every kept-alive connection.
+        conn, addr = super().get_request()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
 
 
 def parse_flags(argv):
