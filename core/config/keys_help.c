@@ -49,7 +49,9 @@ static const struct {
         {"network.pod_network_cidr", "the pods' address range"},
         {"network.dns_replicas",
          "CoreDNS replicas; default 1 for one host, else 1 + ceil(hosts / 10)"},
-        {"network.node_local_dns_cache", "node-local-dns; not supported, so only false"},
+        {"network.node_local_dns_cache",
+         "NodeLocal DNSCache: a DNS cache on every node at 169.254.20.10 (with kube_proxy.mode "
+         "ipvs or nftables the kubelets name it as the pods' nameserver); IPv4 service_cidr only"},
         {"network.firewalld", "firewalld on the hosts"},
         {"network.firewalld.enabled", "configure and run firewalld; false leaves it alone"},
         {"network.firewalld.open_ports", "ports open to everyone"},

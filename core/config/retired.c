@@ -35,10 +35,6 @@ static const struct retired table[] = {
         {"pod_security_policy", NULL,
          "PodSecurityPolicy was removed in Kubernetes 1.25; use pod_security (Pod Security "
          "Admission), e.g. pod_security: {enforce: baseline}"},
-        {"network.node_local_dns_cache", "true",
-         "node-local-dns (the original's default) is not supported: pods query CoreDNS through "
-         "the kube-dns Service; remove the key or set it to false, and size CoreDNS with "
-         "network.dns_replicas"},
         {"cloud.provider", "aws", IN_TREE_GONE},
         {"cloud.provider", "azure", IN_TREE_GONE},
         {"cloud.provider", "cloudstack", IN_TREE_GONE},

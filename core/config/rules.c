@@ -169,6 +169,14 @@ static void network_rules(cfg_node *root, struct cfg_diags *d)
                           "network.pod_network_cidr %s overlaps network.service_cidr %s", pod->text,
                           svc->text);
         }
+        const cfg_node *nldns = valid(net, "node_local_dns_cache", CFG_T_BOOL);
+        if (nldns && !strcmp(nldns->text, "true") && svc && cfg_cidr_parse(svc->text, &a) == 0 &&
+            a.family != 4)
+                cfg_error(d, nldns->line, nldns->col,
+                          "network.node_local_dns_cache: the cache listens on the IPv4 link-local "
+                          "address 169.254.20.10, which pods of the IPv6 network.service_cidr %s "
+                          "cannot reach; set it to false",
+                          svc->text);
 }
 
 void cfg_rules(cfg_node *root, struct cfg_diags *d)

@@ -391,6 +391,8 @@ static void cluster_wide(struct ctx *c, const struct pharos_config_node *root)
         if (!in->proxy_mode || !strcmp(in->proxy_mode, "userspace"))
                 in->proxy_mode = "iptables";
         kv_map(c, &in->conntrack, get(c, root, "kube_proxy.conntrack"));
+        in->cluster_dns_local = flag(c, root, "network.node_local_dns_cache", 0) &&
+                                kadm_node_local_dns_kubelet(in->proxy_mode);
 
         admission(c, root);
         pod_security(c, root);

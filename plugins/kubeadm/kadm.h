@@ -43,7 +43,14 @@
 #define KADM_API_PROXY_IMAGE          "docker.io/library/haproxy:2.6"
 #define KADM_API_PROXY_IMAGE_NAME     "haproxy:2.6"
 #define KADM_DEFAULT_IMAGE_REPOSITORY "registry.k8s.io"
-#define KADM_MAX_FILES                12
+/* NodeLocal DNSCache: upstream's image (kubernetes/dns 1.26.7, as
+ * cluster/addons/dns/nodelocaldns names it) and link-local address; kubeadm's
+ * dnsDomain, which cluster.yml does not change. */
+#define KADM_NODE_LOCAL_DNS_IMAGE      "registry.k8s.io/dns/k8s-dns-node-cache:1.26.7"
+#define KADM_NODE_LOCAL_DNS_IMAGE_NAME "k8s-dns-node-cache:1.26.7"
+#define KADM_NODE_LOCAL_DNS_ADDRESS    "169.254.20.10"
+#define KADM_CLUSTER_DOMAIN            "cluster.local"
+#define KADM_MAX_FILES                 12
 /* Node annotations listing the labels and taints (key:effect) pharos put
  * there, comma-separated: what it may remove when cluster.yml drops them. */
 #define KADM_MANAGED_LABELS "pharos.kontena.io/labels"
@@ -102,6 +109,9 @@ struct kadm_input {
 
         const char *proxy_mode;
         struct kadm_kvs conntrack;
+        /* network.node_local_dns_cache where the kubelet must name the cache
+         * (kadm_node_local_dns_kubelet): clusterDNS is its link-local address. */
+        int cluster_dns_local;
 
         struct kadm_kvs apiserver_args, controller_args, scheduler_args;
 
@@ -278,8 +288,8 @@ extern const struct pharos_step kadm_step_status, kadm_step_encryption_key, kadm
         kadm_step_worker_up_join, kadm_step_etcd_probe, kadm_step_etcd_check, kadm_step_etcd_remove,
         kadm_step_etcd_reset, kadm_step_reset, kadm_step_endpoint, kadm_step_endpoint_info,
         kadm_step_worker_up_endpoint, kadm_step_cgroups, kadm_step_cgroups_warning,
-        kadm_step_dns_replicas, kadm_step_etcd_verify, kadm_step_upgrade_masters,
-        kadm_step_upgrade_workers, kadm_step_api_proxy;
+        kadm_step_dns_replicas, kadm_step_node_local_dns, kadm_step_etcd_verify,
+        kadm_step_upgrade_masters, kadm_step_upgrade_workers, kadm_step_api_proxy;
 
 /* Frees what the etcd steps keep in st (kubeadm's fini). */
 void kadm_etcd_free(struct kadm_state *st);
@@ -309,6 +319,17 @@ int kadm_node_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
 int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_config_node *root,
                           const char *endpoints, struct kbuf *cfg, struct kbuf *manifest, char *why,
                           size_t why_len);
+/* NodeLocal DNSCache (node_local_dns.c). The kube-dns ClusterIP of an IPv4
+ * service range into out: 0, or -1 when it is not one. */
+int kadm_dns_service_ip(const char *service_cidr, char *out, size_t size);
+/* 1 when, with kube-proxy in proxy_mode, pods must be given the cache's link-local
+ * address as their nameserver (the kubelet's clusterDNS). */
+int kadm_node_local_dns_kubelet(const char *proxy_mode);
+void kadm_node_local_dns_image(const char *repository, char *buf, size_t size);
+/* The stack's YAML appended to b: 0, or -1 with why set. */
+int kadm_render_node_local_dns(const char *service_cidr, const char *proxy_mode,
+                               const char *image_repository, struct kbuf *b, char *why,
+                               size_t why_len);
 /* The proxy's image for image_repository (NULL: the default) into buf. */
 void kadm_api_proxy_image(const char *repository, char *buf, size_t size);
 

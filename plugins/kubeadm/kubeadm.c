@@ -154,7 +154,7 @@ static int kadm_init(const struct pharos_host *host, struct pharos_plugin *self,
                 &kadm_step_cgroups,         &kadm_step_cgroups_warning,
                 &kadm_step_dns_replicas,    &kadm_step_etcd_verify,
                 &kadm_step_upgrade_masters, &kadm_step_upgrade_workers,
-                &kadm_step_api_proxy,
+                &kadm_step_api_proxy,       &kadm_step_node_local_dns,
         };
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 if (host->register_step(self, steps[i]) < 0) {

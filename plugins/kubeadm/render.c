@@ -218,6 +218,8 @@ void kadm_render_kubeadm(const struct kadm_input *in, const char *cert_key, stru
         kb_printf(b,
                   "---\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n");
         kb_printf(b, "cgroupDriver: systemd\n");
+        if (in->cluster_dns_local)
+                kb_printf(b, "clusterDNS:\n- \"" KADM_NODE_LOCAL_DNS_ADDRESS "\"\n");
         if (in->allow_cgroup_v1)
                 kb_printf(b, "failCgroupV1: false\n");
         kb_printf(b, "readOnlyPort: %d\n", in->read_only_port ? 10255 : 0);

@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import os
 import re
@@ -481,6 +482,14 @@ def write_manifest(name, pod):
     host.write(MANIFESTS + "/%s.yaml" % name, yaml.safe_dump(pod, default_flow_style=False), 0o600)
 
 
+def dns_ip(cluster):
+    """constants.GetDNSIP (cmd/kubeadm/app/constants/constants.go): the tenth address of
+    the (first) service subnet; the kube-dns Service's clusterIP and the kubelets' default
+    clusterDNS (componentconfigs/kubelet.go)."""
+    subnet = ((cluster.get("networking") or {}).get("serviceSubnet") or "10.96.0.0/12").split(",")[0]
+    return str(ipaddress.ip_network(subnet.strip(), strict=False)[10])
+
+
 # ---------------- kubelet ----------------
 def kubelet_config(by_kind, cluster):
     kc = dict(by_kind.get("KubeletConfiguration") or {})
@@ -488,7 +497,7 @@ def kubelet_config(by_kind, cluster):
     kc.setdefault("kind", "KubeletConfiguration")
     kc.setdefault("cgroupDriver", "systemd")
     kc.setdefault("staticPodPath", MANIFESTS)
-    kc.setdefault("clusterDNS", ["10.96.0.10"])
+    kc.setdefault("clusterDNS", [dns_ip(cluster)])
     kc.setdefault("clusterDomain", (cluster.get("networking") or {}).get("dnsDomain") or "cluster.local")
     kc.setdefault("rotateCertificates", True)
     kc.setdefault("authentication", {"anonymous": {"enabled": False}, "webhook": {"enabled": True},
@@ -939,7 +948,7 @@ def addons(client, cluster, skip, version, server):
         client.apply("/api/v1/namespaces/kube-system/services", {
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": labels},
-            "spec": {"selector": labels, "clusterIP": "10.96.0.10",
+            "spec": {"selector": labels, "clusterIP": dns_ip(cluster),
                      "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}})
         say("[addons] Applied essential addon: CoreDNS")
     if not ((cluster.get("proxy") or {}).get("disabled") or "addon/kube-proxy" in skip or "addon" in skip):
