@@ -13,6 +13,8 @@ version=1.37.2
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/assert.sh
 . "$here/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$here/../../lib/admin_pem.sh"
 dir=$(mktemp -d)
 cleanup() {
         "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
@@ -88,13 +90,7 @@ expect_eq "$(grep -n 'addon-kured.apply' <<<"$order" | cut -d: -f1)" "$(($(grep 
         "host-upgrades right after kured"
 
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 exists() { curl -sk -o /dev/null -w '%{http_code}' --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 # gone PATH: 404 once the object is gone. A deleted CRD goes only when the API

@@ -12,6 +12,8 @@ version=1.37.2
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/assert.sh
 . "$here/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$here/../../lib/admin_pem.sh"
 dir=$(mktemp -d)
 cleanup() {
         "$TESTBED" stop --dir "$dir/tb" >/dev/null 2>&1 || true
@@ -84,13 +86,7 @@ expect_rc 0 "first up"
 expect_contains "$out" "stack pharos-manifests: 3 created, 0 updated, 0 pruned" "three objects created"
 
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 status() { curl -sk -o /dev/null -w '%{http_code}' --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 sa=/api/v1/namespaces/default/serviceaccounts/demo-app

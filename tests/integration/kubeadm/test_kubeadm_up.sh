@@ -17,6 +17,8 @@ set -euo pipefail
 masters=$1 workers=$2 version=$3
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$(dirname "$0")/../../lib/admin_pem.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 cleanup() {
@@ -136,13 +138,7 @@ expect_contains "$out" "client-key-data" "the failed init's admin.conf replaced 
 
 # The API as the admin, straight to the first master (the test's own view).
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 nodes=$(api /api/v1/nodes)
 expect_eq "$(jq '.items | length' <<<"$nodes")" "$n" "every host is a Node"

@@ -10,6 +10,8 @@ set -euo pipefail
 version=1.37.2
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$(dirname "$0")/../../lib/admin_pem.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 cleanup() {
@@ -55,13 +57,7 @@ expect_rc 0 "first up without node-local-dns"
 expect_not_contains "$(changed)" "kubeadm.node-local-dns" "nothing to remove on a new cluster"
 
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 code() { curl -sk -o /dev/null -w '%{http_code}' --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 ks=/api/v1/namespaces/kube-system

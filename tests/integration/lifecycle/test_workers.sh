@@ -11,6 +11,8 @@ set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$(dirname "$0")/../../lib/admin_pem.sh"
 dir=$(mktemp -d)
 cleanup() {
         "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
@@ -49,13 +51,7 @@ expect_rc 0 "first up"
 
 # The API as the admin, straight to the master (the test's own view).
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 api() {
         local path=$1
         shift

@@ -12,6 +12,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/assert.sh
 . "$here/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$here/../../lib/admin_pem.sh"
 dir=$(mktemp -d)
 cleanup() {
         "$TESTBED" stop --dir "$dir/tb" >/dev/null 2>&1 || true
@@ -54,13 +56,7 @@ calico Always
 up
 expect_rc 0 "first up with calico"
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 ds_env() { api /apis/apps/v1/namespaces/kube-system/daemonsets/calico-node |
         jq -r --arg n "$1" '.spec.template.spec.containers[0].env[] | select(.name == $n) | .value'; }

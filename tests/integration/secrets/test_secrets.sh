@@ -16,6 +16,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/assert.sh
 . "$here/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$here/../../lib/admin_pem.sh"
 dir=$(mktemp -d)
 sampler=""
 cleanup() {
@@ -88,13 +90,7 @@ expect_contains "$out" '"step":"kubeadm.join-masters"' "masters joined"
 expect_contains "$out" '"step":"kubeadm.join-workers"' "workers joined"
 expect_contains "$out" '"step":"addon-ingress-nginx.' "addons applied"
 on 1 'cat /etc/kubernetes/admin.conf' >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 chmod 600 "$dir/admin.pem" "$dir/admin.conf"
 
 step "worker up on host-6, -v, the join command on stdin"

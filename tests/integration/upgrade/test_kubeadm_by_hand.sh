@@ -12,6 +12,8 @@ set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$(dirname "$0")/../../lib/admin_pem.sh"
 dir=$(mktemp -d)
 cleanup() {
         "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
@@ -44,13 +46,7 @@ step "2 masters + 1 worker at 1.36.3"
 run "$PHAROS" --plugin-path "$dir/plugins" up -c "$dir/cluster.yml"
 expect_rc 0 "first up"
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 step "host-4 joined with pharos worker up"
 root4=$(jq -r '.hosts[3].root' "$dir/hosts.json")
 mkdir -p "$root4/opt/pharos/plugins"

@@ -10,6 +10,8 @@ set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
+# shellcheck source=../../lib/admin_pem.sh
+. "$(dirname "$0")/../../lib/admin_pem.sh"
 dir=$(mktemp -d)
 cleanup() {
         "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
@@ -41,13 +43,7 @@ up
 expect_rc 0 "first up"
 
 on 1 cat /etc/kubernetes/admin.conf >"$dir/admin.conf"
-python3 - "$dir/admin.conf" "$dir/admin.pem" <<'PY'
-import base64, sys, yaml
-u = yaml.safe_load(open(sys.argv[1]))["users"][0]["user"]
-with open(sys.argv[2], "w") as f:
-    f.write(base64.b64decode(u["client-certificate-data"]).decode())
-    f.write(base64.b64decode(u["client-key-data"]).decode())
-PY
+admin_pem "$dir/admin.conf" "$dir/admin.pem"
 api() { curl -fsSk --cert "$dir/admin.pem" "https://$(addr 0):6443$1"; }
 kubelets() { api /api/v1/nodes | jq -r '[.items[] | .metadata.name + "=" + .status.nodeInfo.kubeletVersion] | sort | join(" ")'; }
 expect_eq "$(kubelets)" "host-1=v1.35.4 host-2=v1.35.4" "kubelets at 1.35.4"
