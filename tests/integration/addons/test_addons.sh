@@ -11,6 +11,8 @@ set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 version=1.37.2
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../kubeadm/prepare_by_hand.sh
+. "$here/../kubeadm/prepare_by_hand.sh"
 # shellcheck source=../../lib/assert.sh
 . "$here/../../lib/assert.sh"
 # shellcheck source=../../lib/admin_pem.sh
@@ -31,12 +33,7 @@ done
 "$TESTBED" start --hosts 2 --masters 1 --dir "$dir" >/dev/null
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- "${@:2}"; }
-pids=()
-for i in 1 2; do
-        on "$i" sh -s "${version%.*}" "$(addr $((i - 1)))" <"$here/../kubeadm/prepare_host.sh" &
-        pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+prepare_by_hand "$dir" 2 "${version%.*}"
 cp "$dir/cluster.yml" "$dir/hosts.yml"
 
 # write_cfg EDIT: cluster.yml = the testbed's hosts + every addon, then the python EDIT on `a`.

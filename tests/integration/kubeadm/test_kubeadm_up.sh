@@ -20,6 +20,8 @@ masters=$1 workers=$2 version=$3
 # shellcheck source=../../lib/admin_pem.sh
 . "$(dirname "$0")/../../lib/admin_pem.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=prepare_by_hand.sh
+. "$here/prepare_by_hand.sh"
 dir=$(mktemp -d)
 cleanup() {
         "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
@@ -36,12 +38,7 @@ n=$((masters + workers))
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- "${@:2}"; }
 
-pids=()
-for ((i = 1; i <= n; i++)); do
-        on "$i" sh -s "${version%.*}" "$(addr $((i - 1)))" <"$here/prepare_host.sh" &
-        pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+prepare_by_hand "$dir" "$n" "${version%.*}"
 
 # Labels on the first worker, a taint on the last host, the version pinned,
 # CoreDNS at one replica (kubeadm deploys two), Pod Security Admission defaults.

@@ -13,6 +13,8 @@ version=1.37.2
 # shellcheck source=../../lib/admin_pem.sh
 . "$(dirname "$0")/../../lib/admin_pem.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=prepare_by_hand.sh
+. "$here/prepare_by_hand.sh"
 dir=$(mktemp -d)
 cleanup() {
         "$TESTBED" stop --dir "$dir" >/dev/null 2>&1 || true
@@ -26,12 +28,7 @@ cp "$PLUGIN" "$dir/plugins/"
 "$TESTBED" start --hosts 2 --masters 1 --dir "$dir" >/dev/null
 addr() { jq -r ".hosts[$1].address" "$dir/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir" --host "host-$1" -- "${@:2}"; }
-pids=()
-for i in 1 2; do
-        on "$i" sh -s "${version%.*}" "$(addr $((i - 1)))" <"$here/prepare_host.sh" &
-        pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+prepare_by_hand "$dir" 2 "${version%.*}"
 cp "$dir/cluster.yml" "$dir/hosts.yml"
 
 # write_cfg BOOL: the testbed's hosts, IPVS, a service range of its own and the key.

@@ -10,6 +10,8 @@
 set -euo pipefail
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../kubeadm/prepare_by_hand.sh
+. "$here/../kubeadm/prepare_by_hand.sh"
 # shellcheck source=../../lib/assert.sh
 . "$here/../../lib/assert.sh"
 # shellcheck source=../../lib/admin_pem.sh
@@ -29,12 +31,7 @@ done
 "$TESTBED" start --hosts 2 --dir "$dir/tb" >/dev/null
 addr() { jq -r ".hosts[$1].address" "$dir/tb/hosts.json"; }
 on() { "$TESTBED" exec --dir "$dir/tb" --host "host-$1" -- "${@:2}"; }
-pids=()
-for i in 1 2; do
-        on "$i" sh -s 1.37 "$(addr $((i - 1)))" <"$here/../kubeadm/prepare_host.sh" &
-        pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+prepare_by_hand "$dir/tb" 2 1.37
 
 cfg=$dir/cluster.yml
 write_cfg() { # NETWORK-YAML (indented under network:)
