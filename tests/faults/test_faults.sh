@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fault injection into `pharos up` on the emulated testbed. Each case starts
 # `pharos up --output json`, injects one fault at a deterministic point (a
-# phase boundary from the event stream, or inside a long step once the host
-# shows the step's work under way), and checks that
+# phase boundary, where the run stops itself through PHAROS_STOP_AT, or inside
+# a long step once the host shows the step's work under way), and checks that
 #   - pharos exits non-zero and names the host and the step (event and stderr),
-#     or finishes with exit 0 if it rode the fault out;
+#     or finishes with exit 0 (or, kept to the phase, 130 at the next
+#     boundary) if it rode the fault out;
 #   - nothing was lost: etcd members and keys, every file under
 #     /etc/kubernetes/pki on the masters, the stored state (kube-system/pharos-config);
 #   - after the fault is healed, the next `up` repairs the cluster and the one
