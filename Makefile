@@ -1,5 +1,5 @@
 # Convenience entry points; the scripts do the work.
-.PHONY: all deps build test demo lint asan install package clean
+.PHONY: all deps build test demo lint asan tsan install package clean
 
 all: build
 
@@ -30,6 +30,11 @@ asan:
 	cmake --build build-asan -j$$(nproc)
 	cd build-asan && ctest --output-on-failure -L unit
 
+# Every test that runs pharos, under ThreadSanitizer; any report fails it
+# (scripts/tsan.sh says where they are). Too slow for `make test`.
+tsan:
+	scripts/tsan.sh
+
 install: build
 	cmake --install build
 
@@ -39,4 +44,4 @@ package:
 	scripts/package.sh
 
 clean:
-	rm -rf build build-demo build-asan build-debian build-el build-package-debian build-package-el dist
+	rm -rf build build-demo build-asan build-tsan build-debian build-el build-package-debian build-package-el dist

@@ -1,4 +1,5 @@
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,15 @@ struct kube_client {
         size_t n_gvs;
 };
 
+/* Steps on several hosts make their clients at once (https_request from
+ * each host's thread): libcurl is set up by the first of them alone. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init(void)
+{
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 static char *dup_or_null(const char *s)
 {
         return s ? strdup(s) : NULL;
@@ -34,11 +44,7 @@ static char *dup_or_null(const char *s)
 int kube_client_new(const struct kube_conn *conn, struct kube_client **out,
                     struct pharos_error *err)
 {
-        static int curl_ready;
-        if (!curl_ready) {
-                curl_global_init(CURL_GLOBAL_DEFAULT);
-                curl_ready = 1;
-        }
+        pthread_once(&curl_once, curl_init);
         struct kube_client *kc = calloc(1, sizeof(*kc));
         if (!kc)
                 return perr_set(err, PERR_NOMEM, "out of memory");

@@ -438,13 +438,12 @@ void kh_known_types(const char *path, const char *host, int port, char *buf, siz
         fclose(f);
 }
 
-const char *kh_default_path(void)
+const char *kh_default_path(char *buf, size_t size)
 {
-        static char path[4096];
         const char *env = getenv("PHAROS_KNOWN_HOSTS");
         if (env && *env)
                 return env;
         const char *home = getenv("HOME");
-        snprintf(path, sizeof(path), "%s/.ssh/known_hosts", home && *home ? home : "/root");
-        return path;
+        snprintf(buf, size, "%s/.ssh/known_hosts", home && *home ? home : "/root");
+        return buf;
 }

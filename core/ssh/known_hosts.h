@@ -63,7 +63,8 @@ int kh_replace(const char *path, const char *host, int port, const unsigned char
  * a type the host is already known by. */
 void kh_known_types(const char *path, const char *host, int port, char *buf, size_t cap);
 
-/* The file used: $PHAROS_KNOWN_HOSTS, else ~/.ssh/known_hosts. Static buffer. */
-const char *kh_default_path(void);
+/* The file used: $PHAROS_KNOWN_HOSTS, else ~/.ssh/known_hosts written into
+ * buf (the caller's: hosts connect in parallel, each asking). */
+const char *kh_default_path(char *buf, size_t size);
 
 #endif

@@ -97,7 +97,8 @@ int sshc_connect(struct ssh_conn *c, const struct tp_target *t, const struct tp_
         pthread_once(&lib_once, lib_init);
         int port = t->port > 0 ? t->port : 22;
         int timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
-        const char *kh = o->known_hosts ? o->known_hosts : kh_default_path();
+        char kh_buf[4096];
+        const char *kh = o->known_hosts ? o->known_hosts : kh_default_path(kh_buf, sizeof(kh_buf));
         memset(c, 0, sizeof(*c));
         c->sock = -1;
         snprintf(c->user, sizeof(c->user), "%s", t->user ? t->user : "root");

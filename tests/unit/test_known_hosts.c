@@ -1,4 +1,5 @@
 /* known_hosts parsing, matching and updating, against files written here. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,10 +233,38 @@ static void default_path_from_env(void **s)
 {
         (void)s;
         setenv("PHAROS_KNOWN_HOSTS", "/x/known", 1);
-        assert_string_equal(kh_default_path(), "/x/known");
+        char buf[4096];
+        assert_string_equal(kh_default_path(buf, sizeof(buf)), "/x/known");
         unsetenv("PHAROS_KNOWN_HOSTS");
         setenv("HOME", "/home/u", 1);
-        assert_string_equal(kh_default_path(), "/home/u/.ssh/known_hosts");
+        assert_string_equal(kh_default_path(buf, sizeof(buf)), "/home/u/.ssh/known_hosts");
+}
+
+#define THREADS 8
+
+static void *default_path_of_thread(void *arg)
+{
+        (void)arg;
+        char buf[4096];
+        const char *kh = kh_default_path(buf, sizeof(buf));
+        return (void *)(intptr_t)strcmp(kh, "/home/u/.ssh/known_hosts");
+}
+
+/* Hosts connect in parallel, each asking for the file: under
+ * ThreadSanitizer, a path every thread writes into one buffer fails this. */
+static void default_path_from_threads(void **s)
+{
+        (void)s;
+        unsetenv("PHAROS_KNOWN_HOSTS");
+        setenv("HOME", "/home/u", 1);
+        pthread_t t[THREADS];
+        for (int i = 0; i < THREADS; i++)
+                assert_int_equal(pthread_create(&t[i], NULL, default_path_of_thread, NULL), 0);
+        for (int i = 0; i < THREADS; i++) {
+                void *differs;
+                pthread_join(t[i], &differs);
+                assert_int_equal((intptr_t)differs, 0);
+        }
 }
 
 int main(void)
@@ -252,6 +281,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(other_type_is_a_changed_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(known_types_in_file_order, setup, teardown),
                 cmocka_unit_test(default_path_from_env),
+                cmocka_unit_test(default_path_from_threads),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

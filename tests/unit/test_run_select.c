@@ -23,7 +23,8 @@
 
 static const struct pharos_host *H;
 static int validated[N], worked[N], once[N], hook_calls, refuse_on = -1;
-static char seen_selected[32], seen_sequence[16];
+/* One slot per host: validation runs on every host at once, in threads of its own. */
+static char seen_selected[N][32], seen_sequence[N][16];
 
 static long idx(struct pharos_step_ctx *ctx)
 {
@@ -36,8 +37,8 @@ static int check_run(struct pharos_step_ctx *ctx, void *state)
         long i = idx(ctx);
         validated[i]++;
         const char *sel = H->step_fact(ctx, "selected");
-        snprintf(seen_selected, sizeof(seen_selected), "%s", sel ? sel : "(all)");
-        snprintf(seen_sequence, sizeof(seen_sequence), "%s", H->step_fact(ctx, "sequence"));
+        snprintf(seen_selected[i], sizeof(seen_selected[i]), "%s", sel ? sel : "(all)");
+        snprintf(seen_sequence[i], sizeof(seen_sequence[i]), "%s", H->step_fact(ctx, "sequence"));
         if (i == refuse_on) {
                 char why[600];
                 memset(why, 'x', sizeof(why));
@@ -158,8 +159,10 @@ static void selected_hosts_only(void **s)
         assert_int_equal(run_sequence(&f->r, "reset", &err), 0);
         /* Validation judges the whole cluster ... */
         assert_int_equal(validated[0] + validated[1] + validated[2], 3);
-        assert_string_equal(seen_selected, "1,2");
-        assert_string_equal(seen_sequence, "reset");
+        for (int i = 0; i < N; i++) {
+                assert_string_equal(seen_selected[i], "1,2");
+                assert_string_equal(seen_sequence[i], "reset");
+        }
         assert_int_equal(hook_calls, 1);
         /* ... the work happens on the selected hosts, ONCE on the first selected master. */
         assert_int_equal(worked[0], 0);
@@ -174,7 +177,8 @@ static void every_host_without_selection(void **s)
         struct fx *f = *s;
         struct pharos_error err = {0};
         assert_int_equal(run_sequence(&f->r, "reset", &err), 0);
-        assert_string_equal(seen_selected, "(all)");
+        for (int i = 0; i < N; i++)
+                assert_string_equal(seen_selected[i], "(all)");
         assert_int_equal(worked[0] + worked[1] + worked[2], 3);
         assert_int_equal(once[0], 1);
 }

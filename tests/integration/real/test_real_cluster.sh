@@ -75,9 +75,11 @@ cluster() {
         } >"$dir/$name.yml"
 }
 # pharos runs on host-5 for `pharos worker up`: its libraries come from
-# Debian's archive, as a package's dependencies would, while the first up runs.
-on host-5 sh -c 'apt-get update -q && apt-get install -y -q libcurl4 libcyaml1 libyajl2' \
-        >"$dir/host-5-apt.log" 2>&1 &
+# Debian's archive, as a package's dependencies would, while the first up runs
+# (with ThreadSanitizer's runtime when pharos is the tsan preset's: make tsan).
+libs="libcurl4 libcyaml1 libyajl2"
+[[ $(ldd "$PHAROS") != *libtsan.so* ]] || libs+=" libtsan2"
+on host-5 sh -c "apt-get update -q && apt-get install -y -q $libs" >"$dir/host-5-apt.log" 2>&1 &
 apt5=$!
 cat > "$dir/rest.yml" <<EOF
 network:
