@@ -323,6 +323,14 @@ int kadm_is_v1beta4(const char *version)
         return major > 1 || minor >= 31;
 }
 
+const char *kadm_proxy_mode(const char *configured)
+{
+        /* userspace mode is gone from kube-proxy; iptables is what replaced it. */
+        if (!configured || !strcmp(configured, "userspace"))
+                return "iptables";
+        return configured;
+}
+
 static void cluster_wide(struct ctx *c, const struct pharos_config_node *root)
 {
         struct kadm_input *in = c->in;
@@ -386,10 +394,7 @@ static void cluster_wide(struct ctx *c, const struct pharos_config_node *root)
         kv_map(c, &in->system_reserved, get(c, root, "kubelet.system_reserved"));
         kv_map(c, &in->kube_reserved, get(c, root, "kubelet.kube_reserved"));
 
-        in->proxy_mode = str(c, root, "kube_proxy.mode");
-        /* userspace mode is gone from kube-proxy; iptables is what replaced it. */
-        if (!in->proxy_mode || !strcmp(in->proxy_mode, "userspace"))
-                in->proxy_mode = "iptables";
+        in->proxy_mode = kadm_proxy_mode(str(c, root, "kube_proxy.mode"));
         kv_map(c, &in->conntrack, get(c, root, "kube_proxy.conntrack"));
         in->cluster_dns_local = flag(c, root, "network.node_local_dns_cache", 0) &&
                                 kadm_node_local_dns_kubelet(in->proxy_mode);

@@ -319,6 +319,9 @@ int kadm_node_proxy(struct kadm_state *st, struct pharos_step_ctx *ctx);
 int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_config_node *root,
                           const char *endpoints, struct kbuf *cfg, struct kbuf *manifest, char *why,
                           size_t why_len);
+/* kube_proxy.mode as kube-proxy runs it (input.c): unset or the removed
+ * userspace mode is iptables. Returns configured or a static string. */
+const char *kadm_proxy_mode(const char *configured);
 /* NodeLocal DNSCache (node_local_dns.c). The kube-dns ClusterIP of an IPv4
  * service range into out: 0, or -1 when it is not one. */
 int kadm_dns_service_ip(const char *service_cidr, char *out, size_t size);

@@ -28,11 +28,8 @@ static int render(struct kadm_state *st, struct pharos_step_ctx *ctx, struct kbu
 {
         const struct pharos_host *h = st->host;
         const struct pharos_config_node *root = h->config_root(st->self);
-        const char *mode =
-                h->config_string(h->config_get(h->config_get(root, "kube_proxy"), "mode"));
-        /* userspace mode is gone from kube-proxy; iptables is what replaced it. */
-        if (!mode || !strcmp(mode, "userspace"))
-                mode = "iptables";
+        const char *mode = kadm_proxy_mode(
+                h->config_string(h->config_get(h->config_get(root, "kube_proxy"), "mode")));
         char why[200];
         if (kadm_render_node_local_dns(
                     h->config_string(h->config_get(h->config_get(root, "network"), "service_cidr")),
