@@ -24,56 +24,18 @@
 # delete-node`; a reset refusal, then the full `pharos reset`: no kube
 # package, file, unit or container left on the hosts.
 set -euo pipefail
-: "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
-src=$(cd "$(dirname "$0")/../../.." && pwd)
-
-# The tier needs root and new namespaces of every kind; a machine without
-# them can't run it at all, and says so loudly.
-if [[ $EUID -ne 0 ]] || ! unshare --mount --uts --ipc --net --pid --cgroup --fork true 2>/dev/null; then
-        echo "SKIPPED: the real tier needs root and unshare of every namespace kind (uid $EUID)" >&2
-        exit 77
-fi
-
-dir=$(mktemp -d)
-cleanup() {
-        local rc=$?
-        "$TESTBED" stop --dir "$dir/tb" >/dev/null 2>&1 || true
-        rm -rf "$dir" "$_tmp_out" "$_tmp_err"
-        exit "$rc"
-}
-trap cleanup EXIT
-export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/pharos_known_hosts
-unset PHAROS_PLUGIN_PATH
-pharos() { "$PHAROS" --plugin-path "$PLUGINS" "$@"; }
-on() { "$TESTBED" exec --dir "$dir/tb" --host "$1" -- "${@:2}"; }
+# shellcheck source=real_test.sh
+. "$(dirname "$0")/real_test.sh"
 # The master kubectl runs on: the first one until it is killed.
 M=host-1
 # KSERVER: that master's own API server, once admin.conf's (the endpoint) may be gone.
 KSERVER=""
 k() { on "$M" kubectl --kubeconfig /etc/kubernetes/admin.conf ${KSERVER:+--server "$KSERVER"} "$@"; }
-t0=$SECONDS
-step() { echo "== [$((SECONDS - t0))s] $*"; }
 
 step "testbed start --tier real (builds what is not cached)"
 "$TESTBED" start --tier real --hosts 5 --masters 1 --os debian-12,debian-13 --dir "$dir/tb"
-addr() { jq -r ".hosts[$(($1 - 1))].address" "$dir/tb/hosts.json"; }
-paddr() { jq -r ".hosts[$(($1 - 1))].private_address" "$dir/tb/hosts.json"; }
-# cluster NAME N:ROLE...: writes $dir/NAME.yml with those hosts.
-cluster() {
-        local name=$1 spec
-        shift
-        {
-                echo "hosts:"
-                for spec in "$@"; do
-                        printf '  - address: %s\n    private_address: %s\n    user: pharos\n' \
-                                "$(addr "${spec%%:*}")" "$(paddr "${spec%%:*}")"
-                        printf '    ssh_key_path: "%s"\n    role: %s\n' "$dir/tb/id_ed25519" "${spec#*:}"
-                done
-                cat "$dir/rest.yml"
-        } >"$dir/$name.yml"
-}
 # pharos runs on host-5 for `pharos worker up`: its libraries come from
 # Debian's archive, as a package's dependencies would, while the first up runs
 # (with ThreadSanitizer's runtime when pharos is the tsan preset's: make tsan).
@@ -81,21 +43,7 @@ libs="libcurl4 libcyaml1 libyajl2"
 [[ $(ldd "$PHAROS") != *libtsan.so* ]] || libs+=" libtsan2"
 on host-5 sh -c "apt-get update -q && apt-get install -y -q $libs" >"$dir/host-5-apt.log" 2>&1 &
 apt5=$!
-cat > "$dir/rest.yml" <<EOF
-network:
-  provider: custom
-  pod_network_cidr: 10.244.0.0/16
-  custom:
-    manifest_path: $src/tests/testbed/real/network
-    options:
-      backend: host-gw
-      flannel_image: ghcr.io/flannel-io/flannel:$(. "$src/tests/testbed/real/build/versions.env" && echo "$FLANNEL_VERSION")
-      cni_plugin_image: ghcr.io/flannel-io/flannel-cni-plugin:$(. "$src/tests/testbed/real/build/versions.env" && echo "$FLANNEL_CNI_PLUGINS_VERSION")
-      busybox_image: docker.io/library/busybox:1.36
-audit:
-  file:
-    path: /var/log/kubernetes/audit.json
-EOF
+real_network "$dir/rest.yml"
 cluster cluster 1:master 2:worker
 
 step "pharos up"

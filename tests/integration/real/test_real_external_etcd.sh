@@ -8,37 +8,15 @@
 # `pharos reset` wipes the master, says the external etcd still holds the
 # objects, and leaves them there.
 set -euo pipefail
-: "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
-src=$(cd "$(dirname "$0")/../../.." && pwd)
-
-if [[ $EUID -ne 0 ]] || ! unshare --mount --uts --ipc --net --pid --cgroup --fork true 2>/dev/null; then
-        echo "SKIPPED: the real tier needs root and unshare of every namespace kind (uid $EUID)" >&2
-        exit 77
-fi
-
-dir=$(mktemp -d)
-cleanup() {
-        local rc=$?
-        "$TESTBED" stop --dir "$dir/tb" >/dev/null 2>&1 || true
-        rm -rf "$dir" "$_tmp_out" "$_tmp_err"
-        exit "$rc"
-}
-trap cleanup EXIT
-export PHAROS_NO_SYSTEM_PLUGINS=1 PHAROS_KNOWN_HOSTS=$dir/pharos_known_hosts
-unset PHAROS_PLUGIN_PATH
-pharos() { "$PHAROS" --plugin-path "$PLUGINS" "$@"; }
-on() { "$TESTBED" exec --dir "$dir/tb" --host "$1" -- "${@:2}"; }
-t0=$SECONDS
-step() { echo "== [$((SECONDS - t0))s] $*"; }
+# shellcheck source=real_test.sh
+. "$(dirname "$0")/real_test.sh"
 bin=$("$src/tests/testbed/real/build/build.sh" --print-dir)/bin
 [[ -x $bin/etcd && -x $bin/etcdctl ]] || fail "no etcd built by the real tier in $bin"
 
 step "testbed start --tier real: hosts 1-3 for etcd, host-4 the master"
 "$TESTBED" start --tier real --hosts 4 --masters 1 --dir "$dir/tb"
-addr() { jq -r ".hosts[$(($1 - 1))].address" "$dir/tb/hosts.json"; }
-paddr() { jq -r ".hosts[$(($1 - 1))].private_address" "$dir/tb/hosts.json"; }
 
 step "a 3-member etcd with TLS on hosts 1-3"
 pki=$dir/pki
@@ -123,13 +101,8 @@ etcdctl() {
 run etcdctl endpoint health
 expect_rc 0 "the external etcd is healthy: $out $err"
 
-cat > "$dir/cluster.yml" <<EOF
-hosts:
-  - address: $(addr 4)
-    private_address: $(paddr 4)
-    user: pharos
-    ssh_key_path: "$dir/tb/id_ed25519"
-    role: master
+real_network "$dir/rest.yml"
+cat >>"$dir/rest.yml" <<EOF
 etcd:
   endpoints:
     - https://$(paddr 1):2379
@@ -138,17 +111,8 @@ etcd:
   ca_certificate: $pki/ca.crt
   certificate: $pki/apiserver-client.crt
   key: $pki/apiserver-client.key
-network:
-  provider: custom
-  pod_network_cidr: 10.244.0.0/16
-  custom:
-    manifest_path: $src/tests/testbed/real/network
-    options:
-      backend: host-gw
-      flannel_image: ghcr.io/flannel-io/flannel:$(. "$src/tests/testbed/real/build/versions.env" && echo "$FLANNEL_VERSION")
-      cni_plugin_image: ghcr.io/flannel-io/flannel-cni-plugin:$(. "$src/tests/testbed/real/build/versions.env" && echo "$FLANNEL_CNI_PLUGINS_VERSION")
-      busybox_image: docker.io/library/busybox:1.36
 EOF
+cluster cluster 4:master
 
 step "pharos up"
 run pharos up -c "$dir/cluster.yml"

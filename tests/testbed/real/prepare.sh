@@ -30,5 +30,6 @@ stage() { # WHAT CMD...
 stage "Debian 12 root file system (debootstrap)" "$here/host/rootfs.sh" debian-12
 stage "Debian 13 root file system (debootstrap)" "$here/host/rootfs.sh" debian-13
 stage "programs (Go modules)" "$here/build/build.sh"
+stage "the previous minor's programs, for the upgrade test" "$here/build/build.sh" --release previous
 stage "packages and images" "$here/artifacts/build.sh"
 echo "prepare: [$((SECONDS - t0))s] the real tier is ready"

@@ -5,23 +5,52 @@
 # the binaries. The directory appears whole or not at all: it is built under
 # another name and renamed at the end. A second run with the same pins does
 # nothing.
-#   build.sh              build (or say it is already built)
-#   build.sh --print-dir  print the directory; exit 1 if it is not built
+#   build.sh [--release previous]              build (or say it is already built)
+#   build.sh [--release previous] --print-dir  print the directory; exit 1 if it is not built
+# --release previous builds the programs of the minor before (previous/, for
+# the upgrade test): Kubernetes, etcd, crictl and CoreDNS at its own pins,
+# into a directory of its own.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${PHAROS_TESTBED_CACHE:-$HOME/.cache/pharos-testbed}
 
+usage() {
+	echo "usage: $0 [--release previous] [--print-dir]" >&2
+	exit 2
+}
+release=current print_dir=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--print-dir) print_dir=1 ;;
+	--release)
+		[ "${2:-}" = previous ] || usage
+		release=previous
+		shift
+		;;
+	*) usage ;;
+	esac
+	shift
+done
+# Where the release's versions.env and module folders are, relative to $here.
+src=.
+[ "$release" = current ] || src=./previous
+
 # shellcheck source=versions.env
 . "$here/versions.env"
+if [ "$release" = previous ]; then
+	# shellcheck source=previous/versions.env
+	. "$here/previous/versions.env"
+fi
 # shellcheck source=components.sh
 . "$here/components.sh"
 
 # The files that decide what gets built; README.md and the scripts that only
 # drive or check the build are left out, so editing them rebuilds nothing.
+# The previous release's files decide only its own build.
 key_inputs() {
-	(cd "$here" && find . -name go.mod -o -name go.sum -o -name '*.go' -o -name '*.c' |
-		LC_ALL=C sort && echo ./versions.env ./components.sh)
+	(cd "$here" && find "$src" -path ./previous -prune -o \( -name go.mod -o -name go.sum -o -name '*.go' -o -name '*.c' \) -print |
+		LC_ALL=C sort && echo "$src/versions.env" ./components.sh)
 }
 
 cache_key() {
@@ -32,21 +61,14 @@ cache_key() {
 
 dir="$cache/bin/$(cache_key)"
 
-case "${1:-}" in
---print-dir)
+if [ "$print_dir" = 1 ]; then
 	if [ -f "$dir/stamp" ]; then
 		echo "$dir"
 		exit 0
 	fi
 	echo "build: not built yet: $dir" >&2
 	exit 1
-	;;
-"") ;;
-*)
-	echo "usage: $0 [--print-dir]" >&2
-	exit 2
-	;;
-esac
+fi
 
 if [ -f "$dir/stamp" ]; then
 	echo "build: already built, nothing to do: $dir"
@@ -101,8 +123,15 @@ trap 'rm -rf "$partial"' EXIT
 trap 'exit 1' INT TERM HUP
 mkdir -p "$partial/bin" "$partial/cni"
 
+# The previous release is built from its own folders, and only what a
+# Kubernetes minor decides (components.sh builds in "$here/<folder>").
+if [ "$release" = previous ]; then
+	here=$here/previous
+	components() { echo kubernetes etcd cri_tools coredns; }
+fi
 bad=0
 while read -r folder module want; do
+	[ -d "$here/$folder" ] || continue
 	got=$(cd "$here/$folder" && go list -m -f '{{.Version}}' "$module")
 	if [ "$got" != "$want" ]; then
 		echo "build: $folder/go.mod has $module $got, versions.env says $want; run update-modules.sh" >&2
@@ -120,7 +149,7 @@ for c in $(components); do
 done
 
 cp "$here/versions.env" "$partial/"
-(cd "$partial" && sha256sum bin/* cni/* >SHA256SUMS)
+(cd "$partial" && shopt -s nullglob && sha256sum bin/* cni/* >SHA256SUMS)
 size=$(du -sh "$partial" | cut -f1)
 printf 'built %s in %ss with %s, %s\n' "$(date -u +%FT%TZ)" "$SECONDS" "$(go version)" "$size" >"$partial/stamp"
 # A directory without a stamp is not a build; make room for the rename.

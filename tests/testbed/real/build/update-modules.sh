@@ -2,9 +2,27 @@
 # After a pin changes in versions.env: makes every module folder's go.mod and
 # go.sum require that release, through the Go module proxy. Commit what it
 # changes; build.sh only reads them (-mod=readonly) and refuses a mismatch.
+#   update-modules.sh                     the current release (versions.env)
+#   update-modules.sh --release previous  the previous minor (previous/versions.env)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+release=current
+case "${1:-}" in
+"") ;;
+--release)
+	[ "${2:-}" = previous ] || {
+		echo "usage: $0 [--release previous]" >&2
+		exit 2
+	}
+	release=previous
+	here=$here/previous
+	;;
+*)
+	echo "usage: $0 [--release previous]" >&2
+	exit 2
+	;;
+esac
 # shellcheck source=versions.env
 . "$here/versions.env"
 
@@ -48,6 +66,14 @@ k=k8s.io/kubernetes/cmd
 tools kubernetes "$KUBERNETES_VERSION" "$k/kubeadm" "$k/kubelet" "$k/kube-apiserver" \
 	"$k/kube-controller-manager" "$k/kube-scheduler" "$k/kube-proxy" "$k/kubectl"
 tools etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3
+tools cri-tools "$CRI_TOOLS_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
+# CoreDNS is built from coredns/main.go, which picks its plugins: the folder
+# requires the release, and tidy keeps only what those plugins import. The
+# previous release's folder links the current one's main.go.
+(cd "$here/coredns" && go get "github.com/coredns/coredns@$COREDNS_VERSION" && go mod tidy)
+echo "update: coredns at $COREDNS_VERSION"
+# The previous minor has only the programs a Kubernetes minor decides.
+[ "$release" = current ] || exit 0
 c=github.com/containerd/containerd/v2/cmd
 tools containerd "$CONTAINERD_VERSION" "$c/containerd" "$c/ctr" "$c/containerd-shim-runc-v2"
 tools runc "$RUNC_VERSION" github.com/opencontainers/runc
@@ -55,8 +81,3 @@ p=github.com/containernetworking/plugins/plugins
 tools cni "$CNI_PLUGINS_VERSION" "$p/main/bridge" "$p/ipam/host-local" "$p/main/loopback" "$p/meta/portmap"
 tools flannel-cni "$FLANNEL_CNI_PLUGINS_VERSION" "$p/meta/flannel"
 tools flannel "$FLANNEL_VERSION" github.com/flannel-io/flannel
-tools cri-tools "$CRI_TOOLS_VERSION" sigs.k8s.io/cri-tools/cmd/crictl
-# CoreDNS is built from coredns/main.go, which picks its plugins: the folder
-# requires the release, and tidy keeps only what those plugins import.
-(cd "$here/coredns" && go get "github.com/coredns/coredns@$COREDNS_VERSION" && go mod tidy)
-echo "update: coredns at $COREDNS_VERSION"

@@ -8,11 +8,15 @@ REQUIRED = ["KUBERNETES_VERSION", "ETCD_VERSION", "COREDNS_VERSION", "PAUSE_VERS
 
 
 class Binaries:
-    def __init__(self, root):
+    """A binaries dir. With BASE, the previous minor's (build.sh --release previous): what it
+    lacks, and every pin its versions.env does not set, come from BASE, the current release's."""
+
+    def __init__(self, root, base=None):
         self.root = os.path.abspath(root)
+        self.base = base
         if not os.path.exists(self.file("stamp")):
             raise SystemExit("%s: no stamp, the binaries are not built (yet)" % self.root)
-        self.versions = {}
+        self.versions = dict(base.versions) if base else {}
         with open(self.file("versions.env")) as f:
             for line in f:
                 line = line.strip()
@@ -28,19 +32,23 @@ class Binaries:
         return os.path.join(self.root, *parts)
 
     def bin(self, name):
-        path = self.file("bin", name)
-        if not os.path.isfile(path):
+        path = self.optional_bin(name)
+        if path is None:
             raise SystemExit("%s: missing bin/%s" % (self.root, name))
         return path
 
     def optional_bin(self, name):
         path = self.file("bin", name)
-        return path if os.path.isfile(path) else None
+        if os.path.isfile(path):
+            return path
+        return self.base.optional_bin(name) if self.base else None
 
     def cni(self):
         """CNI plugin name -> path."""
         d = self.file("cni")
-        return {n: os.path.join(d, n) for n in sorted(os.listdir(d)) if os.path.isfile(os.path.join(d, n))}
+        found = {n: os.path.join(d, n) for n in sorted(os.listdir(d)) if os.path.isfile(os.path.join(d, n))} \
+            if os.path.isdir(d) else {}
+        return found if found or not self.base else self.base.cni()
 
     def identity(self):
         """What the artifacts depend on: versions, stamp and every file's name, size and mtime.
@@ -52,9 +60,13 @@ class Binaries:
             with open(self.file(name), "rb") as f:
                 h.update(f.read())
         for sub in ("bin", "cni"):
+            if not os.path.isdir(self.file(sub)):
+                continue
             for n in sorted(os.listdir(self.file(sub))):
                 st = os.stat(self.file(sub, n))
                 h.update(("%s/%s %d %d\n" % (sub, n, st.st_size, st.st_mtime_ns)).encode())
+        if self.base:
+            h.update(self.base.identity().encode())
         return h.hexdigest()
 
 

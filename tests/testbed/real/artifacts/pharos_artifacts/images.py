@@ -95,33 +95,49 @@ def _files(pairs):
     return t
 
 
-def build(store, b, apt):
-    """Stores every image; returns [(name, index digest)]."""
+def release_images(store, b, base, iptables):
+    """The images kubeadm of B's release pulls: the control plane, kube-proxy, etcd, CoreDNS and
+    pause. A tag another release already stored (the same pause) is not stored twice."""
     v = b.versions
     kube = "v" + v["KUBERNETES_VERSION"]
     runner = b.optional_bin("kube-log-runner")
+    stored = {name for name, _ in store.refs}
+
+    def image(name, trees, config):
+        if name not in stored:
+            store.image(name, trees, config)
+
+    for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"):
+        files = [("usr/local/bin/" + comp, b.bin(comp), None)]
+        if runner:
+            files.append(("go-runner", runner, None))
+        trees = [base] + ([iptables] if comp == "kube-proxy" else []) + [_files(files)]
+        image("registry.k8s.io/%s:%s" % (comp, kube), trees,
+              {"Env": [PATH], "Entrypoint": ["/go-runner" if runner else "/usr/local/bin/" + comp]})
+    etcd = [("usr/local/bin/" + n, b.bin(n), None) for n in ("etcd", "etcdctl")]
+    if b.optional_bin("etcdutl"):
+        etcd.append(("usr/local/bin/etcdutl", b.bin("etcdutl"), None))
+    image("registry.k8s.io/etcd:%s-0" % v["ETCD_VERSION"], [base, _files(etcd)],
+          {"Env": [PATH], "ExposedPorts": {"2379/tcp": {}, "2380/tcp": {}}})
+    image("registry.k8s.io/coredns/coredns:v" + v["COREDNS_VERSION"],
+          [base, _files([("coredns", b.bin("coredns"), {"security.capability": oci.CAP_NET_BIND_SERVICE})])],
+          {"Env": [PATH], "Entrypoint": ["/coredns"], "User": "nonroot:nonroot", "WorkingDir": "/",
+           "ExposedPorts": {"53/tcp": {}, "53/udp": {}}})
+    image("registry.k8s.io/pause:" + v["PAUSE_VERSION"], [_files([("pause", b.bin("pause"), None)])],
+          {"Env": [PATH], "Entrypoint": ["/pause"], "User": "65535:65535"})
+
+
+def build(store, releases, apt):
+    """Stores every image of RELEASES (the current one first) and the add-ons'; returns
+    [(name, index digest)]."""
+    b = releases[0]
+    v = b.versions
     with tempfile.TemporaryDirectory(prefix="pharos-images-") as work:
         base = base_tree()
         iptables = iptables_tree(apt, work)
         busybox = busybox_tree(apt, work)
-        for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"):
-            files = [("usr/local/bin/" + comp, b.bin(comp), None)]
-            if runner:
-                files.append(("go-runner", runner, None))
-            trees = [base] + ([iptables] if comp == "kube-proxy" else []) + [_files(files)]
-            store.image("registry.k8s.io/%s:%s" % (comp, kube), trees,
-                        {"Env": [PATH], "Entrypoint": ["/go-runner" if runner else "/usr/local/bin/" + comp]})
-        etcd = [("usr/local/bin/" + n, b.bin(n), None) for n in ("etcd", "etcdctl")]
-        if b.optional_bin("etcdutl"):
-            etcd.append(("usr/local/bin/etcdutl", b.bin("etcdutl"), None))
-        store.image("registry.k8s.io/etcd:%s-0" % v["ETCD_VERSION"], [base, _files(etcd)],
-                    {"Env": [PATH], "ExposedPorts": {"2379/tcp": {}, "2380/tcp": {}}})
-        store.image("registry.k8s.io/coredns/coredns:v" + v["COREDNS_VERSION"],
-                    [base, _files([("coredns", b.bin("coredns"), {"security.capability": oci.CAP_NET_BIND_SERVICE})])],
-                    {"Env": [PATH], "Entrypoint": ["/coredns"], "User": "nonroot:nonroot", "WorkingDir": "/",
-                     "ExposedPorts": {"53/tcp": {}, "53/udp": {}}})
-        store.image("registry.k8s.io/pause:" + v["PAUSE_VERSION"], [_files([("pause", b.bin("pause"), None)])],
-                    {"Env": [PATH], "Entrypoint": ["/pause"], "User": "65535:65535"})
+        for rel in releases:
+            release_images(store, rel, base, iptables)
         store.image("docker.io/library/busybox:1.36", [base, busybox], {"Env": [PATH], "Cmd": ["sh"]})
         # the node-local API proxy of the workers (pharos' kubeadm plugin)
         store.image("docker.io/library/haproxy:2.6", [base, haproxy_tree(apt, work)],

@@ -47,20 +47,21 @@ def scripts_hash():
     return h.hexdigest()
 
 
-def target_dir(b):
-    key = hashlib.sha256((b.identity() + scripts_hash()).encode()).hexdigest()[:12]
-    return os.path.join(cache_root(), "artifacts", "%s-%s" % (b.versions["KUBERNETES_VERSION"], key))
+def target_dir(releases):
+    ident = "".join(b.identity() for b in releases)
+    key = hashlib.sha256((ident + scripts_hash()).encode()).hexdigest()[:12]
+    return os.path.join(cache_root(), "artifacts", "%s-%s" % (releases[0].versions["KUBERNETES_VERSION"], key))
 
 
-def default_bin():
-    r = subprocess.run([BUILD_SH, "--print-dir"], capture_output=True, text=True) \
+def built_dir(*release):
+    """build.sh's dir for that release, None when it is not built."""
+    r = subprocess.run([BUILD_SH, *release, "--print-dir"], capture_output=True, text=True) \
         if os.path.exists(BUILD_SH) else None
-    if r is None or r.returncode != 0:
-        raise SystemExit("no binaries dir: build them with tests/testbed/real/build/build.sh or pass --bin DIR")
-    return r.stdout.strip()
+    return r.stdout.strip() if r is not None and r.returncode == 0 else None
 
 
-def build_apt(b, www, work):
+def build_k8s_apt(b, www, work):
+    """pkgs.k8s.io's core:/stable:/vX.Y/deb/ for B's minor."""
     k8s_minor = ".".join(b.versions["KUBERNETES_VERSION"].split(".")[:2])
     repo = os.path.join(www, "pkgs.k8s.io", "core:", "stable:", "v" + k8s_minor, "deb")
     os.makedirs(os.path.join(repo, "amd64"))
@@ -72,6 +73,9 @@ def build_apt(b, www, work):
     aptrepo.write_release(repo, ["Packages", "Packages.gz"],
                           [("Origin", "obs://build.opensuse.org/isv:kubernetes:core:stable:v%s/deb" % k8s_minor),
                            ("Label", "isv:kubernetes:core:stable:v%s" % k8s_minor), ("Architectures", "amd64")])
+
+
+def build_docker_apt(b, www, work):
     docker = os.path.join(www, "download.docker.com", "linux", "debian", "dists")
     built = None
     for suite in DOCKER_SUITES:
@@ -92,13 +96,17 @@ def build_apt(b, www, work):
                                ("Architectures", "amd64"), ("Components", "stable")])
 
 
-def build_rpm(b, www, work):
+def build_k8s_rpm(b, www, work):
+    """pkgs.k8s.io's core:/stable:/vX.Y/rpm/ for B's minor."""
     k8s_minor = ".".join(b.versions["KUBERNETES_VERSION"].split(".")[:2])
     repo = os.path.join(www, "pkgs.k8s.io", "core:", "stable:", "v" + k8s_minor, "rpm")
     os.makedirs(os.path.join(repo, "x86_64"))
     for rpm in rpms.kubernetes(b):
         rpm.build(os.path.join(repo, "x86_64"), work)
     rpms.createrepo(repo)
+
+
+def build_docker_rpm(b, www, work):
     built = None
     for distro in DOCKER_EL:
         base = os.path.join(www, "download.docker.com", "linux", distro)
@@ -124,7 +132,9 @@ def du(path):
     return sum(seen.values())
 
 
-def build(b, dest):
+def build(releases, dest):
+    """RELEASES: the current release's binaries, then the previous minor's."""
+    b = releases[0]
     start = time.time()
     parent = os.path.dirname(dest)
     os.makedirs(parent, exist_ok=True)
@@ -133,14 +143,17 @@ def build(b, dest):
         work = os.path.join(tmp, "work")
         os.makedirs(work)
         www = os.path.join(tmp, "www")
-        build_apt(b, www, work)
-        build_rpm(b, www, work)
+        for rel in releases:
+            build_k8s_apt(rel, www, work)
+            build_k8s_rpm(rel, www, work)
+        build_docker_apt(b, www, work)
+        build_docker_rpm(b, www, work)
         t_debs = time.time() - start
         store = oci.Store(os.path.join(tmp, "oci"))
-        refs = images.build(store, b, debian.Apt(cache_root()))
+        refs = images.build(store, releases, debian.Apt(cache_root()))
         shutil.rmtree(work)
         shutil.copyfile(b.file("versions.env"), os.path.join(tmp, "versions.env"))
-        summary = {"binaries": b.root, "seconds_packages": round(t_debs, 1),
+        summary = {"binaries": [rel.root for rel in releases], "seconds_packages": round(t_debs, 1),
                    "seconds_total": round(time.time() - start, 1), "bytes_www": du(www),
                    "bytes_oci": du(os.path.join(tmp, "oci")),
                    "images": {name: desc["digest"] for name, desc in refs}}
@@ -152,7 +165,7 @@ def build(b, dest):
         raise
     # the stamp last: a dir without it is not done
     with open(os.path.join(dest, "stamp"), "w") as f:
-        f.write("%s\n" % b.root)
+        f.write("".join("%s\n" % rel.root for rel in releases))
     return summary
 
 
@@ -160,10 +173,19 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="tests/testbed/real/artifacts/build.sh",
                                 description="deb packages, apt indexes and OCI images for the real tier's mirror")
     p.add_argument("--bin", help="binaries dir (default: tests/testbed/real/build/build.sh --print-dir)")
+    p.add_argument("--previous-bin", help="the previous minor's binaries dir, for the upgrade test "
+                   "(default: tests/testbed/real/build/build.sh --release previous --print-dir, "
+                   "left out when that is not built)")
     p.add_argument("--print-dir", action="store_true", help="print the artifacts dir; exit 1 if not built")
     a = p.parse_args(argv)
-    b = Binaries(a.bin or default_bin())
-    dest = target_dir(b)
+    current = a.bin or built_dir()
+    if not current:
+        raise SystemExit("no binaries dir: build them with tests/testbed/real/build/build.sh or pass --bin DIR")
+    b = Binaries(current)
+    # Only the upgrade test needs the previous minor: a demo does not wait for its build.
+    previous = a.previous_bin or built_dir("--release", "previous")
+    releases = [b] + ([Binaries(previous, base=b)] if previous else [])
+    dest = target_dir(releases)
     if a.print_dir:
         if not os.path.exists(os.path.join(dest, "stamp")):
             return 1
@@ -176,7 +198,7 @@ def main(argv=None):
             print("artifacts: up to date in %s" % dest, file=sys.stderr)
         else:
             shutil.rmtree(dest, ignore_errors=True)
-            s = build(b, dest)
+            s = build(releases, dest)
             print("artifacts: built in %.0f s (packages %.0f s): %d MB apt, %d MB images in %s" % (
                 s["seconds_total"], s["seconds_packages"], s["bytes_www"] >> 20, s["bytes_oci"] >> 20, dest),
                 file=sys.stderr)
