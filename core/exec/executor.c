@@ -10,6 +10,7 @@
 
 struct pool {
         size_t n, next;
+        int stop_at_failure;
         xr_job job;
         void *ud;
         struct xr_report *rep;
@@ -75,16 +76,22 @@ static void *worker(void *arg)
                 if (p->job(p->ud, i, &err) < 0) {
                         pthread_mutex_lock(&p->mu);
                         xr_record(p->rep, i, err.msg[0] ? err.msg : "failed");
+                        if (p->stop_at_failure && p->next < p->n) {
+                                p->rep->not_started += p->n - p->next;
+                                p->next = p->n;
+                        }
                         pthread_mutex_unlock(&p->mu);
                 }
         }
 }
 
-int xr_run(size_t n, unsigned concurrency, xr_job job, void *ud, struct xr_report *rep)
+static int run_pool(size_t n, unsigned concurrency, int stop_at_failure, xr_job job, void *ud,
+                    struct xr_report *rep)
 {
         memset(rep, 0, sizeof(*rep));
         rep->n = n;
-        struct pool p = {.n = n, .job = job, .ud = ud, .rep = rep};
+        struct pool p = {
+                .n = n, .stop_at_failure = stop_at_failure, .job = job, .ud = ud, .rep = rep};
         pthread_mutex_init(&p.mu, NULL);
         size_t threads = concurrency ? concurrency : XR_DEFAULT_CONCURRENCY;
         if (threads > n)
@@ -109,6 +116,17 @@ int xr_run(size_t n, unsigned concurrency, xr_job job, void *ud, struct xr_repor
         return rep->failed ? PERR_FAIL : 0;
 }
 
+int xr_run(size_t n, unsigned concurrency, xr_job job, void *ud, struct xr_report *rep)
+{
+        return run_pool(n, concurrency, 0, job, ud, rep);
+}
+
+int xr_run_until_failure(size_t n, unsigned concurrency, xr_job job, void *ud,
+                         struct xr_report *rep)
+{
+        return run_pool(n, concurrency, 1, job, ud, rep);
+}
+
 void xr_summary(const struct xr_report *rep, char *buf, size_t cap)
 {
         int n = snprintf(buf, cap, "failed on %zu of %zu host%s", rep->failed, rep->n,
@@ -116,5 +134,8 @@ void xr_summary(const struct xr_report *rep, char *buf, size_t cap)
         for (size_t i = 0; i < rep->kept && n >= 0 && (size_t)n < cap; i++)
                 n += snprintf(buf + n, cap - (size_t)n, "%s%s", i ? "; " : ": ", rep->first[i].msg);
         if (rep->failed > rep->kept && n >= 0 && (size_t)n < cap)
-                snprintf(buf + n, cap - (size_t)n, "; and %zu more", rep->failed - rep->kept);
+                n += snprintf(buf + n, cap - (size_t)n, "; and %zu more", rep->failed - rep->kept);
+        if (rep->not_started && n >= 0 && (size_t)n < cap)
+                snprintf(buf + n, cap - (size_t)n, "; %zu not started after the failure",
+                         rep->not_started);
 }

@@ -24,9 +24,10 @@ struct xr_failure {
 };
 
 struct xr_report {
-        size_t n;      /* hosts run */
-        size_t failed; /* hosts whose job failed */
-        size_t kept;   /* entries filled in first[] (the lowest host indexes) */
+        size_t n;           /* hosts to run */
+        size_t failed;      /* hosts whose job failed */
+        size_t not_started; /* hosts left after a failure (xr_run_until_failure) */
+        size_t kept;        /* entries filled in first[] (the lowest host indexes) */
         struct xr_failure first[XR_KEPT_FAILURES];
 };
 
@@ -34,7 +35,14 @@ struct xr_report {
  * Returns 0 if every job succeeded, PERR_FAIL otherwise; rep is filled. */
 int xr_run(size_t n, unsigned concurrency, xr_job job, void *ud, struct xr_report *rep);
 
-/* "failed on 2 of 50 hosts: MSG; MSG" (", and N more" beyond the kept ones). */
+/* As xr_run, for a rolling change (one host after the other, or `concurrency`
+ * at a time): once a job fails no further host starts, and the hosts left are
+ * counted in rep->not_started. The jobs already running finish. */
+int xr_run_until_failure(size_t n, unsigned concurrency, xr_job job, void *ud,
+                         struct xr_report *rep);
+
+/* "failed on 2 of 50 hosts: MSG; MSG" (", and N more" beyond the kept ones; then
+ * "; N not started after the failure" when some were left). */
 void xr_summary(const struct xr_report *rep, char *buf, size_t cap);
 
 /* Records a failure of host i into rep (thread-unsafe; xr_run serialises it). */

@@ -296,12 +296,18 @@ int run_sequence(struct run *r, const char *name, struct pharos_error *err)
                 struct step_job job = {
                         r, rs, rs->step.phase, hosts, step_hosts(r, &rs->step, hosts), 0, ""};
                 unsigned conc = r->opts.concurrency;
-                if (rs->step.flags & PHAROS_STEP_SERIAL) {
+                int serial = (rs->step.flags & PHAROS_STEP_SERIAL) != 0;
+                if (serial) {
                         conc = rs->step.serial_width ? rs->step.serial_width(rs->owner->state) : 1;
                         conc = conc ? conc : 1;
                 }
+                /* A serial step is a rolling change (masters joined, reconfigured or
+                 * upgraded one after the other): after a failure, the next host would
+                 * meet a control plane that is already short of one. */
                 struct xr_report rep;
-                if (xr_run(job.n, conc, step_on_host, &job, &rep) < 0) {
+                int xrc = serial ? xr_run_until_failure(job.n, conc, step_on_host, &job, &rep)
+                                 : xr_run(job.n, conc, step_on_host, &job, &rep);
+                if (xrc < 0) {
                         char summary[900];
                         xr_summary(&rep, summary, sizeof(summary));
                         /* A refusal comes before any change: a usage error, exit 2. */

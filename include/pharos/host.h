@@ -33,7 +33,8 @@ enum pharos_log_level {
 
 /* Step flags. */
 enum pharos_step_flags {
-        /* Run on the selected hosts one at a time, in cluster.yml order. */
+        /* Run on the selected hosts one at a time, in cluster.yml order; after a
+         * host fails, the step starts on no further host. */
         PHAROS_STEP_SERIAL = 1u << 0,
         /* Run once for the cluster rather than once per host. */
         PHAROS_STEP_ONCE = 1u << 1,

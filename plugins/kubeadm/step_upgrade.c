@@ -222,15 +222,33 @@ static int manifest_version(struct kadm_state *st, struct pharos_step_ctx *ctx, 
         return 0;
 }
 
+/* Whether kubeadm's upgrade preflight fails this host's SystemVerification: it
+ * validates cgroup v1 against the installed kubelet's next minor (isUpgrade), so
+ * a kubelet of the minor before want that refuses cgroup v1 counts. init and join
+ * skip the same check there (kadm_input_cgroups). */
+static int skips_system_check(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *want)
+{
+        int node_v1 = 0, any_v1 = 0;
+        unsigned major = 0, minor = 0;
+        kadm_cgroup_v1(st, ctx, &node_v1, &any_v1);
+        if (!node_v1 || sscanf(want, "%u.%u", &major, &minor) != 2)
+                return node_v1;
+        char next[32];
+        snprintf(next, sizeof(next), "%u.%u", major, minor + 1);
+        return kadm_kubelet_fails_cgroup_v1(next);
+}
+
 /* kubeadm upgrade apply vWANT or kubeadm upgrade node, with the proxy variables
  * control_plane.use_proxy gives kubeadm. */
 static int kubeadm_upgrade(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *action,
                            const char *want)
 {
-        struct pharos_env env[KADM_PROXY_VARS + 2];
+        struct pharos_env env[KADM_PROXY_VARS + 3];
         size_t n = kadm_proxy_env(st, ctx, env);
         env[n++] = (struct pharos_env){"ACTION", action};
         env[n++] = (struct pharos_env){"VERSION", want};
+        env[n++] = (struct pharos_env){
+                "IGNORE", skips_system_check(st, ctx, want) ? "SystemVerification" : ""};
         return st->host->step_script(ctx, script_upgrade_sh, env, n,
                                      PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL);
 }

@@ -63,6 +63,41 @@ static void failures_summarised_in_host_order(void **s)
         assert_string_equal(text, "failed on 2 of 50 hosts: h1: boom; h26: boom");
 }
 
+/* A rolling change: one host after the other, and none after the one that failed
+ * (host 1 here); with two at a time, what already runs finishes. */
+static void until_failure_starts_no_more(void **s)
+{
+        (void)s;
+        struct state st = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_mod = 25};
+        struct xr_report rep;
+        char text[512];
+        assert_int_equal(xr_run_until_failure(5, 1, job, &st, &rep), PERR_FAIL);
+        assert_int_equal(st.runs[0] + st.runs[1], 2);
+        assert_int_equal(st.runs[2] + st.runs[3] + st.runs[4], 0);
+        assert_int_equal(rep.failed, 1);
+        assert_int_equal(rep.not_started, 3);
+        xr_summary(&rep, text, sizeof(text));
+        assert_string_equal(text,
+                            "failed on 1 of 5 hosts: h1: boom; 3 not started after the failure");
+
+        struct state two = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_mod = 25};
+        assert_int_equal(xr_run_until_failure(50, 2, job, &two, &rep), PERR_FAIL);
+        /* How far the other thread got before host 1 failed is the scheduler's
+         * business; that every host either ran or is counted is not. */
+        int ran = 0;
+        for (int i = 0; i < 50; i++)
+                ran += two.runs[i];
+        assert_true(ran >= 2);
+        assert_int_equal((size_t)ran + rep.not_started, 50);
+        assert_true(two.max_running <= 2);
+
+        struct state none = {.mu = PTHREAD_MUTEX_INITIALIZER};
+        assert_int_equal(xr_run_until_failure(9, 1, job, &none, &rep), 0);
+        assert_int_equal(rep.not_started, 0);
+        for (int i = 0; i < 9; i++)
+                assert_int_equal(none.runs[i], 1);
+}
+
 static void summary_keeps_the_first_few(void **s)
 {
         (void)s;
@@ -121,6 +156,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(bounded_and_complete),
                 cmocka_unit_test(failures_summarised_in_host_order),
+                cmocka_unit_test(until_failure_starts_no_more),
                 cmocka_unit_test(summary_keeps_the_first_few),
                 cmocka_unit_test(long_message_keeps_head_and_end),
         };

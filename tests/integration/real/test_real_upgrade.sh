@@ -122,7 +122,7 @@ cordoned() { k get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.spec.u
                         echo "${n:-0}" >>"$dir/available"
                 fi
                 if n=$(cordoned); then
-                        grep -o '=true' <<<"$n" | wc -l >>"$dir/cordoned"
+                        awk '{ print gsub(/=true/, "") }' <<<"$n" >>"$dir/cordoned"
                 fi
                 sleep 1
         done

@@ -11,7 +11,7 @@ import time
 
 import yaml
 
-from . import catalog, host, kubeclient
+from . import catalog, host, kubeclient, pkgdb
 from . import kubeadm as K
 
 # MaximumAllowedMinorVersionUpgradeSkew, ...DowngradeSkew, ...KubeletSkew (policy.go).
@@ -221,6 +221,17 @@ def cmd_plan(argv):
     return 0
 
 
+def upgrade_checks(flags):
+    """RunUpgradeChecks (preflight/checks.go, v1.37.2), run by apply and node: SystemVerification
+    with isUpgrade, which validates the installed kubelet's next minor."""
+    v = pkgdb.installed_version("kubelet")
+    checks = []
+    if v is not None:
+        major, mi = K.minor("v" + v.split("-")[0])
+        checks = K.system_verification("v%d.%d.0" % (major, mi + 1))
+    K.preflight(checks, flags.get("ignore-preflight-errors") or [])
+
+
 def cmd_apply(argv, journal):
     flags, pos = K.parse_flags(argv, APPLY_FLAGS)
     K.check_mix(flags)
@@ -243,6 +254,7 @@ def cmd_apply(argv, journal):
     K.say("[upgrade/version] You have chosen to change the cluster version to \"%s\"" % new)
     K.say("[upgrade/versions] Cluster version: %s" % cluster_v)
     K.say("[upgrade/versions] kubeadm version: %s" % kubeadm_v)
+    upgrade_checks(flags)
     enforce(new, cluster_v, kubeadm_v, kubelet_versions(client), flags.get("force"))
     if not (flags.get("yes") or flags.get("y") or flags.get("force")):
         confirm()
@@ -290,7 +302,7 @@ def cmd_node(argv, journal):
     client = node_client(flags)
     K.say("[upgrade] Reading configuration from the \"kubeadm-config\" ConfigMap in namespace \"kube-system\"...")
     version = cluster_config(client).get("kubernetesVersion") or ""
-    K.say("[preflight] Running pre-flight checks")
+    upgrade_checks(flags)
     changed = False
     if host.exists(K.MANIFESTS + "/kube-apiserver.yaml"):
         K.say("[upgrade/staticpods] Upgrading your Static Pod-hosted control plane instance to version \"%s\"..."
