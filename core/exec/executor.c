@@ -136,6 +136,7 @@ void xr_summary(const struct xr_report *rep, char *buf, size_t cap)
         if (rep->failed > rep->kept && n >= 0 && (size_t)n < cap)
                 n += snprintf(buf + n, cap - (size_t)n, "; and %zu more", rep->failed - rep->kept);
         if (rep->not_started && n >= 0 && (size_t)n < cap)
-                snprintf(buf + n, cap - (size_t)n, "; %zu not started after the failure",
-                         rep->not_started);
+                snprintf(buf + n, cap - (size_t)n,
+                         "; the step stopped there: %zu later host%s not tried", rep->not_started,
+                         rep->not_started == 1 ? "" : "s");
 }

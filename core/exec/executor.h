@@ -42,7 +42,7 @@ int xr_run_until_failure(size_t n, unsigned concurrency, xr_job job, void *ud,
                          struct xr_report *rep);
 
 /* "failed on 2 of 50 hosts: MSG; MSG" (", and N more" beyond the kept ones; then
- * "; N not started after the failure" when some were left). */
+ * "; the step stopped there: N later hosts not tried" when some were left). */
 void xr_summary(const struct xr_report *rep, char *buf, size_t cap);
 
 /* Records a failure of host i into rep (thread-unsafe; xr_run serialises it). */

@@ -300,6 +300,33 @@ static int release(struct kadm_state *st, struct pharos_step_ctx *ctx, const cha
         return st->host->kube_uncordon(ctx, node) < 0 ? -1 : mark_node(st, ctx, node, NULL);
 }
 
+/* The Node's kubelet version into out, or why not into why (the step not failed):
+ * while a kubelet restarts, the API server of its host may restart with it (the
+ * new kubelet sees its static Pods anew), and a fresh API server refuses
+ * requests (403, "clusterrole ... not found") until its RBAC caches fill. */
+static int poll_kubelet(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *node,
+                        char *out, size_t n, char *why, size_t why_len)
+{
+        char path[320];
+        snprintf(path, sizeof(path), "/api/v1/nodes/%s", node);
+        long status = 0;
+        const char *body = NULL;
+        if (st->host->kube_request(ctx, "GET", path, NULL, &status, &body) < 0) {
+                snprintf(why, why_len, "no answer from the API");
+                return -1;
+        }
+        yajl_val v = status == 200 ? yajl_tree_parse(body, NULL, 0) : NULL;
+        if (!v) {
+                snprintf(why, why_len, "GET %s: HTTP %ld", path, status);
+                return -1;
+        }
+        static const char *kubelet[] = {"status", "nodeInfo", "kubeletVersion", NULL};
+        const char *k = str_at(v, kubelet);
+        snprintf(out, n, "%s", k ? k : "");
+        yajl_tree_free(v);
+        return 0;
+}
+
 /* Drain, kubelet and kubectl to want, kubelet restarted until its Node says so,
  * uncordon: a node's kubelet moves with no pod of others' on it. */
 static int upgrade_kubelet(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *node,
@@ -312,18 +339,20 @@ static int upgrade_kubelet(struct kadm_state *st, struct pharos_step_ctx *ctx, c
             H->step_exec(ctx, "systemctl daemon-reload && systemctl restart kubelet",
                          PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL) < 0)
                 return -1;
-        char have[64] = "";
+        char have[64] = "", why[400] = "";
         for (int i = 0; i < KUBELET_REPORT_S / 2; i++) {
-                if (node_kubelet(st, ctx, node, have, sizeof(have), NULL) < 0)
-                        return -1;
-                if (!behind(have, want))
-                        return release(st, ctx, node);
+                if (poll_kubelet(st, ctx, node, have, sizeof(have), why, sizeof(why)) == 0) {
+                        why[0] = '\0';
+                        if (!behind(have, want))
+                                return release(st, ctx, node);
+                }
                 sleep(2);
         }
         H->step_fail(ctx,
-                     "the kubelet of Node %s still reports %s %ds after its restart at %s; "
+                     "the kubelet of Node %s still reports %s %ds after its restart at %s%s%s; "
                      "the node stays cordoned",
-                     node, have[0] ? have : "no version", KUBELET_REPORT_S, want);
+                     node, have[0] ? have : "no version", KUBELET_REPORT_S, want,
+                     why[0] ? ", and the last request failed: " : "", why);
         return -1;
 }
 

@@ -77,8 +77,8 @@ static void until_failure_starts_no_more(void **s)
         assert_int_equal(rep.failed, 1);
         assert_int_equal(rep.not_started, 3);
         xr_summary(&rep, text, sizeof(text));
-        assert_string_equal(text,
-                            "failed on 1 of 5 hosts: h1: boom; 3 not started after the failure");
+        assert_string_equal(text, "failed on 1 of 5 hosts: h1: boom; the step stopped there: 3 "
+                                  "later hosts not tried");
 
         struct state two = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_mod = 25};
         assert_int_equal(xr_run_until_failure(50, 2, job, &two, &rep), PERR_FAIL);
