@@ -9,7 +9,8 @@
 #   real_network FILE     cluster.yml's network (flannel through network-custom)
 #                         and audit sections, written to FILE
 #   cluster NAME N:ROLE...  $dir/NAME.yml: those hosts, then $dir/rest.yml
-# Sets src (the source tree) and dir.
+# Sets src (the source tree) and dir; a test's background job whose pid it puts
+# in real_watcher is killed on exit.
 : "${PHAROS:?}" "${PLUGINS:?}" "${TESTBED:?}"
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 
@@ -21,8 +22,10 @@ if [[ $EUID -ne 0 ]] || ! unshare --mount --uts --ipc --net --pid --cgroup --for
 fi
 
 dir=$(mktemp -d)
+real_watcher=""
 real_cleanup() {
         local rc=$?
+        [ -z "$real_watcher" ] || kill "$real_watcher" 2>/dev/null || true
         "$TESTBED" stop --dir "$dir/tb" >/dev/null 2>&1 || true
         # assert.sh's temporary files
         # shellcheck disable=SC2154
