@@ -31,20 +31,7 @@ if [[ ${REAL:-} == 1 ]]; then
         echo "==> starting 5 real-tier hosts in $dir"
         tests/testbed/testbed start --tier real --hosts 5 --masters 3 --dir "$dir"
         # The tier's pod network: flannel through network-custom.
-        # shellcheck source=../tests/testbed/real/build/versions.env
-        . tests/testbed/real/build/versions.env
-        cat >>"$dir/cluster.yml" <<EOF
-network:
-  provider: custom
-  pod_network_cidr: 10.244.0.0/16
-  custom:
-    manifest_path: $PWD/tests/testbed/real/network
-    options:
-      backend: host-gw
-      flannel_image: ghcr.io/flannel-io/flannel:$FLANNEL_VERSION
-      cni_plugin_image: ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGINS_VERSION
-      busybox_image: docker.io/library/busybox:1.36
-EOF
+        tests/testbed/real/network-section.sh >>"$dir/cluster.yml"
 else
         echo "==> starting 5 sandbox hosts in $dir"
         tests/testbed/testbed start --hosts 5 --masters 3 --dir "$dir"

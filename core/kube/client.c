@@ -191,6 +191,27 @@ int kube_request(struct kube_client *kc, const char *method, const char *path,
                 if (!resp->body)
                         return perr_set(err, PERR_NOMEM, "out of memory");
         }
+        /* A refusal from an API server that is not ready is no answer yet: a
+         * restarted one (an upgraded master's, when its kubelet restarts) answers
+         * 403 to everybody until its RBAC caches fill. */
+        if ((resp->status == 401 || resp->status == 403) && strcmp(path, "/readyz") != 0) {
+                struct kube_response ready = {0};
+                struct pharos_error ignored = {0};
+                int rrc = kube_request(kc, "GET", "/readyz", NULL, NULL, &ready, &ignored);
+                long ready_status = rrc == 0 ? ready.status : 0;
+                kube_response_free(&ready);
+                if (ready_status != 200) {
+                        long status = resp->status;
+                        char why[32] = "no answer";
+                        if (ready_status)
+                                snprintf(why, sizeof(why), "HTTP %ld", ready_status);
+                        kube_response_free(resp);
+                        return perr_set(err, PERR_TRANSIENT,
+                                        "%s %s: HTTP %ld from an API server that is not ready "
+                                        "(/readyz: %s)",
+                                        method, url, status, why);
+                }
+        }
         return 0;
 }
 

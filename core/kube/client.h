@@ -45,7 +45,9 @@ void kube_client_free(struct kube_client *kc);
 
 /*
  * Sends METHOD PATH with an optional body (content type defaults to JSON).
- * Returns 0 with any HTTP status in resp, or PERR_FAIL when no response came.
+ * Returns 0 with any HTTP status in resp; PERR_TRANSIENT when no response came,
+ * or when a 401 or 403 came from an API server whose /readyz is not 200 (a
+ * restarted one refuses everybody until its RBAC caches fill).
  */
 int kube_request(struct kube_client *kc, const char *method, const char *path,
                  const char *content_type, const char *body, struct kube_response *resp,

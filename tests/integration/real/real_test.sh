@@ -42,25 +42,12 @@ step() { echo "== [$((SECONDS - t0))s] $*"; }
 addr() { jq -r ".hosts[$(($1 - 1))].address" "$dir/tb/hosts.json"; }
 paddr() { jq -r ".hosts[$(($1 - 1))].private_address" "$dir/tb/hosts.json"; }
 
-real_network() (
-        # shellcheck source=../../testbed/real/build/versions.env
-        . "$src/tests/testbed/real/build/versions.env"
-        cat >"$1" <<EOF
-network:
-  provider: custom
-  pod_network_cidr: 10.244.0.0/16
-  custom:
-    manifest_path: $src/tests/testbed/real/network
-    options:
-      backend: host-gw
-      flannel_image: ghcr.io/flannel-io/flannel:$FLANNEL_VERSION
-      cni_plugin_image: ghcr.io/flannel-io/flannel-cni-plugin:$FLANNEL_CNI_PLUGINS_VERSION
-      busybox_image: docker.io/library/busybox:1.36
-audit:
-  file:
-    path: /var/log/kubernetes/audit.json
-EOF
-)
+real_network() {
+        {
+                "$src/tests/testbed/real/network-section.sh"
+                printf 'audit:\n  file:\n    path: /var/log/kubernetes/audit.json\n'
+        } >"$1"
+}
 
 cluster() {
         local name=$1 spec
