@@ -110,15 +110,22 @@ spec:
 EOF
 run k rollout status deployment/web --timeout=180s
 expect_rc 0 "web rolled out"
-# The fewest available web replicas, and the most Nodes cordoned at once,
-# seen each second through the whole upgrade (a moment no API server
-# answered is left out).
-# (The API leaves availableReplicas out when it is 0.)
+# The fewest web pods serving, and the most Nodes cordoned at once, seen each
+# second through the whole upgrade (a moment no API server answered is left
+# out). Serving is what the PodDisruptionBudget guards and what a Service's
+# endpoints take: Ready and not being deleted. (The Deployment's own
+# availableReplicas, which its controller computes later, read 0 at moments of
+# two runs here while the budget refused and allowed evictions as it should.)
 cordoned() { k get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.spec.unschedulable} {end}'; }
+serving() {
+        k get pods -l app=web \
+                -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}/{.status.conditions[?(@.type=="Ready")].status} {end}' |
+                awk '{ for (i = 1; i <= NF; i++) n += ($i == "/True"); print n + 0 }'
+}
 (
         while :; do
-                if n=$(k get deployment web -o jsonpath='{.status.availableReplicas}'); then
-                        echo "${n:-0}" >>"$dir/available"
+                if n=$(serving); then
+                        echo "$n $((SECONDS - t0))s" >>"$dir/available"
                 fi
                 if n=$(cordoned); then
                         awk '{ print gsub(/=true/, "") }' <<<"$n" >>"$dir/cordoned"
@@ -203,7 +210,8 @@ kill "$real_watcher"
 real_watcher=""
 checks=$((checks + 1))
 [ "$(wc -l <"$dir/available")" -gt 30 ] || fail "the watcher saw web's replicas $(wc -l <"$dir/available") times only"
-expect_eq "$(sort -n "$dir/available" | head -1)" "1" "web stayed available, one replica at the least"
+expect_eq "$(sort -n "$dir/available" | head -1 | cut -d' ' -f1)" "1" \
+        "web stayed available, one pod serving at the least (none at: $(awk '$1 == 0 { print $2 }' "$dir/available" | paste -sd' '))"
 expect_eq "$(sort -n "$dir/cordoned" | tail -1)" "1" "one Node drained at a time"
 run k rollout status deployment/web --timeout=120s
 expect_rc 0 "web whole again"
