@@ -174,8 +174,8 @@ def main(argv=None):
                                 description="deb packages, apt indexes and OCI images for the real tier's mirror")
     p.add_argument("--bin", help="binaries dir (default: tests/testbed/real/build/build.sh --print-dir)")
     p.add_argument("--previous-bin", help="the previous minor's binaries dir, for the upgrade test "
-                   "(default: tests/testbed/real/build/build.sh --release previous --print-dir, "
-                   "left out when that is not built)")
+                   "(default without --bin: tests/testbed/real/build/build.sh --release previous "
+                   "--print-dir, left out when that is not built)")
     p.add_argument("--print-dir", action="store_true", help="print the artifacts dir; exit 1 if not built")
     a = p.parse_args(argv)
     current = a.bin or built_dir()
@@ -183,7 +183,9 @@ def main(argv=None):
         raise SystemExit("no binaries dir: build them with tests/testbed/real/build/build.sh or pass --bin DIR")
     b = Binaries(current)
     # Only the upgrade test needs the previous minor: a demo does not wait for its build.
-    previous = a.previous_bin or built_dir("--release", "previous")
+    # Binaries named by hand (the mirror's own test has fake ones) get only the previous
+    # minor named by hand beside them.
+    previous = a.previous_bin or (None if a.bin else built_dir("--release", "previous"))
     releases = [b] + ([Binaries(previous, base=b)] if previous else [])
     dest = target_dir(releases)
     if a.print_dir:
