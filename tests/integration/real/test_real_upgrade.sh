@@ -11,6 +11,7 @@
 # CoreDNS and kube-proxy runs the new release, the packages and the
 # repository have moved, every Node is uncordoned, and one more run changes
 # nothing.
+# Not in ctest yet (see CMakeLists.txt here): the availability check fails.
 set -euo pipefail
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
