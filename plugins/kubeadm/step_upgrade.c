@@ -254,6 +254,19 @@ static int kubeadm_upgrade(struct kadm_state *st, struct pharos_step_ctx *ctx, c
 }
 
 /* The Node's kubelet version as the API says it now, and whether it has the mark. */
+/* From a Node object: its kubelet's version into out, and whether it has the mark;
+ * frees v. */
+static void kubelet_of(yajl_val v, char *out, size_t n, int *marked)
+{
+        static const char *kubelet[] = {"status", "nodeInfo", "kubeletVersion", NULL};
+        static const char *mark[] = {"metadata", "annotations", UPGRADING_MARK, NULL};
+        const char *k = str_at(v, kubelet);
+        snprintf(out, n, "%s", k ? k : "");
+        if (marked)
+                *marked = str_at(v, mark) != NULL;
+        yajl_tree_free(v);
+}
+
 static int node_kubelet(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *node,
                         char *out, size_t n, int *marked)
 {
@@ -262,13 +275,7 @@ static int node_kubelet(struct kadm_state *st, struct pharos_step_ctx *ctx, cons
         yajl_val v = api_get(st, ctx, path);
         if (!v)
                 return -1;
-        static const char *kubelet[] = {"status", "nodeInfo", "kubeletVersion", NULL};
-        static const char *mark[] = {"metadata", "annotations", UPGRADING_MARK, NULL};
-        const char *k = str_at(v, kubelet);
-        snprintf(out, n, "%s", k ? k : "");
-        if (marked)
-                *marked = str_at(v, mark) != NULL;
-        yajl_tree_free(v);
+        kubelet_of(v, out, n, marked);
         return 0;
 }
 
@@ -320,10 +327,7 @@ static int poll_kubelet(struct kadm_state *st, struct pharos_step_ctx *ctx, cons
                 snprintf(why, why_len, "GET %s: HTTP %ld", path, status);
                 return -1;
         }
-        static const char *kubelet[] = {"status", "nodeInfo", "kubeletVersion", NULL};
-        const char *k = str_at(v, kubelet);
-        snprintf(out, n, "%s", k ? k : "");
-        yajl_tree_free(v);
+        kubelet_of(v, out, n, NULL);
         return 0;
 }
 
