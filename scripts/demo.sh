@@ -30,8 +30,9 @@ echo
 if [[ ${REAL:-} == 1 ]]; then
         echo "==> starting 5 real-tier hosts in $dir"
         tests/testbed/testbed start --tier real --hosts 5 --masters 3 --dir "$dir"
-        # The tier's pod network: flannel through network-custom.
-        tests/testbed/real/network-section.sh >>"$dir/cluster.yml"
+        # The tier's pod network (flannel through network-custom), and kubelets
+        # that don't judge the machine's own disk as theirs.
+        tests/testbed/real/cluster-sections.sh >>"$dir/cluster.yml"
 else
         echo "==> starting 5 sandbox hosts in $dir"
         tests/testbed/testbed start --hosts 5 --masters 3 --dir "$dir"

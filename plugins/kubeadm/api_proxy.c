@@ -134,7 +134,11 @@ int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_confi
         /* Watches stay open for as long as the API server keeps them (up to 30 min with
          * its --min-request-timeout default): HAProxy must not cut them first. The check
          * asks /readyz, which the API server answers anonymously (401 when anonymous auth
-         * is off: alive, though its readiness cannot be told). */
+         * is off: alive, though its readiness cannot be told). A server marked down loses
+         * its sessions too: an API server whose etcd is away (a stacked member restarting
+         * in an upgrade) keeps its process and its connections, and the kubelet's one
+         * HTTP/2 connection held there would fail every Lease renewal until the Node goes
+         * NotReady. */
         kb_printf(cfg,
                   "# pharos: the node-local API proxy (kubeadm plugin); rewritten by "
                   "`pharos up`\n"
@@ -155,7 +159,8 @@ int kadm_render_api_proxy(const struct pharos_host *h, const struct pharos_confi
                   "\toption httpchk\n"
                   "\thttp-check send meth GET uri /readyz\n"
                   "\thttp-check expect rstatus ^(200|401)$\n"
-                  "\tdefault-server check check-ssl verify none inter 3s fall 2 rise 2\n",
+                  "\tdefault-server check check-ssl verify none inter 3s fall 2 rise 2 "
+                  "on-marked-down shutdown-sessions\n",
                   KADM_API_PROXY_ADDRESS, KADM_API_PORT);
         if (endpoints ? servers_given(cfg, endpoints, why, why_len) < 0
                       : servers_of_masters(h, root, cfg, why, why_len) < 0)

@@ -6,8 +6,9 @@
 #   on HOST CMD...        CMD as root on HOST (host-1 ...)
 #   step TEXT             a progress line with the seconds so far
 #   addr N, paddr N       host N's address and private address (N from 1)
-#   real_network FILE     cluster.yml's network (flannel through network-custom)
-#                         and audit sections, written to FILE
+#   real_network FILE     cluster.yml's sections for the tier (the network:
+#                         flannel through network-custom; the kubelets' disk
+#                         thresholds) and audit section, written to FILE
 #   cluster NAME N:ROLE...  $dir/NAME.yml: those hosts, then $dir/rest.yml
 # Sets src (the source tree) and dir; a test's background job whose pid it puts
 # in real_watcher is killed on exit.
@@ -44,7 +45,7 @@ paddr() { jq -r ".hosts[$(($1 - 1))].private_address" "$dir/tb/hosts.json"; }
 
 real_network() {
         {
-                "$src/tests/testbed/real/network-section.sh"
+                "$src/tests/testbed/real/cluster-sections.sh"
                 printf 'audit:\n  file:\n    path: /var/log/kubernetes/audit.json\n'
         } >"$1"
 }

@@ -11,7 +11,6 @@
 # CoreDNS and kube-proxy runs the new release, the packages and the
 # repository have moved, every Node is uncordoned, and one more run changes
 # nothing.
-# Not in ctest yet (see CMakeLists.txt here): the availability check fails.
 set -euo pipefail
 # shellcheck source=../../lib/assert.sh
 . "$(dirname "$0")/../../lib/assert.sh"
@@ -117,19 +116,23 @@ expect_rc 0 "web rolled out"
 # endpoints take: Ready and not being deleted. (The Deployment's own
 # availableReplicas, which its controller computes later, read 0 at moments of
 # two runs here while the budget refused and allowed evictions as it should.)
-cordoned() { k get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.spec.unschedulable} {end}'; }
-serving() {
+# Each moment's web pods (NODE:DELETED/READY) and Nodes
+# (NAME=UNSCHEDULABLE/READY) go to $dir/timeline, to show what a gap was.
+web_pods() {
         k get pods -l app=web \
-                -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}/{.status.conditions[?(@.type=="Ready")].status} {end}' |
-                awk '{ for (i = 1; i <= NF; i++) n += ($i == "/True"); print n + 0 }'
+                -o jsonpath='{range .items[*]}{.spec.nodeName}:{.metadata.deletionTimestamp}/{.status.conditions[?(@.type=="Ready")].status} {end}'
 }
+nodes() {
+        k get nodes \
+                -o jsonpath='{range .items[*]}{.metadata.name}={.spec.unschedulable}/{.status.conditions[?(@.type=="Ready")].status} {end}'
+}
+cordoned() { k get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.spec.unschedulable} {end}'; }
 (
         while :; do
-                if n=$(serving); then
-                        echo "$n $((SECONDS - t0))s" >>"$dir/available"
-                fi
-                if n=$(cordoned); then
-                        awk '{ print gsub(/=true/, "") }' <<<"$n" >>"$dir/cordoned"
+                if p=$(web_pods) && n=$(nodes); then
+                        echo "$((SECONDS - t0))s $(date +%T) | $p| $n" >>"$dir/timeline"
+                        echo "$(grep -o ':/True' <<<"$p" | wc -l) $((SECONDS - t0))s" >>"$dir/available"
+                        awk '{ print gsub(/=true\//, "") }' <<<"$n" >>"$dir/cordoned"
                 fi
                 sleep 1
         done
@@ -211,8 +214,13 @@ kill "$real_watcher"
 real_watcher=""
 checks=$((checks + 1))
 [ "$(wc -l <"$dir/available")" -gt 30 ] || fail "the watcher saw web's replicas $(wc -l <"$dir/available") times only"
+gaps=$(awk '$1 == 0 { print $2 }' "$dir/available" | paste -sd' ')
 expect_eq "$(sort -n "$dir/available" | head -1 | cut -d' ' -f1)" "1" \
-        "web stayed available, one pod serving at the least (none at: $(awk '$1 == 0 { print $2 }' "$dir/available" | paste -sd' '))"
+        "web stayed available, one pod serving at the least (none at: $gaps)"
+if [ -n "$gaps" ]; then
+        echo "web's pods and the Nodes around the gaps:"
+        grep -C3 -E "^(${gaps// /|}) " "$dir/timeline" | cut -c1-400 || true
+fi
 expect_eq "$(sort -n "$dir/cordoned" | tail -1)" "1" "one Node drained at a time"
 run k rollout status deployment/web --timeout=120s
 expect_rc 0 "web whole again"

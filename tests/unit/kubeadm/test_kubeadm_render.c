@@ -687,7 +687,7 @@ static void test_api_proxy(void **unused)
                  "c = h.parse(open(sys.argv[2]).read()); "
                  "assert [s.addr for s in c[\"servers\"]] == [(\"10.0.0.1\", 6443), "
                  "(\"192.0.2.2\", 6443), (\"2001:db8::3\", 6443)], c; "
-                 "assert all(s.check and s.tls for s in c[\"servers\"]); "
+                 "assert all(s.check and s.tls and s.shutdown_on_down for s in c[\"servers\"]); "
                  "assert c[\"httpchk\"] and c[\"uri\"] == \"/readyz\"' '%s' '%s'",
                  EMULATORS_DIR, path);
         assert_int_equal(system(cmd), 0);

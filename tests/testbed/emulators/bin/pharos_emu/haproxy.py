@@ -2,13 +2,16 @@
 
 Reads the configuration file given with -f (the subset a TCP load balancer
 uses: `bind`, `default_backend`, `server NAME ADDR:PORT`, `default-server` /
-per-server `check`, `check-ssl`, `inter`, `fall`, `rise`, and `option httpchk`
-with `http-check send meth M uri U` and `http-check expect status|rstatus`)
-and behaves as the HAProxy manual says: connections go round-robin to the
-servers that are up; a server with checks goes down after `fall` failed
-checks in a row and up again after `rise` good ones (servers start up, as
-HAProxy's do once their first check passed: here the first check runs before
-the frontend listens). Unknown keywords are refused, as haproxy -c would.
+per-server `check`, `check-ssl`, `inter`, `fall`, `rise`, `on-marked-down
+shutdown-sessions`, and `option httpchk` with `http-check send meth M uri U`
+and `http-check expect status|rstatus`) and behaves as the HAProxy manual
+says: connections go round-robin to the servers that are up; a server with
+checks goes down after `fall` failed checks in a row and up again after
+`rise` good ones (servers start up, as HAProxy's do once their first check
+passed: here the first check runs before the frontend listens); a server
+marked down keeps its established sessions unless `on-marked-down
+shutdown-sessions` says to close them. Unknown keywords are refused, as
+haproxy -c would, with HAProxy 2.6's words.
 
 The hosts of the emulated tier share the machine's network, so a bind on
 127.0.0.1 listens on the host's own address: each host's loopback is its own,
@@ -23,7 +26,7 @@ import time
 
 from . import host
 
-SERVER_OPTS = {"check": 0, "check-ssl": 0, "verify": 1, "inter": 1, "fall": 1, "rise": 1}
+SERVER_OPTS = {"check": 0, "check-ssl": 0, "verify": 1, "inter": 1, "fall": 1, "rise": 1, "on-marked-down": 1}
 
 
 def fail(msg):
@@ -53,7 +56,9 @@ class Server:
         self.tls = "check-ssl" in opts
         self.inter = duration(opts.get("inter", "2s"))
         self.fall, self.rise = int(opts.get("fall", 3)), int(opts.get("rise", 2))
+        self.shutdown_on_down = opts.get("on-marked-down") == "shutdown-sessions"
         self.up, self.streak = True, 0
+        self.sessions = set()
 
 
 def parse_opts(words, where):
@@ -63,6 +68,8 @@ def parse_opts(words, where):
         if w not in SERVER_OPTS:
             fail("%s : unknown keyword '%s'" % (where, w))
         opts[w] = words[i + 1] if SERVER_OPTS[w] else True
+        if w == "on-marked-down" and opts[w] != "shutdown-sessions":
+            fail("%s : 'on-marked-down' expects 'shutdown-sessions' but got '%s'." % (where, opts[w]))
         i += 1 + SERVER_OPTS[w]
     return opts
 
@@ -150,6 +157,9 @@ class Proxy:
                     s.up, s.streak = good, 0
                     sys.stderr.write("[WARNING] Server masters/%s is %s.\n" % (s.name, "UP" if good else "DOWN"))
                     sys.stderr.flush()
+                    if not good and s.shutdown_on_down:
+                        for pair in list(s.sessions):
+                            close_both(pair)
             time.sleep(s.inter)
 
     def pick(self):
@@ -174,8 +184,20 @@ class Proxy:
         if not upstream:
             client.close()
             return
+        pair = (client, upstream)
+        with self.lock:
+            s.sessions.add(pair)
+        ends = []
         for a, b in ((client, upstream), (upstream, client)):
-            threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+            t = threading.Thread(target=pipe, args=(a, b), daemon=True)
+            t.start()
+            ends.append(t)
+        for t in ends:
+            t.join()
+        with self.lock:
+            s.sessions.discard(pair)
+        for sock in pair:
+            sock.close()
 
     def run(self):
         for s in self.servers:
@@ -214,11 +236,15 @@ def pipe(src, dst):
     except OSError:
         pass
     finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        close_both((src, dst))
+
+
+def close_both(pair):
+    for s in pair:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def main(argv):
