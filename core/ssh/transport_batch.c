@@ -61,13 +61,16 @@ static void put_assign(struct text *b, const char *name, const char *value)
 }
 
 /*
- * The batch. Outputs go to files in a private directory (root's, 0700; on
- * /run, a tmpfs, where the host has one) so that each request's stdout and
- * stderr stay apart; then a header line with the sizes, and the bytes.
- * Each request's stdin is what it would have alone: its payload for a
- * script, nothing for a command or a read. $PATH is sudo's, as alone. Each
- * runs exec'd in a subshell: a shell reports a child killed by a signal
- * ("Terminated") on the stderr in force, which would be the request's.
+ * The batch. Each request's stdout and stderr go to files of its own in a
+ * private directory (root's, 0700; on /run, a tmpfs, where the host has
+ * one), and its status to a list in the shell. At the end one `wc` measures
+ * every file and one `cat` sends them all: the header lines (index, status,
+ * sizes) first, then the bytes in order. So the framing costs two processes
+ * a batch, not three a request. Each request's stdin is what it would have
+ * alone: its payload for a script, nothing for a command or a read. $PATH is
+ * sudo's, as alone. Each runs exec'd in a subshell: a shell reports a child
+ * killed by a signal ("Terminated") on the stderr in force, which would be
+ * the request's.
  */
 static int build(struct transport *t, const struct tp_batch_req *reqs, size_t n, struct text *b,
                  struct pharos_error *err)
@@ -75,15 +78,12 @@ static int build(struct transport *t, const struct tp_batch_req *reqs, size_t n,
         put(b, "pb_d=$(mktemp -d /run/.pharos-batch.XXXXXX 2>/dev/null || mktemp -d) || exit 70\n"
                "trap 'rm -rf -- \"$pb_d\"' EXIT\n"
                "pb_sbin=$PATH:/usr/local/sbin:/usr/sbin:/sbin\n"
-               "pb_end() {\n"
-               "\tprintf 'pharos-batch %s %s %s %s\\n' \"$1\" \"$2\" "
-               "$(($(wc -c <\"$pb_d/o\"))) $(($(wc -c <\"$pb_d/e\")))\n"
-               "\tcat -- \"$pb_d/o\" \"$pb_d/e\"\n"
-               "}\n");
+               "pb_s=\n");
         for (size_t i = 0; i < n; i++) {
                 const struct tp_batch_req *q = &reqs[i];
                 char tail[96];
-                snprintf(tail, sizeof(tail), " >\"$pb_d/o\" 2>\"$pb_d/e\"; pb_end %zu $?\n", i);
+                snprintf(tail, sizeof(tail),
+                         " >\"$pb_d/%zu.o\" 2>\"$pb_d/%zu.e\"; pb_s=\"$pb_s $?\"\n", i, i);
                 if (q->kind == TP_BATCH_SCRIPT) {
                         char *payload = NULL;
                         size_t len = 0;
@@ -102,47 +102,87 @@ static int build(struct transport *t, const struct tp_batch_req *reqs, size_t n,
                 }
                 put(b, tail);
         }
+        if (!n)
+                return b->ok ? 0 : perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
+        /* With no file named, wc and cat would read stdin: the rest of this script. */
+        put(b, "set --");
+        for (size_t i = 0; i < n; i++) {
+                char files[64];
+                snprintf(files, sizeof(files), " \"$pb_d/%zu.o\" \"$pb_d/%zu.e\"", i, i);
+                put(b, files);
+        }
+        put(b, "\n"
+               "wc -c -- \"$@\" >\"$pb_d/sizes\" </dev/null || exit 71\n"
+               "pb_i=0\n"
+               "for pb_x in $pb_s; do\n"
+               "\tread -r pb_o pb_r && read -r pb_e pb_r || exit 71\n"
+               "\tprintf 'pharos-batch %s %s %s %s\\n' \"$pb_i\" \"$pb_x\" \"$pb_o\" \"$pb_e\"\n"
+               "\tpb_i=$((pb_i + 1))\n"
+               "done <\"$pb_d/sizes\"\n"
+               "cat -- \"$@\" </dev/null\n");
         return b->ok ? 0 : perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
+}
+
+/* One header line at out + *at: "pharos-batch INDEX STATUS OUT-SIZE ERR-SIZE". */
+static int header(const char *out, size_t len, size_t *at, size_t want, int *status, size_t *olen,
+                  size_t *elen)
+{
+        const char *nl = memchr(out + *at, '\n', len - *at);
+        char head[128];
+        size_t hlen = nl ? (size_t)(nl - (out + *at)) : 0;
+        size_t idx;
+        int used = 0;
+        if (!nl || hlen >= sizeof(head))
+                return -1;
+        memcpy(head, out + *at, hlen);
+        head[hlen] = '\0';
+        if (sscanf(head, "pharos-batch %zu %d %zu %zu%n", &idx, status, olen, elen, &used) != 4 ||
+            (size_t)used != hlen || idx != want || *status < 0)
+                return -1;
+        *at += hlen + 1;
+        return 0;
 }
 
 /* Splits the batch's stdout into res[]; <0 when it is not what build() prints. */
 static int parse(struct transport *t, const char *out, size_t len, size_t n, struct tp_result *res,
                  struct pharos_error *err)
 {
-        size_t at = 0, next = 0;
-        while (at < len) {
-                const char *nl = memchr(out + at, '\n', len - at);
-                size_t idx, olen, elen;
-                int status, used = 0;
-                char head[128];
-                size_t hlen = nl ? (size_t)(nl - (out + at)) : 0;
-                if (!nl || hlen >= sizeof(head))
-                        break;
-                memcpy(head, out + at, hlen);
-                head[hlen] = '\0';
-                if (sscanf(head, "pharos-batch %zu %d %zu %zu%n", &idx, &status, &olen, &elen,
-                           &used) != 4 ||
-                    (size_t)used != hlen || idx != next || idx >= n || status < 0)
-                        break;
-                at += hlen + 1;
-                if (olen > len - at || elen > len - at - olen)
-                        break;
-                const struct tp_result slice = {.status = status,
-                                                .out = (char *)out + at,
-                                                .out_len = olen,
-                                                .err = (char *)out + at + olen,
-                                                .err_len = elen};
-                if (tp_result_copy(&slice, &res[idx]) < 0) {
-                        res[idx].status = -1;
-                        return perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
-                }
-                at += olen + elen;
-                next++;
+        if (!len)
+                return 0;
+        struct head {
+                int status;
+                size_t olen, elen;
+        } *h = calloc(n ? n : 1, sizeof(*h));
+        if (!h)
+                return perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
+        size_t at = 0, total = 0;
+        int rc = 0;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+                if (header(out, len, &at, i, &h[i].status, &h[i].olen, &h[i].elen) < 0 ||
+                    h[i].olen > len || h[i].elen > len || total > len)
+                        rc = -1;
+                else
+                        total += h[i].olen + h[i].elen;
         }
-        if (at != len)
+        if (rc < 0 || total != len - at) {
+                free(h);
                 return perr_set(err, PERR_FAIL, "%s: the batch's output is cut or garbled",
                                 t->name);
-        return 0;
+        }
+        for (size_t i = 0; i < n && rc == 0; i++) {
+                const struct tp_result slice = {.status = h[i].status,
+                                                .out = (char *)out + at,
+                                                .out_len = h[i].olen,
+                                                .err = (char *)out + at + h[i].olen,
+                                                .err_len = h[i].elen};
+                if (tp_result_copy(&slice, &res[i]) < 0) {
+                        res[i].status = -1;
+                        rc = perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
+                }
+                at += h[i].olen + h[i].elen;
+        }
+        free(h);
+        return rc;
 }
 
 int tp_batch(struct transport *t, const struct tp_batch_req *reqs, size_t n, struct tp_result *res,

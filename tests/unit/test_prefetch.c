@@ -153,7 +153,7 @@ static void test_batch_cleans_up(void **unused)
         assert_true(strncmp(r.out, "/run/.pharos-batch.", 19) == 0);
         char *slash = strrchr(r.out, '/');
         assert_non_null(slash);
-        assert_string_equal(slash, "/o\n");
+        assert_string_equal(slash, "/0.o\n");
         *slash = '\0';
         assert_int_not_equal(access(r.out, F_OK), 0);
         tp_result_free(&r);
