@@ -102,24 +102,25 @@ static int build(struct transport *t, const struct tp_batch_req *reqs, size_t n,
                 }
                 put(b, tail);
         }
-        if (!n)
-                return b->ok ? 0 : perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
         /* With no file named, wc and cat would read stdin: the rest of this script. */
-        put(b, "set --");
-        for (size_t i = 0; i < n; i++) {
-                char files[64];
-                snprintf(files, sizeof(files), " \"$pb_d/%zu.o\" \"$pb_d/%zu.e\"", i, i);
-                put(b, files);
+        if (n) {
+                put(b, "set --");
+                for (size_t i = 0; i < n; i++) {
+                        char files[64];
+                        snprintf(files, sizeof(files), " \"$pb_d/%zu.o\" \"$pb_d/%zu.e\"", i, i);
+                        put(b, files);
+                }
+                put(b, "\n"
+                       "wc -c -- \"$@\" >\"$pb_d/sizes\" </dev/null || exit 71\n"
+                       "pb_i=0\n"
+                       "for pb_x in $pb_s; do\n"
+                       "\tread -r pb_o pb_r && read -r pb_e pb_r || exit 71\n"
+                       "\tprintf 'pharos-batch %s %s %s %s\\n' \"$pb_i\" \"$pb_x\" \"$pb_o\" "
+                       "\"$pb_e\"\n"
+                       "\tpb_i=$((pb_i + 1))\n"
+                       "done <\"$pb_d/sizes\"\n"
+                       "cat -- \"$@\" </dev/null\n");
         }
-        put(b, "\n"
-               "wc -c -- \"$@\" >\"$pb_d/sizes\" </dev/null || exit 71\n"
-               "pb_i=0\n"
-               "for pb_x in $pb_s; do\n"
-               "\tread -r pb_o pb_r && read -r pb_e pb_r || exit 71\n"
-               "\tprintf 'pharos-batch %s %s %s %s\\n' \"$pb_i\" \"$pb_x\" \"$pb_o\" \"$pb_e\"\n"
-               "\tpb_i=$((pb_i + 1))\n"
-               "done <\"$pb_d/sizes\"\n"
-               "cat -- \"$@\" </dev/null\n");
         return b->ok ? 0 : perr_set(err, PERR_NOMEM, "%s: out of memory", t->name);
 }
 

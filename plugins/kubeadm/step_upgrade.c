@@ -253,7 +253,6 @@ static int kubeadm_upgrade(struct kadm_state *st, struct pharos_step_ctx *ctx, c
                                      PHAROS_EXEC_SUDO | PHAROS_EXEC_CHECK, NULL);
 }
 
-/* The Node's kubelet version as the API says it now, and whether it has the mark. */
 /* From a Node object: its kubelet's version into out, and whether it has the mark;
  * frees v. */
 static void kubelet_of(yajl_val v, char *out, size_t n, int *marked)
@@ -267,6 +266,7 @@ static void kubelet_of(yajl_val v, char *out, size_t n, int *marked)
         yajl_tree_free(v);
 }
 
+/* The Node's kubelet version as the API says it now, and whether it has the mark. */
 static int node_kubelet(struct kadm_state *st, struct pharos_step_ctx *ctx, const char *node,
                         char *out, size_t n, int *marked)
 {
